@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs what the control tower needs on this machine, and nothing twice.
+#
+#   infra/local/bootstrap.sh            what `npm start` needs
+#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB)
+#
+# System packages come from Debian (apt-get, as root); Kafka's jars from Maven
+# Central (mvn); Node packages from the npm registry (npm ci); chDB from PyPI.
+# Each step is skipped when its result is already there and up to date.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$ROOT/.local"
+WITH_TEST=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1
+
+# Versions of record. Kafka's own version lives in infra/kafka/pom.xml.
+CHDB_VERSION="4.4.0"
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+fail() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
+
+sha() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+# --- 1. System packages (Debian) -------------------------------------------
+missing_pkgs=()
+missing_what=()
+want() { # want COMMAND DEBIAN_PACKAGE WHAT
+  if ! command -v "$1" >/dev/null 2>&1; then
+    missing_pkgs+=("$2")
+    missing_what+=("$3 ('$1', Debian package $2)")
+  fi
+}
+want node nodejs "Node.js 20"
+want java openjdk-17-jre-headless "Java 17+ for Apache Kafka"
+want mvn maven "Maven, to fetch Kafka's jars from Maven Central"
+want redis-server redis-server "Redis 7"
+want clickhouse-server clickhouse-server "ClickHouse server"
+if [ "$WITH_TEST" = 1 ]; then
+  want python3 python3 "Python 3, for the chDB migration check"
+fi
+
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing with apt-get: ${missing_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >"${TMPDIR:-/tmp}/tower-apt-update.log" 2>&1 \
+      || fail "apt-get update failed; see ${TMPDIR:-/tmp}/tower-apt-update.log"
+    apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >"${TMPDIR:-/tmp}/tower-apt-install.log" 2>&1 \
+      || fail "apt-get install ${missing_pkgs[*]} failed; see ${TMPDIR:-/tmp}/tower-apt-install.log"
+    # Debian's packages may start system-wide servers on our default ports; we run our own.
+    for svc in redis-server clickhouse-server; do
+      if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
+    done
+  else
+    say "these are missing and I cannot install them (need root and apt-get):"
+    for w in "${missing_what[@]}"; do say "  - $w"; done
+    fail "install them (e.g. sudo apt-get install ${missing_pkgs[*]}) and run again"
+  fi
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || fail "Node.js $node_major found; the control tower needs Node.js 20 or newer"
+
+# --- 2. Node packages (npm ci when the lockfile changed) -------------------
+lock_stamp="$ROOT/node_modules/.tower-lock.sha"
+want_lock="$(sha "$ROOT/package-lock.json")"
+if [ ! -f "$lock_stamp" ] || [ "$(cat "$lock_stamp")" != "$want_lock" ]; then
+  say "installing Node packages (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
+  echo "$want_lock" >"$lock_stamp"
+fi
+
+# --- 3. Apache Kafka jars (Maven Central) ----------------------------------
+kafka_lib="$LOCAL/kafka/lib"
+kafka_stamp="$LOCAL/kafka/lib.sha"
+want_pom="$(sha "$ROOT/infra/kafka/pom.xml")"
+if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$want_pom" ]; then
+  say "fetching Apache Kafka jars from Maven Central (mvn dependency:copy-dependencies)"
+  rm -rf "$kafka_lib" && mkdir -p "$kafka_lib"
+  mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$kafka_lib" -DincludeScope=runtime >"$LOCAL/kafka/mvn.log" 2>&1 \
+    || fail "mvn could not fetch Kafka's jars; see $LOCAL/kafka/mvn.log"
+  echo "$want_pom" >"$kafka_stamp"
+fi
+
+# --- 4. chDB, the current ClickHouse engine in-process (tests only) --------
+if [ "$WITH_TEST" = 1 ]; then
+  if ! python3 -c "import chdb, sys; sys.exit(0 if chdb.__version__ == '$CHDB_VERSION' else 1)" >/dev/null 2>&1; then
+    say "installing chDB $CHDB_VERSION from PyPI (checks migrations against current ClickHouse)"
+    python3 -m pip install --quiet --disable-pip-version-check "chdb==$CHDB_VERSION" \
+      >"${TMPDIR:-/tmp}/tower-pip.log" 2>&1 \
+      || fail "pip install chdb==$CHDB_VERSION failed; see ${TMPDIR:-/tmp}/tower-pip.log"
+  fi
+fi

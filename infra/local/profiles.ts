@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (infra/local/ is two levels down). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * A profile is one independent set of local servers: its own ports and its own data
+ * under `.local/<name>/`. `dev` is what `npm start` runs; `test` is what `npm test`
+ * runs, on other ports, so tests never touch a running demo.
+ */
+export type ProfileName = 'dev' | 'test';
+export type KafkaMode = 'single' | 'cluster';
+
+export interface KafkaNode {
+  id: number;
+  brokerPort: number;
+  controllerPort: number;
+  dataDir: string;
+}
+
+export interface InfraProfile {
+  name: ProfileName;
+  kafkaMode: KafkaMode;
+  /** `.local/<profile>`: configs, data, pids and logs of this profile. */
+  root: string;
+  kafka: {
+    nodes: KafkaNode[];
+    /** Default replication factor and min.insync.replicas for the topic catalog. */
+    replicationFactor: number;
+    minInsyncReplicas: number;
+    heap: string;
+    libDir: string;
+  };
+  clickhouse: { httpPort: number; tcpPort: number; dataDir: string };
+  redis: { port: number; dataDir: string };
+}
+
+const basePorts: Record<ProfileName, { kafka: number; chHttp: number; chTcp: number; redis: number }> = {
+  dev: { kafka: 9092, chHttp: 8123, chTcp: 9000, redis: 6379 },
+  test: { kafka: 19092, chHttp: 18123, chTcp: 19000, redis: 16379 },
+};
+
+export function resolveProfile(name: ProfileName, kafkaMode: KafkaMode = 'single'): InfraProfile {
+  const root = path.join(repoRoot, '.local', name);
+  const ports = basePorts[name];
+  const nodeCount = kafkaMode === 'cluster' ? 3 : 1;
+  const kafkaRoot = path.join(root, `kafka-${kafkaMode}`);
+  const nodes = Array.from({ length: nodeCount }, (_, i): KafkaNode => ({
+    id: i + 1,
+    brokerPort: ports.kafka + 2 * i,
+    controllerPort: ports.kafka + 2 * i + 1,
+    dataDir: path.join(kafkaRoot, `node-${i + 1}`),
+  }));
+  return {
+    name,
+    kafkaMode,
+    root,
+    kafka: {
+      nodes,
+      replicationFactor: nodeCount,
+      minInsyncReplicas: Math.min(2, nodeCount),
+      heap: kafkaMode === 'cluster' ? '512m' : '768m',
+      libDir: path.join(repoRoot, '.local', 'kafka', 'lib'),
+    },
+    clickhouse: { httpPort: ports.chHttp, tcpPort: ports.chTcp, dataDir: path.join(root, 'clickhouse') },
+    redis: { port: ports.redis, dataDir: path.join(root, 'redis') },
+  };
+}
+
+/** Connection settings for clients of a profile, under the env names every service reads. */
+export interface InfraEndpoints {
+  KAFKA_BROKERS: string;
+  KAFKA_REPLICATION_FACTOR: string;
+  KAFKA_MIN_INSYNC_REPLICAS: string;
+  CLICKHOUSE_URL: string;
+  REDIS_URL: string;
+}
+
+export function endpointsOf(profile: InfraProfile): InfraEndpoints {
+  return {
+    KAFKA_BROKERS: profile.kafka.nodes.map((n) => `127.0.0.1:${n.brokerPort}`).join(','),
+    KAFKA_REPLICATION_FACTOR: String(profile.kafka.replicationFactor),
+    KAFKA_MIN_INSYNC_REPLICAS: String(profile.kafka.minInsyncReplicas),
+    CLICKHOUSE_URL: `http://127.0.0.1:${profile.clickhouse.httpPort}`,
+    REDIS_URL: `redis://127.0.0.1:${profile.redis.port}`,
+  };
+}

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { repoRoot, type InfraProfile, type KafkaNode } from './profiles.ts';
+import type { ServerSpec } from './supervisor.ts';
+
+const run = promisify(execFile);
+
+function writeIfChanged(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return;
+  fs.writeFileSync(file, content);
+}
+
+// --- Kafka (KRaft, combined broker + controller per node) -------------------
+
+function kafkaProperties(profile: InfraProfile, node: KafkaNode): string {
+  const voters = profile.kafka.nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+  const rf = profile.kafka.replicationFactor;
+  return [
+    '# Rendered by infra/local/servers.ts; edits are overwritten.',
+    'process.roles=broker,controller',
+    `node.id=${node.id}`,
+    `controller.quorum.voters=${voters}`,
+    // 127.0.0.1, not localhost: Node may resolve localhost to ::1.
+    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${node.dataDir}/log`,
+    'num.partitions=6',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${profile.kafka.minInsyncReplicas}`,
+    `offsets.topic.replication.factor=${rf}`,
+    'offsets.topic.num.partitions=12',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${profile.kafka.minInsyncReplicas}`,
+    'group.initial.rebalance.delay.ms=0',
+    // Topics come from the catalog (shared/src/kafka/topic-catalog.ts), never by accident.
+    'auto.create.topics.enable=false',
+    'log.retention.hours=168',
+    'log.segment.bytes=134217728',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    '',
+  ].join('\n');
+}
+
+function clusterIdFile(profile: InfraProfile): string {
+  return path.join(profile.root, `kafka-${profile.kafkaMode}`, 'cluster.id');
+}
+
+/** Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes them. */
+function clusterId(profile: InfraProfile): string {
+  const file = clusterIdFile(profile);
+  if (!fs.existsSync(file)) writeIfChanged(file, randomBytes(16).toString('base64url'));
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+const javaClasspath = (profile: InfraProfile) => `${profile.kafka.libDir}/*`;
+
+function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
+  const propertiesFile = path.join(node.dataDir, 'server.properties');
+  const nodeLabel = profile.kafka.nodes.length > 1 ? `Kafka node ${node.id}` : 'Kafka';
+  return {
+    name: `kafka-${profile.kafkaMode}-${node.id}`,
+    label: nodeLabel,
+    command: 'java',
+    args: [
+      `-Xms256m`,
+      `-Xmx${profile.kafka.heap}`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/kafka/log4j2.yaml')}`,
+      `-Dtower.profile=${profile.root}`,
+      '-cp',
+      javaClasspath(profile),
+      'kafka.Kafka',
+      propertiesFile,
+    ],
+    ports: [
+      { port: node.brokerPort, role: 'broker' },
+      { port: node.controllerPort, role: 'controller' },
+    ],
+    profileRoot: profile.root,
+    async prepare() {
+      if (!fs.existsSync(path.join(profile.kafka.libDir, `kafka-clients-${kafkaVersion()}.jar`))) {
+        throw new Error(`Kafka's jars are missing in ${profile.kafka.libDir}; run infra/local/bootstrap.sh`);
+      }
+      writeIfChanged(propertiesFile, kafkaProperties(profile, node));
+      if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) return;
+      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', '-t', clusterId(profile), '-c', propertiesFile, '--ignore-formatted'], {
+        timeout: 60_000,
+      });
+    },
+    // Ready when this node's broker answers metadata and sees the whole cluster.
+    isReady: () => kafkaClusterAnswers([`127.0.0.1:${node.brokerPort}`], profile.kafka.nodes.length),
+    readyTimeoutMs: 90_000,
+    stopTimeoutMs: 30_000,
+  };
+}
+
+export function kafkaVersion(): string {
+  const pom = fs.readFileSync(path.join(repoRoot, 'infra/kafka/pom.xml'), 'utf8');
+  const match = /<kafka\.version>([^<]+)</.exec(pom);
+  if (!match?.[1]) throw new Error('infra/kafka/pom.xml has no <kafka.version>');
+  return match[1];
+}
+
+export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: number): Promise<boolean> {
+  const kafka = new Kafka({ clientId: 'tower-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length >= expectedBrokers;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+// --- ClickHouse ---------------------------------------------------------------
+
+function clickhouseConfig(profile: InfraProfile): string {
+  const dir = profile.clickhouse.dataDir;
+  // Element names that exist in 18.16 and in current releases alike.
+  return `<?xml version="1.0"?>
+<!-- Rendered by infra/local/servers.ts; edits are overwritten. -->
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>${dir}/log/server.log</log>
+    <errorlog>${dir}/log/server.err.log</errorlog>
+    <size>100M</size>
+    <count>3</count>
+  </logger>
+  <http_port>${profile.clickhouse.httpPort}</http_port>
+  <tcp_port>${profile.clickhouse.tcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <mark_cache_size>536870912</mark_cache_size>
+  <max_concurrent_queries>200</max_concurrent_queries>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <profiles>
+    <default>
+      <max_memory_usage>4000000000</max_memory_usage>
+      <load_balancing>random</load_balancing>
+    </default>
+  </profiles>
+  <quotas><default></default></quotas>
+</yandex>
+`;
+}
+
+function clickhouseSpec(profile: InfraProfile): ServerSpec {
+  const configFile = path.join(profile.clickhouse.dataDir, 'config.xml');
+  return {
+    name: 'clickhouse',
+    label: 'ClickHouse',
+    command: 'clickhouse-server',
+    args: [`--config-file=${configFile}`],
+    ports: [
+      { port: profile.clickhouse.httpPort, role: 'HTTP' },
+      { port: profile.clickhouse.tcpPort, role: 'native' },
+    ],
+    profileRoot: profile.root,
+    async prepare() {
+      for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) {
+        fs.mkdirSync(path.join(profile.clickhouse.dataDir, sub), { recursive: true });
+      }
+      writeIfChanged(configFile, clickhouseConfig(profile));
+    },
+    isReady: async () => {
+      const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/ping`, { signal: AbortSignal.timeout(1000) });
+      return response.ok && (await response.text()).startsWith('Ok.');
+    },
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 20_000,
+  };
+}
+
+// --- Redis ----------------------------------------------------------------------
+
+function redisConfig(profile: InfraProfile): string {
+  return [
+    '# Rendered by infra/local/servers.ts; edits are overwritten.',
+    'bind 127.0.0.1 -::1',
+    `port ${profile.redis.port}`,
+    'protected-mode yes',
+    'daemonize no',
+    `dir ${profile.redis.dataDir}`,
+    // Bookings must survive a restart: append-only file, fsync every second, plus snapshots.
+    'appendonly yes',
+    'appendfsync everysec',
+    'save 900 1 300 10 60 10000',
+    'maxmemory-policy noeviction',
+    'loglevel warning',
+    'logfile ""',
+    '',
+  ].join('\n');
+}
+
+function redisSpec(profile: InfraProfile): ServerSpec {
+  const configFile = path.join(profile.redis.dataDir, 'redis.conf');
+  return {
+    name: 'redis',
+    label: 'Redis',
+    command: 'redis-server',
+    args: [configFile],
+    ports: [{ port: profile.redis.port, role: 'RESP' }],
+    profileRoot: profile.root,
+    async prepare() {
+      writeIfChanged(configFile, redisConfig(profile));
+    },
+    isReady: () => redisAnswersPing(profile.redis.port),
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 20_000,
+  };
+}
+
+function redisAnswersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Every local server of a profile, in start order. */
+export function serversOf(profile: InfraProfile): ServerSpec[] {
+  return [redisSpec(profile), clickhouseSpec(profile), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node))];
+}
