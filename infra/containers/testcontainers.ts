@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import type { InfraEndpoints } from '../local/profiles.ts';
+import { images, kafkaContainerEnv, redisContainerCommand } from './images.ts';
+
+/** True when a Docker engine answers (not only the client, as on machines without one). */
+export async function dockerEngineAnswers(): Promise<boolean> {
+  try {
+    await promisify(execFile)('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The test servers as containers, for hosts with a Docker engine. Kafka needs to
+ * advertise an address the host can reach, so its port is fixed (19092, as the
+ * local test profile); ClickHouse and Redis take random ports.
+ */
+export async function startTestContainers(): Promise<{ endpoints: InfraEndpoints; stop(): Promise<void> }> {
+  const kafkaPort = 19092;
+  const started: StartedTestContainer[] = [];
+  try {
+    const kafka = await new GenericContainer(images.kafka)
+      .withEnvironment(kafkaContainerEnv(kafkaPort, `127.0.0.1:${kafkaPort}`))
+      .withExposedPorts({ container: kafkaPort, host: kafkaPort })
+      .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+      .start();
+    started.push(kafka);
+    const clickhouse = await new GenericContainer(images.clickhouse)
+      .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: '1' })
+      .withExposedPorts(8123)
+      .withWaitStrategy(Wait.forHttp('/ping', 8123))
+      .start();
+    started.push(clickhouse);
+    const redis = await new GenericContainer(images.redis)
+      .withCommand(redisContainerCommand)
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+      .start();
+    started.push(redis);
+    return {
+      endpoints: {
+        KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+        KAFKA_REPLICATION_FACTOR: '1',
+        KAFKA_MIN_INSYNC_REPLICAS: '1',
+        CLICKHOUSE_URL: `http://${clickhouse.getHost()}:${clickhouse.getMappedPort(8123)}`,
+        REDIS_URL: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+      },
+      stop: async () => {
+        await Promise.all(started.map((c) => c.stop()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((c) => c.stop().catch(() => undefined)));
+    throw error;
+  }
+}

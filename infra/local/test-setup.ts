@@ -1,0 +1,36 @@
+/**
+ * vitest global setup for integration tests: real Kafka, ClickHouse and Redis for the
+ * whole run. Local processes of the `test` profile (own ports and data, never the
+ * demo's) by default; containers through testcontainers where a Docker engine
+ * answers. TOWER_TEST_INFRA=local|containers forces one. Whatever this setup started
+ * it stops at the end, even when tests fail; set TOWER_TEST_KEEP_INFRA=1 to keep the
+ * servers up between runs while iterating.
+ */
+import type { TestProject } from 'vitest/node';
+import { dockerEngineAnswers, startTestContainers } from '../containers/testcontainers.ts';
+import { downInfra, upInfra } from './infra.ts';
+import { endpointsOf, resolveProfile } from './profiles.ts';
+
+const report = (line: string) => process.stdout.write(`[test infra] ${line}\n`);
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const requested = process.env['TOWER_TEST_INFRA'];
+  if (requested !== undefined && requested !== 'local' && requested !== 'containers') {
+    throw new Error(`TOWER_TEST_INFRA must be local or containers, got '${requested}'`);
+  }
+  const mode = requested ?? ((await dockerEngineAnswers()) ? 'containers' : 'local');
+  if (mode === 'containers') {
+    report('starting Kafka, ClickHouse and Redis containers (testcontainers)');
+    const containers = await startTestContainers();
+    project.provide('infra', containers.endpoints);
+    return containers.stop;
+  }
+  const profile = resolveProfile('test');
+  const outcomes = await upInfra(profile, report);
+  project.provide('infra', endpointsOf(profile));
+  return async () => {
+    if (process.env['TOWER_TEST_KEEP_INFRA'] === '1') return;
+    const startedHere = new Set([...outcomes].filter(([, outcome]) => outcome !== 'already-running').map(([name]) => name));
+    await downInfra('test', report, startedHere);
+  };
+}

@@ -1,0 +1,77 @@
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from '../logging.ts';
+
+/**
+ * KafkaJS sits behind these few functions and the TowerProducer interface, so business
+ * code never imports kafkajs and a maintained client can replace it in one place.
+ */
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Per-connection timeout; KafkaJS retries with its own backoff on top. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** How often a failed request is retried with backoff before it fails (default 8). */
+  retries?: number;
+}
+
+export function createKafka(settings: KafkaSettings): Kafka {
+  const log = settings.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs ?? 3000,
+    requestTimeout: settings.requestTimeoutMs ?? 30_000,
+    retry: { initialRetryTime: 300, retries: settings.retries ?? 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.INFO,
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...fields } = entry;
+        const record = { namespace, ...fields };
+        if (level === logLevel.ERROR) log.error(record, message);
+        else if (level === logLevel.WARN) log.warn(record, message);
+        else if (level === logLevel.INFO) log.info(record, message);
+        else log.debug(record, message);
+      },
+  });
+}
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | string;
+  headers?: Record<string, string | Buffer>;
+}
+
+export interface TowerProducer {
+  connect(): Promise<void>;
+  /**
+   * Resolves only once every message is acknowledged by all in-sync replicas
+   * (acks=all, idempotent: a retried batch is not written twice).
+   */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export function createProducer(kafka: Kafka): TowerProducer {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+    // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  return {
+    connect: () => producer.connect(),
+    async send(topic, messages) {
+      await producer.send({ topic, acks: -1, messages });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+/** Resolves when the cluster answers a metadata request; for readiness checks. */
+export async function pingKafka(admin: Admin): Promise<void> {
+  await admin.describeCluster();
+}

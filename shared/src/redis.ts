@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis';
+import type { Logger } from './logging.ts';
+
+export type { Redis };
+
+/**
+ * Redis with fail-fast defaults: a command fails after one retry instead of queueing
+ * while Redis is down, so callers can answer 503 instead of hanging; the connection
+ * itself keeps reconnecting with a capped backoff. Call `connect()` before use: it
+ * resolves once Redis is ready.
+ */
+export function createRedis(url: string, options: { connectionName: string; logger: Logger }): Redis {
+  const redis = new Redis(url, {
+    connectionName: options.connectionName,
+    lazyConnect: true,
+    connectTimeout: 3000,
+    commandTimeout: 5000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 3000),
+  });
+  // Connection errors are reported here and retried; commands fail on their own.
+  redis.on('error', (error: Error) => options.logger.warn({ err: error, component: 'redis' }, 'redis connection error'));
+  return redis;
+}
+
+/** Resolves when Redis answers PING; for readiness checks. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  const reply = await redis.ping();
+  if (reply !== 'PONG') throw new Error(`unexpected PING reply '${reply}'`);
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { test as base, inject } from 'vitest';
+import type { Admin, Kafka } from 'kafkajs';
+import { createClickHouse, type ClickHouseClient, type ClickHouseSettings } from '../clickhouse/client.ts';
+import { identifier } from '../clickhouse/sql.ts';
+import { createKafka } from '../kafka/client.ts';
+import { createLogger, type Logger } from '../logging.ts';
+import { createRedis, type Redis } from '../redis.ts';
+
+/** What the integration-test global setup provides: the real servers' addresses. */
+export interface TestInfra {
+  KAFKA_BROKERS: string;
+  KAFKA_REPLICATION_FACTOR: string;
+  KAFKA_MIN_INSYNC_REPLICAS: string;
+  CLICKHOUSE_URL: string;
+  REDIS_URL: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    infra: TestInfra;
+  }
+}
+
+/** A short random suffix for names that must not collide between tests and runs. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface IsolatedClickHouse {
+  client: ClickHouseClient;
+  settings: ClickHouseSettings;
+}
+
+export interface IsolatedRedis {
+  /** Every key this client touches is prefixed with `prefix`. */
+  redis: Redis;
+  prefix: string;
+}
+
+export interface TowerFixtures {
+  infra: TestInfra;
+  logger: Logger;
+  kafka: Kafka;
+  admin: Admin;
+  /** Creates a uniquely named topic, deleted after the test. */
+  createTopic: (options?: { partitions?: number }) => Promise<string>;
+  /** A fresh database, dropped after the test. */
+  clickhouse: IsolatedClickHouse;
+  redis: IsolatedRedis;
+}
+
+/**
+ * vitest fixtures that hand a test real servers, isolated per test: random topic and
+ * group names, a database of its own, a Redis key prefix of its own.
+ */
+export const test = base.extend<TowerFixtures>({
+  infra: async ({}, use) => {
+    await use(inject('infra'));
+  },
+  logger: async ({}, use) => {
+    await use(createLogger({ service: 'test', level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }));
+  },
+  kafka: async ({ infra, logger }, use) => {
+    await use(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger }));
+  },
+  admin: async ({ kafka }, use) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await use(admin);
+    await admin.disconnect();
+  },
+  createTopic: async ({ admin, infra }, use) => {
+    const created: string[] = [];
+    await use(async ({ partitions = 3 } = {}) => {
+      const topic = uniqueName('t');
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) }] });
+      created.push(topic);
+      return topic;
+    });
+    if (created.length > 0) await admin.deleteTopics({ topics: created });
+  },
+  clickhouse: async ({ infra, logger }, use) => {
+    const database = identifier(uniqueName('test'));
+    const settings: ClickHouseSettings = { url: infra.CLICKHOUSE_URL, username: 'default', password: '', database, logger };
+    const bootstrap = createClickHouse({ ...settings, database: 'default' });
+    await bootstrap.command({ query: `CREATE DATABASE ${database}` });
+    const client = createClickHouse(settings);
+    await use({ client, settings });
+    await client.close();
+    await bootstrap.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    await bootstrap.close();
+  },
+  redis: async ({ infra, logger }, use) => {
+    const prefix = `${uniqueName('test')}:`;
+    const redis = createRedis(infra.REDIS_URL, { connectionName: prefix, logger });
+    redis.options.keyPrefix = prefix;
+    await redis.connect();
+    await use({ redis, prefix });
+    // keyPrefix does not apply to SCAN patterns, so clean up with a plain connection.
+    const cleaner = createRedis(infra.REDIS_URL, { connectionName: 'test-cleanup', logger });
+    await cleaner.connect();
+    for await (const keys of cleaner.scanStream({ match: `${prefix}*`, count: 500 })) {
+      if ((keys as string[]).length > 0) await cleaner.del(...(keys as string[]));
+    }
+    cleaner.disconnect();
+    redis.disconnect();
+  },
+});
+
+/** Polls until `probe` returns a value (not undefined) or the deadline passes. Never a fixed sleep. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `unit` (pure logic, no servers, `*.test.ts`) and `integration`
+ * (`*.int.test.ts`, real Kafka, ClickHouse and Redis started by the global setup).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'infra/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['shared/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'infra/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          globalSetup: ['infra/local/test-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
