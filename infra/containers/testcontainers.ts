@@ -24,7 +24,7 @@ export async function startTestContainers(): Promise<{ endpoints: InfraEndpoints
   const started: StartedTestContainer[] = [];
   try {
     const kafka = await new GenericContainer(images.kafka)
-      .withEnvironment(kafkaContainerEnv(kafkaPort, `127.0.0.1:${kafkaPort}`))
+      .withEnvironment(kafkaContainerEnv([{ name: 'PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }]))
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start();

@@ -137,7 +137,10 @@ export async function startServer(spec: ServerSpec): Promise<StartOutcome> {
     await waitFor(spec.label, () => spec.isReady(), spec.readyTimeoutMs, () => inspectServer(spec).state === 'running');
     return 'already-running';
   }
-  if (current.state === 'dead') fs.rmSync(pidFile(spec), { force: true });
+  if (current.state === 'dead') {
+    fs.rmSync(pidFile(spec), { force: true });
+    await waitForPortsClosed(spec).catch(() => undefined);
+  }
 
   for (const { port, role } of spec.ports) {
     if (await portIsOpen(port)) throw new PortTakenError(`${spec.label} (${role})`, port, portHolder(port));
@@ -176,21 +179,32 @@ export async function stopServer(spec: ServerSpec): Promise<StopOutcome> {
   const current = inspectServer(spec);
   fs.rmSync(pidFile(spec), { force: true });
   if (current.state !== 'running') return 'not-running';
-  const alive = () => executableOf(current.pid) !== undefined && fs.existsSync(`/proc/${current.pid}`) && !isZombie(current.pid);
   process.kill(current.pid, 'SIGTERM');
+  let outcome: StopOutcome = 'stopped';
   try {
-    await waitFor(`${spec.label} to stop`, async () => !alive(), spec.stopTimeoutMs);
-    return 'stopped';
+    await waitFor(`${spec.label} to stop`, async () => !isAlive(current.pid), spec.stopTimeoutMs);
   } catch {
     process.kill(current.pid, 'SIGKILL');
-    await waitFor(`${spec.label} to die`, async () => !alive(), 5000);
-    return 'killed';
+    await waitFor(`${spec.label} to die`, async () => !isAlive(current.pid), 5000);
+    outcome = 'killed';
   }
+  await waitForPortsClosed(spec);
+  return outcome;
 }
 
-function isZombie(pid: number): boolean {
+/** The kernel may release a dead process's sockets a moment after it has exited. */
+async function waitForPortsClosed(spec: ServerSpec): Promise<void> {
+  const open = async () => (await Promise.all(spec.ports.map((p) => portIsOpen(p.port)))).some(Boolean);
+  await waitFor(`${spec.label}'s ports to close`, async () => !(await open()), 5000);
+}
+
+/**
+ * Alive until the kernel has closed its files: the exe link vanishes earlier in exit
+ * (with its memory), while sockets may still be bound, so read the state instead.
+ */
+function isAlive(pid: number): boolean {
   try {
-    return /\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

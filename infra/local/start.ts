@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the whole control tower on this machine. Starts (or reuses) the dev
+ * profile's Kafka, ClickHouse and Redis, applies migrations and the topic catalog,
+ * starts every service under services/, prints what is up and where, and on Ctrl-C
+ * (or SIGTERM) stops services first and then the servers.
+ *
+ * `npm stop` stops everything a crashed or killed `npm start` left behind.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger, loadConfig } from '@tower/shared';
+import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
+import { downInfra, upInfra } from './infra.ts';
+import { endpointsOf, repoRoot, resolveProfile } from './profiles.ts';
+import { discoverServices, serviceSpec } from './services.ts';
+import { inspectServer, startServer, stopServer } from './supervisor.ts';
+
+const startedAt = Date.now();
+const profile = resolveProfile('dev');
+const lockFile = path.join(profile.root, 'run', 'start.lock');
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const seconds = () => `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+
+function otherInstance(): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+    process.kill(pid, 0);
+    return pid === process.pid ? undefined : pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopAll(): Promise<void> {
+  const services = discoverServices().map((s) => serviceSpec(s, profile, {}));
+  await Promise.all(
+    services.map(async (spec) => {
+      const outcome = await stopServer(spec);
+      if (outcome !== 'not-running') print(`${spec.label.padEnd(14)} ${outcome}`);
+    }),
+  );
+  await downInfra('dev', print);
+  fs.rmSync(lockFile, { force: true });
+}
+
+async function start(): Promise<void> {
+  const running = otherInstance();
+  if (running) {
+    print(`The control tower is already running (npm start, pid ${running}). Stop it with Ctrl-C there, or run: npm stop`);
+    process.exit(1);
+  }
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  fs.writeFileSync(lockFile, String(process.pid));
+
+  print('Starting the Móng Cái smart-gate control tower (dev profile)…');
+  await upInfra(profile, print);
+
+  const endpoints = endpointsOf(profile);
+  const env: Record<string, string> = { ...endpoints, CLICKHOUSE_DATABASE: 'tower', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+  const logger = createLogger({ service: 'start', level: 'warn' });
+  const report = await provision(loadConfig(provisionEnv, env), logger);
+  for (const line of describeProvision(report)) print(line);
+
+  const services = discoverServices();
+  const specs = services.map((s) => serviceSpec(s, profile, env));
+  // A service left over from a killed run is restarted, so it runs today's code.
+  for (const spec of specs) if (inspectServer(spec).state === 'running') await stopServer(spec);
+  await Promise.all(
+    specs.map(async (spec) => {
+      await startServer(spec);
+      print(`${spec.label.padEnd(14)} ready on http://127.0.0.1:${spec.ports[0]?.port}`);
+    }),
+  );
+
+  print('');
+  print(`Ready in ${seconds()}.`);
+  print(`  Kafka         ${endpoints.KAFKA_BROKERS}`);
+  print(`  ClickHouse    ${endpoints.CLICKHOUSE_URL}  (database tower)`);
+  print(`  Redis         ${endpoints.REDIS_URL}`);
+  for (const service of services) print(`  ${service.title.padEnd(13)} http://127.0.0.1:${service.port}${service.links.map((l) => `  ${l}`).join('')}`);
+  if (!services.some((s) => s.port === 8080)) print('  Wall display  http://127.0.0.1:8080/ once the live gateway (services/live) exists');
+  const credentials = path.join(repoRoot, '.local', 'credentials.json');
+  if (fs.existsSync(credentials)) print(`  Credentials   ${credentials}`);
+  print(`  Logs          ${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
+  print('Press Ctrl-C to stop everything.');
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    print(`\n${signal}: stopping services, then Kafka, ClickHouse and Redis…`);
+    void stopAll().then(() => process.exit(0));
+  });
+}
+
+if (process.argv[2] === 'stop') {
+  await stopAll();
+  print('stopped');
+} else {
+  try {
+    await start();
+    // Stay up until a signal arrives; services run detached and are watched by their pid files.
+    setInterval(() => undefined, 1 << 30);
+  } catch (error) {
+    process.stderr.write(`\nnpm start failed after ${seconds()}: ${(error as Error).message}\n`);
+    await stopAll();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import {
+  applyMigrations,
+  applyTopicCatalog,
+  clickhouseEnv,
+  createKafka,
+  kafkaEnv,
+  loadMigrations,
+  logEnv,
+  topicCatalog,
+  type ConfigOf,
+  type Logger,
+  type TopicAction,
+} from '@tower/shared';
+
+export const provisionEnv = { ...kafkaEnv, ...clickhouseEnv, ...logEnv };
+export type ProvisionConfig = ConfigOf<typeof provisionEnv>;
+
+export const migrationsDirectory = path.resolve(import.meta.dirname, '../clickhouse/migrations');
+
+export interface ProvisionReport {
+  migrationsApplied: string[];
+  migrationsAlreadyApplied: number;
+  topics: TopicAction[];
+}
+
+/**
+ * Brings ClickHouse and Kafka to the shape the services expect: every migration
+ * applied, every catalog topic present and configured. Idempotent; run by
+ * `npm start`, by docker-compose's `provision` job and by the tests.
+ */
+export async function provision(config: ProvisionConfig, logger: Logger): Promise<ProvisionReport> {
+  const migrations = await applyMigrations(
+    {
+      url: config.CLICKHOUSE_URL,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+      database: config.CLICKHOUSE_DATABASE,
+      logger,
+    },
+    loadMigrations(migrationsDirectory),
+  );
+  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-provision`, logger }).admin();
+  await admin.connect();
+  try {
+    const topics = await applyTopicCatalog(admin, topicCatalog, {
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
+    });
+    return { migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function describeProvision(report: ProvisionReport): string[] {
+  const topicLines = report.topics.map((t) =>
+    t.action === 'reconfigured' ? `topic ${t.topic}: reconfigured (${t.changes.join(', ')})`
+    : t.action === 'partitions-added' ? `topic ${t.topic}: partitions ${t.from} -> ${t.to}`
+    : t.action === 'warning' ? `topic ${t.topic}: WARNING ${t.message}`
+    : `topic ${t.topic}: ${t.action}`,
+  );
+  return [
+    `migrations: ${report.migrationsApplied.length} applied${report.migrationsApplied.length ? ` (${report.migrationsApplied.join(', ')})` : ''}, ${report.migrationsAlreadyApplied} already there`,
+    ...topicLines,
+  ];
+}
