@@ -53,41 +53,21 @@ export class ValidationProblem extends ProblemError {
   }
 }
 
-export class UnauthorizedProblem extends ProblemError {
-  readonly status = 401;
-  readonly code = 'unauthorized';
-  readonly title = 'Authentication required';
+/** A problem that is fully described by its status, code and title. */
+function plainProblem(status: number, code: string, title: string) {
+  return class extends ProblemError {
+    readonly status = status;
+    readonly code = code;
+    readonly title = title;
+  };
 }
 
-export class ForbiddenProblem extends ProblemError {
-  readonly status = 403;
-  readonly code = 'forbidden';
-  readonly title = 'Not allowed';
-}
-
-export class NotFoundProblem extends ProblemError {
-  readonly status = 404;
-  readonly code = 'not-found';
-  readonly title = 'Not found';
-}
-
-export class ConflictProblem extends ProblemError {
-  readonly status = 409;
-  readonly code = 'conflict';
-  readonly title = 'Conflict';
-}
-
-export class PayloadTooLargeProblem extends ProblemError {
-  readonly status = 413;
-  readonly code = 'payload-too-large';
-  readonly title = 'Payload too large';
-}
-
-export class UnsupportedMediaTypeProblem extends ProblemError {
-  readonly status = 415;
-  readonly code = 'unsupported-media-type';
-  readonly title = 'Unsupported media type';
-}
+export class UnauthorizedProblem extends plainProblem(401, 'unauthorized', 'Authentication required') {}
+export class ForbiddenProblem extends plainProblem(403, 'forbidden', 'Not allowed') {}
+export class NotFoundProblem extends plainProblem(404, 'not-found', 'Not found') {}
+export class ConflictProblem extends plainProblem(409, 'conflict', 'Conflict') {}
+export class PayloadTooLargeProblem extends plainProblem(413, 'payload-too-large', 'Payload too large') {}
+export class UnsupportedMediaTypeProblem extends plainProblem(415, 'unsupported-media-type', 'Unsupported media type') {}
 
 export class RateLimitedProblem extends ProblemError {
   readonly status = 429;

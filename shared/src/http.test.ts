@@ -83,3 +83,14 @@ describe('ops routes', () => {
     expect(metrics.body).toContain('process_cpu_user_seconds_total{service="test"}');
   });
 });
+
+describe('typed problems', () => {
+  it('carry their own status, code and class name', async () => {
+    const { ForbiddenProblem, PayloadTooLargeProblem } = await import('./errors.ts');
+    const forbidden = new ForbiddenProblem('device BL2-CAM-07 belongs to Vạn Ninh');
+    expect(forbidden).toBeInstanceOf(ForbiddenProblem);
+    expect(forbidden.name).toBe('ForbiddenProblem');
+    expect(forbidden.toProblem()).toEqual({ type: 'https://mongcai-tower.dev/problems/forbidden', title: 'Not allowed', status: 403, detail: 'device BL2-CAM-07 belongs to Vạn Ninh' });
+    expect(new PayloadTooLargeProblem('x').status).toBe(413);
+  });
+});
