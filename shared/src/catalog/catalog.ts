@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { SiteCatalogDocument, type Lane, type Site, type Zone } from './schema.ts';
+
+export class CatalogError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`site catalog ${source} is invalid:\n${issues.map((i) => `  ${i}`).join('\n')}`);
+    this.name = 'CatalogError';
+  }
+}
+
+/** The validated catalog with lookups by id. */
+export interface SiteCatalog {
+  version: number;
+  document: SiteCatalogDocument;
+  site(id: string): Site | undefined;
+  /** The lane and the site it belongs to. */
+  lane(id: string): { lane: Lane; site: Site } | undefined;
+  zone(id: string): { zone: Zone; site: Site } | undefined;
+}
+
+const checkDocument = TypeCompiler.Compile(SiteCatalogDocument);
+
+/** Lane kinds that only exist at certain kinds of site. */
+const laneKindSites: Partial<Record<Lane['kind'], Site['kind'][]>> = {
+  smart: ['smart-gate'],
+  igv: ['smart-gate'],
+  'port-gate': ['seaport'],
+};
+
+/**
+ * Validates a catalog document (shape, then meaning: unique ids everywhere, lane and
+ * zone ids prefixed by their site's code, lane kinds that fit the site) and indexes it.
+ */
+export function buildCatalog(document: unknown, source = 'document'): SiteCatalog {
+  const shapeIssues = [...checkDocument.Errors(document)].map((e) => `${e.path || '/'}: ${e.message}`);
+  if (shapeIssues.length > 0) throw new CatalogError(source, shapeIssues.slice(0, 20));
+  const doc = document as SiteCatalogDocument;
+
+  const issues: string[] = [];
+  const seen = new Map<string, string>();
+  const claim = (id: string, where: string) => {
+    const previous = seen.get(id);
+    if (previous) issues.push(`${where}: id '${id}' is already used at ${previous}`);
+    else seen.set(id, where);
+  };
+  const sites = new Map<string, Site>();
+  const lanes = new Map<string, { lane: Lane; site: Site }>();
+  const zones = new Map<string, { zone: Zone; site: Site }>();
+  const codes = new Set<string>();
+  doc.sites.forEach((site, s) => {
+    claim(site.id, `/sites/${s}`);
+    if (codes.has(site.code)) issues.push(`/sites/${s}/code: code '${site.code}' is used by another site`);
+    codes.add(site.code);
+    sites.set(site.id, site);
+    site.lanes.forEach((lane, l) => {
+      const where = `/sites/${s}/lanes/${l}`;
+      claim(lane.id, where);
+      if (!lane.id.startsWith(`${site.code}-`)) issues.push(`${where}/id: '${lane.id}' must start with the site code '${site.code}-'`);
+      const allowed = laneKindSites[lane.kind];
+      if (allowed && !allowed.includes(site.kind)) issues.push(`${where}/kind: a ${lane.kind} lane cannot be at a ${site.kind} site`);
+      lanes.set(lane.id, { lane, site });
+    });
+    site.zones.forEach((zone, z) => {
+      const where = `/sites/${s}/zones/${z}`;
+      claim(zone.id, where);
+      if (!zone.id.startsWith(`${site.code}-`)) issues.push(`${where}/id: '${zone.id}' must start with the site code '${site.code}-'`);
+      zones.set(zone.id, { zone, site });
+    });
+  });
+  if (issues.length > 0) throw new CatalogError(source, issues);
+
+  return {
+    version: doc.version,
+    document: doc,
+    site: (id) => sites.get(id),
+    lane: (id) => lanes.get(id),
+    zone: (id) => zones.get(id),
+  };
+}
+
+export const defaultCatalogPath = path.resolve(import.meta.dirname, '../../../seeds/site-catalog.json');
+
+export function loadCatalog(file = defaultCatalogPath): SiteCatalog {
+  let document: unknown;
+  try {
+    document = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CatalogError(file, [(error as Error).message]);
+  }
+  return buildCatalog(document, file);
+}

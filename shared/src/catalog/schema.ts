@@ -1,0 +1,63 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Names in the operators' three languages; Vietnamese first. */
+export const Names = Type.Object(
+  { vi: Type.String({ minLength: 1 }), en: Type.String({ minLength: 1 }), zh: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+
+export const siteKinds = ['smart-gate', 'land-gate', 'border-opening', 'seaport'] as const;
+export const laneKinds = ['smart', 'igv', 'weighbridge', 'scanner', 'checkpoint', 'manual', 'port-gate'] as const;
+export const zoneKinds = ['yard', 'warehouse', 'cold-store', 'inspection', 'berth', 'quay-crane', 'yard-block'] as const;
+export const directions = ['export', 'import'] as const;
+
+const slug = (description: string) => Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 40, description });
+
+export const Lane = Type.Object(
+  {
+    id: slug('stable lane id, `<site code>-<kind>-<ex|im>-<n>`'),
+    kind: Type.Union(laneKinds.map((k) => Type.Literal(k))),
+    direction: Type.Union(directions.map((d) => Type.Literal(d))),
+    names: Names,
+    serviceRatePerHour: Type.Integer({ minimum: 1, maximum: 3600, description: 'nominal vehicles per hour when open' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Zone = Type.Object(
+  { id: slug('stable zone id'), kind: Type.Union(zoneKinds.map((k) => Type.Literal(k))), names: Names },
+  { additionalProperties: false },
+);
+
+export const Site = Type.Object(
+  {
+    id: slug('stable site id'),
+    code: Type.String({ pattern: '^[a-z0-9]{2,5}$', description: 'short code, the prefix of lane and zone ids' }),
+    kind: Type.Union(siteKinds.map((k) => Type.Literal(k))),
+    district: Type.String({ minLength: 1 }),
+    names: Names,
+    counterpart: Type.Optional(Names),
+    approxLocation: Type.Object({ lat: Type.Number({ minimum: 20, maximum: 23 }), lon: Type.Number({ minimum: 106, maximum: 109 }) }, { additionalProperties: false }),
+    lanes: Type.Array(Lane),
+    zones: Type.Array(Zone),
+  },
+  { additionalProperties: false },
+);
+
+export const SiteCatalogDocument = Type.Object(
+  {
+    $comment: Type.Optional(Type.String()),
+    version: Type.Integer({ minimum: 1 }),
+    zone: Names,
+    sites: Type.Array(Site, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Names = Static<typeof Names>;
+export type Lane = Static<typeof Lane>;
+export type Zone = Static<typeof Zone>;
+export type Site = Static<typeof Site>;
+export type SiteCatalogDocument = Static<typeof SiteCatalogDocument>;
+export type Direction = (typeof directions)[number];
+export type LaneKind = (typeof laneKinds)[number];

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../catalog/catalog.ts';
+import { sampleEvents } from '../testing/events.ts';
+import { containerNumberProblem, iso6346CheckDigit } from './iso6346.ts';
+import { eventTypeNames } from './model.ts';
+import { createEventValidator } from './validate.ts';
+
+const now = Date.parse('2026-11-22T08:00:00+07:00');
+const validate = createEventValidator(loadCatalog(), { now: () => now, maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3600_000 });
+const sample = (type: string) => structuredClone(sampleEvents(now).find((e) => e.type === type)!) as unknown as Record<string, unknown>;
+const issuesOf = (candidate: unknown, scope?: { site: string; device: string }) => {
+  const result = validate(candidate, scope);
+  return result.ok ? [] : result.issues;
+};
+
+describe('ISO 6346', () => {
+  it('computes check digits and explains a wrong one', () => {
+    expect(iso6346CheckDigit('CSQU305438')).toBe(3);
+    expect(iso6346CheckDigit('MSKU907032')).toBe(3);
+    expect(containerNumberProblem('CSQU3054383')).toBeUndefined();
+    expect(containerNumberProblem('CSQU3054384')).toBe('check digit is 4, ISO 6346 gives 3');
+    expect(containerNumberProblem('CSQ3054383')).toMatch(/ISO 6346/);
+  });
+});
+
+describe('event validation', () => {
+  it('accepts one sample of every event type', () => {
+    const samples = sampleEvents(now);
+    expect(samples.map((e) => e.type).sort()).toEqual([...eventTypeNames].sort());
+    for (const event of samples) expect(issuesOf(event), event.type).toEqual([]);
+  });
+
+  it('names unknown and missing types', () => {
+    expect(issuesOf({ ...sample('lane.opened'), type: 'lane.exploded' })[0]).toMatchObject({ field: '/type', reason: expect.stringContaining("'lane.exploded' is not an event type") });
+    expect(issuesOf({ site: 'x' })[0]).toEqual({ field: '/type', reason: 'is required' });
+    expect(issuesOf('not an object')[0]).toEqual({ field: '/', reason: 'an event must be a JSON object' });
+  });
+
+  it('reports each schema problem with its field', () => {
+    const weighed = sample('truck.weighed');
+    delete weighed['grossKg'];
+    weighed['direction'] = 'sideways';
+    weighed['eventId'] = 'not-a-uuid';
+    weighed['colour'] = 'red';
+    const issues = issuesOf(weighed);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { field: '/grossKg', reason: 'is required' },
+        { field: '/direction', reason: 'must be one of export, import' },
+        { field: '/eventId', reason: expect.stringContaining('expected format') },
+        { field: '/colour', reason: expect.stringContaining('') },
+      ]),
+    );
+  });
+
+  it('refuses an insane weight', () => {
+    expect(issuesOf({ ...sample('truck.weighed'), grossKg: 250_000 })[0]?.field).toBe('/grossKg');
+  });
+
+  it('checks sites, lanes and zones against the catalog', () => {
+    expect(issuesOf({ ...sample('lane.opened'), site: 'atlantis' })).toContainEqual({ field: '/site', reason: "'atlantis' is not a site in catalog v1" });
+    expect(issuesOf({ ...sample('lane.opened'), lane: 'vn-port-gate-ex-1' })).toContainEqual({ field: '/lane', reason: 'lane vn-port-gate-ex-1 belongs to van-ninh, not bac-luan-2' });
+    expect(issuesOf({ ...sample('truck.weighed'), lane: 'bl2-scanner-ex-1' })).toContainEqual({ field: '/lane', reason: 'truck.weighed cannot happen on a scanner lane (bl2-scanner-ex-1)' });
+    expect(issuesOf({ ...sample('truck.gate-in'), lane: 'bl2-smart-im-1' })).toContainEqual({ field: '/lane', reason: 'lane bl2-smart-im-1 is an import lane; the truck is on export' });
+    expect(issuesOf({ ...sample('container.discharged'), crane: 'vn-berth-2' })).toContainEqual({ field: '/crane', reason: "'vn-berth-2' is not a quay-crane of van-ninh" });
+    expect(issuesOf({ ...sample('lane.igv-telemetry'), lane: 'bl2-smart-ex-1' })[0]?.reason).toMatch(/cannot happen on a smart lane/);
+  });
+
+  it('checks plates and container check digits', () => {
+    expect(issuesOf({ ...sample('truck.arrived'), plate: '桂P·12345' })).toContainEqual({ field: '/plate', reason: "'桂P·12345' is not a Vietnamese plate" });
+    expect(issuesOf({ ...sample('truck.arrived'), plate: '桂P·12345', plateCountry: 'CN' })).toEqual([]);
+    expect(issuesOf({ ...sample('truck.arrived'), containers: ['CSQU3054383', 'CSQU3054384'] })).toContainEqual({ field: '/containers/1', reason: 'check digit is 4, ISO 6346 gives 3' });
+    expect(issuesOf({ ...sample('container.gate-in'), containerNumber: 'MSKU9070324' })).toContainEqual({ field: '/containerNumber', reason: 'check digit is 4, ISO 6346 gives 3' });
+  });
+
+  it('refuses events from the future and from before the retention', () => {
+    expect(issuesOf({ ...sample('lane.opened'), observedAt: now + 5 * 60_000 })).toEqual([]);
+    expect(issuesOf({ ...sample('lane.opened'), observedAt: now + 6 * 60_000 })).toContainEqual({ field: '/observedAt', reason: 'is 360 s in the future; at most 300 s allowed' });
+    expect(issuesOf({ ...sample('lane.opened'), observedAt: now - 8 * 24 * 3600_000 })[0]?.reason).toBe('is older than 168 h');
+  });
+
+  it('keeps a device to its own site', () => {
+    expect(issuesOf(sample('lane.opened'), { site: 'van-ninh', device: 'VN-TOS' })).toContainEqual({ field: '/site', reason: 'device VN-TOS may only send events for site van-ninh' });
+    expect(issuesOf(sample('lane.opened'), { site: 'bac-luan-2', device: 'BL2-LANE-CTL' })).toEqual([]);
+  });
+});
