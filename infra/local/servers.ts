@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { repoRoot, type InfraProfile, type KafkaNode } from './profiles.ts';
+import { repoRoot, resolveProfile, type InfraProfile, type KafkaNode } from './profiles.ts';
 import type { ServerSpec } from './supervisor.ts';
 
 const run = promisify(execFile);
@@ -259,4 +259,15 @@ function redisAnswersPing(port: number): Promise<boolean> {
 /** Every local server of a profile, in start order. */
 export function serversOf(profile: InfraProfile): ServerSpec[] {
   return [redisSpec(profile), clickhouseSpec(profile), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node))];
+}
+
+/**
+ * One extra single-node Kafka with its own ports and data under `root`, for tests that
+ * stop Kafka on purpose without disturbing the shared test broker.
+ */
+export function standaloneKafkaSpec(root: string, brokerPort: number): ServerSpec {
+  const base = resolveProfile('test');
+  const node: KafkaNode = { id: 1, brokerPort, controllerPort: brokerPort + 1, dataDir: path.join(root, 'kafka') };
+  const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
+  return kafkaNodeSpec(profile, node);
 }

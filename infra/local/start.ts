@@ -56,7 +56,13 @@ async function start(): Promise<void> {
   await upInfra(profile, print);
 
   const endpoints = endpointsOf(profile);
-  const env: Record<string, string> = { ...endpoints, CLICKHOUSE_DATABASE: 'tower', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+  const env: Record<string, string> = {
+    ...endpoints,
+    CLICKHOUSE_DATABASE: 'tower',
+    CREDENTIALS_DIR: path.join(repoRoot, '.local'),
+    DEVICES_FILE: path.join(repoRoot, '.local', 'devices.json'),
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+  };
   const logger = createLogger({ service: 'start', level: 'warn' });
   const report = await provision(loadConfig(provisionEnv, env), logger);
   for (const line of describeProvision(report)) print(line);

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import {
+  env,
+  loadCatalog,
   applyMigrations,
   applyTopicCatalog,
   clickhouseEnv,
@@ -13,12 +15,20 @@ import {
   type TopicAction,
 } from '@tower/shared';
 
-export const provisionEnv = { ...kafkaEnv, ...clickhouseEnv, ...logEnv };
+import { ensureDemoCredentials } from './credentials.ts';
+
+export const provisionEnv = {
+  ...kafkaEnv,
+  ...clickhouseEnv,
+  ...logEnv,
+  CREDENTIALS_DIR: env.string({ default: '.local', description: 'where demo device keys (credentials.json) and the hashed registry (devices.json) are written' }),
+};
 export type ProvisionConfig = ConfigOf<typeof provisionEnv>;
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../clickhouse/migrations');
 
 export interface ProvisionReport {
+  devicesCreated: number;
   migrationsApplied: string[];
   migrationsAlreadyApplied: number;
   topics: TopicAction[];
@@ -30,6 +40,7 @@ export interface ProvisionReport {
  * `npm start`, by docker-compose's `provision` job and by the tests.
  */
 export async function provision(config: ProvisionConfig, logger: Logger): Promise<ProvisionReport> {
+  const credentials = ensureDemoCredentials(loadCatalog(), path.resolve(config.CREDENTIALS_DIR));
   const migrations = await applyMigrations(
     {
       url: config.CLICKHOUSE_URL,
@@ -47,7 +58,7 @@ export async function provision(config: ProvisionConfig, logger: Logger): Promis
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
     });
-    return { migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
+    return { devicesCreated: credentials.created, migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
   } finally {
     await admin.disconnect();
   }
@@ -61,6 +72,7 @@ export function describeProvision(report: ProvisionReport): string[] {
     : `topic ${t.topic}: ${t.action}`,
   );
   return [
+    ...(report.devicesCreated > 0 ? [`demo devices: ${report.devicesCreated} created (keys in credentials.json)`] : []),
     `migrations: ${report.migrationsApplied.length} applied${report.migrationsApplied.length ? ` (${report.migrationsApplied.join(', ')})` : ''}, ${report.migrationsAlreadyApplied} already there`,
     ...topicLines,
   ];

@@ -137,6 +137,9 @@ export const eventFamilies: readonly EventFamily[] = [
   { name: 'lane', topic: 'tower.lanes.v1', recordName: 'vn.mongcai.tower.LaneEvent', types: laneEventTypes, keyOf: (e) => `${e.site}/${(e as LaneEvent).lane}` },
 ];
 
+/** The catalog topic of each family. */
+export const familyTopics: Readonly<Record<FamilyName, string>> = Object.fromEntries(eventFamilies.map((f) => [f.name, f.topic])) as Record<FamilyName, string>;
+
 /** Every event type's schema by its `type` name, with its family. */
 export const eventTypeSchemas: ReadonlyMap<string, { schema: TObject; family: EventFamily }> = new Map(
   eventFamilies.flatMap((family) => family.types.map((schema) => [(schema.properties['type'] as unknown as TLiteral<string>).const, { schema, family }] as const)),

@@ -44,13 +44,18 @@ export interface OutgoingMessage {
   headers?: Record<string, string | Buffer>;
 }
 
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
+}
+
 export interface TowerProducer {
   connect(): Promise<void>;
   /**
-   * Resolves only once every message is acknowledged by all in-sync replicas
-   * (acks=all, idempotent: a retried batch is not written twice).
+   * Resolves only once every message of every topic is acknowledged by all in-sync
+   * replicas (acks=all, idempotent: a retried request is not written twice).
    */
-  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  send(batch: TopicMessages[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -64,8 +69,8 @@ export function createProducer(kafka: Kafka): TowerProducer {
   });
   return {
     connect: () => producer.connect(),
-    async send(topic, messages) {
-      await producer.send({ topic, acks: -1, messages });
+    async send(batch) {
+      await producer.sendBatch({ acks: -1, topicMessages: batch });
     },
     disconnect: () => producer.disconnect(),
   };

@@ -9,10 +9,9 @@ describe('Kafka round trip (real broker)', () => {
     await producer.connect();
     const plates = ['14C-12345', '14C-54321', '桂P-12345'];
     const sent = plates.flatMap((plate) => Array.from({ length: 20 }, (_, step) => ({ plate, step })));
-    await producer.send(
-      topic,
-      sent.map(({ plate, step }) => ({ key: plate, value: JSON.stringify({ plate, step }), headers: { 'tower-schema': 'test' } })),
-    );
+    await producer.send([
+      { topic, messages: sent.map(({ plate, step }) => ({ key: plate, value: JSON.stringify({ plate, step }), headers: { 'tower-schema': 'test' } })) },
+    ]);
     await producer.disconnect();
 
     const received: { plate: string; step: number; partition: number; header: string | undefined }[] = [];
@@ -40,7 +39,7 @@ describe('Kafka round trip (real broker)', () => {
   test('a send to a missing topic fails instead of creating it', async ({ infra, logger }) => {
     const producer = createProducer(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger, retries: 1 }));
     await producer.connect();
-    await expect(producer.send(uniqueName('absent'), [{ key: 'k', value: 'v' }])).rejects.toThrow();
+    await expect(producer.send([{ topic: uniqueName('absent'), messages: [{ key: 'k', value: 'v' }] }])).rejects.toThrow();
     await producer.disconnect();
   });
 });

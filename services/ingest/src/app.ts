@@ -1,0 +1,70 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Registry } from 'prom-client';
+import {
+  SiteCatalogDocument,
+  createEventValidator,
+  defaultValidationOptions,
+  installProblemHandler,
+  registerOpsRoutes,
+  type Logger,
+  type ReadinessCheck,
+  type SiteCatalog,
+} from '@tower/shared';
+import type { DeviceRegistry } from './domain/devices.ts';
+import { DeviceRateLimiter } from './domain/rate-limit.ts';
+import { registerEventsRoute } from './http/events-route.ts';
+import { createIngestMetrics } from './http/metrics.ts';
+import type { EventPublisher } from './publisher.ts';
+
+export interface IngestSettings {
+  maxBatchEvents: number;
+  bodyLimitBytes: number;
+  deviceRatePerSecond: number;
+  deviceBurstEvents: number;
+}
+
+export interface IngestDependencies {
+  settings: IngestSettings;
+  logger: Logger;
+  catalog: SiteCatalog;
+  devices: DeviceRegistry;
+  publisher: EventPublisher;
+  metrics: Registry;
+  readiness: ReadinessCheck[];
+  now?: () => number;
+}
+
+/** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
+export async function buildApp(deps: IngestDependencies): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, disableRequestLogging: true });
+  installProblemHandler(app);
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Móng Cái smart-gate control tower: ingest API',
+        version: '1',
+        description: 'Devices at Bắc Luân II, Vạn Ninh and the other crossings send truck, container and lane events here.',
+      },
+      components: { securitySchemes: { deviceKey: { type: 'http', scheme: 'bearer', description: '<device id>.<secret>, as in .local/credentials.json' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  app.get('/v1/catalog', { schema: { summary: 'The site catalog: sites, lanes and zones with their ids', tags: ['catalog'], response: { 200: SiteCatalogDocument } } }, async () => deps.catalog.document);
+  registerEventsRoute(app, {
+    devices: deps.devices,
+    rateLimiter: new DeviceRateLimiter(deps.settings.deviceRatePerSecond, deps.settings.deviceBurstEvents, now),
+    validate: createEventValidator(deps.catalog, { ...defaultValidationOptions, now }),
+    publisher: deps.publisher,
+    metrics: createIngestMetrics(deps.metrics),
+    maxBatchEvents: deps.settings.maxBatchEvents,
+    now,
+  });
+  return app;
+}

@@ -1,0 +1,86 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { PayloadTooLargeProblem, RateLimitedProblem, ValidationProblem, type EventValidator } from '@tower/shared';
+import { judgeBatch, parseNdjson } from '../domain/batch.ts';
+import type { Device, DeviceRegistry } from '../domain/devices.ts';
+import type { DeviceRateLimiter } from '../domain/rate-limit.ts';
+import type { EventPublisher } from '../publisher.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { AnyEvent, BatchResult, Problem } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    device?: Device;
+  }
+}
+
+export interface EventsRouteOptions {
+  devices: DeviceRegistry;
+  rateLimiter: DeviceRateLimiter;
+  validate: EventValidator;
+  publisher: EventPublisher;
+  metrics: IngestMetrics;
+  maxBatchEvents: number;
+  now: () => number;
+}
+
+export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOptions): void {
+  const { devices, rateLimiter, validate, publisher, metrics, maxBatchEvents, now } = options;
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, parseNdjson(body as string)));
+  app.decorateRequest('device', undefined);
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url === '/v1/events') metrics.batches.inc({ status: String(reply.statusCode) });
+  });
+
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        summary: 'Send a batch of device events',
+        description: [
+          `A JSON array of up to ${maxBatchEvents} events, or NDJSON (application/x-ndjson, one event per line).`,
+          'Each event is validated against its schema and the site catalog. Valid events are written to Kafka',
+          '(acks=all) before the answer: 200 when all were accepted, 207 when some were refused (each listed',
+          'with its index and every problem), 400 when none was valid. Kafka unavailable: 503 with Retry-After,',
+          'and nothing was accepted. Re-sending an event with the same eventId is harmless.',
+        ].join(' '),
+        tags: ['events'],
+        security: [{ deviceKey: [] }],
+        body: Type.Array(AnyEvent, { maxItems: maxBatchEvents }),
+        response: { 200: BatchResult, 207: BatchResult, 400: Problem, 401: Problem, 403: Problem, 413: Problem, 415: Problem, 429: Problem, 503: Problem },
+      },
+      // The body is validated event by event below, so that one bad event does not refuse the batch.
+      validatorCompiler: () => (value) => ({ value }),
+      onRequest: async (request) => {
+        request.device = devices.authenticate(request.headers.authorization);
+      },
+    },
+    async (request, reply) => {
+      const receivedAt = now();
+      const device = request.device as Device;
+      const items = request.body;
+      if (!Array.isArray(items)) throw new ValidationProblem([{ field: '/', reason: 'the body must be a JSON array of events, or NDJSON with one event per line' }]);
+      if (items.length === 0) throw new ValidationProblem([{ field: '/', reason: 'the batch is empty' }]);
+      if (items.length > maxBatchEvents) throw new PayloadTooLargeProblem(`the batch has ${items.length} events; at most ${maxBatchEvents} per request`);
+      metrics.batchSize.observe(items.length);
+      const allowance = rateLimiter.take(device.id, items.length);
+      if (!allowance.allowed) {
+        throw new RateLimitedProblem(`device ${device.id} is over its rate of events; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+      }
+
+      const verdict = judgeBatch(items, validate, device);
+      for (const rejected of verdict.rejected) metrics.rejected.inc({ field: rejected.errors[0]?.field ?? '/' });
+      if (verdict.accepted.length === 0) {
+        throw new ValidationProblem(
+          verdict.rejected.flatMap((r) => r.errors.map((e) => ({ field: `/${r.index}${e.field === '/' ? '' : e.field}`, reason: e.reason }))),
+          `none of the ${items.length} events is valid`,
+        );
+      }
+      const stopTimer = metrics.kafkaLatency.startTimer();
+      await publisher.publish(verdict.accepted, device.id, receivedAt);
+      stopTimer();
+      for (const { family } of verdict.accepted) metrics.accepted.inc({ family: family.name });
+      return reply.status(verdict.rejected.length > 0 ? 207 : 200).send({ accepted: verdict.accepted.length, rejected: verdict.rejected });
+    },
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * The ingest service process: reads config, wires real Kafka, serves HTTP, and on
+ * SIGTERM stops intake (HTTP closes and drains in-flight batches), then flushes
+ * and disconnects the producer.
+ */
+import path from 'node:path';
+import { ConfigError, EventCodec, familyTopics, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfig, pingKafka, readDeviceRegistry } from '@tower/shared';
+import { buildApp } from './app.ts';
+import { ingestEnv } from './config.ts';
+import { DeviceRegistry } from './domain/devices.ts';
+import { EventPublisher } from './publisher.ts';
+
+let config;
+try {
+  config = loadConfig(ingestEnv, process.env);
+} catch (error) {
+  process.stderr.write(`ingest: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
+const lifecycle = new Lifecycle(logger);
+lifecycle.installSignalHandlers();
+
+const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
+const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2 });
+const producer = createProducer(kafka);
+const admin = kafka.admin();
+await producer.connect();
+await admin.connect();
+
+const app = await buildApp({
+  settings: {
+    maxBatchEvents: config.MAX_BATCH_EVENTS,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    deviceRatePerSecond: config.DEVICE_RATE_EVENTS_PER_SECOND,
+    deviceBurstEvents: config.DEVICE_BURST_EVENTS,
+  },
+  logger,
+  catalog,
+  devices,
+  publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, familyTopics),
+  metrics: createMetricsRegistry('ingest'),
+  readiness: [{ name: 'kafka', check: () => pingKafka(admin) }],
+});
+
+lifecycle
+  .onShutdown({ name: 'http (stop intake, drain in-flight batches)', run: () => app.close(), timeoutMs: 15_000 })
+  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
+  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() });
+
+await app.listen({ port: config.PORT, host: config.HOST });
+logger.info({ port: config.PORT, devices: devices.size, catalogVersion: catalog.version }, 'ingest ready');

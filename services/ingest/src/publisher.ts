@@ -1,0 +1,45 @@
+import { DependencyUnavailableProblem, type EventCodec, type EventFamily, type FamilyName, type TopicMessages, type TowerEvent, type TowerProducer } from '@tower/shared';
+
+/**
+ * Writes accepted events to their family's topic, keyed for ordering (plate,
+ * container number, site/lane), in one acks=all request. Resolves only when Kafka
+ * has acknowledged every message; any failure or a timeout is a 503, never a 2xx.
+ *
+ * A timed-out request may still land later; the device then re-sends, and the
+ * duplicate eventId is dropped by the aggregator (see docs/ARCHITECTURE.md).
+ */
+export class EventPublisher {
+  constructor(
+    private readonly producer: TowerProducer,
+    private readonly codec: EventCodec,
+    private readonly sendTimeoutMs: number,
+    /** Topic per family: the catalog's names in production, random ones in tests. */
+    private readonly topics: Readonly<Record<FamilyName, string>>,
+  ) {}
+
+  async publish(accepted: readonly { event: TowerEvent; family: EventFamily }[], device: string, receivedAt: number): Promise<void> {
+    const byTopic = new Map<string, TopicMessages>();
+    const ingestedAt = String(receivedAt);
+    for (const { event, family } of accepted) {
+      const topic = this.topics[family.name];
+      let batch = byTopic.get(topic);
+      if (!batch) byTopic.set(topic, (batch = { topic, messages: [] }));
+      batch.messages.push({
+        key: family.keyOf(event),
+        value: this.codec.encode(family.name, event),
+        headers: { 'tower-event-type': event.type, 'tower-device': device, 'tower-ingested-at': ingestedAt },
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.producer.send([...byTopic.values()]),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs))),
+      ]);
+    } catch (error) {
+      throw new DependencyUnavailableProblem('kafka', `Kafka did not acknowledge the events (${(error as Error).message}); nothing was accepted, send the batch again`, 5);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
