@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLogger, loadConfig } from '@tower/shared';
+import { createKafka, createLogger, eventFamilies, loadConfig } from '@tower/shared';
 import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
 import { downInfra, upInfra } from './infra.ts';
 import { endpointsOf, repoRoot, resolveProfile } from './profiles.ts';
@@ -61,6 +61,7 @@ async function start(): Promise<void> {
     CLICKHOUSE_DATABASE: 'tower',
     CREDENTIALS_DIR: path.join(repoRoot, '.local'),
     DEVICES_FILE: path.join(repoRoot, '.local', 'devices.json'),
+    CREDENTIALS_FILE: path.join(repoRoot, '.local', 'credentials.json'),
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
   };
   const logger = createLogger({ service: 'start', level: 'warn' });
@@ -89,6 +90,28 @@ async function start(): Promise<void> {
   if (fs.existsSync(credentials)) print(`  Credentials   ${credentials}`);
   print(`  Logs          ${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
   print('Press Ctrl-C to stop everything.');
+  watchFlow(endpoints.KAFKA_BROKERS.split(','), logger);
+}
+
+/** Every 30 s, how many events each event topic holds and how many arrived since. */
+function watchFlow(brokers: string[], logger: ReturnType<typeof createLogger>): void {
+  const admin = createKafka({ brokers, clientId: 'tower-start-flow', logger, retries: 1 }).admin();
+  const previous = new Map<string, number>();
+  const report = async () => {
+    const parts: string[] = [];
+    for (const { topic } of eventFamilies) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      parts.push(`${topic} ${total.toLocaleString('en')} (+${(total - (previous.get(topic) ?? total)).toLocaleString('en')})`);
+      previous.set(topic, total);
+    }
+    print(`[${new Date().toLocaleTimeString('en-GB', { timeZone: 'Asia/Ho_Chi_Minh' })}] Kafka: ${parts.join(', ')}`);
+  };
+  void admin
+    .connect()
+    .then(report)
+    .catch(() => undefined);
+  setInterval(() => void report().catch((error: Error) => print(`Kafka flow: ${error.message}`)), 30_000).unref();
 }
 
 let stopping = false;

@@ -1,0 +1,67 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
+import { installProblemHandler, registerOpsRoutes, type Logger, type ReadinessCheck } from '@tower/shared';
+import type { IngestSender } from './sender.ts';
+import type { TrafficSimulation } from './domain/traffic.ts';
+
+export interface SimulatorDependencies {
+  logger: Logger;
+  simulation: TrafficSimulation;
+  sender: IngestSender;
+  metrics: Registry;
+  readiness: ReadinessCheck[];
+  settings: { seed: number; rate: number; tickMs: number; maxBuffered: number };
+  now?: () => number;
+}
+
+/**
+ * The simulator's process: advances the simulation every tick, hands the events to the
+ * sender, and serves its status. `start()` begins ticking; `stop()` stops generating
+ * and sends what is buffered.
+ */
+export async function buildApp(deps: SimulatorDependencies): Promise<{ app: FastifyInstance; start(): void; stop(): Promise<void> }> {
+  const now = deps.now ?? Date.now;
+  const { simulation, sender, settings } = deps;
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  installProblemHandler(app);
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+
+  let simulatedUntil = now();
+  let paused = false;
+  new Gauge({ name: 'tower_simulator_buffered_events', help: 'events waiting for the ingest API', registers: [deps.metrics], collect() { this.set(sender.buffered); } });
+  new Gauge({ name: 'tower_simulator_sent_events', help: 'events accepted by the ingest API', registers: [deps.metrics], collect() { this.set(sender.stats.sent); } });
+
+  app.get('/v1/status', async () => ({
+    seed: settings.seed,
+    rate: settings.rate,
+    simulatedUntil: new Date(simulatedUntil).toISOString(),
+    paused,
+    buffered: sender.buffered,
+    ...sender.stats,
+  }));
+
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    paused = sender.buffered >= settings.maxBuffered;
+    if (!paused) {
+      simulatedUntil = now();
+      sender.enqueue(simulation.advanceTo(simulatedUntil));
+    }
+    void sender.flush();
+  };
+  return {
+    app,
+    start: () => {
+      timer = setInterval(tick, settings.tickMs);
+    },
+    stop: async () => {
+      clearInterval(timer);
+      const deadline = now() + 10_000;
+      while (sender.buffered > 0 && now() < deadline) {
+        await sender.flush();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { env, logEnv } from '@tower/shared';
+
+export const simulatorEnv = {
+  PORT: env.port({ default: 8083, description: 'HTTP port for status, health and metrics' }),
+  HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
+  ...logEnv,
+  INGEST_URL: env.url({ default: 'http://127.0.0.1:8081', protocols: ['http', 'https'], description: 'the ingest API the simulated devices post to' }),
+  CREDENTIALS_FILE: env.string({ default: '.local/credentials.json', description: 'device keys, one gateway per site (written by npm start / provision)' }),
+  CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog' }),
+  SIM_SEED: env.integer({ default: 20260126, description: 'random seed: the same seed and start time give the same traffic' }),
+  SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the volumes derived from FACTS.md (about 340 trucks a day)' }),
+  SIM_TICK_MS: env.integer({ default: 500, min: 50, max: 10_000, description: 'how often the simulation advances and sends' }),
+  SIM_BATCH_EVENTS: env.integer({ default: 500, min: 1, max: 1000, description: 'events per request to the ingest API' }),
+  SIM_MAX_BUFFERED: env.integer({ default: 200_000, min: 1000, description: 'events held while the ingest API is unavailable before the simulation pauses' }),
+};

@@ -1,0 +1,96 @@
+import { createEventValidator, loadCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { describe, expect, it } from 'vitest';
+import { TrafficSimulation } from './traffic.ts';
+import { dailyProfile, seasonalFactor } from './volumes.ts';
+
+const catalog = loadCatalog();
+// A Tuesday in October at midnight, Vietnam time: no Tết, no harvest.
+const start = Date.parse('2026-10-13T00:00:00+07:00');
+
+function run(hours: number, seed = 7, rate = 1): TowerEvent[] {
+  const simulation = new TrafficSimulation(catalog, { seed, rate, start });
+  const events: TowerEvent[] = [];
+  for (let t = start; t <= start + hours * 3600_000; t += 60_000) events.push(...simulation.advanceTo(t));
+  return events;
+}
+
+const day = run(24, 7, 1);
+const trucks = (events: TowerEvent[]) => events.filter((e): e is TruckEvent => e.type.startsWith('truck.'));
+
+describe('traffic simulation', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    expect(run(2, 11)).toEqual(run(2, 11));
+    expect(run(2, 12).map((e) => e.eventId)).not.toEqual(run(2, 11).map((e) => e.eventId));
+  });
+
+  it('emits only events the ingest validator accepts, in time order, never after the clock', () => {
+    const validate = createEventValidator(catalog, { now: () => start + 25 * 3600_000, maxFutureMs: 0, maxAgeMs: 30 * 24 * 3600_000 });
+    for (const event of day) {
+      const result = validate(event);
+      expect(result.ok ? [] : result.issues, event.type).toEqual([]);
+    }
+    expect(day.every((e, i) => i === 0 || e.observedAt >= day[i - 1]!.observedAt)).toBe(true);
+    expect(new Set(day.map((e) => e.eventId)).size).toBe(day.length);
+  });
+
+  it('produces about 340 trucks a day across the zone, 55% for export', () => {
+    const arrivals = trucks(day).filter((e) => e.type === 'truck.arrived');
+    expect(arrivals.length).toBeGreaterThan(250);
+    expect(arrivals.length).toBeLessThan(450);
+    const exports = arrivals.filter((e) => e.direction === 'export').length / arrivals.length;
+    expect(exports).toBeGreaterThan(0.45);
+    expect(exports).toBeLessThan(0.65);
+    expect(new Set(arrivals.map((e) => e.site))).toEqual(new Set(['bac-luan-2', 'km3-4-hai-yen', 'bac-luan-1', 'ka-long', 'po-hen', 'hoanh-mo', 'bac-phong-sinh']));
+  });
+
+  it('clears trucks on Bắc Luân II smart lanes in about 15 s and on manual lanes in minutes', () => {
+    const clearance = (lanePrefix: string) => {
+      const byPlate = new Map<string, TruckEvent[]>();
+      for (const e of trucks(day)) byPlate.set(e.plate, [...(byPlate.get(e.plate) ?? []), e]);
+      const times: number[] = [];
+      for (const journey of byPlate.values()) {
+        const read = journey.find((e) => e.type === 'truck.plate-read');
+        const out = journey.find((e) => e.type === 'truck.gate-out');
+        const held = journey.some((e) => e.type === 'truck.customs-held');
+        if (read && out && !held && read.lane?.startsWith(lanePrefix)) times.push((out.observedAt - read.observedAt) / 1000);
+      }
+      times.sort((a, b) => a - b);
+      return times[Math.floor(times.length / 2)]!;
+    };
+    expect(clearance('bl2-smart')).toBeGreaterThan(10);
+    expect(clearance('bl2-smart')).toBeLessThan(20);
+    expect(clearance('km34-manual')).toBeGreaterThan(5 * 60);
+  });
+
+  it('keeps each truck’s steps in journey order', () => {
+    const order = ['truck.arrived', 'truck.queue-joined', 'truck.plate-read', 'truck.predeclaration-matched', 'truck.weighed', 'truck.scanned', 'truck.customs-held', 'truck.customs-released', 'truck.gate-in', 'truck.border-crossed', 'truck.gate-out'];
+    const byPlate = new Map<string, string[]>();
+    for (const e of trucks(day)) byPlate.set(e.plate, [...(byPlate.get(e.plate) ?? []), e.type]);
+    for (const [plate, steps] of byPlate) {
+      const indices = steps.map((s) => order.indexOf(s));
+      expect(indices, plate).toEqual([...indices].sort((a, b) => a - b));
+    }
+  });
+
+  it('reports lanes, IGVs and vessel calls', () => {
+    const types = new Set(day.map((e) => e.type));
+    for (const type of ['lane.opened', 'lane.queue-sampled', 'lane.igv-telemetry', 'container.discharged', 'container.yard-moved', 'container.customs-status', 'container.gate-in', 'truck.customs-held']) {
+      expect(types.has(type as TowerEvent['type']), type).toBe(true);
+    }
+  });
+
+  it('scales arrivals with the rate multiplier', () => {
+    const fast = trucks(run(2, 7, 10)).filter((e) => e.type === 'truck.arrived').length;
+    const normal = trucks(run(2, 7, 1)).filter((e) => e.type === 'truck.arrived').length;
+    expect(fast).toBeGreaterThan(normal * 5);
+  });
+});
+
+describe('volumes', () => {
+  it('are quieter at night than in the morning peak, and rise before Tết and in the harvest', () => {
+    expect(dailyProfile(Date.parse('2026-10-13T03:00:00+07:00'))).toBeLessThan(dailyProfile(Date.parse('2026-10-13T10:00:00+07:00')));
+    expect(seasonalFactor(Date.parse('2027-01-20T12:00:00+07:00'), 'other')).toBe(1.5);
+    expect(seasonalFactor(Date.parse('2027-03-20T12:00:00+07:00'), 'other')).toBe(1);
+    expect(seasonalFactor(Date.parse('2026-06-10T12:00:00+07:00'), 'farm')).toBe(1.4);
+  });
+});

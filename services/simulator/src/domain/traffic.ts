@@ -1,0 +1,457 @@
+import { iso6346CheckDigit, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { Random } from './random.ts';
+import { dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
+
+/**
+ * A discrete-event simulation of the zone's traffic. Actions sit on an agenda by
+ * time; `advanceTo(t)` runs every action due by `t`, which emit events (observed at
+ * their own time, never later than `t`) and schedule what follows. Deterministic for
+ * a seed and a start time.
+ *
+ * Trucks arrive at each crossing as a Poisson process shaped by the daily profile and
+ * the season, pick the open lane with the shortest queue, wait their turn, and go
+ * through the journey: plate read, pre-declaration, (weighing and scanning where the
+ * site has them), a share held by customs, gate-in, the border line, gate-out. Smart
+ * lanes clear in about 15 s as at Hữu Nghị; manual lanes in minutes. Lanes report
+ * their queue, congestion and faults; IGVs report position; ports see vessel calls.
+ */
+export interface SimulationOptions {
+  seed: number;
+  /** Multiplies arrival rates (trucks and vessel calls). */
+  rate: number;
+  start: number;
+}
+
+/** An event before the simulation stamps its id and time (distributes over the union). */
+type Unstamped<E> = E extends unknown ? Omit<E, 'eventId' | 'observedAt'> : never;
+
+const second = 1000;
+const minute = 60 * second;
+const hour = 60 * minute;
+
+interface LaneState {
+  lane: Lane;
+  site: Site;
+  queue: Truck[];
+  busy: boolean;
+  faultUntil: number;
+  congested: boolean;
+}
+
+interface Truck {
+  plate: string;
+  plateCountry: 'VN' | 'CN';
+  direction: 'export' | 'import';
+  cargoClass: NonNullable<TruckEvent['cargoClass']>;
+  containers: string[];
+  site: Site;
+  lane?: LaneState;
+}
+
+interface PortContainer {
+  containerNumber: string;
+  sizeFt: 20 | 40 | 45;
+  fullness: 'full' | 'empty';
+  reefer: boolean;
+}
+
+interface Igv {
+  id: string;
+  lane: LaneState;
+  state: 'idle' | 'loading' | 'moving' | 'unloading' | 'charging';
+  progress: number;
+  heading: 1 | -1;
+  battery: number;
+  phaseEndsAt: number;
+}
+
+class Agenda {
+  private heap: { at: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+
+  push(at: number, run: () => void): void {
+    const heap = this.heap;
+    heap.push({ at, seq: this.seq++, run });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.less(parent, i)) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  }
+
+  peek(): number | undefined {
+    return this.heap[0]?.at;
+  }
+
+  pop(): { at: number; run: () => void } | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top && last && heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && this.less(left, smallest)) smallest = left;
+        if (right < heap.length && this.less(right, smallest)) smallest = right;
+        if (smallest === i) break;
+        [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a]!;
+    const y = this.heap[b]!;
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  }
+}
+
+const exportCargo = { 'farm-produce': 35, 'frozen-seafood': 15, 'consumer-goods': 15, electronics: 10, textiles: 10, 'solar-cells': 5, other: 10 } as const;
+const importCargo = { electronics: 35, machinery: 30, 'consumer-goods': 15, other: 20 } as const;
+const holdReasons = { 'document-mismatch': 35, 'physical-inspection': 30, phytosanitary: 20, 'tax-assessment': 10, other: 5 } as const;
+const ownerCodes = ['CSQ', 'MSK', 'TGH', 'OOL', 'HLX', 'EGH', 'COS', 'ONE'];
+const vessels = ['HAI AN 68', 'VIMC PIONEER', 'TAN CANG 05', 'BEIBU GULF 3', 'QUANG NINH 09', 'FANGCHENG EXPRESS'];
+const faultCodes = ['BARRIER-STUCK', 'ANPR-OFFLINE', 'SCANNER-FAULT', 'POWER-DIP', 'NETWORK-LOSS'];
+const vnProvinces = ['14', '14', '14', '14', '15', '29', '30', '34', '98', '99'];
+const cnPrefixes = ['桂P', '桂P', '桂P', '桂A', '桂K', '粤B', '粤S'];
+
+export class TrafficSimulation {
+  private readonly random: Random;
+  private readonly agenda = new Agenda();
+  private readonly lanes = new Map<string, LaneState>();
+  private readonly exportPool = new Map<string, PortContainer[]>();
+  private emitted: TowerEvent[] = [];
+  private now: number;
+
+  constructor(
+    private readonly catalog: SiteCatalog,
+    private readonly options: SimulationOptions,
+  ) {
+    this.random = new Random(options.seed);
+    this.now = options.start;
+    for (const site of catalog.document.sites) {
+      for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false });
+    }
+    this.schedule(options.start, () => this.openAllLanes());
+    for (const site of catalog.document.sites) {
+      if (siteShare[site.id]) this.scheduleNextTruck(site);
+      if (vesselCallEveryHours[site.id]) {
+        this.exportPool.set(site.id, []);
+        this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site));
+        this.scheduleNextExportContainer(site);
+      }
+    }
+  }
+
+  /** Runs everything due by `until` (ms) and returns the events observed, in time order. */
+  advanceTo(until: number): TowerEvent[] {
+    for (let at = this.agenda.peek(); at !== undefined && at <= until; at = this.agenda.peek()) {
+      const action = this.agenda.pop()!;
+      this.now = action.at;
+      action.run();
+    }
+    this.now = until;
+    const out = this.emitted;
+    this.emitted = [];
+    return out;
+  }
+
+  private schedule(at: number, run: () => void): void {
+    this.agenda.push(Math.round(at), run);
+  }
+
+  private after(delayMs: number, run: () => void): void {
+    this.schedule(this.now + delayMs, run);
+  }
+
+  private emit(event: Unstamped<TowerEvent>): void {
+    this.emitted.push({ ...event, eventId: this.random.uuid(), observedAt: this.now } as TowerEvent);
+  }
+
+  // --- Lanes --------------------------------------------------------------------------
+
+  private openAllLanes(): void {
+    for (const state of this.lanes.values()) {
+      this.emit({ type: 'lane.opened', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
+      this.after(this.random.between(0, 30) * second, () => this.sampleQueue(state));
+      this.scheduleNextFault(state);
+      if (state.lane.kind === 'igv') for (let n = 1; n <= 2; n += 1) this.startIgv(state, n);
+    }
+  }
+
+  private sampleQueue(state: LaneState): void {
+    this.emit({ type: 'lane.queue-sampled', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl`, queueLength: state.queue.length });
+    this.after(30 * second, () => this.sampleQueue(state));
+  }
+
+  private queueChanged(state: LaneState): void {
+    const length = state.queue.length;
+    if (!state.congested && length >= 8) {
+      state.congested = true;
+      this.emit({ type: 'lane.congested', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl`, queueLength: length });
+    } else if (state.congested && length <= 3) {
+      state.congested = false;
+      this.emit({ type: 'lane.cleared', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
+    }
+  }
+
+  private scheduleNextFault(state: LaneState): void {
+    // About one fault per lane every two days, 5 to 20 minutes to clear.
+    this.after(this.random.exponential(48 * hour), () => {
+      const repairMs = this.random.between(5, 20) * minute;
+      state.faultUntil = this.now + repairMs;
+      const faultCode = this.random.pick(faultCodes);
+      this.emit({ type: 'lane.fault', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl`, faultCode, detail: `simulated ${faultCode.toLowerCase()}` });
+      this.after(repairMs, () => {
+        this.emit({ type: 'lane.cleared', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
+        this.serveNext(state);
+        this.scheduleNextFault(state);
+      });
+    });
+  }
+
+  // --- IGVs ---------------------------------------------------------------------------
+
+  private startIgv(lane: LaneState, n: number): void {
+    const igv: Igv = { id: `${lane.lane.id}-igv-${n}`, lane, state: 'idle', progress: n === 1 ? 0 : 1, heading: n === 1 ? 1 : -1, battery: this.random.between(60, 100), phaseEndsAt: this.now };
+    this.after(this.random.between(0, 5) * second, () => this.igvTick(igv));
+  }
+
+  private igvTick(igv: Igv): void {
+    const stepSeconds = 5;
+    if (igv.state === 'moving') {
+      igv.progress = Math.min(1, Math.max(0, igv.progress + igv.heading * (stepSeconds / 90)));
+      igv.battery = Math.max(0, igv.battery - 0.1);
+      if (igv.progress === 0 || igv.progress === 1) {
+        igv.state = igv.heading === 1 ? 'unloading' : 'loading';
+        igv.phaseEndsAt = this.now + 30 * second;
+      }
+    } else if (this.now >= igv.phaseEndsAt) {
+      if (igv.battery < 20) {
+        igv.state = 'charging';
+        igv.phaseEndsAt = this.now + 20 * minute;
+        igv.battery = 90;
+      } else {
+        igv.state = 'moving';
+        igv.heading = igv.progress >= 1 ? -1 : 1;
+      }
+    }
+    const { lane } = igv;
+    this.emit({
+      type: 'lane.igv-telemetry',
+      site: lane.site.id,
+      lane: lane.lane.id,
+      source: igv.id,
+      igvId: igv.id,
+      igvState: igv.state,
+      progress: Math.round(igv.progress * 1000) / 1000,
+      batteryPct: Math.round(igv.battery * 10) / 10,
+    });
+    this.after(stepSeconds * second, () => this.igvTick(igv));
+  }
+
+  // --- Trucks -------------------------------------------------------------------------
+
+  /** In the fruit harvest farm exports rise: the factor by which they exceed the rest. */
+  private harvestBoost(): number {
+    return seasonalFactor(this.now, 'farm') / seasonalFactor(this.now, 'other');
+  }
+
+  private scheduleNextTruck(site: Site): void {
+    const boost = this.harvestBoost();
+    const directionMix = exportShare * boost + (1 - exportShare);
+    const perDay = trucksPerDay * (siteShare[site.id] ?? 0) * this.options.rate * dailyProfile(this.now) * seasonalFactor(this.now, 'other') * directionMix;
+    this.after(this.random.exponential((24 * hour) / perDay), () => {
+      this.truckArrives(site);
+      this.scheduleNextTruck(site);
+    });
+  }
+
+  private newTruck(site: Site): Truck {
+    const boost = this.harvestBoost();
+    const direction = this.random.chance((exportShare * boost) / (exportShare * boost + 1 - exportShare)) ? 'export' : 'import';
+    const cargoClass = direction === 'export' ? this.random.weighted({ ...exportCargo, 'farm-produce': exportCargo['farm-produce'] * boost }) : this.random.weighted(importCargo);
+    const vietnamese = this.random.chance(direction === 'export' ? 0.7 : 0.4);
+    const plate = vietnamese
+      ? `${this.random.pick(vnProvinces)}${this.random.pick(['C', 'C', 'H', 'LD'])}-${this.random.integer(100, 999)}.${String(this.random.integer(0, 99)).padStart(2, '0')}`
+      : `${this.random.pick(cnPrefixes)}·${String(this.random.integer(10000, 99999))}`;
+    return { plate, plateCountry: vietnamese ? 'VN' : 'CN', direction, cargoClass, containers: this.random.chance(0.6) ? [this.containerNumber()] : [], site };
+  }
+
+  private truckEvent(truck: Truck, type: TruckEvent['type'], extra: Record<string, unknown> = {}, source = `${truck.site.code}-anpr`): void {
+    this.emit({
+      type,
+      site: truck.site.id,
+      source,
+      plate: truck.plate,
+      plateCountry: truck.plateCountry,
+      direction: truck.direction,
+      cargoClass: truck.cargoClass,
+      ...(truck.containers.length > 0 ? { containers: truck.containers } : {}),
+      ...extra,
+    } as Unstamped<TruckEvent>);
+  }
+
+  private truckArrives(site: Site): void {
+    const truck = this.newTruck(site);
+    this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
+    const candidates = [...this.lanes.values()].filter(
+      (s) => s.site.id === site.id && s.lane.direction === truck.direction && ['smart', 'igv', 'manual'].includes(s.lane.kind),
+    );
+    const open = candidates.filter((s) => s.faultUntil <= this.now);
+    const pool = open.length > 0 ? open : candidates;
+    if (pool.length === 0) return;
+    // Most trucks at Bắc Luân II take the smart lanes; a tenth go by IGV.
+    const preferIgv = this.random.chance(0.1);
+    const preferred = pool.filter((s) => (s.lane.kind === 'igv') === preferIgv);
+    const choice = (preferred.length > 0 ? preferred : pool).reduce((best, s) => (s.queue.length < best.queue.length ? s : best));
+    this.after(this.random.between(20, 90) * second, () => {
+      truck.lane = choice;
+      choice.queue.push(truck);
+      this.truckEvent(truck, 'truck.queue-joined', { lane: choice.lane.id }, `${site.code}-lane-ctl`);
+      this.queueChanged(choice);
+      this.serveNext(choice);
+    });
+  }
+
+  private serveNext(state: LaneState): void {
+    if (state.busy || state.faultUntil > this.now) return;
+    const truck = state.queue.shift();
+    if (!truck) return;
+    state.busy = true;
+    this.queueChanged(state);
+    const smart = state.lane.kind === 'smart' || state.lane.kind === 'igv';
+    const laneId = state.lane.id;
+    const free = () => {
+      state.busy = false;
+      this.serveNext(state);
+    };
+    this.truckEvent(truck, 'truck.plate-read', { lane: laneId, confidence: Math.round(this.random.between(0.9, 0.999) * 1000) / 1000 });
+    const step = (min: number, max: number) => this.random.between(min, max) * second;
+    const weighbridge = this.stationFor(truck, 'weighbridge');
+    const scanner = this.stationFor(truck, 'scanner');
+    let t = smart ? step(0.5, 1.5) : step(30, 120);
+    this.after(t, () => this.truckEvent(truck, 'truck.predeclaration-matched', { declarationId: `TK-${this.random.integer(100000000, 999999999)}` }, `${truck.site.code}-vnsw`));
+    if (weighbridge) {
+      t += smart ? step(2, 4) : step(60, 180);
+      this.after(t, () => this.truckEvent(truck, 'truck.weighed', { lane: weighbridge, grossKg: this.random.integer(12_000, 44_000) }, `${truck.site.code}-wim`));
+    }
+    const inspect = this.random.chance(smart ? 0.05 : 0.12);
+    if (scanner) {
+      t += smart ? step(2, 4) : step(120, 300);
+      this.after(t, () => this.truckEvent(truck, 'truck.scanned', { lane: scanner, scanResult: inspect ? 'inspect' : 'clear' }, `${truck.site.code}-scanner`));
+    }
+    if (inspect) {
+      t += step(2, 10);
+      this.after(t, () => {
+        this.truckEvent(truck, 'truck.customs-held', { holdReason: this.random.weighted(holdReasons) }, `${truck.site.code}-customs`);
+        free(); // the truck leaves the lane for the inspection area
+      });
+      t += this.random.between(10, 45) * minute;
+      this.after(t, () => this.truckEvent(truck, 'truck.customs-released', {}, `${truck.site.code}-customs`));
+    }
+    t += smart ? step(2, 4) : step(90, 240);
+    this.after(t, () => {
+      this.truckEvent(truck, 'truck.gate-in', { lane: laneId });
+      if (!inspect) free();
+    });
+    t += smart ? step(2, 4) : step(120, 300);
+    this.after(t, () => this.truckEvent(truck, 'truck.border-crossed', { lane: laneId }, `${truck.site.code}-border-cam`));
+    t += smart ? step(2, 4) : step(30, 120);
+    this.after(t, () => this.truckEvent(truck, 'truck.gate-out', { lane: laneId }));
+  }
+
+  /** The weighbridge or scanner lane of the truck's site and direction, if it has one. */
+  private stationFor(truck: Truck, kind: 'weighbridge' | 'scanner'): string | undefined {
+    return truck.site.lanes.find((l) => l.kind === kind && l.direction === truck.direction)?.id;
+  }
+
+  // --- Ports --------------------------------------------------------------------------
+
+  private containerNumber(): string {
+    const firstTen = `${this.random.pick(ownerCodes)}U${String(this.random.integer(0, 999_999)).padStart(6, '0')}`;
+    return `${firstTen}${iso6346CheckDigit(firstTen)}`;
+  }
+
+  private newContainer(fullness: 'full' | 'empty'): PortContainer {
+    const sizeFt = this.random.weighted({ '20': 40, '40': 55, '45': 5 });
+    return { containerNumber: this.containerNumber(), sizeFt: Number(sizeFt) as 20 | 40 | 45, fullness, reefer: this.random.chance(0.15) };
+  }
+
+  private containerEvent(site: Site, container: PortContainer, type: ContainerEvent['type'], extra: Record<string, unknown>, source = `${site.code}-tos`): void {
+    this.emit({ type, site: site.id, source, ...container, ...extra } as Unstamped<ContainerEvent>);
+  }
+
+  private zonesOf(site: Site, kind: string): string[] {
+    return site.zones.filter((z) => z.kind === kind).map((z) => z.id);
+  }
+
+  private portLane(site: Site, direction: 'export' | 'import'): string | undefined {
+    return site.lanes.find((l) => l.kind === 'port-gate' && l.direction === direction && (this.lanes.get(l.id)?.faultUntil ?? 0) <= this.now)?.id
+      ?? site.lanes.find((l) => l.kind === 'port-gate' && l.direction === direction)?.id;
+  }
+
+  private scheduleNextExportContainer(site: Site): void {
+    const perHour = (60 / (vesselCallEveryHours[site.id] ?? 24)) * this.options.rate;
+    this.after(this.random.exponential(hour / perHour), () => {
+      const container = this.newContainer(this.random.chance(0.9) ? 'full' : 'empty');
+      const lane = this.portLane(site, 'export');
+      const blocks = this.zonesOf(site, 'yard-block');
+      if (lane && blocks.length > 0) {
+        this.containerEvent(site, container, 'container.gate-in', { lane }, `${site.code}-gate-ocr`);
+        this.after(this.random.between(5, 20) * minute, () => {
+          this.containerEvent(site, container, 'container.yard-moved', { toBlock: this.random.pick(blocks) });
+          this.exportPool.get(site.id)?.push(container);
+        });
+      }
+      this.scheduleNextExportContainer(site);
+    });
+  }
+
+  private vesselCall(site: Site): void {
+    const berths = this.zonesOf(site, 'berth');
+    const cranes = this.zonesOf(site, 'quay-crane');
+    const blocks = this.zonesOf(site, 'yard-block');
+    if (berths.length === 0 || cranes.length === 0) return; // a port without berths or cranes in the catalog sees no calls
+    const vessel = this.random.pick(vessels);
+    const berth = this.random.pick(berths);
+    const discharges = this.random.integer(40, 120);
+    const pool = this.exportPool.get(site.id) ?? [];
+    const loads = pool.splice(0, Math.min(pool.length, this.random.integer(30, 100)));
+    const crane = (i: number) => cranes[i % cranes.length] as string;
+    const perMove = (90 * second) / cranes.length;
+    for (let i = 0; i < discharges; i += 1) {
+      this.after(i * perMove + this.random.between(0, 20) * second, () => {
+        const container = this.newContainer(this.random.chance(0.85) ? 'full' : 'empty');
+        this.containerEvent(site, container, 'container.discharged', { vessel, berth, crane: crane(i) }, `${site.code}-qc`);
+        this.importJourney(site, container, blocks);
+      });
+    }
+    loads.forEach((container, i) => {
+      this.after((discharges + i) * perMove, () => this.containerEvent(site, container, 'container.loaded', { vessel, berth, crane: crane(i) }, `${site.code}-qc`));
+    });
+    const everyHours = (vesselCallEveryHours[site.id] ?? 24) / this.options.rate;
+    this.after(this.random.between(0.75, 1.25) * everyHours * hour, () => this.vesselCall(site));
+  }
+
+  private importJourney(site: Site, container: PortContainer, blocks: string[]): void {
+    if (blocks.length === 0) return;
+    this.after(this.random.between(5, 20) * minute, () => {
+      this.containerEvent(site, container, 'container.yard-moved', { toBlock: this.random.pick(blocks) });
+      this.containerEvent(site, container, 'container.customs-status', { customsStatus: 'pending' }, `${site.code}-customs`);
+    });
+    const releasedAfter = this.random.between(1, 6) * hour;
+    this.after(releasedAfter, () => this.containerEvent(site, container, 'container.customs-status', { customsStatus: 'released' }, `${site.code}-customs`));
+    this.after(releasedAfter + this.random.between(0.5, 4) * hour, () => {
+      const lane = this.portLane(site, 'import');
+      if (lane) this.containerEvent(site, container, 'container.gate-out', { lane }, `${site.code}-gate-ocr`);
+    });
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Default volumes, derived from ../shared/domain/FACTS.md (2025 press figures):
+ *
+ * - Goods through the zone's gates: "over 3,000 million tonnes" is a slip for about
+ *   3 million t a year. At about 25 t per truck that is 120,000 crossings a year,
+ *   about 330 a day.
+ * - Cross-check by value: 6,293 M USD of Móng Cái trade a year over ~340 trucks a day
+ *   is about 51,000 USD per truck, plausible for a mix of electronics and farm produce.
+ *   So the zone averages ~340 trucks a day: 14 an hour.
+ * - Split between crossings (not in the press: our assumption, documented): Bắc Luân II
+ *   (the smart gate, most goods) 40%, Km3+4 (the busiest point for farm exports) 30%,
+ *   Bắc Luân I 10%, Ka Long, Pò Hèn, Hoành Mô and Bắc Phong Sinh 5% each.
+ * - Direction: exports ≈ 55% of Móng Cái trade (Q1 2025), so 55% export, 45% import.
+ * - Peaks: the fruit harvest (May to August) lifts farm exports, and the weeks before
+ *   Tết lift everything.
+ * - Ports: Vạn Ninh is still being built, so the press has no figures; we assume a
+ *   vessel call every 8 hours at Vạn Ninh and every 24 hours at Vạn Gia, each moving
+ *   40 to 120 containers.
+ *
+ * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load.
+ */
+export const trucksPerDay = 340;
+
+export const siteShare: Readonly<Record<string, number>> = {
+  'bac-luan-2': 0.4,
+  'km3-4-hai-yen': 0.3,
+  'bac-luan-1': 0.1,
+  'ka-long': 0.05,
+  'po-hen': 0.05,
+  'hoanh-mo': 0.05,
+  'bac-phong-sinh': 0.05,
+};
+
+export const exportShare = 0.55;
+
+export const vesselCallEveryHours: Readonly<Record<string, number>> = { 'van-ninh': 8, 'van-gia': 24 };
+
+/** Relative traffic by hour of day (Vietnam time); the gate runs 24/7, quieter at night. */
+const hourly = [0.35, 0.3, 0.3, 0.3, 0.35, 0.5, 0.8, 1.1, 1.4, 1.5, 1.5, 1.3, 1.0, 1.2, 1.4, 1.5, 1.4, 1.2, 1.0, 0.9, 0.8, 0.65, 0.5, 0.4];
+const hourlyMean = hourly.reduce((a, b) => a + b, 0) / hourly.length;
+
+/** Lunar New Year dates: traffic climbs in the four weeks before each. */
+const tetDates = ['2025-01-29', '2026-02-17', '2027-02-06', '2028-01-26', '2029-02-13', '2030-02-03'].map((d) => Date.parse(`${d}T00:00:00+07:00`));
+
+export function dailyProfile(at: number): number {
+  const hour = new Date(at + 7 * 3600_000).getUTCHours();
+  return (hourly[hour] as number) / hourlyMean;
+}
+
+export function seasonalFactor(at: number, cargo: 'farm' | 'other'): number {
+  const month = new Date(at + 7 * 3600_000).getUTCMonth() + 1;
+  const beforeTet = tetDates.some((tet) => at < tet && tet - at < 28 * 24 * 3600_000);
+  const harvest = cargo === 'farm' && month >= 5 && month <= 8;
+  return (beforeTet ? 1.5 : 1) * (harvest ? 1.4 : 1);
+}
