@@ -16,3 +16,4 @@ export * from './events/avro.ts';
 export * from './events/iso6346.ts';
 export * from './events/validate.ts';
 export * from './devices.ts';
+export * from './kafka/consumer.ts';

@@ -1,0 +1,130 @@
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { describe, expect } from 'vitest';
+import { EventCodec } from '../events/avro.ts';
+import type { TowerEvent } from '../events/model.ts';
+import type { Logger } from '../logging.ts';
+import { eventually, sampleEvents, test, uniqueName } from '../testing/index.ts';
+import { createProducer, type TowerProducer } from './client.ts';
+import { ConsumerRunner, deadLetterHeaders, type ConsumedEvent, type ConsumerHandler, type PartitionBatch } from './consumer.ts';
+
+const codec = new EventCodec();
+const header = (value: Buffer | string | (Buffer | string)[] | undefined) => String(value);
+
+async function readAll(kafka: Kafka, topic: string, expected: number) {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader') });
+  const messages: { key: string; value: Buffer; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, header(v)]));
+      messages.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), headers });
+    },
+  });
+  await eventually(async () => (messages.length >= expected ? true : undefined), { timeoutMs: 20_000, what: `${expected} messages on ${topic}` });
+  await consumer.disconnect();
+  return messages;
+}
+
+function runner(kafka: Kafka, producer: TowerProducer, logger: Logger, topic: string, deadLetterTopic: string, groupId: string, handler: ConsumerHandler, metrics = new Registry()) {
+  return new ConsumerRunner({ kafka, groupId, topics: { [topic]: 'truck' }, codec, producer, deadLetterTopic, logger, metrics, retry: { initialMs: 100, maxMs: 400 } }, handler);
+}
+
+describe('consumer runner against real Kafka', () => {
+  test('dead-letters what cannot be decoded or is rejected, with the reason, and hands on the rest in order', async ({ kafka, logger, createTopic }) => {
+    const topic = await createTopic({ partitions: 1 });
+    const deadLetterTopic = await createTopic({ partitions: 1 });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const trucks = sampleEvents().filter((e): e is TowerEvent => e.type.startsWith('truck.')).slice(0, 4);
+    const container = sampleEvents().find((e) => e.type.startsWith('container.'))!;
+    const unknownFingerprint = Buffer.concat([Buffer.from([0xc3, 0x01]), Buffer.alloc(8, 0xab), Buffer.from('body')]);
+    const truncated = codec.encode('truck', trucks[3]!).subarray(0, 14);
+    await producer.send([
+      {
+        topic,
+        messages: [
+          { key: 'a', value: codec.encode('truck', trucks[0]!) },
+          { key: 'b', value: Buffer.from('{"not":"avro"}') },
+          { key: 'c', value: codec.encode('container', container) },
+          { key: 'd', value: codec.encode('truck', trucks[1]!) },
+          { key: 'e', value: unknownFingerprint },
+          { key: 'f', value: truncated },
+          { key: 'g', value: codec.encode('truck', trucks[2]!) },
+        ],
+      },
+    ]);
+
+    const handled: ConsumedEvent[] = [];
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
+      async handleBatch(batch: PartitionBatch) {
+        handled.push(...batch.events);
+        const rejected = batch.events.find((e) => e.event.eventId === trucks[1]!.eventId);
+        return rejected ? [{ offset: rejected.offset, reason: 'rejected-by-test', detail: 'the handler refused it' }] : [];
+      },
+    });
+    await consumer.start();
+    const letters = await readAll(kafka, deadLetterTopic, 5);
+    await consumer.stop();
+    await producer.disconnect();
+
+    expect(handled.map((e) => e.event.eventId)).toEqual([trucks[0]!.eventId, trucks[1]!.eventId, trucks[2]!.eventId]);
+    expect(handled.map((e) => e.offset)).toEqual([0n, 3n, 6n]);
+    expect(handled.every((e) => e.family === 'truck' && e.topic === topic && e.appendedAt > 0)).toBe(true);
+    const byKey = Object.fromEntries(letters.map((l) => [l.key, l]));
+    expect(Object.fromEntries(letters.map((l) => [l.key, l.headers[deadLetterHeaders.reason]]))).toEqual({
+      b: 'not-single-object',
+      c: 'wrong-family',
+      d: 'rejected-by-test',
+      e: 'unknown-fingerprint',
+      f: 'corrupt-body',
+    });
+    expect(byKey['e']!.value.equals(unknownFingerprint)).toBe(true);
+    expect(byKey['c']!.headers).toMatchObject({ [deadLetterHeaders.sourceTopic]: topic, [deadLetterHeaders.sourcePartition]: '0', [deadLetterHeaders.sourceOffset]: '2' });
+  });
+
+  test('retries a failing batch without losing or skipping it, reports it in health, and commits only after success', async ({ kafka, logger, createTopic }) => {
+    const topic = await createTopic({ partitions: 1 });
+    const deadLetterTopic = await createTopic({ partitions: 1 });
+    const groupId = uniqueName('group');
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const trucks = sampleEvents().filter((e) => e.type.startsWith('truck.'));
+    await producer.send([{ topic, messages: trucks.slice(0, 3).map((e) => ({ key: 'k', value: codec.encode('truck', e) })) }]);
+
+    let attempts = 0;
+    const healthWhileFailing: boolean[] = [];
+    const stored: string[] = [];
+    const metrics = new Registry();
+    const first = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
+      async handleBatch(batch) {
+        attempts += 1;
+        healthWhileFailing.push(first.health().failingSince !== undefined);
+        if (attempts <= 2) throw new Error('sink unavailable');
+        stored.push(...batch.events.map((e) => e.event.eventId));
+      },
+    }, metrics);
+    await first.start();
+    await eventually(async () => (stored.length === 3 ? true : undefined), { timeoutMs: 15_000, what: 'the batch after two failures' });
+    expect(healthWhileFailing.slice(0, 3)).toEqual([false, true, true]);
+    await eventually(async () => (first.health().failingSince === undefined ? true : undefined), { what: 'healthy after success' });
+    expect((await metrics.getSingleMetric('tower_consumer_batch_failures_total')!.get()).values[0]!.value).toBe(2);
+    await first.stop();
+
+    // A new member of the same group starts after the committed offset: nothing handled twice.
+    await producer.send([{ topic, messages: trucks.slice(3, 5).map((e) => ({ key: 'k', value: codec.encode('truck', e) })) }]);
+    const second: string[] = [];
+    const next = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
+      async handleBatch(batch) {
+        second.push(...batch.events.map((e) => e.event.eventId));
+      },
+    });
+    await next.start();
+    await eventually(async () => (second.length >= 2 ? true : undefined), { timeoutMs: 15_000, what: 'the new events' });
+    await next.stop();
+    await producer.disconnect();
+    expect(stored).toEqual(trucks.slice(0, 3).map((e) => e.eventId));
+    expect(second).toEqual(trucks.slice(3, 5).map((e) => e.eventId));
+  });
+});

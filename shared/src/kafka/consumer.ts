@@ -1,0 +1,251 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { DecodeError, type EventCodec } from '../events/avro.ts';
+import type { FamilyName, TowerEvent } from '../events/model.ts';
+import type { Logger } from '../logging.ts';
+import type { OutgoingMessage, TowerProducer } from './client.ts';
+
+/** One decoded event with where it came from; the coordinates make idempotent sinks possible. */
+export interface ConsumedEvent {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are int64; kept as bigint so nothing rounds. */
+  offset: bigint;
+  /** The broker's append time (ms): when the ingest API's write was acknowledged. */
+  appendedAt: number;
+  family: FamilyName;
+  schemaVersion: number;
+  event: TowerEvent;
+}
+
+/** The decodable part of one fetched batch of one topic-partition, in offset order. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  events: ConsumedEvent[];
+  /** The last offset of the fetched batch (decodable or not); committed after success. */
+  lastOffset: bigint;
+}
+
+/** A message the handler cannot process although it decodes; it goes to the dead-letter topic. */
+export interface RejectedEvent {
+  offset: bigint;
+  reason: string;
+  detail: string;
+}
+
+export interface ConsumerHandler {
+  /**
+   * Processes one batch. Resolve only when its effect is durable: the runner then
+   * commits the offsets. Throw when a dependency fails: the runner retries the same
+   * batch with backoff (heartbeating meanwhile) until it succeeds or the partition is
+   * revoked, so it must be safe to call again with the same batch.
+   */
+  handleBatch(batch: PartitionBatch): Promise<RejectedEvent[] | void>;
+  /**
+   * Called synchronously when this member joins a new group generation, before any batch
+   * of it is fetched: drop per-partition state another member may have made stale.
+   * (KafkaJS does not await listeners, so this must not be async; load lazily instead.)
+   */
+  onAssignment?(assignment: Record<string, number[]>): void;
+}
+
+export interface ConsumerRunnerSettings {
+  kafka: Kafka;
+  groupId: string;
+  /** topic → the event family every message on it must carry. */
+  topics: Readonly<Record<string, FamilyName>>;
+  codec: EventCodec;
+  /** Shared with the service; used only for dead letters (acks=all). */
+  producer: TowerProducer;
+  deadLetterTopic: string;
+  logger: Logger;
+  metrics: Registry;
+  /** Start from the earliest retained message when the group has no committed offset. */
+  fromBeginning?: boolean;
+  retry?: { initialMs: number; maxMs: number };
+  /** Fetch sizing: bigger batches mean fewer, larger inserts downstream. */
+  maxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
+}
+
+/** Why the runner is not processing right now; shown by /readyz. */
+export interface ConsumerHealth {
+  running: boolean;
+  failingSince?: number;
+  lastError?: string;
+}
+
+export const deadLetterHeaders = {
+  sourceTopic: 'dlq.source.topic',
+  sourcePartition: 'dlq.source.partition',
+  sourceOffset: 'dlq.source.offset',
+  reason: 'dlq.reason',
+  detail: 'dlq.detail',
+  consumer: 'dlq.consumer',
+  at: 'dlq.at',
+} as const;
+
+class ConsumerMetrics {
+  readonly consumed: Counter<'topic'>;
+  readonly deadLettered: Counter<'topic' | 'reason'>;
+  readonly batchFailures: Counter<'topic'>;
+  readonly lag: Gauge<'topic' | 'partition'>;
+
+  constructor(registry: Registry) {
+    this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled', labelNames: ['topic'], registers: [registry] });
+    this.deadLettered = new Counter({ name: 'tower_consumer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['topic', 'reason'], registers: [registry] });
+    this.batchFailures = new Counter({ name: 'tower_consumer_batch_failures_total', help: 'Batch attempts that failed and were retried', labelNames: ['topic'], registers: [registry] });
+    this.lag = new Gauge({ name: 'tower_consumer_lag_messages', help: 'High watermark minus the next offset to process, per partition', labelNames: ['topic', 'partition'], registers: [registry] });
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The consumer loop every service uses: decodes each message with the event codec,
+ * sends what cannot be decoded (or what the handler rejects) to the dead-letter topic
+ * with the reason, hands the rest to the handler one partition batch at a time, and
+ * commits offsets only after the handler and the dead letters are durable. A failing
+ * handler is retried with exponential backoff while the group membership is kept
+ * alive by heartbeats; `health()` says so for readiness.
+ */
+export class ConsumerRunner {
+  private readonly consumer: Consumer;
+  private readonly metrics: ConsumerMetrics;
+  private readonly retry: { initialMs: number; maxMs: number };
+  private failingSince: number | undefined;
+  private lastError: string | undefined;
+  private running = false;
+
+  constructor(
+    private readonly settings: ConsumerRunnerSettings,
+    private readonly handler: ConsumerHandler,
+  ) {
+    this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
+    this.metrics = new ConsumerMetrics(settings.metrics);
+    this.consumer = settings.kafka.consumer({
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment;
+      settings.logger.info({ group: settings.groupId, assignment }, 'partitions assigned');
+      this.handler.onAssignment?.(assignment);
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      settings.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: Object.keys(this.settings.topics), fromBeginning: this.settings.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  /** Stops fetching, lets the batch in hand finish (its offsets are committed), leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  health(): ConsumerHealth {
+    return { running: this.running, ...(this.failingSince !== undefined ? { failingSince: this.failingSince, lastError: this.lastError } : {}) };
+  }
+
+  private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    const family = this.settings.topics[topic];
+    if (!family) throw new Error(`subscribed to ${topic} without a family`);
+    const events: ConsumedEvent[] = [];
+    const undecodable: { message: KafkaMessage; reason: string; detail: string }[] = [];
+    for (const message of batch.messages) {
+      try {
+        if (!message.value) throw new DecodeError('not-single-object', 'empty message value');
+        const decoded = this.settings.codec.decode(message.value, family);
+        events.push({ topic, partition, offset: BigInt(message.offset), appendedAt: Number(message.timestamp), family: decoded.family, schemaVersion: decoded.version, event: decoded.event });
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        undecodable.push({ message, reason: error.reason, detail: error.message });
+      }
+    }
+    const lastOffset = BigInt(batch.lastOffset());
+    let delay = this.retry.initialMs;
+    for (;;) {
+      if (!isRunning() || isStale()) return; // revoked or stopping: the next owner re-reads from the committed offset
+      try {
+        const rejected = events.length > 0 ? ((await this.handler.handleBatch({ topic, partition, events, lastOffset })) ?? []) : [];
+        const byOffset = new Map(batch.messages.map((m) => [BigInt(m.offset), m]));
+        const deadLetters = [...undecodable];
+        for (const rejection of rejected) {
+          const message = byOffset.get(rejection.offset);
+          if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
+          deadLetters.push({ message, reason: rejection.reason, detail: rejection.detail });
+        }
+        await this.sendDeadLetters(topic, partition, deadLetters);
+        break;
+      } catch (error) {
+        this.metrics.batchFailures.inc({ topic });
+        this.failingSince ??= Date.now();
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.settings.logger.warn({ err: error, topic, partition, retryInMs: delay }, 'batch failed; retrying');
+        await this.waitHeartbeating(delay, heartbeat);
+        delay = Math.min(delay * 2, this.retry.maxMs);
+      }
+    }
+    this.failingSince = undefined;
+    this.lastError = undefined;
+    resolveOffset(batch.lastOffset());
+    await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
+    this.metrics.consumed.inc({ topic }, events.length);
+    this.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - lastOffset - 1n)));
+    await heartbeat();
+  }
+
+  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await sleep(Math.min(2000, until - Date.now()));
+      try {
+        await heartbeat();
+      } catch (error) {
+        // A rebalance: the loop sees isStale() and lets the partition go.
+        this.settings.logger.info({ err: error }, 'heartbeat during retry failed');
+        return;
+      }
+    }
+  }
+
+  private async sendDeadLetters(topic: string, partition: number, letters: { message: KafkaMessage; reason: string; detail: string }[]): Promise<void> {
+    if (letters.length === 0) return;
+    const at = String(Date.now());
+    const messages: OutgoingMessage[] = letters.map(({ message, reason, detail }) => ({
+      key: message.key,
+      value: message.value ?? Buffer.alloc(0),
+      headers: {
+        [deadLetterHeaders.sourceTopic]: topic,
+        [deadLetterHeaders.sourcePartition]: String(partition),
+        [deadLetterHeaders.sourceOffset]: message.offset,
+        [deadLetterHeaders.reason]: reason,
+        [deadLetterHeaders.detail]: detail.slice(0, 1000),
+        [deadLetterHeaders.consumer]: this.settings.groupId,
+        [deadLetterHeaders.at]: at,
+      },
+    }));
+    await this.settings.producer.send([{ topic: this.settings.deadLetterTopic, messages }]);
+    for (const letter of letters) this.metrics.deadLettered.inc({ topic, reason: letter.reason });
+    this.settings.logger.warn({ topic, partition, count: letters.length, reasons: [...new Set(letters.map((l) => l.reason))] }, 'messages dead-lettered');
+  }
+}
