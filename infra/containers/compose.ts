@@ -88,7 +88,7 @@ export function composeDocument(): Yaml {
   for (const service of discoverServices()) {
     services[service.name] = {
       build: '.',
-      command: ['node', '--import', 'tsx', path.relative(repoRoot, service.main)],
+      command: ['node', ...service.nodeArgs, '--import', 'tsx', path.relative(repoRoot, service.main)],
       environment: { ...composeEndpoints, PORT: String(service.port) },
       ports: [`127.0.0.1:${service.port}:${service.port}`],
       depends_on: { provision: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } },

@@ -1,16 +1,16 @@
 /**
  * Local infrastructure: real Kafka (KRaft), ClickHouse and Redis as processes.
  *
- *   npm run infra:up     [-- --profile dev|test] [--cluster]
- *   npm run infra:down   [-- --profile dev|test]
- *   npm run infra:status [-- --profile dev|test]
- *   npm run infra:logs   [-- --profile dev|test] [--lines N] [server]
+ *   npm run infra:up     [-- --profile dev|test|bench] [--cluster]
+ *   npm run infra:down   [-- --profile dev|test|bench]
+ *   npm run infra:status [-- --profile dev|test|bench]
+ *   npm run infra:logs   [-- --profile dev|test|bench] [--lines N] [server]
  */
 import { parseArgs } from 'node:util';
 import { allSpecs, downInfra, statusInfra, tailLog, upInfra } from './infra.ts';
-import { endpointsOf, resolveProfile, type ProfileName } from './profiles.ts';
+import { endpointsOf, profileNames, resolveProfile, type ProfileName } from './profiles.ts';
 
-const usage = `usage: tower-infra <up|down|status|logs> [--profile dev|test] [--cluster] [--lines N] [server]`;
+const usage = `usage: tower-infra <up|down|status|logs> [--profile dev|test|bench] [--cluster] [--lines N] [server]`;
 
 function fail(message: string): never {
   process.stderr.write(`infra: ${message}\n`);
@@ -26,7 +26,8 @@ const { positionals, values } = parseArgs({
   },
 });
 const [command, ...rest] = positionals;
-if (values.profile !== 'dev' && values.profile !== 'test') fail(`--profile must be dev or test, not '${values.profile}'`);
+const isProfileName = (name: string): name is ProfileName => (profileNames as readonly string[]).includes(name);
+if (!isProfileName(values.profile)) fail(`--profile must be one of ${profileNames.join(', ')}, not '${values.profile}'`);
 const profileName: ProfileName = values.profile;
 const print = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -15,7 +15,7 @@ export async function upInfra(profile: InfraProfile, report: Report): Promise<Ma
   const other: KafkaMode = profile.kafkaMode === 'single' ? 'cluster' : 'single';
   const otherRunning = serversOf(resolveProfile(profile.name, other)).filter((s) => s.name.startsWith('kafka') && inspectServer(s).state === 'running');
   if (otherRunning.length > 0) {
-    throw new Error(`Kafka of profile '${profile.name}' is running in ${other} mode; stop it first (npm run infra:down${profile.name === 'test' ? ' -- --profile test' : ''})`);
+    throw new Error(`Kafka of profile '${profile.name}' is running in ${other} mode; stop it first (npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`})`);
   }
   const servers = serversOf(profile);
   const outcomes = new Map<string, StartOutcome>();

@@ -7,9 +7,11 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /**
  * A profile is one independent set of local servers: its own ports and its own data
  * under `.local/<name>/`. `dev` is what `npm start` runs; `test` is what `npm test`
- * runs, on other ports, so tests never touch a running demo.
+ * runs, on other ports, so tests never touch a running demo; `bench` is what the
+ * benchmarks under loadtests/ start, so their load lands on neither.
  */
-export type ProfileName = 'dev' | 'test';
+export const profileNames = ['dev', 'test', 'bench'] as const;
+export type ProfileName = (typeof profileNames)[number];
 export type KafkaMode = 'single' | 'cluster';
 
 export interface KafkaNode {
@@ -39,6 +41,7 @@ export interface InfraProfile {
 const basePorts: Record<ProfileName, { kafka: number; chHttp: number; chTcp: number; redis: number }> = {
   dev: { kafka: 9092, chHttp: 8123, chTcp: 9000, redis: 6379 },
   test: { kafka: 19092, chHttp: 18123, chTcp: 19000, redis: 16379 },
+  bench: { kafka: 29092, chHttp: 28123, chTcp: 29000, redis: 26379 },
 };
 
 export function resolveProfile(name: ProfileName, kafkaMode: KafkaMode = 'single'): InfraProfile {

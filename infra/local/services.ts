@@ -14,6 +14,8 @@ export interface ServiceDescription {
   title: string;
   port: number;
   links: string[];
+  /** Extra `node` flags (the tower block's "nodeArgs"), e.g. a larger young generation. */
+  nodeArgs: string[];
   main: string;
 }
 
@@ -21,6 +23,7 @@ interface TowerBlock {
   title?: unknown;
   port?: unknown;
   links?: unknown;
+  nodeArgs?: unknown;
 }
 
 export function discoverServices(root = path.join(repoRoot, 'services')): ServiceDescription[] {
@@ -36,7 +39,8 @@ export function discoverServices(root = path.join(repoRoot, 'services')): Servic
         throw new Error(`services/${name}/package.json: "tower" needs a string "title" and an integer "port"`);
       }
       const links = Array.isArray(tower.links) ? tower.links.filter((l): l is string => typeof l === 'string') : [];
-      return [{ name, title: tower.title, port: tower.port as number, links, main: path.join(root, name, 'src', 'main.ts') }];
+      const nodeArgs = Array.isArray(tower.nodeArgs) ? tower.nodeArgs.filter((a): a is string => typeof a === 'string') : [];
+      return [{ name, title: tower.title, port: tower.port as number, links, nodeArgs, main: path.join(root, name, 'src', 'main.ts') }];
     })
     .sort((a, b) => a.port - b.port);
 }
@@ -46,7 +50,7 @@ export function serviceSpec(service: ServiceDescription, profile: InfraProfile, 
     name: `service-${service.name}`,
     label: service.title,
     command: process.execPath,
-    args: ['--import', 'tsx', service.main],
+    args: [...service.nodeArgs, '--import', 'tsx', service.main],
     env: { ...env, PORT: String(service.port) },
     ports: [{ port: service.port, role: 'HTTP' }],
     profileRoot: profile.root,

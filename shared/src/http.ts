@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { DependencyUnavailableProblem, ProblemError, type FieldIssue, type ProblemBody } from './errors.ts';
 
@@ -132,4 +132,12 @@ export function registerOpsRoutes(
   app.get('/metrics', async (_request, reply) =>
     reply.type(options.metrics.contentType).send(await options.metrics.metrics()),
   );
+}
+
+/**
+ * Fastify's per-request log lines off: services log what matters themselves (metrics
+ * count requests), and a wall display polling every second would flood the log.
+ */
+export function withoutRequestLogs(): LogController {
+  return new LogController({ disableRequestLogging: true });
 }

@@ -8,6 +8,7 @@ import {
   defaultValidationOptions,
   installProblemHandler,
   registerOpsRoutes,
+  withoutRequestLogs,
   type Logger,
   type ReadinessCheck,
   type SiteCatalog,
@@ -39,7 +40,7 @@ export interface IngestDependencies {
 /** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
 export async function buildApp(deps: IngestDependencies): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
   installProblemHandler(app);
   app.removeContentTypeParser('text/plain');
 

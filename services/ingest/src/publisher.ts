@@ -27,7 +27,10 @@ export class EventPublisher {
       batch.messages.push({
         key: family.keyOf(event),
         value: this.codec.encode(family.name, event),
-        headers: { 'tower-event-type': event.type, 'tower-device': device, 'tower-ingested-at': ingestedAt },
+        // The message timestamp is when the API received the event: consumers measure
+        // end-to-end latency from it. The event type is in the Avro body.
+        timestamp: ingestedAt,
+        headers: { 'tower-device': device },
       });
     }
     let timer: NodeJS.Timeout | undefined;

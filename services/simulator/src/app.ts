@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
-import { installProblemHandler, registerOpsRoutes, type Logger, type ReadinessCheck } from '@tower/shared';
+import { installProblemHandler, registerOpsRoutes, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
 import type { IngestSender } from './sender.ts';
 import type { TrafficSimulation } from './domain/traffic.ts';
 
@@ -23,7 +23,7 @@ export interface SimulatorDependencies {
 export async function buildApp(deps: SimulatorDependencies): Promise<{ app: FastifyInstance; start(): void; stop(): Promise<void> }> {
   const now = deps.now ?? Date.now;
   const { simulation, sender, settings } = deps;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
 

@@ -42,6 +42,8 @@ export interface OutgoingMessage {
   key: string | Buffer | null;
   value: Buffer | string;
   headers?: Record<string, string | Buffer>;
+  /** Kafka's CreateTime (ms as a string); the broker's clock when absent. */
+  timestamp?: string;
 }
 
 export interface TopicMessages {
@@ -59,7 +61,66 @@ export interface TowerProducer {
   disconnect(): Promise<void>;
 }
 
-export function createProducer(kafka: Kafka): TowerProducer {
+/**
+ * Requests that arrive while Kafka requests are in flight are merged into one
+ * `sendBatch`: under load one produce request carries many callers' messages (far less
+ * per-request work in KafkaJS and the broker); when idle a send goes out at once.
+ * Every caller's promise settles with the request that carried its messages, so a 2xx
+ * upstream still means "acknowledged by all in-sync replicas".
+ */
+export class CoalescingSender {
+  private queue: { batch: TopicMessages[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly sendBatch: (batch: TopicMessages[]) => Promise<void>,
+    private readonly maxInFlight: number,
+  ) {}
+
+  send(batch: TopicMessages[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Let the requests of this tick join before the produce request is built.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
+    const callers = this.queue;
+    this.queue = [];
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const { batch } of callers) {
+      for (const { topic, messages } of batch) {
+        const list = byTopic.get(topic);
+        if (list) list.push(...messages);
+        else byTopic.set(topic, [...messages]);
+      }
+    }
+    this.inFlight += 1;
+    try {
+      await this.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      for (const caller of callers) caller.resolve();
+    } catch (error) {
+      for (const caller of callers) caller.reject(error);
+    } finally {
+      this.inFlight -= 1;
+      this.schedule();
+    }
+  }
+}
+
+export function createProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): TowerProducer {
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 5,
@@ -67,11 +128,10 @@ export function createProducer(kafka: Kafka): TowerProducer {
     // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const sender = new CoalescingSender((batch) => producer.sendBatch({ acks: -1, topicMessages: batch }).then(() => undefined), options.maxInFlightRequests ?? 2);
   return {
     connect: () => producer.connect(),
-    async send(batch) {
-      await producer.sendBatch({ acks: -1, topicMessages: batch });
-    },
+    send: (batch) => sender.send(batch),
     disconnect: () => producer.disconnect(),
   };
 }

@@ -71,7 +71,7 @@ describe('consumer runner against real Kafka', () => {
 
     expect(handled.map((e) => e.event.eventId)).toEqual([trucks[0]!.eventId, trucks[1]!.eventId, trucks[2]!.eventId]);
     expect(handled.map((e) => e.offset)).toEqual([0n, 3n, 6n]);
-    expect(handled.every((e) => e.family === 'truck' && e.topic === topic && e.appendedAt > 0)).toBe(true);
+    expect(handled.every((e) => e.family === 'truck' && e.topic === topic && e.ingestedAt > 0)).toBe(true);
     const byKey = Object.fromEntries(letters.map((l) => [l.key, l]));
     expect(Object.fromEntries(letters.map((l) => [l.key, l.headers[deadLetterHeaders.reason]]))).toEqual({
       b: 'not-single-object',

@@ -11,8 +11,8 @@ export interface ConsumedEvent {
   partition: number;
   /** Kafka offsets are int64; kept as bigint so nothing rounds. */
   offset: bigint;
-  /** The broker's append time (ms): when the ingest API's write was acknowledged. */
-  appendedAt: number;
+  /** When the ingest API received the event (ms): the message's CreateTime, set by ingest. */
+  ingestedAt: number;
   family: FamilyName;
   schemaVersion: number;
   event: TowerEvent;
@@ -175,7 +175,7 @@ export class ConsumerRunner {
       try {
         if (!message.value) throw new DecodeError('not-single-object', 'empty message value');
         const decoded = this.settings.codec.decode(message.value, family);
-        events.push({ topic, partition, offset: BigInt(message.offset), appendedAt: Number(message.timestamp), family: decoded.family, schemaVersion: decoded.version, event: decoded.event });
+        events.push({ topic, partition, offset: BigInt(message.offset), ingestedAt: Number(message.timestamp), family: decoded.family, schemaVersion: decoded.version, event: decoded.event });
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         undecodable.push({ message, reason: error.reason, detail: error.message });

@@ -1,0 +1,154 @@
+/**
+ * Sustained events/s accepted by ONE ingest process (acks=all, idempotent producer) at
+ * a batch size of 100, against Kafka's own ProducerPerformance tool with the same
+ * record size on the same broker, in the same run.
+ *
+ *   npx tsx loadtests/ingest-throughput.ts [--events 300000] [--batch 100] [--concurrency 16] [--keep-infra]
+ *
+ * Starts its own Kafka/ClickHouse/Redis (bench profile, ports 29092/28123/26379) and an
+ * ingest process on 28081; the load generator runs in this process on the same 2
+ * cores, as a real device fleet would not: the figure is a floor.
+ * Events come from the traffic simulator (realistic mix of truck, container and lane
+ * events across every site). Every request must answer 200, and the Kafka end offsets
+ * must grow by exactly the number of events sent; otherwise the benchmark fails.
+ */
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import { EventCodec, createKafka, createLogger, eventTypeSchemas, familyTopics, loadCatalog, type TowerEvent } from '@tower/shared';
+import { readDemoCredentials } from '../infra/provision/credentials.ts';
+import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
+import { invocation, machineDescription, percentile, print, runProducerPerformance, startBenchInfra, startBenchService } from './lib/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    batch: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '16' },
+    'keep-infra': { type: 'boolean', default: false },
+  },
+});
+const totalEvents = Number(values.events);
+const batchSize = Number(values.batch);
+const concurrency = Number(values.concurrency);
+for (const [name, value] of Object.entries({ events: totalEvents, batch: batchSize, concurrency })) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+}
+const ingestPort = 28081;
+
+/** Realistic events: the simulator run fast over the last days until there are enough. */
+function simulatedEvents(count: number): TowerEvent[] {
+  const catalog = loadCatalog();
+  const end = Date.now() - 60_000;
+  const simulation = new TrafficSimulation(catalog, { seed: 7, rate: 400, start: end - 6 * 24 * 3600_000 });
+  const events: TowerEvent[] = [];
+  for (let at = end - 6 * 24 * 3600_000; events.length < count && at < end; at += 600_000) events.push(...simulation.advanceTo(at));
+  if (events.length < count) throw new Error(`the simulation made only ${events.length} events; lower --events`);
+  return events.slice(0, count);
+}
+
+/** Request bodies of `batchSize` events of one site each (a device only speaks for its site). */
+function requestBodies(events: TowerEvent[], keyOf: (site: string) => string): { key: string; body: string; events: number }[] {
+  const bySite = new Map<string, TowerEvent[]>();
+  for (const event of events) {
+    const list = bySite.get(event.site) ?? [];
+    list.push(event);
+    bySite.set(event.site, list);
+  }
+  const bodies: { key: string; body: string; events: number }[] = [];
+  for (const [site, list] of bySite) {
+    for (let i = 0; i < list.length; i += batchSize) {
+      const chunk = list.slice(i, i + batchSize);
+      bodies.push({ key: keyOf(site), body: JSON.stringify(chunk), events: chunk.length });
+    }
+  }
+  return bodies;
+}
+
+async function endOffsetTotal(brokers: string[]): Promise<number> {
+  const admin = createKafka({ brokers, clientId: 'bench-offsets', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+  await admin.connect();
+  let total = 0;
+  for (const topic of Object.values(familyTopics)) for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high);
+  await admin.disconnect();
+  return total;
+}
+
+function post(agent: http.Agent, key: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port: ingestPort, path: '/v1/events', method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Sends every body with `concurrency` requests in flight; fails on the first non-200. */
+async function drive(bodies: { key: string; body: string; events: number }[]): Promise<{ seconds: number; latencies: number[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const { key, body } = bodies[next++]!;
+        const sent = performance.now();
+        const answer = await post(agent, key, body);
+        latencies.push(performance.now() - sent);
+        if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+      }
+    }),
+  );
+  agent.destroy();
+  return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
+}
+
+print(`ingest throughput benchmark: ${totalEvents} events, batch ${batchSize}, ${concurrency} requests in flight`);
+const infra = await startBenchInfra(values['keep-infra']);
+let ingest: Awaited<ReturnType<typeof startBenchService>> | undefined;
+try {
+  const codec = new EventCodec();
+  const warmupEvents = Math.min(20_000, Math.ceil(totalEvents / 10));
+  const events = simulatedEvents(totalEvents + warmupEvents);
+  const recordSize = Math.round(events.reduce((sum, e) => sum + codec.encode(eventTypeSchemas.get(e.type)!.family.name, e).length, 0) / events.length);
+  const keys = new Map(readDemoCredentials(infra.credentialsDir).devices.map((d) => [d.site, d.apiKey]));
+  const keyOf = (site: string) => keys.get(site) ?? '';
+  const warmup = requestBodies(events.slice(0, warmupEvents), keyOf);
+  const measured = requestBodies(events.slice(warmupEvents), keyOf);
+  print(`events: ${events.length} simulated; mean Avro record ${recordSize} bytes; JSON request ~${Math.round(measured[0]!.body.length / 1024)} KiB`);
+
+  ingest = await startBenchService('ingest', infra, ingestPort, {
+    DEVICES_FILE: `${infra.credentialsDir}/devices.json`,
+    DEVICE_RATE_EVENTS_PER_SECOND: '10000000',
+    DEVICE_BURST_EVENTS: '10000000',
+  });
+  const brokers = infra.endpoints.KAFKA_BROKERS.split(',');
+  await drive(warmup);
+  const before = await endOffsetTotal(brokers);
+  const run = await drive(measured);
+  const landed = (await endOffsetTotal(brokers)) - before;
+  if (landed !== totalEvents) throw new Error(`Kafka holds ${landed} new messages, expected ${totalEvents}`);
+  await ingest.stop();
+  ingest = undefined;
+
+  const ingestRate = totalEvents / run.seconds;
+  const perf = await runProducerPerformance(infra, { topic: 'bench.producer-performance', partitions: 6, records: totalEvents, recordSize });
+  const ratio = ingestRate / perf.recordsPerSecond;
+
+  print();
+  print(`machine: ${machineDescription()}`);
+  print(`command: ${invocation()}`);
+  print(`ingest API (1 process, batch ${batchSize}, acks=all): ${Math.round(ingestRate)} events/s, ${totalEvents} events in ${run.seconds.toFixed(1)} s; request latency p50 ${percentile(run.latencies, 50).toFixed(1)} ms, p99 ${percentile(run.latencies, 99).toFixed(1)} ms; Kafka end offsets +${landed}`);
+  print(`ProducerPerformance (same broker, ${recordSize}-byte records, acks=all, idempotent): ${Math.round(perf.recordsPerSecond)} records/s, avg latency ${perf.avgLatencyMs} ms, p99 ${perf.p99LatencyMs} ms`);
+  print(`  reference command: ${perf.command}`);
+  print(`ratio ingest / ProducerPerformance: ${ratio.toFixed(2)}`);
+} finally {
+  await ingest?.stop();
+  await infra.stop();
+}

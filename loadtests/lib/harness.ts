@@ -1,0 +1,128 @@
+/**
+ * What every benchmark needs: its own real servers (the `bench` profile, so a running
+ * demo or test run is never disturbed), the project's services started as processes,
+ * Kafka's own producer performance tool as the in-run reference, and a report that
+ * prints the figures with the command that made them.
+ */
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createKafka, createLogger, loadConfig } from '@tower/shared';
+import { downInfra, upInfra } from '../../infra/local/infra.ts';
+import { endpointsOf, repoRoot, resolveProfile, type InfraEndpoints, type InfraProfile } from '../../infra/local/profiles.ts';
+import { discoverServices, serviceSpec } from '../../infra/local/services.ts';
+import { startServer, stopServer, type ServerSpec } from '../../infra/local/supervisor.ts';
+import { provision, provisionEnv } from '../../infra/provision/provision.ts';
+
+const run = promisify(execFile);
+export const print = (line = '') => process.stdout.write(`${line}\n`);
+
+export interface BenchInfra {
+  profile: InfraProfile;
+  endpoints: InfraEndpoints;
+  credentialsDir: string;
+  /** Stops the servers unless the caller asked to keep them (--keep-infra). */
+  stop(): Promise<void>;
+}
+
+export async function startBenchInfra(keep: boolean): Promise<BenchInfra> {
+  const profile = resolveProfile('bench');
+  const report = (line: string) => print(`[bench infra] ${line}`);
+  const started = await upInfra(profile, report);
+  const endpoints = endpointsOf(profile);
+  const credentialsDir = path.join(profile.root, 'credentials');
+  const config = loadConfig(provisionEnv, { ...process.env, ...endpoints, CREDENTIALS_DIR: credentialsDir, LOG_LEVEL: 'warn' });
+  await provision(config, createLogger({ service: 'bench-provision', level: 'warn' }));
+  return {
+    profile,
+    endpoints,
+    credentialsDir,
+    async stop() {
+      if (keep) return;
+      const startedHere = new Set([...started].filter(([, outcome]) => outcome !== 'already-running').map(([name]) => name));
+      await downInfra('bench', report, startedHere);
+    },
+  };
+}
+
+/**
+ * Starts one of the project's services as its own process and waits for /readyz.
+ * BENCH_CPU_PROFILE_DIR=dir writes a V8 CPU profile of it there when it stops.
+ */
+export async function startBenchService(name: string, infra: BenchInfra, port: number, env: Record<string, string>): Promise<{ spec: ServerSpec; stop(): Promise<void> }> {
+  const service = discoverServices().find((s) => s.name === name);
+  if (!service) throw new Error(`no service ${name} under services/`);
+  const spec = serviceSpec({ ...service, port }, infra.profile, { ...infra.endpoints, LOG_LEVEL: 'warn', ...env });
+  const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
+  if (profileDir) spec.args = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...spec.args];
+  await startServer(spec);
+  return { spec, stop: async () => void (await stopServer(spec)) };
+}
+
+export interface ProducerPerfResult {
+  recordsPerSecond: number;
+  megabytesPerSecond: number;
+  avgLatencyMs: number;
+  p99LatencyMs: number;
+  command: string;
+}
+
+/**
+ * Kafka's own `org.apache.kafka.tools.ProducerPerformance` against the same broker:
+ * the ceiling a JVM client reaches with the same record size and acks=all.
+ */
+export async function runProducerPerformance(infra: BenchInfra, options: { topic: string; partitions: number; records: number; recordSize: number }): Promise<ProducerPerfResult> {
+  const admin = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-admin', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+  await admin.connect();
+  if (!(await admin.listTopics()).includes(options.topic)) {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: options.topic, numPartitions: options.partitions, replicationFactor: infra.profile.kafka.replicationFactor }] });
+  }
+  await admin.disconnect();
+  const classpath = path.join(infra.profile.kafka.libDir, '*');
+  const args = [
+    '-Xmx512m',
+    `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/kafka/log4j2.yaml')}`,
+    '-cp',
+    classpath,
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic',
+    options.topic,
+    '--num-records',
+    String(options.records),
+    '--record-size',
+    String(options.recordSize),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${infra.endpoints.KAFKA_BROKERS}`,
+    'acks=all',
+    'enable.idempotence=true',
+  ];
+  const { stdout } = await run('java', args, { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 });
+  const summary = stdout.trim().split('\n').at(-1) ?? '';
+  const match = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.* ([\d.]+) ms 99th/.exec(summary);
+  if (!match) throw new Error(`unexpected ProducerPerformance output: ${summary}`);
+  return {
+    recordsPerSecond: Number(match[1]),
+    megabytesPerSecond: Number(match[2]),
+    avgLatencyMs: Number(match[3]),
+    p99LatencyMs: Number(match[4]),
+    command: `java -cp '.local/kafka/lib/*' ${args.slice(4).join(' ')}`,
+  };
+}
+
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** The command line that started this benchmark, to paste into docs/BENCHMARKS.md. */
+export function invocation(): string {
+  return `npx tsx ${path.relative(repoRoot, process.argv[1] ?? '')} ${process.argv.slice(2).join(' ')}`.trim();
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
