@@ -17,3 +17,6 @@ export * from './events/iso6346.ts';
 export * from './events/validate.ts';
 export * from './devices.ts';
 export * from './kafka/consumer.ts';
+export * from './clickhouse/throughput.ts';
+export * from './domain/journeys.ts';
+export * from './events/ticks.ts';

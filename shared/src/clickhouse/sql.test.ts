@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqlValueError, identifier, integerLiteral, stringLiteral } from './sql.ts';
+import { SqlValueError, identifier, integerLiteral, sql, sqlIdentifier, sqlJoin, stringLiteral } from './sql.ts';
 
 describe('sql rendering', () => {
   it('accepts plain identifiers only', () => {
@@ -22,5 +22,16 @@ describe('sql rendering', () => {
     expect(integerLiteral(2n ** 63n)).toBe('9223372036854775808');
     expect(() => integerLiteral(1.5)).toThrow(SqlValueError);
     expect(() => integerLiteral(Number.NaN)).toThrow(SqlValueError);
+  });
+
+  it('renders every value of a sql template as a literal and inserts fragments as they are', () => {
+    const lanes = ['bl2-smart-ex-1', "x' OR 1=1"];
+    const filter = sqlJoin([sql`site = ${'bac-luan-2'}`, sql`lane IN ${lanes}`, sql`observed_ms >= ${1_795_000_000_000}`], ' AND ');
+    expect(sql`SELECT count() FROM ${sqlIdentifier('truck_events')} WHERE ${filter} AND flag = ${true}`.text).toBe(
+      "SELECT count() FROM truck_events WHERE site = 'bac-luan-2' AND lane IN ('bl2-smart-ex-1', 'x\\' OR 1=1') AND observed_ms >= 1795000000000 AND flag = 1",
+    );
+    expect(() => sql`lane IN ${[]}`).toThrow(SqlValueError);
+    expect(() => sql`x = ${0.5}`).toThrow(SqlValueError);
+    expect(() => sqlJoin([], '; DROP')).toThrow(SqlValueError);
   });
 });

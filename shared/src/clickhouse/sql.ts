@@ -26,3 +26,48 @@ export function integerLiteral(value: number | bigint): string {
   return String(value);
 }
 
+
+/** SQL text that is already safe: built by `sql`, `sqlIdentifier` or `sqlJoin`, never by hand. */
+export class SqlFragment {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type SqlValue = string | number | bigint | boolean | SqlFragment | readonly (string | number | bigint)[];
+
+function render(value: SqlValue): string {
+  if (value instanceof SqlFragment) return value.text;
+  if (typeof value === 'string') return stringLiteral(value);
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new SqlValueError('an empty list cannot be rendered (IN () is not SQL)');
+    return `(${value.map((v) => render(v as string | number | bigint)).join(', ')})`;
+  }
+  return integerLiteral(value as number | bigint);
+}
+
+/**
+ * The way queries are written: a template whose every interpolated value is rendered
+ * as a literal (strings escaped, integers checked, arrays as tuples for IN), and
+ * fragments (from `sql` itself, `sqlIdentifier`, `sqlJoin`) are inserted as they are.
+ *
+ *   sql`SELECT count() FROM ${sqlIdentifier(table)} WHERE site = ${site} AND lane IN ${lanes}`
+ */
+export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlFragment {
+  let text = strings[0] ?? '';
+  values.forEach((value, i) => {
+    text += render(value) + (strings[i + 1] ?? '');
+  });
+  return new SqlFragment(text);
+}
+
+export function sqlIdentifier(name: string): SqlFragment {
+  return new SqlFragment(identifier(name));
+}
+
+export function sqlJoin(fragments: readonly SqlFragment[], separator: string): SqlFragment {
+  if (!/^[\s,]*(AND|OR)?[\s,]*$/i.test(separator)) throw new SqlValueError(`'${separator}' is not a separator`);
+  return new SqlFragment(fragments.map((f) => f.text).join(separator));
+}

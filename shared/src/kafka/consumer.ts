@@ -66,6 +66,9 @@ export interface ConsumerRunnerSettings {
   retry?: { initialMs: number; maxMs: number };
   /** Fetch sizing: bigger batches mean fewer, larger inserts downstream. */
   maxBytesPerPartition?: number;
+  /** The broker holds a fetch until this much data is there or `maxWaitTimeMs` passed. */
+  minBytes?: number;
+  maxWaitTimeMs?: number;
   sessionTimeoutMs?: number;
 }
 
@@ -129,7 +132,8 @@ export class ConsumerRunner {
       sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxWaitTimeInMs: 250,
+      minBytes: settings.minBytes ?? 1,
+      maxWaitTimeInMs: settings.maxWaitTimeMs ?? 250,
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {

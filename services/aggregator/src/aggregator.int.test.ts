@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { describe, expect } from 'vitest';
+import { EventCodec, createProducer, decodeTick, eventTypeSchemas, type ClickHouseClient, type ThroughputTick, type TowerEvent } from '@tower/shared';
+import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
+import { createAggregatorTopics, migrate, startAggregator, type AggregatorTopics } from './test-support.ts';
+
+const codec = new EventCodec();
+
+async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[], extra: { topic: string; value: Buffer }[] = []) {
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+  for (const event of events) {
+    const family = eventTypeSchemas.get(event.type)!.family;
+    const topic = topics.events[family.name];
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: family.keyOf(event), value: codec.encode(family.name, event) }]);
+  }
+  for (const { topic, value } of extra) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: 'poison', value }]);
+  await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+  await producer.disconnect();
+}
+
+async function count(client: ClickHouseClient, query: string): Promise<number> {
+  const rows = await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string }>();
+  return Number(rows[0]?.n ?? 0);
+}
+
+const storedRows = async (client: ClickHouseClient) =>
+  (await count(client, 'SELECT count() AS n FROM truck_events')) + (await count(client, 'SELECT count() AS n FROM container_events')) + (await count(client, 'SELECT count() AS n FROM lane_events'));
+
+async function readTicks(kafka: Kafka, topic: string, until: (ticks: ThroughputTick[]) => boolean): Promise<ThroughputTick[]> {
+  const ticks: ThroughputTick[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('ticks') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void ticks.push(decodeTick(message.value!)) });
+  await eventually(async () => (until(ticks) ? true : undefined), { timeoutMs: 20_000, what: 'the expected ticks' });
+  await consumer.disconnect();
+  return ticks;
+}
+
+describe('aggregator against real Kafka and ClickHouse', () => {
+  test('stores every event once, drops a re-sent eventId, dead-letters poison, and corrects a late window live and stored', async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const topics = await createAggregatorTopics(createTopic);
+    const windowStart = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    const first = sampleEvents(windowStart + 5_000);
+    const later = sampleEvents(windowStart + 5 * 60_000);
+    const resent = first[0]!;
+    await produce(kafka, topics, [...first, resent], [{ topic: topics.events.truck, value: Buffer.from('not avro at all') }]);
+    await produce(kafka, topics, later);
+
+    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    try {
+      await eventually(async () => ((await storedRows(clickhouse.client)) === first.length + later.length ? true : undefined), { timeoutMs: 20_000, what: 'every event stored' });
+      expect(await count(clickhouse.client, `SELECT count() AS n FROM truck_events WHERE event_id = '${resent.eventId}'`)).toBe(1);
+
+      // The watermark is now 3 minutes past the first window: this queue sample is late.
+      const lateSample = { ...(first.find((e) => e.type === 'lane.queue-sampled') as TowerEvent), eventId: randomUUID(), observedAt: windowStart + 20_000 };
+      const laneOf = (lateSample as { lane: string }).lane;
+      const storedBefore = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1m WHERE lane = '${laneOf}' AND window_start = toDateTime(${windowStart / 1000})`);
+      await produce(kafka, topics, [lateSample]);
+      await eventually(async () => ((await storedRows(clickhouse.client)) === first.length + later.length + 1 ? true : undefined), { what: 'the late event stored' });
+      const storedAfter = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1m WHERE lane = '${laneOf}' AND window_start = toDateTime(${windowStart / 1000})`);
+      expect(storedAfter).toBe(storedBefore + 1);
+      const hourly = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1h`);
+      expect(hourly).toBe(first.length + later.length + 1);
+
+      const ticks = await readTicks(kafka, topics.throughput, (all) => all.some((t) => t.correction && t.lane === laneOf && t.windowStart === windowStart));
+      const correction = ticks.filter((t) => t.lane === laneOf && t.windowStart === windowStart).at(-1)!;
+      expect(correction).toMatchObject({ correction: true, final: true, events: storedAfter, windowEnd: windowStart + 60_000 });
+      expect(correction.newestIngestedAt).toBeGreaterThan(0);
+
+      const deadLetters = await readDeadLetters(kafka, topics.deadLetter);
+      expect(deadLetters).toEqual(['not-single-object']);
+    } finally {
+      await aggregator.close();
+    }
+  });
+});
+
+async function readDeadLetters(kafka: Kafka, topic: string): Promise<string[]> {
+  const reasons: string[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('dlq') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.['dlq.reason'])) });
+  await eventually(async () => (reasons.length > 0 ? true : undefined), { what: 'a dead letter' });
+  await consumer.disconnect();
+  return reasons;
+}

@@ -1,0 +1,106 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import {
+  ConsumerRunner,
+  EventCodec,
+  installProblemHandler,
+  registerOpsRoutes,
+  withoutRequestLogs,
+  type ClickHouseClient,
+  type FamilyName,
+  type Logger,
+  type ReadinessCheck,
+  type SiteCatalog,
+  type TowerProducer,
+} from '@tower/shared';
+import { LiveWindows } from './domain/windows.ts';
+import { AggregatorMetrics } from './metrics.ts';
+import { AggregationPipeline } from './pipeline.ts';
+import { EventStore } from './store.ts';
+import { TickPublisher } from './ticks.ts';
+
+export interface AggregatorSettings {
+  groupId: string;
+  sessionTimeoutMs: number;
+  dedupWindowEvents: number;
+  allowedLatenessMs: number;
+  tickIntervalMs: number;
+  fetchMinBytes: number;
+  fetchMaxWaitMs: number;
+  fetchMaxBytesPerPartition: number;
+}
+
+export interface AggregatorDependencies {
+  settings: AggregatorSettings;
+  logger: Logger;
+  catalog: SiteCatalog;
+  kafka: Kafka;
+  producer: TowerProducer;
+  clickhouse: ClickHouseClient;
+  metrics: Registry;
+  readiness: ReadinessCheck[];
+  /** Topic per family, dead letters and ticks: the catalog's names in production, random ones in tests. */
+  topics: { events: Readonly<Record<FamilyName, string>>; deadLetter: string; throughput: string };
+}
+
+export interface Aggregator {
+  app: FastifyInstance;
+  windows: LiveWindows;
+  ticks: TickPublisher;
+  start(): Promise<void>;
+  /** Stop intake (leave the group after the batch in hand is stored and committed), publish the last ticks. */
+  stop(): Promise<void>;
+}
+
+export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
+  const metrics = new AggregatorMetrics(deps.metrics);
+  const store = new EventStore(deps.clickhouse);
+  const windows = new LiveWindows(deps.settings.allowedLatenessMs);
+  const pipeline = new AggregationPipeline(store, deps.catalog, windows, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
+  const topics = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
+  const runner = new ConsumerRunner(
+    {
+      kafka: deps.kafka,
+      groupId: deps.settings.groupId,
+      topics,
+      codec: new EventCodec(),
+      producer: deps.producer,
+      deadLetterTopic: deps.topics.deadLetter,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      minBytes: deps.settings.fetchMinBytes,
+      maxWaitTimeMs: deps.settings.fetchMaxWaitMs,
+      maxBytesPerPartition: deps.settings.fetchMaxBytesPerPartition,
+      sessionTimeoutMs: deps.settings.sessionTimeoutMs,
+    },
+    pipeline,
+  );
+  const ticks = new TickPublisher(windows, store, deps.producer, deps.topics.throughput, metrics, deps.logger, deps.settings.tickIntervalMs);
+
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  installProblemHandler(app);
+  const consumerReady: ReadinessCheck = {
+    name: 'consumer',
+    check: async () => {
+      const health = runner.health();
+      if (!health.running) throw new Error('not consuming');
+      if (health.failingSince !== undefined) throw new Error(`storing has failed since ${new Date(health.failingSince).toISOString()}: ${health.lastError}; retrying with backoff`);
+    },
+  };
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: [...deps.readiness, consumerReady] });
+
+  return {
+    app,
+    windows,
+    ticks,
+    async start() {
+      await runner.start();
+      ticks.start();
+    },
+    async stop() {
+      await runner.stop();
+      await ticks.stop();
+    },
+  };
+}

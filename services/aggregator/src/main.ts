@@ -1,0 +1,80 @@
+/**
+ * The aggregator process: reads config, wires real Kafka and ClickHouse, consumes the
+ * event topics, and on SIGTERM stops intake (the batch in hand is stored and its
+ * offsets committed before the group is left), publishes the last ticks, flushes the
+ * producer and closes the clients.
+ */
+import path from 'node:path';
+import {
+  ConfigError,
+  Lifecycle,
+  createClickHouse,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createProducer,
+  loadCatalog,
+  loadConfig,
+  pingClickHouse,
+  pingKafka,
+} from '@tower/shared';
+import { buildApp } from './app.ts';
+import { aggregatorEnv } from './config.ts';
+
+let config;
+try {
+  config = loadConfig(aggregatorEnv, process.env);
+} catch (error) {
+  process.stderr.write(`aggregator: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'aggregator', level: config.LOG_LEVEL });
+const lifecycle = new Lifecycle(logger);
+lifecycle.installSignalHandlers();
+
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-aggregator`, logger });
+const producer = createProducer(kafka);
+const admin = kafka.admin();
+const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
+await producer.connect();
+await admin.connect();
+
+const aggregator = await buildApp({
+  settings: {
+    groupId: config.CONSUMER_GROUP,
+    sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+    dedupWindowEvents: config.DEDUP_WINDOW_EVENTS,
+    allowedLatenessMs: config.ALLOWED_LATENESS_MS,
+    tickIntervalMs: config.TICK_INTERVAL_MS,
+    fetchMinBytes: config.FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.FETCH_MAX_WAIT_MS,
+    fetchMaxBytesPerPartition: config.FETCH_MAX_BYTES_PER_PARTITION,
+  },
+  logger,
+  catalog: loadCatalog(path.resolve(config.CATALOG_FILE)),
+  kafka,
+  producer,
+  clickhouse,
+  metrics: createMetricsRegistry('aggregator'),
+  readiness: [
+    { name: 'kafka', check: () => pingKafka(admin) },
+    { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
+  ],
+  topics: {
+    events: { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES },
+    deadLetter: config.TOPIC_DEADLETTER,
+    throughput: config.TOPIC_THROUGHPUT,
+  },
+});
+
+lifecycle
+  .onShutdown({ name: 'consumer (store and commit the batch in hand, leave the group), last ticks', run: () => aggregator.stop(), timeoutMs: 30_000 })
+  .onShutdown({ name: 'http', run: () => aggregator.app.close() })
+  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
+  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
+  .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
+
+await aggregator.app.listen({ port: config.PORT, host: config.HOST });
+await aggregator.start();
+logger.info({ port: config.PORT, group: config.CONSUMER_GROUP }, 'aggregator ready');

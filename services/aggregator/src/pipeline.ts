@@ -1,0 +1,120 @@
+import { JourneyTracker, type ConsumedEvent, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
+import { LaneOpenTracker } from './domain/lanes.ts';
+import { RecentIds } from './domain/recent-ids.ts';
+import { dimensionsOf, partitionDayOf, rawRowOf, type Derived, type RawRow } from './domain/rows.ts';
+import type { LiveWindows } from './domain/windows.ts';
+import type { AggregatorMetrics } from './metrics.ts';
+import type { EventStore } from './store.ts';
+
+/** Everything the pipeline knows about one partition; rebuilt from ClickHouse when in doubt. */
+interface PartitionState {
+  maxOffset: bigint;
+  recentIds: RecentIds;
+  journeys: JourneyTracker;
+  lanes: LaneOpenTracker;
+}
+
+export interface PipelineSettings {
+  /** Event ids remembered per partition to drop re-sent events. */
+  dedupWindowEvents: number;
+}
+
+/**
+ * Kafka batches into ClickHouse with exactly-once effect. Per partition: skip what is
+ * already stored (offset ≤ the highest stored offset), drop re-sent event ids, derive
+ * journey and lane figures, insert in runs that never span two raw-table partitions
+ * (one part each: all or nothing), and only then let the runner commit. The state is
+ * loaded from ClickHouse the first time a partition is seen in a group generation and
+ * thrown away after any failure, so it always equals what the stored rows say.
+ */
+export class AggregationPipeline implements ConsumerHandler {
+  private readonly partitions = new Map<string, PartitionState>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly catalog: SiteCatalog,
+    private readonly windows: LiveWindows,
+    private readonly metrics: AggregatorMetrics,
+    private readonly settings: PipelineSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  onAssignment(): void {
+    // Another member may have written to any partition since we last held it.
+    this.partitions.clear();
+  }
+
+  async handleBatch(batch: PartitionBatch): Promise<void> {
+    const key = `${batch.topic}:${batch.partition}`;
+    const family = batch.events[0]?.family;
+    if (!family) return;
+    const state = this.partitions.get(key) ?? (await this.load(batch, family));
+    this.partitions.set(key, state);
+    try {
+      await this.apply(batch, family, state);
+    } catch (error) {
+      this.partitions.delete(key);
+      throw error;
+    }
+  }
+
+  private async load(batch: PartitionBatch, family: ConsumedEvent['family']): Promise<PartitionState> {
+    const started = performance.now();
+    const stored = await this.store.loadPartition(family, batch.topic, batch.partition, this.settings.dedupWindowEvents);
+    const state: PartitionState = { maxOffset: stored.maxOffset, recentIds: new RecentIds(this.settings.dedupWindowEvents), journeys: new JourneyTracker(), lanes: new LaneOpenTracker() };
+    for (const id of stored.recentIds) state.recentIds.add(id);
+    for (const event of stored.replay) {
+      if (family === 'truck') state.journeys.apply(event as TruckEvent);
+      else state.lanes.apply(event as LaneEvent);
+    }
+    this.logger.info({ topic: batch.topic, partition: batch.partition, maxOffset: String(stored.maxOffset), replayed: stored.replay.length, ms: Math.round(performance.now() - started) }, 'partition state loaded from ClickHouse');
+    return state;
+  }
+
+  private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
+    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; lastOffset: bigint }[] = [];
+    let skipped = 0;
+    let duplicates = 0;
+    for (const consumed of batch.events) {
+      if (consumed.offset <= state.maxOffset) {
+        skipped += 1;
+        continue;
+      }
+      if (state.recentIds.has(consumed.event.eventId)) {
+        duplicates += 1;
+        continue;
+      }
+      state.recentIds.add(consumed.event.eventId);
+      const derived = this.derive(consumed, state);
+      const day = partitionDayOf(consumed.event.observedAt);
+      let run = runs.at(-1);
+      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], lastOffset: consumed.offset }));
+      run.rows.push(rawRowOf(consumed, this.catalog, derived));
+      run.events.push(consumed);
+      run.lastOffset = consumed.offset;
+    }
+    for (const run of runs) {
+      const started = performance.now();
+      await this.store.insert(family, run.rows);
+      this.metrics.insertSeconds.observe({ table: family }, (performance.now() - started) / 1000);
+      this.metrics.batchRows.observe({ table: family }, run.rows.length);
+      this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
+      state.maxOffset = run.lastOffset;
+      for (const consumed of run.events) {
+        const late = this.windows.note({ ...dimensionsOf(consumed.event, this.catalog), site: consumed.event.site, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt });
+        if (late) this.metrics.lateEvents.inc({ topic: batch.topic });
+      }
+    }
+    if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
+    if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);
+  }
+
+  private derive(consumed: ConsumedEvent, state: PartitionState): Derived {
+    if (consumed.family === 'truck') {
+      const times = state.journeys.apply(consumed.event as TruckEvent);
+      return { clearanceMs: times.clearanceMs, turnaroundMs: times.turnaroundMs, openMs: 0 };
+    }
+    if (consumed.family === 'lane') return { clearanceMs: 0, turnaroundMs: 0, openMs: state.lanes.apply(consumed.event as LaneEvent) };
+    return { clearanceMs: 0, turnaroundMs: 0, openMs: 0 };
+  }
+}

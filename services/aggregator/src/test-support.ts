@@ -1,0 +1,63 @@
+/** Builds a real aggregator on the test's own topics and ClickHouse database (for integration tests). */
+import path from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { applyMigrations, createProducer, loadCatalog, loadMigrations, type ClickHouseSettings, type FamilyName, type Logger } from '@tower/shared';
+import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
+
+export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
+
+export interface AggregatorTopics {
+  events: Record<FamilyName, string>;
+  deadLetter: string;
+  throughput: string;
+}
+
+export async function createAggregatorTopics(createTopic: (options?: { partitions?: number }) => Promise<string>, partitions = 3): Promise<AggregatorTopics> {
+  return {
+    events: { truck: await createTopic({ partitions }), container: await createTopic({ partitions }), lane: await createTopic({ partitions }) },
+    deadLetter: await createTopic({ partitions: 1 }),
+    throughput: await createTopic({ partitions: 1 }),
+  };
+}
+
+export async function migrate(settings: ClickHouseSettings): Promise<void> {
+  await applyMigrations(settings, loadMigrations(migrationsDirectory));
+}
+
+export async function startAggregator(
+  deps: { kafka: Kafka; admin: Admin; logger: Logger; clickhouse: { client: Parameters<typeof buildApp>[0]['clickhouse'] }; topics: AggregatorTopics },
+  settings: Partial<AggregatorSettings> = {},
+): Promise<Aggregator & { close(): Promise<void> }> {
+  const producer = createProducer(deps.kafka);
+  await producer.connect();
+  const aggregator = await buildApp({
+    settings: {
+      groupId: `aggregator-${Math.random().toString(36).slice(2)}`,
+      sessionTimeoutMs: 10_000,
+      dedupWindowEvents: 10_000,
+      allowedLatenessMs: 120_000,
+      tickIntervalMs: 200,
+      fetchMinBytes: 1,
+      fetchMaxWaitMs: 100,
+      fetchMaxBytesPerPartition: 1024 * 1024,
+      ...settings,
+    },
+    logger: deps.logger,
+    catalog: loadCatalog(),
+    kafka: deps.kafka,
+    producer,
+    clickhouse: deps.clickhouse.client,
+    metrics: new Registry(),
+    readiness: [],
+    topics: deps.topics,
+  });
+  await aggregator.start();
+  return {
+    ...aggregator,
+    async close() {
+      await aggregator.stop();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+const nullableMs = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+
+/**
+ * A live throughput tick on `tower.throughput.v1` (JSON, keyed `site/lane`): the current
+ * figures of one 1-minute window of one site, lane, direction and lane kind, read back
+ * from the stored aggregates, so the wall shows what the history will show.
+ */
+export const ThroughputTick = Type.Object(
+  {
+    site: Type.String(),
+    lane: Type.String({ description: "lane id, '' for events not tied to a lane" }),
+    direction: Type.String({ description: "export, import, or '' when unknown" }),
+    laneKind: Type.String(),
+    windowStart: Type.Integer({ description: 'window start, ms since the epoch' }),
+    windowEnd: Type.Integer({ description: 'window end (exclusive), ms' }),
+    final: Type.Boolean({ description: 'the watermark has passed the window: only late events can still change it' }),
+    correction: Type.Boolean({ description: 'a late event changed a final window' }),
+    events: Type.Integer({ minimum: 0 }),
+    trucksCrossed: Type.Integer({ minimum: 0 }),
+    containersMoved: Type.Integer({ minimum: 0 }),
+    teuMoved: Type.Number({ minimum: 0 }),
+    tonnes: Type.Number({ minimum: 0 }),
+    customsHolds: Type.Integer({ minimum: 0 }),
+    queueMax: Type.Integer({ minimum: 0 }),
+    queueMean: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    laneOpenMinutes: Type.Number({ minimum: 0 }),
+    clearanceP50Ms: nullableMs,
+    clearanceP95Ms: nullableMs,
+    turnaroundP50Ms: nullableMs,
+    turnaroundP95Ms: nullableMs,
+    newestIngestedAt: Type.Integer({ description: 'ingest time (ms) of the newest event this tick includes: end-to-end latency starts here' }),
+    publishedAt: Type.Integer({ description: 'when the aggregator published the tick, ms' }),
+  },
+  { additionalProperties: false, title: 'ThroughputTick' },
+);
+export type ThroughputTick = Static<typeof ThroughputTick>;
+
+const checkTick = TypeCompiler.Compile(ThroughputTick);
+
+export class TickDecodeError extends Error {}
+
+export function decodeTick(value: Buffer | string): ThroughputTick {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString());
+  } catch (error) {
+    throw new TickDecodeError(`not JSON: ${(error as Error).message}`);
+  }
+  if (!checkTick.Check(parsed)) {
+    const first = checkTick.Errors(parsed).First();
+    throw new TickDecodeError(`not a throughput tick: ${first?.path || '/'} ${first?.message ?? ''}`);
+  }
+  return parsed;
+}
