@@ -93,7 +93,9 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
     await producing;
     const survivor = startAggregatorProcess(env);
     try {
-      await eventually(async () => ((await storedCount()) >= totalEvents ? true : undefined), { timeoutMs: 120_000, what: `${totalEvents} rows after ${kills} kills` });
+      // Raw parts become visible a moment before their views' parts: wait for both.
+      const aggregatedCount = async () => Number((await rows<{ n: string }>(clickhouse.client, 'SELECT sumMerge(events) AS n FROM throughput_1m'))[0]?.n);
+      await eventually(async () => ((await storedCount()) >= totalEvents && (await aggregatedCount()) >= totalEvents ? true : undefined), { timeoutMs: 120_000, what: `${totalEvents} rows after ${kills} kills` });
       await sleep(1500); // anything extra (a double count) would land now
       // Every kill happened before the stream was fully stored.
       expect(countsAtKills.every((n) => n < totalEvents)).toBe(true);
