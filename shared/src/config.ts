@@ -133,3 +133,13 @@ export const redisEnv = {
 export const logEnv = {
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'log level' }),
 };
+
+/** For a service's main.ts: the config, or a one-line message naming the bad variable and exit 1. */
+export function loadConfigOrExit<S extends ConfigSchema>(service: string, schema: S, source: Readonly<Record<string, string | undefined>> = process.env): ConfigOf<S> {
+  try {
+    return loadConfig(schema, source);
+  } catch (error) {
+    process.stderr.write(`${service}: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import {
-  ConfigError,
   Lifecycle,
   createClickHouse,
   createKafka,
@@ -14,20 +13,14 @@ import {
   createMetricsRegistry,
   createProducer,
   loadCatalog,
-  loadConfig,
+  loadConfigOrExit,
   pingClickHouse,
   pingKafka,
 } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { aggregatorEnv } from './config.ts';
 
-let config;
-try {
-  config = loadConfig(aggregatorEnv, process.env);
-} catch (error) {
-  process.stderr.write(`aggregator: ${error instanceof ConfigError ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('aggregator', aggregatorEnv);
 
 const logger = createLogger({ service: 'aggregator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);

@@ -4,19 +4,13 @@
  * and disconnects the producer.
  */
 import path from 'node:path';
-import { ConfigError, EventCodec, familyTopics, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfig, pingKafka, readDeviceRegistry } from '@tower/shared';
+import { EventCodec, familyTopics, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfigOrExit, pingKafka, readDeviceRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { EventPublisher } from './publisher.ts';
 
-let config;
-try {
-  config = loadConfig(ingestEnv, process.env);
-} catch (error) {
-  process.stderr.write(`ingest: ${error instanceof ConfigError ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('ingest', ingestEnv);
 
 const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);

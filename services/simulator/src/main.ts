@@ -1,19 +1,13 @@
 /** The simulator process: traffic for every site of the catalog, through the ingest API. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, Lifecycle, createLogger, createMetricsRegistry, loadCatalog, loadConfig } from '@tower/shared';
+import { Lifecycle, createLogger, createMetricsRegistry, loadCatalog, loadConfigOrExit } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { simulatorEnv } from './config.ts';
 import { TrafficSimulation } from './domain/traffic.ts';
 import { IngestSender } from './sender.ts';
 
-let config;
-try {
-  config = loadConfig(simulatorEnv, process.env);
-} catch (error) {
-  process.stderr.write(`simulator: ${error instanceof ConfigError ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('simulator', simulatorEnv);
 const logger = createLogger({ service: 'simulator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
