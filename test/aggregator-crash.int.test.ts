@@ -2,14 +2,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { EventCodec, JourneyTracker, createProducer, eventTypeSchemas, loadCatalog, type ClickHouseClient, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, createProducer, loadCatalog, type ClickHouseClient, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
-import { createAggregatorTopics, migrate, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
+import { createAggregatorTopics, eventMessages, migrate, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const codec = new EventCodec();
 const totalEvents = 50_000;
 const kills = 10;
 
@@ -66,13 +65,7 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
       const producer = createProducer(kafka);
       await producer.connect();
       for (let i = 0; i < stream.length; i += 500) {
-        const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-        for (const event of stream.slice(i, i + 500)) {
-          const family = eventTypeSchemas.get(event.type)!.family;
-          const topic = topics.events[family.name];
-          byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: family.keyOf(event), value: codec.encode(family.name, event) }]);
-        }
-        await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+        await producer.send(eventMessages(topics, stream.slice(i, i + 500)));
         await sleep(1200); // a stream of about two minutes, so that every kill lands inside it
       }
       await producer.disconnect();

@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
-import { EventCodec, createProducer, decodeTick, eventTypeSchemas, type ClickHouseClient, type ThroughputTick, type TowerEvent } from '@tower/shared';
+import { createProducer, decodeTick, type ClickHouseClient, type ThroughputTick, type TowerEvent } from '@tower/shared';
 import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
-import { createAggregatorTopics, migrate, startAggregator, type AggregatorTopics } from './test-support.ts';
+import { createAggregatorTopics, eventMessages, migrate, startAggregator, type AggregatorTopics } from './test-support.ts';
 
-const codec = new EventCodec();
 
-async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[], extra: { topic: string; value: Buffer }[] = []) {
+async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[], poison: { topic: string; value: Buffer }[] = []) {
   const producer = createProducer(kafka);
   await producer.connect();
-  const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-  for (const event of events) {
-    const family = eventTypeSchemas.get(event.type)!.family;
-    const topic = topics.events[family.name];
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: family.keyOf(event), value: codec.encode(family.name, event) }]);
-  }
-  for (const { topic, value } of extra) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: 'poison', value }]);
-  await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+  await producer.send([...eventMessages(topics, events), ...poison.map(({ topic, value }) => ({ topic, messages: [{ key: 'poison', value }] }))]);
   await producer.disconnect();
 }
 

@@ -1,7 +1,7 @@
 import { JourneyTracker, type ConsumedEvent, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
-import { dimensionsOf, partitionDayOf, rawRowOf, type Derived, type RawRow } from './domain/rows.ts';
+import { dimensionsOf, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { EventStore } from './store.ts';
@@ -72,7 +72,7 @@ export class AggregationPipeline implements ConsumerHandler {
   }
 
   private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
-    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; lastOffset: bigint }[] = [];
+    const runs: { day: number; rows: RawRow[]; events: (ConsumedEvent & { dimensions: Dimensions })[]; lastOffset: bigint }[] = [];
     let skipped = 0;
     let duplicates = 0;
     for (const consumed of batch.events) {
@@ -89,8 +89,9 @@ export class AggregationPipeline implements ConsumerHandler {
       const day = partitionDayOf(consumed.event.observedAt);
       let run = runs.at(-1);
       if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], lastOffset: consumed.offset }));
-      run.rows.push(rawRowOf(consumed, this.catalog, derived));
-      run.events.push(consumed);
+      const dimensions = dimensionsOf(consumed.event, this.catalog);
+      run.rows.push(rawRowOf(consumed, dimensions, derived));
+      run.events.push({ ...consumed, dimensions });
       run.lastOffset = consumed.offset;
     }
     for (const run of runs) {
@@ -101,7 +102,7 @@ export class AggregationPipeline implements ConsumerHandler {
       this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
       for (const consumed of run.events) {
-        const late = this.windows.note({ ...dimensionsOf(consumed.event, this.catalog), site: consumed.event.site, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt });
+        const late = this.windows.note({ ...consumed.dimensions, site: consumed.event.site, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt });
         if (late) this.metrics.lateEvents.inc({ topic: batch.topic });
       }
     }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { applyMigrations, createProducer, loadCatalog, loadMigrations, type ClickHouseSettings, type FamilyName, type Logger } from '@tower/shared';
+import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
 import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
@@ -60,4 +60,19 @@ export async function startAggregator(
       await producer.disconnect();
     },
   };
+}
+
+const codec = new EventCodec();
+
+/** Events as the ingest API writes them: encoded, keyed, on their family's topic. */
+export function eventMessages(topics: AggregatorTopics, events: readonly TowerEvent[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const event of events) {
+    const family = eventTypeSchemas.get(event.type)!.family;
+    const topic = topics.events[family.name];
+    const batch = byTopic.get(topic) ?? { topic, messages: [] };
+    batch.messages.push({ key: family.keyOf(event), value: codec.encode(family.name, event) });
+    byTopic.set(topic, batch);
+  }
+  return [...byTopic.values()];
 }

@@ -191,10 +191,9 @@ export class ConsumerRunner {
       if (!isRunning() || isStale()) return; // revoked or stopping: the next owner re-reads from the committed offset
       try {
         const rejected = events.length > 0 ? ((await this.handler.handleBatch({ topic, partition, events, lastOffset })) ?? []) : [];
-        const byOffset = new Map(batch.messages.map((m) => [BigInt(m.offset), m]));
         const deadLetters = [...undecodable];
         for (const rejection of rejected) {
-          const message = byOffset.get(rejection.offset);
+          const message = batch.messages.find((m) => BigInt(m.offset) === rejection.offset);
           if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
           deadLetters.push({ message, reason: rejection.reason, detail: rejection.detail });
         }

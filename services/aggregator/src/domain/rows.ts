@@ -25,16 +25,22 @@ export function partitionDayOf(ms: number): number {
 }
 
 /** The window dimensions of an event: its lane's kind, and the direction of the truck or lane. */
-export function dimensionsOf(event: TowerEvent, catalog: SiteCatalog): { lane: string; laneKind: string; direction: string } {
+export interface Dimensions {
+  lane: string;
+  laneKind: string;
+  direction: string;
+}
+
+export function dimensionsOf(event: TowerEvent, catalog: SiteCatalog): Dimensions {
   const lane = 'lane' in event && event.lane ? event.lane : '';
   const found = lane ? catalog.lane(lane)?.lane : undefined;
   const direction = 'direction' in event ? event.direction : (found?.direction ?? '');
   return { lane, laneKind: found?.kind ?? '', direction };
 }
 
-export function rawRowOf(consumed: ConsumedEvent, catalog: SiteCatalog, derived: Derived): RawRow {
+/** The raw-table row of an event, with its window dimensions (computed once, also used for live windows). */
+export function rawRowOf(consumed: ConsumedEvent, { lane, laneKind, direction }: Dimensions, derived: Derived): RawRow {
   const { event } = consumed;
-  const { lane, laneKind, direction } = dimensionsOf(event, catalog);
   const common: RawRow = {
     event_id: event.eventId,
     type: event.type,
