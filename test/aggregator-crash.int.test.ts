@@ -2,10 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { JourneyTracker, createProducer, loadCatalog, type ClickHouseClient, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, createProducer, loadCatalog, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
-import { createAggregatorTopics, eventMessages, migrate, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
+import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, storedCounts, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -26,14 +26,6 @@ function startAggregatorProcess(env: Record<string, string>): ChildProcess {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
-  return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
-}
-
-const allRaw = `(SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM truck_events
-  UNION ALL SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM container_events
-  UNION ALL SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM lane_events)`;
 
 describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', () => {
   test(`SIGKILLed ${kills} times during a ${totalEvents}-event stream, it still stores each event once and aggregates exactly`, { timeout: 300_000 }, async ({ kafka, infra, createTopic, clickhouse }) => {
@@ -71,7 +63,7 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
       await producer.disconnect();
     })();
 
-    const storedCount = async () => Number((await rows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM ${allRaw}`))[0]?.n);
+    const storedCount = async () => (await storedCounts(clickhouse.client)).raw;
     // Each kill waits until this process has stored something, so every kill lands mid-write.
     const countsAtKills: number[] = [];
     for (let killed = 0; killed < kills; killed += 1) {
@@ -86,23 +78,21 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
     await producing;
     const survivor = startAggregatorProcess(env);
     try {
-      // Raw parts become visible a moment before their views' parts: wait for both.
-      const aggregatedCount = async () => Number((await rows<{ n: string }>(clickhouse.client, 'SELECT sumMerge(events) AS n FROM throughput_1m'))[0]?.n);
-      await eventually(async () => ((await storedCount()) >= totalEvents && (await aggregatedCount()) >= totalEvents ? true : undefined), { timeoutMs: 120_000, what: `${totalEvents} rows after ${kills} kills` });
+      await eventually(async () => {
+        const { raw, aggregated } = await storedCounts(clickhouse.client);
+        return raw >= totalEvents && aggregated >= totalEvents ? true : undefined;
+      }, { timeoutMs: 120_000, what: `${totalEvents} rows after ${kills} kills` });
       await sleep(1500); // anything extra (a double count) would land now
       // Every kill happened before the stream was fully stored.
       expect(countsAtKills.every((n) => n < totalEvents)).toBe(true);
 
-      const [totals] = await rows<{ n: string; ids: string; coordinates: string }>(
+      const [totals] = await queryRows<{ n: string; ids: string; coordinates: string }>(
         clickhouse.client,
-        `SELECT count() AS n, uniqExact(event_id) AS ids, uniqExact(kafka_topic, kafka_partition, kafka_offset) AS coordinates FROM ${allRaw}`,
+        `SELECT count() AS n, uniqExact(event_id) AS ids, uniqExact(kafka_topic, kafka_partition, kafka_offset) AS coordinates FROM ${allRawEvents}`,
       );
       expect(totals).toEqual({ n: String(totalEvents), ids: String(totalEvents), coordinates: String(totalEvents) });
 
-      const byGroup = async (query: string) => new Map((await rows<{ g: string; n: string }>(clickhouse.client, query)).map((r) => [r.g, Number(r.n)]));
-      const raw = await byGroup(`SELECT concat(site, '|', lane, '|', lane_kind) AS g, count() AS n FROM ${allRaw} GROUP BY g`);
-      const minute = await byGroup(`SELECT concat(site, '|', lane, '|', lane_kind) AS g, sumMerge(events) AS n FROM throughput_1m GROUP BY g`);
-      const hour = await byGroup(`SELECT concat(site, '|', lane, '|', lane_kind) AS g, sumMerge(events) AS n FROM throughput_1h GROUP BY g`);
+      const { raw, minute, hour } = await countsByLane(clickhouse.client);
       expect(minute).toEqual(raw);
       expect(hour).toEqual(raw);
 
@@ -123,8 +113,8 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
           if (openMs > 0) expectedOpen.set(event.eventId, openMs);
         }
       }
-      const storedClearance = new Map((await rows<{ event_id: string; clearance_ms: string }>(clickhouse.client, 'SELECT event_id, clearance_ms FROM truck_events WHERE clearance_ms > 0')).map((r) => [r.event_id, Number(r.clearance_ms)]));
-      const storedOpen = new Map((await rows<{ event_id: string; open_ms: string }>(clickhouse.client, 'SELECT event_id, open_ms FROM lane_events WHERE open_ms > 0')).map((r) => [r.event_id, Number(r.open_ms)]));
+      const storedClearance = new Map((await queryRows<{ event_id: string; clearance_ms: string }>(clickhouse.client, 'SELECT event_id, clearance_ms FROM truck_events WHERE clearance_ms > 0')).map((r) => [r.event_id, Number(r.clearance_ms)]));
+      const storedOpen = new Map((await queryRows<{ event_id: string; open_ms: string }>(clickhouse.client, 'SELECT event_id, open_ms FROM lane_events WHERE open_ms > 0')).map((r) => [r.event_id, Number(r.open_ms)]));
       expect(expectedClearance.size).toBeGreaterThan(100);
       expect(storedClearance).toEqual(expectedClearance);
       expect(storedOpen).toEqual(expectedOpen);

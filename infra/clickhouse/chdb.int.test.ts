@@ -1,21 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../shared/src/clickhouse/migrations.ts';
-
-/**
- * This machine's ClickHouse server is 18.16; docker-compose runs a current one. chDB
- * embeds the current engine, so running every migration through it proves the same
- * SQL works on both (the real 18.16 server runs them in clickhouse.int.test.ts).
- */
-function runInChdb(statements: string[]): { engine: string; results: { ok: boolean; error?: string }[] } {
-  const out = execFileSync('python3', [path.join(import.meta.dirname, 'chdb_check.py')], {
-    input: JSON.stringify({ database: 'tower', statements }),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return JSON.parse(out) as { engine: string; results: { ok: boolean; error?: string }[] };
-}
+import { runInChdb } from './chdb.ts';
 
 describe('migrations on the current ClickHouse engine (chDB)', () => {
   it('accepts every migration, applied twice', () => {

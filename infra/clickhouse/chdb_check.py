@@ -1,11 +1,13 @@
 """Runs SQL statements through chDB, the current ClickHouse engine in-process.
 
 Reads JSON from stdin: {"database": "tower", "statements": ["...", ...]} and prints
-JSON: {"engine": "<version>", "results": [{"ok": true} | {"ok": false, "error": "..."}]}.
+JSON: {"engine": "<version>", "results": [{"ok": true, "output": "<JSONEachRow text>"} |
+{"ok": false, "error": "..."}]}.
 Statements run in order in one session with `database` as the current database, so
 later statements see what earlier ones created. The test suite feeds it every
-migration (split by the same code that applies them) to prove that SQL written for
-ClickHouse 18.16 also runs on current releases.
+migration (split by the same code that applies them), and the queries the services
+render, to prove that SQL written for ClickHouse 18.16 also runs on current releases
+and gives the same answers.
 """
 import json
 import sys
@@ -23,8 +25,8 @@ def main() -> None:
     results = []
     for statement in request["statements"]:
         try:
-            sess.query(statement)
-            results.append({"ok": True})
+            output = sess.query(statement, "JSONEachRow")
+            results.append({"ok": True, "output": str(output)})
         except Exception as error:  # chDB raises its own error type per failed query
             results.append({"ok": False, "error": str(error)})
     json.dump({"engine": chdb.engine_version, "results": results}, sys.stdout)

@@ -2,12 +2,25 @@
  * Typed errors. HTTP-facing ones render as RFC 9457 problem+json with a stable `type`;
  * every error says whether retrying can help, so callers back off only when it can.
  */
+import { Type, type Static } from '@sinclair/typebox';
 
-export interface FieldIssue {
-  /** JSON pointer-ish path of the offending field, e.g. `/events/3/lane`. */
-  field: string;
-  reason: string;
-}
+export const FieldIssue = Type.Object({
+  field: Type.String({ description: 'JSON pointer of the offending field, e.g. `/events/3/lane` or `/querystring/site`' }),
+  reason: Type.String(),
+});
+export type FieldIssue = Static<typeof FieldIssue>;
+
+/** The schema of every error body, for the OpenAPI documents. */
+export const ProblemDocument = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(FieldIssue)),
+  },
+  { additionalProperties: true, title: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
+);
 
 export interface ProblemBody {
   type: string;

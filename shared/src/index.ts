@@ -18,5 +18,7 @@ export * from './events/validate.ts';
 export * from './devices.ts';
 export * from './kafka/consumer.ts';
 export * from './clickhouse/throughput.ts';
+export * from './clickhouse/truck-rows.ts';
 export * from './domain/journeys.ts';
+export * from './domain/measures.ts';
 export * from './events/ticks.ts';

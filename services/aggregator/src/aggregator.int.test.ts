@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { createProducer, decodeTick, type ClickHouseClient, type ThroughputTick, type TowerEvent } from '@tower/shared';
 import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
-import { createAggregatorTopics, eventMessages, migrate, startAggregator, type AggregatorTopics } from './test-support.ts';
+import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedCounts, type AggregatorTopics } from './test-support.ts';
 
 
 async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[], poison: { topic: string; value: Buffer }[] = []) {
@@ -23,8 +23,7 @@ async function count(client: ClickHouseClient, query: string): Promise<number> {
  * before its materialized views' parts, so waiting on raw rows alone would race.
  */
 async function storedRows(client: ClickHouseClient): Promise<number> {
-  const raw = (await count(client, 'SELECT count() AS n FROM truck_events')) + (await count(client, 'SELECT count() AS n FROM container_events')) + (await count(client, 'SELECT count() AS n FROM lane_events'));
-  const aggregated = await count(client, 'SELECT sumMerge(events) AS n FROM throughput_1m');
+  const { raw, aggregated } = await storedCounts(client);
   return raw === aggregated ? raw : -1;
 }
 

@@ -1,4 +1,4 @@
-import { measuresOf, sql, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
+import { journeyColumns, measuresOf, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { rawTables, type RawRow } from './domain/rows.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -34,10 +34,8 @@ export class EventStore {
     let replay: (TruckEvent | LaneEvent)[] = [];
     const since = sql`observed_ms >= (SELECT max(observed_ms) FROM ${table} WHERE ${where}) - ${replayHorizonMs}`;
     if (family === 'truck') {
-      const rows = await this.rows<Record<string, string | string[]>>(
-        sql`SELECT type, site, plate, plate_country, direction, lane, observed_ms, cargo_class, containers, gross_kg, hold_reason FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`,
-      );
-      replay = rows.map((r) => truckFromRow(r));
+      const rows = await this.rows<TruckRow>(sql`SELECT ${journeyColumns} FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
+      replay = rows.map(truckEventOfRow);
     } else if (family === 'lane') {
       const rows = await this.rows<Record<string, string>>(sql`SELECT type, site, lane, observed_ms FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
       replay = rows.map((r) => ({ type: r['type'], site: r['site'], lane: r['lane'], observedAt: Number(r['observed_ms']) }) as LaneEvent);
@@ -62,19 +60,4 @@ export class EventStore {
     const result = await this.client.query({ query: query.text, format: 'JSONEachRow' });
     return result.json<T>();
   }
-}
-
-/** A stored truck row as the event the journey tracker needs (only the fields it reads). */
-function truckFromRow(row: Record<string, string | string[]>): TruckEvent {
-  const text = (name: string) => String(row[name] ?? '');
-  const base = { site: text('site'), plate: text('plate'), plateCountry: text('plate_country'), direction: text('direction'), observedAt: Number(row['observed_ms']) };
-  return {
-    ...base,
-    type: text('type'),
-    ...(text('lane') ? { lane: text('lane') } : {}),
-    ...(text('cargo_class') ? { cargoClass: text('cargo_class') } : {}),
-    containers: Array.isArray(row['containers']) ? row['containers'] : [],
-    grossKg: Number(row['gross_kg']),
-    holdReason: text('hold_reason'),
-  } as unknown as TruckEvent;
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
+import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
 import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
@@ -75,4 +75,30 @@ export function eventMessages(topics: AggregatorTopics, events: readonly TowerEv
     byTopic.set(topic, batch);
   }
   return [...byTopic.values()];
+}
+
+export async function queryRows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+}
+
+/** Every raw row of the three families, with the columns the tests compare. */
+export const allRawEvents = `(SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM truck_events
+  UNION ALL SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM container_events
+  UNION ALL SELECT event_id, site, lane, lane_kind, kafka_topic, kafka_partition, kafka_offset FROM lane_events)`;
+
+/**
+ * Events stored as raw rows and counted by the 1-minute aggregates. A reader can see an
+ * insert's raw part a moment before its materialized views' parts: wait for both.
+ */
+export async function storedCounts(client: ClickHouseClient): Promise<{ raw: number; aggregated: number }> {
+  const [raw] = await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${allRawEvents}`);
+  const [aggregated] = await queryRows<{ n: string }>(client, 'SELECT sumMerge(events) AS n FROM throughput_1m');
+  return { raw: Number(raw?.n ?? 0), aggregated: Number(aggregated?.n ?? 0) };
+}
+
+/** Stored events per `site|lane|laneKind`: raw rows, and the 1-minute and 1-hour aggregates. */
+export async function countsByLane(client: ClickHouseClient): Promise<{ raw: Map<string, number>; minute: Map<string, number>; hour: Map<string, number> }> {
+  const byGroup = async (count: string, from: string) =>
+    new Map((await queryRows<{ g: string; n: string }>(client, `SELECT concat(site, '|', lane, '|', lane_kind) AS g, ${count} AS n FROM ${from} GROUP BY g`)).map((r) => [r.g, Number(r.n)]));
+  return { raw: await byGroup('count()', allRawEvents), minute: await byGroup('sumMerge(events)', 'throughput_1m'), hour: await byGroup('sumMerge(events)', 'throughput_1h') };
 }

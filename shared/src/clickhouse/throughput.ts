@@ -1,3 +1,4 @@
+import type { ThroughputMeasures } from '../domain/measures.ts';
 import { sql, sqlJoin, type SqlFragment } from './sql.ts';
 
 /**
@@ -12,25 +13,6 @@ export const stepSeconds: Readonly<Record<ThroughputStep, number>> = { '1m': 60,
 
 /** Days are the operators' days: midnight in Vietnam (UTC+7, no daylight saving). */
 export const vietnamOffsetSeconds = 7 * 3600;
-
-/** The figures of one window, merged from the aggregate states. */
-export interface ThroughputMeasures {
-  events: number;
-  trucksCrossed: number;
-  containersMoved: number;
-  teuMoved: number;
-  tonnes: number;
-  customsHolds: number;
-  /** Longest queue sampled in the window (vehicles); 0 without samples. */
-  queueMax: number;
-  /** Mean of the queue samples; null without samples. */
-  queueMean: number | null;
-  laneOpenMinutes: number;
-  clearanceP50Ms: number | null;
-  clearanceP95Ms: number | null;
-  turnaroundP50Ms: number | null;
-  turnaroundP95Ms: number | null;
-}
 
 const measuresSql = sql`
     sumMerge(events) AS events,
@@ -79,15 +61,28 @@ export function measuresOf(row: MeasureRow): ThroughputMeasures {
   };
 }
 
-export interface ThroughputFilter {
+/** Which windows to merge. */
+export interface ThroughputRange {
   site?: string;
   lane?: string;
   laneKind?: string;
-  /** Seconds since the epoch, inclusive; aligned to the step by the caller. */
+  /** Seconds since the epoch, inclusive. */
   fromSeconds: number;
   /** Seconds since the epoch, exclusive. */
   toSeconds: number;
+}
+
+export interface ThroughputFilter extends ThroughputRange {
+  /** The range is aligned to the step by the caller. */
   step: ThroughputStep;
+}
+
+function rangeConditions(range: ThroughputRange): SqlFragment {
+  const conditions = [sql`window_start >= toDateTime(${range.fromSeconds})`, sql`window_start < toDateTime(${range.toSeconds})`];
+  if (range.site) conditions.push(sql`site = ${range.site}`);
+  if (range.lane) conditions.push(sql`lane = ${range.lane}`);
+  if (range.laneKind) conditions.push(sql`lane_kind = ${range.laneKind}`);
+  return sqlJoin(conditions, ' AND ');
 }
 
 /** One row per bucket (`bucket` = its start, seconds), merged over the filter. */
@@ -97,11 +92,16 @@ export function throughputSeriesQuery(filter: ThroughputFilter): SqlFragment {
   const size = stepSeconds[filter.step];
   const offset = filter.step === '1d' ? vietnamOffsetSeconds : 0;
   const bucket = sql`intDiv(toUInt32(window_start) + ${offset}, ${size}) * ${size} - ${offset}`;
-  const conditions = [sql`window_start >= toDateTime(${filter.fromSeconds})`, sql`window_start < toDateTime(${filter.toSeconds})`];
-  if (filter.site) conditions.push(sql`site = ${filter.site}`);
-  if (filter.lane) conditions.push(sql`lane = ${filter.lane}`);
-  if (filter.laneKind) conditions.push(sql`lane_kind = ${filter.laneKind}`);
-  return sql`SELECT ${bucket} AS bucket, ${measuresSql} FROM ${table} WHERE ${sqlJoin(conditions, ' AND ')} GROUP BY bucket ORDER BY bucket`;
+  return sql`SELECT ${bucket} AS bucket, ${measuresSql} FROM ${table} WHERE ${rangeConditions(filter)} GROUP BY bucket ORDER BY bucket`;
+}
+
+/**
+ * The figures merged over a range of 1-minute windows: one row for the whole range, or
+ * one per site and lane (quantiles do not add up, so the total is its own query).
+ */
+export function throughputTotalQuery(range: ThroughputRange, grouping: 'total' | 'by-lane'): SqlFragment {
+  if (grouping === 'total') return sql`SELECT ${measuresSql} FROM throughput_1m WHERE ${rangeConditions(range)}`;
+  return sql`SELECT site, lane, ${measuresSql} FROM throughput_1m WHERE ${rangeConditions(range)} GROUP BY site, lane`;
 }
 
 export interface WindowDimensions {

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-
-const nullableMs = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+import { ThroughputMeasures } from '../domain/measures.ts';
 
 /**
  * A live throughput tick on `tower.throughput.v1` (JSON, keyed `site/lane`): the current
@@ -18,19 +17,7 @@ export const ThroughputTick = Type.Object(
     windowEnd: Type.Integer({ description: 'window end (exclusive), ms' }),
     final: Type.Boolean({ description: 'the watermark has passed the window: only late events can still change it' }),
     correction: Type.Boolean({ description: 'a late event changed a final window' }),
-    events: Type.Integer({ minimum: 0 }),
-    trucksCrossed: Type.Integer({ minimum: 0 }),
-    containersMoved: Type.Integer({ minimum: 0 }),
-    teuMoved: Type.Number({ minimum: 0 }),
-    tonnes: Type.Number({ minimum: 0 }),
-    customsHolds: Type.Integer({ minimum: 0 }),
-    queueMax: Type.Integer({ minimum: 0 }),
-    queueMean: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
-    laneOpenMinutes: Type.Number({ minimum: 0 }),
-    clearanceP50Ms: nullableMs,
-    clearanceP95Ms: nullableMs,
-    turnaroundP50Ms: nullableMs,
-    turnaroundP95Ms: nullableMs,
+    ...ThroughputMeasures.properties,
     newestIngestedAt: Type.Integer({ description: 'ingest time (ms) of the newest event this tick includes: end-to-end latency starts here' }),
     publishedAt: Type.Integer({ description: 'when the aggregator published the tick, ms' }),
   },

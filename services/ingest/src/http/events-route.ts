@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { PayloadTooLargeProblem, RateLimitedProblem, ValidationProblem, type EventValidator } from '@tower/shared';
+import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator } from '@tower/shared';
 import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
 import type { DeviceRateLimiter } from '../domain/rate-limit.ts';
 import type { EventPublisher } from '../publisher.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { AnyEvent, BatchResult, Problem } from './schemas.ts';
+import { AnyEvent, BatchResult } from './schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,7 +47,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         tags: ['events'],
         security: [{ deviceKey: [] }],
         body: Type.Array(AnyEvent, { maxItems: maxBatchEvents }),
-        response: { 200: BatchResult, 207: BatchResult, 400: Problem, 401: Problem, 403: Problem, 413: Problem, 415: Problem, 429: Problem, 503: Problem },
+        response: { 200: BatchResult, 207: BatchResult, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 413: ProblemDocument, 415: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
       },
       // The body is validated event by event below, so that one bad event does not refuse the batch.
       validatorCompiler: () => (value) => ({ value }),

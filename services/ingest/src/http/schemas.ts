@@ -1,11 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { containerEventTypes, laneEventTypes, truckEventTypes } from '@tower/shared';
+import { FieldIssue, containerEventTypes, laneEventTypes, truckEventTypes } from '@tower/shared';
 
 export const AnyEvent = Type.Union([...truckEventTypes, ...containerEventTypes, ...laneEventTypes], {
   description: 'One event; `type` selects its schema. Truck events go to tower.trucks.v1, container events to tower.containers.v1, lane events to tower.lanes.v1.',
 });
-
-const FieldIssue = Type.Object({ field: Type.String({ description: 'JSON pointer of the field within the event' }), reason: Type.String() });
 
 export const BatchResult = Type.Object({
   accepted: Type.Integer({ description: 'events acknowledged by Kafka (acks=all)' }),
@@ -14,14 +12,3 @@ export const BatchResult = Type.Object({
     { description: 'events not accepted, each with every problem found' },
   ),
 });
-
-export const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    errors: Type.Optional(Type.Array(FieldIssue)),
-  },
-  { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json)' },
-);

@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem, type Journey, type SiteCatalog, type ThroughputStep } from '@tower/shared';
+import { kpisOf, vietnamDayStart } from '../domain/kpis.ts';
+import { alignRange, HistoryRangeError, fillSeries } from '../domain/series.ts';
+import { historySchemas, JourneyParams, JourneyQuery, JourneysResponse, KpisNowResponse, SitesResponse, ThroughputSeries, type JourneyView } from './schemas.ts';
+import type { HistoryStore } from './store.ts';
+
+export interface HistorySettings {
+  maxBuckets: number;
+  journeyLookbackDays: number;
+  clearanceTargetMs: number;
+  queueFreshMs: number;
+  laneStateLookbackDays: number;
+}
+
+export interface HistoryRouteOptions {
+  catalog: SiteCatalog;
+  store: HistoryStore;
+  settings: HistorySettings;
+  now: () => number;
+}
+
+const dayMs = 86_400_000;
+const problems = { 400: ProblemDocument, 503: ProblemDocument };
+
+/** The history API: sites, throughput series, the KPIs of now, a truck's journeys. */
+export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, settings, now }: HistoryRouteOptions): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { ThroughputQuery, KpisQuery } = historySchemas(catalog);
+
+  app.get('/v1/sites', { schema: { summary: 'The crossings with their lanes and zones', tags: ['history'], response: { 200: SitesResponse } } }, async () => ({ sites: catalog.document.sites }));
+
+  app.get(
+    '/v1/throughput',
+    {
+      schema: {
+        summary: 'Throughput per bucket over a range, filtered by site, lane and lane kind',
+        description: 'Every bucket of the range is present; empty ones are zero. Days (step=1d) run from midnight in Vietnam (UTC+7).',
+        tags: ['history'],
+        querystring: ThroughputQuery,
+        response: { 200: ThroughputSeries, ...problems },
+      },
+    },
+    async (request) => {
+      const { site, lane, kind, from, to } = request.query;
+      const step: ThroughputStep = request.query.step ?? '1m';
+      const laneSite = lane === undefined ? undefined : catalog.lane(lane)?.site.id;
+      if (site !== undefined && laneSite !== undefined && laneSite !== site) {
+        throw new ValidationProblem([{ field: '/querystring/lane', reason: `belongs to site ${laneSite}, not ${site}` }]);
+      }
+      let range;
+      try {
+        range = alignRange({ from, to, step }, now(), settings.maxBuckets);
+      } catch (error) {
+        if (error instanceof HistoryRangeError) throw new ValidationProblem([{ field: `/querystring/${error.field}`, reason: error.reason }]);
+        throw error;
+      }
+      const stored = await store.series({ site, lane, laneKind: kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step });
+      return { site: site ?? null, lane: lane ?? null, kind: kind ?? null, step, from: range.fromMs, to: range.toMs, buckets: fillSeries(range, stored) };
+    },
+  );
+
+  app.get(
+    '/v1/kpis/now',
+    {
+      schema: {
+        summary: 'The KPI tiles and lane grid of now: last hour, today (Vietnam day), lane status and queues',
+        description: 'Without `site`, the whole zone.',
+        tags: ['history'],
+        querystring: KpisQuery,
+        response: { 200: KpisNowResponse, ...problems },
+      },
+    },
+    async (request) => {
+      const site = request.query.site;
+      const at = now();
+      // The current minute is included: both ranges end at the end of the minute now falls in.
+      const toSeconds = (Math.floor(at / 60_000) + 1) * 60;
+      const [lastHour, today, lanesLastHour, laneStates] = await Promise.all([
+        store.total({ site, fromSeconds: toSeconds - 3600, toSeconds }),
+        store.total({ site, fromSeconds: vietnamDayStart(at) / 1000, toSeconds }),
+        store.byLane({ site, fromSeconds: toSeconds - 3600, toSeconds }),
+        store.laneStates(site, at - settings.laneStateLookbackDays * dayMs),
+      ]);
+      return kpisOf({
+        site: site ?? null,
+        sites: site === undefined ? catalog.document.sites : [catalog.site(site)!],
+        now: at,
+        lastHour,
+        today,
+        lanesLastHour,
+        laneStates,
+        clearanceTargetMs: settings.clearanceTargetMs,
+        queueFreshMs: settings.queueFreshMs,
+      });
+    },
+  );
+
+  app.get(
+    '/v1/journeys/:plate',
+    {
+      schema: {
+        summary: "A truck's crossings: steps, lanes, holds, clearance and turnaround",
+        tags: ['history'],
+        params: JourneyParams,
+        querystring: JourneyQuery,
+        response: { 200: JourneysResponse, 404: ProblemDocument, ...problems },
+      },
+    },
+    async (request) => {
+      const { plate } = request.params;
+      const from = now() - (request.query.days ?? settings.journeyLookbackDays) * dayMs;
+      const journeys = journeysOf(await store.plateEvents(plate, from));
+      if (journeys.length === 0) throw new NotFoundProblem(`no event of plate ${plate} since ${new Date(from).toISOString()}`);
+      return { plate, from, journeys: journeys.map(journeyView).reverse() };
+    },
+  );
+}
+
+function journeyView(journey: Journey): JourneyView {
+  const times = Object.values(journey.steps).filter((t): t is number => t !== undefined);
+  return {
+    site: journey.site,
+    direction: journey.direction,
+    cargoClass: journey.cargoClass ?? null,
+    lanes: journey.lanes,
+    steps: journey.steps as Record<string, number>,
+    startedAt: Math.min(...times),
+    lastStepAt: Math.max(...times),
+    holdReasons: journey.holdReasons,
+    grossKg: journey.grossKg ?? null,
+    containers: journey.containers,
+    clearanceMs: journey.clearanceMs ?? null,
+    turnaroundMs: journey.turnaroundMs ?? null,
+    complete: journey.complete,
+  };
+}

@@ -1,0 +1,123 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
+import { laneStatuses } from '../domain/kpis.ts';
+
+/**
+ * Request and response schemas of the history API: fastify validates requests and
+ * serialises responses with them, and the OpenAPI document at /docs is built from them.
+ * Site and lane ids are enums of the catalog, so a wrong id is a 400 that lists the
+ * right ones.
+ */
+
+const oneOf = <T extends string>(values: readonly T[], description: string) => Type.Unsafe<T>({ type: 'string', enum: [...values], description });
+const epochMs = (description: string) => Type.Integer({ minimum: 0, maximum: 8_640_000_000_000, description });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export function historySchemas(catalog: SiteCatalog) {
+  const siteIds = catalog.document.sites.map((s) => s.id);
+  const laneIds = catalog.document.sites.flatMap((s) => s.lanes.map((l) => l.id));
+  const site = oneOf(siteIds, 'site id from the catalog (GET /v1/sites)');
+
+  const ThroughputQuery = Type.Object(
+    {
+      site: Type.Optional(site),
+      lane: Type.Optional(oneOf(laneIds, 'lane id from the catalog; must belong to `site` when both are given')),
+      kind: Type.Optional(oneOf(laneKinds, 'lane kind')),
+      from: Type.Optional(epochMs('start, ms since the epoch; moved back to the start of its bucket. Default: 60 × 1m, 72 × 5m, 48 × 1h or 30 × 1d buckets before `to`')),
+      to: Type.Optional(epochMs('end (exclusive), ms since the epoch; moved forward to the end of its bucket. Default: now, the current bucket included')),
+      step: Type.Optional(oneOf(throughputSteps, 'bucket size; 1d buckets are Vietnam days (from midnight UTC+7). Default 1m')),
+    },
+    { additionalProperties: false },
+  );
+
+  const KpisQuery = Type.Object({ site: Type.Optional(site) }, { additionalProperties: false });
+
+  return { ThroughputQuery, KpisQuery };
+}
+
+export type ThroughputQuery = Static<ReturnType<typeof historySchemas>['ThroughputQuery']>;
+export type KpisQuery = Static<ReturnType<typeof historySchemas>['KpisQuery']>;
+
+export const SitesResponse = Type.Object({ sites: Type.Array(Site) }, { title: 'Sites' });
+
+export const Bucket = Type.Object({ start: epochMs('bucket start'), ...ThroughputMeasures.properties }, { title: 'ThroughputBucket' });
+
+export const ThroughputSeries = Type.Object(
+  {
+    site: nullable(Type.String()),
+    lane: nullable(Type.String()),
+    kind: nullable(Type.String()),
+    step: Type.String(),
+    from: epochMs('start of the first bucket'),
+    to: epochMs('end (exclusive) of the last bucket'),
+    buckets: Type.Array(Bucket, { description: 'every bucket of the range in order; those with no events are zero' }),
+  },
+  { title: 'ThroughputSeries' },
+);
+
+const LaneNow = Type.Object(
+  {
+    site: Type.String(),
+    lane: Type.String(),
+    kind: Type.String(),
+    direction: Type.String(),
+    serviceRatePerHour: Type.Integer(),
+    status: Type.Unsafe<(typeof laneStatuses)[number]>({ type: 'string', enum: [...laneStatuses], description: 'from the last open, closed, congested, fault or cleared event' }),
+    statusSince: nullable(epochMs('when the status began')),
+    queueLength: nullable(Type.Integer({ description: 'last queue sample while fresh' })),
+    queueSampledAt: nullable(epochMs('time of that sample')),
+    lastHour: Type.Object({ trucksCrossed: Type.Integer(), containersMoved: Type.Integer(), events: Type.Integer() }),
+  },
+  { title: 'LaneNow' },
+);
+
+export const KpisNowResponse = Type.Object(
+  {
+    site: nullable(Type.String({ description: 'null: every site of the zone' })),
+    at: epochMs('when the figures were read'),
+    dayStart: epochMs("start of the operators' day (midnight in Vietnam)"),
+    lastHour: ThroughputMeasures,
+    today: ThroughputMeasures,
+    clearance: Type.Object({ targetMs: Type.Integer(), p95Ms: nullable(Type.Integer()), withinTarget: nullable(Type.Boolean()) }),
+    lanesOpen: Type.Integer({ description: 'lanes open or congested (a lane in fault is not serving)' }),
+    lanesTotal: Type.Integer(),
+    queueLength: Type.Integer({ description: 'vehicles queued over the lanes with a fresh sample' }),
+    lanes: Type.Array(LaneNow),
+  },
+  { title: 'KpisNow' },
+);
+
+export const JourneyParams = Type.Object({ plate: Type.String({ minLength: 5, maxLength: 16, description: 'plate as read, e.g. 14C-123.45 or 桂P·12345 (URL-encoded)' }) });
+export const JourneyQuery = Type.Object(
+  { days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, description: 'how many days back to look; default JOURNEY_LOOKBACK_DAYS (7)' })) },
+  { additionalProperties: false },
+);
+
+const Journey = Type.Object(
+  {
+    site: Type.String(),
+    direction: Type.String(),
+    cargoClass: nullable(Type.String()),
+    lanes: Type.Array(Type.String(), { description: 'lanes in the order used' }),
+    steps: Type.Record(Type.String(), epochMs('first time of the step'), { description: 'step (arrived, queue-joined, plate-read, ...) to time' }),
+    startedAt: epochMs('first step'),
+    lastStepAt: epochMs('latest step'),
+    holdReasons: Type.Array(Type.String()),
+    grossKg: nullable(Type.Number()),
+    containers: Type.Array(Type.String()),
+    clearanceMs: nullable(Type.Integer({ description: 'plate read to gate-out' })),
+    turnaroundMs: nullable(Type.Integer({ description: 'joined the queue to crossed the border line' })),
+    complete: Type.Boolean({ description: 'gate-out seen' }),
+  },
+  { title: 'Journey' },
+);
+
+export const JourneysResponse = Type.Object(
+  {
+    plate: Type.String(),
+    from: epochMs('start of the lookback'),
+    journeys: Type.Array(Journey, { description: 'newest first' }),
+  },
+  { title: 'Journeys' },
+);
+export type JourneyView = Static<typeof Journey>;

@@ -1,0 +1,82 @@
+import {
+  journeyColumns,
+  measuresOf,
+  sql,
+  sqlJoin,
+  throughputSeriesQuery,
+  throughputTotalQuery,
+  truckEventOfRow,
+  type ClickHouseClient,
+  type MeasureRow,
+  type SqlFragment,
+  type ThroughputFilter,
+  type ThroughputMeasures,
+  type ThroughputRange,
+  type TruckEvent,
+  type TruckRow,
+} from '@tower/shared';
+import { laneStateEventTypes, type StoredLaneState } from '../domain/kpis.ts';
+
+/** Most events read for one plate: a truck crossing twice a day for 90 days stays far below. */
+const maxPlateEvents = 20_000;
+
+/** ClickHouse behind the history API's reads; all SQL through `sql`. */
+export class HistoryStore {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  /** Stored buckets by start (ms). */
+  async series(filter: ThroughputFilter): Promise<Map<number, ThroughputMeasures>> {
+    const rows = await this.rows<MeasureRow>(throughputSeriesQuery(filter));
+    return new Map(rows.map((row) => [Number(row['bucket']) * 1000, measuresOf(row)]));
+  }
+
+  async total(range: ThroughputRange): Promise<ThroughputMeasures> {
+    const [row] = await this.rows<MeasureRow>(throughputTotalQuery(range, 'total'));
+    return measuresOf(row ?? {});
+  }
+
+  /** Figures per `site/lane`. */
+  async byLane(range: ThroughputRange): Promise<Map<string, ThroughputMeasures>> {
+    const rows = await this.rows<MeasureRow>(throughputTotalQuery(range, 'by-lane'));
+    return new Map(rows.map((row) => [`${String(row['site'])}/${String(row['lane'])}`, measuresOf(row)]));
+  }
+
+  /** Each lane's last state event and last queue sample observed since `sinceMs`. */
+  async laneStates(site: string | undefined, sinceMs: number): Promise<StoredLaneState[]> {
+    const isState = sql`type IN ${laneStateEventTypes}`;
+    const conditions = [sql`observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})`, sql`lane != ''`];
+    if (site !== undefined) conditions.push(sql`site = ${site}`);
+    const rows = await this.rows<Record<string, string | number>>(
+      sql`SELECT site, lane,
+          argMaxIf(type, observed_ms, ${isState}) AS state_type,
+          maxIf(observed_ms, ${isState}) AS state_at,
+          argMaxIf(queue_length, observed_ms, has_queue_length = 1) AS queue_length,
+          maxIf(observed_ms, has_queue_length = 1) AS queue_at
+        FROM lane_events WHERE ${sqlJoin(conditions, ' AND ')}
+        GROUP BY site, lane`,
+    );
+    return rows.map((row) => ({
+      site: String(row['site']),
+      lane: String(row['lane']),
+      stateType: String(row['state_type']),
+      stateAt: Number(row['state_at']),
+      queueLength: Number(row['queue_length']),
+      queueAt: Number(row['queue_at']),
+    }));
+  }
+
+  /** A plate's truck events observed since `sinceMs`, oldest first. */
+  async plateEvents(plate: string, sinceMs: number): Promise<TruckEvent[]> {
+    const rows = await this.rows<TruckRow>(
+      sql`SELECT ${journeyColumns} FROM truck_events
+        WHERE plate = ${plate} AND observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})
+        ORDER BY observed_ms, kafka_partition, kafka_offset LIMIT ${maxPlateEvents}`,
+    );
+    return rows.map(truckEventOfRow);
+  }
+
+  private async rows<T>(query: SqlFragment): Promise<T[]> {
+    const result = await this.client.query({ query: query.text, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+}

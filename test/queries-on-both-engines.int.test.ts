@@ -1,0 +1,93 @@
+/**
+ * The queries the services render give the same answers on this machine's ClickHouse
+ * 18.16 and on the current engine (chDB, as in docker-compose's image): the same raw
+ * rows go into both, every query of the aggregator and the history API is recorded as
+ * it runs on 18.16 and replayed in chDB, and the rows must match.
+ */
+import { describe, expect } from 'vitest';
+import { EventCodec, JourneyTracker, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { test } from '@tower/shared/testing';
+import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
+import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
+import { dimensionsOf, rawRowOf, rawTables, type RawRow } from '../services/aggregator/src/domain/rows.ts';
+import { EventStore } from '../services/aggregator/src/store.ts';
+import { migrate, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
+import { HistoryStore } from '../services/live/src/history/store.ts';
+import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
+
+const catalog = loadCatalog();
+
+/** Raw-table inserts of simulated traffic, with derived times as the aggregator computes them. */
+function rawInserts(events: readonly TowerEvent[]): string[] {
+  const journeys = new JourneyTracker();
+  const lanes = new LaneOpenTracker();
+  const rows = new Map<string, RawRow[]>();
+  events.forEach((event, offset) => {
+    const family = eventTypeSchemas.get(event.type)!.family.name;
+    const consumed: ConsumedEvent = { topic: `tower.${family}`, partition: 0, offset: BigInt(offset), ingestedAt: event.observedAt + 50, family, schemaVersion: 1, event };
+    const derived = { clearanceMs: 0, turnaroundMs: 0, openMs: 0 };
+    if (family === 'truck') Object.assign(derived, journeys.apply(event as TruckEvent));
+    if (family === 'lane') derived.openMs = lanes.apply(event as LaneEvent);
+    const table = rawTables[family];
+    rows.set(table, [...(rows.get(table) ?? []), rawRowOf(consumed, dimensionsOf(event, catalog), derived)]);
+  });
+  return [...rows].map(([table, tableRows]) => `INSERT INTO ${table} FORMAT JSONEachRow\n${tableRows.map((r) => JSON.stringify(r)).join('\n')}`);
+}
+
+/** A client that runs queries on the real server and keeps each query with its answer. */
+function recording(client: ClickHouseClient) {
+  const log: { query: string; rows: Record<string, unknown>[] }[] = [];
+  const recorder = {
+    async query(params: { query: string; format: 'JSONEachRow' }) {
+      const rows = await (await client.query(params)).json<Record<string, unknown>>();
+      log.push({ query: params.query, rows });
+      return { json: async () => rows };
+    },
+  } as unknown as ClickHouseClient;
+  return { recorder, log };
+}
+
+/** Numbers as numbers (18.16 quotes 64-bit integers, chDB does not), rows in a stable order. */
+function normalised(rows: Record<string, unknown>[]): string[] {
+  const value = (v: unknown): unknown => (Array.isArray(v) ? v.map(value) : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+  return rows.map((row) => JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, value(v)])))).sort();
+}
+
+describe('rendered queries on ClickHouse 18.16 and on the current engine', () => {
+  test('the aggregator and history queries give the same rows on both', { timeout: 120_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const end = Math.floor(Date.now() / 60_000) * 60_000;
+    const events = new TrafficSimulation(catalog, { seed: 3, rate: 40, start: end - 2 * 3600_000 }).advanceTo(end);
+    expect(events.length).toBeGreaterThan(500);
+    const inserts = rawInserts(events);
+    for (const insert of inserts) await clickhouse.client.command({ query: insert });
+
+    const { recorder, log } = recording(clickhouse.client);
+    const history = new HistoryStore(recorder);
+    const range = { fromSeconds: (end - 2 * 3600_000) / 1000, toSeconds: end / 1000 + 60 };
+    for (const step of ['1m', '5m', '1h', '1d'] as const) await history.series({ ...range, site: 'bac-luan-2', step });
+    await history.series({ ...range, lane: 'bl2-smart-ex-1', laneKind: 'smart', step: '5m' });
+    await history.total({ ...range, site: 'van-ninh' });
+    await history.byLane(range);
+    await history.laneStates('bac-luan-2', end - 86_400_000);
+    await history.laneStates(undefined, end - 86_400_000);
+    const plate = (events.find((e) => e.type === 'truck.gate-out') as TruckEvent).plate;
+    await history.plateEvents(plate, end - 86_400_000);
+    const aggregatorStore = new EventStore(recorder);
+    await aggregatorStore.loadPartition('truck', 'tower.truck', 0, 100);
+    await aggregatorStore.loadPartition('lane', 'tower.lane', 0, 100);
+    const lastMinute = end / 1000 - 60;
+    await aggregatorStore.windows([{ site: 'bac-luan-2', lane: 'bl2-smart-ex-1', direction: 'export', laneKind: 'smart', windowStart: lastMinute }, { site: 'van-ninh', lane: '', direction: '', laneKind: '', windowStart: lastMinute - 60 }]);
+    expect(log.length).toBeGreaterThan(15);
+    expect(log.filter((entry) => entry.rows.length > 0).length).toBeGreaterThan(12);
+
+    const migrations = loadMigrations(migrationsDirectory).flatMap((m) => m.statements);
+    const statements = [...migrations, ...inserts, ...log.map((entry) => entry.query)];
+    const { results } = runInChdb(statements);
+    expect(results.flatMap((r, i) => (r.ok ? [] : [`${statements[i]!.slice(0, 80)}: ${r.error}`]))).toEqual([]);
+    const answers = results.slice(migrations.length + inserts.length);
+    log.forEach((entry, i) => {
+      expect(normalised(parseJsonEachRow(answers[i]!.output ?? '')), entry.query).toEqual(normalised(entry.rows));
+    });
+  });
+});

@@ -1,0 +1,27 @@
+/** The real ingest API on a test's own topics, with one gateway device per site. */
+import { EventCodec, createMetricsRegistry, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
+import { buildApp } from '../../services/ingest/src/app.ts';
+import { DeviceRegistry } from '../../services/ingest/src/domain/devices.ts';
+import { EventPublisher } from '../../services/ingest/src/publisher.ts';
+
+const catalog = loadCatalog();
+const secret = 'integration-test-device-secret-0123';
+
+/** `<device>.<secret>` per site, as the simulator's sender wants them. */
+export const deviceKeysBySite = new Map(catalog.document.sites.map((s) => [s.id, `${s.code}-gw-1.${secret}`]));
+
+const devices = new DeviceRegistry(catalog.document.sites.map((s) => ({ id: `${s.code}-gw-1`, site: s.id, keySha256: hashSecret(secret), enabled: true })));
+
+export async function startIngest(deps: { producer: TowerProducer; logger: Logger; topics: Record<FamilyName, string> }, port = 0) {
+  const app = await buildApp({
+    settings: { maxBatchEvents: 1000, bodyLimitBytes: 8 * 1024 * 1024, deviceRatePerSecond: 100_000, deviceBurstEvents: 100_000 },
+    logger: deps.logger,
+    catalog,
+    devices,
+    publisher: new EventPublisher(deps.producer, new EventCodec(), 10_000, deps.topics),
+    metrics: createMetricsRegistry('ingest-test'),
+    readiness: [],
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  return app;
+}
