@@ -271,3 +271,13 @@ export function standaloneKafkaSpec(root: string, brokerPort: number): ServerSpe
   const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
   return kafkaNodeSpec(profile, node);
 }
+
+/**
+ * One extra ClickHouse with its own ports (`httpPort`, `httpPort + 1` native) and data
+ * under `root`, for tests that stop ClickHouse on purpose without disturbing the shared one.
+ */
+export function standaloneClickHouseSpec(root: string, httpPort: number): ServerSpec {
+  const base = resolveProfile('test');
+  const profile: InfraProfile = { ...base, root, clickhouse: { httpPort, tcpPort: httpPort + 1, dataDir: path.join(root, 'clickhouse') } };
+  return clickhouseSpec(profile);
+}

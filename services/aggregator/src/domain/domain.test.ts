@@ -52,4 +52,12 @@ describe('LaneOpenTracker', () => {
     expect(tracker.apply(lane('lane.opened', 150_000))).toBe(0);
     expect(tracker.apply(lane('lane.queue-sampled', 100_000))).toBe(0); // out of order: no negative credit
   });
+
+  it('credits nothing for a silence longer than the limit (the lane is not known to have been open)', () => {
+    const tracker = new LaneOpenTracker(5 * 60_000);
+    tracker.apply(lane('lane.opened', 0));
+    expect(tracker.apply(lane('lane.queue-sampled', 5 * 60_000))).toBe(5 * 60_000);
+    expect(tracker.apply(lane('lane.queue-sampled', 8 * 3600_000))).toBe(0);
+    expect(tracker.apply(lane('lane.queue-sampled', 8 * 3600_000 + 60_000))).toBe(60_000);
+  });
 });
