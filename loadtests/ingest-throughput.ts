@@ -14,10 +14,9 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { EventCodec, createKafka, createLogger, eventTypeSchemas, familyTopics, loadCatalog, type TowerEvent } from '@tower/shared';
+import { EventCodec, createKafka, createLogger, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
-import { invocation, machineDescription, percentile, print, runProducerPerformance, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { invocation, machineDescription, percentile, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,17 +33,6 @@ for (const [name, value] of Object.entries({ events: totalEvents, batch: batchSi
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
 }
 const ingestPort = 28081;
-
-/** Realistic events: the simulator run fast over the last days until there are enough. */
-function simulatedEvents(count: number): TowerEvent[] {
-  const catalog = loadCatalog();
-  const end = Date.now() - 60_000;
-  const simulation = new TrafficSimulation(catalog, { seed: 7, rate: 400, start: end - 6 * 24 * 3600_000 });
-  const events: TowerEvent[] = [];
-  for (let at = end - 6 * 24 * 3600_000; events.length < count && at < end; at += 600_000) events.push(...simulation.advanceTo(at));
-  if (events.length < count) throw new Error(`the simulation made only ${events.length} events; lower --events`);
-  return events.slice(0, count);
-}
 
 /** Request bodies of `batchSize` events of one site each (a device only speaks for its site). */
 function requestBodies(events: TowerEvent[], keyOf: (site: string) => string): { key: string; body: string; events: number }[] {

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createKafka, createLogger, loadConfig } from '@tower/shared';
+import { createKafka, createLogger, loadCatalog, loadConfig, type TowerEvent } from '@tower/shared';
+import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
 import { downInfra, upInfra } from '../../infra/local/infra.ts';
 import { endpointsOf, repoRoot, resolveProfile, type InfraEndpoints, type InfraProfile } from '../../infra/local/profiles.ts';
 import { discoverServices, serviceSpec } from '../../infra/local/services.ts';
@@ -125,4 +126,27 @@ export function invocation(): string {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * Realistic events (the simulator's mix of truck, container and lane events at every
+ * site), run fast over the past days, in chunks of about ten simulated minutes, until
+ * `count` events; so a million events never need to be held at once.
+ */
+export function* simulatedEventChunks(count: number, options: { seed?: number; rate?: number; days?: number } = {}): Generator<TowerEvent[]> {
+  const days = options.days ?? 6;
+  const end = Date.now() - 60_000;
+  const start = end - days * 24 * 3600_000;
+  const simulation = new TrafficSimulation(loadCatalog(), { seed: options.seed ?? 7, rate: options.rate ?? 400, start });
+  let produced = 0;
+  for (let at = start + 600_000; produced < count && at <= end; at += 600_000) {
+    const chunk = simulation.advanceTo(at).slice(0, count - produced);
+    produced += chunk.length;
+    if (chunk.length > 0) yield chunk;
+  }
+  if (produced < count) throw new Error(`the simulation made only ${produced} events; ask for fewer or raise its rate`);
+}
+
+export function simulatedEvents(count: number, options: { seed?: number; rate?: number; days?: number } = {}): TowerEvent[] {
+  return [...simulatedEventChunks(count, options)].flat();
 }

@@ -26,9 +26,11 @@ export interface AggregatorSettings {
   dedupWindowEvents: number;
   allowedLatenessMs: number;
   tickIntervalMs: number;
+  tickHorizonMs: number;
   fetchMinBytes: number;
   fetchMaxWaitMs: number;
   fetchMaxBytesPerPartition: number;
+  partitionsConcurrently: number;
 }
 
 export interface AggregatorDependencies {
@@ -56,7 +58,7 @@ export interface Aggregator {
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
   const metrics = new AggregatorMetrics(deps.metrics);
   const store = new EventStore(deps.clickhouse);
-  const windows = new LiveWindows(deps.settings.allowedLatenessMs);
+  const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const pipeline = new AggregationPipeline(store, deps.catalog, windows, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
   const topics = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
   const runner = new ConsumerRunner(
@@ -73,6 +75,7 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
       maxWaitTimeMs: deps.settings.fetchMaxWaitMs,
       maxBytesPerPartition: deps.settings.fetchMaxBytesPerPartition,
       sessionTimeoutMs: deps.settings.sessionTimeoutMs,
+      partitionsConcurrently: deps.settings.partitionsConcurrently,
     },
     pipeline,
   );

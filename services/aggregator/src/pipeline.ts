@@ -72,7 +72,7 @@ export class AggregationPipeline implements ConsumerHandler {
   }
 
   private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
-    const runs: { day: number; rows: RawRow[]; events: (ConsumedEvent & { dimensions: Dimensions })[]; lastOffset: bigint }[] = [];
+    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; dimensions: Dimensions[]; lastOffset: bigint }[] = [];
     let skipped = 0;
     let duplicates = 0;
     for (const consumed of batch.events) {
@@ -88,10 +88,11 @@ export class AggregationPipeline implements ConsumerHandler {
       const derived = this.derive(consumed, state);
       const day = partitionDayOf(consumed.event.observedAt);
       let run = runs.at(-1);
-      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], lastOffset: consumed.offset }));
+      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], dimensions: [], lastOffset: consumed.offset }));
       const dimensions = dimensionsOf(consumed.event, this.catalog);
       run.rows.push(rawRowOf(consumed, dimensions, derived));
-      run.events.push({ ...consumed, dimensions });
+      run.events.push(consumed);
+      run.dimensions.push(dimensions);
       run.lastOffset = consumed.offset;
     }
     for (const run of runs) {
@@ -101,10 +102,12 @@ export class AggregationPipeline implements ConsumerHandler {
       this.metrics.batchRows.observe({ table: family }, run.rows.length);
       this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
-      for (const consumed of run.events) {
-        const late = this.windows.note({ ...consumed.dimensions, site: consumed.event.site, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt });
+      const now = Date.now();
+      run.events.forEach((consumed, i) => {
+        const { lane, direction, laneKind } = run.dimensions[i]!;
+        const late = this.windows.note({ site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, now);
         if (late) this.metrics.lateEvents.inc({ topic: batch.topic });
-      }
+      });
     }
     if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
     if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);

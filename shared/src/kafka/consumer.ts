@@ -70,6 +70,11 @@ export interface ConsumerRunnerSettings {
   minBytes?: number;
   maxWaitTimeMs?: number;
   sessionTimeoutMs?: number;
+  /**
+   * Partitions handled at once (default 1). More lets one partition's insert wait
+   * overlap another's decoding; each partition still goes batch by batch, in order.
+   */
+  partitionsConcurrently?: number;
 }
 
 /** Why the runner is not processing right now; shown by /readyz. */
@@ -117,8 +122,8 @@ export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly metrics: ConsumerMetrics;
   private readonly retry: { initialMs: number; maxMs: number };
-  private failingSince: number | undefined;
-  private lastError: string | undefined;
+  /** Partitions whose batch is failing: since when, and the last error. */
+  private readonly failing = new Map<string, { since: number; error: string }>();
   private running = false;
 
   constructor(
@@ -132,6 +137,8 @@ export class ConsumerRunner {
       sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      // Room for a full batch of every partition handled at once (KafkaJS's default is 10 MiB per fetch).
+      maxBytes: Math.max(10 * 1024 * 1024, (settings.maxBytesPerPartition ?? 4 * 1024 * 1024) * (settings.partitionsConcurrently ?? 1)),
       minBytes: settings.minBytes ?? 1,
       maxWaitTimeInMs: settings.maxWaitTimeMs ?? 250,
       allowAutoTopicCreation: false,
@@ -153,7 +160,7 @@ export class ConsumerRunner {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.settings.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.processBatch(payload),
     });
   }
@@ -165,7 +172,8 @@ export class ConsumerRunner {
   }
 
   health(): ConsumerHealth {
-    return { running: this.running, ...(this.failingSince !== undefined ? { failingSince: this.failingSince, lastError: this.lastError } : {}) };
+    const oldest = [...this.failing.values()].sort((a, b) => a.since - b.since)[0];
+    return { running: this.running, ...(oldest ? { failingSince: oldest.since, lastError: oldest.error } : {}) };
   }
 
   private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -201,15 +209,13 @@ export class ConsumerRunner {
         break;
       } catch (error) {
         this.metrics.batchFailures.inc({ topic });
-        this.failingSince ??= Date.now();
-        this.lastError = error instanceof Error ? error.message : String(error);
+        this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: error instanceof Error ? error.message : String(error) });
         this.settings.logger.warn({ err: error, topic, partition, retryInMs: delay }, 'batch failed; retrying');
         await this.waitHeartbeating(delay, heartbeat);
         delay = Math.min(delay * 2, this.retry.maxMs);
       }
     }
-    this.failingSince = undefined;
-    this.lastError = undefined;
+    this.failing.delete(`${topic}:${partition}`);
     resolveOffset(batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
     this.metrics.consumed.inc({ topic }, events.length);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LaneEvent } from '@tower/shared';
 import { LaneOpenTracker } from './lanes.ts';
+import { clickHouseDateTime } from './rows.ts';
 import { RecentIds } from './recent-ids.ts';
 import { LiveWindows } from './windows.ts';
 
@@ -8,25 +9,36 @@ const dims = { site: 'bac-luan-2', lane: 'bl2-smart-ex-1', direction: 'export', 
 
 describe('LiveWindows', () => {
   it('calls an event late only once the watermark has passed its window, and marks the change', () => {
-    const windows = new LiveWindows(120_000);
+    const windows = new LiveWindows(120_000, 3_600_000);
     const t0 = 1_795_000_020_000 - (1_795_000_020_000 % 60_000);
-    expect(windows.note({ ...dims, observedAt: t0 + 1000, ingestedAt: 1 })).toBe(false);
-    expect(windows.note({ ...dims, observedAt: t0 + 170_000, ingestedAt: 2 })).toBe(false);
+    const now = t0 + 300_000;
+    expect(windows.note({ ...dims, observedAt: t0 + 1000, ingestedAt: 1 }, now)).toBe(false);
+    expect(windows.note({ ...dims, observedAt: t0 + 170_000, ingestedAt: 2 }, now)).toBe(false);
     expect(windows.isFinal(t0 / 1000)).toBe(false); // watermark t0+50s: window ends t0+60s
-    expect(windows.note({ ...dims, observedAt: t0 + 200_000, ingestedAt: 3 })).toBe(false);
+    expect(windows.note({ ...dims, observedAt: t0 + 200_000, ingestedAt: 3 }, now)).toBe(false);
     expect(windows.isFinal(t0 / 1000)).toBe(true);
     windows.drain();
-    expect(windows.note({ ...dims, observedAt: t0 + 30_000, ingestedAt: 9 })).toBe(true);
+    expect(windows.note({ ...dims, observedAt: t0 + 30_000, ingestedAt: 9 }, now)).toBe(true);
     expect(windows.drain()).toEqual([{ ...dims, windowStart: t0 / 1000, newestIngestedAt: 9, late: true }]);
   });
 
   it('keeps the newest ingest time when failed changes are restored under newer ones', () => {
-    const windows = new LiveWindows(0);
-    windows.note({ ...dims, observedAt: 60_000, ingestedAt: 5 });
+    const windows = new LiveWindows(0, 3_600_000);
+    windows.note({ ...dims, observedAt: 60_000, ingestedAt: 5 }, 70_000);
     const failed = windows.drain();
-    windows.note({ ...dims, observedAt: 61_000, ingestedAt: 4 });
+    windows.note({ ...dims, observedAt: 61_000, ingestedAt: 4 }, 70_000);
     windows.restore(failed);
     expect(windows.drain()).toEqual([{ ...dims, windowStart: 60, newestIngestedAt: 5, late: false }]);
+  });
+
+  it('leaves events beyond the tick horizon to the history: no window, no watermark move', () => {
+    const windows = new LiveWindows(120_000, 3_600_000);
+    const now = 1_795_000_000_000;
+    expect(windows.note({ ...dims, observedAt: now - 3_600_001, ingestedAt: 1 }, now)).toBe(false);
+    expect(windows.drain()).toEqual([]);
+    expect(windows.watermark).toBe(-120_000);
+    windows.note({ ...dims, observedAt: now - 3_500_000, ingestedAt: 2 }, now);
+    expect(windows.drain()).toHaveLength(1);
   });
 });
 
@@ -59,5 +71,13 @@ describe('LaneOpenTracker', () => {
     expect(tracker.apply(lane('lane.queue-sampled', 5 * 60_000))).toBe(5 * 60_000);
     expect(tracker.apply(lane('lane.queue-sampled', 8 * 3600_000))).toBe(0);
     expect(tracker.apply(lane('lane.queue-sampled', 8 * 3600_000 + 60_000))).toBe(60_000);
+  });
+});
+
+describe('clickHouseDateTime', () => {
+  it('renders UTC seconds exactly as Date does, across days and at the edges of a day', () => {
+    const samples = [0, 999, 1000, 59_999, 86_399_999, 86_400_000, Date.UTC(2026, 10, 23, 16, 59, 59, 999), Date.UTC(2026, 11, 31, 23, 59, 59), Date.UTC(2028, 1, 29, 12, 0, 0)];
+    for (let i = 0; i < 2000; i += 1) samples.push(Math.floor(Math.random() * 4_102_444_800_000));
+    for (const ms of samples) expect(clickHouseDateTime(ms), String(ms)).toBe(new Date(ms).toISOString().slice(0, 19).replace('T', ' '));
   });
 });

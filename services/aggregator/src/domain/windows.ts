@@ -24,6 +24,10 @@ export const windowKey = (w: WindowDimensions) => `${w.site}|${w.lane}|${w.direc
  * event for it is late: it is still stored (and counted in the stored aggregates), and
  * its window's next tick says it is a correction. `drain()` hands over the windows that
  * changed since the last tick.
+ * Only windows within the tick horizon of now are live: the wall shows the last hour,
+ * so a backlog of older events (a replay, a device that was offline for a day) goes to
+ * the stored aggregates and the history API without flooding the tick topic and
+ * without dragging the watermark.
  */
 export class LiveWindows {
   private newestObservedAt = 0;
@@ -31,6 +35,7 @@ export class LiveWindows {
 
   constructor(
     private readonly allowedLatenessMs: number,
+    private readonly tickHorizonMs: number,
     private readonly windowMs = 60_000,
   ) {}
 
@@ -38,13 +43,14 @@ export class LiveWindows {
     return this.newestObservedAt - this.allowedLatenessMs;
   }
 
-  /** Records one stored event; says whether it was late. */
-  note(event: NotedEvent): boolean {
+  /** Records one stored event (`now` in ms); says whether it was late. Events beyond the tick horizon are not live. */
+  note(event: NotedEvent, now: number): boolean {
+    if (event.observedAt < now - this.tickHorizonMs) return false;
     const windowStartMs = Math.floor(event.observedAt / this.windowMs) * this.windowMs;
     const late = windowStartMs + this.windowMs <= this.watermark;
     this.newestObservedAt = Math.max(this.newestObservedAt, event.observedAt);
     const windowStart = windowStartMs / 1000;
-    const key = windowKey({ ...event, windowStart });
+    const key = `${event.site}|${event.lane}|${event.direction}|${event.laneKind}|${windowStart}`;
     const change = this.changes.get(key);
     if (change) {
       change.newestIngestedAt = Math.max(change.newestIngestedAt, event.ingestedAt);
