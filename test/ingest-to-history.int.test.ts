@@ -4,7 +4,7 @@
  * operators' API reading it back.
  */
 import { describe, expect } from 'vitest';
-import { createMetricsRegistry, createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { createMetricsRegistry, createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type ClickHouseClient, type LaneEvent, type Logger, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
 import { buildApp as buildLive } from '../services/live/src/app.ts';
@@ -22,6 +22,18 @@ function tally<T>(items: readonly T[], key: (item: T) => string): Map<string, nu
   return counts;
 }
 
+/** The operators' API with its default settings on the test's database. */
+const historyApi = (logger: Logger, clickhouse: ClickHouseClient, now: () => number) =>
+  buildLive({
+    settings: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
+    logger,
+    catalog,
+    clickhouse,
+    metrics: createMetricsRegistry('live-test'),
+    readiness: [],
+    now,
+  });
+
 describe('ingest API → Kafka → aggregator → ClickHouse → history API', () => {
   test('N events through the ingest API give N raw rows, aggregates that sum to N per site, lane and kind, and the same figures in the history API', { timeout: 180_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
     await migrate(clickhouse.settings);
@@ -35,15 +47,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     await producer.connect();
     const ingest = await startIngest({ producer, logger, topics: topics.events });
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
-    const live = await buildLive({
-      settings: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
-      logger,
-      catalog,
-      clickhouse: clickhouse.client,
-      metrics: createMetricsRegistry('live-test'),
-      readiness: [],
-      now: () => now,
-    });
+    const live = await historyApi(logger, clickhouse.client, () => now);
     try {
       const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
       sender.enqueue(events);
@@ -118,14 +122,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
 
   test('bad history requests are 400s that name the field, an unknown plate is a 404', async ({ logger, clickhouse }) => {
     await migrate(clickhouse.settings);
-    const live = await buildLive({
-      settings: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
-      logger,
-      catalog,
-      clickhouse: clickhouse.client,
-      metrics: createMetricsRegistry('live-test'),
-      readiness: [],
-    });
+    const live = await historyApi(logger, clickhouse.client, Date.now);
     try {
       const problem = async (url: string, status = 400) => {
         const response = await live.inject({ url });

@@ -135,10 +135,10 @@ describe('ingest API (real Kafka)', () => {
 
   test('Kafka stopped: 503 with Retry-After, never a 2xx', async ({ logger }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
-    const spec = standaloneKafkaSpec(root, 29092);
+    const spec = standaloneKafkaSpec(root, 27092);
     await startServer(spec);
     try {
-      const kafka = createKafka({ brokers: ['127.0.0.1:29092'], clientId: uniqueName('outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
+      const kafka = createKafka({ brokers: ['127.0.0.1:27092'], clientId: uniqueName('outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
       const admin = kafka.admin();
       await admin.connect();
       await admin.createTopics({ waitForLeaders: true, topics: ['t', 'c', 'l'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
