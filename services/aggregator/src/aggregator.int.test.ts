@@ -65,9 +65,8 @@ describe('aggregator against real Kafka and ClickHouse', () => {
       const hourly = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1h`);
       expect(hourly).toBe(first.length + later.length + 1);
 
-      // The backlog itself can yield earlier corrections of this window (the watermark is per
-      // instance, so another partition's newer events can pass it first): wait for the one
-      // that includes the late event.
+      // Wait for the correction that includes the late event (the backlog's own ticks of
+      // this window come first).
       const isLateCorrection = (t: ThroughputTick) => t.correction && t.lane === laneOf && t.windowStart === windowStart && t.events === storedAfter;
       const ticks = await readTicks(kafka, topics.throughput, (all) => all.some(isLateCorrection));
       const correction = ticks.find(isLateCorrection)!;

@@ -103,9 +103,10 @@ export class AggregationPipeline implements ConsumerHandler {
       this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
       const now = Date.now();
+      const source = `${batch.topic}:${batch.partition}`;
       run.events.forEach((consumed, i) => {
         const { lane, direction, laneKind } = run.dimensions[i]!;
-        const late = this.windows.note({ site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, now);
+        const late = this.windows.note({ source, site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, now);
         if (late) this.metrics.lateEvents.inc({ topic: batch.topic });
       });
     }

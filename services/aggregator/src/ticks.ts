@@ -54,7 +54,7 @@ export class TickPublisher {
           laneKind: change.laneKind,
           windowStart: change.windowStart * 1000,
           windowEnd: change.windowStart * 1000 + 60_000,
-          final: this.windows.isFinal(change.windowStart),
+          final: this.windows.isFinal(change.windowStart, publishedAt),
           correction: change.late,
           ...window.measures,
           newestIngestedAt: change.newestIngestedAt,
@@ -63,7 +63,7 @@ export class TickPublisher {
       }
       await this.producer.send([{ topic: this.topic, messages: ticks.map((tick) => ({ key: `${tick.site}/${tick.lane}`, value: JSON.stringify(tick) })) }]);
       this.metrics.ticksPublished.inc(ticks.length);
-      this.metrics.watermark.set(Math.max(0, this.windows.watermark / 1000));
+      this.metrics.watermark.set(Math.max(0, this.windows.watermark(publishedAt) / 1000));
       return ticks.length;
     } catch (error) {
       this.windows.restore(changes);

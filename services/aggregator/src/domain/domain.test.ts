@@ -8,25 +8,42 @@ import { LiveWindows } from './windows.ts';
 const dims = { site: 'bac-luan-2', lane: 'bl2-smart-ex-1', direction: 'export', laneKind: 'smart' };
 
 describe('LiveWindows', () => {
+  const from = (source: string) => ({ ...dims, source });
+  const t0 = 1_795_000_020_000 - (1_795_000_020_000 % 60_000);
+
   it('calls an event late only once the watermark has passed its window, and marks the change', () => {
     const windows = new LiveWindows(120_000, 3_600_000);
-    const t0 = 1_795_000_020_000 - (1_795_000_020_000 % 60_000);
     const now = t0 + 300_000;
-    expect(windows.note({ ...dims, observedAt: t0 + 1000, ingestedAt: 1 }, now)).toBe(false);
-    expect(windows.note({ ...dims, observedAt: t0 + 170_000, ingestedAt: 2 }, now)).toBe(false);
-    expect(windows.isFinal(t0 / 1000)).toBe(false); // watermark t0+50s: window ends t0+60s
-    expect(windows.note({ ...dims, observedAt: t0 + 200_000, ingestedAt: 3 }, now)).toBe(false);
-    expect(windows.isFinal(t0 / 1000)).toBe(true);
+    expect(windows.note({ ...from('p0'), observedAt: t0 + 1000, ingestedAt: 1 }, now)).toBe(false);
+    expect(windows.note({ ...from('p0'), observedAt: t0 + 170_000, ingestedAt: 2 }, now)).toBe(false);
+    expect(windows.isFinal(t0 / 1000, now)).toBe(false); // watermark t0+50s: window ends t0+60s
+    expect(windows.note({ ...from('p0'), observedAt: t0 + 200_000, ingestedAt: 3 }, now)).toBe(false);
+    expect(windows.isFinal(t0 / 1000, now)).toBe(true);
     windows.drain();
-    expect(windows.note({ ...dims, observedAt: t0 + 30_000, ingestedAt: 9 }, now)).toBe(true);
+    expect(windows.note({ ...from('p0'), observedAt: t0 + 30_000, ingestedAt: 9 }, now)).toBe(true);
     expect(windows.drain()).toEqual([{ ...dims, windowStart: t0 / 1000, newestIngestedAt: 9, late: true }]);
+  });
+
+  it('holds the watermark at the slowest active partition, so a lagging partition stays on time', () => {
+    const windows = new LiveWindows(120_000, 3_600_000, 30_000);
+    const now = t0 + 600_000;
+    windows.note({ ...from('ahead'), observedAt: t0 + 500_000, ingestedAt: 1 }, now);
+    windows.note({ ...from('behind'), observedAt: t0 + 10_000, ingestedAt: 2 }, now);
+    // 'ahead' alone would put the watermark at t0+380s; 'behind' holds it at t0-110s.
+    expect(windows.note({ ...from('behind'), observedAt: t0 + 20_000, ingestedAt: 3 }, now)).toBe(false);
+    expect(windows.isFinal(t0 / 1000, now)).toBe(false);
+    // Silent for longer than the idle limit, 'behind' no longer holds it back.
+    expect(windows.watermark(now + 31_000)).toBe(t0 + 380_000);
+    expect(windows.note({ ...from('behind'), observedAt: t0 + 25_000, ingestedAt: 4 }, now + 31_000)).toBe(true);
+    // Once it speaks again it holds the watermark at its own progress.
+    expect(windows.watermark(now + 31_000)).toBe(t0 + 25_000 - 120_000);
   });
 
   it('keeps the newest ingest time when failed changes are restored under newer ones', () => {
     const windows = new LiveWindows(0, 3_600_000);
-    windows.note({ ...dims, observedAt: 60_000, ingestedAt: 5 }, 70_000);
+    windows.note({ ...from('p0'), observedAt: 60_000, ingestedAt: 5 }, 70_000);
     const failed = windows.drain();
-    windows.note({ ...dims, observedAt: 61_000, ingestedAt: 4 }, 70_000);
+    windows.note({ ...from('p0'), observedAt: 61_000, ingestedAt: 4 }, 70_000);
     windows.restore(failed);
     expect(windows.drain()).toEqual([{ ...dims, windowStart: 60, newestIngestedAt: 5, late: false }]);
   });
@@ -34,10 +51,10 @@ describe('LiveWindows', () => {
   it('leaves events beyond the tick horizon to the history: no window, no watermark move', () => {
     const windows = new LiveWindows(120_000, 3_600_000);
     const now = 1_795_000_000_000;
-    expect(windows.note({ ...dims, observedAt: now - 3_600_001, ingestedAt: 1 }, now)).toBe(false);
+    expect(windows.note({ ...from('p0'), observedAt: now - 3_600_001, ingestedAt: 1 }, now)).toBe(false);
     expect(windows.drain()).toEqual([]);
-    expect(windows.watermark).toBe(-120_000);
-    windows.note({ ...dims, observedAt: now - 3_500_000, ingestedAt: 2 }, now);
+    expect(windows.watermark(now)).toBe(Number.NEGATIVE_INFINITY);
+    windows.note({ ...from('p0'), observedAt: now - 3_500_000, ingestedAt: 2 }, now);
     expect(windows.drain()).toHaveLength(1);
   });
 });
