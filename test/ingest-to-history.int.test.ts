@@ -4,10 +4,10 @@
  * operators' API reading it back.
  */
 import { describe, expect } from 'vitest';
-import { createMetricsRegistry, createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type ClickHouseClient, type LaneEvent, type Logger, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
-import { buildApp as buildLive } from '../services/live/src/app.ts';
+import { startLive } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
@@ -22,18 +22,6 @@ function tally<T>(items: readonly T[], key: (item: T) => string): Map<string, nu
   return counts;
 }
 
-/** The operators' API with its default settings on the test's database. */
-const historyApi = (logger: Logger, clickhouse: ClickHouseClient, now: () => number) =>
-  buildLive({
-    settings: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
-    logger,
-    catalog,
-    clickhouse,
-    metrics: createMetricsRegistry('live-test'),
-    readiness: [],
-    now,
-  });
-
 describe('ingest API → Kafka → aggregator → ClickHouse → history API', () => {
   test('N events through the ingest API give N raw rows, aggregates that sum to N per site, lane and kind, and the same figures in the history API', { timeout: 180_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
     await migrate(clickhouse.settings);
@@ -47,7 +35,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     await producer.connect();
     const ingest = await startIngest({ producer, logger, topics: topics.events });
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
-    const live = await historyApi(logger, clickhouse.client, () => now);
+    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client, now: () => now });
     try {
       const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
       sender.enqueue(events);
@@ -122,7 +110,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
 
   test('bad history requests are 400s that name the field, an unknown plate is a 404', async ({ logger, clickhouse }) => {
     await migrate(clickhouse.settings);
-    const live = await historyApi(logger, clickhouse.client, Date.now);
+    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client });
     try {
       const problem = async (url: string, status = 400) => {
         const response = await live.inject({ url });

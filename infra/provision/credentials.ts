@@ -1,33 +1,61 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { hashSecret, newDeviceSecret, type DeviceRecord, type SiteCatalog } from '@tower/shared';
+import { hashSecret, newDeviceSecret, type AccessRecord, type AccessRole, type DeviceRecord, type SiteCatalog } from '@tower/shared';
 
 /**
- * Demo credentials: one gateway device per site of the catalog. The registry the
- * ingest service reads holds only SHA-256 hashes (`devices.json`); the plain keys go
- * to `credentials.json` for the simulator and for people trying the API. Existing
- * files are kept, so keys stay stable across restarts; devices for new sites are added.
+ * Demo credentials: one gateway device per site of the catalog, one wall display and
+ * one operator for the live gateway. The registries the services read hold only
+ * SHA-256 hashes (`devices.json` for ingest, `access.json` for the live gateway); the
+ * plain keys and tokens go to `credentials.json` for the simulator and for people
+ * trying the APIs. Existing entries are kept, so keys stay stable across restarts;
+ * what is missing (a new site, a file from an older version) is added.
  */
 export interface DemoCredentials {
   devices: { id: string; site: string; apiKey: string }[];
+  access: { id: string; role: AccessRole; name: string; token: string }[];
 }
+
+const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number }[] = [
+  { id: 'wall-1', role: 'display', name: 'Video wall, Smart Operations Center', maxConnections: 50 },
+  { id: 'operator-1', role: 'operator', name: 'Duty operator, Smart Operations Center', maxConnections: 20 },
+];
+
+const secretOf = (credential: string, id: string) => credential.slice(id.length + 1);
 
 export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): { created: number; file: string } {
   const credentialsFile = path.join(directory, 'credentials.json');
-  const registryFile = path.join(directory, 'devices.json');
-  const existing: DemoCredentials = fs.existsSync(credentialsFile) ? (JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as DemoCredentials) : { devices: [] };
-  const devices = [...existing.devices];
+  const deviceRegistryFile = path.join(directory, 'devices.json');
+  const accessRegistryFile = path.join(directory, 'access.json');
+  const existing = (fs.existsSync(credentialsFile) ? JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) : {}) as Partial<DemoCredentials>;
+  const devices = [...(existing.devices ?? [])];
+  const access = [...(existing.access ?? [])];
+  let created = 0;
   for (const site of catalog.document.sites) {
     if (devices.some((d) => d.site === site.id)) continue;
     const id = `${site.code}-gw-1`;
     devices.push({ id, site: site.id, apiKey: `${id}.${newDeviceSecret()}` });
+    created += 1;
   }
-  const created = devices.length - existing.devices.length;
+  for (const holder of demoAccess) {
+    if (access.some((a) => a.id === holder.id)) continue;
+    access.push({ id: holder.id, role: holder.role, name: holder.name, token: `${holder.id}.${newDeviceSecret()}` });
+    created += 1;
+  }
   fs.mkdirSync(directory, { recursive: true });
-  if (created > 0 || !fs.existsSync(registryFile)) {
-    const records: DeviceRecord[] = devices.map((d) => ({ id: d.id, site: d.site, keySha256: hashSecret(d.apiKey.slice(d.id.length + 1)), enabled: true }));
-    fs.writeFileSync(credentialsFile, `${JSON.stringify({ note: 'Demo keys: Authorization: Bearer <apiKey>. Keep out of version control.', devices }, null, 2)}\n`, { mode: 0o600 });
-    fs.writeFileSync(registryFile, `${JSON.stringify({ version: 1, devices: records }, null, 2)}\n`);
+  if (created > 0 || !fs.existsSync(deviceRegistryFile) || !fs.existsSync(accessRegistryFile)) {
+    const deviceRecords: DeviceRecord[] = devices.map((d) => ({ id: d.id, site: d.site, keySha256: hashSecret(secretOf(d.apiKey, d.id)), enabled: true }));
+    const accessRecords: AccessRecord[] = access.map((a) => ({
+      id: a.id,
+      role: a.role,
+      name: a.name,
+      tokenSha256: hashSecret(secretOf(a.token, a.id)),
+      maxConnections: demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
+      enabled: true,
+    }));
+    const note = 'Demo credentials. Devices: Authorization: Bearer <apiKey> on the ingest API. Access: the live gateway token (wall display: http://127.0.0.1:8080/?token=<token>). Keep out of version control.';
+    fs.writeFileSync(credentialsFile, `${JSON.stringify({ note, devices, access }, null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(deviceRegistryFile, `${JSON.stringify({ version: 1, devices: deviceRecords }, null, 2)}\n`);
+    fs.writeFileSync(accessRegistryFile, `${JSON.stringify({ version: 1, tokens: accessRecords }, null, 2)}\n`);
   }
   return { created, file: credentialsFile };
 }

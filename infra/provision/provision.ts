@@ -21,14 +21,14 @@ export const provisionEnv = {
   ...kafkaEnv,
   ...clickhouseEnv,
   ...logEnv,
-  CREDENTIALS_DIR: env.string({ default: '.local', description: 'where demo device keys (credentials.json) and the hashed registry (devices.json) are written' }),
+  CREDENTIALS_DIR: env.string({ default: '.local', description: 'where demo device keys and gateway tokens (credentials.json) and the hashed registries (devices.json, access.json) are written' }),
 };
 export type ProvisionConfig = ConfigOf<typeof provisionEnv>;
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../clickhouse/migrations');
 
 export interface ProvisionReport {
-  devicesCreated: number;
+  credentialsCreated: number;
   migrationsApplied: string[];
   migrationsAlreadyApplied: number;
   topics: TopicAction[];
@@ -58,7 +58,7 @@ export async function provision(config: ProvisionConfig, logger: Logger): Promis
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
     });
-    return { devicesCreated: credentials.created, migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
+    return { credentialsCreated: credentials.created, migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
   } finally {
     await admin.disconnect();
   }
@@ -72,7 +72,7 @@ export function describeProvision(report: ProvisionReport): string[] {
     : `topic ${t.topic}: ${t.action}`,
   );
   return [
-    ...(report.devicesCreated > 0 ? [`demo devices: ${report.devicesCreated} created (keys in credentials.json)`] : []),
+    ...(report.credentialsCreated > 0 ? [`demo credentials: ${report.credentialsCreated} created (device keys and gateway tokens in credentials.json)`] : []),
     `migrations: ${report.migrationsApplied.length} applied${report.migrationsApplied.length ? ` (${report.migrationsApplied.join(', ')})` : ''}, ${report.migrationsAlreadyApplied} already there`,
     ...topicLines,
   ];

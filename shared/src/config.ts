@@ -69,6 +69,25 @@ export const env = {
       }
       return raw;
     }),
+  /** Comma-separated web origins (`http://host:port`, no path), as browsers send them. */
+  origins: (o: Options<string[]>) =>
+    field(
+      o,
+      (raw) => {
+        const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+        for (const item of items) {
+          let url: URL;
+          try {
+            url = new URL(item);
+          } catch {
+            throw new Error(`'${item}' is not an origin like http://127.0.0.1:8080`);
+          }
+          if (url.origin !== item) throw new Error(`'${item}' is not an origin (scheme://host[:port], no path or slash): did you mean ${url.origin}?`);
+        }
+        return items;
+      },
+      (v) => v.join(','),
+    ),
   /** Comma-separated `host:port` pairs. */
   hostPorts: (o: Options<string[]>) =>
     field(

@@ -1,14 +1,25 @@
-import { clickhouseEnv, env, logEnv } from '@tower/shared';
+import { clickhouseEnv, env, kafkaEnv, logEnv } from '@tower/shared';
 
 export const liveEnv = {
-  PORT: env.port({ default: 8080, description: "HTTP port: the operators' one address" }),
+  PORT: env.port({ default: 8080, description: "HTTP and WebSocket port: the operators' one address" }),
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
+  ...kafkaEnv,
   ...clickhouseEnv,
   ...logEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),
+  ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),
+  TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
+  ALLOWED_ORIGINS: env.origins({ default: ['http://127.0.0.1:8080', 'http://localhost:8080'], description: 'origins a browser may open /v1/live from' }),
   HISTORY_MAX_BUCKETS: env.integer({ default: 2000, min: 10, max: 100_000, description: 'most buckets one /v1/throughput answer may hold; a longer range needs a coarser step' }),
   JOURNEY_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: 'how far back /v1/journeys/:plate looks when the request does not say' }),
   CLEARANCE_TARGET_MS: env.integer({ default: 15_000, min: 1000, max: 3_600_000, description: 'clearance p95 target of the smart lanes (the 15 s benchmark of Hữu Nghị)' }),
   QUEUE_SAMPLE_FRESH_MS: env.integer({ default: 15 * 60_000, min: 60_000, max: 24 * 3_600_000, description: "a lane's last queue sample counts as its current queue for this long" }),
   LANE_STATE_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: "how far back a lane's last open/closed/fault event is looked for" }),
+  WS_MAX_SUBSCRIPTIONS: env.integer({ default: 32, min: 1, max: 1000, description: 'subscriptions per WebSocket connection' }),
+  WS_MAX_PAYLOAD_BYTES: env.integer({ default: 16 * 1024, min: 1024, max: 1024 * 1024, description: 'largest client message; bigger closes the socket (1009)' }),
+  WS_PING_INTERVAL_MS: env.integer({ default: 15_000, min: 1000, max: 300_000, description: 'ping period; a client that missed the previous ping is closed' }),
+  WS_SOFT_QUEUE_BYTES: env.integer({ default: 256 * 1024, min: 1024, description: 'bytes queued on a socket past which deltas are conflated to the newest per window' }),
+  WS_HARD_QUEUE_BYTES: env.integer({ default: 4 * 1024 * 1024, min: 4096, description: 'bytes queued past which a slow client is closed (4008)' }),
+  WS_SLOW_CLOSE_MS: env.integer({ default: 30_000, min: 100, max: 600_000, description: 'a client conflated for longer than this is closed (4008)' }),
+  RESUME_BUFFER_DELTAS: env.integer({ default: 2000, min: 10, max: 1_000_000, description: 'deltas kept per stream so a reconnecting client can resume without a new snapshot' }),
 };

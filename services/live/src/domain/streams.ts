@@ -1,0 +1,78 @@
+import type { ThroughputTick } from '@tower/shared';
+import type { ThroughputFilter } from './protocol.ts';
+
+/**
+ * The recent deltas of one stream (a channel with a filter), numbered 1, 2, 3… A client
+ * that reconnects with the last seq it applied gets the gap from here, as long as the
+ * bounded buffer still holds all of it; otherwise it needs a fresh snapshot.
+ */
+export class StreamLog<T> {
+  private readonly entries: { seq: number; item: T }[] = [];
+  private lastSeq = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  append(item: T): number {
+    this.lastSeq += 1;
+    this.entries.push({ seq: this.lastSeq, item });
+    if (this.entries.length > this.capacity) this.entries.shift();
+    return this.lastSeq;
+  }
+
+  /** The deltas after `seq` in order; undefined when some of them are no longer held. */
+  since(seq: number): { seq: number; item: T }[] | undefined {
+    if (seq > this.lastSeq) return undefined;
+    if (seq === this.lastSeq) return [];
+    const first = this.entries[0];
+    if (!first || first.seq > seq + 1) return undefined;
+    return this.entries.slice(seq + 1 - first.seq);
+  }
+}
+
+/** One name per distinct filter (the order of fields does not matter). */
+export function filterKey(filter: ThroughputFilter): string {
+  return `site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}`;
+}
+
+export function tickMatches(tick: ThroughputTick, filter: ThroughputFilter): boolean {
+  return (filter.site === undefined || tick.site === filter.site) && (filter.lane === undefined || tick.lane === filter.lane) && (filter.kind === undefined || tick.laneKind === filter.kind);
+}
+
+/** What a tick is the newest value of: slow clients keep only the latest per key. */
+export function tickKey(tick: ThroughputTick): string {
+  return `${tick.site}|${tick.lane}|${tick.direction}|${tick.laneKind}|${tick.windowStart}`;
+}
+
+/**
+ * The current figures of every window of the last `horizonMs`: the newest tick per
+ * window, for snapshots. Older windows are dropped, so it stays bounded over days.
+ */
+export class ThroughputBoard {
+  private readonly windows = new Map<string, ThroughputTick>();
+
+  constructor(private readonly horizonMs: number) {}
+
+  put(tick: ThroughputTick, now: number): void {
+    const key = tickKey(tick);
+    const current = this.windows.get(key);
+    if (!current || current.publishedAt <= tick.publishedAt) this.windows.set(key, tick);
+    if (this.windows.size % 256 === 0) this.prune(now);
+  }
+
+  prune(now: number): void {
+    for (const [key, tick] of this.windows) if (tick.windowEnd < now - this.horizonMs) this.windows.delete(key);
+  }
+
+  matching(filter: ThroughputFilter, now: number): ThroughputTick[] {
+    this.prune(now);
+    return [...this.windows.values()].filter((tick) => tickMatches(tick, filter)).sort((a, b) => a.windowStart - b.windowStart);
+  }
+
+  get size(): number {
+    return this.windows.size;
+  }
+}

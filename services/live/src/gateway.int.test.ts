@@ -1,0 +1,281 @@
+import type { AddressInfo } from 'node:net';
+import { describe, expect } from 'vitest';
+import WebSocket from 'ws';
+import { createProducer, emptyMeasures, type ThroughputTick } from '@tower/shared';
+import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { closeCodes, liveSubprotocol } from './domain/protocol.ts';
+import { LiveHub } from './gateway/hub.ts';
+import { TickFeed } from './gateway/tick-feed.ts';
+import { migrate } from '../../aggregator/src/test-support.ts';
+import { startLive, testTokens } from './test-support.ts';
+
+const origin = 'http://127.0.0.1:8080';
+const minute = 60_000;
+
+function tick(lane: string, windowStart: number, events: number, site = 'bac-luan-2'): ThroughputTick {
+  return {
+    site,
+    lane,
+    direction: 'export',
+    laneKind: lane.includes('smart') ? 'smart' : 'manual',
+    windowStart,
+    windowEnd: windowStart + minute,
+    final: false,
+    correction: false,
+    ...emptyMeasures,
+    events,
+    newestIngestedAt: Date.now(),
+    publishedAt: Date.now(),
+  };
+}
+
+type Message = { type: string; id?: string; seq?: number; stream?: string; resync?: boolean; code?: string; message?: string; data?: unknown; fromSeq?: number; toSeq?: number; conflated?: boolean };
+
+/** A client that keeps every message it gets, in order. */
+async function connect(port: number, options: { token?: string; viaProtocol?: boolean; origin?: string } = {}) {
+  const token = options.token ?? testTokens.display;
+  const url = `ws://127.0.0.1:${port}/v1/live${options.viaProtocol ? '' : `?token=${encodeURIComponent(token)}`}`;
+  const protocols = options.viaProtocol ? [liveSubprotocol, `token.${token}`] : [liveSubprotocol];
+  const ws = new WebSocket(url, protocols, { headers: { origin: options.origin ?? origin } });
+  const messages: Message[] = [];
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const next = (predicate: (m: Message) => boolean, what: string) => eventually(async () => messages.find(predicate), { timeoutMs: 10_000, what });
+  return { ws, messages, closed, next, send: (message: object) => ws.send(JSON.stringify(message)) };
+}
+
+/** The HTTP status of a refused upgrade, and whether any WebSocket message came before it. */
+function refusal(port: number, query: string, headers: Record<string, string> = { origin }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/live${query}`, [liveSubprotocol], { headers });
+    ws.on('message', () => reject(new Error('a message arrived on a refused socket')));
+    ws.on('open', () => reject(new Error('the upgrade was accepted')));
+    ws.on('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+const portOf = (live: { app: { server: { address(): unknown } } }) => (live.app.server.address() as AddressInfo).port;
+
+describe('live gateway against real ClickHouse and Kafka', () => {
+  test('refuses at the upgrade: no or bad token 401, bad origin 403, too many sockets for a token 429; accepts the token as a subprotocol', async ({ logger, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = portOf(live);
+    try {
+      expect(await refusal(port, '')).toMatchObject({ status: 401, body: expect.stringContaining('a token is required') });
+      expect((await refusal(port, '?token=wall-t.wrong')).status).toBe(401);
+      expect((await refusal(port, `?token=${encodeURIComponent(testTokens.disabled)}`)).status).toBe(401);
+      expect(await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: expect.stringContaining('origin https://evil.example is not allowed') });
+      const open = [await connect(port), await connect(port, { viaProtocol: true }), await connect(port)];
+      expect(open[1]!.ws.protocol).toBe(liveSubprotocol);
+      expect(await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`)).toMatchObject({ status: 429, body: expect.stringContaining('at most 3') });
+      expect(open.every((c) => c.messages.length === 0)).toBe(true);
+      open[0]!.ws.close();
+      await open[0]!.closed;
+      await eventually(async () => (live.connections() === 2 ? true : undefined), { what: 'the closed socket to be counted out' });
+      const again = await connect(port);
+      again.ws.close();
+      for (const c of open.slice(1)) c.ws.close();
+    } finally {
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('snapshot first, then numbered deltas of the filter only; a repeated id replaces; bad messages get errors naming the field', async ({ logger, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = await connect(portOf(live));
+    try {
+      const now = Math.floor(Date.now() / minute) * minute;
+      live.hub.publish(tick('bl2-smart-ex-1', now - minute, 4), Date.now()); // on the board before anyone subscribes
+      client.send({ type: 'subscribe', id: 'a', channel: 'throughput', filter: { site: 'bac-luan-2', kind: 'smart' } });
+      const snapshot = await client.next((m) => m.type === 'snapshot' && m.id === 'a', 'snapshot a');
+      const data = snapshot.data as { history: { start: number }[]; windows: ThroughputTick[] };
+      expect(data.history).toHaveLength(60);
+      expect(data.windows.map((w) => [w.lane, w.events])).toEqual([['bl2-smart-ex-1', 4]]);
+      expect(snapshot.seq).toBe(0);
+
+      live.hub.publish(tick('bl2-smart-ex-1', now, 1), Date.now());
+      live.hub.publish(tick('bl2-manual-ex-1', now, 9), Date.now()); // another kind: not for 'a'
+      live.hub.publish(tick('bl2-smart-ex-2', now, 2), Date.now());
+      await client.next((m) => m.type === 'delta' && m.seq === 2, 'second delta');
+      const deltas = client.messages.filter((m) => m.type === 'delta' && m.id === 'a');
+      expect(deltas.map((d) => [d.seq, (d.data as ThroughputTick).lane])).toEqual([
+        [1, 'bl2-smart-ex-1'],
+        [2, 'bl2-smart-ex-2'],
+      ]);
+      expect(client.messages.findIndex((m) => m.type === 'snapshot')).toBeLessThan(client.messages.findIndex((m) => m.type === 'delta'));
+
+      // The same id with another filter replaces the subscription.
+      client.send({ type: 'subscribe', id: 'a', channel: 'throughput', filter: { lane: 'vn-port-gate-ex-1' } });
+      await client.next((m) => m.type === 'snapshot' && m.id === 'a' && m.stream !== snapshot.stream, 'snapshot of the replacement');
+      const before = client.messages.length;
+      live.hub.publish(tick('bl2-smart-ex-1', now, 3), Date.now());
+      live.hub.publish(tick('vn-port-gate-ex-1', now, 5, 'van-ninh'), Date.now());
+      const replaced = await client.next((m, ) => m.type === 'delta' && (m.data as ThroughputTick).lane === 'vn-port-gate-ex-1', 'delta of the replacement');
+      expect(replaced.seq).toBe(1);
+      expect(client.messages.slice(before).filter((m) => m.type === 'delta')).toHaveLength(1);
+
+      client.send({ type: 'subscribe', id: 'b', channel: 'throughput', filter: { site: 'van-ninh', lane: 'bl2-smart-ex-1' } });
+      expect((await client.next((m) => m.type === 'error' && m.id === 'b', 'error b')).message).toBe('/filter/lane: belongs to site bac-luan-2, not van-ninh');
+      client.send({ type: 'subscribe', id: 'c', channel: 'weather' });
+      expect(await client.next((m) => m.type === 'error' && m.id === 'c', 'error c')).toMatchObject({ code: 'invalid-message', message: expect.stringContaining('/channel') });
+      client.ws.send('not json');
+      expect(await client.next((m) => m.type === 'error' && m.code === 'not-json', 'not-json error')).toBeDefined();
+      for (const id of ['d', 'e', 'f', 'g']) client.send({ type: 'subscribe', id, channel: 'throughput' });
+      expect(await client.next((m) => m.type === 'error' && m.code === 'too-many-subscriptions', 'limit error')).toMatchObject({ id: 'g' });
+      client.send({ type: 'unsubscribe', id: 'a' });
+      await client.next((m) => m.type === 'unsubscribed' && m.id === 'a', 'unsubscribed');
+    } finally {
+      client.ws.close();
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('a reconnecting client resumes: the gap replayed from the buffer, or a fresh snapshot flagged resync when the gap is gone', async ({ logger, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = portOf(live);
+    const now = Math.floor(Date.now() / minute) * minute;
+    try {
+      const first = await connect(port);
+      first.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' } });
+      const snapshot = await first.next((m) => m.type === 'snapshot', 'snapshot');
+      for (let i = 1; i <= 3; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now, i), Date.now());
+      await first.next((m) => m.seq === 3, 'delta 3');
+      first.ws.close();
+      await first.closed;
+      for (let i = 4; i <= 6; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now, i), Date.now());
+
+      const second = await connect(port);
+      second.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' }, resume: { stream: snapshot.stream, seq: 3 } });
+      await second.next((m) => m.type === 'delta' && m.seq === 6, 'the gap');
+      expect(second.messages.map((m) => [m.type, m.seq ?? m.fromSeq])).toEqual([
+        ['resumed', 4],
+        ['delta', 4],
+        ['delta', 5],
+        ['delta', 6],
+      ]);
+      second.ws.close();
+
+      // 150 deltas later the buffer (100) no longer holds the gap: a fresh snapshot.
+      for (let i = 0; i < 150; i += 1) live.hub.publish(tick('bl2-smart-ex-2', now, i), Date.now());
+      const third = await connect(port);
+      third.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' }, resume: { stream: snapshot.stream, seq: 6 } });
+      expect(await third.next((m) => m.type === 'snapshot', 'resync snapshot')).toMatchObject({ resync: true, seq: 156 });
+      // A stream of another instance (or before a restart) also gets a fresh snapshot.
+      third.send({ type: 'subscribe', id: 'other', channel: 'throughput', resume: { stream: 'elsewhere/throughput?site=&lane=&kind=', seq: 6 } });
+      expect(await third.next((m) => m.type === 'snapshot' && m.id === 'other', 'snapshot other')).toMatchObject({ resync: true });
+      third.ws.close();
+    } finally {
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('a client that stops reading gets deltas conflated to the newest per window, and is closed with 4008 if it stays behind', async ({ logger, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client }, { softQueueBytes: 64 * 1024, hardQueueBytes: 64 * 1024 * 1024, slowCloseMs: 1500, pingIntervalMs: 60_000 });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const socketOf = (client: { ws: WebSocket }) => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const now = Math.floor(Date.now() / minute) * minute;
+    // ~13 MB of ticks, each a window of its own (nothing to conflate): more than the kernel's socket buffers hold.
+    const flood = (offset: number) => {
+      for (let i = 0; i < 20_000; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now - (offset + i) * minute, i), Date.now());
+    };
+    try {
+      const slow = await connect(portOf(live));
+      slow.send({ type: 'subscribe', id: 's', channel: 'throughput' });
+      await slow.next((m) => m.type === 'snapshot', 'snapshot');
+
+      // Behind for a moment: 1,000 updates of two windows become the newest of each.
+      socketOf(slow).pause();
+      flood(0);
+      for (let i = 1; i <= 1000; i += 1) live.hub.publish(tick(`bl2-smart-ex-${1 + (i % 2)}`, now, i), Date.now());
+      socketOf(slow).resume();
+      const conflated = await slow.next((m) => m.type === 'delta' && m.conflated === true && (m.data as ThroughputTick).windowStart === now, 'conflated deltas');
+      expect([999, 1000]).toContain((conflated.data as ThroughputTick).events);
+      await eventually(async () => (slow.messages.filter((m) => m.conflated && (m.data as ThroughputTick).windowStart === now).length === 2 ? true : undefined), { what: 'the newest of both windows' });
+      expect(slow.messages.filter((m) => m.type === 'delta' && (m.data as ThroughputTick).windowStart === now).length).toBeLessThan(1000);
+
+      // Behind for longer than WS_SLOW_CLOSE_MS: closed with 4008.
+      socketOf(slow).pause();
+      flood(20_000);
+      await eventually(async () => (/tower_live_closes_total\{reason="too-slow"\} 1/.test((await live.app.inject({ url: '/metrics' })).body) ? true : undefined), { what: 'the slow client closed' });
+      socketOf(slow).resume();
+      expect(await slow.closed).toEqual({ code: closeCodes.tooSlow, reason: 'too slow: reconnect and resume' });
+    } finally {
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('a peer that does not answer pings is dropped by the heartbeat', async ({ logger, clickhouse }) => {
+    const live = await startLive({ logger, clickhouse: clickhouse.client }, { pingIntervalMs: 300 });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const silent = await connect(portOf(live));
+      expect(live.connections()).toBe(1);
+      (silent.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      await eventually(async () => (live.connections() === 0 ? true : undefined), { what: 'the silent peer dropped' });
+      expect((await live.app.inject({ url: '/metrics' })).body).toMatch(/tower_live_closes_total\{reason="unresponsive"\} 1/);
+      (silent.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect((await silent.closed).code).toBe(1006);
+    } finally {
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('two instances side by side each read the tick topic as a broadcast and serve the same deltas to their own clients', async ({ kafka, logger, clickhouse, createTopic }) => {
+    await migrate(clickhouse.settings);
+    const topic = await createTopic({ partitions: 1 });
+    const instances = await Promise.all(
+      ['one', 'two'].map(async (name) => {
+        const hub = new LiveHub(`${name}-${uniqueName('epoch')}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
+        const feed = new TickFeed(kafka, topic, uniqueName(`live-${name}`), hub, logger);
+        await feed.start();
+        const live = await startLive({ logger, clickhouse: clickhouse.client, hub });
+        await live.app.listen({ port: 0, host: '127.0.0.1' });
+        return { feed, live };
+      }),
+    );
+    try {
+      await eventually(async () => (instances.every((i) => i.feed.ready) ? true : undefined), { timeoutMs: 30_000, what: 'both feeds in their groups' });
+      const clients = await Promise.all(instances.map(async ({ live }) => connect(portOf(live))));
+      for (const client of clients) client.send({ type: 'subscribe', id: 'zone', channel: 'throughput' });
+      await Promise.all(clients.map((c) => c.next((m) => m.type === 'snapshot', 'snapshot')));
+      const producer = createProducer(kafka);
+      await producer.connect();
+      const now = Math.floor(Date.now() / minute) * minute;
+      const sent = [tick('bl2-smart-ex-1', now, 1), tick('bl2-smart-ex-2', now, 2), tick('vn-port-gate-ex-1', now, 3, 'van-ninh')];
+      await producer.send([{ topic, messages: sent.map((t) => ({ key: `${t.site}/${t.lane}`, value: JSON.stringify(t) })) }]);
+      await producer.disconnect();
+      for (const client of clients) {
+        await client.next((m) => m.type === 'delta' && m.seq === 3, 'three deltas');
+        expect(client.messages.filter((m) => m.type === 'delta').map((m) => (m.data as ThroughputTick).events)).toEqual([1, 2, 3]);
+        client.ws.close();
+      }
+    } finally {
+      for (const { feed, live } of instances) {
+        await live.closeGateway();
+        await live.app.close();
+        await feed.stop();
+      }
+    }
+  });
+});

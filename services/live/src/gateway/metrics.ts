@@ -1,0 +1,22 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly connections: Gauge;
+  readonly rejected: Counter<'status'>;
+  readonly messages: Counter<'type'>;
+  readonly conflated: Counter;
+  readonly resumes: Counter<'outcome'>;
+  readonly closes: Counter<'reason'>;
+  readonly ticks: Counter;
+
+  constructor(registers: Registry) {
+    const r = [registers];
+    this.connections = new Gauge({ name: 'tower_live_connections', help: 'Open WebSocket connections', registers: r });
+    this.rejected = new Counter({ name: 'tower_live_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'], registers: r });
+    this.messages = new Counter({ name: 'tower_live_messages_sent_total', help: 'Messages sent to clients, by type', labelNames: ['type'], registers: r });
+    this.conflated = new Counter({ name: 'tower_live_deltas_conflated_total', help: 'Deltas held back for a slow client (only the newest per window is sent)', registers: r });
+    this.resumes = new Counter({ name: 'tower_live_resumes_total', help: 'Subscriptions resumed from a seq: replayed from the buffer, or resync with a fresh snapshot', labelNames: ['outcome'], registers: r });
+    this.closes = new Counter({ name: 'tower_live_closes_total', help: 'Connections closed by the gateway, by reason', labelNames: ['reason'], registers: r });
+    this.ticks = new Counter({ name: 'tower_live_ticks_received_total', help: 'Throughput ticks received from Kafka', registers: r });
+  }
+}

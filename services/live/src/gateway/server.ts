@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { problemContentType, type AccessRecord, type AccessRegistry, type Logger, type SiteCatalog } from '@tower/shared';
+import { closeCodes, liveSubprotocol } from '../domain/protocol.ts';
+import type { LiveHub } from './hub.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { LiveSession, type SessionSettings, type SnapshotHistory } from './session.ts';
+
+export interface GatewaySettings extends SessionSettings {
+  /** Origins a browser may open the socket from; requests without Origin (not browsers) pass. */
+  allowedOrigins: readonly string[];
+  maxPayloadBytes: number;
+  pingIntervalMs: number;
+}
+
+export interface GatewayDependencies {
+  settings: GatewaySettings;
+  access: AccessRegistry;
+  hub: LiveHub;
+  catalog: SiteCatalog;
+  history: SnapshotHistory;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+const tokenProtocolPrefix = 'token.';
+
+/**
+ * The token of an upgrade: `?token=` or, for browsers that keep it out of URLs, a
+ * second subprotocol `token.<token>` next to `tower.live.v1`.
+ */
+function tokenOf(request: IncomingMessage, url: URL): string | undefined {
+  const offered = String(request.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const fromProtocol = offered.find((p) => p.startsWith(tokenProtocolPrefix))?.slice(tokenProtocolPrefix.length);
+  return fromProtocol || url.searchParams.get('token') || undefined;
+}
+
+/** Refuses an upgrade with a problem+json body; no WebSocket message is ever sent. */
+function refuse(socket: Duplex, status: number, title: string, detail: string): void {
+  const body = JSON.stringify({ type: `https://mongcai-tower.dev/problems/live-${status}`, title, status, detail });
+  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problemContentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
+}
+
+/**
+ * `/v1/live` on the app's HTTP server. Authentication, origin and the per-token
+ * connection limit are decided at the upgrade, before any WebSocket frame: a refusal is
+ * an HTTP answer (401, 403, 429) and the socket is destroyed. Accepted sockets are
+ * pinged every `pingIntervalMs`; one that did not answer the previous ping is closed.
+ */
+export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): { close(): Promise<void>; connections(): number } {
+  const { settings, metrics, logger } = deps;
+  const allowedOrigins = new Set(settings.allowedOrigins);
+  const perToken = new Map<string, number>();
+  const sessions = new Map<WebSocket, { session: LiveSession; alive: boolean }>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: settings.maxPayloadBytes,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(liveSubprotocol) ? liveSubprotocol : false),
+  });
+
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    if (url.pathname !== '/v1/live') return refuse(socket, 404, 'Not found', `no WebSocket endpoint at ${url.pathname}; use /v1/live`);
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      metrics.rejected.inc({ status: '403' });
+      return refuse(socket, 403, 'Forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+    }
+    const token = tokenOf(request, url);
+    const access = token ? deps.access.verify(token) : undefined;
+    if (!access) {
+      metrics.rejected.inc({ status: '401' });
+      return refuse(socket, 401, 'Unauthorized', token ? 'the token is not valid' : `a token is required: ?token=<token> or the subprotocol ${tokenProtocolPrefix}<token>`);
+    }
+    const open = perToken.get(access.id) ?? 0;
+    if (open >= access.maxConnections) {
+      metrics.rejected.inc({ status: '429' });
+      return refuse(socket, 429, 'Too many connections', `token ${access.id} already has ${open} connections open (at most ${access.maxConnections})`);
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, access));
+  });
+
+  function accept(ws: WebSocket, access: AccessRecord): void {
+    perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
+    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.history, settings, metrics, logger);
+    sessions.set(ws, { session, alive: true });
+    metrics.connections.inc();
+    ws.on('pong', () => {
+      const entry = sessions.get(ws);
+      if (entry) entry.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.close(closeCodes.protocolError, 'text frames only');
+        return;
+      }
+      session.onMessage(data.toString()).catch((error: unknown) => logger.error({ err: error }, 'live message failed'));
+    });
+    ws.on('error', (error) => logger.info({ err: error, access: access.id }, 'live socket error'));
+    ws.on('close', () => {
+      session.close();
+      sessions.delete(ws);
+      perToken.set(access.id, (perToken.get(access.id) ?? 1) - 1);
+      metrics.connections.dec();
+    });
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const [ws, entry] of sessions) {
+      if (!entry.alive) {
+        metrics.closes.inc({ reason: 'unresponsive' });
+        ws.terminate();
+        continue;
+      }
+      entry.alive = false;
+      ws.ping();
+    }
+    deps.hub.prune(Date.now());
+  }, settings.pingIntervalMs);
+
+  return {
+    connections: () => sessions.size,
+    async close() {
+      clearInterval(heartbeat);
+      for (const ws of sessions.keys()) ws.close(closeCodes.goingAway, 'gateway shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

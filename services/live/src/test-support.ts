@@ -1,0 +1,49 @@
+/** Builds a real Smart Operations Center app on a test's ClickHouse database (for integration tests). */
+import { Registry } from 'prom-client';
+import { AccessRegistry, hashSecret, loadCatalog, type ClickHouseClient, type Logger } from '@tower/shared';
+import { buildApp, type Live } from './app.ts';
+import { LiveHub } from './gateway/hub.ts';
+import type { GatewaySettings } from './gateway/server.ts';
+
+const secret = 'live-test-secret-0123456789';
+
+/** Tokens the test registry accepts: a wall display allowed 3 sockets, and an operator. */
+export const testTokens = { display: `wall-t.${secret}`, operator: `operator-t.${secret}`, disabled: `old-wall.${secret}` };
+
+export const testAccess = new AccessRegistry([
+  { id: 'wall-t', role: 'display', name: 'test wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
+  { id: 'operator-t', role: 'operator', name: 'test operator', tokenSha256: hashSecret(secret), maxConnections: 10, enabled: true },
+  { id: 'old-wall', role: 'display', name: 'retired wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: false },
+]);
+
+export const testGatewaySettings: GatewaySettings = {
+  allowedOrigins: ['http://127.0.0.1:8080'],
+  maxPayloadBytes: 16 * 1024,
+  pingIntervalMs: 15_000,
+  maxSubscriptions: 4,
+  softQueueBytes: 256 * 1024,
+  hardQueueBytes: 4 * 1024 * 1024,
+  slowCloseMs: 30_000,
+};
+
+export async function startLive(
+  deps: { logger: Logger; clickhouse: ClickHouseClient; hub?: LiveHub; now?: () => number },
+  gateway: Partial<GatewaySettings> = {},
+): Promise<Live & { hub: LiveHub }> {
+  const hub = deps.hub ?? new LiveHub(`test-${Math.random().toString(36).slice(2)}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
+  const live = await buildApp({
+    settings: {
+      history: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
+      gateway: { ...testGatewaySettings, ...gateway },
+    },
+    logger: deps.logger,
+    catalog: loadCatalog(),
+    clickhouse: deps.clickhouse,
+    access: testAccess,
+    hub,
+    metrics: new Registry(),
+    readiness: [],
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return { ...live, hub };
+}
