@@ -35,6 +35,9 @@ export function toYaml(value: Yaml, indent = 0): string {
   return `${pad}${scalar(value)}`;
 }
 
+/** Where provisioning writes credentials (the image's WORKDIR + .local, the services' default paths). */
+const credentialsDirectory = '/app/.local';
+
 /** The env every service and the provision job get inside the compose network. */
 export const composeEndpoints = {
   KAFKA_BROKERS: 'kafka:29092',
@@ -81,6 +84,8 @@ export function composeDocument(): Yaml {
       build: '.',
       command: ['node', '--import', 'tsx', 'infra/provision/main.ts'],
       environment: composeEndpoints,
+      // Demo device keys and gateway tokens (and their hashed registries) are written here and read by the services.
+      volumes: [`credentials:${credentialsDirectory}`],
       depends_on: { kafka: { condition: 'service_healthy' }, clickhouse: { condition: 'service_healthy' } },
       restart: 'no',
     },
@@ -90,6 +95,7 @@ export function composeDocument(): Yaml {
       build: '.',
       command: ['node', ...service.nodeArgs, '--import', 'tsx', path.relative(repoRoot, service.main)],
       environment: { ...composeEndpoints, PORT: String(service.port) },
+      volumes: [`credentials:${credentialsDirectory}`],
       ports: [`127.0.0.1:${service.port}:${service.port}`],
       depends_on: { provision: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } },
       healthcheck: {
@@ -101,7 +107,7 @@ export function composeDocument(): Yaml {
       restart: 'unless-stopped',
     };
   }
-  return { name: 'mongcai-tower', services, volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {} } };
+  return { name: 'mongcai-tower', services, volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {} } };
 }
 
 export function composeFile(): string {

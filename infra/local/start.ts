@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createKafka, createLogger, eventFamilies, loadConfig } from '@tower/shared';
+import { readDemoCredentials } from '../provision/credentials.ts';
 import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
 import { downInfra, upInfra } from './infra.ts';
 import { endpointsOf, repoRoot, resolveProfile } from './profiles.ts';
@@ -61,6 +62,7 @@ async function start(): Promise<void> {
     CLICKHOUSE_DATABASE: 'tower',
     CREDENTIALS_DIR: path.join(repoRoot, '.local'),
     DEVICES_FILE: path.join(repoRoot, '.local', 'devices.json'),
+    ACCESS_FILE: path.join(repoRoot, '.local', 'access.json'),
     CREDENTIALS_FILE: path.join(repoRoot, '.local', 'credentials.json'),
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
   };
@@ -69,26 +71,31 @@ async function start(): Promise<void> {
   for (const line of describeProvision(report)) print(line);
 
   const services = discoverServices();
+  const labelWidth = Math.max(14, ...services.map((s) => s.title.length + 1));
   const specs = services.map((s) => serviceSpec(s, profile, env));
   // A service left over from a killed run is restarted, so it runs today's code.
   for (const spec of specs) if (inspectServer(spec).state === 'running') await stopServer(spec);
   await Promise.all(
     specs.map(async (spec) => {
       await startServer(spec);
-      print(`${spec.label.padEnd(14)} ready on http://127.0.0.1:${spec.ports[0]?.port}`);
+      print(`${spec.label.padEnd(labelWidth)} ready on http://127.0.0.1:${spec.ports[0]?.port}`);
     }),
   );
 
   print('');
   print(`Ready in ${seconds()}.`);
-  print(`  Kafka         ${endpoints.KAFKA_BROKERS}`);
-  print(`  ClickHouse    ${endpoints.CLICKHOUSE_URL}  (database tower)`);
-  print(`  Redis         ${endpoints.REDIS_URL}`);
-  for (const service of services) print(`  ${service.title.padEnd(13)} http://127.0.0.1:${service.port}${service.links.map((l) => `  ${l}`).join('')}`);
-  if (!services.some((s) => s.port === 8080)) print('  Wall display  http://127.0.0.1:8080/ once the live gateway (services/live) exists');
+  const row = (label: string, value: string) => print(`  ${label.padEnd(labelWidth - 1)} ${value}`);
+  row('Kafka', endpoints.KAFKA_BROKERS);
+  row('ClickHouse', `${endpoints.CLICKHOUSE_URL}  (database tower)`);
+  row('Redis', endpoints.REDIS_URL);
+  for (const service of services) row(service.title, `http://127.0.0.1:${service.port}${service.links.map((l) => `  ${l}`).join('')}`);
   const credentials = path.join(repoRoot, '.local', 'credentials.json');
-  if (fs.existsSync(credentials)) print(`  Credentials   ${credentials}`);
-  print(`  Logs          ${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
+  if (fs.existsSync(credentials)) {
+    row('Credentials', credentials);
+    const display = readDemoCredentials(path.dirname(credentials)).access?.find((a) => a.role === 'display');
+    if (display) row('Live feed', `ws://127.0.0.1:8080/v1/live?token=${display.token}  (docs/live-protocol.md)`);
+  }
+  row('Logs', `${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
   print('Press Ctrl-C to stop everything.');
   watchFlow(endpoints.KAFKA_BROKERS.split(','), logger);
 }
