@@ -193,9 +193,11 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const socketOf = (client: { ws: WebSocket }) => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     const now = Math.floor(Date.now() / minute) * minute;
-    // ~13 MB of ticks, each a window of its own (nothing to conflate): more than the kernel's socket buffers hold.
-    const flood = (offset: number) => {
-      for (let i = 0; i < 20_000; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now - (offset + i) * minute, i), Date.now());
+    // ~13 MB of ticks of a window each (nothing to conflate): more than a fresh loopback
+    // socket buffers while its reader is paused (receive buffers only grow as the reader
+    // reads, so each phase uses a new connection).
+    const flood = (offset: number, count: number) => {
+      for (let i = 0; i < count; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now - (offset + i) * minute, i), Date.now());
     };
     try {
       const slow = await connect(portOf(live));
@@ -204,7 +206,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
 
       // Behind for a moment: 1,000 updates of two windows become the newest of each.
       socketOf(slow).pause();
-      flood(0);
+      flood(0, 20_000);
       for (let i = 1; i <= 1000; i += 1) live.hub.publish(tick(`bl2-smart-ex-${1 + (i % 2)}`, now, i), Date.now());
       socketOf(slow).resume();
       const conflated = await slow.next((m) => m.type === 'delta' && m.conflated === true && (m.data as ThroughputTick).windowStart === now, 'conflated deltas');
@@ -212,12 +214,16 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       await eventually(async () => (slow.messages.filter((m) => m.conflated && (m.data as ThroughputTick).windowStart === now).length === 2 ? true : undefined), { what: 'the newest of both windows' });
       expect(slow.messages.filter((m) => m.type === 'delta' && (m.data as ThroughputTick).windowStart === now).length).toBeLessThan(1000);
 
+      slow.ws.close();
       // Behind for longer than WS_SLOW_CLOSE_MS: closed with 4008.
-      socketOf(slow).pause();
-      flood(20_000);
-      await eventually(async () => (/tower_live_closes_total\{reason="too-slow"\} 1/.test((await live.app.inject({ url: '/metrics' })).body) ? true : undefined), { what: 'the slow client closed' });
-      socketOf(slow).resume();
-      expect(await slow.closed).toEqual({ code: closeCodes.tooSlow, reason: 'too slow: reconnect and resume' });
+      const slower = await connect(portOf(live));
+      slower.send({ type: 'subscribe', id: 's', channel: 'throughput' });
+      await slower.next((m) => m.type === 'snapshot', 'snapshot');
+      socketOf(slower).pause();
+      flood(20_000, 20_000);
+      await eventually(async () => (/tower_live_closes_total\{reason="too-slow"\} 1/.test((await live.app.inject({ url: '/metrics' })).body) ? true : undefined), { timeoutMs: 30_000, what: 'the slow client closed' });
+      socketOf(slower).resume();
+      expect(await slower.closed).toEqual({ code: closeCodes.tooSlow, reason: 'too slow: reconnect and resume' });
     } finally {
       await live.closeGateway();
       await live.app.close();

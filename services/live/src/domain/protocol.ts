@@ -104,3 +104,11 @@ export type ServerMessage =
   | { type: 'delta'; id: string; seq: number; data: ThroughputTick; conflated?: boolean }
   | { type: 'unsubscribed'; id: string }
   | { type: 'error'; id?: string; code: string; message: string };
+
+/**
+ * A delta frame from an already serialised tick: the tick is serialised once per
+ * publish and shared by every subscriber; only the envelope is per subscription.
+ */
+export function deltaFrame(idJson: string, seq: number, tickJson: string, conflated: boolean): string {
+  return `{"type":"delta","id":${idJson},"seq":${seq},"data":${tickJson}${conflated ? ',"conflated":true' : ''}}`;
+}

@@ -2,7 +2,8 @@ import type { ThroughputTick } from '@tower/shared';
 import type { ThroughputFilter } from '../domain/protocol.ts';
 import { StreamLog, ThroughputBoard, filterKey, tickMatches } from '../domain/streams.ts';
 
-export type DeltaListener = (seq: number, tick: ThroughputTick) => void;
+/** `tickJson` is the tick serialised once for every listener (fan-out to thousands of sockets). */
+export type DeltaListener = (seq: number, tick: ThroughputTick, tickJson: string) => void;
 
 /** A channel with one filter: its numbered deltas and who listens. */
 export class Stream {
@@ -61,10 +62,12 @@ export class LiveHub {
 
   publish(tick: ThroughputTick, now: number): void {
     this.board.put(tick, now);
+    let tickJson: string | undefined;
     for (const stream of this.streams.values()) {
       if (!tickMatches(tick, stream.filter)) continue;
       const seq = stream.log.append(tick);
-      for (const listener of stream.listeners) listener(seq, tick);
+      if (stream.listeners.size > 0) tickJson ??= JSON.stringify(tick);
+      for (const listener of stream.listeners) listener(seq, tick, tickJson!);
       if (stream.listeners.size > 0) stream.lastUsed = now;
     }
   }

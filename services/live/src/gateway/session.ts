@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { AccessRecord, Logger, SiteCatalog, ThroughputTick } from '@tower/shared';
-import { closeCodes, parseClientMessage, ProtocolError, type ServerMessage, type SubscribeMessage, type ThroughputFilter, type ThroughputSnapshotData } from '../domain/protocol.ts';
+import { closeCodes, deltaFrame, parseClientMessage, ProtocolError, type ServerMessage, type SubscribeMessage, type ThroughputFilter, type ThroughputSnapshotData } from '../domain/protocol.ts';
 import { tickKey } from '../domain/streams.ts';
 import type { DeltaListener, LiveHub, Stream } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -18,6 +18,8 @@ export interface SessionSettings {
 export type SnapshotHistory = (filter: ThroughputFilter) => Promise<ThroughputSnapshotData['history']>;
 
 interface Subscription {
+  /** The id as JSON, for delta frames. */
+  idJson: string;
   stream: Stream;
   listener: DeltaListener;
   /** Deltas that arrived while the snapshot was being read; sent right after it. */
@@ -33,7 +35,7 @@ interface Subscription {
  */
 export class LiveSession {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly conflated = new Map<string, { id: string; seq: number; tick: ThroughputTick }>();
+  private readonly conflated = new Map<string, { id: string; subscription: Subscription; seq: number; tick: ThroughputTick }>();
   private behindSince: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -78,7 +80,7 @@ export class LiveSession {
       return;
     }
     const stream = this.hub.stream(filter, Date.now());
-    const subscription: Subscription = { stream, queued: [], listener: (seq, tick) => this.deliver(message.id, subscription, seq, tick) };
+    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, tick, tickJson) => this.deliver(message.id, subscription, seq, tick, tickJson) };
     stream.listeners.add(subscription.listener);
     this.subscriptions.set(message.id, subscription);
 
@@ -119,19 +121,19 @@ export class LiveSession {
     return undefined;
   }
 
-  private deliver(id: string, subscription: Subscription, seq: number, tick: ThroughputTick): void {
+  private deliver(id: string, subscription: Subscription, seq: number, tick: ThroughputTick, tickJson?: string): void {
     if (subscription.queued) {
       subscription.queued.push({ seq, tick });
       return;
     }
     if (this.behindSince !== undefined || this.socket.bufferedAmount > this.settings.softQueueBytes) {
       this.behindSince ??= Date.now();
-      this.conflated.set(`${id}|${tickKey(tick)}`, { id, seq, tick });
+      this.conflated.set(`${id}|${tickKey(tick)}`, { id, subscription, seq, tick });
       this.metrics.conflated.inc();
       this.flushTimer ??= setInterval(() => this.flushConflated(), 100);
       return;
     }
-    this.send({ type: 'delta', id, seq, data: tick });
+    this.sendFrame(deltaFrame(subscription.idJson, seq, tickJson ?? JSON.stringify(tick), false), 'delta');
   }
 
   private flushConflated(): void {
@@ -149,7 +151,9 @@ export class LiveSession {
     this.conflated.clear();
     this.behindSince = undefined;
     this.stopFlushing();
-    for (const { id, seq, tick } of pending) if (this.subscriptions.has(id)) this.send({ type: 'delta', id, seq, data: tick, conflated: true });
+    for (const { id, subscription, seq, tick } of pending) {
+      if (this.subscriptions.get(id) === subscription) this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(tick), true), 'delta');
+    }
   }
 
   private stopFlushing(): void {
@@ -166,9 +170,13 @@ export class LiveSession {
   }
 
   private send(message: ServerMessage): void {
+    this.sendFrame(JSON.stringify(message), message.type);
+  }
+
+  private sendFrame(frame: string, type: ServerMessage['type']): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(message));
-    this.metrics.messages.inc({ type: message.type });
+    this.socket.send(frame);
+    this.metrics.messages.inc({ type });
   }
 
   /** The socket closed: stop listening everywhere. */
