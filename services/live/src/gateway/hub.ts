@@ -1,9 +1,14 @@
 import type { ThroughputTick } from '@tower/shared';
-import type { ThroughputFilter } from '../domain/protocol.ts';
+import { deltaFrame, type ThroughputFilter } from '../domain/protocol.ts';
 import { StreamLog, ThroughputBoard, filterKey, tickMatches } from '../domain/streams.ts';
 
-/** `tickJson` is the tick serialised once for every listener (fan-out to thousands of sockets). */
-export type DeltaListener = (seq: number, tick: ThroughputTick, tickJson: string) => void;
+/**
+ * A delta as it reaches each listener. `frame(idJson)` is the encoded delta frame for a
+ * subscription id, built once per publish and id and shared by every socket that uses
+ * the same id (a wall of displays all subscribe as "zone"): fan-out to thousands of
+ * sockets costs one serialisation, not one per socket.
+ */
+export type DeltaListener = (seq: number, tick: ThroughputTick, frame: (idJson: string) => Buffer) => void;
 
 /** A channel with one filter: its numbered deltas and who listens. */
 export class Stream {
@@ -66,8 +71,15 @@ export class LiveHub {
     for (const stream of this.streams.values()) {
       if (!tickMatches(tick, stream.filter)) continue;
       const seq = stream.log.append(tick);
-      if (stream.listeners.size > 0) tickJson ??= JSON.stringify(tick);
-      for (const listener of stream.listeners) listener(seq, tick, tickJson!);
+      if (stream.listeners.size === 0) continue;
+      tickJson ??= JSON.stringify(tick);
+      const frames = new Map<string, Buffer>();
+      const frame = (idJson: string) => {
+        let encoded = frames.get(idJson);
+        if (!encoded) frames.set(idJson, (encoded = Buffer.from(deltaFrame(idJson, seq, tickJson!, false))));
+        return encoded;
+      };
+      for (const listener of stream.listeners) listener(seq, tick, frame);
       if (stream.listeners.size > 0) stream.lastUsed = now;
     }
   }

@@ -80,7 +80,7 @@ export class LiveSession {
       return;
     }
     const stream = this.hub.stream(filter, Date.now());
-    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, tick, tickJson) => this.deliver(message.id, subscription, seq, tick, tickJson) };
+    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, tick, frame) => this.deliver(message.id, subscription, seq, tick, frame) };
     stream.listeners.add(subscription.listener);
     this.subscriptions.set(message.id, subscription);
 
@@ -121,7 +121,7 @@ export class LiveSession {
     return undefined;
   }
 
-  private deliver(id: string, subscription: Subscription, seq: number, tick: ThroughputTick, tickJson?: string): void {
+  private deliver(id: string, subscription: Subscription, seq: number, tick: ThroughputTick, frame?: (idJson: string) => Buffer): void {
     if (subscription.queued) {
       subscription.queued.push({ seq, tick });
       return;
@@ -133,7 +133,7 @@ export class LiveSession {
       this.flushTimer ??= setInterval(() => this.flushConflated(), 100);
       return;
     }
-    this.sendFrame(deltaFrame(subscription.idJson, seq, tickJson ?? JSON.stringify(tick), false), 'delta');
+    this.sendFrame(frame ? frame(subscription.idJson) : deltaFrame(subscription.idJson, seq, JSON.stringify(tick), false), 'delta');
   }
 
   private flushConflated(): void {
@@ -173,10 +173,10 @@ export class LiveSession {
     this.sendFrame(JSON.stringify(message), message.type);
   }
 
-  private sendFrame(frame: string, type: ServerMessage['type']): void {
+  private sendFrame(frame: string | Buffer, type: ServerMessage['type']): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(frame);
-    this.metrics.messages.inc({ type });
+    this.socket.send(frame, { binary: false });
+    this.metrics.messages.labels(type).inc();
   }
 
   /** The socket closed: stop listening everywhere. */

@@ -1,0 +1,36 @@
+/**
+ * The reference for the fan-out benchmark: the least a WebSocket server can do, a bare
+ * `ws` server (same library, deflate off) that sends every connected client the same
+ * pre-serialised frame, `rate` times a second. No auth, no subscriptions, no Kafka.
+ *
+ *   node --import tsx loadtests/lib/ws-broadcast-reference.ts <port> <frames per second>
+ *
+ * Prints `ready` when listening; sends after receiving "start <seconds>" on stdin.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const port = Number(process.argv[2]);
+const rate = Number(process.argv[3]);
+const clients = new Set<WebSocket>();
+const server = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false, backlog: 4096 });
+server.on('connection', (ws) => {
+  clients.add(ws);
+  ws.on('close', () => clients.delete(ws));
+  ws.on('message', () => ws.send('{"type":"snapshot"}'));
+});
+server.on('listening', () => process.stdout.write('ready\n'));
+
+process.stdin.on('data', (data) => {
+  const [command, seconds] = data.toString().trim().split(' ');
+  if (command !== 'start') return;
+  let seq = 0;
+  const timer = setInterval(() => {
+    seq += 1;
+    const frame = JSON.stringify({ type: 'delta', id: 'zone', seq, data: { lane: `lane-${seq % 40}`, events: seq, publishedAt: Date.now() } });
+    for (const ws of clients) ws.send(frame);
+  }, 1000 / rate);
+  setTimeout(() => {
+    clearInterval(timer);
+    process.stdout.write(`sent ${seq}\n`);
+  }, Number(seconds) * 1000);
+});
