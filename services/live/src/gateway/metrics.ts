@@ -1,5 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
+type MessageType = 'snapshot' | 'resumed' | 'delta' | 'unsubscribed' | 'error';
+
 export class GatewayMetrics {
   readonly connections: Gauge;
   readonly rejected: Counter<'status'>;
@@ -7,7 +9,6 @@ export class GatewayMetrics {
   readonly conflated: Counter;
   readonly resumes: Counter<'outcome'>;
   readonly closes: Counter<'reason'>;
-  readonly ticks: Counter;
 
   constructor(registers: Registry) {
     const r = [registers];
@@ -17,6 +18,14 @@ export class GatewayMetrics {
     this.conflated = new Counter({ name: 'tower_live_deltas_conflated_total', help: 'Deltas held back for a slow client (only the newest per window is sent)', registers: r });
     this.resumes = new Counter({ name: 'tower_live_resumes_total', help: 'Subscriptions resumed from a seq: replayed from the buffer, or resync with a fresh snapshot', labelNames: ['outcome'], registers: r });
     this.closes = new Counter({ name: 'tower_live_closes_total', help: 'Connections closed by the gateway, by reason', labelNames: ['reason'], registers: r });
-    this.ticks = new Counter({ name: 'tower_live_ticks_received_total', help: 'Throughput ticks received from Kafka', registers: r });
+  }
+
+  private readonly sentByType = new Map<MessageType, { inc(): void }>();
+
+  /** Counts one message sent; the labelled child is looked up once per type, not per message (fan-out). */
+  sent(type: MessageType): void {
+    let child = this.sentByType.get(type);
+    if (!child) this.sentByType.set(type, (child = this.messages.labels(type)));
+    child.inc();
   }
 }

@@ -176,7 +176,7 @@ export class LiveSession {
   private sendFrame(frame: string | Buffer, type: ServerMessage['type']): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(frame, { binary: false });
-    this.metrics.messages.labels(type).inc();
+    this.metrics.sent(type);
   }
 
   /** The socket closed: stop listening everywhere. */
