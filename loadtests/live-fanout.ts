@@ -158,7 +158,10 @@ try {
       await producer.send([{ topic, messages: [{ key: 'bac-luan-2/bl2-smart-ex-1', value: JSON.stringify(tick(seq)) }] }]);
       await sleep(Math.max(0, started + (sent * 1000) / rate - Date.now()));
     }
-    await sleep(3000);
+    // Every delta must arrive (late is measured, lost is a failure of the run to report).
+    const drainDeadline = Date.now() + 60_000;
+    while (pool.received < sent * clients && Date.now() < drainDeadline) await sleep(200);
+    await sleep(500);
     pool.recording = false;
     const result = summarise(clients, pool, sent * clients, rss, ((rss - before) * 1024) / Math.max(1, clients - had));
     results.push(result);
@@ -191,7 +194,9 @@ try {
     reference.stdin.write(`start ${seconds}\n`);
     while (lines.length === sentBefore) await sleep(100);
     const sent = Number(lines.at(-1)?.split(' ')[1]);
-    await sleep(3000);
+    const drainDeadline = Date.now() + 60_000;
+    while (referencePool.received < sent * clients && Date.now() < drainDeadline) await sleep(200);
+    await sleep(500);
     referencePool.recording = false;
     referenceResults.push(summarise(clients, referencePool, sent * clients, rss, ((rss - before) * 1024) / Math.max(1, clients - had)));
   }
