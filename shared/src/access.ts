@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { hashSecret } from './devices.ts';
+import { hashSecret, readRegistryFile } from './devices.ts';
 
 /**
  * Who may open the live gateway: wall displays (read only) and operators (who also
@@ -29,11 +28,7 @@ export const AccessRegistryFile = Type.Object({ version: Type.Literal(1), tokens
 const checkRegistry = TypeCompiler.Compile(AccessRegistryFile);
 
 export function readAccessRegistry(file: string): AccessRecord[] {
-  if (!fs.existsSync(file)) throw new Error(`access registry ${file} does not exist; npm start (or npm run provision) creates it`);
-  const document: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const first = checkRegistry.Errors(document).First();
-  if (first) throw new Error(`access registry ${file} is invalid at ${first.path || '/'}: ${first.message}`);
-  return (document as Static<typeof AccessRegistryFile>).tokens;
+  return readRegistryFile<Static<typeof AccessRegistryFile>>(file, 'access registry', checkRegistry).tokens;
 }
 
 /** Looks tokens up by id and checks the secret's hash; knows nothing of HTTP. */

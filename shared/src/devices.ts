@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
 /**
  * The device registry file: which devices may send events, for which site, and the
@@ -30,10 +30,18 @@ export function newDeviceSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function readDeviceRegistry(file: string): DeviceRecord[] {
-  if (!fs.existsSync(file)) throw new Error(`device registry ${file} does not exist; npm start (or npm run provision) creates it`);
+/**
+ * A registry file written by provisioning, checked against its schema: a missing or
+ * invalid file fails the service's start with the path and the first problem.
+ */
+export function readRegistryFile<T>(file: string, what: string, check: TypeCheck<TSchema>): T {
+  if (!fs.existsSync(file)) throw new Error(`${what} ${file} does not exist; npm start (or npm run provision) creates it`);
   const document: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const first = checkRegistry.Errors(document).First();
-  if (first) throw new Error(`device registry ${file} is invalid at ${first.path || '/'}: ${first.message}`);
-  return (document as Static<typeof DeviceRegistryFile>).devices;
+  const first = check.Errors(document).First();
+  if (first) throw new Error(`${what} ${file} is invalid at ${first.path || '/'}: ${first.message}`);
+  return document as T;
+}
+
+export function readDeviceRegistry(file: string): DeviceRecord[] {
+  return readRegistryFile<Static<typeof DeviceRegistryFile>>(file, 'device registry', checkRegistry).devices;
 }
