@@ -1,4 +1,4 @@
-import { journeyColumns, measuresOf, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
+import { journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { rawTables, type RawRow } from './domain/rows.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -28,16 +28,16 @@ export class EventStore {
   async loadPartition(family: FamilyName, topic: string, partition: number, recentCount: number): Promise<StoredPartition> {
     const table = sqlIdentifier(rawTables[family]);
     const where = sql`kafka_topic = ${topic} AND kafka_partition = ${partition}`;
-    const [max] = await this.rows<{ max_offset: string; rows: string }>(sql`SELECT max(kafka_offset) AS max_offset, count() AS rows FROM ${table} WHERE ${where}`);
+    const [max] = await selectRows<{ max_offset: string; rows: string }>(this.client, sql`SELECT max(kafka_offset) AS max_offset, count() AS rows FROM ${table} WHERE ${where}`);
     if (!max || Number(max.rows) === 0) return { maxOffset: -1n, recentIds: [], replay: [] };
-    const recent = await this.rows<{ event_id: string }>(sql`SELECT event_id FROM ${table} WHERE ${where} ORDER BY kafka_offset DESC LIMIT ${recentCount}`);
+    const recent = await selectRows<{ event_id: string }>(this.client, sql`SELECT event_id FROM ${table} WHERE ${where} ORDER BY kafka_offset DESC LIMIT ${recentCount}`);
     let replay: (TruckEvent | LaneEvent)[] = [];
     const since = sql`observed_ms >= (SELECT max(observed_ms) FROM ${table} WHERE ${where}) - ${replayHorizonMs}`;
     if (family === 'truck') {
-      const rows = await this.rows<TruckRow>(sql`SELECT ${journeyColumns} FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
+      const rows = await selectRows<TruckRow>(this.client, sql`SELECT ${journeyColumns} FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
       replay = rows.map(truckEventOfRow);
     } else if (family === 'lane') {
-      const rows = await this.rows<Record<string, string>>(sql`SELECT type, site, lane, observed_ms FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
+      const rows = await selectRows<Record<string, string>>(this.client, sql`SELECT type, site, lane, observed_ms FROM ${table} WHERE ${where} AND ${since} ORDER BY kafka_offset`);
       replay = rows.map((r) => ({ type: r['type'], site: r['site'], lane: r['lane'], observedAt: Number(r['observed_ms']) }) as LaneEvent);
     }
     return { maxOffset: BigInt(max.max_offset), recentIds: recent.map((r) => r.event_id).reverse(), replay };
@@ -45,7 +45,7 @@ export class EventStore {
 
   async windows(windows: readonly WindowDimensions[]): Promise<StoredWindow[]> {
     if (windows.length === 0) return [];
-    const rows = await this.rows<Record<string, string | number | null | (string | number)[]>>(windowsQuery(windows));
+    const rows = await selectRows<Record<string, string | number | null | (string | number)[]>>(this.client, windowsQuery(windows));
     return rows.map((row) => ({
       site: String(row['site']),
       lane: String(row['lane']),
@@ -56,8 +56,4 @@ export class EventStore {
     }));
   }
 
-  private async rows<T>(query: { text: string }): Promise<T[]> {
-    const result = await this.client.query({ query: query.text, format: 'JSONEachRow' });
-    return result.json<T>();
-  }
 }

@@ -1,5 +1,6 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClientLogger } from '@clickhouse/client';
 import type { Logger } from '../logging.ts';
+import type { SqlFragment } from './sql.ts';
 
 export type { ClickHouseClient };
 
@@ -37,6 +38,11 @@ export function createClickHouse(settings: ClickHouseSettings): ClickHouseClient
     keep_alive: { enabled: true },
     log: { LoggerClass: pinoBridge(settings.logger), level: ClickHouseLogLevel.WARN },
   });
+}
+
+/** The rows of a query rendered by `sql` (JSONEachRow: 64-bit integers come as strings). */
+export async function selectRows<T>(client: ClickHouseClient, query: SqlFragment): Promise<T[]> {
+  return (await client.query({ query: query.text, format: 'JSONEachRow' })).json<T>();
 }
 
 /** Resolves when ClickHouse answers `/ping`; for readiness checks. */

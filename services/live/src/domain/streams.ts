@@ -71,8 +71,4 @@ export class ThroughputBoard {
     this.prune(now);
     return [...this.windows.values()].filter((tick) => tickMatches(tick, filter)).sort((a, b) => a.windowStart - b.windowStart);
   }
-
-  get size(): number {
-    return this.windows.size;
-  }
 }

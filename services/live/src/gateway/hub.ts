@@ -88,8 +88,4 @@ export class LiveHub {
   prune(now: number): void {
     for (const [name, stream] of this.streams) if (stream.listeners.size === 0 && now - stream.lastUsed > this.settings.idleStreamMs) this.streams.delete(name);
   }
-
-  get streamCount(): number {
-    return this.streams.size;
-  }
 }

@@ -1,6 +1,7 @@
 import {
   journeyColumns,
   measuresOf,
+  selectRows,
   sql,
   sqlJoin,
   throughputSeriesQuery,
@@ -8,7 +9,6 @@ import {
   truckEventOfRow,
   type ClickHouseClient,
   type MeasureRow,
-  type SqlFragment,
   type ThroughputFilter,
   type ThroughputMeasures,
   type ThroughputRange,
@@ -26,18 +26,18 @@ export class HistoryStore {
 
   /** Stored buckets by start (ms). */
   async series(filter: ThroughputFilter): Promise<Map<number, ThroughputMeasures>> {
-    const rows = await this.rows<MeasureRow>(throughputSeriesQuery(filter));
+    const rows = await selectRows<MeasureRow>(this.client, throughputSeriesQuery(filter));
     return new Map(rows.map((row) => [Number(row['bucket']) * 1000, measuresOf(row)]));
   }
 
   async total(range: ThroughputRange): Promise<ThroughputMeasures> {
-    const [row] = await this.rows<MeasureRow>(throughputTotalQuery(range, 'total'));
+    const [row] = await selectRows<MeasureRow>(this.client, throughputTotalQuery(range, 'total'));
     return measuresOf(row ?? {});
   }
 
   /** Figures per `site/lane`. */
   async byLane(range: ThroughputRange): Promise<Map<string, ThroughputMeasures>> {
-    const rows = await this.rows<MeasureRow>(throughputTotalQuery(range, 'by-lane'));
+    const rows = await selectRows<MeasureRow>(this.client, throughputTotalQuery(range, 'by-lane'));
     return new Map(rows.map((row) => [`${String(row['site'])}/${String(row['lane'])}`, measuresOf(row)]));
   }
 
@@ -46,7 +46,8 @@ export class HistoryStore {
     const isState = sql`type IN ${laneStateEventTypes}`;
     const conditions = [sql`observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})`, sql`lane != ''`];
     if (site !== undefined) conditions.push(sql`site = ${site}`);
-    const rows = await this.rows<Record<string, string | number>>(
+    const rows = await selectRows<Record<string, string | number>>(
+      this.client,
       sql`SELECT site, lane,
           argMaxIf(type, observed_ms, ${isState}) AS state_type,
           maxIf(observed_ms, ${isState}) AS state_at,
@@ -67,16 +68,12 @@ export class HistoryStore {
 
   /** A plate's truck events observed since `sinceMs`, oldest first. */
   async plateEvents(plate: string, sinceMs: number): Promise<TruckEvent[]> {
-    const rows = await this.rows<TruckRow>(
+    const rows = await selectRows<TruckRow>(
+      this.client,
       sql`SELECT ${journeyColumns} FROM truck_events
         WHERE plate = ${plate} AND observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})
         ORDER BY observed_ms, kafka_partition, kafka_offset LIMIT ${maxPlateEvents}`,
     );
     return rows.map(truckEventOfRow);
-  }
-
-  private async rows<T>(query: SqlFragment): Promise<T[]> {
-    const result = await this.client.query({ query: query.text, format: 'JSONEachRow' });
-    return result.json<T>();
   }
 }
