@@ -55,10 +55,20 @@ function clusterIdFile(profile: InfraProfile): string {
   return path.join(profile.root, `kafka-${profile.kafkaMode}`, 'cluster.id');
 }
 
-/** Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes them. */
+/**
+ * Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes them.
+ * Like Kafka's own `Uuid.randomUuid`, an id starting with `-` is drawn again: command-line parsers read it as an option.
+ */
+export function newClusterId(randomId: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = randomId().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function clusterId(profile: InfraProfile): string {
   const file = clusterIdFile(profile);
-  if (!fs.existsSync(file)) writeIfChanged(file, randomBytes(16).toString('base64url'));
+  if (!fs.existsSync(file)) writeIfChanged(file, newClusterId());
   return fs.readFileSync(file, 'utf8').trim();
 }
 
@@ -94,7 +104,7 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
       }
       writeIfChanged(propertiesFile, kafkaProperties(profile, node));
       if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) return;
-      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', '-t', clusterId(profile), '-c', propertiesFile, '--ignore-formatted'], {
+      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, '--ignore-formatted'], {
         timeout: 60_000,
       });
     },
