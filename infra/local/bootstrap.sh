@@ -38,6 +38,7 @@ want redis-server redis-server "Redis 7"
 want clickhouse-server clickhouse-server "ClickHouse server"
 if [ "$WITH_TEST" = 1 ]; then
   want python3 python3 "Python 3, for the chDB migration check"
+  want chromium chromium "Chromium, for the wall display's browser tests"
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
@@ -92,4 +93,14 @@ if [ "$WITH_TEST" = 1 ]; then
       >"${TMPDIR:-/tmp}/tower-pip.log" 2>&1 \
       || fail "pip install chdb==$CHDB_VERSION failed; see ${TMPDIR:-/tmp}/tower-pip.log"
   fi
+fi
+
+# --- 5. The wall display (Vite build, served by the live gateway at /) -----
+wall_dist="$ROOT/services/live/dist/wall"
+wall_stamp="$wall_dist/.sources.sha"
+want_wall="$(cd "$ROOT" && find services/live/wall services/live/src/domain -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+if [ ! -f "$wall_stamp" ] || [ "$(cat "$wall_stamp")" != "$want_wall" ]; then
+  say "building the wall display (vite build)"
+  (cd "$ROOT" && npm run --silent build:wall) || fail "the wall display did not build"
+  echo "$want_wall" >"$wall_stamp"
 fi

@@ -1,19 +1,26 @@
+import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type SiteCatalog } from '@tower/shared';
+import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type SiteCatalog } from '@tower/shared';
 import { alignRange, fillSeries } from './domain/series.ts';
 import type { LiveHub } from './gateway/hub.ts';
+import { KpiBoard, type KpiBoardSettings } from './gateway/kpi-board.ts';
 import { GatewayMetrics } from './gateway/metrics.ts';
 import { attachGateway, type GatewaySettings } from './gateway/server.ts';
-import type { SnapshotHistory } from './gateway/session.ts';
+import type { SnapshotSources } from './gateway/session.ts';
+import { readZoneKpis } from './history/kpi-reader.ts';
 import { registerHistoryRoutes, type HistorySettings } from './history/routes.ts';
 import { HistoryStore } from './history/store.ts';
 
 export interface LiveSettings {
   history: HistorySettings;
   gateway: GatewaySettings;
+  kpis: KpiBoardSettings;
+  /** The built wall display (services/live/dist/wall), served at `/`. */
+  wallDirectory: string;
 }
 
 export interface LiveDependencies {
@@ -31,6 +38,8 @@ export interface LiveDependencies {
 
 export interface Live {
   app: FastifyInstance;
+  /** Publishes the KPI tiles and lane grid on `kpis` and `lanes`; start() it once the hub is fed (app.close() stops it). */
+  kpiBoard: KpiBoard;
   /** Closes every socket (1001) and stops the heartbeat; call before app.close(). */
   closeGateway(): Promise<void>;
   connections(): number;
@@ -58,23 +67,56 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  registerWall(app, deps.settings.wallDirectory);
   const store = new HistoryStore(deps.clickhouse);
   registerHistoryRoutes(app, { catalog: deps.catalog, store, settings: deps.settings.history, now });
 
-  // A snapshot's history: the last 60 minutes in 1-minute buckets, as GET /v1/throughput gives them.
-  const history: SnapshotHistory = async (filter) => {
-    const range = alignRange({ step: '1m' }, now(), 60);
-    const stored = await store.series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
-    return fillSeries(range, stored).map(({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }) => ({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }));
+  const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now);
+  app.addHook('onClose', async () => kpiBoard.stop());
+  const snapshots: SnapshotSources = {
+    // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
+    throughput: async (filter) => {
+      const range = alignRange({ step: '1m' }, now(), 60);
+      const stored = await store.series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
+      const history = fillSeries(range, stored).map(({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }) => ({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }));
+      return { history, windows: deps.hub.board.matching(filter, now()) };
+    },
+    kpis: (filter) => kpiBoard.kpis(filter),
+    lanes: (filter) => kpiBoard.lanes(filter),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,
     access: deps.access,
     hub: deps.hub,
     catalog: deps.catalog,
-    history,
+    snapshots,
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });
-  return { app, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
+  return { app, kpiBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
+}
+
+class WallNotBuiltProblem extends ProblemError {
+  readonly status = 503;
+  readonly code = 'wall-not-built';
+  readonly title = 'The wall display is not built';
+}
+
+/**
+ * The wall display at `/`: Vite's build, no CDN. Hashed assets are cached for good; the
+ * page itself is revalidated so a new build reaches the walls on their next reload.
+ */
+function registerWall(app: FastifyInstance, directory: string): void {
+  if (!fs.existsSync(`${directory}/index.html`)) {
+    app.get('/', { schema: { hide: true } }, async () => {
+      throw new WallNotBuiltProblem(`no ${directory}/index.html: run \`npm run build:wall\` (npm start does it)`);
+    });
+    return;
+  }
+  void app.register(fastifyStatic, {
+    root: directory,
+    wildcard: false,
+    index: 'index.html',
+    setHeaders: (response, file) => response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
 }

@@ -7,6 +7,7 @@ export const liveEnv = {
   ...clickhouseEnv,
   ...logEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),
+  WALL_DIR: env.string({ default: 'services/live/dist/wall', description: 'the built wall display served at / (npm run build:wall)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),
   TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
   ALLOWED_ORIGINS: env.origins({ default: ['http://127.0.0.1:8080', 'http://localhost:8080'], description: 'origins a browser may open /v1/live from' }),
@@ -21,5 +22,7 @@ export const liveEnv = {
   WS_SOFT_QUEUE_BYTES: env.integer({ default: 256 * 1024, min: 1024, description: 'bytes queued on a socket past which deltas are conflated to the newest per window' }),
   WS_HARD_QUEUE_BYTES: env.integer({ default: 4 * 1024 * 1024, min: 4096, description: 'bytes queued past which a slow client is closed (4008)' }),
   WS_SLOW_CLOSE_MS: env.integer({ default: 30_000, min: 100, max: 600_000, description: 'a client conflated for longer than this is closed (4008)' }),
+  KPI_REFRESH_MS: env.integer({ default: 2000, min: 100, max: 60_000, description: 'KPI tiles and lane grid are read again at most this often while ticks arrive and someone watches' }),
+  KPI_MAX_AGE_MS: env.integer({ default: 30_000, min: 1000, max: 3_600_000, description: 'KPIs older than this are read again even without new ticks (stale queue samples, day rollover)' }),
   RESUME_BUFFER_DELTAS: env.integer({ default: 2000, min: 10, max: 1_000_000, description: 'deltas kept per stream so a reconnecting client can resume without a new snapshot' }),
 };

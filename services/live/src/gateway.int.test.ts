@@ -1,12 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect } from 'vitest';
 import WebSocket from 'ws';
-import { createProducer, emptyMeasures, type ThroughputTick } from '@tower/shared';
+import { randomUUID } from 'node:crypto';
+import { createProducer, emptyMeasures, loadCatalog, type LaneEvent, type ThroughputTick } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { closeCodes, liveSubprotocol } from './domain/protocol.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { TickFeed } from './gateway/tick-feed.ts';
+import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
+import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate } from '../../aggregator/src/test-support.ts';
+import type { KpisNow, LaneNow } from './domain/kpis.ts';
 import { startLive, testTokens } from './test-support.ts';
 
 const origin = 'http://127.0.0.1:8080';
@@ -63,6 +67,15 @@ function refusal(port: number, query: string, headers: Record<string, string> = 
   });
 }
 
+/** Lane events stored as the aggregator stores them (raw rows; the views do the rest). */
+async function storeLaneEvents(store: EventStore, events: LaneEvent[]): Promise<void> {
+  const catalog = loadCatalog();
+  const rows = events.map((event, i) =>
+    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), { clearanceMs: 0, turnaroundMs: 0, openMs: 0 }),
+  );
+  await store.insert('lane', rows);
+}
+
 const portOf = (live: { app: { server: { address(): unknown } } }) => (live.app.server.address() as AddressInfo).port;
 
 describe('live gateway against real ClickHouse and Kafka', () => {
@@ -99,7 +112,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     const client = await connect(portOf(live));
     try {
       const now = Math.floor(Date.now() / minute) * minute;
-      live.hub.publish(tick('bl2-smart-ex-1', now - minute, 4), Date.now()); // on the board before anyone subscribes
+      live.hub.publishTick(tick('bl2-smart-ex-1', now - minute, 4), Date.now()); // on the board before anyone subscribes
       client.send({ type: 'subscribe', id: 'a', channel: 'throughput', filter: { site: 'bac-luan-2', kind: 'smart' } });
       const snapshot = await client.next((m) => m.type === 'snapshot' && m.id === 'a', 'snapshot a');
       const data = snapshot.data as { history: { start: number }[]; windows: ThroughputTick[] };
@@ -107,9 +120,9 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       expect(data.windows.map((w) => [w.lane, w.events])).toEqual([['bl2-smart-ex-1', 4]]);
       expect(snapshot.seq).toBe(0);
 
-      live.hub.publish(tick('bl2-smart-ex-1', now, 1), Date.now());
-      live.hub.publish(tick('bl2-manual-ex-1', now, 9), Date.now()); // another kind: not for 'a'
-      live.hub.publish(tick('bl2-smart-ex-2', now, 2), Date.now());
+      live.hub.publishTick(tick('bl2-smart-ex-1', now, 1), Date.now());
+      live.hub.publishTick(tick('bl2-manual-ex-1', now, 9), Date.now()); // another kind: not for 'a'
+      live.hub.publishTick(tick('bl2-smart-ex-2', now, 2), Date.now());
       await client.next((m) => m.type === 'delta' && m.seq === 2, 'second delta');
       const deltas = client.messages.filter((m) => m.type === 'delta' && m.id === 'a');
       expect(deltas.map((d) => [d.seq, (d.data as ThroughputTick).lane])).toEqual([
@@ -122,8 +135,8 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       client.send({ type: 'subscribe', id: 'a', channel: 'throughput', filter: { lane: 'vn-port-gate-ex-1' } });
       await client.next((m) => m.type === 'snapshot' && m.id === 'a' && m.stream !== snapshot.stream, 'snapshot of the replacement');
       const before = client.messages.length;
-      live.hub.publish(tick('bl2-smart-ex-1', now, 3), Date.now());
-      live.hub.publish(tick('vn-port-gate-ex-1', now, 5, 'van-ninh'), Date.now());
+      live.hub.publishTick(tick('bl2-smart-ex-1', now, 3), Date.now());
+      live.hub.publishTick(tick('vn-port-gate-ex-1', now, 5, 'van-ninh'), Date.now());
       const replaced = await client.next((m, ) => m.type === 'delta' && (m.data as ThroughputTick).lane === 'vn-port-gate-ex-1', 'delta of the replacement');
       expect(replaced.seq).toBe(1);
       expect(client.messages.slice(before).filter((m) => m.type === 'delta')).toHaveLength(1);
@@ -155,11 +168,11 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       const first = await connect(port);
       first.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' } });
       const snapshot = await first.next((m) => m.type === 'snapshot', 'snapshot');
-      for (let i = 1; i <= 3; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now, i), Date.now());
+      for (let i = 1; i <= 3; i += 1) live.hub.publishTick(tick('bl2-smart-ex-1', now, i), Date.now());
       await first.next((m) => m.seq === 3, 'delta 3');
       first.ws.close();
       await first.closed;
-      for (let i = 4; i <= 6; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now, i), Date.now());
+      for (let i = 4; i <= 6; i += 1) live.hub.publishTick(tick('bl2-smart-ex-1', now, i), Date.now());
 
       const second = await connect(port);
       second.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' }, resume: { stream: snapshot.stream, seq: 3 } });
@@ -173,7 +186,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       second.ws.close();
 
       // 150 deltas later the buffer (100) no longer holds the gap: a fresh snapshot.
-      for (let i = 0; i < 150; i += 1) live.hub.publish(tick('bl2-smart-ex-2', now, i), Date.now());
+      for (let i = 0; i < 150; i += 1) live.hub.publishTick(tick('bl2-smart-ex-2', now, i), Date.now());
       const third = await connect(port);
       third.send({ type: 'subscribe', id: 'wall', channel: 'throughput', filter: { site: 'bac-luan-2' }, resume: { stream: snapshot.stream, seq: 6 } });
       expect(await third.next((m) => m.type === 'snapshot', 'resync snapshot')).toMatchObject({ resync: true, seq: 156 });
@@ -197,7 +210,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     // socket buffers while its reader is paused (receive buffers only grow as the reader
     // reads, so each phase uses a new connection).
     const flood = (offset: number, count: number) => {
-      for (let i = 0; i < count; i += 1) live.hub.publish(tick('bl2-smart-ex-1', now - (offset + i) * minute, i), Date.now());
+      for (let i = 0; i < count; i += 1) live.hub.publishTick(tick('bl2-smart-ex-1', now - (offset + i) * minute, i), Date.now());
     };
     try {
       const slow = await connect(portOf(live));
@@ -207,7 +220,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       // Behind for a moment: 1,000 updates of two windows become the newest of each.
       socketOf(slow).pause();
       flood(0, 20_000);
-      for (let i = 1; i <= 1000; i += 1) live.hub.publish(tick(`bl2-smart-ex-${1 + (i % 2)}`, now, i), Date.now());
+      for (let i = 1; i <= 1000; i += 1) live.hub.publishTick(tick(`bl2-smart-ex-${1 + (i % 2)}`, now, i), Date.now());
       socketOf(slow).resume();
       const conflated = await slow.next((m) => m.type === 'delta' && m.conflated === true && (m.data as ThroughputTick).windowStart === now, 'conflated deltas');
       expect([999, 1000]).toContain((conflated.data as ThroughputTick).events);
@@ -282,6 +295,50 @@ describe('live gateway against real ClickHouse and Kafka', () => {
         await live.app.close();
         await feed.stop();
       }
+    }
+  });
+
+  test('kpis and lanes: snapshot of the tiles and the lane grid, then the lanes that changed and the new tiles, as the history API reads them', async ({ logger, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const client = await connect(portOf(live));
+    try {
+      client.send({ type: 'subscribe', id: 'tiles', channel: 'kpis', filter: { site: 'bac-luan-2' } });
+      client.send({ type: 'subscribe', id: 'grid', channel: 'lanes', filter: { site: 'bac-luan-2' } });
+      const tiles = (await client.next((m) => m.type === 'snapshot' && m.id === 'tiles', 'kpis snapshot')).data as KpisNow;
+      expect(tiles).toMatchObject({ site: 'bac-luan-2', lanesTotal: 13, lanesOpen: 0, queueLength: 0 });
+      const grid = (await client.next((m) => m.type === 'snapshot' && m.id === 'grid', 'lanes snapshot')).data as { lanes: LaneNow[] };
+      expect(grid.lanes).toHaveLength(13);
+      expect(new Set(grid.lanes.map((l) => l.status))).toEqual(new Set(['unknown']));
+
+      const at = Date.now() - 5_000;
+      const lane = (type: string, laneId: string, extra: object = {}) => ({ eventId: randomUUID(), type, site: laneId.startsWith('vn-') ? 'van-ninh' : 'bac-luan-2', lane: laneId, observedAt: at, source: 'test', ...extra }) as LaneEvent;
+      await storeLaneEvents(new EventStore(clickhouse.client), [
+        lane('lane.opened', 'bl2-smart-ex-1'),
+        lane('lane.queue-sampled', 'bl2-smart-ex-1', { queueLength: 7 }),
+        lane('lane.fault', 'bl2-smart-ex-2', { faultCode: 'ANPR-DOWN' }),
+        lane('lane.opened', 'vn-port-gate-ex-1'),
+      ]);
+      live.hub.publishTick(tick('bl2-smart-ex-1', Math.floor(at / minute) * minute, 3), Date.now()); // new figures: the board reads again
+
+      const opened = await client.next((m) => m.type === 'delta' && m.id === 'grid' && (m.data as LaneNow).lane === 'bl2-smart-ex-1', 'lane bl2-smart-ex-1 delta');
+      expect(opened.data).toMatchObject({ status: 'open', queueLength: 7, statusSince: at });
+      expect((await client.next((m) => m.type === 'delta' && m.id === 'grid' && (m.data as LaneNow).lane === 'bl2-smart-ex-2', 'fault delta')).data).toMatchObject({ status: 'fault' });
+      const newTiles = await client.next((m) => m.type === 'delta' && m.id === 'tiles', 'kpis delta');
+      expect(newTiles).toMatchObject({ seq: 1, data: { site: 'bac-luan-2', lanesOpen: 1, queueLength: 7 } });
+      const gridDeltas = client.messages.filter((m) => m.type === 'delta' && m.id === 'grid');
+      expect(gridDeltas.map((m) => (m.data as LaneNow).lane).sort()).toEqual(['bl2-smart-ex-1', 'bl2-smart-ex-2']); // only what changed, only this site
+      expect(gridDeltas.map((m) => m.seq).sort()).toEqual([1, 2]);
+
+      const response = await live.app.inject({ method: 'GET', url: '/v1/kpis/now?site=bac-luan-2' });
+      expect({ ...response.json<KpisNow>(), at: 0 }).toEqual({ ...(newTiles.data as KpisNow), at: 0 });
+      client.send({ type: 'subscribe', id: 'bad', channel: 'lanes', filter: { site: 'van-ninh', lane: 'bl2-smart-ex-1' } });
+      expect((await client.next((m) => m.type === 'error' && m.id === 'bad', 'error')).message).toBe('/filter/lane: belongs to site bac-luan-2, not van-ninh');
+    } finally {
+      client.ws.close();
+      await live.closeGateway();
+      await live.app.close();
     }
   });
 });

@@ -42,6 +42,8 @@ const live = await buildApp({
       hardQueueBytes: config.WS_HARD_QUEUE_BYTES,
       slowCloseMs: config.WS_SLOW_CLOSE_MS,
     },
+    kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
+    wallDirectory: path.resolve(config.WALL_DIR),
   },
   logger,
   catalog: loadCatalog(path.resolve(config.CATALOG_FILE)),
@@ -68,4 +70,5 @@ lifecycle
 
 await live.app.listen({ port: config.PORT, host: config.HOST });
 await feed.start();
+live.kpiBoard.start();
 logger.info({ port: config.PORT, epoch }, 'Smart Operations Center ready');

@@ -1,4 +1,5 @@
 /** Builds a real Smart Operations Center app on a test's ClickHouse database (for integration tests). */
+import path from 'node:path';
 import { Registry } from 'prom-client';
 import { AccessRegistry, hashSecret, loadCatalog, type ClickHouseClient, type Logger } from '@tower/shared';
 import { buildApp, type Live } from './app.ts';
@@ -6,6 +7,9 @@ import { LiveHub } from './gateway/hub.ts';
 import type { GatewaySettings } from './gateway/server.ts';
 
 const secret = 'live-test-secret-0123456789';
+
+/** The wall as `npm test` builds it (infra/local/bootstrap.sh). */
+export const wallDirectory = path.resolve(import.meta.dirname, '../dist/wall');
 
 /** Tokens the test registry accepts: a wall display allowed 3 sockets, and an operator. */
 export const testTokens = { display: `wall-t.${secret}`, operator: `operator-t.${secret}`, disabled: `old-wall.${secret}` };
@@ -35,6 +39,8 @@ export async function startLive(
     settings: {
       history: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
       gateway: { ...testGatewaySettings, ...gateway },
+      kpis: { refreshMs: 200, maxAgeMs: 30_000 },
+      wallDirectory,
     },
     logger: deps.logger,
     catalog: loadCatalog(),
@@ -45,5 +51,6 @@ export async function startLive(
     readiness: [],
     ...(deps.now ? { now: deps.now } : {}),
   });
+  live.kpiBoard.start();
   return { ...live, hub };
 }

@@ -96,11 +96,13 @@ export function throughputSeriesQuery(filter: ThroughputFilter): SqlFragment {
 }
 
 /**
- * The figures merged over a range of 1-minute windows: one row for the whole range, or
- * one per site and lane (quantiles do not add up, so the total is its own query).
+ * The figures merged over a range of 1-minute windows: one row for the whole range, one
+ * per site, or one per site and lane (quantiles do not add up, so each grouping is its
+ * own query).
  */
-export function throughputTotalQuery(range: ThroughputRange, grouping: 'total' | 'by-lane'): SqlFragment {
+export function throughputTotalQuery(range: ThroughputRange, grouping: 'total' | 'by-site' | 'by-lane'): SqlFragment {
   if (grouping === 'total') return sql`SELECT ${measuresSql} FROM throughput_1m WHERE ${rangeConditions(range)}`;
+  if (grouping === 'by-site') return sql`SELECT site, ${measuresSql} FROM throughput_1m WHERE ${rangeConditions(range)} GROUP BY site`;
   return sql`SELECT site, lane, ${measuresSql} FROM throughput_1m WHERE ${rangeConditions(range)} GROUP BY site, lane`;
 }
 

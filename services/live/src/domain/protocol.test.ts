@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type ThroughputTick } from '@tower/shared';
 import { ProtocolError, deltaFrame, parseClientMessage } from './protocol.ts';
-import { StreamLog, ThroughputBoard, filterKey, tickMatches } from './streams.ts';
+import { StreamLog, ThroughputBoard, streamKey, tickMatches } from './streams.ts';
 
 const tick = (lane: string, windowStart: number, publishedAt = 1): ThroughputTick => ({
   site: 'bac-luan-2', lane, direction: 'export', laneKind: 'smart', windowStart, windowEnd: windowStart + 60_000, final: false, correction: false,
@@ -24,6 +24,14 @@ describe('client messages', () => {
     expect(failure('{"type":"subscribe","id":"a","channel":"throughput","filter":{"sites":"x"}}')).toMatchObject({ code: 'invalid-message', subscription: 'a', message: expect.stringContaining('/filter') });
     expect(failure('{"type":"subscribe","id":"has space","channel":"throughput"}').message).toContain('/id');
     expect(failure('{"type":"hello"}').message).toContain('/type');
+    expect(failure('{"type":"subscribe","id":"a","channel":"weather"}').message).toBe('/channel: must be one of throughput, kpis, lanes');
+  });
+
+  it("judges a filter by its channel's schema", () => {
+    expect(parseClientMessage('{"type":"subscribe","id":"k","channel":"kpis","filter":{"site":"van-ninh"}}')).toMatchObject({ channel: 'kpis' });
+    expect(parseClientMessage('{"type":"subscribe","id":"l","channel":"lanes","filter":{"lane":"bl2-smart-ex-1"}}')).toMatchObject({ channel: 'lanes' });
+    expect(() => parseClientMessage('{"type":"subscribe","id":"k","channel":"kpis","filter":{"kind":"smart"}}')).toThrow(/\/filter/);
+    expect(() => parseClientMessage('{"type":"subscribe","id":"l","channel":"lanes","filter":{"kind":"smart"}}')).toThrow(/\/filter/);
   });
 
   it('builds delta frames that parse to the message they stand for', () => {
@@ -45,7 +53,8 @@ describe('streams', () => {
   });
 
   it('matches filters and names them independently of field order', () => {
-    expect(filterKey({ kind: 'smart', site: 'bac-luan-2' })).toBe(filterKey({ site: 'bac-luan-2', kind: 'smart' }));
+    expect(streamKey('throughput', { kind: 'smart', site: 'bac-luan-2' })).toBe(streamKey('throughput', { site: 'bac-luan-2', kind: 'smart' }));
+    expect(streamKey('kpis', { site: 'bac-luan-2' })).not.toBe(streamKey('lanes', { site: 'bac-luan-2' }));
     expect(tickMatches(tick('bl2-smart-ex-1', 0), { site: 'bac-luan-2', kind: 'smart' })).toBe(true);
     expect(tickMatches(tick('bl2-smart-ex-1', 0), { lane: 'bl2-smart-ex-2' })).toBe(false);
   });

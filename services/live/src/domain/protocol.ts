@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ThroughputTick, laneKinds } from '@tower/shared';
+import type { KpisNow, LaneNow } from './kpis.ts';
 
 /**
  * The live protocol on `/v1/live` (JSON text frames; docs/live-protocol.md has examples).
@@ -9,7 +10,7 @@ import { ThroughputTick, laneKinds } from '@tower/shared';
  */
 export const liveSubprotocol = 'tower.live.v1';
 
-export const liveChannels = ['throughput'] as const;
+export const liveChannels = ['throughput', 'kpis', 'lanes'] as const;
 export type LiveChannel = (typeof liveChannels)[number];
 
 /** Close codes the gateway uses besides the standard ones. */
@@ -26,14 +27,24 @@ export const closeCodes = {
 
 const subscriptionId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'chosen by the client; a repeated id replaces that subscription' });
 
+const siteField = Type.String({ minLength: 1, maxLength: 40 });
+const laneField = Type.String({ minLength: 1, maxLength: 40 });
+
 export const ThroughputFilter = Type.Object(
-  {
-    site: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-    lane: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-    kind: Type.Optional(Type.Union(laneKinds.map((k) => Type.Literal(k)))),
-  },
+  { site: Type.Optional(siteField), lane: Type.Optional(laneField), kind: Type.Optional(Type.Union(laneKinds.map((k) => Type.Literal(k)))) },
   { additionalProperties: false },
 );
+/** `kpis`: one site's tiles, or the whole zone's without `site`. */
+export const KpisFilter = Type.Object({ site: Type.Optional(siteField) }, { additionalProperties: false });
+/** `lanes`: the lane grid of one site, one lane, or every lane of the zone. */
+export const LanesFilter = Type.Object({ site: Type.Optional(siteField), lane: Type.Optional(laneField) }, { additionalProperties: false });
+
+/** Every filter field of every channel; each channel's own schema says which it accepts. */
+export interface LiveFilter {
+  site?: string;
+  lane?: string;
+  kind?: (typeof laneKinds)[number];
+}
 export type ThroughputFilter = Static<typeof ThroughputFilter>;
 
 export const Resume = Type.Object(
@@ -44,24 +55,37 @@ export const Resume = Type.Object(
   { additionalProperties: false },
 );
 
-export const SubscribeMessage = Type.Object(
-  {
-    type: Type.Literal('subscribe'),
-    id: subscriptionId,
-    channel: Type.Union(liveChannels.map((c) => Type.Literal(c))),
-    filter: Type.Optional(ThroughputFilter),
-    resume: Type.Optional(Resume),
-  },
-  { additionalProperties: false },
-);
+const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter } satisfies Record<LiveChannel, unknown>;
+
+function subscribeTo<C extends LiveChannel>(channel: C) {
+  return Type.Object(
+    { type: Type.Literal('subscribe'), id: subscriptionId, channel: Type.Literal(channel), filter: Type.Optional(filters[channel]), resume: Type.Optional(Resume) },
+    { additionalProperties: false },
+  );
+}
+
+const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes') };
+export const SubscribeMessage = Type.Union(Object.values(subscribeSchemas));
 export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: subscriptionId }, { additionalProperties: false });
 export const ClientMessage = Type.Union([SubscribeMessage, UnsubscribeMessage]);
 export type SubscribeMessage = Static<typeof SubscribeMessage>;
 export type ClientMessage = Static<typeof ClientMessage>;
 
 const checkClientMessage = TypeCompiler.Compile(ClientMessage);
-const checkSubscribe = TypeCompiler.Compile(SubscribeMessage);
+const checkSubscribeTo = Object.fromEntries(liveChannels.map((channel) => [channel, TypeCompiler.Compile(subscribeSchemas[channel])]));
 const checkUnsubscribe = TypeCompiler.Compile(UnsubscribeMessage);
+const isChannel = (value: unknown): value is LiveChannel => (liveChannels as readonly unknown[]).includes(value);
+
+/** The first problem of a message that is not valid, judged by the schema of its type and channel. */
+function firstProblem(parsed: unknown): string {
+  const message = (parsed ?? {}) as { type?: unknown; channel?: unknown };
+  if (message.type === 'unsubscribe') return pathAndReason(checkUnsubscribe.Errors(parsed).First());
+  if (message.type !== 'subscribe') return "/type: must be 'subscribe' or 'unsubscribe'";
+  if (!isChannel(message.channel)) return `/channel: must be one of ${liveChannels.join(', ')}`;
+  return pathAndReason(checkSubscribeTo[message.channel]!.Errors(parsed).First());
+}
+
+const pathAndReason = (error: { path: string; message: string } | undefined) => (error ? `${error.path || '/'}: ${error.message}` : '/: not a valid message');
 
 export class ProtocolError extends Error {
   constructor(
@@ -82,11 +106,8 @@ export function parseClientMessage(text: string): ClientMessage {
     throw new ProtocolError('not-json', 'a message must be one JSON object');
   }
   if (checkClientMessage.Check(parsed)) return parsed;
-  const type = (parsed as { type?: unknown } | null)?.type;
-  const check = type === 'subscribe' ? checkSubscribe : type === 'unsubscribe' ? checkUnsubscribe : undefined;
-  const first = check ? check.Errors(parsed).First() : undefined;
-  const id = typeof (parsed as { id?: unknown } | null)?.id === 'string' ? ((parsed as { id: string }).id) : undefined;
-  throw new ProtocolError('invalid-message', first ? `${first.path || '/'}: ${first.message}` : "/type: must be 'subscribe' or 'unsubscribe'", id);
+  const id = typeof (parsed as { id?: unknown } | null)?.id === 'string' ? (parsed as { id: string }).id : undefined;
+  throw new ProtocolError('invalid-message', firstProblem(parsed), id);
 }
 
 /** What the server sends. `seq` counts the deltas of one stream; a snapshot carries the seq it is current to. */
@@ -98,17 +119,28 @@ export const ThroughputSnapshotData = Type.Object({
 });
 export type ThroughputSnapshotData = Static<typeof ThroughputSnapshotData>;
 
+/** What each channel's snapshots and deltas carry. */
+export interface ChannelData {
+  throughput: { snapshot: ThroughputSnapshotData; delta: ThroughputTick };
+  /** The whole tile set each time (as GET /v1/kpis/now): a delta replaces the previous one. */
+  kpis: { snapshot: KpisNow; delta: KpisNow };
+  /** A delta is one lane whose status, queue or last-hour figures changed. */
+  lanes: { snapshot: { lanes: LaneNow[] }; delta: LaneNow };
+}
+export type LiveDelta = ChannelData[LiveChannel]['delta'];
+export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];
+
 export type ServerMessage =
-  | { type: 'snapshot'; id: string; channel: LiveChannel; stream: string; seq: number; resync: boolean; data: ThroughputSnapshotData }
+  | { type: 'snapshot'; id: string; channel: LiveChannel; stream: string; seq: number; resync: boolean; data: LiveSnapshot }
   | { type: 'resumed'; id: string; stream: string; fromSeq: number; toSeq: number }
-  | { type: 'delta'; id: string; seq: number; data: ThroughputTick; conflated?: boolean }
+  | { type: 'delta'; id: string; seq: number; data: LiveDelta; conflated?: boolean }
   | { type: 'unsubscribed'; id: string }
   | { type: 'error'; id?: string; code: string; message: string };
 
 /**
- * A delta frame from an already serialised tick: the tick is serialised once per
+ * A delta frame from an already serialised delta: the delta is serialised once per
  * publish and shared by every subscriber; only the envelope is per subscription.
  */
-export function deltaFrame(idJson: string, seq: number, tickJson: string, conflated: boolean): string {
-  return `{"type":"delta","id":${idJson},"seq":${seq},"data":${tickJson}${conflated ? ',"conflated":true' : ''}}`;
+export function deltaFrame(idJson: string, seq: number, deltaJson: string, conflated: boolean): string {
+  return `{"type":"delta","id":${idJson},"seq":${seq},"data":${deltaJson}${conflated ? ',"conflated":true' : ''}}`;
 }

@@ -1,5 +1,5 @@
 import type { ThroughputTick } from '@tower/shared';
-import type { ThroughputFilter } from './protocol.ts';
+import type { ChannelData, LiveChannel, LiveFilter, ThroughputFilter } from './protocol.ts';
 
 /**
  * The recent deltas of one stream (a channel with a filter), numbered 1, 2, 3… A client
@@ -33,9 +33,9 @@ export class StreamLog<T> {
   }
 }
 
-/** One name per distinct filter (the order of fields does not matter). */
-export function filterKey(filter: ThroughputFilter): string {
-  return `site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}`;
+/** One name per channel and distinct filter (the order of fields does not matter). */
+export function streamKey(channel: LiveChannel, filter: LiveFilter): string {
+  return `${channel}?site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}`;
 }
 
 export function tickMatches(tick: ThroughputTick, filter: ThroughputFilter): boolean {
@@ -46,6 +46,19 @@ export function tickMatches(tick: ThroughputTick, filter: ThroughputFilter): boo
 export function tickKey(tick: ThroughputTick): string {
   return `${tick.site}|${tick.lane}|${tick.direction}|${tick.laneKind}|${tick.windowStart}`;
 }
+
+/**
+ * Per channel: which deltas a filter takes, and what a delta is the newest value of
+ * (a slow client gets only the latest per conflation key).
+ */
+export const channelRules: { readonly [C in LiveChannel]: { matches(delta: ChannelData[C]['delta'], filter: LiveFilter): boolean; conflationKey(delta: ChannelData[C]['delta']): string } } = {
+  throughput: { matches: tickMatches, conflationKey: tickKey },
+  kpis: { matches: (kpis, filter) => kpis.site === (filter.site ?? null), conflationKey: (kpis) => kpis.site ?? '' },
+  lanes: {
+    matches: (lane, filter) => (filter.site === undefined || lane.site === filter.site) && (filter.lane === undefined || lane.lane === filter.lane),
+    conflationKey: (lane) => `${lane.site}/${lane.lane}`,
+  },
+};
 
 /**
  * The current figures of every window of the last `horizonMs`: the newest tick per

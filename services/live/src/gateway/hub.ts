@@ -1,6 +1,6 @@
 import type { ThroughputTick } from '@tower/shared';
-import { deltaFrame, type ThroughputFilter } from '../domain/protocol.ts';
-import { StreamLog, ThroughputBoard, filterKey, tickMatches } from '../domain/streams.ts';
+import { deltaFrame, type ChannelData, type LiveChannel, type LiveDelta, type LiveFilter } from '../domain/protocol.ts';
+import { StreamLog, ThroughputBoard, channelRules, streamKey } from '../domain/streams.ts';
 
 /**
  * A delta as it reaches each listener. `frame(idJson)` is the encoded delta frame for a
@@ -8,17 +8,18 @@ import { StreamLog, ThroughputBoard, filterKey, tickMatches } from '../domain/st
  * the same id (a wall of displays all subscribe as "zone"): fan-out to thousands of
  * sockets costs one serialisation, not one per socket.
  */
-export type DeltaListener = (seq: number, tick: ThroughputTick, frame: (idJson: string) => Buffer) => void;
+export type DeltaListener = (seq: number, delta: LiveDelta, frame: (idJson: string) => Buffer) => void;
 
 /** A channel with one filter: its numbered deltas and who listens. */
 export class Stream {
-  readonly log: StreamLog<ThroughputTick>;
+  readonly log: StreamLog<LiveDelta>;
   readonly listeners = new Set<DeltaListener>();
   lastUsed: number;
 
   constructor(
     readonly name: string,
-    readonly filter: ThroughputFilter,
+    readonly channel: LiveChannel,
+    readonly filter: LiveFilter,
     bufferDeltas: number,
     now: number,
   ) {
@@ -37,11 +38,11 @@ export interface HubSettings {
 }
 
 /**
- * The gateway's live state: the board of current windows and one stream per distinct
- * filter. Every tick from Kafka goes on the board and into each stream it matches,
- * which numbers it and hands it to that stream's listeners. `epoch` (this instance)
- * is part of every stream's name, so a resume against another instance or after a
- * restart is recognised and answered with a fresh snapshot.
+ * The gateway's live state: the board of current throughput windows and one stream per
+ * channel and distinct filter. Every delta goes into each stream of its channel it
+ * matches, which numbers it and hands it to that stream's listeners. `epoch` (this
+ * instance) is part of every stream's name, so a resume against another instance or
+ * after a restart is recognised and answered with a fresh snapshot.
  */
 export class LiveHub {
   readonly board: ThroughputBoard;
@@ -54,32 +55,44 @@ export class LiveHub {
     this.board = new ThroughputBoard(settings.boardHorizonMs);
   }
 
-  stream(filter: ThroughputFilter, now: number): Stream {
-    const name = `${this.epoch}/throughput?${filterKey(filter)}`;
+  stream(channel: LiveChannel, filter: LiveFilter, now: number): Stream {
+    const name = `${this.epoch}/${streamKey(channel, filter)}`;
     let stream = this.streams.get(name);
     if (!stream) {
-      stream = new Stream(name, filter, this.settings.resumeBufferDeltas, now);
+      stream = new Stream(name, channel, filter, this.settings.resumeBufferDeltas, now);
       this.streams.set(name, stream);
     }
     stream.lastUsed = now;
     return stream;
   }
 
-  publish(tick: ThroughputTick, now: number): void {
+  /** Whether anyone listens on the channel (publishers skip work nobody would see). */
+  hasListeners(channel: LiveChannel): boolean {
+    for (const stream of this.streams.values()) if (stream.channel === channel && stream.listeners.size > 0) return true;
+    return false;
+  }
+
+  /** A throughput tick from Kafka: onto the board for snapshots, then to its streams. */
+  publishTick(tick: ThroughputTick, now: number): void {
     this.board.put(tick, now);
-    let tickJson: string | undefined;
+    this.publish('throughput', tick, now);
+  }
+
+  publish<C extends LiveChannel>(channel: C, delta: ChannelData[C]['delta'], now: number): void {
+    const matches = channelRules[channel].matches as (delta: ChannelData[C]['delta'], filter: LiveFilter) => boolean;
+    let deltaJson: string | undefined;
     for (const stream of this.streams.values()) {
-      if (!tickMatches(tick, stream.filter)) continue;
-      const seq = stream.log.append(tick);
+      if (stream.channel !== channel || !matches(delta, stream.filter)) continue;
+      const seq = stream.log.append(delta);
       if (stream.listeners.size === 0) continue;
-      tickJson ??= JSON.stringify(tick);
+      deltaJson ??= JSON.stringify(delta);
       const frames = new Map<string, Buffer>();
       const frame = (idJson: string) => {
         let encoded = frames.get(idJson);
-        if (!encoded) frames.set(idJson, (encoded = Buffer.from(deltaFrame(idJson, seq, tickJson!, false))));
+        if (!encoded) frames.set(idJson, (encoded = Buffer.from(deltaFrame(idJson, seq, deltaJson!, false))));
         return encoded;
       };
-      for (const listener of stream.listeners) listener(seq, tick, frame);
+      for (const listener of stream.listeners) listener(seq, delta, frame);
       if (stream.listeners.size > 0) stream.lastUsed = now;
     }
   }

@@ -6,10 +6,10 @@ import { problemContentType, type AccessRecord, type AccessRegistry, type Logger
 import { closeCodes, liveSubprotocol } from '../domain/protocol.ts';
 import type { LiveHub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { LiveSession, type SessionSettings, type SnapshotHistory } from './session.ts';
+import { LiveSession, type SessionSettings, type SnapshotSources } from './session.ts';
 
 export interface GatewaySettings extends SessionSettings {
-  /** Origins a browser may open the socket from; requests without Origin (not browsers) pass. */
+  /** Origins a browser may open the socket from besides the gateway's own; requests without Origin (not browsers) pass. */
   allowedOrigins: readonly string[];
   maxPayloadBytes: number;
   pingIntervalMs: number;
@@ -20,7 +20,7 @@ export interface GatewayDependencies {
   access: AccessRegistry;
   hub: LiveHub;
   catalog: SiteCatalog;
-  history: SnapshotHistory;
+  snapshots: SnapshotSources;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -68,7 +68,9 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
     const url = new URL(request.url ?? '/', 'http://gateway');
     if (url.pathname !== '/v1/live') return refuse(socket, 404, 'Not found', `no WebSocket endpoint at ${url.pathname}; use /v1/live`);
     const origin = request.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin)) {
+    // The wall is served by the gateway itself: a page of the same origin is always allowed.
+    const sameOrigin = origin !== undefined && request.headers.host !== undefined && origin === `http://${request.headers.host}`;
+    if (origin !== undefined && !sameOrigin && !allowedOrigins.has(origin)) {
       metrics.rejected.inc({ status: '403' });
       return refuse(socket, 403, 'Forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
     }
@@ -88,7 +90,7 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
 
   function accept(ws: WebSocket, access: AccessRecord): void {
     perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
-    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.history, settings, metrics, logger);
+    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, settings, metrics, logger);
     sessions.set(ws, { session, alive: true });
     metrics.connections.inc();
     ws.on('pong', () => {

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
-import type { AccessRecord, Logger, SiteCatalog, ThroughputTick } from '@tower/shared';
-import { closeCodes, deltaFrame, parseClientMessage, ProtocolError, type ServerMessage, type SubscribeMessage, type ThroughputFilter, type ThroughputSnapshotData } from '../domain/protocol.ts';
-import { tickKey } from '../domain/streams.ts';
+import type { AccessRecord, Logger, SiteCatalog } from '@tower/shared';
+import { closeCodes, deltaFrame, parseClientMessage, ProtocolError, type ChannelData, type LiveChannel, type LiveDelta, type LiveFilter, type LiveSnapshot, type ServerMessage, type SubscribeMessage } from '../domain/protocol.ts';
+import { channelRules } from '../domain/streams.ts';
 import type { DeltaListener, LiveHub, Stream } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -14,8 +14,8 @@ export interface SessionSettings {
   slowCloseMs: number;
 }
 
-/** Reads the snapshot's history part (ClickHouse), so the session stays testable. */
-export type SnapshotHistory = (filter: ThroughputFilter) => Promise<ThroughputSnapshotData['history']>;
+/** Per channel, how a snapshot for a filter is read (ClickHouse and the current state). */
+export type SnapshotSources = { readonly [C in LiveChannel]: (filter: LiveFilter) => Promise<ChannelData[C]['snapshot']> };
 
 interface Subscription {
   /** The id as JSON, for delta frames. */
@@ -23,7 +23,7 @@ interface Subscription {
   stream: Stream;
   listener: DeltaListener;
   /** Deltas that arrived while the snapshot was being read; sent right after it. */
-  queued: { seq: number; tick: ThroughputTick }[] | undefined;
+  queued: { seq: number; delta: LiveDelta }[] | undefined;
 }
 
 /**
@@ -35,7 +35,7 @@ interface Subscription {
  */
 export class LiveSession {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly conflated = new Map<string, { id: string; subscription: Subscription; seq: number; tick: ThroughputTick }>();
+  private readonly conflated = new Map<string, { id: string; subscription: Subscription; seq: number; delta: LiveDelta }>();
   private behindSince: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -44,7 +44,7 @@ export class LiveSession {
     readonly access: AccessRecord,
     private readonly hub: LiveHub,
     private readonly catalog: SiteCatalog,
-    private readonly history: SnapshotHistory,
+    private readonly snapshots: SnapshotSources,
     private readonly settings: SessionSettings,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
@@ -79,8 +79,8 @@ export class LiveSession {
       this.send({ type: 'error', id: message.id, code: 'too-many-subscriptions', message: `at most ${this.settings.maxSubscriptions} subscriptions per connection` });
       return;
     }
-    const stream = this.hub.stream(filter, Date.now());
-    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, tick, frame) => this.deliver(message.id, subscription, seq, tick, frame) };
+    const stream = this.hub.stream(message.channel, filter, Date.now());
+    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, delta, frame) => this.deliver(message.id, subscription, seq, delta, frame) };
     stream.listeners.add(subscription.listener);
     this.subscriptions.set(message.id, subscription);
 
@@ -94,24 +94,23 @@ export class LiveSession {
     }
     if (message.resume) this.metrics.resumes.inc({ outcome: 'resync' });
     const seq = stream.log.seq;
-    let history: ThroughputSnapshotData['history'];
+    let snapshot: LiveSnapshot;
     try {
-      history = await this.history(filter);
+      snapshot = await this.snapshots[message.channel](filter);
     } catch (error) {
-      this.logger.warn({ err: error, subscription: message.id }, 'snapshot history could not be read');
+      this.logger.warn({ err: error, subscription: message.id, channel: message.channel }, 'snapshot could not be read');
       this.drop(message.id);
       this.send({ type: 'error', id: message.id, code: 'snapshot-unavailable', message: 'the history store did not answer; subscribe again in a few seconds' });
       return;
     }
     if (this.subscriptions.get(message.id) !== subscription) return; // replaced or dropped meanwhile
-    const windows = this.hub.board.matching(filter, Date.now());
-    this.send({ type: 'snapshot', id: message.id, channel: 'throughput', stream: stream.name, seq, resync: message.resume !== undefined, data: { history, windows } });
+    this.send({ type: 'snapshot', id: message.id, channel: message.channel, stream: stream.name, seq, resync: message.resume !== undefined, data: snapshot });
     const queued = subscription.queued ?? [];
     subscription.queued = undefined;
-    for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.tick);
+    for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.delta);
   }
 
-  private filterProblem(filter: ThroughputFilter): string | undefined {
+  private filterProblem(filter: LiveFilter): string | undefined {
     if (filter.site !== undefined && !this.catalog.site(filter.site)) return `/filter/site: no site '${filter.site}' in the catalog`;
     if (filter.lane !== undefined) {
       const lane = this.catalog.lane(filter.lane);
@@ -121,19 +120,20 @@ export class LiveSession {
     return undefined;
   }
 
-  private deliver(id: string, subscription: Subscription, seq: number, tick: ThroughputTick, frame?: (idJson: string) => Buffer): void {
+  private deliver(id: string, subscription: Subscription, seq: number, delta: LiveDelta, frame?: (idJson: string) => Buffer): void {
     if (subscription.queued) {
-      subscription.queued.push({ seq, tick });
+      subscription.queued.push({ seq, delta });
       return;
     }
     if (this.behindSince !== undefined || this.socket.bufferedAmount > this.settings.softQueueBytes) {
       this.behindSince ??= Date.now();
-      this.conflated.set(`${id}|${tickKey(tick)}`, { id, subscription, seq, tick });
+      const conflationKey = channelRules[subscription.stream.channel].conflationKey as (delta: LiveDelta) => string;
+      this.conflated.set(`${id}|${conflationKey(delta)}`, { id, subscription, seq, delta });
       this.metrics.conflated.inc();
       this.flushTimer ??= setInterval(() => this.flushConflated(), 100);
       return;
     }
-    this.sendFrame(frame ? frame(subscription.idJson) : deltaFrame(subscription.idJson, seq, JSON.stringify(tick), false), 'delta');
+    this.sendFrame(frame ? frame(subscription.idJson) : deltaFrame(subscription.idJson, seq, JSON.stringify(delta), false), 'delta');
   }
 
   private flushConflated(): void {
@@ -151,8 +151,8 @@ export class LiveSession {
     this.conflated.clear();
     this.behindSince = undefined;
     this.stopFlushing();
-    for (const { id, subscription, seq, tick } of pending) {
-      if (this.subscriptions.get(id) === subscription) this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(tick), true), 'delta');
+    for (const { id, subscription, seq, delta } of pending) {
+      if (this.subscriptions.get(id) === subscription) this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(delta), true), 'delta');
     }
   }
 

@@ -32,7 +32,7 @@ export class TickFeed {
       autoCommit: false,
       eachMessage: async ({ message }) => {
         try {
-          this.hub.publish(decodeTick(message.value ?? Buffer.alloc(0)), Date.now());
+          this.hub.publishTick(decodeTick(message.value ?? Buffer.alloc(0)), Date.now());
         } catch (error) {
           if (!(error instanceof TickDecodeError)) throw error;
           this.logger.warn({ err: error, offset: message.offset }, 'skipped a message that is not a throughput tick');

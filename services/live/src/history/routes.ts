@@ -1,17 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem, type Journey, type SiteCatalog, type ThroughputStep } from '@tower/shared';
-import { kpisOf, vietnamDayStart } from '../domain/kpis.ts';
 import { alignRange, HistoryRangeError, fillSeries } from '../domain/series.ts';
 import { historySchemas, JourneyParams, JourneyQuery, JourneysResponse, KpisNowResponse, SitesResponse, ThroughputSeries, type JourneyView } from './schemas.ts';
+import { readZoneKpis, type KpiSettings } from './kpi-reader.ts';
 import type { HistoryStore } from './store.ts';
 
-export interface HistorySettings {
+export interface HistorySettings extends KpiSettings {
   maxBuckets: number;
   journeyLookbackDays: number;
-  clearanceTargetMs: number;
-  queueFreshMs: number;
-  laneStateLookbackDays: number;
 }
 
 export interface HistoryRouteOptions {
@@ -74,26 +71,8 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, s
     },
     async (request) => {
       const site = request.query.site;
-      const at = now();
-      // The current minute is included: both ranges end at the end of the minute now falls in.
-      const toSeconds = (Math.floor(at / 60_000) + 1) * 60;
-      const [lastHour, today, lanesLastHour, laneStates] = await Promise.all([
-        store.total({ site, fromSeconds: toSeconds - 3600, toSeconds }),
-        store.total({ site, fromSeconds: vietnamDayStart(at) / 1000, toSeconds }),
-        store.byLane({ site, fromSeconds: toSeconds - 3600, toSeconds }),
-        store.laneStates(site, at - settings.laneStateLookbackDays * dayMs),
-      ]);
-      return kpisOf({
-        site: site ?? null,
-        sites: site === undefined ? catalog.document.sites : [catalog.site(site)!],
-        now: at,
-        lastHour,
-        today,
-        lanesLastHour,
-        laneStates,
-        clearanceTargetMs: settings.clearanceTargetMs,
-        queueFreshMs: settings.queueFreshMs,
-      });
+      const kpis = await readZoneKpis(store, catalog, settings, now());
+      return site === undefined ? kpis.zone : kpis.sites.get(site)!;
     },
   );
 

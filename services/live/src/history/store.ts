@@ -35,6 +35,12 @@ export class HistoryStore {
     return measuresOf(row ?? {});
   }
 
+  /** Figures per site id. */
+  async bySite(range: ThroughputRange): Promise<Map<string, ThroughputMeasures>> {
+    const rows = await selectRows<MeasureRow>(this.client, throughputTotalQuery(range, 'by-site'));
+    return new Map(rows.map((row) => [String(row['site']), measuresOf(row)]));
+  }
+
   /** Figures per `site/lane`. */
   async byLane(range: ThroughputRange): Promise<Map<string, ThroughputMeasures>> {
     const rows = await selectRows<MeasureRow>(this.client, throughputTotalQuery(range, 'by-lane'));

@@ -1,0 +1,119 @@
+import type { ThroughputTick } from '@tower/shared';
+import type { KpisNow, LaneNow, LaneStatus } from '../../src/domain/kpis.ts';
+import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
+
+const minuteMs = 60_000;
+/** Minutes the chart shows. */
+export const chartMinutes = 60;
+
+/**
+ * The last 60 minutes of throughput for the chart: the snapshot's stored buckets, raised
+ * by the live windows as their ticks arrive. A minute's value is the larger of the two:
+ * the board may lack windows ticked before the gateway started, and figures of a window
+ * only grow. Bounded: nothing older than the chart's hour is kept.
+ */
+export class ThroughputChartModel {
+  private readonly stored = new Map<number, { trucks: number; containers: number }>();
+  private readonly windows = new Map<string, ThroughputTick>();
+
+  reset(snapshot: ThroughputSnapshotData): void {
+    this.stored.clear();
+    this.windows.clear();
+    for (const bucket of snapshot.history) this.stored.set(bucket.start, { trucks: bucket.trucksCrossed, containers: bucket.containersMoved });
+    for (const tick of snapshot.windows) this.apply(tick);
+  }
+
+  apply(tick: ThroughputTick): void {
+    const key = `${tick.site}|${tick.lane}|${tick.direction}|${tick.laneKind}|${tick.windowStart}`;
+    const current = this.windows.get(key);
+    if (!current || current.publishedAt <= tick.publishedAt) this.windows.set(key, tick);
+  }
+
+  /** Minute starts (seconds, as uPlot wants) and the two series, oldest first, ending with the minute `now` is in. */
+  series(now: number): [number[], number[], number[]] {
+    const last = Math.floor(now / minuteMs) * minuteMs;
+    const first = last - (chartMinutes - 1) * minuteMs;
+    this.prune(first);
+    const live = new Map<number, { trucks: number; containers: number }>();
+    for (const tick of this.windows.values()) {
+      const sum = live.get(tick.windowStart) ?? { trucks: 0, containers: 0 };
+      sum.trucks += tick.trucksCrossed;
+      sum.containers += tick.containersMoved;
+      live.set(tick.windowStart, sum);
+    }
+    const times: number[] = [];
+    const trucks: number[] = [];
+    const containers: number[] = [];
+    for (let start = first; start <= last; start += minuteMs) {
+      const stored = this.stored.get(start);
+      const ticked = live.get(start);
+      times.push(start / 1000);
+      trucks.push(Math.max(stored?.trucks ?? 0, ticked?.trucks ?? 0));
+      containers.push(Math.max(stored?.containers ?? 0, ticked?.containers ?? 0));
+    }
+    return [times, trucks, containers];
+  }
+
+  /** Entries held (for the bounded-memory test). */
+  get size(): number {
+    return this.stored.size + this.windows.size;
+  }
+
+  private prune(first: number): void {
+    for (const start of this.stored.keys()) if (start < first) this.stored.delete(start);
+    for (const [key, tick] of this.windows) if (tick.windowStart < first) this.windows.delete(key);
+  }
+}
+
+/** One site's line in the zone view, summed from its lanes. */
+export interface SiteSummary {
+  site: string;
+  lanesOpen: number;
+  lanesTotal: number;
+  trucksLastHour: number;
+  queueLength: number;
+  /** The most serious lane status: fault, then congested, closed, open, unknown. */
+  worst: LaneStatus;
+}
+
+const seriousness: Readonly<Record<LaneStatus, number>> = { fault: 4, congested: 3, closed: 2, open: 1, unknown: 0 };
+
+/** The lane grid of the zone (the `lanes` channel), kept by `site/lane`. */
+export class LaneGrid {
+  private readonly lanes = new Map<string, LaneNow>();
+
+  reset(lanes: readonly LaneNow[]): void {
+    this.lanes.clear();
+    for (const lane of lanes) this.apply(lane);
+  }
+
+  apply(lane: LaneNow): void {
+    this.lanes.set(`${lane.site}/${lane.lane}`, lane);
+  }
+
+  ofSite(site: string | null): LaneNow[] {
+    return [...this.lanes.values()].filter((lane) => site === null || lane.site === site);
+  }
+
+  summary(site: string): SiteSummary {
+    const lanes = this.ofSite(site);
+    let worst: LaneStatus = 'unknown';
+    for (const lane of lanes) if (seriousness[lane.status] > seriousness[worst]) worst = lane.status;
+    return {
+      site,
+      lanesOpen: lanes.filter((l) => l.status === 'open' || l.status === 'congested').length,
+      lanesTotal: lanes.length,
+      trucksLastHour: lanes.reduce((sum, l) => sum + l.lastHour.trucksCrossed, 0),
+      queueLength: lanes.reduce((sum, l) => sum + (l.queueLength ?? 0), 0),
+      worst,
+    };
+  }
+}
+
+export type { KpisNow, LaneNow };
+
+/** The next site of a kiosk rotation (null is the whole zone, shown first). */
+export function nextInRotation(current: string | null, sites: readonly string[]): string | null {
+  const order: (string | null)[] = [null, ...sites];
+  return order[(order.indexOf(current) + 1) % order.length] ?? null;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { emptyMeasures, type ThroughputTick } from '@tower/shared';
+import { dictionaries, formatDuration, languages } from './i18n.ts';
+import { LiveClient, type SocketLike } from './live-client.ts';
+import { LaneGrid, ThroughputChartModel, nextInRotation, type LaneNow } from './state.ts';
+
+const minute = 60_000;
+
+class FakeSocket implements SocketLike {
+  readyState: SocketLike['readyState'] = 0;
+  sent: Record<string, unknown>[] = [];
+  onopen: SocketLike['onopen'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  send(text: string) {
+    this.sent.push(JSON.parse(text) as Record<string, unknown>);
+  }
+  close() {}
+  open() {
+    this.readyState = 1;
+    this.onopen?.call(this as unknown as WebSocket, new Event('open'));
+  }
+  receive(message: object) {
+    this.onmessage?.call(this as unknown as WebSocket, { data: JSON.stringify(message) } as MessageEvent);
+  }
+  drop(code: number) {
+    this.readyState = 3;
+    this.onclose?.call(this as unknown as WebSocket, { code, reason: '' } as CloseEvent);
+  }
+}
+
+function harness() {
+  const sockets: FakeSocket[] = [];
+  const states: string[] = [];
+  const timers: { run: () => void; ms: number }[] = [];
+  const client = new LiveClient({
+    openSocket: () => {
+      const socket = new FakeSocket();
+      sockets.push(socket);
+      return socket;
+    },
+    onState: (state) => states.push(state),
+    setTimer: (run, ms) => timers.push({ run, ms }),
+    random: () => 0.5,
+  });
+  const applied: unknown[] = [];
+  client.subscribe({ id: 'flow', channel: 'throughput', filter: { site: 'van-ninh' }, onSnapshot: (d) => applied.push(['snapshot', d]), onDelta: (d) => applied.push(['delta', d]) });
+  return { client, sockets, states, timers, applied };
+}
+
+describe('the wall’s live client', () => {
+  it('subscribes on open, applies snapshot then deltas in order, and resumes from the last seq after a drop', () => {
+    const { client, sockets, states, timers, applied } = harness();
+    client.start();
+    sockets[0]!.open();
+    expect(sockets[0]!.sent).toEqual([{ type: 'subscribe', id: 'flow', channel: 'throughput', filter: { site: 'van-ninh' } }]);
+    sockets[0]!.receive({ type: 'snapshot', id: 'flow', channel: 'throughput', stream: 's1', seq: 4, resync: false, data: 'S' });
+    sockets[0]!.receive({ type: 'delta', id: 'flow', seq: 5, data: 'a' });
+    sockets[0]!.receive({ type: 'delta', id: 'flow', seq: 5, data: 'a again' }); // already applied
+    sockets[0]!.receive({ type: 'delta', id: 'flow', seq: 6, data: 'b' });
+    expect(applied).toEqual([['snapshot', 'S'], ['delta', 'a'], ['delta', 'b']]);
+
+    sockets[0]!.drop(1006);
+    expect(states).toEqual(['connecting', 'live', 'lost']);
+    expect(timers[0]!.ms).toBe(1000);
+    timers[0]!.run();
+    sockets[1]!.open();
+    expect(sockets[1]!.sent).toEqual([{ type: 'subscribe', id: 'flow', channel: 'throughput', filter: { site: 'van-ninh' }, resume: { stream: 's1', seq: 6 } }]);
+    expect(states.at(-1)).toBe('live');
+  });
+
+  it('backs off up to the maximum while the gateway stays away', () => {
+    const { client, sockets, timers } = harness();
+    client.start();
+    for (let i = 0; i < 6; i += 1) {
+      sockets.at(-1)!.drop(1006);
+      timers.at(-1)!.run();
+    }
+    expect(timers.map((t) => t.ms)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('asks for a fresh snapshot when a seq is missing', () => {
+    const { client, sockets, applied } = harness();
+    client.start();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'snapshot', id: 'flow', channel: 'throughput', stream: 's1', seq: 0, resync: false, data: 'S' });
+    sockets[0]!.receive({ type: 'delta', id: 'flow', seq: 2, data: 'skipped one' });
+    expect(applied).toEqual([['snapshot', 'S']]);
+    expect(sockets[0]!.sent.at(-1)).toEqual({ type: 'subscribe', id: 'flow', channel: 'throughput', filter: { site: 'van-ninh' } });
+  });
+});
+
+const tick = (lane: string, windowStart: number, trucksCrossed: number, publishedAt = 1): ThroughputTick => ({
+  site: 'bac-luan-2', lane, direction: 'export', laneKind: 'smart', windowStart, windowEnd: windowStart + minute, final: false, correction: false,
+  ...emptyMeasures, trucksCrossed, newestIngestedAt: 1, publishedAt,
+});
+
+describe('the chart model', () => {
+  it('shows 60 minutes, the larger of stored and ticked per minute, and forgets what left the hour', () => {
+    const now = 100 * minute + 5_000;
+    const model = new ThroughputChartModel();
+    model.reset({ history: [{ start: 99 * minute, events: 0, trucksCrossed: 7, containersMoved: 1, teuMoved: 0, tonnes: 0 }, { start: 20 * minute, events: 0, trucksCrossed: 3, containersMoved: 0, teuMoved: 0, tonnes: 0 }], windows: [] });
+    model.apply(tick('a', 100 * minute, 2));
+    model.apply(tick('b', 100 * minute, 3));
+    model.apply(tick('b', 100 * minute, 4, 2)); // newer tick of the same window replaces
+    model.apply(tick('a', 99 * minute, 5)); // below the stored 7
+    const [times, trucks, containers] = model.series(now);
+    expect(times).toHaveLength(60);
+    expect(times.at(-1)).toBe(6000);
+    expect(trucks.slice(-2)).toEqual([7, 6]);
+    expect(containers.slice(-2)).toEqual([1, 0]);
+    expect(model.size).toBe(4); // the minute-20 bucket is gone
+    for (let m = 0; m < 500; m += 1) model.apply(tick('a', (100 + m) * minute, 1));
+    model.series(600 * minute);
+    expect(model.size).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('zone view and rotation', () => {
+  it('sums lanes per site and shows the most serious status', () => {
+    const lane = (id: string, status: LaneNow['status'], queueLength: number | null): LaneNow => ({
+      site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status, statusSince: null, queueLength, queueSampledAt: null, lastHour: { trucksCrossed: 10, containersMoved: 0, events: 20 },
+    });
+    const grid = new LaneGrid();
+    grid.reset([lane('x', 'open', 4), lane('y', 'congested', 9), lane('z', 'closed', null)]);
+    expect(grid.summary('bac-luan-2')).toEqual({ site: 'bac-luan-2', lanesOpen: 2, lanesTotal: 3, trucksLastHour: 30, queueLength: 13, worst: 'congested' });
+    grid.apply(lane('z', 'fault', null));
+    expect(grid.summary('bac-luan-2').worst).toBe('fault');
+  });
+
+  it('rotates zone, then each site, then the zone again', () => {
+    expect([null, 'a', 'b'].map((s) => nextInRotation(s, ['a', 'b']))).toEqual(['a', 'b', null]);
+  });
+});
+
+describe('languages', () => {
+  it('has every word in Vietnamese, English and Chinese, none empty', () => {
+    const keys = Object.keys(dictionaries.vi).sort();
+    for (const language of languages) {
+      expect(Object.keys(dictionaries[language]).sort()).toEqual(keys);
+      expect(Object.values(dictionaries[language]).every((text) => text.length > 0)).toBe(true);
+    }
+    expect(formatDuration(12_300, 'vi')).toBe('12,3 s');
+    expect(formatDuration(12_300, 'en')).toBe('12.3 s');
+    expect(formatDuration(null, 'zh')).toBe('—');
+  });
+});
