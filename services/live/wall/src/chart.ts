@@ -40,8 +40,9 @@ export class ThroughputChart {
   }
 
   relabel(labels: { trucks: string; containers: string }): void {
-    const legend = this.container.querySelectorAll('.u-legend .u-series .u-label');
-    if (legend[1]) legend[1].textContent = labels.trucks;
-    if (legend[2]) legend[2].textContent = labels.containers;
+    // The legend's last two entries are the two series (the time axis may or may not have one).
+    const legend = [...this.container.querySelectorAll('.u-legend .u-series .u-label')].slice(-2);
+    if (legend[0]) legend[0].textContent = labels.trucks;
+    if (legend[1]) legend[1].textContent = labels.containers;
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * The wall display in headless Chromium (Debian's, driven by playwright-core) on the
+ * real pipeline: simulated traffic through the ingest API, Kafka, the aggregator,
+ * ClickHouse and the live gateway, which also serves the page.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { createProducer, loadCatalog } from '@tower/shared';
+import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { createAggregatorTopics, migrate, startAggregator } from '../services/aggregator/src/test-support.ts';
+import { LiveHub } from '../services/live/src/gateway/hub.ts';
+import { TickFeed } from '../services/live/src/gateway/tick-feed.ts';
+import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
+import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
+import { IngestSender } from '../services/simulator/src/sender.ts';
+import { deviceKeysBySite, startIngest } from './support/ingest.ts';
+
+/** The flags the machine's guide asks for; never `npx playwright install`. */
+export const chromiumOptions = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
+const screenshotFile = path.resolve(import.meta.dirname, '../.local/test/wall.png');
+
+const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .value`).textContent();
+const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
+
+describe('the wall display', () => {
+  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+    expect(fs.existsSync(path.join(wallDirectory, 'index.html')), 'the wall is built by infra/local/bootstrap.sh').toBe(true);
+    await migrate(clickhouse.settings);
+    const topics = await createAggregatorTopics(createTopic);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const ingest = await startIngest({ producer, logger, topics: topics.events });
+    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+
+    const startGateway = async (port: number) => {
+      const hub = new LiveHub(uniqueName('wall'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
+      const feed = new TickFeed(kafka, topics.throughput, uniqueName('wall-feed'), hub, logger);
+      const live = await startLive({ logger, clickhouse: clickhouse.client, hub });
+      await live.app.listen({ port, host: '127.0.0.1' });
+      await feed.start();
+      await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 30_000, what: 'the tick feed in its group' });
+      return {
+        port: (live.app.server.address() as { port: number }).port,
+        async stop() {
+          await live.closeGateway();
+          await live.app.close();
+          await feed.stop();
+        },
+      };
+    };
+    let gateway = await startGateway(0);
+
+    // Half an hour of history, then traffic as it happens (bounded by the test's life).
+    const catalog = loadCatalog();
+    const simulation = new TrafficSimulation(catalog, { seed: 11, rate: 20, start: Date.now() - 30 * 60_000 });
+    const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
+    let sending = true;
+    const traffic = (async () => {
+      while (sending) {
+        sender.enqueue(simulation.advanceTo(Date.now()));
+        await sender.flush();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+
+    const browser = await chromium.launch(chromiumOptions);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.display)}&site=bac-luan-2`);
+      expect(page.url(), 'the token is taken out of the address bar').not.toContain('token');
+      await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
+      await expect(page.locator('h1').textContent()).resolves.toBe('Trung tâm điều hành thông minh');
+
+      // Live figures from the pipeline, and they move.
+      await expect.poll(async () => digits(await figure(page, 'trucksPerHour')), { timeout: 60_000 }).toBeGreaterThan(0);
+      const first = await figure(page, 'trucksPerHour');
+      await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(first);
+      await expect.poll(() => page.locator('#lanes li').count()).toBe(13);
+      await expect.poll(() => page.locator('#lanes li[data-status="open"], #lanes li[data-status="congested"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('#sites li').count()).toBe(catalog.document.sites.length);
+      await expect.poll(() => page.locator('#chart .u-over').count()).toBe(1);
+      fs.mkdirSync(path.dirname(screenshotFile), { recursive: true });
+      await page.screenshot({ path: screenshotFile });
+
+      // The language switch.
+      await page.click('button[data-lang="en"]');
+      expect(await page.locator('h1').textContent()).toBe('Smart Operations Center');
+      expect(await page.locator('[data-kpi="trucksPerHour"] .label').textContent()).toBe('Trucks crossed / hour');
+      await page.click('button[data-lang="zh"]');
+      expect(await page.locator('h1').textContent()).toBe('智能运营中心');
+      await page.click('button[data-lang="vi"]');
+      expect(await page.locator('#place-name').textContent()).toBe('Cầu Bắc Luân II – Khu logistics Bắc Luân II');
+
+      // The gateway goes away: the banner says so; it comes back on the same address: the page recovers by itself.
+      expect(await page.locator('#banner').isHidden()).toBe(true);
+      const port = gateway.port;
+      await gateway.stop();
+      await expect.poll(() => page.locator('#banner').isVisible(), { timeout: 15_000 }).toBe(true);
+      expect(await page.locator('#connection').getAttribute('data-state')).not.toBe('live');
+      expect(await page.locator('#banner').textContent()).toContain('Mất kết nối');
+      gateway = await startGateway(port);
+      await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
+      await expect.poll(() => page.locator('#banner').isHidden()).toBe(true);
+      const afterReturn = await figure(page, 'trucksPerHour');
+      await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(afterReturn);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      sending = false;
+      await traffic;
+      await browser.close();
+      await gateway.stop();
+      await aggregator.close();
+      await ingest.close();
+      await producer.disconnect();
+    }
+  });
+});
