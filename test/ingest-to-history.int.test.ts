@@ -23,7 +23,7 @@ function tally<T>(items: readonly T[], key: (item: T) => string): Map<string, nu
 }
 
 describe('ingest API → Kafka → aggregator → ClickHouse → history API', () => {
-  test('N events through the ingest API give N raw rows, aggregates that sum to N per site, lane and kind, and the same figures in the history API', { timeout: 180_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+  test('N events through the ingest API give N raw rows, aggregates that sum to N per site, lane and kind, and the same figures in the history API', { timeout: 180_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
     const now = Date.now();
@@ -35,7 +35,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     await producer.connect();
     const ingest = await startIngest({ producer, logger, topics: topics.events });
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
-    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client, now: () => now });
+    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, now: () => now });
     try {
       const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
       sender.enqueue(events);
@@ -108,9 +108,9 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     }
   });
 
-  test('bad history requests are 400s that name the field, an unknown plate is a 404', async ({ logger, clickhouse }) => {
+  test('bad history requests are 400s that name the field, an unknown plate is a 404', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client });
+    const { app: live } = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     try {
       const problem = async (url: string, status = 400) => {
         const response = await live.inject({ url });

@@ -11,7 +11,7 @@ import { createProducer, loadCatalog } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, migrate, startAggregator } from '../services/aggregator/src/test-support.ts';
 import { LiveHub } from '../services/live/src/gateway/hub.ts';
-import { TickFeed } from '../services/live/src/gateway/tick-feed.ts';
+import { tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
 import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
@@ -25,7 +25,7 @@ const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .v
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
 
 describe('the wall display', () => {
-  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
     expect(fs.existsSync(path.join(wallDirectory, 'index.html')), 'the wall is built by infra/local/bootstrap.sh').toBe(true);
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
@@ -36,8 +36,8 @@ describe('the wall display', () => {
 
     const startGateway = async (port: number) => {
       const hub = new LiveHub(uniqueName('wall'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
-      const feed = new TickFeed(kafka, topics.throughput, uniqueName('wall-feed'), hub, logger);
-      const live = await startLive({ logger, clickhouse: clickhouse.client, hub });
+      const feed = tickFeed(kafka, topics.throughput, uniqueName('wall-feed'), hub, logger);
+      const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub });
       await live.app.listen({ port, host: '127.0.0.1' });
       await feed.start();
       await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 30_000, what: 'the tick feed in its group' });

@@ -8,6 +8,7 @@ export * from './kafka/client.ts';
 export * from './kafka/topic-catalog.ts';
 export * from './clickhouse/client.ts';
 export * from './clickhouse/sql.ts';
+export * from './clickhouse/datetime.ts';
 export * from './clickhouse/migrations.ts';
 export * from './catalog/schema.ts';
 export * from './catalog/catalog.ts';

@@ -4,7 +4,11 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type SiteCatalog } from '@tower/shared';
+import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
+import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
+import { AlertLog } from './gateway/alert-log.ts';
+import { AlertStore } from './gateway/alert-store.ts';
 import { alignRange, fillSeries } from './domain/series.ts';
 import type { LiveHub } from './gateway/hub.ts';
 import { KpiBoard, type KpiBoardSettings } from './gateway/kpi-board.ts';
@@ -21,6 +25,11 @@ export interface LiveSettings {
   kpis: KpiBoardSettings;
   /** The built wall display (services/live/dist/wall), served at `/`. */
   wallDirectory: string;
+  alerts: AlertEngineSettings & {
+    topic: string;
+    /** How far back cleared alerts are shown. */
+    recentMs: number;
+  };
 }
 
 export interface LiveDependencies {
@@ -28,6 +37,10 @@ export interface LiveDependencies {
   logger: Logger;
   catalog: SiteCatalog;
   clickhouse: ClickHouseClient;
+  /** Open alerts and the lead of alert evaluation, shared by every instance. */
+  redis: Redis;
+  /** Publishes alert changes. */
+  producer: TowerProducer;
   access: AccessRegistry;
   /** Fed by the tick feed (main.ts) or by a test. */
   hub: LiveHub;
@@ -40,6 +53,8 @@ export interface Live {
   app: FastifyInstance;
   /** Publishes the KPI tiles and lane grid on `kpis` and `lanes`; start() it once the hub is fed (app.close() stops it). */
   kpiBoard: KpiBoard;
+  /** Raises and clears alerts while this instance leads; start() it once the hub is fed. */
+  alertEngine: AlertEngine;
   /** Closes every socket (1001) and stops the heartbeat; call before app.close(). */
   closeGateway(): Promise<void>;
   connections(): number;
@@ -73,6 +88,13 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
 
   const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now);
   app.addHook('onClose', async () => kpiBoard.stop());
+  const alertSettings = deps.settings.alerts;
+  const alertStore = new AlertStore(deps.redis);
+  const alertLog = new AlertLog(deps.producer, alertSettings.topic, deps.clickhouse);
+  const alertEngine = new AlertEngine(alertStore, alertLog, (maxAgeMs) => kpiBoard.current(maxAgeMs), deps.hub.epoch, alertSettings, deps.logger, now);
+  app.addHook('onClose', async () => alertEngine.stop());
+  const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
+  registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
     throughput: async (filter) => {
@@ -83,6 +105,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     },
     kpis: (filter) => kpiBoard.kpis(filter),
     lanes: (filter) => kpiBoard.lanes(filter),
+    alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,
@@ -93,7 +116,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });
-  return { app, kpiBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
+  return { app, kpiBoard, alertEngine, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
 }
 
 class WallNotBuiltProblem extends ProblemError {

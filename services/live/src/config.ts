@@ -1,15 +1,24 @@
-import { clickhouseEnv, env, kafkaEnv, logEnv } from '@tower/shared';
+import { defaultAlertThresholds } from './domain/alerts.ts';
+import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
 
 export const liveEnv = {
   PORT: env.port({ default: 8080, description: "HTTP and WebSocket port: the operators' one address" }),
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
   ...kafkaEnv,
   ...clickhouseEnv,
+  ...redisEnv,
   ...logEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),
   WALL_DIR: env.string({ default: 'services/live/dist/wall', description: 'the built wall display served at / (npm run build:wall)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),
   TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
+  TOPIC_ALERTS: env.string({ default: 'tower.alerts.v1', description: 'alert changes (written by the leading instance and on acknowledgement, read as a broadcast)' }),
+  ALERT_EVALUATE_MS: env.integer({ default: 5000, min: 500, max: 300_000, description: 'how often the leading instance evaluates the alert rules' }),
+  ALERT_CLEAR_AFTER_MS: env.integer({ default: 60_000, min: 0, max: 3_600_000, description: 'a cause absent this long clears its alert (no flapping)' }),
+  ALERT_LEASE_MS: env.integer({ default: 15_000, min: 1000, max: 600_000, description: 'the lead of alert evaluation lapses after this without renewal' }),
+  ALERT_RECENT_HOURS: env.integer({ default: 12, min: 1, max: 24 * 30, description: 'cleared alerts shown on the wall and in GET /v1/alerts' }),
+  ALERT_QUEUE_WARNING: env.integer({ default: defaultAlertThresholds.queueWarningVehicles, min: 1, description: 'vehicles queuing at a lane that raise a warning' }),
+  ALERT_QUEUE_CRITICAL: env.integer({ default: defaultAlertThresholds.queueCriticalVehicles, min: 1, description: 'vehicles queuing at a lane that make it critical' }),
   ALLOWED_ORIGINS: env.origins({ default: ['http://127.0.0.1:8080', 'http://localhost:8080'], description: 'origins a browser may open /v1/live from' }),
   HISTORY_MAX_BUCKETS: env.integer({ default: 2000, min: 10, max: 100_000, description: 'most buckets one /v1/throughput answer may hold; a longer range needs a coarser step' }),
   JOURNEY_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: 'how far back /v1/journeys/:plate looks when the request does not say' }),

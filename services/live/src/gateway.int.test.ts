@@ -2,16 +2,15 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect } from 'vitest';
 import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
-import { createProducer, emptyMeasures, loadCatalog, type LaneEvent, type ThroughputTick } from '@tower/shared';
+import { createProducer, emptyMeasures, type LaneEvent, type ThroughputTick } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { closeCodes, liveSubprotocol } from './domain/protocol.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { TickFeed } from './gateway/tick-feed.ts';
-import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
+import { tickFeed } from './gateway/broadcast-feed.ts';
 import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate } from '../../aggregator/src/test-support.ts';
 import type { KpisNow, LaneNow } from './domain/kpis.ts';
-import { startLive, testTokens } from './test-support.ts';
+import { startLive, storeLaneEvents, testTokens } from './test-support.ts';
 
 const origin = 'http://127.0.0.1:8080';
 const minute = 60_000;
@@ -67,21 +66,12 @@ function refusal(port: number, query: string, headers: Record<string, string> = 
   });
 }
 
-/** Lane events stored as the aggregator stores them (raw rows; the views do the rest). */
-async function storeLaneEvents(store: EventStore, events: LaneEvent[]): Promise<void> {
-  const catalog = loadCatalog();
-  const rows = events.map((event, i) =>
-    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), { clearanceMs: 0, turnaroundMs: 0, openMs: 0 }),
-  );
-  await store.insert('lane', rows);
-}
-
 const portOf = (live: { app: { server: { address(): unknown } } }) => (live.app.server.address() as AddressInfo).port;
 
 describe('live gateway against real ClickHouse and Kafka', () => {
-  test('refuses at the upgrade: no or bad token 401, bad origin 403, too many sockets for a token 429; accepts the token as a subprotocol', async ({ logger, clickhouse }) => {
+  test('refuses at the upgrade: no or bad token 401, bad origin 403, too many sockets for a token 429; accepts the token as a subprotocol', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const port = portOf(live);
     try {
@@ -105,9 +95,9 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('snapshot first, then numbered deltas of the filter only; a repeated id replaces; bad messages get errors naming the field', async ({ logger, clickhouse }) => {
+  test('snapshot first, then numbered deltas of the filter only; a repeated id replaces; bad messages get errors naming the field', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const client = await connect(portOf(live));
     try {
@@ -158,9 +148,9 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('a reconnecting client resumes: the gap replayed from the buffer, or a fresh snapshot flagged resync when the gap is gone', async ({ logger, clickhouse }) => {
+  test('a reconnecting client resumes: the gap replayed from the buffer, or a fresh snapshot flagged resync when the gap is gone', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const port = portOf(live);
     const now = Math.floor(Date.now() / minute) * minute;
@@ -200,9 +190,9 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('a client that stops reading gets deltas conflated to the newest per window, and is closed with 4008 if it stays behind', async ({ logger, clickhouse }) => {
+  test('a client that stops reading gets deltas conflated to the newest per window, and is closed with 4008 if it stays behind', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const live = await startLive({ logger, clickhouse: clickhouse.client }, { softQueueBytes: 64 * 1024, hardQueueBytes: 64 * 1024 * 1024, slowCloseMs: 1500, pingIntervalMs: 60_000 });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, { softQueueBytes: 64 * 1024, hardQueueBytes: 64 * 1024 * 1024, slowCloseMs: 1500, pingIntervalMs: 60_000 });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const socketOf = (client: { ws: WebSocket }) => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     const now = Math.floor(Date.now() / minute) * minute;
@@ -243,8 +233,8 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('a peer that does not answer pings is dropped by the heartbeat', async ({ logger, clickhouse }) => {
-    const live = await startLive({ logger, clickhouse: clickhouse.client }, { pingIntervalMs: 300 });
+  test('a peer that does not answer pings is dropped by the heartbeat', async ({ logger, clickhouse, redis, kafka }) => {
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, { pingIntervalMs: 300 });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const silent = await connect(portOf(live));
@@ -260,15 +250,15 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('two instances side by side each read the tick topic as a broadcast and serve the same deltas to their own clients', async ({ kafka, logger, clickhouse, createTopic }) => {
+  test('two instances side by side each read the tick topic as a broadcast and serve the same deltas to their own clients', async ({ kafka, logger, clickhouse, createTopic, redis }) => {
     await migrate(clickhouse.settings);
     const topic = await createTopic({ partitions: 1 });
     const instances = await Promise.all(
       ['one', 'two'].map(async (name) => {
         const hub = new LiveHub(`${name}-${uniqueName('epoch')}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
-        const feed = new TickFeed(kafka, topic, uniqueName(`live-${name}`), hub, logger);
+        const feed = tickFeed(kafka, topic, uniqueName(`live-${name}`), hub, logger);
         await feed.start();
-        const live = await startLive({ logger, clickhouse: clickhouse.client, hub });
+        const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub });
         await live.app.listen({ port: 0, host: '127.0.0.1' });
         return { feed, live };
       }),
@@ -298,9 +288,9 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     }
   });
 
-  test('kpis and lanes: snapshot of the tiles and the lane grid, then the lanes that changed and the new tiles, as the history API reads them', async ({ logger, clickhouse }) => {
+  test('kpis and lanes: snapshot of the tiles and the lane grid, then the lanes that changed and the new tiles, as the history API reads them', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
-    const live = await startLive({ logger, clickhouse: clickhouse.client });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const client = await connect(portOf(live));
     try {

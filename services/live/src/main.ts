@@ -6,11 +6,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, loadCatalog, loadConfigOrExit, pingClickHouse, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { TickFeed } from './gateway/tick-feed.ts';
+import { alertFeed, tickFeed } from './gateway/broadcast-feed.ts';
+import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
 
@@ -22,7 +23,10 @@ const epoch = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
 const hub = new LiveHub(epoch, { resumeBufferDeltas: config.RESUME_BUFFER_DELTAS, idleStreamMs: 10 * 60_000, boardHorizonMs: 3_600_000 });
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger });
-const feed = new TickFeed(kafka, config.TOPIC_THROUGHPUT, `tower-live-${epoch}`, hub, logger);
+const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, `tower-live-ticks-${epoch}`, hub, logger);
+const alerts = alertFeed(kafka, config.TOPIC_ALERTS, `tower-live-alerts-${epoch}`, hub, logger);
+const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger });
+const producer = createProducer(kafka);
 
 const live = await buildApp({
   settings: {
@@ -44,19 +48,36 @@ const live = await buildApp({
     },
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
     wallDirectory: path.resolve(config.WALL_DIR),
+    alerts: {
+      topic: config.TOPIC_ALERTS,
+      recentMs: config.ALERT_RECENT_HOURS * 3_600_000,
+      evaluateMs: config.ALERT_EVALUATE_MS,
+      clearAfterMs: config.ALERT_CLEAR_AFTER_MS,
+      leaseMs: config.ALERT_LEASE_MS,
+      thresholds: {
+        ...defaultAlertThresholds,
+        queueWarningVehicles: config.ALERT_QUEUE_WARNING,
+        queueCriticalVehicles: config.ALERT_QUEUE_CRITICAL,
+        clearanceTargetMs: config.CLEARANCE_TARGET_MS,
+      },
+    },
   },
   logger,
   catalog: loadCatalog(path.resolve(config.CATALOG_FILE)),
   clickhouse,
+  redis,
+  producer,
   access: new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE))),
   hub,
   metrics: createMetricsRegistry('live'),
   readiness: [
     { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
+    { name: 'redis', check: () => pingRedis(redis) },
     {
-      name: 'ticks',
+      name: 'feeds',
       check: async () => {
-        if (!feed.ready) throw new Error(`not yet reading ${config.TOPIC_THROUGHPUT}`);
+        if (!ticks.ready) throw new Error(`not yet reading ${config.TOPIC_THROUGHPUT}`);
+        if (!alerts.ready) throw new Error(`not yet reading ${config.TOPIC_ALERTS}`);
       },
     },
   ],
@@ -65,10 +86,14 @@ const live = await buildApp({
 lifecycle
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
   .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
-  .onShutdown({ name: 'tick feed', run: () => feed.stop() })
+  .onShutdown({ name: 'feeds', run: async () => void (await Promise.all([ticks.stop(), alerts.stop()])) })
+  .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
+  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
 
+await Promise.all([redis.connect(), producer.connect()]);
 await live.app.listen({ port: config.PORT, host: config.HOST });
-await feed.start();
+await Promise.all([ticks.start(), alerts.start()]);
 live.kpiBoard.start();
+live.alertEngine.start();
 logger.info({ port: config.PORT, epoch }, 'Smart Operations Center ready');

@@ -1,8 +1,12 @@
 /** Builds a real Smart Operations Center app on a test's ClickHouse database (for integration tests). */
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { AccessRegistry, hashSecret, loadCatalog, type ClickHouseClient, type Logger } from '@tower/shared';
-import { buildApp, type Live } from './app.ts';
+import type { Kafka } from 'kafkajs';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, type ClickHouseClient, type LaneEvent, type Logger, type Redis } from '@tower/shared';
+import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
+import type { EventStore } from '../../aggregator/src/store.ts';
+import { buildApp, type Live, type LiveSettings } from './app.ts';
+import { defaultAlertThresholds } from './domain/alerts.ts';
 import { LiveHub } from './gateway/hub.ts';
 import type { GatewaySettings } from './gateway/server.ts';
 
@@ -30,10 +34,18 @@ export const testGatewaySettings: GatewaySettings = {
   slowCloseMs: 30_000,
 };
 
+/**
+ * A live app on the test's servers; its alert engine is built but not started (tests
+ * that need it call `alertEngine.evaluate()` or `start()`), so nothing is published
+ * unless a test asks.
+ */
 export async function startLive(
-  deps: { logger: Logger; clickhouse: ClickHouseClient; hub?: LiveHub; now?: () => number },
+  deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number },
   gateway: Partial<GatewaySettings> = {},
+  alerts: Partial<LiveSettings['alerts']> = {},
 ): Promise<Live & { hub: LiveHub }> {
+  const producer = createProducer(deps.kafka);
+  await producer.connect();
   const hub = deps.hub ?? new LiveHub(`test-${Math.random().toString(36).slice(2)}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
   const live = await buildApp({
     settings: {
@@ -41,16 +53,29 @@ export async function startLive(
       gateway: { ...testGatewaySettings, ...gateway },
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
       wallDirectory,
+      alerts: { topic: 'tower.alerts.v1', recentMs: 3_600_000, evaluateMs: 200, clearAfterMs: 1000, leaseMs: 5000, thresholds: defaultAlertThresholds, ...alerts },
     },
     logger: deps.logger,
     catalog: loadCatalog(),
     clickhouse: deps.clickhouse,
+    redis: deps.redis,
+    producer,
     access: testAccess,
     hub,
     metrics: new Registry(),
     readiness: [],
     ...(deps.now ? { now: deps.now } : {}),
   });
+  live.app.addHook('onClose', async () => producer.disconnect());
   live.kpiBoard.start();
   return { ...live, hub };
+}
+
+/** Lane events stored as the aggregator stores them (raw rows; the views do the rest). */
+export async function storeLaneEvents(store: EventStore, events: LaneEvent[]): Promise<void> {
+  const catalog = loadCatalog();
+  const rows = events.map((event, i) =>
+    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), { clearanceMs: 0, turnaroundMs: 0, openMs: 0 }),
+  );
+  await store.insert('lane', rows);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LaneEvent } from '@tower/shared';
 import { LaneOpenTracker } from './lanes.ts';
-import { clickHouseDateTime } from './rows.ts';
+import { clickHouseDateTime } from '@tower/shared';
 import { RecentIds } from './recent-ids.ts';
 import { LiveWindows } from './windows.ts';
 

@@ -1,4 +1,4 @@
-import type { ConsumedEvent, ContainerEvent, FamilyName, LaneEvent, SiteCatalog, TowerEvent, TruckEvent } from '@tower/shared';
+import { clickHouseDateTime, type ConsumedEvent, type ContainerEvent, type FamilyName, type LaneEvent, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 
 /** The raw table of each family (see infra/clickhouse/migrations/0002_events_and_throughput.sql). */
 export const rawTables: Readonly<Record<FamilyName, string>> = { truck: 'truck_events', container: 'container_events', lane: 'lane_events' };
@@ -13,25 +13,6 @@ export interface Derived {
 export type RawRow = Record<string, string | number | string[]>;
 
 const teuBySize: Readonly<Record<number, number>> = { 20: 1, 40: 2, 45: 2.25 };
-
-const two = (n: number) => (n < 10 ? `0${n}` : String(n));
-let cachedDay = Number.NaN;
-let cachedDayText = '';
-
-/**
- * `YYYY-MM-DD hh:mm:ss` in UTC: what a DateTime('UTC') column reads in every ClickHouse
- * version. Called for every row, so the date part is cached per day (a batch is mostly
- * one day) and the time is plain arithmetic instead of Date#toISOString.
- */
-export function clickHouseDateTime(ms: number): string {
-  const day = Math.floor(ms / 86_400_000);
-  if (day !== cachedDay) {
-    cachedDay = day;
-    cachedDayText = new Date(day * 86_400_000).toISOString().slice(0, 10);
-  }
-  const seconds = Math.floor((ms - day * 86_400_000) / 1000);
-  return `${cachedDayText} ${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
-}
 
 /** The raw tables' partition (UTC day of observation): one insert never spans two. */
 export function partitionDayOf(ms: number): number {

@@ -40,7 +40,7 @@ export interface LaneNow {
   /** Last queue sample while fresh, else null. */
   queueLength: number | null;
   queueSampledAt: number | null;
-  lastHour: { trucksCrossed: number; containersMoved: number; events: number };
+  lastHour: { trucksCrossed: number; containersMoved: number; events: number; clearanceP95Ms: number | null };
 }
 
 export interface KpisNow {
@@ -96,7 +96,7 @@ export function kpisOf(inputs: KpiInputs): KpisNow {
         statusSince: state && state.stateAt > 0 ? state.stateAt : null,
         queueLength: fresh ? state.queueLength : null,
         queueSampledAt: fresh ? state.queueAt : null,
-        lastHour: { trucksCrossed: hour?.trucksCrossed ?? 0, containersMoved: hour?.containersMoved ?? 0, events: hour?.events ?? 0 },
+        lastHour: { trucksCrossed: hour?.trucksCrossed ?? 0, containersMoved: hour?.containersMoved ?? 0, events: hour?.events ?? 0, clearanceP95Ms: hour?.clearanceP95Ms ?? null },
       };
     }),
   );

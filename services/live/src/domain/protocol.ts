@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ThroughputTick, laneKinds } from '@tower/shared';
+import type { Alert } from './alerts.ts';
 import type { KpisNow, LaneNow } from './kpis.ts';
 
 /**
@@ -10,7 +11,7 @@ import type { KpisNow, LaneNow } from './kpis.ts';
  */
 export const liveSubprotocol = 'tower.live.v1';
 
-export const liveChannels = ['throughput', 'kpis', 'lanes'] as const;
+export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts'] as const;
 export type LiveChannel = (typeof liveChannels)[number];
 
 /** Close codes the gateway uses besides the standard ones. */
@@ -39,6 +40,9 @@ export const KpisFilter = Type.Object({ site: Type.Optional(siteField) }, { addi
 /** `lanes`: the lane grid of one site, one lane, or every lane of the zone. */
 export const LanesFilter = Type.Object({ site: Type.Optional(siteField), lane: Type.Optional(laneField) }, { additionalProperties: false });
 
+/** `alerts`: the open and recent alerts of one site, or of the zone. */
+export const AlertsFilter = Type.Object({ site: Type.Optional(siteField) }, { additionalProperties: false });
+
 /** Every filter field of every channel; each channel's own schema says which it accepts. */
 export interface LiveFilter {
   site?: string;
@@ -55,7 +59,7 @@ export const Resume = Type.Object(
   { additionalProperties: false },
 );
 
-const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter } satisfies Record<LiveChannel, unknown>;
+const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter } satisfies Record<LiveChannel, unknown>;
 
 function subscribeTo<C extends LiveChannel>(channel: C) {
   return Type.Object(
@@ -64,7 +68,7 @@ function subscribeTo<C extends LiveChannel>(channel: C) {
   );
 }
 
-const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes') };
+const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes'), alerts: subscribeTo('alerts') };
 export const SubscribeMessage = Type.Union(Object.values(subscribeSchemas));
 export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: subscriptionId }, { additionalProperties: false });
 export const ClientMessage = Type.Union([SubscribeMessage, UnsubscribeMessage]);
@@ -126,6 +130,8 @@ export interface ChannelData {
   kpis: { snapshot: KpisNow; delta: KpisNow };
   /** A delta is one lane whose status, queue or last-hour figures changed. */
   lanes: { snapshot: { lanes: LaneNow[] }; delta: LaneNow };
+  /** Open alerts and those of the last hours, newest first; a delta is one alert's new revision. */
+  alerts: { snapshot: { alerts: Alert[] }; delta: Alert };
 }
 export type LiveDelta = ChannelData[LiveChannel]['delta'];
 export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];

@@ -58,6 +58,7 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
     matches: (lane, filter) => (filter.site === undefined || lane.site === filter.site) && (filter.lane === undefined || lane.lane === filter.lane),
     conflationKey: (lane) => `${lane.site}/${lane.lane}`,
   },
+  alerts: { matches: (alert, filter) => filter.site === undefined || alert.site === filter.site, conflationKey: (alert) => alert.id },
 };
 
 /**

@@ -51,8 +51,8 @@ export class KpiBoard {
   }
 
   /** The latest round, read now if there is none or it is older than `maxAgeMs`. */
-  async current(): Promise<ZoneKpis> {
-    if (this.latest && this.now() - this.latest.at <= this.settings.maxAgeMs) return this.latest;
+  async current(maxAgeMs = this.settings.maxAgeMs): Promise<ZoneKpis> {
+    if (this.latest && this.now() - this.latest.at <= maxAgeMs) return this.latest;
     return this.refresh();
   }
 

@@ -66,7 +66,12 @@ const LaneNow = Type.Object(
     statusSince: nullable(epochMs('when the status began')),
     queueLength: nullable(Type.Integer({ description: 'last queue sample while fresh' })),
     queueSampledAt: nullable(epochMs('time of that sample')),
-    lastHour: Type.Object({ trucksCrossed: Type.Integer(), containersMoved: Type.Integer(), events: Type.Integer() }),
+    lastHour: Type.Object({
+      trucksCrossed: Type.Integer(),
+      containersMoved: Type.Integer(),
+      events: Type.Integer(),
+      clearanceP95Ms: Type.Union([Type.Integer(), Type.Null()], { description: 'exact p95 of the clearances through this lane in the last hour' }),
+    }),
   },
   { title: 'LaneNow' },
 );

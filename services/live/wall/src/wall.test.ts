@@ -119,7 +119,7 @@ describe('the chart model', () => {
 describe('zone view and rotation', () => {
   it('sums lanes per site and shows the most serious status', () => {
     const lane = (id: string, status: LaneNow['status'], queueLength: number | null): LaneNow => ({
-      site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status, statusSince: null, queueLength, queueSampledAt: null, lastHour: { trucksCrossed: 10, containersMoved: 0, events: 20 },
+      site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status, statusSince: null, queueLength, queueSampledAt: null, lastHour: { trucksCrossed: 10, containersMoved: 0, events: 20, clearanceP95Ms: null },
     });
     const grid = new LaneGrid();
     grid.reset([lane('x', 'open', 4), lane('y', 'congested', 9), lane('z', 'closed', null)]);

@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, UnauthorizedProblem, type AccessRecord, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { Alert } from '../domain/alerts.ts';
+import type { AlertEngine } from '../gateway/alert-engine.ts';
+import type { AlertLog } from '../gateway/alert-log.ts';
+import type { AlertStore } from '../gateway/alert-store.ts';
+
+export interface AlertRouteOptions {
+  catalog: SiteCatalog;
+  access: AccessRegistry;
+  store: AlertStore;
+  log: AlertLog;
+  engine: AlertEngine;
+  /** How far back cleared alerts are listed. */
+  recentMs: number;
+  now: () => number;
+}
+
+const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
+
+/**
+ * Open alerts (Redis) and the newest revision of those of the last `recentMs`
+ * (ClickHouse), merged by id: open first, the most severe and newest on top, then the
+ * cleared ones, most recently cleared first. The `alerts` channel's snapshot and
+ * GET /v1/alerts.
+ */
+export async function openAndRecentAlerts(options: Pick<AlertRouteOptions, 'store' | 'log' | 'recentMs' | 'now'>, site: string | undefined): Promise<Alert[]> {
+  const [open, recent] = await Promise.all([options.store.open(), options.log.recent(options.now() - options.recentMs, site, 200)]);
+  const newest = new Map<string, Alert>();
+  for (const alert of [...recent, ...open]) {
+    if (site !== undefined && alert.site !== site) continue;
+    const known = newest.get(alert.id);
+    if (!known || known.revision < alert.revision) newest.set(alert.id, alert);
+  }
+  return [...newest.values()].sort((a, b) => {
+    const aOpen = a.state === 'cleared' ? 1 : 0;
+    const bOpen = b.state === 'cleared' ? 1 : 0;
+    if (aOpen !== bOpen) return aOpen - bOpen;
+    if (aOpen === 0) return severityOrder[a.severity] - severityOrder[b.severity] || b.raisedAt - a.raisedAt;
+    return (b.clearedAt ?? 0) - (a.clearedAt ?? 0);
+  });
+}
+
+/** The token of `Authorization: Bearer <id>.<secret>`, checked against the access registry. */
+function caller(request: FastifyRequest, access: AccessRegistry): AccessRecord {
+  const header = request.headers.authorization ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+  if (!token) throw new UnauthorizedProblem('send the operator token as Authorization: Bearer <token>');
+  const record = access.verify(token);
+  if (!record) throw new UnauthorizedProblem('the token is not valid or has been disabled');
+  return record;
+}
+
+const AlertList = Type.Object({ alerts: Type.Array(Alert) });
+const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 503: ProblemDocument };
+
+export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOptions): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const siteIds = options.catalog.document.sites.map((s) => s.id);
+
+  app.get(
+    '/v1/alerts',
+    {
+      schema: {
+        summary: 'Open alerts and those of the last hours, newest revision of each',
+        tags: ['alerts'],
+        querystring: Type.Object({ site: Type.Optional(Type.Union(siteIds.map((id) => Type.Literal(id)))) }, { additionalProperties: false }),
+        response: { 200: AlertList, 400: ProblemDocument, 503: ProblemDocument },
+      },
+    },
+    async (request) => ({ alerts: await openAndRecentAlerts(options, request.query.site) }),
+  );
+
+  app.post(
+    '/v1/alerts/:id/acknowledge',
+    {
+      schema: {
+        summary: 'An operator acknowledges an open alert (Authorization: Bearer <operator token>)',
+        description: 'Answers once the change is in Kafka (then every wall sees it). Acknowledging twice is harmless and answers the alert as it is.',
+        tags: ['alerts'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: Alert, ...problems },
+      },
+    },
+    async (request) => {
+      const who = caller(request, options.access);
+      if (who.role !== 'operator') throw new ForbiddenProblem(`${who.id} is a ${who.role} token; acknowledging needs an operator token`);
+      let alert;
+      try {
+        alert = await options.engine.acknowledge(request.params.id, who.id);
+      } catch (error) {
+        throw new DependencyUnavailableProblem('alerts', `the acknowledgement could not be recorded in Redis and Kafka (${(error as Error).message}); try again`);
+      }
+      if (!alert) throw new NotFoundProblem(`no open alert ${request.params.id}: it may have cleared`);
+      return alert;
+    },
+  );
+
+  app.get(
+    '/v1/access/me',
+    {
+      schema: {
+        summary: 'Who a token is (Authorization: Bearer <token>): the wall shows the acknowledge buttons to operators only',
+        tags: ['alerts'],
+        response: { 200: Type.Object({ id: Type.String(), role: Type.String(), name: Type.String() }), 401: ProblemDocument },
+      },
+    },
+    async (request) => {
+      const { id, role, name } = caller(request, options.access);
+      return { id, role, name };
+    },
+  );
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { emptyMeasures } from '@tower/shared';
+import { alertConditions, alertOf, defaultAlertThresholds, planAlerts, type AlertCondition } from './alerts.ts';
+import type { KpisNow, LaneNow } from './kpis.ts';
+
+const hour = 3_600_000;
+
+function lane(id: string, overrides: Partial<LaneNow> = {}, lastHour: Partial<LaneNow['lastHour']> = {}): LaneNow {
+  return {
+    site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status: 'open', statusSince: 1, queueLength: 0, queueSampledAt: 1,
+    ...overrides,
+    lastHour: { trucksCrossed: 200, containersMoved: 0, events: 900, clearanceP95Ms: 9000, ...lastHour },
+  };
+}
+
+function site(lanes: LaneNow[], holds = { lastHour: 0, today: 0 }, hoursIntoDay = 10): KpisNow {
+  return {
+    site: 'bac-luan-2', at: hoursIntoDay * hour, dayStart: 0,
+    lastHour: { ...emptyMeasures, customsHolds: holds.lastHour }, today: { ...emptyMeasures, customsHolds: holds.today },
+    clearance: { targetMs: 15_000, p95Ms: null, withinTarget: null }, lanesOpen: 0, lanesTotal: lanes.length, queueLength: 0, lanes,
+  };
+}
+
+const causes = (conditions: AlertCondition[]) => conditions.map((c) => `${c.cause}@${c.severity}`).sort();
+
+describe('alert rules', () => {
+  it('says nothing about a lane working normally', () => {
+    expect(alertConditions([site([lane('a')])], defaultAlertThresholds)).toEqual([]);
+  });
+
+  it('raises for a fault, a queue over threshold (critical past the second), a slow lane with a queue, and a smart lane over its clearance target', () => {
+    const conditions = alertConditions(
+      [
+        site([
+          lane('fault', { status: 'fault' }),
+          lane('queue', { queueLength: 35 }),
+          lane('jam', { queueLength: 70 }),
+          lane('slow', { queueLength: 12 }, { trucksCrossed: 50 }),
+          lane('slow-empty', { queueLength: 0 }, { trucksCrossed: 5 }),
+          lane('late', {}, { clearanceP95Ms: 21_000 }),
+          lane('late-manual', { kind: 'manual' }, { clearanceP95Ms: 90_000 }),
+          lane('late-few', {}, { clearanceP95Ms: 21_000, trucksCrossed: 3 }),
+        ]),
+      ],
+      defaultAlertThresholds,
+    );
+    expect(causes(conditions)).toEqual(
+      [
+        'clearance-over-target:bac-luan-2/late@warning',
+        'lane-fault:bac-luan-2/fault@critical',
+        'queue-over-threshold:bac-luan-2/jam@critical',
+        'queue-over-threshold:bac-luan-2/queue@warning',
+        'throughput-below-nominal:bac-luan-2/slow@warning',
+      ].sort(),
+    );
+    expect(conditions.find((c) => c.rule === 'throughput-below-nominal')).toMatchObject({ value: 50, threshold: 72 });
+    expect(conditions.find((c) => c.lane === 'jam')).toMatchObject({ value: 70, threshold: 60 });
+  });
+
+  it('calls a customs-hold spike when the last hour holds at least three times the day’s hourly average (and at least five)', () => {
+    // 10 h into the day with 30 holds: 3 an hour is usual, 9 in an hour is a spike.
+    expect(causes(alertConditions([site([], { lastHour: 8, today: 30 })], defaultAlertThresholds))).toEqual([]);
+    expect(causes(alertConditions([site([], { lastHour: 9, today: 30 })], defaultAlertThresholds))).toEqual(['customs-hold-spike:bac-luan-2@warning']);
+    expect(causes(alertConditions([site([], { lastHour: 4, today: 4 }, 1)], defaultAlertThresholds))).toEqual([]);
+  });
+});
+
+describe('alert lifecycle plan', () => {
+  const fault: AlertCondition = { cause: 'lane-fault:bac-luan-2/x', rule: 'lane-fault', severity: 'critical', site: 'bac-luan-2', lane: 'x', value: 1, threshold: 1 };
+
+  it('raises once per cause, keeps it while the cause lasts, clears only after the cause has been gone for the delay', () => {
+    const lastSeen = new Map<string, number>();
+    expect(planAlerts([], [fault, fault], lastSeen, 0, 60_000)).toEqual({ raise: [fault], clear: [] });
+    const open = [alertOf(fault, 'a1', 0)];
+    expect(planAlerts(open, [fault], lastSeen, 5_000, 60_000)).toEqual({ raise: [], clear: [] });
+    expect(planAlerts(open, [], lastSeen, 30_000, 60_000)).toEqual({ raise: [], clear: [] }); // gone 25 s: not yet
+    expect(planAlerts(open, [fault], lastSeen, 40_000, 60_000)).toEqual({ raise: [], clear: [] }); // back: the clock restarts
+    expect(planAlerts(open, [], lastSeen, 99_000, 60_000)).toEqual({ raise: [], clear: [] });
+    expect(planAlerts(open, [], lastSeen, 100_000, 60_000)).toEqual({ raise: [], clear: open });
+  });
+
+  it('gives an alert it did not see raised the full delay before clearing it (a new leader)', () => {
+    const lastSeen = new Map<string, number>();
+    const open = [alertOf(fault, 'a1', 0)];
+    expect(planAlerts(open, [], lastSeen, 500_000, 60_000).clear).toEqual([]);
+    expect(planAlerts(open, [], lastSeen, 560_000, 60_000).clear).toEqual(open);
+  });
+});

@@ -1,0 +1,75 @@
+import type { Redis } from '@tower/shared';
+import type { Alert } from '../domain/alerts.ts';
+
+/**
+ * The open alerts in Redis, shared by every gateway instance: a hash cause → alert (so
+ * there is never a second open alert for a cause) and an index id → cause. Every change
+ * is one Lua script, atomic against the others: raising, acknowledging and clearing
+ * race safely between instances. One instance at a time evaluates the rules (`lead`).
+ */
+const scripts = {
+  /** KEYS: open, ids. ARGV: cause, alert JSON, id. The alert, or nil if the cause is already open. */
+  raise: `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('HSET', KEYS[2], ARGV[3], ARGV[1]) return ARGV[2] end return false`,
+  /** KEYS: open, ids. ARGV: id, who, at. The alert after the change (unchanged if already acknowledged), or nil if not open. */
+  acknowledge: `local cause = redis.call('HGET', KEYS[2], ARGV[1])
+    if not cause then return false end
+    local encoded = redis.call('HGET', KEYS[1], cause)
+    if not encoded then return false end
+    local alert = cjson.decode(encoded)
+    if alert.state ~= 'active' then return encoded end
+    alert.state = 'acknowledged'
+    alert.acknowledgedBy = ARGV[2]
+    alert.acknowledgedAt = tonumber(ARGV[3])
+    alert.revision = alert.revision + 1
+    encoded = cjson.encode(alert)
+    redis.call('HSET', KEYS[1], cause, encoded)
+    return encoded`,
+  /** KEYS: open, ids. ARGV: cause, id, at. The cleared alert, or nil if that alert is no longer open. */
+  clear: `local encoded = redis.call('HGET', KEYS[1], ARGV[1])
+    if not encoded then return false end
+    local alert = cjson.decode(encoded)
+    if alert.id ~= ARGV[2] then return false end
+    alert.state = 'cleared'
+    alert.clearedAt = tonumber(ARGV[3])
+    alert.revision = alert.revision + 1
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    redis.call('HDEL', KEYS[2], ARGV[2])
+    return cjson.encode(alert)`,
+  /** KEYS: leader. ARGV: holder, ttl ms. 1 if `holder` leads (taken or renewed). */
+  lead: `local holder = redis.call('GET', KEYS[1])
+    if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+    if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+    return 0`,
+};
+
+const keys = { open: 'alerts:open', ids: 'alerts:ids', leader: 'alerts:leader' };
+
+export class AlertStore {
+  constructor(private readonly redis: Redis) {}
+
+  async open(): Promise<Alert[]> {
+    const entries = await this.redis.hvals(keys.open);
+    return entries.map((encoded) => JSON.parse(encoded) as Alert);
+  }
+
+  async raise(alert: Alert): Promise<Alert | undefined> {
+    return this.decoded(await this.redis.eval(scripts.raise, 2, keys.open, keys.ids, alert.cause, JSON.stringify(alert), alert.id));
+  }
+
+  async acknowledge(id: string, who: string, at: number): Promise<Alert | undefined> {
+    return this.decoded(await this.redis.eval(scripts.acknowledge, 2, keys.open, keys.ids, id, who, String(at)));
+  }
+
+  async clear(alert: Alert, at: number): Promise<Alert | undefined> {
+    return this.decoded(await this.redis.eval(scripts.clear, 2, keys.open, keys.ids, alert.cause, alert.id, String(at)));
+  }
+
+  /** Takes or renews the right to evaluate the rules for `ttlMs`; false while another instance holds it. */
+  async lead(holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(scripts.lead, 1, keys.leader, holder, String(ttlMs))) === 1;
+  }
+
+  private decoded(reply: unknown): Alert | undefined {
+    return typeof reply === 'string' ? (JSON.parse(reply) as Alert) : undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { decodeTick, type Logger } from '@tower/shared';
+import { decodeAlert } from './alert-log.ts';
+import type { LiveHub } from './hub.ts';
+
+/**
+ * A topic read as a broadcast (throughput ticks, alert changes): each gateway instance
+ * reads all of it in a consumer group of its own, from the newest offset (history comes
+ * from ClickHouse and Redis), so instances side by side serve the same stream to their
+ * own clients. A message `deliver` cannot take is logged and skipped: a broadcast
+ * reader must never stall on one bad message.
+ */
+export class BroadcastFeed {
+  private readonly consumer: Consumer;
+  private joined = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    groupId: string,
+    private readonly deliver: (value: Buffer) => void,
+    private readonly logger: Logger,
+  ) {
+    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    // Nothing is committed: a restarted instance starts from the newest message again.
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message, partition }) => {
+        try {
+          this.deliver(message.value ?? Buffer.alloc(0));
+        } catch (error) {
+          this.logger.warn({ err: error, topic: this.topic, partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
+        }
+      },
+    });
+  }
+
+  /** In the group with partitions assigned: messages published from now on arrive. */
+  get ready(): boolean {
+    return this.joined;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+/** `tower.throughput.v1` into the hub (board and `throughput` streams). */
+export function tickFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publishTick(decodeTick(value), Date.now()), logger);
+}
+
+/** `tower.alerts.v1` into the hub (`alerts` streams). */
+export function alertFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('alerts', decodeAlert(value), Date.now()), logger);
+}
