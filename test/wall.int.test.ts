@@ -3,15 +3,16 @@
  * real pipeline: simulated traffic through the ingest API, Kafka, the aggregator,
  * ClickHouse and the live gateway, which also serves the page.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
-import { createProducer, loadCatalog } from '@tower/shared';
+import { createProducer, loadCatalog, type LaneEvent } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, migrate, startAggregator } from '../services/aggregator/src/test-support.ts';
 import { LiveHub } from '../services/live/src/gateway/hub.ts';
-import { tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
+import { alertFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
 import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
@@ -33,20 +34,22 @@ describe('the wall display', () => {
     await producer.connect();
     const ingest = await startIngest({ producer, logger, topics: topics.events });
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    const alertsTopic = await createTopic({ partitions: 1 });
 
     const startGateway = async (port: number) => {
       const hub = new LiveHub(uniqueName('wall'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
-      const feed = tickFeed(kafka, topics.throughput, uniqueName('wall-feed'), hub, logger);
-      const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub });
+      const feeds = [tickFeed(kafka, topics.throughput, uniqueName('wall-ticks'), hub, logger), alertFeed(kafka, alertsTopic, uniqueName('wall-alerts'), hub, logger)];
+      const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub }, {}, { topic: alertsTopic, evaluateMs: 500 });
       await live.app.listen({ port, host: '127.0.0.1' });
-      await feed.start();
-      await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 30_000, what: 'the tick feed in its group' });
+      for (const feed of feeds) await feed.start();
+      await eventually(async () => (feeds.every((f) => f.ready) ? true : undefined), { timeoutMs: 30_000, what: 'the feeds in their groups' });
+      live.alertEngine.start();
       return {
         port: (live.app.server.address() as { port: number }).port,
         async stop() {
           await live.closeGateway();
           await live.app.close();
-          await feed.stop();
+          for (const feed of feeds) await feed.stop();
         },
       };
     };
@@ -107,6 +110,22 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#banner').isHidden()).toBe(true);
       const afterReturn = await figure(page, 'trucksPerHour');
       await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(afterReturn);
+
+      // A lane fault through the ingest API raises an alert; an operator acknowledges it on their screen; the wall shows who did.
+      const operator = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      operator.on('pageerror', (error) => pageErrors.push(error.message));
+      await operator.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.operator)}&site=bac-luan-2&lang=en`);
+      const fault: LaneEvent = { eventId: randomUUID(), type: 'lane.fault', site: 'bac-luan-2', lane: 'bl2-smart-ex-3', observedAt: Date.now(), source: 'bl2-gw-1', faultCode: 'ANPR-DOWN' } as LaneEvent;
+      sender.enqueue([fault]);
+      const faultAlert = (on: Page) => on.locator('#alerts li[data-rule="lane-fault"][data-lane="bl2-smart-ex-3"]');
+      await expect.poll(() => faultAlert(operator).count(), { timeout: 60_000 }).toBe(1);
+      await expect.poll(() => faultAlert(page).count(), { timeout: 10_000 }).toBe(1);
+      expect(await faultAlert(page).locator('button').count(), 'a display token cannot acknowledge').toBe(0);
+      await faultAlert(operator).locator('button[data-acknowledge]').click();
+      await expect.poll(() => faultAlert(operator).getAttribute('data-state'), { timeout: 10_000 }).toBe('acknowledged');
+      await expect.poll(() => faultAlert(page).getAttribute('data-state'), { timeout: 10_000 }).toBe('acknowledged');
+      expect(await faultAlert(page).textContent()).toContain('Đã xác nhận bởi operator-t');
+      await page.screenshot({ path: screenshotFile });
       expect(pageErrors).toEqual([]);
     } finally {
       sending = false;

@@ -4,7 +4,7 @@ import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
 import { dictionaries, formatDuration, formatNumber, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
-import { LaneGrid, ThroughputChartModel, nextInRotation, type KpisNow, type LaneNow } from './state.ts';
+import { AlertPanel, LaneGrid, ThroughputChartModel, nextInRotation, type Alert, type KpisNow, type LaneNow } from './state.ts';
 import './style.css';
 
 /**
@@ -27,6 +27,10 @@ let connection: ConnectionState = 'connecting';
 let kpis: KpisNow | undefined;
 const lanes = new LaneGrid();
 const chartModel = new ThroughputChartModel();
+const alerts = new AlertPanel();
+/** Operators may acknowledge; displays only show. */
+let role: string | undefined;
+const failedAcknowledgements = new Set<string>();
 let sites: Site[] = [];
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -115,6 +119,53 @@ function renderSites(): void {
     .join('');
 }
 
+const clockTime = (ms: number) => new Intl.DateTimeFormat(locales[language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false }).format(ms);
+
+function alertPlace(alert: Alert): string {
+  const where = sites.find((s) => s.id === alert.site);
+  const siteName = named(where?.names, alert.site);
+  if (alert.lane === null) return siteName;
+  return `${named(where?.lanes.find((l) => l.id === alert.lane)?.names, alert.lane)} · ${siteName}`;
+}
+
+function alertFigures(alert: Alert): string {
+  switch (alert.rule) {
+    case 'clearance-over-target':
+      return `${formatDuration(alert.value, language)} > ${formatDuration(alert.threshold, language)}`;
+    case 'throughput-below-nominal':
+      return `${formatNumber(alert.value, language)} < ${formatNumber(alert.threshold, language)} ${t('lane.lastHour')}`;
+    case 'queue-over-threshold':
+    case 'customs-hold-spike':
+      return `${formatNumber(alert.value, language)} ≥ ${formatNumber(alert.threshold, language)}`;
+    case 'lane-fault':
+      return '';
+  }
+}
+
+function renderAlerts(): void {
+  const list = alerts.list();
+  element('alerts').innerHTML =
+    list.length === 0
+      ? `<li class="empty">${t('alerts.none')}</li>`
+      : list
+          .map((alert) => {
+            const state =
+              alert.state === 'cleared'
+                ? `${t('alerts.cleared')} ${clockTime(alert.clearedAt ?? 0)}`
+                : alert.state === 'acknowledged'
+                  ? `${t('alerts.acknowledgedBy')} ${alert.acknowledgedBy ?? ''} ${clockTime(alert.acknowledgedAt ?? 0)}`
+                  : '';
+            const button = role === 'operator' && alert.state === 'active' ? `<button type="button" data-acknowledge="${alert.id}">${t('alerts.acknowledge')}</button>` : '';
+            const failed = failedAcknowledgements.has(alert.id) ? ` · ${t('alerts.failed')}` : '';
+            return `<li data-alert="${alert.id}" data-rule="${alert.rule}" data-lane="${alert.lane ?? ''}" data-state="${alert.state}" data-severity="${alert.severity}">
+              <div class="what">${t(`rule.${alert.rule}`)}</div>
+              <div>${alertPlace(alert)} ${alertFigures(alert)}</div>
+              <div class="when">${clockTime(alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}</div>${button}
+            </li>`;
+          })
+          .join('');
+}
+
 let chartFrame = 0;
 function renderChart(): void {
   if (chartFrame) return;
@@ -129,6 +180,7 @@ function renderAll(): void {
   renderKpis();
   renderLanes();
   renderSites();
+  renderAlerts();
   renderChart();
 }
 
@@ -154,6 +206,19 @@ function followSite(): void {
     onDelta: (data) => {
       kpis = data as KpisNow;
       renderKpis();
+    },
+  });
+  client.subscribe({
+    id: 'alerts',
+    channel: 'alerts',
+    filter,
+    onSnapshot: (data) => {
+      alerts.reset((data as { alerts: Alert[] }).alerts);
+      renderAlerts();
+    },
+    onDelta: (data) => {
+      alerts.apply(data as Alert);
+      renderAlerts();
     },
   });
   client.subscribe({
@@ -189,6 +254,20 @@ document.querySelector('.languages')!.addEventListener('click', (event) => {
   localStorage.setItem('tower.lang', language);
   renderAll();
 });
+element('alerts').addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-acknowledge]');
+  if (!button) return;
+  const id = button.dataset['acknowledge']!;
+  button.disabled = true;
+  void fetch(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    .then(async (response) => {
+      if (!response.ok) throw new Error(`${response.status}`);
+      failedAcknowledgements.delete(id);
+      alerts.apply((await response.json()) as Alert);
+    })
+    .catch(() => failedAcknowledgements.add(id))
+    .finally(renderAlerts);
+});
 element('sites').addEventListener('click', (event) => {
   const item = (event.target as HTMLElement).closest<HTMLElement>('[data-site]');
   if (item) show(item.dataset['site'] === site ? null : item.dataset['site']!);
@@ -210,6 +289,12 @@ async function start(): Promise<void> {
     if (sites.length === 0) await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1000 * 2 ** attempt)));
   }
   if (site !== null && !sites.some((s) => s.id === site)) site = null;
+  try {
+    const me = await fetch('/v1/access/me', { headers: { authorization: `Bearer ${token}` } });
+    if (me.ok) role = ((await me.json()) as { role: string }).role;
+  } catch {
+    // shown as a display: no acknowledge buttons
+  }
   client.subscribe({
     id: 'grid',
     channel: 'lanes',

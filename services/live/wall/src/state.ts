@@ -1,5 +1,6 @@
 import type { ThroughputTick } from '@tower/shared';
 import type { KpisNow, LaneNow, LaneStatus } from '../../src/domain/kpis.ts';
+import type { Alert } from '../../src/domain/alerts.ts';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 
 const minuteMs = 60_000;
@@ -117,3 +118,36 @@ export function nextInRotation(current: string | null, sites: readonly string[])
   const order: (string | null)[] = [null, ...sites];
   return order[(order.indexOf(current) + 1) % order.length] ?? null;
 }
+
+/** Most alerts the panel holds: open ones always, cleared ones only while there is room. */
+export const maxAlerts = 50;
+const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
+
+/** The alerts panel: the newest revision of each alert, open ones first, bounded. */
+export class AlertPanel {
+  private readonly alerts = new Map<string, Alert>();
+
+  reset(alerts: readonly Alert[]): void {
+    this.alerts.clear();
+    for (const alert of alerts) this.apply(alert);
+  }
+
+  apply(alert: Alert): void {
+    const known = this.alerts.get(alert.id);
+    if (!known || known.revision < alert.revision) this.alerts.set(alert.id, alert);
+    const cleared = this.list().filter((a) => a.state === 'cleared');
+    for (const old of cleared.slice(Math.max(0, maxAlerts - (this.alerts.size - cleared.length)))) this.alerts.delete(old.id);
+  }
+
+  list(): Alert[] {
+    return [...this.alerts.values()].sort((a, b) => {
+      const aCleared = a.state === 'cleared' ? 1 : 0;
+      const bCleared = b.state === 'cleared' ? 1 : 0;
+      if (aCleared !== bCleared) return aCleared - bCleared;
+      if (!aCleared) return severityOrder[a.severity] - severityOrder[b.severity] || b.raisedAt - a.raisedAt;
+      return (b.clearedAt ?? 0) - (a.clearedAt ?? 0);
+    });
+  }
+}
+
+export type { Alert };
