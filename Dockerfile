@@ -8,7 +8,8 @@ COPY services services
 RUN find services -mindepth 2 -not -name package.json -not -type d -delete \
  && npm ci --no-audit --no-fund
 COPY . .
-RUN npm run typecheck && npm prune --omit=dev
+# The wall display is built here (Vite is a dev dependency) and served by the live gateway.
+RUN npm run typecheck && npm run build:wall && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -92,7 +92,11 @@ async function start(): Promise<void> {
   const credentials = path.join(repoRoot, '.local', 'credentials.json');
   if (fs.existsSync(credentials)) {
     row('Credentials', credentials);
-    const display = readDemoCredentials(path.dirname(credentials)).access?.find((a) => a.role === 'display');
+    const access = readDemoCredentials(path.dirname(credentials)).access ?? [];
+    const display = access.find((a) => a.role === 'display');
+    const operator = access.find((a) => a.role === 'operator');
+    if (display) row('Wall display', `http://127.0.0.1:8080/?token=${display.token}&rotate=30`);
+    if (operator) row('Operator wall', `http://127.0.0.1:8080/?token=${operator.token}  (acknowledges alerts)`);
     if (display) row('Live feed', `ws://127.0.0.1:8080/v1/live?token=${display.token}  (docs/live-protocol.md)`);
   }
   row('Logs', `${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
