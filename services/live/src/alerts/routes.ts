@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, UnauthorizedProblem, type AccessRecord, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { compareAlerts } from '../domain/alert-order.ts';
 import { Alert } from '../domain/alerts.ts';
 import type { AlertEngine } from '../gateway/alert-engine.ts';
 import type { AlertLog } from '../gateway/alert-log.ts';
@@ -18,13 +19,10 @@ export interface AlertRouteOptions {
   now: () => number;
 }
 
-const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
-
 /**
  * Open alerts (Redis) and the newest revision of those of the last `recentMs`
- * (ClickHouse), merged by id: open first, the most severe and newest on top, then the
- * cleared ones, most recently cleared first. The `alerts` channel's snapshot and
- * GET /v1/alerts.
+ * (ClickHouse), merged by id, in `compareAlerts` order. The `alerts` channel's snapshot
+ * and GET /v1/alerts.
  */
 export async function openAndRecentAlerts(options: Pick<AlertRouteOptions, 'store' | 'log' | 'recentMs' | 'now'>, site: string | undefined): Promise<Alert[]> {
   const [open, recent] = await Promise.all([options.store.open(), options.log.recent(options.now() - options.recentMs, site, 200)]);
@@ -34,13 +32,7 @@ export async function openAndRecentAlerts(options: Pick<AlertRouteOptions, 'stor
     const known = newest.get(alert.id);
     if (!known || known.revision < alert.revision) newest.set(alert.id, alert);
   }
-  return [...newest.values()].sort((a, b) => {
-    const aOpen = a.state === 'cleared' ? 1 : 0;
-    const bOpen = b.state === 'cleared' ? 1 : 0;
-    if (aOpen !== bOpen) return aOpen - bOpen;
-    if (aOpen === 0) return severityOrder[a.severity] - severityOrder[b.severity] || b.raisedAt - a.raisedAt;
-    return (b.clearedAt ?? 0) - (a.clearedAt ?? 0);
-  });
+  return [...newest.values()].sort(compareAlerts);
 }
 
 /** The token of `Authorization: Bearer <id>.<secret>`, checked against the access registry. */

@@ -1,5 +1,6 @@
 import type { ThroughputTick } from '@tower/shared';
 import type { KpisNow, LaneNow, LaneStatus } from '../../src/domain/kpis.ts';
+import { compareAlerts } from '../../src/domain/alert-order.ts';
 import type { Alert } from '../../src/domain/alerts.ts';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 
@@ -121,7 +122,6 @@ export function nextInRotation(current: string | null, sites: readonly string[])
 
 /** Most alerts the panel holds: open ones always, cleared ones only while there is room. */
 export const maxAlerts = 50;
-const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
 
 /** The alerts panel: the newest revision of each alert, open ones first, bounded. */
 export class AlertPanel {
@@ -140,13 +140,7 @@ export class AlertPanel {
   }
 
   list(): Alert[] {
-    return [...this.alerts.values()].sort((a, b) => {
-      const aCleared = a.state === 'cleared' ? 1 : 0;
-      const bCleared = b.state === 'cleared' ? 1 : 0;
-      if (aCleared !== bCleared) return aCleared - bCleared;
-      if (!aCleared) return severityOrder[a.severity] - severityOrder[b.severity] || b.raisedAt - a.raisedAt;
-      return (b.clearedAt ?? 0) - (a.clearedAt ?? 0);
-    });
+    return [...this.alerts.values()].sort(compareAlerts);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type ThroughputTick } from '@tower/shared';
 import { dictionaries, formatDuration, languages } from './i18n.ts';
 import { LiveClient, type SocketLike } from './live-client.ts';
-import { LaneGrid, ThroughputChartModel, nextInRotation, type LaneNow } from './state.ts';
+import { AlertPanel, LaneGrid, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
 
 const minute = 60_000;
 
@@ -143,5 +143,26 @@ describe('languages', () => {
     expect(formatDuration(12_300, 'vi')).toBe('12,3 s');
     expect(formatDuration(12_300, 'en')).toBe('12.3 s');
     expect(formatDuration(null, 'zh')).toBe('—');
+  });
+});
+
+describe('the alerts panel', () => {
+  const alert = (id: string, state: Alert['state'], severity: Alert['severity'], at: number, revision = 1): Alert => ({
+    id, cause: `lane-fault:x/${id}`, rule: 'lane-fault', severity, site: 'x', lane: id, state, revision, value: 1, threshold: 1,
+    raisedAt: at, acknowledgedAt: null, acknowledgedBy: null, clearedAt: state === 'cleared' ? at + 1 : null,
+  });
+
+  it('keeps the newest revision, lists open alerts first (critical, newest), and stays bounded by dropping the oldest cleared', () => {
+    const panel = new AlertPanel();
+    for (let i = 0; i < 80; i += 1) panel.apply(alert(`c${i}`, 'cleared', 'warning', i));
+    panel.apply(alert('w', 'active', 'warning', 500));
+    panel.apply(alert('k', 'active', 'critical', 100));
+    panel.apply(alert('k', 'acknowledged', 'critical', 100, 2));
+    panel.apply(alert('k', 'active', 'critical', 100, 1)); // an older revision arriving late changes nothing
+    const list = panel.list();
+    expect(list).toHaveLength(maxAlerts);
+    expect(list.slice(0, 2).map((a) => [a.id, a.state])).toEqual([['k', 'acknowledged'], ['w', 'active']]);
+    expect(list[2]!.id).toBe('c79');
+    expect(list.at(-1)!.id).toBe(`c${80 - (maxAlerts - 2)}`);
   });
 });

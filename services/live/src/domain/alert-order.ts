@@ -1,0 +1,16 @@
+import type { Alert } from './alerts.ts';
+
+const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
+
+/**
+ * How alerts are listed, on the wall and in GET /v1/alerts: open ones first, the most
+ * severe and newest on top, then the cleared ones, most recently cleared first.
+ * (Type-only imports: the wall bundles this file.)
+ */
+export function compareAlerts(a: Alert, b: Alert): number {
+  const aCleared = a.state === 'cleared' ? 1 : 0;
+  const bCleared = b.state === 'cleared' ? 1 : 0;
+  if (aCleared !== bCleared) return aCleared - bCleared;
+  if (!aCleared) return severityOrder[a.severity] - severityOrder[b.severity] || b.raisedAt - a.raisedAt;
+  return (b.clearedAt ?? 0) - (a.clearedAt ?? 0);
+}
