@@ -79,6 +79,11 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       expect((await refusal(port, '?token=wall-t.wrong')).status).toBe(401);
       expect((await refusal(port, `?token=${encodeURIComponent(testTokens.disabled)}`)).status).toBe(401);
       expect(await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: expect.stringContaining('origin https://evil.example is not allowed') });
+      // The gateway's own origin (the wall it serves, directly or behind a TLS proxy) is always allowed.
+      const own = await connect(port, { origin: `https://127.0.0.1:${port}` });
+      own.ws.close();
+      await own.closed;
+      await eventually(async () => (live.connections() === 0 ? true : undefined), { what: 'the same-origin socket counted out' });
       const open = [await connect(port), await connect(port, { viaProtocol: true }), await connect(port)];
       expect(open[1]!.ws.protocol).toBe(liveSubprotocol);
       expect(await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`)).toMatchObject({ status: 429, body: expect.stringContaining('at most 3') });

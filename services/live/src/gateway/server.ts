@@ -69,7 +69,8 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
     if (url.pathname !== '/v1/live') return refuse(socket, 404, 'Not found', `no WebSocket endpoint at ${url.pathname}; use /v1/live`);
     const origin = request.headers.origin;
     // The wall is served by the gateway itself: a page of the same origin is always allowed.
-    const sameOrigin = origin !== undefined && request.headers.host !== undefined && origin === `http://${request.headers.host}`;
+    const host = request.headers.host;
+    const sameOrigin = origin !== undefined && host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
     if (origin !== undefined && !sameOrigin && !allowedOrigins.has(origin)) {
       metrics.rejected.inc({ status: '403' });
       return refuse(socket, 403, 'Forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
