@@ -30,6 +30,7 @@ import {
   createKafka,
   createLogger,
   createProducer,
+  createTopicsReady,
   eventTypeSchemas,
   loadCatalog,
   loadMigrations,
@@ -142,11 +143,11 @@ try {
   const admin = kafka.admin();
   await admin.connect();
   const topics = Object.fromEntries(families.map((f) => [f, `${runId}.${f}`])) as Record<FamilyName, string>;
-  const extraTopics = { deadLetter: `${runId}.deadletter`, throughput: `${runId}.throughput` };
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [...Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), ...Object.values(extraTopics).map((topic) => ({ topic, numPartitions: 1 }))].map((t) => ({ ...t, replicationFactor: infra.profile.kafka.replicationFactor })),
-  });
+  const extraTopics = { deadLetter: `${runId}.deadletter`, throughput: `${runId}.throughput`, journeys: `${runId}.journeys` };
+  await createTopicsReady(
+    admin,
+    [...Object.values(topics).map((topic) => ({ topic, numPartitions: partitions })), ...Object.values(extraTopics).map((topic) => ({ topic, numPartitions: 1 }))].map((t) => ({ ...t, replicationFactor: infra.profile.kafka.replicationFactor })),
+  );
   const producer = createProducer(kafka);
   await producer.connect();
   const codec = new EventCodec();
@@ -183,6 +184,7 @@ try {
     TOPIC_LANES: topics.lane,
     TOPIC_DEADLETTER: extraTopics.deadLetter,
     TOPIC_THROUGHPUT: extraTopics.throughput,
+    TOPIC_JOURNEYS: extraTopics.journeys,
     CONSUMER_GROUP: `${runId}-aggregator`,
     CATALOG_FILE: path.resolve('seeds/site-catalog.json'),
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('AGGREGATOR_')).map(([name, value]) => [name.slice('AGGREGATOR_'.length), value ?? ''])),

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { applyMigrations, applyTopicCatalog, createClickHouse, createKafka, createLogger, loadMigrations, topicCatalog, type TowerEvent } from '@tower/shared';
+import { applyMigrations, applyTopicCatalog, createClickHouse, createKafka, createLogger, createTopicsReady, loadMigrations, topicCatalog, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
 import { repoRoot } from '../infra/local/profiles.ts';
 import { migrationsDirectory } from '../services/aggregator/src/test-support.ts';
@@ -133,7 +133,7 @@ try {
   ws.close();
   for (const service of services.splice(0).reverse()) await service.stop();
   const referenceTopic = `${runId}.e2e-reference`;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: referenceTopic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }] });
+  await createTopicsReady(admin, [{ topic: referenceTopic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }]);
   const reference = await kafkaEndToEnd(infra.endpoints.KAFKA_BROKERS, referenceTopic);
   await admin.deleteTopics({ topics: [referenceTopic] });
   await admin.disconnect();

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { createKafka, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
+import { createKafka, createTopicsReady, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
 import { repoRoot } from '../infra/local/profiles.ts';
 import { inspectServer } from '../infra/local/supervisor.ts';
 import { invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
@@ -131,7 +131,7 @@ try {
   const kafka = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-fanout', logger });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }] });
+  await createTopicsReady(admin, [{ topic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }]);
   gateway = await startBenchService('live', infra, gatewayPort, { ACCESS_FILE: accessFile, TOPIC_THROUGHPUT: topic, CLICKHOUSE_DATABASE: 'tower', CATALOG_FILE: path.join(repoRoot, 'seeds/site-catalog.json') });
   const state = inspectServer(gateway.spec);
   if (state.state !== 'running') throw new Error('the gateway is not running');
@@ -176,7 +176,8 @@ try {
   fs.rmSync(accessFile, { force: true });
 
   // The reference: a bare ws broadcast to the same numbers of clients at the same rate.
-  const reference = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'loadtests/lib/ws-broadcast-reference.ts'), String(referencePort), String(rate)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+  const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
+  const reference = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(repoRoot, 'loadtests/lib/ws-broadcast-reference.ts'), String(referencePort), String(rate)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   reference.stdout.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
   while (!lines.includes('ready')) await sleep(50);
@@ -201,7 +202,7 @@ try {
     referenceResults.push(summarise(clients, referencePool, sent * clients, rss, ((rss - before) * 1024) / Math.max(1, clients - had)));
   }
   referencePool.close();
-  reference.kill();
+  reference.kill('SIGINT');
 
   print();
   print(`machine: ${machineDescription()}`);

@@ -73,6 +73,8 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await history.laneStates(undefined, end - 86_400_000);
     const plate = (events.find((e) => e.type === 'truck.gate-out') as TruckEvent).plate;
     await history.plateEvents(plate, end - 86_400_000);
+    await history.recentPlateEvents({ site: 'bac-luan-2' }, end - 3600_000, end - 6 * 3600_000, 20);
+    await history.recentPlateEvents({ plate }, end - 3600_000, end - 6 * 3600_000, 20);
     const aggregatorStore = new EventStore(recorder);
     await aggregatorStore.loadPartition('truck', 'tower.truck', 0, 100);
     await aggregatorStore.loadPartition('lane', 'tower.lane', 0, 100);

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createKafka, createLogger, loadCatalog, loadConfig, type TowerEvent } from '@tower/shared';
+import { createKafka, createLogger, createTopicsReady, loadCatalog, loadConfig, type TowerEvent } from '@tower/shared';
 import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
 import { downInfra, upInfra } from '../../infra/local/infra.ts';
 import { endpointsOf, repoRoot, resolveProfile, type InfraEndpoints, type InfraProfile } from '../../infra/local/profiles.ts';
@@ -77,7 +77,7 @@ export async function runProducerPerformance(infra: BenchInfra, options: { topic
   const admin = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-admin', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
   await admin.connect();
   if (!(await admin.listTopics()).includes(options.topic)) {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: options.topic, numPartitions: options.partitions, replicationFactor: infra.profile.kafka.replicationFactor }] });
+    await createTopicsReady(admin, [{ topic: options.topic, numPartitions: options.partitions, replicationFactor: infra.profile.kafka.replicationFactor }]);
   }
   await admin.disconnect();
   const classpath = path.join(infra.profile.kafka.libDir, '*');

@@ -1,13 +1,16 @@
 /**
  * The reference for the fan-out benchmark: the least a WebSocket server can do, a bare
  * `ws` server (same library, deflate off) that sends every connected client the same
- * pre-serialised frame, `rate` times a second. No auth, no subscriptions, no Kafka.
+ * pre-serialised frame, `rate` times a second. No auth, no subscriptions, no Kafka. The
+ * frame is the gateway's delta frame for a throughput tick (same shape, same size), so
+ * both sides of the comparison move and parse the same bytes.
  *
  *   node --import tsx loadtests/lib/ws-broadcast-reference.ts <port> <frames per second>
  *
  * Prints `ready` when listening; sends after receiving "start <seconds>" on stdin.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
+import { emptyMeasures } from '@tower/shared';
 
 const port = Number(process.argv[2]);
 const rate = Number(process.argv[3]);
@@ -26,7 +29,9 @@ process.stdin.on('data', (data) => {
   let seq = 0;
   const timer = setInterval(() => {
     seq += 1;
-    const frame = JSON.stringify({ type: 'delta', id: 'zone', seq, data: { lane: `lane-${seq % 40}`, events: seq, publishedAt: Date.now() } });
+    const windowStart = Math.floor(Date.now() / 60_000) * 60_000;
+    const tick = { site: 'bac-luan-2', lane: `bl2-smart-ex-${1 + (seq % 4)}`, direction: 'export', laneKind: 'smart', windowStart, windowEnd: windowStart + 60_000, final: false, correction: false, ...emptyMeasures, events: seq, newestIngestedAt: Date.now(), publishedAt: Date.now() };
+    const frame = JSON.stringify({ type: 'delta', id: 'zone', seq, data: tick });
     for (const ws of clients) ws.send(frame);
   }, 1000 / rate);
   setTimeout(() => {
@@ -34,3 +39,6 @@ process.stdin.on('data', (data) => {
     process.stdout.write(`sent ${seq}\n`);
   }, Number(seconds) * 1000);
 });
+
+// SIGINT (from the benchmark) exits normally, so a --cpu-prof profile is written.
+process.on('SIGINT', () => process.exit(0));

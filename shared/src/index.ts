@@ -24,3 +24,5 @@ export * from './clickhouse/truck-rows.ts';
 export * from './domain/journeys.ts';
 export * from './domain/measures.ts';
 export * from './events/ticks.ts';
+export * from './events/json-messages.ts';
+export * from './events/journey-updates.ts';

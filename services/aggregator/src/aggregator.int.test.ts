@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
-import { createProducer, decodeTick, type ClickHouseClient, type ThroughputTick, type TowerEvent } from '@tower/shared';
+import { createProducer, decodeJourneyUpdate, decodeTick, journeysOf, journeyView, type ClickHouseClient, type JourneyUpdate, type ThroughputTick, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedCounts, type AggregatorTopics } from './test-support.ts';
 
@@ -27,19 +27,20 @@ async function storedRows(client: ClickHouseClient): Promise<number> {
   return raw === aggregated ? raw : -1;
 }
 
-async function readTicks(kafka: Kafka, topic: string, until: (ticks: ThroughputTick[]) => boolean): Promise<ThroughputTick[]> {
-  const ticks: ThroughputTick[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('ticks') });
+/** Reads a live topic from the start until `until` holds for what arrived. */
+async function readLive<T>(kafka: Kafka, topic: string, decode: (value: Buffer) => T, until: (messages: T[]) => boolean): Promise<T[]> {
+  const messages: T[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('live') });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void ticks.push(decodeTick(message.value!)) });
-  await eventually(async () => (until(ticks) ? true : undefined), { timeoutMs: 20_000, what: 'the expected ticks' });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(decode(message.value!)) });
+  await eventually(async () => (until(messages) ? true : undefined), { timeoutMs: 20_000, what: `the expected messages on ${topic}` });
   await consumer.disconnect();
-  return ticks;
+  return messages;
 }
 
 describe('aggregator against real Kafka and ClickHouse', () => {
-  test('stores every event once, drops a re-sent eventId, dead-letters poison, and corrects a late window live and stored', async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+  test('stores every event once, drops a re-sent eventId, dead-letters poison, corrects a late window live and stored, and publishes journeys', async ({ kafka, admin, logger, createTopic, clickhouse }) => {
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
     const windowStart = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
@@ -68,10 +69,22 @@ describe('aggregator against real Kafka and ClickHouse', () => {
       // Wait for the correction that includes the late event (the backlog's own ticks of
       // this window come first).
       const isLateCorrection = (t: ThroughputTick) => t.correction && t.lane === laneOf && t.windowStart === windowStart && t.events === storedAfter;
-      const ticks = await readTicks(kafka, topics.throughput, (all) => all.some(isLateCorrection));
+      const ticks = await readLive(kafka, topics.throughput, decodeTick, (all) => all.some(isLateCorrection));
       const correction = ticks.find(isLateCorrection)!;
       expect(correction).toMatchObject({ correction: true, final: true, events: storedAfter, windowEnd: windowStart + 60_000 });
       expect(correction.newestIngestedAt).toBeGreaterThan(0);
+
+      // Journey updates: the newest state of each journey is what the stored events make of it.
+      const trucks = [...first, ...later].filter((e): e is TruckEvent => e.type.startsWith('truck.'));
+      const expected = journeysOf(trucks).map(journeyView);
+      expect(expected.map((j) => j.complete)).toEqual([true, true]);
+      const newestOf = (updates: JourneyUpdate[], startedAt: number) => updates.filter((u) => u.startedAt === startedAt).at(-1);
+      const updates = await readLive(kafka, topics.journeys, decodeJourneyUpdate, (all) => expected.every((j) => newestOf(all, j.startedAt)?.complete));
+      for (const journey of expected) {
+        const { newestIngestedAt, publishedAt, ...view } = newestOf(updates, journey.startedAt)!;
+        expect(view).toEqual(journey);
+        expect(publishedAt).toBeGreaterThanOrEqual(newestIngestedAt);
+      }
 
       const deadLetters = await readDeadLetters(kafka, topics.deadLetter);
       expect(deadLetters).toEqual(['not-single-object']);

@@ -14,11 +14,12 @@ import {
   type SiteCatalog,
   type TowerProducer,
 } from '@tower/shared';
+import { LiveJourneys } from './domain/live-journeys.ts';
 import { LiveWindows } from './domain/windows.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { AggregationPipeline } from './pipeline.ts';
 import { EventStore } from './store.ts';
-import { TickPublisher } from './ticks.ts';
+import { LivePublisher } from './live-publisher.ts';
 
 export interface AggregatorSettings {
   groupId: string;
@@ -42,16 +43,17 @@ export interface AggregatorDependencies {
   clickhouse: ClickHouseClient;
   metrics: Registry;
   readiness: ReadinessCheck[];
-  /** Topic per family, dead letters and ticks: the catalog's names in production, random ones in tests. */
-  topics: { events: Readonly<Record<FamilyName, string>>; deadLetter: string; throughput: string };
+  /** Topic per family, dead letters, ticks and journey updates: the catalog's names in production, random ones in tests. */
+  topics: { events: Readonly<Record<FamilyName, string>>; deadLetter: string; throughput: string; journeys: string };
 }
 
 export interface Aggregator {
   app: FastifyInstance;
   windows: LiveWindows;
-  ticks: TickPublisher;
+  journeys: LiveJourneys;
+  live: LivePublisher;
   start(): Promise<void>;
-  /** Stop intake (leave the group after the batch in hand is stored and committed), publish the last ticks. */
+  /** Stop intake (leave the group after the batch in hand is stored and committed), publish the last ticks and journeys. */
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,9 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
   const metrics = new AggregatorMetrics(deps.metrics);
   const store = new EventStore(deps.clickhouse);
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
-  const pipeline = new AggregationPipeline(store, deps.catalog, windows, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
+  const journeys = new LiveJourneys();
+  const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs);
+  const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: () => live.request() }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
   const topics = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
   const runner = new ConsumerRunner(
     {
@@ -79,7 +83,6 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     },
     pipeline,
   );
-  const ticks = new TickPublisher(windows, store, deps.producer, deps.topics.throughput, metrics, deps.logger, deps.settings.tickIntervalMs);
 
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
@@ -96,14 +99,14 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
   return {
     app,
     windows,
-    ticks,
+    journeys,
+    live,
     async start() {
       await runner.start();
-      ticks.start();
     },
     async stop() {
       await runner.stop();
-      await ticks.stop();
+      await live.stop();
     },
   };
 }

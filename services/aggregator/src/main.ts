@@ -60,6 +60,7 @@ const aggregator = await buildApp({
     events: { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES },
     deadLetter: config.TOPIC_DEADLETTER,
     throughput: config.TOPIC_THROUGHPUT,
+    journeys: config.TOPIC_JOURNEYS,
   },
 });
 

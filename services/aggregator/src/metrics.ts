@@ -9,6 +9,7 @@ export class AggregatorMetrics {
   readonly alreadyStored: Counter<'topic'>;
   readonly lateEvents: Counter<'topic'>;
   readonly ticksPublished: Counter;
+  readonly journeyUpdatesPublished: Counter;
   readonly tickFailures: Counter;
   readonly watermark: Gauge;
 
@@ -21,7 +22,8 @@ export class AggregatorMetrics {
     this.alreadyStored = new Counter({ name: 'tower_aggregator_already_stored_total', help: 'Messages skipped after a restart because their offset was already stored', labelNames: ['topic'], registers });
     this.lateEvents = new Counter({ name: 'tower_aggregator_late_events_total', help: 'Events for windows the watermark had passed (stored, window corrected)', labelNames: ['topic'], registers });
     this.ticksPublished = new Counter({ name: 'tower_aggregator_ticks_published_total', help: 'Throughput ticks published', registers });
-    this.tickFailures = new Counter({ name: 'tower_aggregator_tick_failures_total', help: 'Tick rounds that failed (retried at the next round)', registers });
+    this.journeyUpdatesPublished = new Counter({ name: 'tower_aggregator_journey_updates_published_total', help: 'Journey updates published', registers });
+    this.tickFailures = new Counter({ name: 'tower_aggregator_tick_failures_total', help: 'Live rounds (ticks and journey updates) that failed (retried)', registers });
     this.watermark = new Gauge({ name: 'tower_aggregator_watermark_seconds', help: 'Event-time watermark', registers });
   }
 }

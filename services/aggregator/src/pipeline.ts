@@ -1,7 +1,8 @@
-import { JourneyTracker, type ConsumedEvent, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, journeyView, type ConsumedEvent, type JourneyView, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
 import { dimensionsOf, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
+import type { LiveJourneys } from './domain/live-journeys.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { EventStore } from './store.ts';
@@ -19,6 +20,14 @@ export interface PipelineSettings {
   dedupWindowEvents: number;
 }
 
+/** Where stored events leave their live traces: changed windows and journeys, and who publishes them. */
+export interface LiveChanges {
+  windows: LiveWindows;
+  journeys: LiveJourneys;
+  /** Called after a batch's inserts noted changes: the publisher starts a round. */
+  changed(): void;
+}
+
 /**
  * Kafka batches into ClickHouse with exactly-once effect. Per partition: skip what is
  * already stored (offset ≤ the highest stored offset), drop re-sent event ids, derive
@@ -33,7 +42,7 @@ export class AggregationPipeline implements ConsumerHandler {
   constructor(
     private readonly store: EventStore,
     private readonly catalog: SiteCatalog,
-    private readonly windows: LiveWindows,
+    private readonly live: LiveChanges,
     private readonly metrics: AggregatorMetrics,
     private readonly settings: PipelineSettings,
     private readonly logger: Logger,
@@ -72,7 +81,8 @@ export class AggregationPipeline implements ConsumerHandler {
   }
 
   private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
-    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; dimensions: Dimensions[]; lastOffset: bigint }[] = [];
+    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; dimensions: Dimensions[]; journeys: (JourneyView | undefined)[]; lastOffset: bigint }[] = [];
+    const now = Date.now();
     let skipped = 0;
     let duplicates = 0;
     for (const consumed of batch.events) {
@@ -85,14 +95,15 @@ export class AggregationPipeline implements ConsumerHandler {
         continue;
       }
       state.recentIds.add(consumed.event.eventId);
-      const derived = this.derive(consumed, state);
+      const { derived, journey } = this.derive(consumed, state, now);
       const day = partitionDayOf(consumed.event.observedAt);
       let run = runs.at(-1);
-      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], dimensions: [], lastOffset: consumed.offset }));
+      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], dimensions: [], journeys: [], lastOffset: consumed.offset }));
       const dimensions = dimensionsOf(consumed.event, this.catalog);
       run.rows.push(rawRowOf(consumed, dimensions, derived));
       run.events.push(consumed);
       run.dimensions.push(dimensions);
+      run.journeys.push(journey);
       run.lastOffset = consumed.offset;
     }
     for (const run of runs) {
@@ -102,24 +113,29 @@ export class AggregationPipeline implements ConsumerHandler {
       this.metrics.batchRows.observe({ table: family }, run.rows.length);
       this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
-      const now = Date.now();
+      const storedAt = Date.now();
       const source = `${batch.topic}:${batch.partition}`;
       run.events.forEach((consumed, i) => {
         const { lane, direction, laneKind } = run.dimensions[i]!;
-        const late = this.windows.note({ source, site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, now);
+        const late = this.live.windows.note({ source, site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, storedAt);
         if (late) this.metrics.lateEvents.inc({ topic: batch.topic });
+        const journey = run.journeys[i];
+        if (journey) this.live.journeys.note(journey, consumed.ingestedAt);
       });
     }
+    if (runs.length > 0) this.live.changed();
     if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
     if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);
   }
 
-  private derive(consumed: ConsumedEvent, state: PartitionState): Derived {
+  /** The figures stored on the event's row; for a live truck event, its journey as it stands after it. */
+  private derive(consumed: ConsumedEvent, state: PartitionState, now: number): { derived: Derived; journey?: JourneyView } {
     if (consumed.family === 'truck') {
-      const times = state.journeys.apply(consumed.event as TruckEvent);
-      return { clearanceMs: times.clearanceMs, turnaroundMs: times.turnaroundMs, openMs: 0 };
+      const { journey, times } = state.journeys.advance(consumed.event as TruckEvent);
+      const derived = { clearanceMs: times.clearanceMs, turnaroundMs: times.turnaroundMs, openMs: 0 };
+      return this.live.windows.isLive(consumed.event.observedAt, now) ? { derived, journey: journeyView(journey) } : { derived };
     }
-    if (consumed.family === 'lane') return { clearanceMs: 0, turnaroundMs: 0, openMs: state.lanes.apply(consumed.event as LaneEvent) };
-    return { clearanceMs: 0, turnaroundMs: 0, openMs: 0 };
+    if (consumed.family === 'lane') return { derived: { clearanceMs: 0, turnaroundMs: 0, openMs: state.lanes.apply(consumed.event as LaneEvent) } };
+    return { derived: { clearanceMs: 0, turnaroundMs: 0, openMs: 0 } };
   }
 }

@@ -11,6 +11,7 @@ export interface AggregatorTopics {
   events: Record<FamilyName, string>;
   deadLetter: string;
   throughput: string;
+  journeys: string;
 }
 
 export async function createAggregatorTopics(createTopic: (options?: { partitions?: number }) => Promise<string>, partitions = 3): Promise<AggregatorTopics> {
@@ -18,6 +19,7 @@ export async function createAggregatorTopics(createTopic: (options?: { partition
     events: { truck: await createTopic({ partitions }), container: await createTopic({ partitions }), lane: await createTopic({ partitions }) },
     deadLetter: await createTopic({ partitions: 1 }),
     throughput: await createTopic({ partitions: 1 }),
+    journeys: await createTopic({ partitions: 1 }),
   };
 }
 
@@ -37,7 +39,7 @@ export async function startAggregator(
       sessionTimeoutMs: 10_000,
       dedupWindowEvents: 10_000,
       allowedLatenessMs: 120_000,
-      tickIntervalMs: 200,
+      tickIntervalMs: 50,
       tickHorizonMs: 3_600_000,
       fetchMinBytes: 1,
       fetchMaxWaitMs: 100,

@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { describe, expect } from 'vitest';
-import WebSocket from 'ws';
 import type { LaneEvent } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate, queryRows } from '../../aggregator/src/test-support.ts';
 import type { Alert } from './domain/alerts.ts';
-import { liveSubprotocol } from './domain/protocol.ts';
 import { alertFeed } from './gateway/broadcast-feed.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { startLive, storeLaneEvents, testTokens } from './test-support.ts';
-
-type Message = { type: string; id?: string; data?: unknown };
+import { connectLiveClient, startLive, storeLaneEvents, testTokens } from './test-support.ts';
 
 async function alertsClient(port: number) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/live?token=${encodeURIComponent(testTokens.display)}`, [liveSubprotocol]);
-  const messages: Message[] = [];
-  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.send(JSON.stringify({ type: 'subscribe', id: 'alerts', channel: 'alerts', filter: { site: 'bac-luan-2' } }));
-  const deltas = () => messages.filter((m) => m.type === 'delta').map((m) => m.data as Alert);
-  return { ws, messages, deltas };
+  const client = await connectLiveClient(port);
+  client.send({ type: 'subscribe', id: 'alerts', channel: 'alerts', filter: { site: 'bac-luan-2' } });
+  const deltas = () => client.messages.filter((m) => m.type === 'delta').map((m) => m.data as Alert);
+  return { ...client, deltas };
 }
 
 const laneEvent = (type: string, lane: string, observedAt: number, extra: object = {}) => ({ eventId: randomUUID(), type, site: 'bac-luan-2', lane, observedAt, source: 'test', ...extra }) as LaneEvent;

@@ -15,6 +15,7 @@ import { KpiBoard, type KpiBoardSettings } from './gateway/kpi-board.ts';
 import { GatewayMetrics } from './gateway/metrics.ts';
 import { attachGateway, type GatewaySettings } from './gateway/server.ts';
 import type { SnapshotSources } from './gateway/session.ts';
+import { readRecentJourneys, type RecentJourneySettings } from './history/journeys-reader.ts';
 import { readZoneKpis } from './history/kpi-reader.ts';
 import { registerHistoryRoutes, type HistorySettings } from './history/routes.ts';
 import { HistoryStore } from './history/store.ts';
@@ -23,6 +24,8 @@ export interface LiveSettings {
   history: HistorySettings;
   gateway: GatewaySettings;
   kpis: KpiBoardSettings;
+  /** Snapshots of the `journeys` channel. */
+  journeys: RecentJourneySettings;
   /** The built wall display (services/live/dist/wall), served at `/`. */
   wallDirectory: string;
   alerts: AlertEngineSettings & {
@@ -42,7 +45,7 @@ export interface LiveDependencies {
   /** Publishes alert changes. */
   producer: TowerProducer;
   access: AccessRegistry;
-  /** Fed by the tick feed (main.ts) or by a test. */
+  /** Fed by the tick, alert and journey feeds (main.ts) or by a test. */
   hub: LiveHub;
   metrics: Registry;
   readiness: ReadinessCheck[];
@@ -106,6 +109,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     kpis: (filter) => kpiBoard.kpis(filter),
     lanes: (filter) => kpiBoard.lanes(filter),
     alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
+    journeys: async (filter) => ({ journeys: await readRecentJourneys(store, filter, deps.settings.journeys, now()) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,

@@ -12,6 +12,7 @@ export const liveEnv = {
   WALL_DIR: env.string({ default: 'services/live/dist/wall', description: 'the built wall display served at / (npm run build:wall)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),
   TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
+  TOPIC_JOURNEYS: env.string({ default: 'tower.journeys.v1', description: 'live journey updates topic (read as a broadcast)' }),
   TOPIC_ALERTS: env.string({ default: 'tower.alerts.v1', description: 'alert changes (written by the leading instance and on acknowledgement, read as a broadcast)' }),
   ALERT_EVALUATE_MS: env.integer({ default: 5000, min: 500, max: 300_000, description: 'how often the leading instance evaluates the alert rules' }),
   ALERT_CLEAR_AFTER_MS: env.integer({ default: 60_000, min: 0, max: 3_600_000, description: 'a cause absent this long clears its alert (no flapping)' }),
@@ -33,5 +34,6 @@ export const liveEnv = {
   WS_SLOW_CLOSE_MS: env.integer({ default: 30_000, min: 100, max: 600_000, description: 'a client conflated for longer than this is closed (4008)' }),
   KPI_REFRESH_MS: env.integer({ default: 2000, min: 100, max: 60_000, description: 'KPI tiles and lane grid are read again at most this often while ticks arrive and someone watches' }),
   KPI_MAX_AGE_MS: env.integer({ default: 30_000, min: 1000, max: 3_600_000, description: 'KPIs older than this are read again even without new ticks (stale queue samples, day rollover)' }),
+  LIVE_JOURNEYS_MAX: env.integer({ default: 200, min: 1, max: 5000, description: 'most journeys in a `journeys` snapshot (those with a step in the last hour, newest first)' }),
   RESUME_BUFFER_DELTAS: env.integer({ default: 2000, min: 10, max: 1_000_000, description: 'deltas kept per stream so a reconnecting client can resume without a new snapshot' }),
 };

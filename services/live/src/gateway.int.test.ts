@@ -10,7 +10,7 @@ import { tickFeed } from './gateway/broadcast-feed.ts';
 import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate } from '../../aggregator/src/test-support.ts';
 import type { KpisNow, LaneNow } from './domain/kpis.ts';
-import { startLive, storeLaneEvents, testTokens } from './test-support.ts';
+import { connectLiveClient, startLive, storeLaneEvents, testTokens } from './test-support.ts';
 
 const origin = 'http://127.0.0.1:8080';
 const minute = 60_000;
@@ -32,24 +32,7 @@ function tick(lane: string, windowStart: number, events: number, site = 'bac-lua
   };
 }
 
-type Message = { type: string; id?: string; seq?: number; stream?: string; resync?: boolean; code?: string; message?: string; data?: unknown; fromSeq?: number; toSeq?: number; conflated?: boolean };
-
-/** A client that keeps every message it gets, in order. */
-async function connect(port: number, options: { token?: string; viaProtocol?: boolean; origin?: string } = {}) {
-  const token = options.token ?? testTokens.display;
-  const url = `ws://127.0.0.1:${port}/v1/live${options.viaProtocol ? '' : `?token=${encodeURIComponent(token)}`}`;
-  const protocols = options.viaProtocol ? [liveSubprotocol, `token.${token}`] : [liveSubprotocol];
-  const ws = new WebSocket(url, protocols, { headers: { origin: options.origin ?? origin } });
-  const messages: Message[] = [];
-  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Message));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  const next = (predicate: (m: Message) => boolean, what: string) => eventually(async () => messages.find(predicate), { timeoutMs: 10_000, what });
-  return { ws, messages, closed, next, send: (message: object) => ws.send(JSON.stringify(message)) };
-}
+const connect = (port: number, options: Parameters<typeof connectLiveClient>[1] = {}) => connectLiveClient(port, { origin, ...options });
 
 /** The HTTP status of a refused upgrade, and whether any WebSocket message came before it. */
 function refusal(port: number, query: string, headers: Record<string, string> = { origin }): Promise<{ status: number; body: string }> {

@@ -10,7 +10,7 @@ import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger,
 import { buildApp } from './app.ts';
 import { liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { alertFeed, tickFeed } from './gateway/broadcast-feed.ts';
+import { alertFeed, journeyFeed, tickFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
@@ -25,6 +25,8 @@ const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: conf
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger });
 const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, `tower-live-ticks-${epoch}`, hub, logger);
 const alerts = alertFeed(kafka, config.TOPIC_ALERTS, `tower-live-alerts-${epoch}`, hub, logger);
+const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, `tower-live-journeys-${epoch}`, hub, logger);
+const feeds = [ticks, alerts, journeys];
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger });
 const producer = createProducer(kafka);
 
@@ -47,6 +49,7 @@ const live = await buildApp({
       slowCloseMs: config.WS_SLOW_CLOSE_MS,
     },
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
+    journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },
     wallDirectory: path.resolve(config.WALL_DIR),
     alerts: {
       topic: config.TOPIC_ALERTS,
@@ -76,8 +79,8 @@ const live = await buildApp({
     {
       name: 'feeds',
       check: async () => {
-        if (!ticks.ready) throw new Error(`not yet reading ${config.TOPIC_THROUGHPUT}`);
-        if (!alerts.ready) throw new Error(`not yet reading ${config.TOPIC_ALERTS}`);
+        const waiting = feeds.filter((feed) => !feed.ready).map((feed) => feed.topic);
+        if (waiting.length > 0) throw new Error(`not yet reading ${waiting.join(', ')}`);
       },
     },
   ],
@@ -86,14 +89,14 @@ const live = await buildApp({
 lifecycle
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
   .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
-  .onShutdown({ name: 'feeds', run: async () => void (await Promise.all([ticks.stop(), alerts.stop()])) })
+  .onShutdown({ name: 'feeds', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
   .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
 
 await Promise.all([redis.connect(), producer.connect()]);
 await live.app.listen({ port: config.PORT, host: config.HOST });
-await Promise.all([ticks.start(), alerts.start()]);
+await Promise.all(feeds.map((feed) => feed.start()));
 live.kpiBoard.start();
 live.alertEngine.start();
 logger.info({ port: config.PORT, epoch }, 'Smart Operations Center ready');

@@ -5,7 +5,10 @@ import type { Kafka } from 'kafkajs';
 import { AccessRegistry, createProducer, hashSecret, loadCatalog, type ClickHouseClient, type LaneEvent, type Logger, type Redis } from '@tower/shared';
 import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
+import WebSocket from 'ws';
+import { eventually } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
+import { liveSubprotocol } from './domain/protocol.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 import { LiveHub } from './gateway/hub.ts';
 import type { GatewaySettings } from './gateway/server.ts';
@@ -52,6 +55,7 @@ export async function startLive(
       history: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
       gateway: { ...testGatewaySettings, ...gateway },
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
+      journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },
       wallDirectory,
       alerts: { topic: 'tower.alerts.v1', recentMs: 3_600_000, evaluateMs: 200, clearAfterMs: 1000, leaseMs: 5000, thresholds: defaultAlertThresholds, ...alerts },
     },
@@ -78,4 +82,23 @@ export async function storeLaneEvents(store: EventStore, events: LaneEvent[]): P
     rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), { clearanceMs: 0, turnaroundMs: 0, openMs: 0 }),
   );
   await store.insert('lane', rows);
+}
+
+export type LiveMessage = { type: string; id?: string; seq?: number; stream?: string; resync?: boolean; code?: string; message?: string; data?: unknown; fromSeq?: number; toSeq?: number; conflated?: boolean };
+
+/** A client that keeps every message it gets, in order. */
+export async function connectLiveClient(port: number, options: { token?: string; viaProtocol?: boolean; origin?: string } = {}) {
+  const token = options.token ?? testTokens.display;
+  const url = `ws://127.0.0.1:${port}/v1/live${options.viaProtocol ? '' : `?token=${encodeURIComponent(token)}`}`;
+  const protocols = options.viaProtocol ? [liveSubprotocol, `token.${token}`] : [liveSubprotocol];
+  const ws = new WebSocket(url, protocols, options.origin ? { headers: { origin: options.origin } } : {});
+  const messages: LiveMessage[] = [];
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as LiveMessage));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const next = (predicate: (m: LiveMessage) => boolean, what: string) => eventually(async () => messages.find(predicate), { timeoutMs: 10_000, what });
+  return { ws, messages, closed, next, send: (message: object) => ws.send(JSON.stringify(message)) };
 }

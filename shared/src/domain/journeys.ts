@@ -90,13 +90,18 @@ export class JourneyTracker {
   constructor(private readonly maxPlates = 200_000) {}
 
   apply(event: TruckEvent): JourneyTimes {
-    const { journey, times } = advanceJourney(this.open.get(event.plate), event);
+    return this.advance(event).times;
+  }
+
+  /** Applies the event; the journey it belongs to now (the tracker keeps changing it: copy what you keep). */
+  advance(event: TruckEvent): { journey: Journey; times: JourneyTimes } {
+    const advanced = advanceJourney(this.open.get(event.plate), event);
     this.open.delete(event.plate);
-    if (!journey.complete) {
-      this.open.set(event.plate, journey);
+    if (!advanced.journey.complete) {
+      this.open.set(event.plate, advanced.journey);
       if (this.open.size > this.maxPlates) this.open.delete(this.open.keys().next().value as string);
     }
-    return times;
+    return advanced;
   }
 
   get size(): number {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ThroughputMeasures } from '../domain/measures.ts';
+import { jsonMessageDecoder } from './json-messages.ts';
 
 /**
  * A live throughput tick on `tower.throughput.v1` (JSON, keyed `site/lane`): the current
@@ -25,20 +25,4 @@ export const ThroughputTick = Type.Object(
 );
 export type ThroughputTick = Static<typeof ThroughputTick>;
 
-const checkTick = TypeCompiler.Compile(ThroughputTick);
-
-export class TickDecodeError extends Error {}
-
-export function decodeTick(value: Buffer | string): ThroughputTick {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString());
-  } catch (error) {
-    throw new TickDecodeError(`not JSON: ${(error as Error).message}`);
-  }
-  if (!checkTick.Check(parsed)) {
-    const first = checkTick.Errors(parsed).First();
-    throw new TickDecodeError(`not a throughput tick: ${first?.path || '/'} ${first?.message ?? ''}`);
-  }
-  return parsed;
-}
+export const decodeTick = jsonMessageDecoder(ThroughputTick, 'a throughput tick');

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 
 /**
  * The declarative catalog of every Kafka topic the control tower uses. `npm start`,
@@ -62,6 +62,14 @@ export const topicCatalog: readonly TopicSpec[] = [
     description: 'Live throughput ticks from the aggregator, consumed as a broadcast by every live gateway',
   },
   {
+    name: 'tower.journeys.v1',
+    partitions: 3,
+    retentionMs: 1 * day,
+    cleanupPolicy: 'delete',
+    key: 'truck plate',
+    description: 'Live journey updates from the aggregator (a truck journey as it stands after stored events), consumed as a broadcast by every live gateway',
+  },
+  {
     name: 'tower.alerts.v1',
     partitions: 3,
     retentionMs: 30 * day,
@@ -99,6 +107,34 @@ function desiredConfig(spec: TopicSpec, policy: TopicPolicy): Record<string, str
   };
 }
 
+/**
+ * Creates topics and waits until every partition has a leader. KafkaJS's own
+ * `waitForLeaders` gives up when a broker that has not yet heard of a new topic answers
+ * the metadata request with UNKNOWN_TOPIC_OR_PARTITION (seen on a fresh cluster); this
+ * keeps asking until `timeoutMs`, then names the topics still without leaders.
+ */
+export async function createTopicsReady(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  let waitingFor = names;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: names });
+      waitingFor = names.filter((name) => {
+        const partitions = metadata.topics.find((t) => t.name === name)?.partitions ?? [];
+        return partitions.length === 0 || partitions.some((p) => p.leader < 0);
+      });
+      if (waitingFor.length === 0) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`topics without a leader after ${timeoutMs} ms: ${waitingFor.join(', ')}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
 const topicResource = 2; // kafkajs ConfigResourceTypes.TOPIC
 
 /**
@@ -112,15 +148,15 @@ export async function applyTopicCatalog(admin: Admin, catalog: readonly TopicSpe
   const missing = catalog.filter((t) => !existing.has(t.name));
   const actions: TopicAction[] = [];
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
+    await createTopicsReady(
+      admin,
+      missing.map((spec) => ({
         topic: spec.name,
         numPartitions: spec.partitions,
         replicationFactor: policy.replicationFactor,
         configEntries: Object.entries(desiredConfig(spec, policy)).map(([name, value]) => ({ name, value })),
       })),
-    });
+    );
     actions.push(...missing.map((t) => ({ topic: t.name, action: 'created' as const })));
   }
   const present = catalog.filter((t) => existing.has(t.name));

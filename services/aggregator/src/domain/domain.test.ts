@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LaneEvent } from '@tower/shared';
+import { clickHouseDateTime, type JourneyView, type LaneEvent } from '@tower/shared';
 import { LaneOpenTracker } from './lanes.ts';
-import { clickHouseDateTime } from '@tower/shared';
+import { LiveJourneys } from './live-journeys.ts';
 import { RecentIds } from './recent-ids.ts';
 import { LiveWindows } from './windows.ts';
 
@@ -96,5 +96,49 @@ describe('clickHouseDateTime', () => {
     const samples = [0, 999, 1000, 59_999, 86_399_999, 86_400_000, Date.UTC(2026, 10, 23, 16, 59, 59, 999), Date.UTC(2026, 11, 31, 23, 59, 59), Date.UTC(2028, 1, 29, 12, 0, 0)];
     for (let i = 0; i < 2000; i += 1) samples.push(Math.floor(Math.random() * 4_102_444_800_000));
     for (const ms of samples) expect(clickHouseDateTime(ms), String(ms)).toBe(new Date(ms).toISOString().slice(0, 19).replace('T', ' '));
+  });
+});
+
+describe('live journeys waiting for a round', () => {
+  const view = (plate: string, startedAt: number, lastStepAt: number): JourneyView => ({
+    plate,
+    site: 'bac-luan-2',
+    direction: 'export',
+    cargoClass: null,
+    lanes: [],
+    steps: { arrived: startedAt },
+    startedAt,
+    lastStepAt,
+    holdReasons: [],
+    grossKg: null,
+    containers: [],
+    clearanceMs: null,
+    turnaroundMs: null,
+    complete: false,
+  });
+
+  it('keeps the newest state per journey, and the newest ingest time it includes', () => {
+    const journeys = new LiveJourneys();
+    journeys.note(view('14C-111.11', 0, 10), 500);
+    journeys.note(view('14C-111.11', 0, 20), 400);
+    journeys.note(view('14C-111.11', 1000, 1000), 600); // the plate's next journey
+    const drained = journeys.drain();
+    expect(drained.map((p) => [p.journey.startedAt, p.journey.lastStepAt, p.newestIngestedAt])).toEqual([
+      [0, 20, 500],
+      [1000, 1000, 600],
+    ]);
+    expect(journeys.size).toBe(0);
+  });
+
+  it('puts a failed round back without overwriting newer states, and stays bounded', () => {
+    const journeys = new LiveJourneys(2);
+    journeys.note(view('A-00001', 0, 10), 1);
+    const failed = journeys.drain();
+    journeys.note(view('A-00001', 0, 30), 3);
+    journeys.restore(failed);
+    expect(journeys.drain().map((p) => p.journey.lastStepAt)).toEqual([30]);
+    for (const plate of ['B-00001', 'C-00001', 'D-00001']) journeys.note(view(plate, 0, 0), 0);
+    expect(journeys.drain().map((p) => p.journey.plate)).toEqual(['C-00001', 'D-00001']);
+    expect(journeys.dropped).toBe(1);
   });
 });

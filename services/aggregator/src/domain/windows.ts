@@ -60,9 +60,14 @@ export class LiveWindows {
     return (slowestActive === Number.POSITIVE_INFINITY ? newest : slowestActive) - this.allowedLatenessMs;
   }
 
+  /** Is an observation at `observedAt` within the tick horizon at `now`: shown live, not only stored? */
+  isLive(observedAt: number, now: number): boolean {
+    return observedAt >= now - this.tickHorizonMs;
+  }
+
   /** Records one stored event (`now` in ms); says whether it was late. Events beyond the tick horizon are not live. */
   note(event: NotedEvent, now: number): boolean {
-    if (event.observedAt < now - this.tickHorizonMs) return false;
+    if (!this.isLive(event.observedAt, now)) return false;
     const windowStartMs = Math.floor(event.observedAt / this.windowMs) * this.windowMs;
     const late = windowStartMs + this.windowMs <= this.watermark(now);
     const source = this.sources.get(event.source);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type ThroughputTick } from '@tower/shared';
-import { ProtocolError, deltaFrame, parseClientMessage } from './protocol.ts';
-import { StreamLog, ThroughputBoard, streamKey, tickMatches } from './streams.ts';
+import { ProtocolError, deltaFrame, parseClientMessage, type ChannelData } from './protocol.ts';
+import { StreamLog, ThroughputBoard, channelRules, streamKey, tickMatches } from './streams.ts';
 
 const tick = (lane: string, windowStart: number, publishedAt = 1): ThroughputTick => ({
   site: 'bac-luan-2', lane, direction: 'export', laneKind: 'smart', windowStart, windowEnd: windowStart + 60_000, final: false, correction: false,
@@ -24,7 +24,7 @@ describe('client messages', () => {
     expect(failure('{"type":"subscribe","id":"a","channel":"throughput","filter":{"sites":"x"}}')).toMatchObject({ code: 'invalid-message', subscription: 'a', message: expect.stringContaining('/filter') });
     expect(failure('{"type":"subscribe","id":"has space","channel":"throughput"}').message).toContain('/id');
     expect(failure('{"type":"hello"}').message).toContain('/type');
-    expect(failure('{"type":"subscribe","id":"a","channel":"weather"}').message).toBe('/channel: must be one of throughput, kpis, lanes, alerts');
+    expect(failure('{"type":"subscribe","id":"a","channel":"weather"}').message).toBe('/channel: must be one of throughput, kpis, lanes, alerts, journeys');
   });
 
   it("judges a filter by its channel's schema", () => {
@@ -32,6 +32,9 @@ describe('client messages', () => {
     expect(parseClientMessage('{"type":"subscribe","id":"l","channel":"lanes","filter":{"lane":"bl2-smart-ex-1"}}')).toMatchObject({ channel: 'lanes' });
     expect(() => parseClientMessage('{"type":"subscribe","id":"k","channel":"kpis","filter":{"kind":"smart"}}')).toThrow(/\/filter/);
     expect(() => parseClientMessage('{"type":"subscribe","id":"l","channel":"lanes","filter":{"kind":"smart"}}')).toThrow(/\/filter/);
+    expect(parseClientMessage('{"type":"subscribe","id":"j","channel":"journeys","filter":{"plate":"14C-123.45"}}')).toMatchObject({ channel: 'journeys' });
+    expect(() => parseClientMessage('{"type":"subscribe","id":"j","channel":"journeys","filter":{"lane":"bl2-smart-ex-1"}}')).toThrow(/\/filter/);
+    expect(() => parseClientMessage('{"type":"subscribe","id":"j","channel":"journeys","filter":{"plate":"x"}}')).toThrow(/\/filter\/plate/);
   });
 
   it('builds delta frames that parse to the message they stand for', () => {
@@ -55,6 +58,11 @@ describe('streams', () => {
   it('matches filters and names them independently of field order', () => {
     expect(streamKey('throughput', { kind: 'smart', site: 'bac-luan-2' })).toBe(streamKey('throughput', { site: 'bac-luan-2', kind: 'smart' }));
     expect(streamKey('kpis', { site: 'bac-luan-2' })).not.toBe(streamKey('lanes', { site: 'bac-luan-2' }));
+    expect(streamKey('journeys', { plate: '14C-123.45' })).not.toBe(streamKey('journeys', { plate: '14C-123.46' }));
+    const journey = { plate: '14C-123.45', site: 'bac-luan-2', startedAt: 5 } as ChannelData['journeys']['delta'];
+    expect(channelRules.journeys.matches(journey, { site: 'bac-luan-2', plate: '14C-123.45' })).toBe(true);
+    expect(channelRules.journeys.matches(journey, { site: 'van-ninh' })).toBe(false);
+    expect(channelRules.journeys.conflationKey(journey)).toBe('14C-123.45|5');
     expect(tickMatches(tick('bl2-smart-ex-1', 0), { site: 'bac-luan-2', kind: 'smart' })).toBe(true);
     expect(tickMatches(tick('bl2-smart-ex-1', 0), { lane: 'bl2-smart-ex-2' })).toBe(false);
   });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ThroughputTick, laneKinds } from '@tower/shared';
+import { ThroughputTick, laneKinds, type JourneyUpdate, type JourneyView } from '@tower/shared';
 import type { Alert } from './alerts.ts';
 import type { KpisNow, LaneNow } from './kpis.ts';
 
@@ -11,7 +11,7 @@ import type { KpisNow, LaneNow } from './kpis.ts';
  */
 export const liveSubprotocol = 'tower.live.v1';
 
-export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts'] as const;
+export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts', 'journeys'] as const;
 export type LiveChannel = (typeof liveChannels)[number];
 
 /** Close codes the gateway uses besides the standard ones. */
@@ -43,11 +43,18 @@ export const LanesFilter = Type.Object({ site: Type.Optional(siteField), lane: T
 /** `alerts`: the open and recent alerts of one site, or of the zone. */
 export const AlertsFilter = Type.Object({ site: Type.Optional(siteField) }, { additionalProperties: false });
 
+/** `journeys`: the trucks moving at one site, or one truck by plate, or the whole zone. */
+export const JourneysFilter = Type.Object(
+  { site: Type.Optional(siteField), plate: Type.Optional(Type.String({ minLength: 5, maxLength: 16, description: 'plate as read, e.g. 14C-123.45 or 桂P·12345' })) },
+  { additionalProperties: false },
+);
+
 /** Every filter field of every channel; each channel's own schema says which it accepts. */
 export interface LiveFilter {
   site?: string;
   lane?: string;
   kind?: (typeof laneKinds)[number];
+  plate?: string;
 }
 export type ThroughputFilter = Static<typeof ThroughputFilter>;
 
@@ -59,7 +66,7 @@ export const Resume = Type.Object(
   { additionalProperties: false },
 );
 
-const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter } satisfies Record<LiveChannel, unknown>;
+const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter, journeys: JourneysFilter } satisfies Record<LiveChannel, unknown>;
 
 function subscribeTo<C extends LiveChannel>(channel: C) {
   return Type.Object(
@@ -68,7 +75,7 @@ function subscribeTo<C extends LiveChannel>(channel: C) {
   );
 }
 
-const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes'), alerts: subscribeTo('alerts') };
+const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes'), alerts: subscribeTo('alerts'), journeys: subscribeTo('journeys') };
 export const SubscribeMessage = Type.Union(Object.values(subscribeSchemas));
 export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: subscriptionId }, { additionalProperties: false });
 export const ClientMessage = Type.Union([SubscribeMessage, UnsubscribeMessage]);
@@ -132,6 +139,8 @@ export interface ChannelData {
   lanes: { snapshot: { lanes: LaneNow[] }; delta: LaneNow };
   /** Open alerts and those of the last hours, newest first; a delta is one alert's new revision. */
   alerts: { snapshot: { alerts: Alert[] }; delta: Alert };
+  /** Journeys with a step in the last hour, newest step first; a delta is one journey as it stands after new steps. */
+  journeys: { snapshot: { journeys: JourneyView[] }; delta: JourneyUpdate };
 }
 export type LiveDelta = ChannelData[LiveChannel]['delta'];
 export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];

@@ -35,7 +35,7 @@ export class StreamLog<T> {
 
 /** One name per channel and distinct filter (the order of fields does not matter). */
 export function streamKey(channel: LiveChannel, filter: LiveFilter): string {
-  return `${channel}?site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}`;
+  return `${channel}?site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}&plate=${encodeURIComponent(filter.plate ?? '')}`;
 }
 
 export function tickMatches(tick: ThroughputTick, filter: ThroughputFilter): boolean {
@@ -59,6 +59,10 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
     conflationKey: (lane) => `${lane.site}/${lane.lane}`,
   },
   alerts: { matches: (alert, filter) => filter.site === undefined || alert.site === filter.site, conflationKey: (alert) => alert.id },
+  journeys: {
+    matches: (journey, filter) => (filter.site === undefined || journey.site === filter.site) && (filter.plate === undefined || journey.plate === filter.plate),
+    conflationKey: (journey) => `${journey.plate}|${journey.startedAt}`,
+  },
 };
 
 /**

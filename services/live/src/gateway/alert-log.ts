@@ -1,22 +1,8 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { clickHouseDateTime, selectRows, sql, sqlJoin, type ClickHouseClient, type TowerProducer } from '@tower/shared';
+import { clickHouseDateTime, jsonMessageDecoder, selectRows, sql, sqlJoin, type ClickHouseClient, type TowerProducer } from '@tower/shared';
 import { Alert } from '../domain/alerts.ts';
 
-const checkAlert = TypeCompiler.Compile(Alert);
-
-export class AlertDecodeError extends Error {}
-
 /** An alert from `tower.alerts.v1`. */
-export function decodeAlert(value: Buffer): Alert {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString());
-  } catch (error) {
-    throw new AlertDecodeError(`not JSON: ${(error as Error).message}`);
-  }
-  if (!checkAlert.Check(parsed)) throw new AlertDecodeError(`not an alert: ${checkAlert.Errors(parsed).First()?.path ?? '/'}`);
-  return parsed;
-}
+export const decodeAlert = jsonMessageDecoder(Alert, 'an alert');
 
 /**
  * Where alert changes go: `tower.alerts.v1` first (every gateway instance reads it as a

@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeTick, type Logger } from '@tower/shared';
+import { decodeJourneyUpdate, decodeTick, type Logger } from '@tower/shared';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
 
@@ -16,7 +16,7 @@ export class BroadcastFeed {
 
   constructor(
     kafka: Kafka,
-    private readonly topic: string,
+    readonly topic: string,
     groupId: string,
     private readonly deliver: (value: Buffer) => void,
     private readonly logger: Logger,
@@ -31,13 +31,18 @@ export class BroadcastFeed {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     // Nothing is committed: a restarted instance starts from the newest message again.
+    // A fetched batch is delivered in one synchronous loop: its deltas reach each socket
+    // in the same event-loop turn, and the gateway's write batcher sends them in one write.
     await this.consumer.run({
       autoCommit: false,
-      eachMessage: async ({ message, partition }) => {
-        try {
-          this.deliver(message.value ?? Buffer.alloc(0));
-        } catch (error) {
-          this.logger.warn({ err: error, topic: this.topic, partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          try {
+            this.deliver(message.value ?? Buffer.alloc(0));
+          } catch (error) {
+            this.logger.warn({ err: error, topic: this.topic, partition: batch.partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
+          }
         }
       },
     });
@@ -61,4 +66,9 @@ export function tickFeed(kafka: Kafka, topic: string, groupId: string, hub: Live
 /** `tower.alerts.v1` into the hub (`alerts` streams). */
 export function alertFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
   return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('alerts', decodeAlert(value), Date.now()), logger);
+}
+
+/** `tower.journeys.v1` into the hub (`journeys` streams). */
+export function journeyFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('journeys', decodeJourneyUpdate(value), Date.now()), logger);
 }

@@ -7,6 +7,7 @@ import { closeCodes, liveSubprotocol } from '../domain/protocol.ts';
 import type { LiveHub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { LiveSession, type SessionSettings, type SnapshotSources } from './session.ts';
+import { WriteBatcher } from './write-batcher.ts';
 
 export interface GatewaySettings extends SessionSettings {
   /** Origins a browser may open the socket from besides the gateway's own; requests without Origin (not browsers) pass. */
@@ -57,6 +58,7 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   const allowedOrigins = new Set(settings.allowedOrigins);
   const perToken = new Map<string, number>();
   const sessions = new Map<WebSocket, { session: LiveSession; alive: boolean }>();
+  const batcher = new WriteBatcher();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: settings.maxPayloadBytes,
@@ -86,12 +88,13 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
       metrics.rejected.inc({ status: '429' });
       return refuse(socket, 429, 'Too many connections', `token ${access.id} already has ${open} connections open (at most ${access.maxConnections})`);
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, access));
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, access));
   });
 
-  function accept(ws: WebSocket, access: AccessRecord): void {
+  /** `socket` is the upgraded TCP socket the WebSocket writes to (corked per round by the batcher). */
+  function accept(ws: WebSocket, socket: Duplex, access: AccessRecord): void {
     perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
-    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, settings, metrics, logger);
+    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, settings, metrics, logger, () => batcher.hold(socket));
     sessions.set(ws, { session, alive: true });
     metrics.connections.inc();
     ws.on('pong', () => {

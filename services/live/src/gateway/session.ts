@@ -48,6 +48,8 @@ export class LiveSession {
     private readonly settings: SessionSettings,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    /** Holds this socket's writes to the end of the event-loop turn (one write for a round of deltas). */
+    private readonly holdWrites: () => void = () => {},
   ) {}
 
   async onMessage(text: string): Promise<void> {
@@ -133,6 +135,7 @@ export class LiveSession {
       this.flushTimer ??= setInterval(() => this.flushConflated(), 100);
       return;
     }
+    this.holdWrites();
     this.sendFrame(frame ? frame(subscription.idJson) : deltaFrame(subscription.idJson, seq, JSON.stringify(delta), false), 'delta');
   }
 
@@ -146,14 +149,18 @@ export class LiveSession {
       this.socket.close(closeCodes.tooSlow, 'too slow: reconnect and resume');
       return;
     }
-    if (this.socket.bufferedAmount > this.settings.softQueueBytes) return;
-    const pending = [...this.conflated.values()];
-    this.conflated.clear();
-    this.behindSince = undefined;
-    this.stopFlushing();
-    for (const { id, subscription, seq, delta } of pending) {
+    // Send the held deltas oldest key first until the socket is over the soft limit
+    // again; the rest wait for the next round. The client counts as behind (and the
+    // close deadline runs) until nothing is held back. Not corked: the kernel takes what
+    // the client reads, and only what it cannot take counts against the limit.
+    for (const [key, { id, subscription, seq, delta }] of this.conflated) {
+      if (this.socket.bufferedAmount > this.settings.softQueueBytes) break;
+      this.conflated.delete(key);
       if (this.subscriptions.get(id) === subscription) this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(delta), true), 'delta');
     }
+    if (this.conflated.size > 0) return;
+    this.behindSince = undefined;
+    this.stopFlushing();
   }
 
   private stopFlushing(): void {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem, type Journey, type SiteCatalog, type ThroughputStep } from '@tower/shared';
+import { journeyView, journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem,type SiteCatalog, type ThroughputStep } from '@tower/shared';
 import { alignRange, HistoryRangeError, fillSeries } from '../domain/series.ts';
-import { historySchemas, JourneyParams, JourneyQuery, JourneysResponse, KpisNowResponse, SitesResponse, ThroughputSeries, type JourneyView } from './schemas.ts';
+import { historySchemas, JourneyParams, JourneyQuery, JourneysResponse, KpisNowResponse, SitesResponse, ThroughputSeries } from './schemas.ts';
 import { readZoneKpis, type KpiSettings } from './kpi-reader.ts';
 import type { HistoryStore } from './store.ts';
 
@@ -95,23 +95,4 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, s
       return { plate, from, journeys: journeys.map(journeyView).reverse() };
     },
   );
-}
-
-function journeyView(journey: Journey): JourneyView {
-  const times = Object.values(journey.steps).filter((t): t is number => t !== undefined);
-  return {
-    site: journey.site,
-    direction: journey.direction,
-    cargoClass: journey.cargoClass ?? null,
-    lanes: journey.lanes,
-    steps: journey.steps as Record<string, number>,
-    startedAt: Math.min(...times),
-    lastStepAt: Math.max(...times),
-    holdReasons: journey.holdReasons,
-    grossKg: journey.grossKg ?? null,
-    containers: journey.containers,
-    clearanceMs: journey.clearanceMs ?? null,
-    turnaroundMs: journey.turnaroundMs ?? null,
-    complete: journey.complete,
-  };
 }

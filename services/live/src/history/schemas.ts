@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
+import { JourneyView, Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
 import { laneStatuses } from '../domain/kpis.ts';
 
 /**
@@ -98,31 +98,11 @@ export const JourneyQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Journey = Type.Object(
-  {
-    site: Type.String(),
-    direction: Type.String(),
-    cargoClass: nullable(Type.String()),
-    lanes: Type.Array(Type.String(), { description: 'lanes in the order used' }),
-    steps: Type.Record(Type.String(), epochMs('first time of the step'), { description: 'step (arrived, queue-joined, plate-read, ...) to time' }),
-    startedAt: epochMs('first step'),
-    lastStepAt: epochMs('latest step'),
-    holdReasons: Type.Array(Type.String()),
-    grossKg: nullable(Type.Number()),
-    containers: Type.Array(Type.String()),
-    clearanceMs: nullable(Type.Integer({ description: 'plate read to gate-out' })),
-    turnaroundMs: nullable(Type.Integer({ description: 'joined the queue to crossed the border line' })),
-    complete: Type.Boolean({ description: 'gate-out seen' }),
-  },
-  { title: 'Journey' },
-);
-
 export const JourneysResponse = Type.Object(
   {
     plate: Type.String(),
     from: epochMs('start of the lookback'),
-    journeys: Type.Array(Journey, { description: 'newest first' }),
+    journeys: Type.Array(JourneyView, { description: 'newest first' }),
   },
   { title: 'Journeys' },
 );
-export type JourneyView = Static<typeof Journey>;

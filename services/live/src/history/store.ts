@@ -82,4 +82,24 @@ export class HistoryStore {
     );
     return rows.map(truckEventOfRow);
   }
+
+  /**
+   * Truck events since `lookbackSinceMs` of the `maxPlates` plates with the newest events
+   * since `activeSinceMs` (at one site, or one plate), oldest first per plate. Reading the
+   * plates' earlier events too makes a journey that started before the active window
+   * whole, with the same start the live updates carry.
+   */
+  async recentPlateEvents(filter: { site?: string; plate?: string }, activeSinceMs: number, lookbackSinceMs: number, maxPlates: number): Promise<TruckEvent[]> {
+    const active = [sql`observed_at >= toDateTime(${Math.floor(activeSinceMs / 1000)})`];
+    if (filter.site !== undefined) active.push(sql`site = ${filter.site}`);
+    if (filter.plate !== undefined) active.push(sql`plate = ${filter.plate}`);
+    const rows = await selectRows<TruckRow>(
+      this.client,
+      sql`SELECT ${journeyColumns} FROM truck_events
+        WHERE observed_at >= toDateTime(${Math.floor(lookbackSinceMs / 1000)})
+          AND plate IN (SELECT plate FROM truck_events WHERE ${sqlJoin(active, ' AND ')} GROUP BY plate ORDER BY max(observed_ms) DESC, plate LIMIT ${maxPlates})
+        ORDER BY plate, observed_ms, kafka_partition, kafka_offset LIMIT ${maxPlateEvents}`,
+    );
+    return rows.map(truckEventOfRow);
+  }
 }

@@ -1,0 +1,127 @@
+import type { JourneyUpdate, Logger, ThroughputTick, TowerProducer } from '@tower/shared';
+import type { LiveJourneys, PendingJourney } from './domain/live-journeys.ts';
+import { windowKey, type LiveWindows, type WindowChange } from './domain/windows.ts';
+import type { AggregatorMetrics } from './metrics.ts';
+import type { EventStore } from './store.ts';
+
+export interface LiveTopics {
+  throughput: string;
+  journeys: string;
+}
+
+/**
+ * Publishes what stored events changed: the 1-minute windows as throughput ticks (their
+ * figures read back from the stored aggregates, so a tick never disagrees with the
+ * history, whatever restarts or other members did) and the journeys as journey updates.
+ * A round starts as soon as an insert asks for it (`request()`), at most one at a time
+ * and at least `minIntervalMs` after the previous one: under load the changes of several
+ * inserts share a round; when quiet, a change is on Kafka one round trip after its
+ * insert. A round that fails puts its changes back and is retried after `retryMs`.
+ */
+export class LivePublisher {
+  private round: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRoundAt = Number.NEGATIVE_INFINITY;
+  private requestedDuringRound = false;
+  private stopped = false;
+
+  constructor(
+    private readonly windows: LiveWindows,
+    private readonly journeys: LiveJourneys,
+    private readonly store: EventStore,
+    private readonly producer: TowerProducer,
+    private readonly topics: LiveTopics,
+    private readonly metrics: AggregatorMetrics,
+    private readonly logger: Logger,
+    private readonly minIntervalMs: number,
+    private readonly retryMs = 1000,
+  ) {}
+
+  /** Something changed: publish it as soon as the spacing allows. */
+  request(): void {
+    if (this.stopped) return;
+    if (this.round) {
+      this.requestedDuringRound = true;
+      return;
+    }
+    this.schedule(Math.max(0, this.lastRoundAt + this.minIntervalMs - Date.now()));
+  }
+
+  /** No more rounds; publishes what is still pending. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.round;
+    await this.publish();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastRoundAt = Date.now();
+      this.round = this.publish().then((ok) => {
+        this.round = undefined;
+        if (!ok) this.schedule(this.retryMs);
+        else if (this.requestedDuringRound) this.request();
+        this.requestedDuringRound = false;
+      });
+    }, delayMs);
+  }
+
+  /** One round; false when it failed (its changes are back in line). */
+  async publish(): Promise<boolean> {
+    const changes = this.windows.drain();
+    const journeys = this.journeys.drain();
+    if (changes.length === 0 && journeys.length === 0) return true;
+    try {
+      const ticks = await this.ticksOf(changes);
+      const publishedAt = Date.now();
+      const updates: JourneyUpdate[] = journeys.map(({ journey, newestIngestedAt }) => Object.assign({}, journey, { newestIngestedAt, publishedAt }));
+      await this.producer.send([
+        { topic: this.topics.throughput, messages: ticks.map((tick) => ({ key: `${tick.site}/${tick.lane}`, value: JSON.stringify(tick) })) },
+        { topic: this.topics.journeys, messages: updates.map((update) => ({ key: update.plate, value: JSON.stringify(update) })) },
+      ].filter((batch) => batch.messages.length > 0));
+      this.metrics.ticksPublished.inc(ticks.length);
+      this.metrics.journeyUpdatesPublished.inc(updates.length);
+      this.metrics.watermark.set(Math.max(0, this.windows.watermark(publishedAt) / 1000));
+      return true;
+    } catch (error) {
+      this.windows.restore(changes);
+      this.journeys.restore(journeys);
+      this.metrics.tickFailures.inc();
+      this.logger.warn({ err: error, windows: changes.length, journeys: journeys.length }, 'live round failed; retrying');
+      return false;
+    }
+  }
+
+  private async ticksOf(changes: readonly WindowChange[]): Promise<ThroughputTick[]> {
+    if (changes.length === 0) return [];
+    const stored = await this.store.windows(changes);
+    const byKey = new Map(stored.map((w) => [windowKey(w), w]));
+    const publishedAt = Date.now();
+    const ticks: ThroughputTick[] = [];
+    for (const change of changes) {
+      const window = byKey.get(windowKey(change));
+      if (!window) continue;
+      ticks.push(
+        Object.assign(
+          {
+            site: change.site,
+            lane: change.lane,
+            direction: change.direction,
+            laneKind: change.laneKind,
+            windowStart: change.windowStart * 1000,
+            windowEnd: change.windowStart * 1000 + 60_000,
+            final: this.windows.isFinal(change.windowStart, publishedAt),
+            correction: change.late,
+          },
+          window.measures,
+          { newestIngestedAt: change.newestIngestedAt, publishedAt },
+        ),
+      );
+    }
+    return ticks;
+  }
+}
