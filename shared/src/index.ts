@@ -26,3 +26,4 @@ export * from './domain/measures.ts';
 export * from './events/ticks.ts';
 export * from './events/json-messages.ts';
 export * from './events/journey-updates.ts';
+export * from './coalescer.ts';

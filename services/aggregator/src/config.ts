@@ -19,7 +19,7 @@ export const aggregatorEnv = {
   ALLOWED_LATENESS_MS: env.integer({ default: 120_000, min: 0, max: 3_600_000, description: 'how far behind the newest observation a window stays open' }),
   TICK_HORIZON_MS: env.integer({ default: 3_600_000, min: 60_000, max: 7 * 86_400_000, description: 'windows older than this are history only: stored and aggregated, not ticked live' }),
   TICK_INTERVAL_MS: env.integer({ default: 100, min: 10, max: 60_000, description: 'least time between two live rounds (ticks and journey updates); a round starts as soon as an insert changed something' }),
-  PARTITIONS_CONCURRENTLY: env.integer({ default: 3, min: 1, max: 64, description: "partitions handled at once: one partition's ClickHouse insert overlaps another's decoding" }),
+  PARTITIONS_CONCURRENTLY: env.integer({ default: 18, min: 1, max: 64, description: "partitions handled at once (3 topics × 6): every partition of a fetch is stored at once, their inserts into the same table and day merged into one" }),
   FETCH_MIN_BYTES: env.integer({ default: 64 * 1024, min: 1, description: 'the broker waits for this much data (or FETCH_MAX_WAIT_MS) before answering a fetch: bigger inserts' }),
   FETCH_MAX_WAIT_MS: env.integer({ default: 100, min: 10, max: 10_000, description: 'longest wait for FETCH_MIN_BYTES: the flush-on-time bound' }),
   FETCH_MAX_BYTES_PER_PARTITION: env.integer({ default: 4 * 1024 * 1024, min: 64 * 1024, description: 'largest fetch per partition: the flush-on-size bound' }),

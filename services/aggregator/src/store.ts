@@ -1,5 +1,5 @@
-import { journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
-import { rawTables, type RawRow } from './domain/rows.ts';
+import { Coalescer, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
+import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
 export interface StoredPartition {
@@ -17,12 +17,39 @@ export interface StoredWindow extends WindowDimensions {
 
 const replayHorizonMs = 24 * 3600_000;
 
+/**
+ * Most rows in one merged insert: far below ClickHouse's `max_insert_block_size`
+ * (1,048,576), so an insert stays one block, one part per partition: all or nothing.
+ */
+const maxRowsPerInsert = 200_000;
+
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
+  private readonly inserters = new Map<string, Coalescer<readonly RawRow[]>>();
+
   constructor(private readonly client: ClickHouseClient) {}
 
+  /**
+   * Stores rows of one UTC day (the raw tables' partition). Inserts into the same table
+   * and day that arrive while two are in flight are merged into the next INSERT: the
+   * batches of many Kafka partitions become one part, not one each, and none waits
+   * behind the others' inserts. Resolves (or rejects) with the INSERT that carried the
+   * rows, so a caller commits only what is stored.
+   */
   async insert(family: FamilyName, rows: readonly RawRow[]): Promise<void> {
-    await this.client.insert({ table: rawTables[family], values: rows as RawRow[], format: 'JSONEachRow' });
+    if (rows.length === 0) return;
+    const key = `${family}|${partitionDayOf(Number(rows[0]!['observed_ms']))}`;
+    let inserter = this.inserters.get(key);
+    if (!inserter) {
+      const table = rawTables[family];
+      inserter = new Coalescer((runs) => this.client.insert({ table, values: runs.length === 1 ? (runs[0] as RawRow[]) : runs.flat(), format: 'JSONEachRow' }).then(() => undefined), {
+        maxInFlight: 2,
+        maxWeight: maxRowsPerInsert,
+        weightOf: (run) => run.length,
+      });
+      this.inserters.set(key, inserter);
+    }
+    await inserter.submit(rows);
   }
 
   async loadPartition(family: FamilyName, topic: string, partition: number, recentCount: number): Promise<StoredPartition> {

@@ -44,7 +44,7 @@ export async function startAggregator(
       fetchMinBytes: 1,
       fetchMaxWaitMs: 100,
       fetchMaxBytesPerPartition: 1024 * 1024,
-      partitionsConcurrently: 3,
+      partitionsConcurrently: 18,
       ...settings,
     },
     logger: deps.logger,

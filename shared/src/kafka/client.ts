@@ -1,4 +1,5 @@
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import { Coalescer } from '../coalescer.ts';
 import type { Logger } from '../logging.ts';
 
 /**
@@ -61,63 +62,17 @@ export interface TowerProducer {
   disconnect(): Promise<void>;
 }
 
-/**
- * Requests that arrive while Kafka requests are in flight are merged into one
- * `sendBatch`: under load one produce request carries many callers' messages (far less
- * per-request work in KafkaJS and the broker); when idle a send goes out at once.
- * Every caller's promise settles with the request that carried its messages, so a 2xx
- * upstream still means "acknowledged by all in-sync replicas".
- */
-export class CoalescingSender {
-  private queue: { batch: TopicMessages[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly sendBatch: (batch: TopicMessages[]) => Promise<void>,
-    private readonly maxInFlight: number,
-  ) {}
-
-  send(batch: TopicMessages[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ batch, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
-    this.scheduled = true;
-    // Let the requests of this tick join before the produce request is built.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
-    const callers = this.queue;
-    this.queue = [];
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const { batch } of callers) {
-      for (const { topic, messages } of batch) {
-        const list = byTopic.get(topic);
-        if (list) list.push(...messages);
-        else byTopic.set(topic, [...messages]);
-      }
-    }
-    this.inFlight += 1;
-    try {
-      await this.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      for (const caller of callers) caller.resolve();
-    } catch (error) {
-      for (const caller of callers) caller.reject(error);
-    } finally {
-      this.inFlight -= 1;
-      this.schedule();
+/** Many callers' batches as one: the messages of each topic together, in the callers' order. */
+export function mergeTopicMessages(batches: readonly TopicMessages[][]): TopicMessages[] {
+  const byTopic = new Map<string, OutgoingMessage[]>();
+  for (const batch of batches) {
+    for (const { topic, messages } of batch) {
+      const list = byTopic.get(topic);
+      if (list) list.push(...messages);
+      else byTopic.set(topic, [...messages]);
     }
   }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 export function createProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): TowerProducer {
@@ -128,10 +83,11 @@ export function createProducer(kafka: Kafka, options: { maxInFlightRequests?: nu
     // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  const sender = new CoalescingSender((batch) => producer.sendBatch({ acks: -1, topicMessages: batch }).then(() => undefined), options.maxInFlightRequests ?? 2);
+  // Sends that arrive while produce requests are in flight share the next request.
+  const sender = new Coalescer<TopicMessages[]>((batches) => producer.sendBatch({ acks: -1, topicMessages: mergeTopicMessages(batches) }).then(() => undefined), { maxInFlight: options.maxInFlightRequests ?? 2 });
   return {
     connect: () => producer.connect(),
-    send: (batch) => sender.send(batch),
+    send: (batch) => sender.submit(batch),
     disconnect: () => producer.disconnect(),
   };
 }
