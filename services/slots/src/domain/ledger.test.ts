@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { placeHolding } from './bookings.ts';
+import { defaultLedgerRules, firmCap, SlotLedger, type HoldRequest, type SlotWindow } from './ledger.ts';
+
+const minute = 60_000;
+const rules = { ...defaultLedgerRules, maxPerFirmPerWindow: 3 };
+const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: (2010 + i * 30) * minute }));
+const start = windows[0]!.windowStart - 240 * minute;
+
+function ledger(capacity = 5) {
+  let next = 0;
+  return new SlotLedger(rules, () => capacity, () => `b${(next += 1)}`);
+}
+const request = (overrides: Partial<HoldRequest> = {}): HoldRequest => ({ ...windows[0]!, firm: 'firm-a', plate: '14C-100.01', cargoClass: 'farm-produce', idempotencyKey: 'k1', at: start, ...overrides });
+
+describe('slot ledger (the reference model of the booking rules)', () => {
+  it('refuses by name: full window, firm cap, closed, past, misaligned, same plate twice', () => {
+    const slots = ledger(4);
+    for (let i = 1; i <= 3; i += 1) expect(slots.hold(request({ plate: `14C-100.0${i}`, idempotencyKey: `k${i}` })).ok).toBe(true);
+    expect(slots.hold(request({ plate: '14C-100.09', idempotencyKey: 'k9' }))).toEqual({ ok: false, refusal: 'firm-cap-reached' });
+    expect(slots.hold(request({ plate: '14C-100.01', firm: 'firm-b', idempotencyKey: 'x' }))).toEqual({ ok: false, refusal: 'plate-already-booked' });
+    expect(slots.hold(request({ firm: 'firm-b', plate: '14C-200.01', idempotencyKey: 'b1' })).ok).toBe(true);
+    expect(slots.hold(request({ firm: 'firm-c', plate: '14C-300.01', idempotencyKey: 'c1' }))).toEqual({ ok: false, refusal: 'window-full' });
+    expect(slots.availability(windows[0]!, start)).toEqual({ capacity: 4, held: 4, booked: 0, free: 0, closed: false });
+    // Holds lapse after 5 minutes: their places are free again.
+    expect(slots.availability(windows[0]!, start + 5 * minute)).toMatchObject({ held: 0, free: 4 });
+    slots.setClosed(windows[1]!, true);
+    expect(slots.hold(request({ ...windows[1]!, idempotencyKey: 'w2' }))).toEqual({ ok: false, refusal: 'window-closed' });
+    expect(slots.hold(request({ idempotencyKey: 'p', at: windows[0]!.windowStart + 30 * minute }))).toEqual({ ok: false, refusal: 'window-past' });
+    expect(slots.hold(request({ idempotencyKey: 'm', windowStart: windows[0]!.windowStart + minute }))).toEqual({ ok: false, refusal: 'window-not-aligned' });
+  });
+
+  it('a retried request (same firm, same Idempotency-Key) gets the same booking, not a second place', () => {
+    const slots = ledger();
+    const first = slots.hold(request());
+    const again = slots.hold(request({ at: start + minute }));
+    expect(again).toMatchObject({ ok: true, replayed: true, booking: { id: first.ok ? first.booking.id : '' } });
+    expect(slots.availability(windows[0]!, start + minute).held).toBe(1);
+  });
+
+  it('tightens the cap of a firm that does not show up', () => {
+    expect(firmCap({ decided: 10, noShows: 2 }, rules)).toBe(3);
+    expect(firmCap({ decided: 10, noShows: 3 }, rules)).toBe(1);
+    expect(firmCap({ decided: 5, noShows: 5 }, rules)).toBe(3); // too few to judge
+    const slots = ledger(100);
+    for (let i = 0; i < 10; i += 1) {
+      const window = { ...windows[0]!, windowStart: windows[0]!.windowStart + i * 30 * minute };
+      const held = slots.hold(request({ ...window, plate: `14C-1${i}0.00`, idempotencyKey: `n${i}` }));
+      if (!held.ok) throw new Error(held.refusal);
+      slots.act(held.booking.id, { type: 'confirm', at: start });
+      slots.booking(held.booking.id, window.windowStart + 61 * minute); // nobody came
+    }
+    expect(slots.firmRecord('firm-a')).toEqual({ decided: 10, noShows: 10 });
+    const later = { ...windows[0]!, windowStart: windows[0]!.windowStart + 20 * 30 * minute };
+    expect(slots.hold(request({ ...later, plate: '14C-900.01', idempotencyKey: 'l1', at: later.windowStart - minute })).ok).toBe(true);
+    expect(slots.hold(request({ ...later, plate: '14C-900.02', idempotencyKey: 'l2', at: later.windowStart - minute }))).toEqual({ ok: false, refusal: 'firm-cap-reached' });
+  });
+
+  it('never overbooks and never lets a firm hoard, whatever the commands (property)', () => {
+    const firms = ['firm-a', 'firm-b', 'firm-c'];
+    const command = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: 1 }), firm: fc.constantFrom(...firms), plate: fc.integer({ min: 0, max: 9 }), key: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const), booking: fc.integer({ min: 1, max: 20 }), dt: fc.integer({ min: 0, max: 5 * minute }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('capacity' as const), window: fc.integer({ min: 0, max: 1 }), capacity: fc.integer({ min: 0, max: 8 }), dt: fc.constant(0) }) },
+    );
+    let placesGiven = 0;
+    let refusedFull = 0;
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (commands) => {
+        const slots = ledger(6);
+        const firstBookingOfKey = new Map<string, string>();
+        let at = start;
+        for (const c of commands) {
+          at += c.dt;
+          if (c.kind === 'capacity') slots.setCapacity(windows[c.window]!, c.capacity);
+          else if (c.kind === 'hold') {
+            const window = windows[c.window]!;
+            const outcome = slots.hold(request({ ...window, firm: c.firm, plate: `14C-10${c.plate}.00`, idempotencyKey: `k${c.key}`, at }));
+            if (!outcome.ok) {
+              if (outcome.refusal === 'window-full') refusedFull += 1;
+              continue;
+            }
+            const key = `${c.firm}|k${c.key}`;
+            if (outcome.replayed) expect(outcome.booking.id).toBe(firstBookingOfKey.get(key));
+            else {
+              expect(firstBookingOfKey.has(key)).toBe(false);
+              firstBookingOfKey.set(key, outcome.booking.id);
+              placesGiven += 1;
+              // A new place was given only if it fit: capacity and the firm's cap hold right after.
+              const availability = slots.availability(window, at);
+              expect(availability.held + availability.booked).toBeLessThanOrEqual(availability.capacity);
+              const ids = [...firstBookingOfKey.values()].map((id) => slots.booking(id, at)!);
+              const firmOpen = ids.filter((b) => b.firm === c.firm && b.windowStart === window.windowStart && placeHolding.has(b.state));
+              expect(firmOpen.length).toBeLessThanOrEqual(firmCap(slots.firmRecord(c.firm), rules));
+            }
+          } else {
+            const action = c.kind === 'cancel' ? { type: 'cancel' as const, at, by: 'firm' as const } : { type: c.kind, at };
+            slots.act(`b${c.booking}`, action);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    // The runs exercised both sides of the rule, not only refusals.
+    expect(placesGiven).toBeGreaterThan(1500);
+    expect(refusedFull).toBeGreaterThan(20);
+  });
+});

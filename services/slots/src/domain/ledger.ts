@@ -1,0 +1,181 @@
+import { applyBookingAction, elapse, placeHolding, type Booking, type BookingAction, type SlotRules, type Transition } from './bookings.ts';
+
+/** One bookable window of one lane group (lane kind and direction) at one site. */
+export interface SlotWindow {
+  site: string;
+  laneKind: string;
+  direction: string;
+  windowStart: number;
+}
+
+export const windowKeyOf = (w: SlotWindow) => `${w.site}|${w.laneKind}|${w.direction}|${w.windowStart}`;
+
+export interface LedgerRules extends SlotRules {
+  windowMs: number;
+  /** Anti-hoarding: places one firm may hold in one window. */
+  maxPerFirmPerWindow: number;
+  /** A firm whose no-show rate is over this (with at least `noShowMinDecided` decided bookings)… */
+  noShowRateLimit: number;
+  noShowMinDecided: number;
+  /** …gets its cap multiplied by this (rounded down, at least 1). */
+  noShowCapFactor: number;
+}
+
+export const defaultLedgerRules: LedgerRules = {
+  holdMs: 5 * 60_000,
+  toleranceMs: 30 * 60_000,
+  cancelCutoffMs: 2 * 3600_000,
+  windowMs: 30 * 60_000,
+  maxPerFirmPerWindow: 10,
+  noShowRateLimit: 0.2,
+  noShowMinDecided: 10,
+  noShowCapFactor: 0.5,
+};
+
+export interface FirmRecord {
+  /** Bookings whose window passed with an outcome: arrived (on time or late) or no-show. */
+  decided: number;
+  noShows: number;
+}
+
+/** The cap of a firm in one window, tightened while its no-show rate is over the limit. */
+export function firmCap(record: FirmRecord | undefined, rules: LedgerRules): number {
+  if (!record || record.decided < rules.noShowMinDecided || record.noShows / record.decided <= rules.noShowRateLimit) return rules.maxPerFirmPerWindow;
+  return Math.max(1, Math.floor(rules.maxPerFirmPerWindow * rules.noShowCapFactor));
+}
+
+export interface HoldRequest extends SlotWindow {
+  firm: string;
+  plate: string;
+  cargoClass: string;
+  /** The client's Idempotency-Key: a retried request gets the same booking. */
+  idempotencyKey: string;
+  at: number;
+}
+
+export type HoldRefusal = 'window-not-aligned' | 'window-past' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
+
+export type HoldOutcome = { ok: true; booking: Booking; replayed: boolean } | { ok: false; refusal: HoldRefusal };
+
+export interface Availability {
+  capacity: number;
+  held: number;
+  booked: number;
+  free: number;
+  closed: boolean;
+}
+
+/**
+ * Slots and bookings in memory: the reference model of the rules. The Redis store does
+ * the same in Lua, atomically per window; the property tests run random commands
+ * against this model to prove the rules, and the store's tests against both.
+ */
+export class SlotLedger {
+  private readonly bookings = new Map<string, Booking>();
+  private readonly byWindow = new Map<string, Set<string>>();
+  private readonly byIdempotency = new Map<string, string>();
+  private readonly overrides = new Map<string, { capacity?: number; closed?: boolean }>();
+  private readonly firms = new Map<string, FirmRecord>();
+  private readonly decided = new Set<string>();
+
+  constructor(
+    readonly rules: LedgerRules,
+    /** The template capacity of a window (open dedicated lanes × nominal rate × window length). */
+    private readonly templateCapacity: (window: SlotWindow) => number,
+    private readonly newId: () => string,
+  ) {}
+
+  hold(request: HoldRequest): HoldOutcome {
+    const replayedId = this.byIdempotency.get(`${request.firm}|${request.idempotencyKey}`);
+    if (replayedId) return { ok: true, booking: this.booking(replayedId, request.at)!, replayed: true };
+    if (request.windowStart % this.rules.windowMs !== 0) return { ok: false, refusal: 'window-not-aligned' };
+    if (request.at >= request.windowStart + this.rules.windowMs) return { ok: false, refusal: 'window-past' };
+    const availability = this.availability(request, request.at);
+    if (availability.closed) return { ok: false, refusal: 'window-closed' };
+    const open = this.windowBookings(request, request.at).filter((b) => placeHolding.has(b.state));
+    if (open.some((b) => b.plate === request.plate && (b.state === 'held' || b.state === 'confirmed'))) return { ok: false, refusal: 'plate-already-booked' };
+    if (availability.free <= 0) return { ok: false, refusal: 'window-full' };
+    if (open.filter((b) => b.firm === request.firm).length >= firmCap(this.firms.get(request.firm), this.rules)) return { ok: false, refusal: 'firm-cap-reached' };
+    const booking: Booking = {
+      id: this.newId(),
+      firm: request.firm,
+      plate: request.plate,
+      cargoClass: request.cargoClass,
+      site: request.site,
+      laneKind: request.laneKind,
+      direction: request.direction,
+      windowStart: request.windowStart,
+      windowEnd: request.windowStart + this.rules.windowMs,
+      state: 'held',
+      heldUntil: request.at + this.rules.holdMs,
+      createdAt: request.at,
+      updatedAt: request.at,
+      arrivedAt: null,
+      cancelledBy: null,
+    };
+    this.bookings.set(booking.id, booking);
+    const key = windowKeyOf(request);
+    (this.byWindow.get(key) ?? this.byWindow.set(key, new Set()).get(key)!).add(booking.id);
+    this.byIdempotency.set(`${request.firm}|${request.idempotencyKey}`, booking.id);
+    return { ok: true, booking, replayed: false };
+  }
+
+  act(id: string, action: BookingAction): Transition | undefined {
+    const current = this.bookings.get(id);
+    if (!current) return undefined;
+    const transition = applyBookingAction(current, action, this.rules);
+    this.store(transition.booking);
+    return transition;
+  }
+
+  /** The booking as time has made it at `at` (expired holds, no-shows). */
+  booking(id: string, at: number): Booking | undefined {
+    const current = this.bookings.get(id);
+    if (!current) return undefined;
+    const now = elapse(current, at, this.rules);
+    this.store(now);
+    return now;
+  }
+
+  availability(window: SlotWindow, at: number): Availability {
+    const override = this.overrides.get(windowKeyOf(window));
+    const capacity = override?.capacity ?? this.templateCapacity(window);
+    const closed = override?.closed ?? false;
+    let held = 0;
+    let booked = 0;
+    for (const booking of this.windowBookings(window, at)) {
+      if (booking.state === 'held') held += 1;
+      else if (placeHolding.has(booking.state)) booked += 1;
+    }
+    return { capacity, held, booked, free: closed ? 0 : Math.max(0, capacity - held - booked), closed };
+  }
+
+  /** Operators: a window's capacity (fewer places never cancels bookings already made). */
+  setCapacity(window: SlotWindow, capacity: number): void {
+    const key = windowKeyOf(window);
+    this.overrides.set(key, { ...this.overrides.get(key), capacity });
+  }
+
+  setClosed(window: SlotWindow, closed: boolean): void {
+    const key = windowKeyOf(window);
+    this.overrides.set(key, { ...this.overrides.get(key), closed });
+  }
+
+  firmRecord(firm: string): FirmRecord {
+    return this.firms.get(firm) ?? { decided: 0, noShows: 0 };
+  }
+
+  private windowBookings(window: SlotWindow, at: number): Booking[] {
+    return [...(this.byWindow.get(windowKeyOf(window)) ?? [])].map((id) => this.booking(id, at)!);
+  }
+
+  /** Keeps a booking's new state and counts its outcome once in its firm's record. */
+  private store(booking: Booking): void {
+    this.bookings.set(booking.id, booking);
+    const outcome = booking.state === 'no-show' ? 'no-show' : booking.arrivedAt !== null ? 'arrived' : undefined;
+    if (!outcome || this.decided.has(booking.id)) return;
+    this.decided.add(booking.id);
+    const record = this.firmRecord(booking.firm);
+    this.firms.set(booking.firm, { decided: record.decided + 1, noShows: record.noShows + (outcome === 'no-show' ? 1 : 0) });
+  }
+}
