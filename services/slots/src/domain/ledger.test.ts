@@ -8,10 +8,7 @@ const rules = { ...defaultLedgerRules, maxPerFirmPerWindow: 3 };
 const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: (2010 + i * 30) * minute }));
 const start = windows[0]!.windowStart - 240 * minute;
 
-function ledger(capacity = 5) {
-  let next = 0;
-  return new SlotLedger(rules, () => capacity, () => `b${(next += 1)}`);
-}
+const ledger = (capacity = 5) => new SlotLedger(rules, () => capacity);
 const request = (overrides: Partial<HoldRequest> = {}): HoldRequest => ({ ...windows[0]!, firm: 'firm-a', plate: '14C-100.01', cargoClass: 'farm-produce', idempotencyKey: 'k1', at: start, ...overrides });
 
 describe('slot ledger (the reference model of the booking rules)', () => {
@@ -49,7 +46,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
       const held = slots.hold(request({ ...window, plate: `14C-1${i}0.00`, idempotencyKey: `n${i}` }));
       if (!held.ok) throw new Error(held.refusal);
       slots.act(held.booking.id, { type: 'confirm', at: start });
-      slots.booking(held.booking.id, window.windowStart + 61 * minute); // nobody came
+      slots.act(held.booking.id, { type: 'tick', at: window.windowStart + 61 * minute }); // nobody came
     }
     expect(slots.firmRecord('firm-a')).toEqual({ decided: 10, noShows: 10 });
     const later = { ...windows[0]!, windowStart: windows[0]!.windowStart + 20 * 30 * minute };
@@ -70,6 +67,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
       fc.property(fc.array(command, { maxLength: 60 }), (commands) => {
         const slots = ledger(6);
         const firstBookingOfKey = new Map<string, string>();
+        const given: string[] = [];
         let at = start;
         for (const c of commands) {
           at += c.dt;
@@ -86,6 +84,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
             else {
               expect(firstBookingOfKey.has(key)).toBe(false);
               firstBookingOfKey.set(key, outcome.booking.id);
+              given.push(outcome.booking.id);
               placesGiven += 1;
               // A new place was given only if it fit: capacity and the firm's cap hold right after.
               const availability = slots.availability(window, at);
@@ -96,7 +95,8 @@ describe('slot ledger (the reference model of the booking rules)', () => {
             }
           } else {
             const action = c.kind === 'cancel' ? { type: 'cancel' as const, at, by: 'firm' as const } : { type: c.kind, at };
-            slots.act(`b${c.booking}`, action);
+            const id = given[c.booking - 1];
+            if (id) slots.act(id, action);
           }
         }
       }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { applyBookingAction, elapse, placeHolding, type Booking, type BookingAction, type SlotRules, type Transition } from './bookings.ts';
 
 /** One bookable window of one lane group (lane kind and direction) at one site. */
@@ -9,6 +10,14 @@ export interface SlotWindow {
 }
 
 export const windowKeyOf = (w: SlotWindow) => `${w.site}|${w.laneKind}|${w.direction}|${w.windowStart}`;
+
+/**
+ * A booking's id follows from its firm and Idempotency-Key (SHA-256, 20 hex digits): a
+ * retried request names the same booking by construction, in memory and in Redis alike.
+ */
+export function bookingIdOf(firm: string, idempotencyKey: string): string {
+  return `bk_${createHash('sha256').update(`${firm}\n${idempotencyKey}`).digest('hex').slice(0, 20)}`;
+}
 
 export interface LedgerRules extends SlotRules {
   windowMs: number;
@@ -53,6 +62,27 @@ export interface HoldRequest extends SlotWindow {
   at: number;
 }
 
+/** The held booking a successful hold request makes. */
+export function newBooking(request: HoldRequest, rules: LedgerRules): Booking {
+  return {
+    id: bookingIdOf(request.firm, request.idempotencyKey),
+    firm: request.firm,
+    plate: request.plate,
+    cargoClass: request.cargoClass,
+    site: request.site,
+    laneKind: request.laneKind,
+    direction: request.direction,
+    windowStart: request.windowStart,
+    windowEnd: request.windowStart + rules.windowMs,
+    state: 'held',
+    heldUntil: request.at + rules.holdMs,
+    createdAt: request.at,
+    updatedAt: request.at,
+    arrivedAt: null,
+    cancelledBy: null,
+  };
+}
+
 export type HoldRefusal = 'window-not-aligned' | 'window-past' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
 
 export type HoldOutcome = { ok: true; booking: Booking; replayed: boolean } | { ok: false; refusal: HoldRefusal };
@@ -82,7 +112,6 @@ export class SlotLedger {
     readonly rules: LedgerRules,
     /** The template capacity of a window (open dedicated lanes × nominal rate × window length). */
     private readonly templateCapacity: (window: SlotWindow) => number,
-    private readonly newId: () => string,
   ) {}
 
   hold(request: HoldRequest): HoldOutcome {
@@ -96,23 +125,7 @@ export class SlotLedger {
     if (open.some((b) => b.plate === request.plate && (b.state === 'held' || b.state === 'confirmed'))) return { ok: false, refusal: 'plate-already-booked' };
     if (availability.free <= 0) return { ok: false, refusal: 'window-full' };
     if (open.filter((b) => b.firm === request.firm).length >= firmCap(this.firms.get(request.firm), this.rules)) return { ok: false, refusal: 'firm-cap-reached' };
-    const booking: Booking = {
-      id: this.newId(),
-      firm: request.firm,
-      plate: request.plate,
-      cargoClass: request.cargoClass,
-      site: request.site,
-      laneKind: request.laneKind,
-      direction: request.direction,
-      windowStart: request.windowStart,
-      windowEnd: request.windowStart + this.rules.windowMs,
-      state: 'held',
-      heldUntil: request.at + this.rules.holdMs,
-      createdAt: request.at,
-      updatedAt: request.at,
-      arrivedAt: null,
-      cancelledBy: null,
-    };
+    const booking = newBooking(request, this.rules);
     this.bookings.set(booking.id, booking);
     const key = windowKeyOf(request);
     (this.byWindow.get(key) ?? this.byWindow.set(key, new Set()).get(key)!).add(booking.id);
@@ -128,13 +141,10 @@ export class SlotLedger {
     return transition;
   }
 
-  /** The booking as time has made it at `at` (expired holds, no-shows). */
+  /** The booking as time has made it at `at` (expired holds, no-shows); a read: only actions (a `tick` too) store it. */
   booking(id: string, at: number): Booking | undefined {
     const current = this.bookings.get(id);
-    if (!current) return undefined;
-    const now = elapse(current, at, this.rules);
-    this.store(now);
-    return now;
+    return current && elapse(current, at, this.rules);
   }
 
   availability(window: SlotWindow, at: number): Availability {
