@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '@tower/shared';
+import { plannedCapacity, roundTheClockPlan, vietnamCalendar } from './capacity.ts';
+
+const minute = 60_000;
+const windowMs = 30 * minute;
+const smartExport = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export' };
+
+describe('capacity plan', () => {
+  it('reads instants in Vietnam time (UTC+7)', () => {
+    // 2026-02-16T17:30Z is 00:30 on Tuesday 17 February in Móng Cái (Tết 2026).
+    expect(vietnamCalendar(Date.UTC(2026, 1, 16, 17, 30))).toEqual({ date: '2026-02-17', weekday: 2, hour: 0 });
+    expect(vietnamCalendar(Date.UTC(2026, 10, 22, 16, 59))).toEqual({ date: '2026-11-22', weekday: 0, hour: 23 });
+  });
+
+  it('gives every bookable lane of the catalog around the clock: open lanes × nominal rate × window', () => {
+    const plan = roundTheClockPlan(loadCatalog().document);
+    const at = Date.UTC(2026, 10, 23, 3, 0);
+    // Three smart export lanes at 240 trucks/h each: 360 places in 30 minutes.
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: at }, windowMs)).toBe(360);
+    expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'igv', direction: 'import', windowStart: at }, windowMs)).toBe(15);
+    expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: at }, windowMs)).toBe(60);
+    // Steps of a crossing are not booked.
+    expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'weighbridge', direction: 'export', windowStart: at }, windowMs)).toBe(0);
+  });
+
+  it('lets a dated override (Tết) replace the weekly template for that day only', () => {
+    const base = roundTheClockPlan(loadCatalog().document);
+    const tetNight = Array.from({ length: 24 }, (_, hour) => (hour < 6 ? 0 : 1));
+    const plan = { ...base, overrides: { '2026-02-17': { 'bac-luan-2|smart|export': tetNight } } };
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 16, 20, 0) }, windowMs)).toBe(0); // 03:00 on Tết
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 17, 2, 0) }, windowMs)).toBe(120); // 09:00: one lane
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 17, 20, 0) }, windowMs)).toBe(360); // the next day
+  });
+});
