@@ -2,19 +2,23 @@ import { timingSafeEqual } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { hashSecret, readRegistryFile } from './devices.ts';
+import { UnauthorizedProblem } from './errors.ts';
 
 /**
- * Who may open the live gateway: wall displays (read only) and operators (who also
- * acknowledge alerts). The registry holds SHA-256 hashes of the tokens; the tokens
- * themselves (`<id>.<secret>`) are handed out (demo ones in .local/credentials.json).
+ * Who may use the operators' gateway and the slots API: wall displays (read only),
+ * operators (who also acknowledge alerts and manage slot capacity) and logistics firms
+ * (who book crossing slots and see only their own bookings). The registry holds SHA-256
+ * hashes of the tokens; the tokens themselves (`<id>.<secret>`, a firm's API key) are
+ * handed out (demo ones in .local/credentials.json).
  */
-export const accessRoles = ['display', 'operator'] as const;
+export const accessRoles = ['display', 'operator', 'firm'] as const;
 export type AccessRole = (typeof accessRoles)[number];
 
 export const AccessRecord = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
     role: Type.Union(accessRoles.map((r) => Type.Literal(r))),
+    firm: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{2,40}$', description: 'the firm a `firm` token acts for (several keys may share one firm)' })),
     name: Type.String({ minLength: 1, maxLength: 100, description: 'who or what holds it, e.g. "Wall 1, Smart Operations Center"' }),
     tokenSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, description: 'sockets open at once with this token' }),
@@ -28,7 +32,16 @@ export const AccessRegistryFile = Type.Object({ version: Type.Literal(1), tokens
 const checkRegistry = TypeCompiler.Compile(AccessRegistryFile);
 
 export function readAccessRegistry(file: string): AccessRecord[] {
-  return readRegistryFile<Static<typeof AccessRegistryFile>>(file, 'access registry', checkRegistry).tokens;
+  const tokens = readRegistryFile<Static<typeof AccessRegistryFile>>(file, 'access registry', checkRegistry).tokens;
+  const index = tokens.findIndex((t) => (t.role === 'firm') !== (t.firm !== undefined));
+  if (index >= 0) throw new Error(`access registry ${file} is invalid at /tokens/${index}/firm: a firm token names its firm, and only a firm token does`);
+  return tokens;
+}
+
+/** The token of an `Authorization: Bearer <token>` header ('' when there is none). */
+export function bearerToken(authorization: string | undefined): string {
+  const header = authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
 }
 
 /** Looks tokens up by id and checks the secret's hash; knows nothing of HTTP. */
@@ -47,5 +60,14 @@ export class AccessRegistry {
     if (!record?.enabled) return undefined;
     const presented = Buffer.from(hashSecret(token.slice(dot + 1)), 'hex');
     return timingSafeEqual(presented, Buffer.from(record.tokenSha256, 'hex')) ? record : undefined;
+  }
+
+  /** The holder of a request's bearer token; 401 problem when it is missing or not valid. */
+  authenticate(authorization: string | undefined, hint: string): AccessRecord {
+    const token = bearerToken(authorization);
+    if (!token) throw new UnauthorizedProblem(`send ${hint} as Authorization: Bearer <token>`);
+    const record = this.verify(token);
+    if (!record) throw new UnauthorizedProblem('the token is not valid or has been disabled');
+    return record;
   }
 }

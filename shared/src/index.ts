@@ -27,3 +27,4 @@ export * from './events/ticks.ts';
 export * from './events/json-messages.ts';
 export * from './events/journey-updates.ts';
 export * from './coalescer.ts';
+export * from './events/slot-changes.ts';

@@ -22,6 +22,7 @@ const literals = <const T extends readonly string[]>(values: T, description?: st
   Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {}) as unknown as Literals<T>;
 
 export const cargoClasses = ['farm-produce', 'frozen-seafood', 'electronics', 'consumer-goods', 'machinery', 'textiles', 'solar-cells', 'other'] as const;
+export type CargoClass = (typeof cargoClasses)[number];
 export const holdReasons = ['document-mismatch', 'physical-inspection', 'phytosanitary', 'tax-assessment', 'other'] as const;
 export const customsStatuses = ['pending', 'hold', 'released', 'inspected'] as const;
 export const igvStates = ['idle', 'loading', 'moving', 'unloading', 'charging', 'fault'] as const;

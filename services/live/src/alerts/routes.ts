@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, UnauthorizedProblem, type AccessRecord, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, type AccessRegistry, type SiteCatalog } from '@tower/shared';
 import { compareAlerts } from '../domain/alert-order.ts';
 import { Alert } from '../domain/alerts.ts';
 import type { AlertEngine } from '../gateway/alert-engine.ts';
@@ -33,16 +33,6 @@ export async function openAndRecentAlerts(options: Pick<AlertRouteOptions, 'stor
     if (!known || known.revision < alert.revision) newest.set(alert.id, alert);
   }
   return [...newest.values()].sort(compareAlerts);
-}
-
-/** The token of `Authorization: Bearer <id>.<secret>`, checked against the access registry. */
-function caller(request: FastifyRequest, access: AccessRegistry): AccessRecord {
-  const header = request.headers.authorization ?? '';
-  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
-  if (!token) throw new UnauthorizedProblem('send the operator token as Authorization: Bearer <token>');
-  const record = access.verify(token);
-  if (!record) throw new UnauthorizedProblem('the token is not valid or has been disabled');
-  return record;
 }
 
 const AlertList = Type.Object({ alerts: Type.Array(Alert) });
@@ -77,7 +67,7 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
       },
     },
     async (request) => {
-      const who = caller(request, options.access);
+      const who = options.access.authenticate(request.headers.authorization, 'the operator token');
       if (who.role !== 'operator') throw new ForbiddenProblem(`${who.id} is a ${who.role} token; acknowledging needs an operator token`);
       let alert;
       try {
@@ -100,7 +90,7 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
       },
     },
     async (request) => {
-      const { id, role, name } = caller(request, options.access);
+      const { id, role, name } = options.access.authenticate(request.headers.authorization, 'the operator token');
       return { id, role, name };
     },
   );

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyBookingAction, bookingStates, defaultSlotRules, terminal, type Booking, type BookingAction, type BookingState } from './bookings.ts';
+import { bookingStates } from '@tower/shared';
+import { applyBookingAction, defaultSlotRules, terminal, type Booking, type BookingAction, type BookingState } from './bookings.ts';
 
 const minute = 60_000;
 const rules = defaultSlotRules; // hold 5 min, tolerance 30 min, cancel cut-off 2 h

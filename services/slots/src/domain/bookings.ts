@@ -9,8 +9,9 @@
  *     ▼                  │
  *   expired            cancel (firm: before the cut-off; operator: any time) ──▶ cancelled
  */
-export const bookingStates = ['held', 'confirmed', 'checked-in', 'late', 'completed', 'cancelled', 'expired', 'no-show'] as const;
-export type BookingState = (typeof bookingStates)[number];
+import type { BookingState, SlotBooking } from '@tower/shared';
+
+export type { BookingState };
 
 /** States that hold a place in the window (everything but cancelled and expired). */
 export const placeHolding: ReadonlySet<BookingState> = new Set(['held', 'confirmed', 'checked-in', 'late', 'completed', 'no-show']);
@@ -27,25 +28,8 @@ export interface SlotRules {
 
 export const defaultSlotRules: SlotRules = { holdMs: 5 * 60_000, toleranceMs: 30 * 60_000, cancelCutoffMs: 2 * 3600_000 };
 
-export interface Booking {
-  id: string;
-  firm: string;
-  plate: string;
-  cargoClass: string;
-  site: string;
-  /** Lane group: the lane kind and direction the slot is for. */
-  laneKind: string;
-  direction: string;
-  windowStart: number;
-  windowEnd: number;
-  state: BookingState;
-  heldUntil: number;
-  createdAt: number;
-  updatedAt: number;
-  /** Set on arrival (check-in or late). */
-  arrivedAt: number | null;
-  cancelledBy: 'firm' | 'operator' | null;
-}
+/** The booking as the API, the feed and the history show it (schema in @tower/shared). */
+export type Booking = SlotBooking;
 
 export type BookingAction =
   | { type: 'confirm'; at: number }

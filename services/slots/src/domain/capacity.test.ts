@@ -4,7 +4,7 @@ import { plannedCapacity, roundTheClockPlan, vietnamCalendar } from './capacity.
 
 const minute = 60_000;
 const windowMs = 30 * minute;
-const smartExport = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export' };
+const smartExport = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export' as const };
 
 describe('capacity plan', () => {
   it('reads instants in Vietnam time (UTC+7)', () => {
@@ -18,7 +18,7 @@ describe('capacity plan', () => {
     const at = Date.UTC(2026, 10, 23, 3, 0);
     // Three smart export lanes at 240 trucks/h each: 360 places in 30 minutes.
     expect(plannedCapacity(plan, { ...smartExport, windowStart: at }, windowMs)).toBe(360);
-    expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'igv', direction: 'import', windowStart: at }, windowMs)).toBe(15);
+    expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'igv', direction: 'import' as const, windowStart: at }, windowMs)).toBe(15);
     expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: at }, windowMs)).toBe(60);
     // Steps of a crossing are not booked.
     expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'weighbridge', direction: 'export', windowStart: at }, windowMs)).toBe(0);

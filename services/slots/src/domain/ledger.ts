@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { CargoClass, Direction } from '@tower/shared';
 import { applyBookingAction, elapse, placeHolding, type Booking, type BookingAction, type SlotRules, type Transition } from './bookings.ts';
 
 /** One bookable window of one lane group (lane kind and direction) at one site. */
 export interface SlotWindow {
   site: string;
   laneKind: string;
-  direction: string;
+  direction: Direction;
   windowStart: number;
 }
 
@@ -56,7 +57,7 @@ export function firmCap(record: FirmRecord | undefined, rules: LedgerRules): num
 export interface HoldRequest extends SlotWindow {
   firm: string;
   plate: string;
-  cargoClass: string;
+  cargoClass: CargoClass;
   /** The client's Idempotency-Key: a retried request gets the same booking. */
   idempotencyKey: string;
   at: number;
@@ -83,7 +84,23 @@ export function newBooking(request: HoldRequest, rules: LedgerRules): Booking {
   };
 }
 
-export type HoldRefusal = 'window-not-aligned' | 'window-past' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
+/**
+ * Whether a replayed request (same firm, same Idempotency-Key) asks for what the booking
+ * it names is: a key reused for a different slot or truck is refused, never silently
+ * answered with the first booking.
+ */
+export function sameHoldRequest(booking: Booking, request: HoldRequest): boolean {
+  return (
+    booking.site === request.site &&
+    booking.laneKind === request.laneKind &&
+    booking.direction === request.direction &&
+    booking.windowStart === request.windowStart &&
+    booking.plate === request.plate &&
+    booking.cargoClass === request.cargoClass
+  );
+}
+
+export type HoldRefusal = 'idempotency-key-reused' | 'window-not-aligned' | 'window-past' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
 
 export type HoldOutcome = { ok: true; booking: Booking; replayed: boolean } | { ok: false; refusal: HoldRefusal };
 
@@ -116,7 +133,10 @@ export class SlotLedger {
 
   hold(request: HoldRequest): HoldOutcome {
     const replayedId = this.byIdempotency.get(`${request.firm}|${request.idempotencyKey}`);
-    if (replayedId) return { ok: true, booking: this.booking(replayedId, request.at)!, replayed: true };
+    if (replayedId) {
+      const booking = this.booking(replayedId, request.at)!;
+      return sameHoldRequest(booking, request) ? { ok: true, booking, replayed: true } : { ok: false, refusal: 'idempotency-key-reused' };
+    }
     if (request.windowStart % this.rules.windowMs !== 0) return { ok: false, refusal: 'window-not-aligned' };
     if (request.at >= request.windowStart + this.rules.windowMs) return { ok: false, refusal: 'window-past' };
     const availability = this.availability(request, request.at);

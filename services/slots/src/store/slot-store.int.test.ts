@@ -1,18 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { test } from '@tower/shared/testing';
-import type { BookingAction } from '../domain/bookings.ts';
+import type { Booking, BookingAction } from '../domain/bookings.ts';
 import { defaultLedgerRules, SlotLedger, type HoldRequest, type SlotWindow } from '../domain/ledger.ts';
-import { RedisSlotStore } from './slot-store.ts';
+import { RedisSlotStore, type SlotChange } from './slot-store.ts';
 
 const minute = 60_000;
+const day = 86_400_000;
+/** Windows a week ahead: keys expire a week after their window ends, by Redis's own clock. */
+const future = Math.ceil(Date.now() / (30 * minute)) * 30 * minute + 7 * day;
 const rules = { ...defaultLedgerRules, maxPerFirmPerWindow: 3 };
+
+/** The outcome without its outbox change, to compare with the model's. */
+function outcome<T extends { change?: SlotChange }>(stored: T | undefined): Omit<T, 'change'> | undefined {
+  if (!stored) return undefined;
+  const { change: _change, ...rest } = stored;
+  return rest;
+}
 
 describe('Redis slot store against real Redis', () => {
   test('does what the reference model does, command for command (model-based)', { timeout: 120_000 }, async ({ redis }) => {
     let run = 0;
     let placesGiven = 0;
     let stateChanges = 0;
+    let keysReused = 0;
     const command = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: 1 }), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 6 }), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const, 'tick' as const), booking: fc.nat({ max: 100 }), dt: fc.oneof(fc.integer({ min: 0, max: 2 * minute }), fc.integer({ min: 0, max: 90 * minute })) }) },
@@ -22,34 +33,53 @@ describe('Redis slot store against real Redis', () => {
       fc.asyncProperty(fc.array(command, { maxLength: 40 }), async (commands) => {
         run += 1;
         // Each run has its own windows, firms and ids, so runs do not see each other's keys.
-        const day = 86_400_000;
-        const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: 1_800_000 * minute + run * day + i * 30 * minute }));
+        const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future + run * day + i * 30 * minute }));
         const ledger = new SlotLedger(rules, () => 4);
-        const store = new RedisSlotStore(redis.redis, rules, () => 4);
+        const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 4 });
         const given: string[] = [];
+        const versions = new Map<number, number>();
+        // Every change carries the window's places after it, and a version that grows.
+        const expectChange = (change: SlotChange | undefined, booking: Booking | undefined) => {
+          if (!change) return;
+          const availability = change.messages.find((m) => m.kind === 'availability')?.availability;
+          const index = windows.findIndex((w) => w.windowStart === availability?.windowStart);
+          expect(availability).toMatchObject({ ...windows[index]!, ...ledger.availability(windows[index]!, at) });
+          expect(availability!.version).toBeGreaterThan(versions.get(index) ?? 0);
+          versions.set(index, availability!.version);
+          expect(change.messages.find((m) => m.kind === 'booking')?.booking).toEqual(booking);
+        };
         let at = windows[0]!.windowStart - 180 * minute;
         for (const c of commands) {
           at += c.dt;
           if (c.kind === 'capacity') {
             ledger.setCapacity(windows[c.window]!, c.capacity);
-            await store.setCapacity(windows[c.window]!, c.capacity);
+            expectChange(await store.setCapacity(windows[c.window]!, c.capacity, at), undefined);
           } else if (c.kind === 'close') {
             ledger.setClosed(windows[c.window]!, c.capacity % 2 === 0);
-            await store.setClosed(windows[c.window]!, c.capacity % 2 === 0);
+            expectChange(await store.setClosed(windows[c.window]!, c.capacity % 2 === 0, at), undefined);
           } else if (c.kind === 'hold') {
             const request: HoldRequest = { ...windows[c.window]!, firm: `r${run}-firm-${c.firm}`, plate: `14C-10${c.plate}.00`, cargoClass: 'farm-produce', idempotencyKey: `k${c.key}`, at };
             const expected = ledger.hold(request);
-            expect(await store.hold(request)).toEqual(expected);
+            const stored = await store.hold(request);
+            expect(outcome(stored)).toEqual(expected);
+            expect(stored.change !== undefined).toBe(expected.ok && !expected.replayed);
+            expectChange(stored.change, expected.ok ? expected.booking : undefined);
             if (expected.ok && !expected.replayed) {
               given.push(expected.booking.id);
               placesGiven += 1;
             }
+            if (!expected.ok && expected.refusal === 'idempotency-key-reused') keysReused += 1;
           } else if ('booking' in c) {
             const id = given.length > 0 ? given[c.booking % given.length]! : 'bk_unknown';
             const action: BookingAction = c.kind === 'cancel' ? { type: 'cancel', at, by: 'firm' } : { type: c.kind, at };
+            // As stored before the action (at 0, time has done nothing to it).
+            const before = ledger.booking(id, 0);
             const expected = ledger.act(id, action);
-            expect(await store.act(id, action)).toEqual(expected);
+            const stored = await store.act(id, action);
+            expect(outcome(stored)).toEqual(expected);
             if (expected?.ok && expected.changed) stateChanges += 1;
+            expect(stored?.change !== undefined).toBe(expected !== undefined && JSON.stringify(expected.booking) !== JSON.stringify(before));
+            expectChange(stored?.change, expected?.booking);
           }
           for (const window of windows) expect(await store.availability(window, at)).toEqual(ledger.availability(window, at));
         }
@@ -59,11 +89,12 @@ describe('Redis slot store against real Redis', () => {
     // Both sides of every rule were exercised, not only refusals.
     expect(placesGiven).toBeGreaterThan(200);
     expect(stateChanges).toBeGreaterThan(40);
+    expect(keysReused).toBeGreaterThan(10);
   });
 
   test('1,000 concurrent requests for the last 10 places give exactly 10 bookings; concurrent retries give one booking each', { timeout: 60_000 }, async ({ redis }) => {
-    const store = new RedisSlotStore(redis.redis, { ...rules, maxPerFirmPerWindow: 1000 }, () => 110);
-    const window: SlotWindow = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: 1_899_990 * minute };
+    const store = new RedisSlotStore(redis.redis, { rules: { ...rules, maxPerFirmPerWindow: 1000 }, templateCapacity: () => 110 });
+    const window: SlotWindow = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future - 3 * day };
     const at = window.windowStart - 60 * minute;
     const request = (i: number, key = `k${i}`): HoldRequest => ({ ...window, firm: `firm-${i % 50}`, plate: `14C-${String(10_000 + i).slice(-5)}`, cargoClass: 'electronics', idempotencyKey: key, at });
     for (let i = 0; i < 100; i += 1) {
