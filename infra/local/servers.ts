@@ -219,9 +219,10 @@ function redisConfig(profile: InfraProfile): string {
     'protected-mode yes',
     'daemonize no',
     `dir ${profile.redis.dataDir}`,
-    // Bookings must survive a restart: append-only file, fsync every second, plus snapshots.
+    // Bookings must survive a crash: append-only file, fsync'd before Redis answers a
+    // write (Redis groups the fsync of one event-loop turn's writes), plus snapshots.
     'appendonly yes',
-    'appendfsync everysec',
+    'appendfsync always',
     'save 900 1 300 10 60 10000',
     'maxmemory-policy noeviction',
     'loglevel warning',
@@ -280,6 +281,15 @@ export function standaloneKafkaSpec(root: string, brokerPort: number): ServerSpe
   const node: KafkaNode = { id: 1, brokerPort, controllerPort: brokerPort + 1, dataDir: path.join(root, 'kafka') };
   const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
   return kafkaNodeSpec(profile, node);
+}
+
+/**
+ * One extra Redis (same configuration: AOF fsync'd before each answer) on `port` with
+ * its data under `root`, for tests that kill Redis on purpose.
+ */
+export function standaloneRedisSpec(root: string, port: number): ServerSpec {
+  const base = resolveProfile('test');
+  return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } });
 }
 
 /**

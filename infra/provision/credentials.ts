@@ -12,12 +12,15 @@ import { hashSecret, newDeviceSecret, type AccessRecord, type AccessRole, type D
  */
 export interface DemoCredentials {
   devices: { id: string; site: string; apiKey: string }[];
-  access: { id: string; role: AccessRole; name: string; token: string }[];
+  access: { id: string; role: AccessRole; name: string; token: string; firm?: string }[];
 }
 
-const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number }[] = [
+const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number; firm?: string }[] = [
   { id: 'wall-1', role: 'display', name: 'Video wall, Smart Operations Center', maxConnections: 50 },
   { id: 'operator-1', role: 'operator', name: 'Duty operator, Smart Operations Center', maxConnections: 20 },
+  // Two made-up logistics firms, to try the slots API and the firm's live feed.
+  { id: 'haiha-1', role: 'firm', firm: 'haiha-logistics', name: 'Hải Hà Logistics (demo firm)', maxConnections: 10 },
+  { id: 'donghung-1', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (demo firm)', maxConnections: 10 },
 ];
 
 const secretOf = (credential: string, id: string) => credential.slice(id.length + 1);
@@ -38,7 +41,7 @@ export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): 
   }
   for (const holder of demoAccess) {
     if (access.some((a) => a.id === holder.id)) continue;
-    access.push({ id: holder.id, role: holder.role, name: holder.name, token: `${holder.id}.${newDeviceSecret()}` });
+    access.push({ id: holder.id, role: holder.role, name: holder.name, token: `${holder.id}.${newDeviceSecret()}`, ...(holder.firm ? { firm: holder.firm } : {}) });
     created += 1;
   }
   fs.mkdirSync(directory, { recursive: true });
@@ -47,12 +50,13 @@ export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): 
     const accessRecords: AccessRecord[] = access.map((a) => ({
       id: a.id,
       role: a.role,
+      ...(a.firm ? { firm: a.firm } : {}),
       name: a.name,
       tokenSha256: hashSecret(secretOf(a.token, a.id)),
       maxConnections: demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
       enabled: true,
     }));
-    const note = 'Demo credentials. Devices: Authorization: Bearer <apiKey> on the ingest API. Access: the live gateway token (wall display: http://127.0.0.1:8080/?token=<token>). Keep out of version control.';
+    const note = 'Demo credentials. Devices: Authorization: Bearer <apiKey> on the ingest API. Access: the live gateway token (wall display: http://127.0.0.1:8080/?token=<token>); firm tokens are API keys of the slots API (Authorization: Bearer <token> on http://127.0.0.1:8082). Keep out of version control.';
     fs.writeFileSync(credentialsFile, `${JSON.stringify({ note, devices, access }, null, 2)}\n`, { mode: 0o600 });
     fs.writeFileSync(deviceRegistryFile, `${JSON.stringify({ version: 1, devices: deviceRecords }, null, 2)}\n`);
     fs.writeFileSync(accessRegistryFile, `${JSON.stringify({ version: 1, tokens: accessRecords }, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { bookingStates } from '@tower/shared';
 import { applyBookingAction, defaultSlotRules, terminal, type Booking, type BookingAction, type BookingState } from './bookings.ts';
 
 const minute = 60_000;
-const rules = defaultSlotRules; // hold 5 min, tolerance 30 min, cancel cut-off 2 h
+const rules = defaultSlotRules; // hold 5 min, tolerance 30 min, late grace 2 h, cancel cut-off 2 h
 const windowStart = 1000 * minute;
 const held = (overrides: Partial<Booking> = {}): Booking => ({
   id: 'b1',
@@ -41,11 +41,14 @@ describe('booking lifecycle', () => {
     expect(late).toMatchObject({ ok: false, refusal: 'hold-expired', booking: { state: 'expired', updatedAt: t0 + 5 * minute } });
   });
 
-  it('an arrival outside the tolerance is flagged late, not checked in; no arrival is a no-show once the tolerance has passed', () => {
+  it('an arrival outside the tolerance is flagged late, not checked in; no arrival is a no-show once the late grace has passed', () => {
     const confirmed = run(held(), { type: 'confirm', at: t0 });
     expect(run(confirmed, { type: 'arrive', at: windowStart - 31 * minute })).toMatchObject({ state: 'late' });
     expect(run(confirmed, { type: 'arrive', at: windowStart + 60 * minute })).toMatchObject({ state: 'checked-in' });
-    expect(run(confirmed, { type: 'tick', at: windowStart + 60 * minute + 1 })).toMatchObject({ state: 'no-show', updatedAt: windowStart + 60 * minute });
+    expect(run(confirmed, { type: 'arrive', at: windowStart + 60 * minute + 1 })).toMatchObject({ state: 'late', arrivedAt: windowStart + 60 * minute + 1 });
+    expect(run(confirmed, { type: 'tick', at: windowStart + 180 * minute })).toMatchObject({ state: 'confirmed' });
+    expect(run(confirmed, { type: 'tick', at: windowStart + 180 * minute + 1 })).toMatchObject({ state: 'no-show', updatedAt: windowStart + 180 * minute });
+    expect(applyBookingAction(confirmed, { type: 'arrive', at: windowStart + 181 * minute }, rules)).toMatchObject({ ok: false, refusal: 'not-expected', booking: { state: 'no-show' } });
   });
 
   it('firms cancel until the cut-off, operators at any time', () => {
@@ -75,7 +78,7 @@ describe('booking lifecycle', () => {
     const action = fc.oneof(
       fc.record({ type: fc.constant('confirm' as const), dt: fc.integer({ min: 0, max: 20 * minute }) }),
       fc.record({ type: fc.constant('cancel' as const), dt: fc.integer({ min: 0, max: 90 * minute }), by: fc.constantFrom('firm' as const, 'operator' as const) }),
-      fc.record({ type: fc.constantFrom('arrive' as const, 'cross' as const, 'tick' as const), dt: fc.integer({ min: 0, max: 120 * minute }) }),
+      fc.record({ type: fc.constantFrom('arrive' as const, 'cross' as const, 'tick' as const), dt: fc.integer({ min: 0, max: 180 * minute }) }),
     );
     fc.assert(
       fc.property(fc.array(action, { maxLength: 12 }), (actions) => {
@@ -90,7 +93,7 @@ describe('booking lifecycle', () => {
           else if (after !== before) expect(edges[before], `${before} → ${after}`).toContain(after);
           // Time's own rules, checked independently of the implementation.
           if (before === 'held' && at >= booking.heldUntil) expect(after === 'expired').toBe(true);
-          if (before === 'confirmed' && at > booking.windowEnd + rules.toleranceMs) expect(after).toBe('no-show');
+          if (before === 'confirmed' && at > booking.windowEnd + rules.toleranceMs + rules.lateGraceMs) expect(after).toBe('no-show');
           if (result.ok && rest.type === 'arrive') expect(after).toBe(Math.abs(at - (booking.windowStart + booking.windowEnd) / 2) <= (booking.windowEnd - booking.windowStart) / 2 + rules.toleranceMs ? 'checked-in' : 'late');
           expect(bookingStates).toContain(after);
           booking = result.booking;

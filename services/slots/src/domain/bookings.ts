@@ -5,7 +5,7 @@
  *
  *   held ──confirm──▶ confirmed ──arrive (within tolerance)──▶ checked-in ──cross──▶ completed
  *     │                  │   └──arrive (outside tolerance)──▶ late ──────cross──▶ completed
- *     │ expire           │ window end + tolerance passed, no arrival ──▶ no-show
+ *     │ expire           │ window end + tolerance + late grace passed, no arrival ──▶ no-show
  *     ▼                  │
  *   expired            cancel (firm: before the cut-off; operator: any time) ──▶ cancelled
  */
@@ -22,11 +22,16 @@ export interface SlotRules {
   holdMs: number;
   /** An arrival this far before the window's start or after its end still checks in. */
   toleranceMs: number;
+  /**
+   * After the tolerance, an arriving truck is still recorded, flagged `late`, for this
+   * long; only then is a booking with no arrival a no-show.
+   */
+  lateGraceMs: number;
   /** Firms cannot cancel later than this before the window's start. */
   cancelCutoffMs: number;
 }
 
-export const defaultSlotRules: SlotRules = { holdMs: 5 * 60_000, toleranceMs: 30 * 60_000, cancelCutoffMs: 2 * 3600_000 };
+export const defaultSlotRules: SlotRules = { holdMs: 5 * 60_000, toleranceMs: 30 * 60_000, lateGraceMs: 2 * 3600_000, cancelCutoffMs: 2 * 3600_000 };
 
 /** The booking as the API, the feed and the history show it (schema in @tower/shared). */
 export type Booking = SlotBooking;
@@ -36,7 +41,7 @@ export type BookingAction =
   | { type: 'cancel'; at: number; by: 'firm' | 'operator' }
   | { type: 'arrive'; at: number }
   | { type: 'cross'; at: number }
-  /** Time passed: holds expire, confirmed bookings whose window (and tolerance) passed become no-shows. */
+  /** Time passed: holds expire, confirmed bookings whose window, tolerance and late grace passed become no-shows. */
   | { type: 'tick'; at: number };
 
 /** Why an action is refused; the API maps each to a 409/422 problem naming it. */
@@ -75,9 +80,12 @@ export function applyBookingAction(current: Booking, action: BookingAction, rule
   }
 }
 
+/** When a confirmed booking with no arrival becomes a no-show (strictly after this instant). */
+export const noShowAt = (booking: Pick<Booking, 'windowEnd'>, rules: SlotRules) => booking.windowEnd + rules.toleranceMs + rules.lateGraceMs;
+
 /** What time alone does to a booking at `at`. */
 export function elapse(booking: Booking, at: number, rules: SlotRules): Booking {
   if (booking.state === 'held' && at >= booking.heldUntil) return { ...booking, state: 'expired', updatedAt: booking.heldUntil };
-  if (booking.state === 'confirmed' && at > booking.windowEnd + rules.toleranceMs) return { ...booking, state: 'no-show', updatedAt: booking.windowEnd + rules.toleranceMs };
+  if (booking.state === 'confirmed' && at > noShowAt(booking, rules)) return { ...booking, state: 'no-show', updatedAt: noShowAt(booking, rules) };
   return booking;
 }

@@ -46,7 +46,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
       const held = slots.hold(request({ ...window, plate: `14C-1${i}0.00`, idempotencyKey: `n${i}` }));
       if (!held.ok) throw new Error(held.refusal);
       slots.act(held.booking.id, { type: 'confirm', at: start });
-      slots.act(held.booking.id, { type: 'tick', at: window.windowStart + 61 * minute }); // nobody came
+      slots.act(held.booking.id, { type: 'tick', at: window.windowStart + 181 * minute }); // nobody came, even late
     }
     expect(slots.firmRecord('firm-a')).toEqual({ decided: 10, noShows: 10 });
     const later = { ...windows[0]!, windowStart: windows[0]!.windowStart + 20 * 30 * minute };

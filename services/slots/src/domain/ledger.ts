@@ -34,6 +34,7 @@ export interface LedgerRules extends SlotRules {
 export const defaultLedgerRules: LedgerRules = {
   holdMs: 5 * 60_000,
   toleranceMs: 30 * 60_000,
+  lateGraceMs: 2 * 3600_000,
   cancelCutoffMs: 2 * 3600_000,
   windowMs: 30 * 60_000,
   maxPerFirmPerWindow: 10,

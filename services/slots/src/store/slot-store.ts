@@ -1,5 +1,5 @@
 import type { Redis, SlotAvailability, SlotMessage } from '@tower/shared';
-import { applyBookingAction, elapse, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
+import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
 import {
   firmCap,
   newBooking,
@@ -292,6 +292,11 @@ export class RedisSlotStore {
     return this.redis.zrangebyscore(keys.due, '-inf', at, 'LIMIT', 0, limit);
   }
 
+  /** Drops a due entry whose booking is gone (expired from Redis). */
+  async forgetDue(id: string): Promise<void> {
+    await this.redis.zrem(keys.due, id);
+  }
+
   async setCapacity(window: SlotWindow, capacity: number, at: number): Promise<SlotChange> {
     return this.override(window, 'capacity', String(capacity), at);
   }
@@ -393,7 +398,7 @@ export class RedisSlotStore {
   /** When time next changes a booking on its own: a hold's end, a confirmed booking's no-show. */
   private dueOf(booking: Booking): string {
     if (booking.state === 'held') return String(booking.heldUntil);
-    if (booking.state === 'confirmed') return String(booking.windowEnd + this.rules.toleranceMs + 1);
+    if (booking.state === 'confirmed') return String(noShowAt(booking, this.rules) + 1);
     return '';
   }
 

@@ -1,0 +1,132 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Kafka } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
+import {
+  ConsumerRunner,
+  EventCodec,
+  installProblemHandler,
+  pingRedis,
+  registerOpsRoutes,
+  withoutRequestLogs,
+  type AccessRegistry,
+  type ClickHouseClient,
+  type Logger,
+  type ReadinessCheck,
+  type Redis,
+  type SiteCatalog,
+  type TowerProducer,
+} from '@tower/shared';
+import { Periodic } from './background.ts';
+import { CheckInMatcher } from './check-in.ts';
+import { SlotDesk } from './desk.ts';
+import { plannedCapacity, type CapacityPlan } from './domain/capacity.ts';
+import type { LedgerRules } from './domain/ledger.ts';
+import { SlotHistoryWriter } from './history/slot-history.ts';
+import { registerSlotRoutes } from './http/routes.ts';
+import { KafkaChangePublisher } from './publisher.ts';
+import { RedisSlotStore } from './store/slot-store.ts';
+
+export interface SlotsSettings {
+  rules: LedgerRules;
+  plan: CapacityPlan;
+  retentionMs: number;
+  sweepIntervalMs: number;
+  outboxRelayMs: number;
+  outboxGraceMs: number;
+  kafkaSendTimeoutMs: number;
+  maxRangeMs: number;
+  maxBookings: number;
+  topics: { slots: string; trucks: string; deadLetter: string };
+  /** Consumer groups: check-in from truck events, the ClickHouse history. */
+  groups: { checkIn: string; history: string };
+}
+
+export interface SlotsDependencies {
+  settings: SlotsSettings;
+  logger: Logger;
+  catalog: SiteCatalog;
+  access: AccessRegistry;
+  redis: Redis;
+  kafka: Kafka;
+  producer: TowerProducer;
+  clickhouse: ClickHouseClient;
+  metrics: Registry;
+  readiness: ReadinessCheck[];
+  now?: () => number;
+}
+
+/** The slots service, built and not started: HTTP, the sweeper, the outbox relay, check-in and history consumers. */
+export interface SlotsService {
+  http: FastifyInstance;
+  desk: SlotDesk;
+  store: RedisSlotStore;
+  sweeper: Periodic;
+  relay: Periodic;
+  checkIn: ConsumerRunner;
+  history: SlotHistoryWriter;
+}
+
+export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService> {
+  const now = deps.now ?? Date.now;
+  const { settings, logger, metrics } = deps;
+  const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity: (w) => plannedCapacity(settings.plan, w, settings.rules.windowMs), retentionMs: settings.retentionMs });
+  const publisher = new KafkaChangePublisher(deps.producer, settings.topics.slots, store, settings.kafkaSendTimeoutMs);
+  const desk = new SlotDesk(store, publisher, settings.plan, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings });
+
+  const sweeper = new Periodic('slot sweeper', settings.sweepIntervalMs, async () => {
+    while ((await desk.sweep(now(), 500)) === 500);
+  }, logger);
+  const relay = new Periodic('outbox relay', settings.outboxRelayMs, async () => {
+    for (;;) {
+      const left = await store.unpublished(now() - settings.outboxGraceMs, 500);
+      await publisher.publish(left);
+      if (left.length < 500) return;
+    }
+  }, logger);
+  new Gauge({
+    name: 'tower_slots_outbox_entries',
+    help: 'Slot changes in the Redis outbox not yet acknowledged by Kafka',
+    registers: [metrics],
+    async collect() {
+      this.set(await store.outboxLength().catch(() => -1));
+    },
+  });
+
+  const checkIn = new ConsumerRunner(
+    {
+      kafka: deps.kafka,
+      groupId: settings.groups.checkIn,
+      topics: { [settings.topics.trucks]: 'truck' },
+      codec: new EventCodec(),
+      producer: deps.producer,
+      deadLetterTopic: settings.topics.deadLetter,
+      logger: logger.child({ component: 'check-in' }),
+      metrics,
+      fromBeginning: false,
+    },
+    new CheckInMatcher(desk),
+  );
+  const history = new SlotHistoryWriter(deps.kafka, settings.topics.slots, settings.groups.history, deps.clickhouse, logger.child({ component: 'slot-history' }), metrics);
+
+  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  installProblemHandler(http);
+  await http.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Móng Cái smart-gate control tower: crossing slots',
+        version: '1',
+        description: [
+          'Logistics firms book time slots to cross at Bắc Luân II and Vạn Ninh: hold a place in a 30-minute window of a lane group, confirm it, and the gate checks the truck in when its arrival is seen.',
+          'Live availability and a firm’s own booking changes are on the Operations Center WebSocket (/v1/live, channels `slots` and `bookings`).',
+        ].join(' '),
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } } },
+    },
+  });
+  await http.register(swaggerUi, { routePrefix: '/docs' });
+  registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
+  registerSlotRoutes(http, { desk, access: deps.access, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
+  return { http, desk, store, sweeper, relay, checkIn, history };
+}

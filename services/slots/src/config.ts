@@ -1,0 +1,59 @@
+import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
+import { defaultLedgerRules, type LedgerRules } from './domain/ledger.ts';
+
+const minutes = (ms: number) => ms / 60_000;
+
+export const slotsEnv = {
+  PORT: env.port({ default: 8082, description: 'HTTP port of the slots API' }),
+  HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
+  ...kafkaEnv,
+  ...clickhouseEnv,
+  ...redisEnv,
+  ...logEnv,
+  CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites and their bookable lanes)' }),
+  ACCESS_FILE: env.string({ default: '.local/access.json', description: 'firm API keys and operator tokens (ids, roles, firms, SHA-256 of secrets), written by npm start / provision' }),
+  TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'slot changes (bookings and availability) are published here' }),
+  TOPIC_TRUCKS: env.string({ default: 'tower.trucks.v1', description: 'truck events read for check-in (arrival) and completion (border crossed)' }),
+  TOPIC_DEADLETTER: env.string({ default: 'tower.deadletter.v1', description: 'where undecodable truck events go' }),
+  SLOT_WINDOW_MINUTES: env.integer({ default: minutes(defaultLedgerRules.windowMs), min: 5, max: 240, description: 'length of a slot window; must divide 24 hours' }),
+  HOLD_MINUTES: env.integer({ default: minutes(defaultLedgerRules.holdMs), min: 1, max: 120, description: 'a hold expires unless confirmed within this' }),
+  TOLERANCE_MINUTES: env.integer({ default: minutes(defaultLedgerRules.toleranceMs), min: 0, max: 240, description: 'an arrival this far before or after the window checks in' }),
+  LATE_GRACE_MINUTES: env.integer({ default: minutes(defaultLedgerRules.lateGraceMs), min: 0, max: 24 * 60, description: 'after the tolerance, arrivals are still recorded (flagged late) this long before a no-show is marked' }),
+  CANCEL_CUTOFF_MINUTES: env.integer({ default: minutes(defaultLedgerRules.cancelCutoffMs), min: 0, max: 7 * 24 * 60, description: 'firms cannot cancel a confirmed booking later than this before its window (operators can)' }),
+  FIRM_CAP_PER_WINDOW: env.integer({ default: defaultLedgerRules.maxPerFirmPerWindow, min: 1, max: 100_000, description: 'anti-hoarding: places one firm may hold in one window' }),
+  NO_SHOW_RATE_LIMIT_PERCENT: env.integer({ default: defaultLedgerRules.noShowRateLimit * 100, min: 0, max: 100, description: 'a firm whose no-show rate is over this…' }),
+  NO_SHOW_MIN_DECIDED: env.integer({ default: defaultLedgerRules.noShowMinDecided, min: 1, max: 100_000, description: '…with at least this many decided bookings (arrived or no-show)…' }),
+  NO_SHOW_CAP_PERCENT: env.integer({ default: defaultLedgerRules.noShowCapFactor * 100, min: 1, max: 100, description: '…has its cap per window cut to this percent (at least 1 place)' }),
+  RETENTION_DAYS: env.integer({ default: 7, min: 1, max: 366, description: 'bookings stay in Redis this long after their window (history stays in ClickHouse)' }),
+  SWEEP_INTERVAL_MS: env.integer({ default: 1000, min: 100, max: 60_000, description: 'how often expired holds and no-shows are marked and published' }),
+  OUTBOX_RELAY_MS: env.integer({ default: 1000, min: 100, max: 60_000, description: 'how often changes left in the outbox (Kafka was down, an instance crashed) are published' }),
+  OUTBOX_GRACE_MS: env.integer({ default: 5000, min: 100, max: 600_000, description: 'an outbox entry this old is the relay’s to publish (younger ones are still being published by their request)' }),
+  KAFKA_SEND_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 120_000, description: 'longest wait for Kafka to acknowledge a change before answering 503' }),
+  MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
+  MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
+};
+
+export function ledgerRulesOf(config: {
+  SLOT_WINDOW_MINUTES: number;
+  HOLD_MINUTES: number;
+  TOLERANCE_MINUTES: number;
+  LATE_GRACE_MINUTES: number;
+  CANCEL_CUTOFF_MINUTES: number;
+  FIRM_CAP_PER_WINDOW: number;
+  NO_SHOW_RATE_LIMIT_PERCENT: number;
+  NO_SHOW_MIN_DECIDED: number;
+  NO_SHOW_CAP_PERCENT: number;
+}): LedgerRules {
+  if ((24 * 60) % config.SLOT_WINDOW_MINUTES !== 0) throw new Error(`SLOT_WINDOW_MINUTES: must divide 24 hours (1440 minutes), got ${config.SLOT_WINDOW_MINUTES}`);
+  return {
+    windowMs: config.SLOT_WINDOW_MINUTES * 60_000,
+    holdMs: config.HOLD_MINUTES * 60_000,
+    toleranceMs: config.TOLERANCE_MINUTES * 60_000,
+    lateGraceMs: config.LATE_GRACE_MINUTES * 60_000,
+    cancelCutoffMs: config.CANCEL_CUTOFF_MINUTES * 60_000,
+    maxPerFirmPerWindow: config.FIRM_CAP_PER_WINDOW,
+    noShowRateLimit: config.NO_SHOW_RATE_LIMIT_PERCENT / 100,
+    noShowMinDecided: config.NO_SHOW_MIN_DECIDED,
+    noShowCapFactor: config.NO_SHOW_CAP_PERCENT / 100,
+  };
+}

@@ -1,0 +1,284 @@
+import {
+  DependencyUnavailableProblem,
+  ForbiddenProblem,
+  NotFoundProblem,
+  ProblemError,
+  ValidationProblem,
+  type AccessRecord,
+  type BookingState,
+  type Direction,
+  type SlotAvailability,
+} from '@tower/shared';
+import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
+import { laneGroupOf, type CapacityPlan } from './domain/capacity.ts';
+import { bookingIdOf, firmCap, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
+import { holdProblem, SlotRuleProblem } from './http/problems.ts';
+import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
+
+/** Sends changes to `tower.slots.v1` and forgets them in the outbox; throws a 503 problem when Kafka does not acknowledge. */
+export interface ChangePublisher {
+  publish(changes: readonly SlotChange[]): Promise<void>;
+}
+
+export interface DeskSettings {
+  /** Longest range one availability or booking list may span. */
+  maxRangeMs: number;
+  /** Most bookings one list answers with. */
+  maxBookings: number;
+}
+
+export type Places = Omit<SlotAvailability, 'site' | 'version'>;
+
+export interface AvailabilityQuery {
+  site: string;
+  laneKind?: string;
+  direction?: Direction;
+  from?: number;
+  to?: number;
+}
+
+export interface BookingsQuery {
+  from?: number;
+  to?: number;
+  state?: BookingState;
+  site?: string;
+  firm?: string;
+}
+
+export interface WindowOverride extends SlotWindow {
+  capacity?: number;
+  closed?: boolean;
+}
+
+const dayMs = 86_400_000;
+
+/**
+ * Whether a Redis error means "not reachable now" (connection down, timed out, loading
+ * its data after a restart) rather than a bug (a script error is a reply error too).
+ */
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(error.message);
+  return !(error instanceof TypeError || error instanceof SyntaxError || error instanceof RangeError);
+}
+
+/**
+ * The slots service's one entry point, for the HTTP routes, check-in matching and the
+ * sweeper alike: who may do what (a firm only its own bookings, operators all), the
+ * rules' refusals as problems, and every change published before the answer.
+ */
+export class SlotDesk {
+  private readonly groups: Map<string, { laneKind: string; direction: Direction }[]>;
+
+  constructor(
+    private readonly store: RedisSlotStore,
+    private readonly publisher: ChangePublisher,
+    plan: CapacityPlan,
+    private readonly settings: DeskSettings,
+  ) {
+    this.groups = new Map();
+    for (const group of Object.keys(plan.weekly)) {
+      const [site = '', laneKind = '', direction = ''] = group.split('|');
+      this.groups.set(site, [...(this.groups.get(site) ?? []), { laneKind, direction: direction as Direction }]);
+    }
+  }
+
+  get windowMs(): number {
+    return this.store.rules.windowMs;
+  }
+
+  /** Lane groups of a site that take bookings. */
+  laneGroups(site: string): readonly { laneKind: string; direction: Direction }[] {
+    return this.groups.get(site) ?? [];
+  }
+
+  async availability(query: AvailabilityQuery, at: number): Promise<{ from: number; to: number; windows: Places[] }> {
+    const windowMs = this.windowMs;
+    const from = Math.floor((query.from ?? at) / windowMs) * windowMs;
+    const to = Math.ceil((query.to ?? from + dayMs) / windowMs) * windowMs;
+    this.checkRange(from, to, '/querystring/to');
+    const groups = this.laneGroups(query.site).filter((g) => (query.laneKind === undefined || g.laneKind === query.laneKind) && (query.direction === undefined || g.direction === query.direction));
+    if (groups.length === 0) this.noSuchGroup(query.site, '/querystring/laneKind', query.laneKind, query.direction);
+    const windows: SlotWindow[] = [];
+    for (let start = from; start < to; start += windowMs) {
+      for (const group of groups) windows.push({ site: query.site, laneKind: group.laneKind, direction: group.direction, windowStart: start });
+    }
+    const read = await this.redis(() => this.store.windows(windows, at));
+    return { from, to, windows: read.map(({ window, availability }) => this.places(window, availability)) };
+  }
+
+  async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
+    const firm = this.firmOf(caller, 'book a slot');
+    this.checkGroup(request, '/body/laneKind');
+    const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
+    if (!outcome.ok) {
+      const cap = outcome.refusal === 'firm-cap-reached' ? firmCap(await this.redis(() => this.store.firmRecord(firm)), this.store.rules) : 0;
+      throw holdProblem(outcome.refusal, { windowMs: this.windowMs, windowStart: request.windowStart, bookingId: bookingIdOf(firm, request.idempotencyKey), cap });
+    }
+    if (outcome.change) await this.publisher.publish([outcome.change]);
+    return { booking: outcome.booking, replayed: outcome.replayed };
+  }
+
+  async confirm(caller: AccessRecord, id: string, at: number): Promise<Booking> {
+    this.firmOf(caller, 'confirm a booking');
+    return this.act(caller, id, { type: 'confirm', at });
+  }
+
+  async cancel(caller: AccessRecord, id: string, at: number): Promise<Booking> {
+    if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; cancelling needs the firm’s key or an operator token`);
+    return this.act(caller, id, { type: 'cancel', at, by: caller.role === 'operator' ? 'operator' : 'firm' });
+  }
+
+  async booking(caller: AccessRecord, id: string, at: number): Promise<Booking> {
+    const booking = await this.redis(() => this.store.booking(id, at));
+    if (!booking || !this.mayRead(caller, booking)) throw new NotFoundProblem(`no booking ${id}${caller.role === 'firm' ? ` of firm ${caller.firm}` : ''}`);
+    return booking;
+  }
+
+  async bookings(caller: AccessRecord, query: BookingsQuery, at: number): Promise<{ bookings: Booking[]; truncated: boolean }> {
+    const from = query.from ?? at - dayMs;
+    const to = query.to ?? from + 7 * dayMs;
+    this.checkRange(from, to, '/querystring/to');
+    const limit = this.settings.maxBookings;
+    let found: Booking[];
+    if (caller.role === 'firm' || query.firm !== undefined) {
+      if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; bookings are for their firm and operators`);
+      if (caller.role === 'firm' && query.firm !== undefined && query.firm !== caller.firm) throw new ForbiddenProblem(`the key of firm ${caller.firm} cannot list firm ${query.firm}’s bookings`);
+      const firm = caller.role === 'firm' ? caller.firm! : query.firm!;
+      found = await this.redis(() => this.store.firmBookings(firm, from, to, at, limit + 1));
+      if (query.site !== undefined) found = found.filter((b) => b.site === query.site);
+    } else {
+      if (caller.role !== 'operator') throw new ForbiddenProblem(`${caller.id} is a display token; bookings are for their firm and operators`);
+      if (query.site === undefined) throw new ValidationProblem([{ field: '/querystring/site', reason: 'operators list one site’s bookings (or one firm’s, with firm=)' }]);
+      const windows: SlotWindow[] = [];
+      const start = Math.ceil(from / this.windowMs) * this.windowMs;
+      for (let windowStart = start; windowStart < to; windowStart += this.windowMs) {
+        for (const group of this.laneGroups(query.site)) windows.push({ site: query.site, ...group, windowStart });
+      }
+      found = (await this.redis(() => this.store.windows(windows, at))).flatMap((w) => w.bookings.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)));
+    }
+    if (query.state !== undefined) found = found.filter((b) => b.state === query.state);
+    return { bookings: found.slice(0, limit), truncated: found.length > limit };
+  }
+
+  async setWindow(caller: AccessRecord, override: WindowOverride, at: number): Promise<Places> {
+    if (caller.role !== 'operator') throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; changing a window needs an operator token`);
+    this.checkGroup(override, '/body/laneKind');
+    if (override.windowStart % this.windowMs !== 0) throw holdProblem('window-not-aligned', { windowMs: this.windowMs, windowStart: override.windowStart, bookingId: '', cap: 0 });
+    if (override.capacity === undefined && override.closed === undefined) throw new ValidationProblem([{ field: '/body', reason: 'say what changes: capacity, closed or both' }]);
+    const changes: SlotChange[] = [];
+    if (override.capacity !== undefined) changes.push(await this.redis(() => this.store.setCapacity(override, override.capacity!, at)));
+    if (override.closed !== undefined) changes.push(await this.redis(() => this.store.setClosed(override, override.closed!, at)));
+    await this.publisher.publish(changes);
+    const [read] = await this.redis(() => this.store.windows([override], at));
+    return this.places(override, read!.availability);
+  }
+
+  async firmRecord(caller: AccessRecord, firm: string): Promise<{ firm: string; decided: number; noShows: number; noShowRate: number; capPerWindow: number }> {
+    if (caller.role === 'display' || (caller.role === 'firm' && caller.firm !== firm)) throw new ForbiddenProblem(`${caller.id} cannot read firm ${firm}’s record`);
+    const record = await this.redis(() => this.store.firmRecord(firm));
+    return { firm, ...record, noShowRate: record.decided === 0 ? 0 : record.noShows / record.decided, capPerWindow: firmCap(record, this.store.rules) };
+  }
+
+  /**
+   * A truck of `plate` arrived at `site` (its arrival event): the confirmed booking of that
+   * plate, site and direction whose window is nearest checks in (or is flagged late).
+   */
+  async arrive(plate: string, site: string, direction: Direction, at: number): Promise<Booking | undefined> {
+    const rules = this.store.rules;
+    const reach = this.windowMs + rules.toleranceMs + rules.lateGraceMs;
+    const candidates = (await this.redis(() => this.store.plateBookings(plate, at - reach, at + reach, at)))
+      .filter((b) => b.site === site && b.direction === direction && b.state === 'confirmed')
+      .sort((a, b) => Math.abs(a.windowStart - at) - Math.abs(b.windowStart - at));
+    return candidates[0] && this.system(candidates[0].id, { type: 'arrive', at });
+  }
+
+  /** A truck crossed the border line: its arrived booking at the site is completed. */
+  async cross(plate: string, site: string, at: number): Promise<Booking | undefined> {
+    const reach = this.windowMs + this.store.rules.toleranceMs + this.store.rules.lateGraceMs + dayMs;
+    const arrived = (await this.redis(() => this.store.plateBookings(plate, at - reach, at + reach, at))).filter((b) => b.site === site && (b.state === 'checked-in' || b.state === 'late'));
+    const booking = arrived.sort((a, b) => (b.arrivedAt ?? 0) - (a.arrivedAt ?? 0))[0];
+    return booking && this.system(booking.id, { type: 'cross', at });
+  }
+
+  /** Lets time act on bookings that are due (holds end, no-shows); returns how many changed. */
+  async sweep(at: number, limit: number): Promise<number> {
+    const ids = await this.redis(() => this.store.due(at, limit));
+    const changes: SlotChange[] = [];
+    for (const id of ids) {
+      const transition = await this.redis(() => this.store.act(id, { type: 'tick', at }));
+      if (!transition) await this.redis(() => this.store.forgetDue(id));
+      else if (transition.change) changes.push(transition.change);
+    }
+    await this.publisher.publish(changes);
+    return changes.length;
+  }
+
+  private async system(id: string, action: BookingAction): Promise<Booking | undefined> {
+    const transition = await this.redis(() => this.store.act(id, action));
+    if (transition?.change) await this.publisher.publish([transition.change]);
+    return transition?.ok ? transition.booking : undefined;
+  }
+
+  private async act(caller: AccessRecord, id: string, action: BookingAction): Promise<Booking> {
+    await this.booking(caller, id, action.at);
+    const transition = await this.redis(() => this.store.act(id, action));
+    if (!transition) throw new NotFoundProblem(`no booking ${id}`);
+    // A refused action may still store what time did (an expired hold): publish that too.
+    if (transition.change) await this.publisher.publish([transition.change]);
+    if (!transition.ok) throw this.refusal(transition.refusal, transition.booking);
+    return transition.booking;
+  }
+
+  private refusal(refusal: BookingRefusal, booking: Booking): ProblemError {
+    const when = (ms: number) => new Date(ms).toISOString();
+    const cutoff = booking.windowStart - this.store.rules.cancelCutoffMs;
+    const details: Record<BookingRefusal, string> = {
+      'not-held': `booking ${booking.id} is ${booking.state}; only a held booking can be confirmed`,
+      'hold-expired': `the hold of booking ${booking.id} expired at ${when(booking.heldUntil)}; book the window again`,
+      'not-cancellable': `booking ${booking.id} is ${booking.state}; only held or confirmed bookings can be cancelled`,
+      'past-cancel-cutoff': `firms cancel up to ${this.store.rules.cancelCutoffMs / 60_000} minutes before the window (until ${when(cutoff)}); ask the operations center`,
+      'not-expected': `booking ${booking.id} is ${booking.state}; it expects no arrival`,
+      'not-arrived': `booking ${booking.id} is ${booking.state}; its truck has not arrived`,
+    };
+    return new SlotRuleProblem(refusal, details[refusal], { booking });
+  }
+
+  private mayRead(caller: AccessRecord, booking: Booking): boolean {
+    return caller.role === 'operator' || (caller.role === 'firm' && caller.firm === booking.firm);
+  }
+
+  private firmOf(caller: AccessRecord, what: string): string {
+    if (caller.role !== 'firm' || caller.firm === undefined) throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; to ${what} use the firm’s API key`);
+    return caller.firm;
+  }
+
+  private checkGroup(window: Pick<SlotWindow, 'site' | 'laneKind' | 'direction'>, field: string): void {
+    if (!this.laneGroups(window.site).some((g) => laneGroupOf({ site: window.site, ...g }) === laneGroupOf(window))) this.noSuchGroup(window.site, field, window.laneKind, window.direction);
+  }
+
+  private noSuchGroup(site: string, field: string, laneKind: string | undefined, direction: string | undefined): never {
+    const known = this.laneGroups(site).map((g) => `${g.laneKind} ${g.direction}`);
+    const asked = [laneKind, direction].filter(Boolean).join(' ');
+    throw new ValidationProblem([{ field, reason: `site ${site} has no bookable ${asked} lanes; it has: ${known.join(', ') || 'none'}` }]);
+  }
+
+  private checkRange(from: number, to: number, field: string): void {
+    if (to <= from) throw new ValidationProblem([{ field, reason: 'must be after from' }]);
+    if (to - from > this.settings.maxRangeMs) throw new ValidationProblem([{ field, reason: `at most ${this.settings.maxRangeMs / dayMs} days after from` }]);
+  }
+
+  private places(window: SlotWindow, availability: Places | { capacity: number; held: number; booked: number; free: number; closed: boolean }): Places {
+    return { laneKind: window.laneKind, direction: window.direction, windowStart: window.windowStart, windowEnd: window.windowStart + this.windowMs, capacity: availability.capacity, held: availability.held, booked: availability.booked, free: availability.free, closed: availability.closed };
+  }
+
+  /** Redis unreachable or too slow: 503 (a Lua script is all or nothing, so nothing is half made). */
+  private async redis<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ProblemError || !isUnavailable(error)) throw error;
+      throw new DependencyUnavailableProblem('redis', `the slot store (Redis) did not answer (${(error as Error).message}); nothing was changed that a retry with the same Idempotency-Key would not return`, 2);
+    }
+  }
+}

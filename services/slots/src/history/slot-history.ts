@@ -1,0 +1,92 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+import { clickHouseDateTime, decodeSlotMessage, MessageDecodeError, type ClickHouseClient, type Logger, type SlotAvailability, type SlotBooking } from '@tower/shared';
+
+export function bookingRow(booking: SlotBooking): Record<string, string | number> {
+  return {
+    booking_id: booking.id,
+    state: booking.state,
+    firm: booking.firm,
+    plate: booking.plate,
+    cargo_class: booking.cargoClass,
+    site: booking.site,
+    lane_kind: booking.laneKind,
+    direction: booking.direction,
+    window_start: clickHouseDateTime(booking.windowStart),
+    window_start_ms: booking.windowStart,
+    window_end_ms: booking.windowEnd,
+    held_until_ms: booking.heldUntil,
+    created_ms: booking.createdAt,
+    updated_ms: booking.updatedAt,
+    arrived_ms: booking.arrivedAt ?? 0,
+    cancelled_by: booking.cancelledBy ?? '',
+  };
+}
+
+export function windowRow(availability: SlotAvailability): Record<string, string | number> {
+  return {
+    site: availability.site,
+    lane_kind: availability.laneKind,
+    direction: availability.direction,
+    window_start: clickHouseDateTime(availability.windowStart),
+    window_start_ms: availability.windowStart,
+    capacity: availability.capacity,
+    held: availability.held,
+    booked: availability.booked,
+    free: availability.free,
+    closed: availability.closed ? 1 : 0,
+    version: availability.version,
+  };
+}
+
+/**
+ * `tower.slots.v1` into ClickHouse (`slot_bookings`, `slot_windows`), batch by batch:
+ * offsets are committed only after the insert, so a crash re-inserts at most a batch,
+ * which the tables collapse. A message that is not a slot change is counted and logged
+ * with its offset, never retried forever.
+ */
+export class SlotHistoryWriter {
+  private readonly consumer: Consumer;
+  private readonly undecodable: Counter;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    groupId: string,
+    private readonly clickhouse: ClickHouseClient,
+    private readonly logger: Logger,
+    metrics: Registry,
+  ) {
+    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
+    this.undecodable = new Counter({ name: 'tower_slots_history_undecodable_total', help: 'Messages on the slots topic that are not slot changes (skipped)', registers: [metrics] });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        const bookings: Record<string, string | number>[] = [];
+        const windows: Record<string, string | number>[] = [];
+        for (const message of batch.messages) {
+          try {
+            const change = decodeSlotMessage(message.value ?? '');
+            if (change.kind === 'booking') bookings.push(bookingRow(change.booking));
+            else windows.push(windowRow(change.availability));
+          } catch (error) {
+            if (!(error instanceof MessageDecodeError)) throw error;
+            this.undecodable.inc();
+            this.logger.warn({ err: error, partition: batch.partition, offset: message.offset }, 'skipped a message that is not a slot change');
+          }
+        }
+        if (bookings.length > 0) await this.clickhouse.insert({ table: 'slot_bookings', format: 'JSONEachRow', values: bookings });
+        if (windows.length > 0) await this.clickhouse.insert({ table: 'slot_windows', format: 'JSONEachRow', values: windows });
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ProblemDocument, SlotBooking, type AccessRecord, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import type { SlotDesk } from '../desk.ts';
+import { FirmRecordView, Places, slotSchemas } from './schemas.ts';
+
+export interface SlotRouteOptions {
+  desk: SlotDesk;
+  access: AccessRegistry;
+  catalog: SiteCatalog;
+  maxRangeMs: number;
+  maxBookings: number;
+  now: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: AccessRecord;
+  }
+}
+
+const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 503: ProblemDocument };
+const keyHint = 'a firm’s API key or an operator token';
+
+export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOptions): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { desk, now } = options;
+  const schemas = slotSchemas(options.catalog, options);
+  const security = [{ apiKey: [] }];
+  app.decorateRequest('caller', undefined);
+  const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
+    request.caller = options.access.authenticate(request.headers.authorization, keyHint);
+  };
+  const caller = (request: { caller?: AccessRecord }) => request.caller as AccessRecord;
+
+  app.get(
+    '/v1/slots',
+    {
+      schema: {
+        summary: 'Availability: places per window of each lane group of a site',
+        description: 'Total (capacity), held, booked, free and closed per window, as the slot store has them now. Any valid token may read it.',
+        tags: ['slots'],
+        security,
+        querystring: schemas.AvailabilityQuery,
+        response: { 200: schemas.AvailabilityList, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const { from, to, windows } = await desk.availability(request.query, now());
+      return { site: request.query.site, windowMs: desk.windowMs, from, to, windows };
+    },
+  );
+
+  app.post(
+    '/v1/bookings',
+    {
+      schema: {
+        summary: 'Hold a place in a window (firms)',
+        description: [
+          'Holds a place for a truck; confirm it with POST /v1/bookings/{id}/confirm before `heldUntil` or it expires.',
+          'Send an Idempotency-Key: the same key again returns the same booking (200, Idempotent-Replayed: true) instead of a second place.',
+          'Refusals are 409 problems whose type names the rule: window-full, window-closed, firm-cap-reached, plate-already-booked.',
+          'The booking is in the slot store and on tower.slots.v1 before the answer; Redis or Kafka unavailable: 503 with Retry-After.',
+        ].join(' '),
+        tags: ['bookings'],
+        security,
+        headers: schemas.IdempotencyHeaders,
+        body: schemas.HoldBody,
+        response: { 200: SlotBooking, 201: SlotBooking, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request, reply) => {
+      const { booking, replayed } = await desk.hold(caller(request), { ...request.body, idempotencyKey: request.headers['idempotency-key'], at: now() });
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(replayed ? 200 : 201).header('location', `/v1/bookings/${booking.id}`).send(booking);
+    },
+  );
+
+  app.post(
+    '/v1/bookings/:id/confirm',
+    {
+      schema: { summary: 'Confirm a held booking (firms)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBooking, ...problems } },
+      onRequest: authenticate,
+    },
+    async (request) => desk.confirm(caller(request), request.params.id, now()),
+  );
+
+  app.delete(
+    '/v1/bookings/:id',
+    {
+      schema: {
+        summary: 'Cancel a booking',
+        description: 'Firms cancel their own held or confirmed bookings up to the cut-off before the window (409 past-cancel-cutoff after it); operators cancel any, at any time.',
+        tags: ['bookings'],
+        security,
+        params: schemas.BookingId,
+        response: { 200: SlotBooking, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => desk.cancel(caller(request), request.params.id, now()),
+  );
+
+  app.get(
+    '/v1/bookings/:id',
+    {
+      schema: { summary: 'One booking (a firm sees only its own: another firm’s is 404)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBooking, ...problems } },
+      onRequest: authenticate,
+    },
+    async (request) => desk.booking(caller(request), request.params.id, now()),
+  );
+
+  app.get(
+    '/v1/bookings',
+    {
+      schema: {
+        summary: 'Bookings by window start: a firm its own; operators one site’s or one firm’s',
+        tags: ['bookings'],
+        security,
+        querystring: schemas.BookingsQuery,
+        response: { 200: schemas.BookingList, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => desk.bookings(caller(request), request.query, now()),
+  );
+
+  app.put(
+    '/v1/windows',
+    {
+      schema: {
+        summary: 'Set the capacity of a window, or close or reopen it (operators)',
+        description: 'Overrides the capacity plan for one window of one lane group. Bookings already made stand: fewer places or a closure only stop new holds (cancel bookings one by one with DELETE /v1/bookings/{id}).',
+        tags: ['operators'],
+        security,
+        body: schemas.WindowOverride,
+        response: { 200: Places, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => desk.setWindow(caller(request), request.body, now()),
+  );
+
+  app.get(
+    '/v1/firms/:firm',
+    {
+      schema: {
+        summary: 'A firm’s record: arrivals, no-shows and its cap per window now (`me` for the caller’s own firm)',
+        tags: ['bookings'],
+        security,
+        params: schemas.FirmParam,
+        response: { 200: FirmRecordView, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const who = caller(request);
+      return desk.firmRecord(who, request.params.firm === 'me' && who.firm ? who.firm : request.params.firm);
+    },
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * The slots service process: reads config, wires Redis (live slot state), Kafka (slot
+ * changes out, truck events in) and ClickHouse (history), serves the API, and on
+ * SIGTERM stops intake (HTTP finishes requests in flight), stops the sweeper and the
+ * consumers (offsets committed), publishes what is left in the outbox and closes the
+ * clients.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, readAccessRegistry } from '@tower/shared';
+import { buildSlots } from './app.ts';
+import { ledgerRulesOf, slotsEnv } from './config.ts';
+import { roundTheClockPlan } from './domain/capacity.ts';
+
+const config = loadConfigOrExit('slots', slotsEnv);
+let rules;
+try {
+  rules = ledgerRulesOf(config);
+} catch (error) {
+  process.stderr.write(`slots: invalid configuration:\n  ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'slots', level: config.LOG_LEVEL });
+const lifecycle = new Lifecycle(logger);
+lifecycle.installSignalHandlers();
+
+const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
+const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
+const redis = createRedis(config.REDIS_URL, { connectionName: `slots-${os.hostname()}-${process.pid}`, logger });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-slots`, logger, retries: 2 });
+const producer = createProducer(kafka);
+const admin = kafka.admin();
+const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
+
+const slots = await buildSlots({
+  settings: {
+    rules,
+    plan: roundTheClockPlan(catalog.document),
+    retentionMs: config.RETENTION_DAYS * 86_400_000,
+    sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+    outboxRelayMs: config.OUTBOX_RELAY_MS,
+    outboxGraceMs: config.OUTBOX_GRACE_MS,
+    kafkaSendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+    maxRangeMs: config.MAX_RANGE_DAYS * 86_400_000,
+    maxBookings: config.MAX_BOOKINGS,
+    topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
+    groups: { checkIn: 'tower-slots-check-in', history: 'tower-slots-history' },
+  },
+  logger,
+  catalog,
+  access,
+  redis,
+  kafka,
+  producer,
+  clickhouse,
+  metrics: createMetricsRegistry('slots'),
+  readiness: [{ name: 'kafka', check: () => pingKafka(admin) }],
+});
+
+lifecycle
+  .onShutdown({ name: 'http (stop intake, finish requests in flight)', run: () => slots.http.close(), timeoutMs: 15_000 })
+  .onShutdown({ name: 'sweeper', run: () => slots.sweeper.stop() })
+  .onShutdown({ name: 'check-in consumer (commit offsets)', run: () => slots.checkIn.stop() })
+  .onShutdown({ name: 'outbox relay (what is left is published at the next start)', run: () => slots.relay.stop() })
+  .onShutdown({ name: 'history consumer (commit offsets)', run: () => slots.history.stop() })
+  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
+  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
+  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
+  .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
+
+await Promise.all([redis.connect(), producer.connect(), admin.connect()]);
+await slots.http.listen({ port: config.PORT, host: config.HOST });
+await Promise.all([slots.checkIn.start(), slots.history.start()]);
+slots.sweeper.start();
+slots.relay.start();
+logger.info({ port: config.PORT, windowMinutes: config.SLOT_WINDOW_MINUTES, catalogVersion: catalog.version }, 'slots ready');

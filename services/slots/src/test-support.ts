@@ -1,0 +1,77 @@
+/** Builds a real slots service on a test's Redis prefix, topics and ClickHouse database (for integration tests). */
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, type ClickHouseClient, type Logger, type Redis } from '@tower/shared';
+import { buildSlots, type SlotsService, type SlotsSettings } from './app.ts';
+import { roundTheClockPlan } from './domain/capacity.ts';
+import { defaultLedgerRules } from './domain/ledger.ts';
+
+const secret = 'slots-test-secret-0123456789';
+
+/** Keys of two firms, an operator and a wall display. */
+export const testKeys = {
+  haiha: `haiha-key.${secret}`,
+  donghung: `donghung-key.${secret}`,
+  operator: `operator-t.${secret}`,
+  display: `wall-t.${secret}`,
+};
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export const testAccess = new AccessRegistry([
+  { id: 'haiha-key', role: 'firm', firm: 'haiha-logistics', name: 'Hải Hà Logistics (test)', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
+  { id: 'donghung-key', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (test)', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
+  { id: 'operator-t', role: 'operator', name: 'test operator', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
+  { id: 'wall-t', role: 'display', name: 'test wall', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
+]);
+
+export interface SlotsTopics {
+  slots: string;
+  trucks: string;
+  deadLetter: string;
+}
+
+export async function startSlots(
+  deps: { kafka: Kafka; redis: Redis; clickhouse: ClickHouseClient; logger: Logger; topics: SlotsTopics; now?: () => number },
+  settings: Partial<SlotsSettings> = {},
+): Promise<SlotsService & { close(): Promise<void> }> {
+  const producer = createProducer(deps.kafka);
+  await producer.connect();
+  const catalog = loadCatalog();
+  const suffix = Math.random().toString(36).slice(2);
+  const slots = await buildSlots({
+    settings: {
+      rules: defaultLedgerRules,
+      plan: roundTheClockPlan(catalog.document),
+      retentionMs: 7 * 86_400_000,
+      sweepIntervalMs: 200,
+      outboxRelayMs: 200,
+      outboxGraceMs: 1000,
+      kafkaSendTimeoutMs: 5000,
+      maxRangeMs: 7 * 86_400_000,
+      maxBookings: 1000,
+      topics: deps.topics,
+      groups: { checkIn: `check-in-${suffix}`, history: `history-${suffix}` },
+      ...settings,
+    },
+    logger: deps.logger,
+    catalog,
+    access: testAccess,
+    redis: deps.redis,
+    kafka: deps.kafka,
+    producer,
+    clickhouse: deps.clickhouse,
+    metrics: new Registry(),
+    readiness: [],
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return {
+    ...slots,
+    async close() {
+      await slots.http.close();
+      await slots.sweeper.stop();
+      await slots.relay.stop();
+      await Promise.all([slots.checkIn.stop(), slots.history.stop()]);
+      await producer.disconnect();
+    },
+  };
+}
