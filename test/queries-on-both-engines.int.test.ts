@@ -5,7 +5,7 @@
  * it runs on 18.16 and replayed in chDB, and the rows must match.
  */
 import { describe, expect } from 'vitest';
-import { EventCodec, JourneyTracker, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { EventCodec, JourneyTracker, bookingRow, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
@@ -82,6 +82,41 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await aggregatorStore.windows([{ site: 'bac-luan-2', lane: 'bl2-smart-ex-1', direction: 'export', laneKind: 'smart', windowStart: lastMinute }, { site: 'van-ninh', lane: '', direction: '', laneKind: '', windowStart: lastMinute - 60 }]);
     expect(log.length).toBeGreaterThan(15);
     expect(log.filter((entry) => entry.rows.length > 0).length).toBeGreaterThan(12);
+
+    const migrations = loadMigrations(migrationsDirectory).flatMap((m) => m.statements);
+    const statements = [...migrations, ...inserts, ...log.map((entry) => entry.query)];
+    const { results } = runInChdb(statements);
+    expect(results.flatMap((r, i) => (r.ok ? [] : [`${statements[i]!.slice(0, 80)}: ${r.error}`]))).toEqual([]);
+    const answers = results.slice(migrations.length + inserts.length);
+    log.forEach((entry, i) => {
+      expect(normalised(parseJsonEachRow(answers[i]!.output ?? '')), entry.query).toEqual(normalised(entry.rows));
+    });
+  });
+
+  test('the slot history queries (live gateway snapshots) give the same rows on both', { timeout: 120_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const windowMs = 30 * 60_000;
+    const start = Math.floor(Date.now() / windowMs) * windowMs;
+    const bookings: SlotBooking[] = [];
+    const windows = [];
+    for (let i = 0; i < 40; i += 1) {
+      const windowStart = start + (i % 4) * windowMs;
+      const held: SlotBooking = { id: `bk_${String(i).padStart(20, '0')}`, firm: i % 3 ? 'haiha-logistics' : 'donghung-trade', plate: `14C-500.${String(i).padStart(2, '0')}`, cargoClass: 'textiles', site: i % 5 ? 'bac-luan-2' : 'van-ninh', laneKind: i % 5 ? 'smart' : 'port-gate', direction: 'export', windowStart, windowEnd: windowStart + windowMs, state: 'held', heldUntil: start + 300_000, createdAt: start, updatedAt: start, arrivedAt: null, cancelledBy: null };
+      bookings.push(held);
+      if (i % 2) bookings.push({ ...held, state: 'confirmed', updatedAt: start + 1000 });
+      if (i % 4 === 1) bookings.push({ ...held, state: 'cancelled', updatedAt: start + 2000, cancelledBy: 'operator' });
+      windows.push({ site: held.site, laneKind: held.laneKind, direction: held.direction, windowStart, windowEnd: windowStart + windowMs, capacity: 360, held: i % 7, booked: i, free: 360 - i - (i % 7), closed: i % 11 === 0, version: i + 1 });
+    }
+    const inserts = [`INSERT INTO slot_bookings FORMAT JSONEachRow\n${bookings.map((b) => JSON.stringify(bookingRow(b))).join('\n')}`, `INSERT INTO slot_windows FORMAT JSONEachRow\n${windows.map((w) => JSON.stringify(windowRow(w))).join('\n')}`];
+    for (const insert of inserts) await clickhouse.client.command({ query: insert });
+    const { recorder, log } = recording(clickhouse.client);
+    const range = { fromMs: start - windowMs, toMs: start + 3 * windowMs };
+    expect(await readSlotBookings(recorder, { ...range, firm: 'haiha-logistics', maxRows: 1000 })).toHaveLength(20);
+    expect((await readSlotBookings(recorder, { ...range, maxRows: 1000 })).filter((b) => b.state === 'cancelled')).toHaveLength(10);
+    expect(await readSlotWindows(recorder, { ...range, site: 'bac-luan-2' })).toHaveLength(3);
+    const newest = new Map<string, number>();
+    for (const w of windows) if (w.windowStart < range.toMs) newest.set(`${w.site}|${w.windowStart}`, Math.max(newest.get(`${w.site}|${w.windowStart}`) ?? 0, w.version));
+    expect((await readSlotWindows(recorder, range)).map((w) => w.version).sort((a, b) => a - b)).toEqual([...newest.values()].sort((a, b) => a - b));
 
     const migrations = loadMigrations(migrationsDirectory).flatMap((m) => m.statements);
     const statements = [...migrations, ...inserts, ...log.map((entry) => entry.query)];

@@ -28,3 +28,5 @@ export * from './events/json-messages.ts';
 export * from './events/journey-updates.ts';
 export * from './coalescer.ts';
 export * from './events/slot-changes.ts';
+export * from './domain/slot-capacity.ts';
+export * from './clickhouse/slot-rows.ts';

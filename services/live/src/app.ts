@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { installProblemHandler, ProblemError, registerOpsRoutes, roundTheClockPlan, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -15,6 +15,7 @@ import { KpiBoard, type KpiBoardSettings } from './gateway/kpi-board.ts';
 import { GatewayMetrics } from './gateway/metrics.ts';
 import { attachGateway, type GatewaySettings } from './gateway/server.ts';
 import type { SnapshotSources } from './gateway/session.ts';
+import { SlotBoard, type SlotBoardSettings } from './gateway/slot-board.ts';
 import { readRecentJourneys, type RecentJourneySettings } from './history/journeys-reader.ts';
 import { readZoneKpis } from './history/kpi-reader.ts';
 import { registerHistoryRoutes, type HistorySettings } from './history/routes.ts';
@@ -26,6 +27,8 @@ export interface LiveSettings {
   kpis: KpiBoardSettings;
   /** Snapshots of the `journeys` channel. */
   journeys: RecentJourneySettings;
+  /** Snapshots of the `slots` and `bookings` channels. */
+  slots: SlotBoardSettings;
   /** The built wall display (services/live/dist/wall), served at `/`. */
   wallDirectory: string;
   alerts: AlertEngineSettings & {
@@ -58,6 +61,8 @@ export interface Live {
   kpiBoard: KpiBoard;
   /** Raises and clears alerts while this instance leads; start() it once the hub is fed. */
   alertEngine: AlertEngine;
+  /** Crossing slots seen on the slot feed, for `slots` and `bookings` snapshots; main.ts feeds it. */
+  slotBoard: SlotBoard;
   /** Closes every socket (1001) and stops the heartbeat; call before app.close(). */
   closeGateway(): Promise<void>;
   connections(): number;
@@ -98,6 +103,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
   registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
+  const slotBoard = new SlotBoard(deps.clickhouse, roundTheClockPlan(deps.catalog.document), deps.settings.slots);
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
     throughput: async (filter) => {
@@ -110,6 +116,8 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     lanes: (filter) => kpiBoard.lanes(filter),
     alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
     journeys: async (filter) => ({ journeys: await readRecentJourneys(store, filter, deps.settings.journeys, now()) }),
+    slots: async (filter) => ({ windows: await slotBoard.windowSnapshot(filter.site, now()) }),
+    bookings: async (filter) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now()) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,
@@ -120,7 +128,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });
-  return { app, kpiBoard, alertEngine, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
+  return { app, kpiBoard, alertEngine, slotBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
 }
 
 class WallNotBuiltProblem extends ProblemError {

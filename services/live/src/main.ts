@@ -10,7 +10,7 @@ import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger,
 import { buildApp } from './app.ts';
 import { liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { alertFeed, journeyFeed, tickFeed } from './gateway/broadcast-feed.ts';
+import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
@@ -50,6 +50,7 @@ const live = await buildApp({
     },
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
     journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },
+    slots: { windowMs: config.SLOT_WINDOW_MINUTES * 60_000, horizonMs: config.LIVE_SLOT_HOURS * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: config.LIVE_BOOKINGS_MAX },
     wallDirectory: path.resolve(config.WALL_DIR),
     alerts: {
       topic: config.TOPIC_ALERTS,
@@ -85,6 +86,9 @@ const live = await buildApp({
     },
   ],
 });
+
+const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, `tower-live-slots-${epoch}`, hub, live.slotBoard, logger);
+feeds.push(slotChanges);
 
 lifecycle
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })

@@ -19,12 +19,14 @@ const secret = 'live-test-secret-0123456789';
 export const wallDirectory = path.resolve(import.meta.dirname, '../dist/wall');
 
 /** Tokens the test registry accepts: a wall display allowed 3 sockets, and an operator. */
-export const testTokens = { display: `wall-t.${secret}`, operator: `operator-t.${secret}`, disabled: `old-wall.${secret}` };
+export const testTokens = { display: `wall-t.${secret}`, operator: `operator-t.${secret}`, disabled: `old-wall.${secret}`, haiha: `haiha-t.${secret}`, donghung: `donghung-t.${secret}` };
 
 export const testAccess = new AccessRegistry([
   { id: 'wall-t', role: 'display', name: 'test wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
   { id: 'operator-t', role: 'operator', name: 'test operator', tokenSha256: hashSecret(secret), maxConnections: 10, enabled: true },
   { id: 'old-wall', role: 'display', name: 'retired wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: false },
+  { id: 'haiha-t', role: 'firm', firm: 'haiha-logistics', name: 'Hải Hà Logistics (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
+  { id: 'donghung-t', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
 ]);
 
 export const testGatewaySettings: GatewaySettings = {
@@ -56,6 +58,7 @@ export async function startLive(
       gateway: { ...testGatewaySettings, ...gateway },
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
       journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },
+      slots: { windowMs: 30 * 60_000, horizonMs: 6 * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: 2000 },
       wallDirectory,
       alerts: { topic: 'tower.alerts.v1', recentMs: 3_600_000, evaluateMs: 200, clearAfterMs: 1000, leaseMs: 5000, thresholds: defaultAlertThresholds, ...alerts },
     },

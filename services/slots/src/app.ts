@@ -3,25 +3,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import {
-  ConsumerRunner,
-  EventCodec,
-  installProblemHandler,
-  pingRedis,
-  registerOpsRoutes,
-  withoutRequestLogs,
-  type AccessRegistry,
-  type ClickHouseClient,
-  type Logger,
-  type ReadinessCheck,
-  type Redis,
-  type SiteCatalog,
-  type TowerProducer,
-} from '@tower/shared';
+import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCapacity, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
-import { plannedCapacity, type CapacityPlan } from './domain/capacity.ts';
 import type { LedgerRules } from './domain/ledger.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';

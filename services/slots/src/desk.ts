@@ -1,16 +1,5 @@
-import {
-  DependencyUnavailableProblem,
-  ForbiddenProblem,
-  NotFoundProblem,
-  ProblemError,
-  ValidationProblem,
-  type AccessRecord,
-  type BookingState,
-  type Direction,
-  type SlotAvailability,
-} from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, laneGroupOf, NotFoundProblem, ProblemError, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
-import { laneGroupOf, type CapacityPlan } from './domain/capacity.ts';
 import { bookingIdOf, firmCap, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
 import { holdProblem, SlotRuleProblem } from './http/problems.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';

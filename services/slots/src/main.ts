@@ -7,10 +7,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, readAccessRegistry, roundTheClockPlan } from '@tower/shared';
 import { buildSlots } from './app.ts';
 import { ledgerRulesOf, slotsEnv } from './config.ts';
-import { roundTheClockPlan } from './domain/capacity.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
 let rules;

@@ -1,9 +1,8 @@
 /** Builds a real slots service on a test's Redis prefix, topics and ClickHouse database (for integration tests). */
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { AccessRegistry, createProducer, hashSecret, loadCatalog, type ClickHouseClient, type Logger, type Redis } from '@tower/shared';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, roundTheClockPlan, type ClickHouseClient, type Logger, type Redis } from '@tower/shared';
 import { buildSlots, type SlotsService, type SlotsSettings } from './app.ts';
-import { roundTheClockPlan } from './domain/capacity.ts';
 import { defaultLedgerRules } from './domain/ledger.ts';
 
 const secret = 'slots-test-secret-0123456789';

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ThroughputTick, laneKinds, type JourneyUpdate, type JourneyView } from '@tower/shared';
+import { ThroughputTick, firmIdPattern, laneKinds, type JourneyUpdate, type JourneyView, type SlotAvailability, type SlotBooking } from '@tower/shared';
 import type { Alert } from './alerts.ts';
 import type { KpisNow, LaneNow } from './kpis.ts';
 
@@ -11,7 +11,7 @@ import type { KpisNow, LaneNow } from './kpis.ts';
  */
 export const liveSubprotocol = 'tower.live.v1';
 
-export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts', 'journeys'] as const;
+export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts', 'journeys', 'slots', 'bookings'] as const;
 export type LiveChannel = (typeof liveChannels)[number];
 
 /** Close codes the gateway uses besides the standard ones. */
@@ -49,13 +49,26 @@ export const JourneysFilter = Type.Object(
   { additionalProperties: false },
 );
 
+/** `slots`: public availability of the crossing-slot windows of one site, or of every site. */
+export const SlotsFilter = Type.Object({ site: Type.Optional(siteField) }, { additionalProperties: false });
+
+/**
+ * `bookings`: a firm's own bookings as their state changes. A firm's token always gets
+ * its own firm (naming another is refused); operators name a firm or get all.
+ */
+export const BookingsFilter = Type.Object({ firm: Type.Optional(Type.String({ pattern: firmIdPattern })) }, { additionalProperties: false });
+
 /** Every filter field of every channel; each channel's own schema says which it accepts. */
 export interface LiveFilter {
   site?: string;
   lane?: string;
   kind?: (typeof laneKinds)[number];
   plate?: string;
+  firm?: string;
 }
+
+/** Channels a firm's token may use: slots and its own bookings, nothing of the gate's operations. */
+export const firmChannels: ReadonlySet<LiveChannel> = new Set(['slots', 'bookings']);
 export type ThroughputFilter = Static<typeof ThroughputFilter>;
 
 export const Resume = Type.Object(
@@ -66,7 +79,7 @@ export const Resume = Type.Object(
   { additionalProperties: false },
 );
 
-const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter, journeys: JourneysFilter } satisfies Record<LiveChannel, unknown>;
+const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter, journeys: JourneysFilter, slots: SlotsFilter, bookings: BookingsFilter } satisfies Record<LiveChannel, unknown>;
 
 function subscribeTo<C extends LiveChannel>(channel: C) {
   return Type.Object(
@@ -75,7 +88,15 @@ function subscribeTo<C extends LiveChannel>(channel: C) {
   );
 }
 
-const subscribeSchemas = { throughput: subscribeTo('throughput'), kpis: subscribeTo('kpis'), lanes: subscribeTo('lanes'), alerts: subscribeTo('alerts'), journeys: subscribeTo('journeys') };
+const subscribeSchemas = {
+  throughput: subscribeTo('throughput'),
+  kpis: subscribeTo('kpis'),
+  lanes: subscribeTo('lanes'),
+  alerts: subscribeTo('alerts'),
+  journeys: subscribeTo('journeys'),
+  slots: subscribeTo('slots'),
+  bookings: subscribeTo('bookings'),
+};
 export const SubscribeMessage = Type.Union(Object.values(subscribeSchemas));
 export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: subscriptionId }, { additionalProperties: false });
 export const ClientMessage = Type.Union([SubscribeMessage, UnsubscribeMessage]);
@@ -100,7 +121,7 @@ const pathAndReason = (error: { path: string; message: string } | undefined) => 
 
 export class ProtocolError extends Error {
   constructor(
-    readonly code: 'not-json' | 'invalid-message' | 'unknown-filter-value' | 'too-many-subscriptions',
+    readonly code: 'not-json' | 'invalid-message' | 'unknown-filter-value' | 'too-many-subscriptions' | 'forbidden',
     message: string,
     readonly subscription?: string,
   ) {
@@ -141,6 +162,10 @@ export interface ChannelData {
   alerts: { snapshot: { alerts: Alert[] }; delta: Alert };
   /** Journeys with a step in the last hour, newest step first; a delta is one journey as it stands after new steps. */
   journeys: { snapshot: { journeys: JourneyView[] }; delta: JourneyUpdate };
+  /** Every window from the current one to the horizon, per lane group (untouched ones at planned capacity, version 0); a delta is one window after a change. */
+  slots: { snapshot: { windows: SlotAvailability[] }; delta: SlotAvailability };
+  /** The firm's bookings of windows from a day ago on, by window start; a delta is one booking's new state. */
+  bookings: { snapshot: { bookings: SlotBooking[] }; delta: SlotBooking };
 }
 export type LiveDelta = ChannelData[LiveChannel]['delta'];
 export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];

@@ -1,4 +1,4 @@
-import type { ThroughputTick } from '@tower/shared';
+import { slotWindowKey, type ThroughputTick } from '@tower/shared';
 import type { ChannelData, LiveChannel, LiveFilter, ThroughputFilter } from './protocol.ts';
 
 /**
@@ -35,7 +35,7 @@ export class StreamLog<T> {
 
 /** One name per channel and distinct filter (the order of fields does not matter). */
 export function streamKey(channel: LiveChannel, filter: LiveFilter): string {
-  return `${channel}?site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}&plate=${encodeURIComponent(filter.plate ?? '')}`;
+  return `${channel}?site=${filter.site ?? ''}&lane=${filter.lane ?? ''}&kind=${filter.kind ?? ''}&plate=${encodeURIComponent(filter.plate ?? '')}&firm=${filter.firm ?? ''}`;
 }
 
 export function tickMatches(tick: ThroughputTick, filter: ThroughputFilter): boolean {
@@ -63,6 +63,8 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
     matches: (journey, filter) => (filter.site === undefined || journey.site === filter.site) && (filter.plate === undefined || journey.plate === filter.plate),
     conflationKey: (journey) => `${journey.plate}|${journey.startedAt}`,
   },
+  slots: { matches: (window, filter) => filter.site === undefined || window.site === filter.site, conflationKey: slotWindowKey },
+  bookings: { matches: (booking, filter) => filter.firm === undefined || booking.firm === filter.firm, conflationKey: (booking) => booking.id },
 };
 
 /**

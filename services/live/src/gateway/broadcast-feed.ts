@@ -1,7 +1,8 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeJourneyUpdate, decodeTick, type Logger } from '@tower/shared';
+import { decodeJourneyUpdate, decodeSlotMessage, decodeTick, type Logger } from '@tower/shared';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
+import type { SlotBoard } from './slot-board.ts';
 
 /**
  * A topic read as a broadcast (throughput ticks, alert changes): each gateway instance
@@ -71,4 +72,25 @@ export function alertFeed(kafka: Kafka, topic: string, groupId: string, hub: Liv
 /** `tower.journeys.v1` into the hub (`journeys` streams). */
 export function journeyFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
   return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('journeys', decodeJourneyUpdate(value), Date.now()), logger);
+}
+
+/**
+ * `tower.slots.v1` into the hub: a window's places on `slots`, a booking's new state on
+ * `bookings` (each firm's stream sees only its own). Duplicates (a change the outbox
+ * relay published again) are dropped by the board.
+ */
+export function slotFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, board: SlotBoard, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(
+    kafka,
+    topic,
+    groupId,
+    (value) => {
+      const now = Date.now();
+      const change = decodeSlotMessage(value);
+      if (change.kind === 'availability') {
+        if (board.putWindow(change.availability, now)) hub.publish('slots', change.availability, now);
+      } else if (board.putBooking(change.booking, now)) hub.publish('bookings', change.booking, now);
+    },
+    logger,
+  );
 }

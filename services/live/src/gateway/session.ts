@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { AccessRecord, Logger, SiteCatalog } from '@tower/shared';
-import { closeCodes, deltaFrame, parseClientMessage, ProtocolError, type ChannelData, type LiveChannel, type LiveDelta, type LiveFilter, type LiveSnapshot, type ServerMessage, type SubscribeMessage } from '../domain/protocol.ts';
+import { closeCodes, deltaFrame, firmChannels, parseClientMessage, ProtocolError, type ChannelData, type LiveChannel, type LiveDelta, type LiveFilter, type LiveSnapshot, type ServerMessage, type SubscribeMessage } from '../domain/protocol.ts';
 import { channelRules } from '../domain/streams.ts';
 import type { DeltaListener, LiveHub, Stream } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -70,7 +70,13 @@ export class LiveSession {
   }
 
   private async subscribe(message: SubscribeMessage): Promise<void> {
-    const filter = message.filter ?? {};
+    const forbidden = this.forbidden(message);
+    if (forbidden) {
+      this.send({ type: 'error', id: message.id, code: 'forbidden', message: forbidden });
+      return;
+    }
+    // A firm's bookings stream is always its own firm's.
+    const filter: LiveFilter = message.channel === 'bookings' && this.access.role === 'firm' ? { firm: this.access.firm! } : (message.filter ?? {});
     const problem = this.filterProblem(filter);
     if (problem) {
       this.send({ type: 'error', id: message.id, code: 'unknown-filter-value', message: problem });
@@ -110,6 +116,17 @@ export class LiveSession {
     const queued = subscription.queued ?? [];
     subscription.queued = undefined;
     for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.delta);
+  }
+
+  /** Why this token may not subscribe so (firms see slots and their own bookings only; displays no bookings). */
+  private forbidden(message: SubscribeMessage): string | undefined {
+    const { role, id } = this.access;
+    if (role === 'firm' && !firmChannels.has(message.channel)) return `${id} is a firm's token: it may subscribe to ${[...firmChannels].join(' and ')} only`;
+    if (message.channel !== 'bookings') return undefined;
+    if (role === 'display') return `${id} is a display token; bookings are for their firm and operators`;
+    const firm = (message.filter as LiveFilter | undefined)?.firm;
+    if (role === 'firm' && firm !== undefined && firm !== this.access.firm) return `the token of firm ${this.access.firm} cannot watch firm ${firm}'s bookings`;
+    return undefined;
   }
 
   private filterProblem(filter: LiveFilter): string | undefined {

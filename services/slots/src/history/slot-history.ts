@@ -1,43 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import { clickHouseDateTime, decodeSlotMessage, MessageDecodeError, type ClickHouseClient, type Logger, type SlotAvailability, type SlotBooking } from '@tower/shared';
-
-export function bookingRow(booking: SlotBooking): Record<string, string | number> {
-  return {
-    booking_id: booking.id,
-    state: booking.state,
-    firm: booking.firm,
-    plate: booking.plate,
-    cargo_class: booking.cargoClass,
-    site: booking.site,
-    lane_kind: booking.laneKind,
-    direction: booking.direction,
-    window_start: clickHouseDateTime(booking.windowStart),
-    window_start_ms: booking.windowStart,
-    window_end_ms: booking.windowEnd,
-    held_until_ms: booking.heldUntil,
-    created_ms: booking.createdAt,
-    updated_ms: booking.updatedAt,
-    arrived_ms: booking.arrivedAt ?? 0,
-    cancelled_by: booking.cancelledBy ?? '',
-  };
-}
-
-export function windowRow(availability: SlotAvailability): Record<string, string | number> {
-  return {
-    site: availability.site,
-    lane_kind: availability.laneKind,
-    direction: availability.direction,
-    window_start: clickHouseDateTime(availability.windowStart),
-    window_start_ms: availability.windowStart,
-    capacity: availability.capacity,
-    held: availability.held,
-    booked: availability.booked,
-    free: availability.free,
-    closed: availability.closed ? 1 : 0,
-    version: availability.version,
-  };
-}
+import { bookingRow, decodeSlotMessage, MessageDecodeError, windowRow, type ClickHouseClient, type Logger } from '@tower/shared';
 
 /**
  * `tower.slots.v1` into ClickHouse (`slot_bookings`, `slot_windows`), batch by batch:

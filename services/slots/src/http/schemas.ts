@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BookingPlate, SlotAvailability, SlotBooking, bookingIdPattern, bookingStates, cargoClasses, directions, firmIdPattern, type SiteCatalog } from '@tower/shared';
-import { bookableLaneKinds } from '../domain/capacity.ts';
+import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargoClasses, directions, firmIdPattern, SlotAvailability, SlotBooking, type SiteCatalog } from '@tower/shared';
 
 /**
  * Request and response schemas of the slots API, declared once: fastify validates

@@ -1,5 +1,12 @@
-import type { SiteCatalogDocument } from '@tower/shared';
-import type { SlotWindow } from './ledger.ts';
+import type { SiteCatalogDocument } from '../catalog/schema.ts';
+
+/** One window of one lane group (lane kind and direction) at one site. */
+export interface SlotWindowRef {
+  site: string;
+  laneKind: string;
+  direction: string;
+  windowStart: number;
+}
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -9,7 +16,7 @@ const vietnamOffsetMs = 7 * hourMs;
 /** Lane kinds a truck books a crossing on (weighbridges, scanners and checkpoints are steps, not crossings). */
 export const bookableLaneKinds: ReadonlySet<string> = new Set(['smart', 'igv', 'manual', 'port-gate']);
 
-export const laneGroupOf = (w: Pick<SlotWindow, 'site' | 'laneKind' | 'direction'>) => `${w.site}|${w.laneKind}|${w.direction}`;
+export const laneGroupOf = (w: Pick<SlotWindowRef, 'site' | 'laneKind' | 'direction'>) => `${w.site}|${w.laneKind}|${w.direction}`;
 
 /**
  * How many dedicated lanes of each lane group are open, hour by hour, as the gate plans
@@ -36,7 +43,7 @@ export function vietnamCalendar(ms: number): { date: string; weekday: number; ho
  * The places of one window: lanes open in the hour the window starts × the nominal rate
  * × the window's length, rounded down. A group the plan does not know has no places.
  */
-export function plannedCapacity(plan: CapacityPlan, window: SlotWindow, windowMs: number): number {
+export function plannedCapacity(plan: CapacityPlan, window: SlotWindowRef, windowMs: number): number {
   const group = laneGroupOf(window);
   const { date, weekday, hour } = vietnamCalendar(window.windowStart);
   const lanesOpen = plan.overrides[date]?.[group]?.[hour] ?? plan.weekly[group]?.[weekday]?.[hour] ?? 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '@tower/shared';
-import { plannedCapacity, roundTheClockPlan, vietnamCalendar } from './capacity.ts';
+import { loadCatalog } from '../catalog/catalog.ts';
+import { plannedCapacity, roundTheClockPlan, vietnamCalendar } from './slot-capacity.ts';
 
 const minute = 60_000;
 const windowMs = 30 * minute;
