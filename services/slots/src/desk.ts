@@ -92,8 +92,8 @@ export class SlotDesk {
     for (let start = from; start < to; start += windowMs) {
       for (const group of groups) windows.push({ site: query.site, laneKind: group.laneKind, direction: group.direction, windowStart: start });
     }
-    const read = await this.redis(() => this.store.windows(windows, at));
-    return { from, to, windows: read.map(({ window, availability }) => this.places(window, availability)) };
+    const read = await this.redis(() => this.store.availabilities(windows, at));
+    return { from, to, windows: read.map((availability, i) => this.places(windows[i]!, availability)) };
   }
 
   async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
@@ -144,7 +144,7 @@ export class SlotDesk {
       for (let windowStart = start; windowStart < to; windowStart += this.windowMs) {
         for (const group of this.laneGroups(query.site)) windows.push({ site: query.site, ...group, windowStart });
       }
-      found = (await this.redis(() => this.store.windows(windows, at))).flatMap((w) => w.bookings.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)));
+      found = await this.redis(() => this.store.windowBookings(windows, limit + 1, at));
     }
     if (query.state !== undefined) found = found.filter((b) => b.state === query.state);
     return { bookings: found.slice(0, limit), truncated: found.length > limit };
@@ -159,8 +159,7 @@ export class SlotDesk {
     if (override.capacity !== undefined) changes.push(await this.redis(() => this.store.setCapacity(override, override.capacity!, at)));
     if (override.closed !== undefined) changes.push(await this.redis(() => this.store.setClosed(override, override.closed!, at)));
     await this.publisher.publish(changes);
-    const [read] = await this.redis(() => this.store.windows([override], at));
-    return this.places(override, read!.availability);
+    return this.places(override, await this.redis(() => this.store.availability(override, at)));
   }
 
   async firmRecord(caller: AccessRecord, firm: string): Promise<{ firm: string; decided: number; noShows: number; noShowRate: number; capPerWindow: number }> {

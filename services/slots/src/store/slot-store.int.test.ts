@@ -120,4 +120,26 @@ describe('Redis slot store against real Redis', () => {
     expect([...ids.values()].every((set) => set.size === 1)).toBe(true);
     expect(await store.availability(other, at)).toMatchObject({ held: 20 });
   });
+
+  test('tightens the cap of a firm that does not show up, as the model does', async ({ redis }) => {
+    const ledger = new SlotLedger(rules, () => 100);
+    const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
+    const window = (i: number): SlotWindow => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future + i * 30 * minute });
+    const request = (i: number, plate: string, key: string): HoldRequest => ({ ...window(i), firm: 'firm-late', plate, cargoClass: 'machinery', idempotencyKey: key, at: future - 60 * minute });
+    for (let i = 0; i < 10; i += 1) {
+      const held = await store.hold(request(i, `14C-800.0${i}`, `late-${i}`));
+      if (!held.ok) throw new Error(held.refusal);
+      ledger.hold(request(i, `14C-800.0${i}`, `late-${i}`));
+      for (const action of [{ type: 'confirm' as const, at: future - 59 * minute }, { type: 'tick' as const, at: window(i).windowStart + 181 * minute }]) {
+        expect(outcome(await store.act(held.booking.id, action))).toEqual(ledger.act(held.booking.id, action));
+      }
+    }
+    expect(await store.firmRecord('firm-late')).toEqual({ decided: 10, noShows: 10 });
+    // Cap 3, halved (rounded down) to 1 while the no-show rate is over 20 %.
+    const later = (plate: string, key: string) => ({ ...request(40, plate, key), at: window(40).windowStart - minute });
+    expect(outcome(await store.hold(later('14C-900.01', 'l1')))).toEqual(ledger.hold(later('14C-900.01', 'l1')));
+    const refused = await store.hold(later('14C-900.02', 'l2'));
+    expect(refused).toEqual({ ok: false, refusal: 'firm-cap-reached' });
+    expect(refused).toEqual(ledger.hold(later('14C-900.02', 'l2')));
+  });
 });

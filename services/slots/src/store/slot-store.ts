@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Redis, SlotAvailability, SlotMessage } from '@tower/shared';
 import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
 import {
-  firmCap,
   newBooking,
   sameHoldRequest,
   windowKeyOf,
@@ -30,7 +30,9 @@ import {
  * Keys (`{…}` is the window, a Redis Cluster hash tag; the indexes span windows, so
  * this store assumes one Redis node, like the alert store):
  *   slots:{w}:bookings   hash  booking id → booking JSON
- *   slots:{w}:meta       hash  capacity, closed (operator overrides), version
+ *   slots:{w}:meta       hash  capacity, closed (operator overrides), version, booked, booked:<firm>
+ *   slots:{w}:holds      zset  live holds by their end (and slots:{w}:holds:<firm> per firm)
+ *   slots:{w}:plates     hash  plate → its last booking in the window
  *   slots:idem:<firm>|<key>    booking id of an Idempotency-Key
  *   slots:booking:<id>   the booking's window key
  *   slots:firm:<firm>    hash  decided, noShows
@@ -41,72 +43,99 @@ import {
  * Window keys, bookings and idempotency keys expire `retentionMs` after the window
  * ends; the history stays in ClickHouse.
  */
+/** A Lua script run by its SHA-1 (loaded again when Redis does not know it, e.g. after a restart). */
+class Script {
+  readonly sha: string;
+
+  constructor(readonly body: string) {
+    this.sha = createHash('sha1').update(body).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.body, keys.length, ...keys, ...args);
+    }
+  }
+}
+
 const tally = `
-local function tally(bookingsKey, metaKey, now, template)
-  local meta = redis.call('HMGET', metaKey, 'capacity', 'closed')
+local function tally(holdsKey, metaKey, now, template)
+  local meta = redis.call('HMGET', metaKey, 'capacity', 'closed', 'booked')
   local capacity = tonumber(meta[1]) or template
-  local held, booked = 0, 0
-  for _, json in ipairs(redis.call('HVALS', bookingsKey)) do
-    local b = cjson.decode(json)
-    local state = b.state
-    if state == 'held' and now >= b.heldUntil then state = 'expired' end
-    if state == 'held' then held = held + 1
-    elseif state ~= 'cancelled' and state ~= 'expired' then booked = booked + 1 end
-  end
+  local held = redis.call('ZCOUNT', holdsKey, '(' .. now, '+inf')
   local version = redis.call('HINCRBY', metaKey, 'version', 1)
-  return cjson.encode({capacity = capacity, held = held, booked = booked, closed = meta[2] == '1', version = version})
+  return cjson.encode({capacity = capacity, held = held, booked = tonumber(meta[3]) or 0, closed = meta[2] == '1', version = version})
 end
 `;
 
+/**
+ * The scripts keep counts instead of reading every booking of the window: live holds in
+ * a sorted set by their end (a hold past its end stops counting by itself, before the
+ * sweeper marks it expired), places booked in a counter, per window and per firm, and
+ * the last booking of each plate. So a hold costs the same with 3 or 300 bookings.
+ */
 const scripts = {
   /**
-   * KEYS: bookings, meta, idempotency, booking → window, firm's list, plate's list, due, outbox
-   * ARGV: booking JSON, now, template capacity, firm cap, window key, expire at, prune lists before
+   * KEYS: 1 bookings, 2 meta, 3 idempotency, 4 booking → window, 5 firm's list, 6 plate's list, 7 due, 8 outbox,
+   *       9 window holds, 10 firm's window holds, 11 window plates, 12 firm record
+   * ARGV: 1 booking JSON, 2 now, 3 template capacity, 4 window key, 5 expire at, 6 prune lists before,
+   *       7 refusal found before ('' or window-not-aligned / window-past), 8 cap, 9 no-show rate limit,
+   *       10 decided needed, 11 cap factor
    */
-  hold: `
+  hold: new Script(`
 local existing = redis.call('GET', KEYS[3])
 if existing then return {'replayed', existing} end
-local meta = redis.call('HMGET', KEYS[2], 'capacity', 'closed')
+if ARGV[7] ~= '' then return {'refused', ARGV[7]} end
+local meta = redis.call('HMGET', KEYS[2], 'capacity', 'closed', 'booked')
 if meta[2] == '1' then return {'refused', 'window-closed'} end
 local capacity = tonumber(meta[1]) or tonumber(ARGV[3])
 local now = tonumber(ARGV[2])
 local new = cjson.decode(ARGV[1])
-local held, booked, firmUsed = 0, 0, 0
-for _, json in ipairs(redis.call('HVALS', KEYS[1])) do
-  local b = cjson.decode(json)
-  local state = b.state
-  if state == 'held' and now >= b.heldUntil then state = 'expired' end
-  if state ~= 'cancelled' and state ~= 'expired' then
-    if state == 'held' then held = held + 1 else booked = booked + 1 end
-    if b.firm == new.firm then firmUsed = firmUsed + 1 end
-    if b.plate == new.plate and (state == 'held' or state == 'confirmed') then return {'refused', 'plate-already-booked'} end
-  end
+local last = redis.call('HGET', KEYS[11], new.plate)
+if last then
+  local b = cjson.decode(redis.call('HGET', KEYS[1], last))
+  if b.state == 'confirmed' or (b.state == 'held' and now < b.heldUntil) then return {'refused', 'plate-already-booked'} end
 end
+local held = redis.call('ZCOUNT', KEYS[9], '(' .. now, '+inf')
+local booked = tonumber(meta[3]) or 0
 if capacity - held - booked <= 0 then return {'refused', 'window-full'} end
-if firmUsed >= tonumber(ARGV[4]) then return {'refused', 'firm-cap-reached'} end
-local expireAt = ARGV[6]
+local record = redis.call('HMGET', KEYS[12], 'decided', 'noShows')
+local decided, noShows = tonumber(record[1]) or 0, tonumber(record[2]) or 0
+local cap = tonumber(ARGV[8])
+if decided >= tonumber(ARGV[10]) and noShows / decided > tonumber(ARGV[9]) then cap = math.max(1, math.floor(cap * tonumber(ARGV[11]))) end
+local firmUsed = redis.call('ZCOUNT', KEYS[10], '(' .. now, '+inf') + (tonumber(redis.call('HGET', KEYS[2], 'booked:' .. new.firm)) or 0)
+if firmUsed >= cap then return {'refused', 'firm-cap-reached'} end
+local expireAt = ARGV[5]
 redis.call('HSET', KEYS[1], new.id, ARGV[1])
-redis.call('PEXPIREAT', KEYS[1], expireAt)
 redis.call('SET', KEYS[3], new.id, 'PXAT', expireAt)
-redis.call('SET', KEYS[4], ARGV[5], 'PXAT', expireAt)
+redis.call('SET', KEYS[4], ARGV[4], 'PXAT', expireAt)
+redis.call('ZADD', KEYS[9], new.heldUntil, new.id)
+redis.call('ZADD', KEYS[10], new.heldUntil, new.id)
+redis.call('HSET', KEYS[11], new.plate, new.id)
+for _, key in ipairs({KEYS[1], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIREAT', key, expireAt) end
 for _, list in ipairs({KEYS[5], KEYS[6]}) do
   redis.call('ZADD', list, new.windowStart, new.id)
-  redis.call('ZREMRANGEBYSCORE', list, '-inf', '(' .. ARGV[7])
+  redis.call('ZREMRANGEBYSCORE', list, '-inf', '(' .. ARGV[6])
   redis.call('PEXPIREAT', list, expireAt)
 end
 redis.call('ZADD', KEYS[7], new.heldUntil, new.id)
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
 redis.call('PEXPIREAT', KEYS[2], expireAt)
 local availability = cjson.encode({capacity = capacity, held = held + 1, booked = booked, closed = false, version = version})
-local entry = redis.call('XADD', KEYS[8], '*', 'window', ARGV[5], 'availability', availability, 'booking', ARGV[1])
-return {'held', availability, entry}`,
+local entry = redis.call('XADD', KEYS[8], '*', 'window', ARGV[4], 'availability', availability, 'booking', ARGV[1])
+return {'held', availability, entry}`),
   /**
-   * Writes a booking's new state only if it is still what was read; counts an outcome in
-   * the firm's record; moves the booking in the due index.
-   * KEYS: bookings, meta, firm record, due, outbox
-   * ARGV: id, expected JSON, new JSON, outcome ('' | arrived | no-show), due ('' removes), now, template capacity, window key
+   * Writes a booking's new state only if it is still what was read; keeps the window's
+   * counts (a hold that ends leaves the holds; a booked place counts once); counts an
+   * outcome in the firm's record; moves the booking in the due index.
+   * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds
+   * ARGV: 1 id, 2 expected JSON, 3 new JSON, 4 outcome ('' | arrived | no-show), 5 due ('' removes), 6 now,
+   *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm
    */
-  update: `${tally}
+  update: new Script(`${tally}
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {0} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if ARGV[4] ~= '' then
@@ -114,24 +143,35 @@ if ARGV[4] ~= '' then
   if ARGV[4] == 'no-show' then redis.call('HINCRBY', KEYS[3], 'noShows', 1) end
 end
 if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
-local availability = tally(KEYS[1], KEYS[2], tonumber(ARGV[6]), tonumber(ARGV[7]))
+if ARGV[9] == '1' then
+  redis.call('ZREM', KEYS[6], ARGV[1])
+  redis.call('ZREM', KEYS[7], ARGV[1])
+end
+if ARGV[10] ~= '0' then
+  redis.call('HINCRBY', KEYS[2], 'booked', ARGV[10])
+  redis.call('HINCRBY', KEYS[2], 'booked:' .. ARGV[11], ARGV[10])
+end
+local availability = tally(KEYS[6], KEYS[2], tonumber(ARGV[6]), tonumber(ARGV[7]))
 local entry = redis.call('XADD', KEYS[5], '*', 'window', ARGV[8], 'availability', availability, 'booking', ARGV[3])
-return {1, availability, entry}`,
+return {1, availability, entry}`),
   /**
    * An operator's override of a window (capacity or closed).
-   * KEYS: bookings, meta, outbox; ARGV: field, value, now, template capacity, window key, expire at
+   * KEYS: window holds, meta, outbox; ARGV: field, value, now, template capacity, window key, expire at
    */
-  override: `${tally}
+  override: new Script(`${tally}
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local availability = tally(KEYS[1], KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 local entry = redis.call('XADD', KEYS[3], '*', 'window', ARGV[5], 'availability', availability)
-return {availability, entry}`,
+return {availability, entry}`),
 };
 
 const keys = {
   bookings: (w: string) => `slots:{${w}}:bookings`,
   meta: (w: string) => `slots:{${w}}:meta`,
+  holds: (w: string) => `slots:{${w}}:holds`,
+  firmHolds: (w: string, firm: string) => `slots:{${w}}:holds:${firm}`,
+  plates: (w: string) => `slots:{${w}}:plates`,
   idempotency: (firm: string, key: string) => `slots:idem:${firm}|${key}`,
   bookingWindow: (id: string) => `slots:booking:${id}`,
   firmRecord: (firm: string) => `slots:firm:${firm}`,
@@ -193,33 +233,41 @@ export class RedisSlotStore {
   }
 
   async hold(request: HoldRequest): Promise<StoredHold> {
-    const idempotency = keys.idempotency(request.firm, request.idempotencyKey);
-    const replayed = await this.redis.get(idempotency);
-    if (replayed) return this.replay(replayed, request);
-    if (request.windowStart % this.rules.windowMs !== 0) return { ok: false, refusal: 'window-not-aligned' };
-    if (request.at >= request.windowStart + this.rules.windowMs) return { ok: false, refusal: 'window-past' };
     const window = windowKeyOf(request);
     const booking = newBooking(request, this.rules);
-    const cap = firmCap(await this.firmRecord(request.firm), this.rules);
     const json = JSON.stringify(booking);
-    const [verdict, detail, entryId] = (await this.redis.eval(
-      scripts.hold,
-      8,
-      keys.bookings(window),
-      keys.meta(window),
-      idempotency,
-      keys.bookingWindow(booking.id),
-      keys.firmBookings(request.firm),
-      keys.plateBookings(request.plate),
-      keys.due,
-      keys.outbox,
-      json,
-      String(request.at),
-      String(this.templateCapacity(request)),
-      String(cap),
-      window,
-      String(booking.windowEnd + this.retentionMs),
-      String(request.at - this.retentionMs),
+    // Checks of the request alone; the script answers a replay before them, as the model does.
+    const refusal = request.windowStart % this.rules.windowMs !== 0 ? 'window-not-aligned' : request.at >= request.windowStart + this.rules.windowMs ? 'window-past' : '';
+    const { rules } = this;
+    const [verdict, detail, entryId] = (await scripts.hold.run(
+      this.redis,
+      [
+        keys.bookings(window),
+        keys.meta(window),
+        keys.idempotency(request.firm, request.idempotencyKey),
+        keys.bookingWindow(booking.id),
+        keys.firmBookings(request.firm),
+        keys.plateBookings(request.plate),
+        keys.due,
+        keys.outbox,
+        keys.holds(window),
+        keys.firmHolds(window, request.firm),
+        keys.plates(window),
+        keys.firmRecord(request.firm),
+      ],
+      [
+        json,
+        String(request.at),
+        String(this.templateCapacity(request)),
+        window,
+        String(booking.windowEnd + this.retentionMs),
+        String(request.at - this.retentionMs),
+        refusal,
+        String(rules.maxPerFirmPerWindow),
+        String(rules.noShowRateLimit),
+        String(rules.noShowMinDecided),
+        String(rules.noShowCapFactor),
+      ],
     )) as [string, string, string?];
     if (verdict === 'refused') return { ok: false, refusal: detail as Extract<HoldOutcome, { ok: false }>['refusal'] };
     if (verdict === 'replayed') return this.replay(detail, request);
@@ -247,33 +295,45 @@ export class RedisSlotStore {
   }
 
   async availability(window: SlotWindow, at: number): Promise<Availability> {
-    const [first] = await this.windows([window], at);
-    return first!.availability;
+    const [first] = await this.availabilities([window], at);
+    return first!;
   }
 
-  /** Places and bookings of many windows in one round trip, as time has made them at `at`. */
-  async windows(windows: readonly SlotWindow[], at: number): Promise<{ window: SlotWindow; availability: Availability; bookings: Booking[] }[]> {
+  /** Places of many windows in one round trip, as time has made them at `at` (holds past their end do not count). */
+  async availabilities(windows: readonly SlotWindow[], at: number): Promise<Availability[]> {
     const pipeline = this.redis.pipeline();
     for (const window of windows) {
       const key = windowKeyOf(window);
-      pipeline.hmget(keys.meta(key), 'capacity', 'closed').hvals(keys.bookings(key));
+      pipeline.hmget(keys.meta(key), 'capacity', 'closed', 'booked').zcount(keys.holds(key), `(${at}`, '+inf');
     }
     const replies = (await pipeline.exec()) ?? [];
     return windows.map((window, i) => {
       const [metaError, meta] = replies[2 * i] as [Error | null, (string | null)[]];
-      const [valuesError, values] = replies[2 * i + 1] as [Error | null, string[]];
-      if (metaError ?? valuesError) throw metaError ?? valuesError;
+      const [heldError, held] = replies[2 * i + 1] as [Error | null, number];
+      if (metaError ?? heldError) throw metaError ?? heldError;
       const capacity = meta[0] !== null ? Number(meta[0]) : this.templateCapacity(window);
       const closed = meta[1] === '1';
-      const bookings = values.map((json) => elapse(JSON.parse(json) as Booking, at, this.rules));
-      let held = 0;
-      let booked = 0;
-      for (const booking of bookings) {
-        if (booking.state === 'held') held += 1;
-        else if (placeHolding.has(booking.state)) booked += 1;
-      }
-      return { window, bookings, availability: { capacity, held, booked, free: closed ? 0 : Math.max(0, capacity - held - booked), closed } };
+      const booked = Number(meta[2] ?? 0);
+      return { capacity, held, booked, free: closed ? 0 : Math.max(0, capacity - held - booked), closed };
     });
+  }
+
+  /**
+   * The bookings of many windows (at most `limit`, window by window), as time has made
+   * them at `at`; within a window in the order they were made.
+   */
+  async windowBookings(windows: readonly SlotWindow[], limit: number, at: number): Promise<Booking[]> {
+    const found: Booking[] = [];
+    for (let i = 0; i < windows.length && found.length < limit; i += 50) {
+      const pipeline = this.redis.pipeline();
+      for (const window of windows.slice(i, i + 50)) pipeline.hvals(keys.bookings(windowKeyOf(window)));
+      for (const [error, values] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        const bookings = (values as string[]).map((json) => elapse(JSON.parse(json) as Booking, at, this.rules));
+        found.push(...bookings.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)));
+      }
+    }
+    return found.slice(0, limit);
   }
 
   /** A firm's bookings whose window starts in [from, to), as time has made them at `at`, by window start. */
@@ -339,18 +399,10 @@ export class RedisSlotStore {
 
   private async override(window: SlotWindow, field: string, value: string, at: number): Promise<SlotChange> {
     const key = windowKeyOf(window);
-    const [availability, entryId] = (await this.redis.eval(
-      scripts.override,
-      3,
-      keys.bookings(key),
-      keys.meta(key),
-      keys.outbox,
-      field,
-      value,
-      String(at),
-      String(this.templateCapacity(window)),
-      key,
-      String(window.windowStart + this.rules.windowMs + this.retentionMs),
+    const [availability, entryId] = (await scripts.override.run(
+      this.redis,
+      [keys.holds(key), keys.meta(key), keys.outbox],
+      [field, value, String(at), String(this.templateCapacity(window)), key, String(window.windowStart + this.rules.windowMs + this.retentionMs)],
     )) as [string, string];
     return this.change(entryId, key, availability, undefined);
   }
@@ -403,22 +455,24 @@ export class RedisSlotStore {
   }
 
   private async write(read: { window: string; json: string; booking: Booking }, next: Booking, json: string, at: number): Promise<SlotChange | undefined> {
-    const [written, tallied, entryId] = (await this.redis.eval(
-      scripts.update,
-      5,
-      keys.bookings(read.window),
-      keys.meta(read.window),
-      keys.firmRecord(next.firm),
-      keys.due,
-      keys.outbox,
-      next.id,
-      read.json,
-      json,
-      outcomeOf(read.booking, next),
-      this.dueOf(next),
-      String(at),
-      String(this.templateCapacity(next)),
-      read.window,
+    const before = read.booking;
+    const counts = (b: Booking) => (placeHolding.has(b.state) && b.state !== 'held' ? 1 : 0);
+    const [written, tallied, entryId] = (await scripts.update.run(
+      this.redis,
+      [keys.bookings(read.window), keys.meta(read.window), keys.firmRecord(next.firm), keys.due, keys.outbox, keys.holds(read.window), keys.firmHolds(read.window, next.firm)],
+      [
+        next.id,
+        read.json,
+        json,
+        outcomeOf(before, next),
+        this.dueOf(next),
+        String(at),
+        String(this.templateCapacity(next)),
+        read.window,
+        before.state === 'held' && next.state !== 'held' ? '1' : '0',
+        String(counts(next) - counts(before)),
+        next.firm,
+      ],
     )) as [number, string?, string?];
     return written === 1 ? this.change(entryId!, read.window, tallied!, json) : undefined;
   }

@@ -1,0 +1,142 @@
+/**
+ * Bookings per second and request latency of ONE slots process with 1,000 concurrent
+ * clients, next to `redis-benchmark` (SET, same client count) on the same Redis in the
+ * same run.
+ *
+ *   npx tsx loadtests/slot-bookings.ts [--bookings 60000] [--clients 1000] [--keep-infra]
+ *
+ * Starts its own Kafka/ClickHouse/Redis (bench profile; Redis with the project's
+ * configuration: AOF fsync'd before each answer) and a slots process on 28082. Each
+ * booking is a POST /v1/bookings with its own Idempotency-Key, a hold made by one Lua
+ * script and published to tower.slots.v1 (acks=all) before the 201. Requests go to
+ * the smart export lanes of Bắc Luân II, 300 to a window (360 places), so none is
+ * refused; every answer must be 201, and the topic must grow by two messages per
+ * booking (its state and its window's places), or the benchmark fails. The clients run
+ * in this process, on the same 2 cores: the figure is a floor.
+ */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import { promisify } from 'node:util';
+import { createKafka, createLogger } from '@tower/shared';
+import { readDemoCredentials } from '../infra/provision/credentials.ts';
+import { invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    bookings: { type: 'string', default: '60000' },
+    clients: { type: 'string', default: '1000' },
+    'keep-infra': { type: 'boolean', default: false },
+  },
+});
+const totalBookings = Number(values.bookings);
+const clients = Number(values.clients);
+for (const [name, value] of Object.entries({ bookings: totalBookings, clients })) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+}
+const slotsPort = 28082;
+const windowMs = 30 * 60_000;
+const perWindow = 300;
+const run = promisify(execFile);
+
+async function slotTopicEnd(brokers: string[]): Promise<number> {
+  const admin = createKafka({ brokers, clientId: 'bench-offsets', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+  await admin.connect();
+  const total = (await admin.fetchTopicOffsets('tower.slots.v1')).reduce((sum, p) => sum + Number(p.high), 0);
+  await admin.disconnect();
+  return total;
+}
+
+function post(agent: http.Agent, key: string, idempotencyKey: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: slotsPort,
+        path: '/v1/bookings',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': idempotencyKey, 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** `count` bookings from `clients` concurrent clients (one keep-alive socket each); fails on the first answer that is not 201. */
+async function drive(firstWindow: number, offset: number, count: number, keys: string[], tag: string): Promise<{ seconds: number; latencies: number[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const i = offset + next++;
+        const windowStart = firstWindow + Math.floor(i / perWindow) * windowMs;
+        const n = String(i % perWindow).padStart(5, '0');
+        const body = JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: `14C-${n.slice(0, 3)}.${n.slice(3)}`, cargoClass: 'electronics' });
+        const sent = performance.now();
+        const answer = await post(agent, keys[i % keys.length]!, `${tag}-${i}`, body);
+        latencies.push(performance.now() - sent);
+        if (answer.status !== 201) throw new Error(`booking ${i} answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+      }
+    }),
+  );
+  agent.destroy();
+  return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
+}
+
+/** redis-benchmark's own figures for SET with the same number of clients, on the same Redis. */
+async function redisBenchmark(port: number, requests: number): Promise<{ opsPerSecond: number; p50Ms: number; p99Ms: number; command: string }> {
+  const args = ['-p', String(port), '-c', String(clients), '-n', String(requests), '-t', 'set', '--csv'];
+  const { stdout } = await run('redis-benchmark', args, { timeout: 10 * 60_000 });
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const row = stdout.trim().split('\n').find((line) => line.startsWith('"SET"'));
+  const cells = row?.split(',').map((cell) => Number(cell.replaceAll('"', '')));
+  if (!cells || cells.length < 7) throw new Error(`unexpected redis-benchmark output: ${stdout}`);
+  return { opsPerSecond: cells[1]!, p50Ms: cells[4]!, p99Ms: cells[6]!, command: `redis-benchmark ${args.join(' ')}` };
+}
+
+print(`slot bookings benchmark: ${totalBookings} bookings, ${clients} concurrent clients`);
+const infra = await startBenchInfra(values['keep-infra']);
+let slots: Awaited<ReturnType<typeof startBenchService>> | undefined;
+try {
+  const keys = readDemoCredentials(infra.credentialsDir).access.filter((a) => a.role === 'firm').map((a) => a.token);
+  if (keys.length === 0) throw new Error('no firm keys in the bench credentials');
+  slots = await startBenchService('slots', infra, slotsPort, {
+    ACCESS_FILE: `${infra.credentialsDir}/access.json`,
+    FIRM_CAP_PER_WINDOW: '100000',
+  });
+  // A fresh range of windows each run (a day apart per run), starting tomorrow.
+  const firstWindow = Math.ceil((Date.now() + 86_400_000) / windowMs) * windowMs + (Math.floor(Date.now() / 1000) % 97) * 86_400_000;
+  const tag = `bench-${Date.now().toString(36)}`;
+  const warmup = Math.min(5000, Math.ceil(totalBookings / 10));
+  await drive(firstWindow, 0, warmup, keys, tag);
+  const brokers = infra.endpoints.KAFKA_BROKERS.split(',');
+  const before = await slotTopicEnd(brokers);
+  const measured = await drive(firstWindow, warmup, totalBookings, keys, tag);
+  const published = (await slotTopicEnd(brokers)) - before;
+  if (published !== 2 * totalBookings) throw new Error(`tower.slots.v1 grew by ${published} messages, expected ${2 * totalBookings}`);
+  await slots.stop();
+  slots = undefined;
+
+  const rate = totalBookings / measured.seconds;
+  const reference = await redisBenchmark(infra.profile.redis.port, Math.max(100_000, totalBookings));
+  print();
+  print(`machine: ${machineDescription()}`);
+  print(`command: ${invocation()}`);
+  print(`slots API (1 process, ${clients} clients, hold = 1 Lua script + acks=all publish before 201): ${Math.round(rate)} bookings/s, ${totalBookings} in ${measured.seconds.toFixed(1)} s; latency p50 ${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms; tower.slots.v1 +${published} messages`);
+  print(`redis-benchmark SET (same Redis, AOF fsync always, ${clients} clients): ${Math.round(reference.opsPerSecond)} ops/s, p50 ${reference.p50Ms} ms, p99 ${reference.p99Ms} ms`);
+  print(`  reference command: ${reference.command}`);
+  print(`ratio bookings/s / redis-benchmark SET ops/s: ${(rate / reference.opsPerSecond).toFixed(3)}`);
+} finally {
+  await slots?.stop();
+  await infra.stop();
+}
