@@ -7,7 +7,7 @@ import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCa
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
-import type { LedgerRules } from './domain/ledger.ts';
+import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
 import { KafkaChangePublisher } from './publisher.ts';
@@ -56,7 +56,18 @@ export interface SlotsService {
 export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService> {
   const now = deps.now ?? Date.now;
   const { settings, logger, metrics } = deps;
-  const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity: (w) => plannedCapacity(settings.plan, w, settings.rules.windowMs), retentionMs: settings.retentionMs });
+  // The plan changes only with a new start: a window's planned capacity is computed once.
+  const planned = new Map<string, number>();
+  const templateCapacity = (window: SlotWindow) => {
+    const key = windowKeyOf(window);
+    let capacity = planned.get(key);
+    if (capacity === undefined) {
+      if (planned.size > 100_000) planned.clear();
+      planned.set(key, (capacity = plannedCapacity(settings.plan, window, settings.rules.windowMs)));
+    }
+    return capacity;
+  };
+  const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity, retentionMs: settings.retentionMs });
   const publisher = new KafkaChangePublisher(deps.producer, settings.topics.slots, store, settings.kafkaSendTimeoutMs);
   const desk = new SlotDesk(store, publisher, settings.plan, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings });
 

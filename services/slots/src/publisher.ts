@@ -9,6 +9,9 @@ import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
  * the caller gets a 503; the change stays in the outbox and the relay publishes it.
  */
 export class KafkaChangePublisher implements ChangePublisher {
+  private readonly published: string[] = [];
+  private forgetting = false;
+
   constructor(
     private readonly producer: TowerProducer,
     private readonly topic: string,
@@ -36,7 +39,21 @@ export class KafkaChangePublisher implements ChangePublisher {
     } finally {
       clearTimeout(timer);
     }
-    // Deleting is tidying: an entry left behind is published again by the relay, harmlessly.
-    await this.store.published(changes.map((c) => c.entryId)).catch(() => undefined);
+    this.forget(changes.map((c) => c.entryId));
+  }
+
+  /**
+   * Deletes published entries from the outbox, those of one event-loop turn in one XDEL.
+   * Tidying only: an entry left behind is published again by the relay, harmlessly.
+   */
+  private forget(entryIds: readonly string[]): void {
+    this.published.push(...entryIds);
+    if (this.forgetting) return;
+    this.forgetting = true;
+    setImmediate(() => {
+      const ids = this.published.splice(0);
+      this.forgetting = false;
+      void this.store.published(ids).catch(() => undefined);
+    });
   }
 }
