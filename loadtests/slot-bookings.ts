@@ -113,6 +113,8 @@ try {
   slots = await startBenchService('slots', infra, slotsPort, {
     ACCESS_FILE: `${infra.credentialsDir}/access.json`,
     FIRM_CAP_PER_WINDOW: '100000',
+    // Each run books a fresh range of windows (the bench Redis keeps earlier runs' bookings).
+    BOOKING_HORIZON_DAYS: '400',
   });
   // A fresh range of windows each run (a day apart per run), starting tomorrow.
   const firstWindow = Math.ceil((Date.now() + 86_400_000) / windowMs) * windowMs + (Math.floor(Date.now() / 1000) % 97) * 86_400_000;

@@ -29,6 +29,7 @@ export const slotsEnv = {
   OUTBOX_RELAY_MS: env.integer({ default: 1000, min: 100, max: 60_000, description: 'how often changes left in the outbox (Kafka was down, an instance crashed) are published' }),
   OUTBOX_GRACE_MS: env.integer({ default: 5000, min: 100, max: 600_000, description: 'an outbox entry this old is the relay’s to publish (younger ones are still being published by their request)' }),
   KAFKA_SEND_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 120_000, description: 'longest wait for Kafka to acknowledge a change before answering 503' }),
+  BOOKING_HORIZON_DAYS: env.integer({ default: 14, min: 1, max: 400, description: 'how far ahead a window may be booked' }),
   MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
   MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
 };

@@ -10,6 +10,8 @@ export interface ChangePublisher {
 }
 
 export interface DeskSettings {
+  /** How far ahead a window may be booked. */
+  horizonMs: number;
   /** Longest range one availability or booking list may span. */
   maxRangeMs: number;
   /** Most bookings one list answers with. */
@@ -99,6 +101,9 @@ export class SlotDesk {
   async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
     const firm = this.firmOf(caller, 'book a slot');
     this.checkGroup(request, '/body/laneKind');
+    if (request.windowStart > request.at + this.settings.horizonMs) {
+      throw new ValidationProblem([{ field: '/body/windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
+    }
     const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
     if (!outcome.ok) {
       const cap = outcome.refusal === 'firm-cap-reached' ? firmCap(await this.redis(() => this.store.firmRecord(firm)), this.store.rules) : 0;

@@ -43,6 +43,7 @@ const slots = await buildSlots({
     kafkaSendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
     maxRangeMs: config.MAX_RANGE_DAYS * 86_400_000,
     maxBookings: config.MAX_BOOKINGS,
+    horizonMs: config.BOOKING_HORIZON_DAYS * 86_400_000,
     topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
     groups: { checkIn: 'tower-slots-check-in', history: 'tower-slots-history' },
   },

@@ -48,6 +48,7 @@ export async function startSlots(
       kafkaSendTimeoutMs: 5000,
       maxRangeMs: 7 * 86_400_000,
       maxBookings: 1000,
+      horizonMs: 14 * 86_400_000,
       topics: deps.topics,
       groups: { checkIn: `check-in-${suffix}`, history: `history-${suffix}` },
       ...settings,
