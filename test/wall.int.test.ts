@@ -12,7 +12,8 @@ import { createProducer, loadCatalog, type LaneEvent } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, migrate, startAggregator } from '../services/aggregator/src/test-support.ts';
 import { LiveHub } from '../services/live/src/gateway/hub.ts';
-import { alertFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
+import { alertFeed, slotFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
+import { bearer, startSlots, testKeys as slotKeys } from '../services/slots/src/test-support.ts';
 import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
@@ -35,11 +36,18 @@ describe('the wall display', () => {
     const ingest = await startIngest({ producer, logger, topics: topics.events });
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
     const alertsTopic = await createTopic({ partitions: 1 });
+    const slotTopics = { slots: await createTopic({ partitions: 1 }), trucks: topics.events.truck, deadLetter: topics.deadLetter };
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: slotTopics });
+    await slots.history.start();
 
     const startGateway = async (port: number) => {
       const hub = new LiveHub(uniqueName('wall'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
-      const feeds = [tickFeed(kafka, topics.throughput, uniqueName('wall-ticks'), hub, logger), alertFeed(kafka, alertsTopic, uniqueName('wall-alerts'), hub, logger)];
       const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub }, {}, { topic: alertsTopic, evaluateMs: 500 });
+      const feeds = [
+        tickFeed(kafka, topics.throughput, uniqueName('wall-ticks'), hub, logger),
+        alertFeed(kafka, alertsTopic, uniqueName('wall-alerts'), hub, logger),
+        slotFeed(kafka, slotTopics.slots, uniqueName('wall-slots'), hub, live.slotBoard, logger),
+      ];
       await live.app.listen({ port, host: '127.0.0.1' });
       for (const feed of feeds) await feed.start();
       await eventually(async () => (feeds.every((f) => f.ready) ? true : undefined), { timeoutMs: 30_000, what: 'the feeds in their groups' });
@@ -86,6 +94,18 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#lanes li[data-status="open"], #lanes li[data-status="congested"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(() => page.locator('#sites li').count()).toBe(catalog.document.sites.length);
       await expect.poll(() => page.locator('#chart .u-over').count()).toBe(1);
+
+      // Slot utilisation next to the throughput: firms book the current window, the wall shows it.
+      const windowMs = 30 * 60_000;
+      const current = Math.floor(Date.now() / windowMs) * windowMs;
+      await expect.poll(() => page.locator('#slots li[data-window]').count(), { timeout: 10_000 }).toBe(4);
+      for (const [i, plate] of ['14C-610.01', '14C-610.02', '14C-610.03'].entries()) {
+        const held = await slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(slotKeys.haiha), 'idempotency-key': `wall-${i}-${current}` }, payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: current, plate, cargoClass: 'farm-produce' } });
+        expect(held.statusCode).toBe(201);
+        if (i > 0) await slots.http.inject({ method: 'POST', url: `/v1/bookings/${held.json().id}/confirm`, headers: bearer(slotKeys.haiha) });
+      }
+      const currentSlots = page.locator(`#slots li[data-window="${current}"] .figures`);
+      await expect.poll(() => currentSlots.textContent(), { timeout: 10_000 }).toMatch(/^2 đã đặt · 1 đang giữ \/ /);
       fs.mkdirSync(path.dirname(screenshotFile), { recursive: true });
       await page.screenshot({ path: screenshotFile });
 
@@ -132,6 +152,7 @@ describe('the wall display', () => {
       await traffic;
       await browser.close();
       await gateway.stop();
+      await slots.close();
       await aggregator.close();
       await ingest.close();
       await producer.disconnect();

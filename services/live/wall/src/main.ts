@@ -1,10 +1,10 @@
 import type { Site } from '@tower/shared';
-import type { ThroughputTick } from '@tower/shared';
+import type { SlotAvailability, ThroughputTick } from '@tower/shared';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
 import { dictionaries, formatDuration, formatNumber, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
-import { AlertPanel, LaneGrid, ThroughputChartModel, nextInRotation, type Alert, type KpisNow, type LaneNow } from './state.ts';
+import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, nextInRotation, type Alert, type KpisNow, type LaneNow } from './state.ts';
 import './style.css';
 
 /**
@@ -28,6 +28,9 @@ let kpis: KpisNow | undefined;
 const lanes = new LaneGrid();
 const chartModel = new ThroughputChartModel();
 const alerts = new AlertPanel();
+const slots = new SlotUtilisation();
+/** Slot windows shown: the current one and the next (2 hours of 30-minute windows). */
+const slotWindowsShown = 4;
 /** Operators may acknowledge; displays only show. */
 let role: string | undefined;
 const failedAcknowledgements = new Set<string>();
@@ -166,6 +169,24 @@ function renderAlerts(): void {
           .join('');
 }
 
+function renderSlots(): void {
+  const upcoming = slots.upcoming(site, Date.now(), slotWindowsShown);
+  element('slots').innerHTML =
+    upcoming.length === 0
+      ? `<li class="empty">${t('slots.none')}</li>`
+      : upcoming
+          .map((use) => {
+            const part = (n: number) => (use.capacity === 0 ? 0 : (100 * n) / use.capacity).toFixed(1);
+            const closed = use.closedGroups > 0 ? ` · ${use.closedGroups} ${t('slots.closed')}` : '';
+            return `<li data-window="${use.windowStart}" data-full="${use.utilisation >= 1}">
+              <span class="when">${clockTime(use.windowStart)}–${clockTime(use.windowEnd)}</span>
+              <span class="bar" role="img" aria-label="${Math.round(use.utilisation * 100)}%"><span class="booked" style="width:${part(use.booked)}%"></span><span class="held" style="width:${part(use.held)}%"></span></span>
+              <span class="figures">${formatNumber(use.booked, language)} ${t('slots.booked')} · ${formatNumber(use.held, language)} ${t('slots.held')} / ${formatNumber(use.capacity, language)} (${Math.round(use.utilisation * 100)}%)${closed}</span>
+            </li>`;
+          })
+          .join('');
+}
+
 let chartFrame = 0;
 function renderChart(): void {
   if (chartFrame) return;
@@ -181,6 +202,7 @@ function renderAll(): void {
   renderLanes();
   renderSites();
   renderAlerts();
+  renderSlots();
   renderChart();
 }
 
@@ -296,6 +318,19 @@ async function start(): Promise<void> {
     // shown as a display: no acknowledge buttons
   }
   client.subscribe({
+    id: 'slots',
+    channel: 'slots',
+    filter: {},
+    onSnapshot: (data) => {
+      slots.reset((data as { windows: SlotAvailability[] }).windows);
+      renderSlots();
+    },
+    onDelta: (data) => {
+      slots.apply(data as SlotAvailability);
+      renderSlots();
+    },
+  });
+  client.subscribe({
     id: 'grid',
     channel: 'lanes',
     filter: {},
@@ -313,8 +348,11 @@ async function start(): Promise<void> {
   followSite();
   client.start();
   renderAll();
-  // The chart's minutes move on even when no tick arrives.
-  setInterval(renderChart, 15_000);
+  // The chart's minutes and the slot windows move on even when nothing arrives.
+  setInterval(() => {
+    renderChart();
+    renderSlots();
+  }, 15_000);
   if (rotateSeconds > 0) {
     let left = rotateSeconds;
     setInterval(() => {

@@ -1,4 +1,4 @@
-import type { ThroughputTick } from '@tower/shared';
+import type { SlotAvailability, ThroughputTick } from '@tower/shared';
 import type { KpisNow, LaneNow, LaneStatus } from '../../src/domain/kpis.ts';
 import { compareAlerts } from '../../src/domain/alert-order.ts';
 import type { Alert } from '../../src/domain/alerts.ts';
@@ -145,3 +145,57 @@ export class AlertPanel {
 }
 
 export type { Alert };
+
+/** One upcoming window of the site (or zone) on screen, its lane groups summed. */
+export interface SlotWindowUse {
+  windowStart: number;
+  windowEnd: number;
+  capacity: number;
+  held: number;
+  booked: number;
+  /** booked + held over capacity, 0..1 (0 when there are no places). */
+  utilisation: number;
+  /** Lane groups an operator closed for this window. */
+  closedGroups: number;
+}
+
+/**
+ * Crossing-slot places for the wall: the `slots` snapshot, then each window's newer
+ * version as it changes. Shows the current window and the next ones, per site or for
+ * the zone; windows that have ended are dropped.
+ */
+export class SlotUtilisation {
+  private readonly windows = new Map<string, SlotAvailability>();
+
+  reset(windows: readonly SlotAvailability[]): void {
+    this.windows.clear();
+    for (const window of windows) this.apply(window);
+  }
+
+  apply(window: SlotAvailability): void {
+    const key = `${window.site}|${window.laneKind}|${window.direction}|${window.windowStart}`;
+    const known = this.windows.get(key);
+    if (!known || known.version < window.version) this.windows.set(key, window);
+  }
+
+  upcoming(site: string | null, now: number, count: number): SlotWindowUse[] {
+    const byStart = new Map<number, SlotWindowUse>();
+    for (const [key, window] of this.windows) {
+      if (window.windowEnd <= now) {
+        this.windows.delete(key);
+        continue;
+      }
+      if (site !== null && window.site !== site) continue;
+      const use = byStart.get(window.windowStart) ?? { windowStart: window.windowStart, windowEnd: window.windowEnd, capacity: 0, held: 0, booked: 0, utilisation: 0, closedGroups: 0 };
+      use.capacity += window.capacity;
+      use.held += window.held;
+      use.booked += window.booked;
+      if (window.closed) use.closedGroups += 1;
+      byStart.set(window.windowStart, use);
+    }
+    return [...byStart.values()]
+      .sort((a, b) => a.windowStart - b.windowStart)
+      .slice(0, count)
+      .map((use) => ({ ...use, utilisation: use.capacity === 0 ? 0 : Math.min(1, (use.booked + use.held) / use.capacity) }));
+  }
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMeasures, type ThroughputTick } from '@tower/shared';
+import { emptyMeasures, type SlotAvailability, type ThroughputTick } from '@tower/shared';
 import { dictionaries, formatDuration, languages } from './i18n.ts';
 import { LiveClient, type SocketLike } from './live-client.ts';
-import { AlertPanel, LaneGrid, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
+import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
 
 const minute = 60_000;
 
@@ -164,5 +164,31 @@ describe('the alerts panel', () => {
     expect(list.slice(0, 2).map((a) => [a.id, a.state])).toEqual([['k', 'acknowledged'], ['w', 'active']]);
     expect(list[2]!.id).toBe('c79');
     expect(list.at(-1)!.id).toBe(`c${80 - (maxAlerts - 2)}`);
+  });
+});
+
+describe('slot utilisation', () => {
+  const window = (site: string, laneKind: string, windowStart: number, places: Partial<SlotAvailability> = {}): SlotAvailability => ({
+    site, laneKind, direction: 'export', windowStart, windowEnd: windowStart + 30 * minute, capacity: 100, held: 0, booked: 0, free: 100, closed: false, version: 1, ...places,
+  });
+  const t0 = 1000 * 30 * minute;
+
+  it('sums the lane groups of each upcoming window, for a site or the zone, newer versions winning', () => {
+    const slots = new SlotUtilisation();
+    slots.reset([
+      window('bac-luan-2', 'smart', t0, { booked: 50, held: 10, version: 3 }),
+      window('bac-luan-2', 'igv', t0, { capacity: 20, booked: 20, closed: true }),
+      window('van-ninh', 'port-gate', t0, { capacity: 60, booked: 6 }),
+      window('bac-luan-2', 'smart', t0 + 30 * minute, { booked: 1 }),
+    ]);
+    slots.apply(window('bac-luan-2', 'smart', t0, { booked: 40, version: 2 })); // older: ignored
+    slots.apply(window('bac-luan-2', 'smart', t0 + 30 * minute, { booked: 2, held: 3, version: 2 }));
+    expect(slots.upcoming('bac-luan-2', t0 + minute, 4)).toEqual([
+      { windowStart: t0, windowEnd: t0 + 30 * minute, capacity: 120, held: 10, booked: 70, utilisation: 80 / 120, closedGroups: 1 },
+      { windowStart: t0 + 30 * minute, windowEnd: t0 + 60 * minute, capacity: 100, held: 3, booked: 2, utilisation: 0.05, closedGroups: 0 },
+    ]);
+    expect(slots.upcoming(null, t0, 1)[0]).toMatchObject({ capacity: 180, booked: 76 });
+    // Ended windows drop out.
+    expect(slots.upcoming(null, t0 + 30 * minute, 4).map((u) => u.windowStart)).toEqual([t0 + 30 * minute]);
   });
 });
