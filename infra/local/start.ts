@@ -98,6 +98,8 @@ async function start(): Promise<void> {
     if (display) row('Wall display', `http://127.0.0.1:8080/?token=${display.token}&rotate=30`);
     if (operator) row('Operator wall', `http://127.0.0.1:8080/?token=${operator.token}  (acknowledges alerts)`);
     if (display) row('Live feed', `ws://127.0.0.1:8080/v1/live?token=${display.token}  (docs/live-protocol.md)`);
+    const firm = access.find((a) => a.role === 'firm');
+    if (firm) row('Firm API key', `${firm.token}  (${firm.name}: Authorization: Bearer … on http://127.0.0.1:8082, docs/slots.md)`);
   }
   row('Logs', `${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
   print('Press Ctrl-C to stop everything.');
