@@ -16,7 +16,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { EventCodec, createKafka, createLogger, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { invocation, machineDescription, percentile, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { invocation, machineDescription, percentile, postJson, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,21 +61,6 @@ async function endOffsetTotal(brokers: string[]): Promise<number> {
   return total;
 }
 
-function post(agent: http.Agent, key: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: '127.0.0.1', port: ingestPort, path: '/v1/events', method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(body) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 /** Sends every body with `concurrency` requests in flight; fails on the first non-200. */
 async function drive(bodies: { key: string; body: string; events: number }[]): Promise<{ seconds: number; latencies: number[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -87,7 +72,7 @@ async function drive(bodies: { key: string; body: string; events: number }[]): P
       while (next < bodies.length) {
         const { key, body } = bodies[next++]!;
         const sent = performance.now();
-        const answer = await post(agent, key, body);
+        const answer = await postJson(agent, ingestPort, '/v1/events', { authorization: `Bearer ${key}` }, body);
         latencies.push(performance.now() - sent);
         if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}: ${answer.text.slice(0, 500)}`);
       }

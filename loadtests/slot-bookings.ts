@@ -16,11 +16,10 @@
  */
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { createKafka, createLogger } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,28 +46,6 @@ async function slotTopicEnd(brokers: string[]): Promise<number> {
   return total;
 }
 
-function post(agent: http.Agent, key: string, idempotencyKey: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port: slotsPort,
-        path: '/v1/bookings',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'idempotency-key': idempotencyKey, 'content-length': Buffer.byteLength(body) },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 /** `count` bookings from `clients` concurrent clients (one keep-alive socket each); fails on the first answer that is not 201. */
 async function drive(firstWindow: number, offset: number, count: number, keys: string[], tag: string): Promise<{ seconds: number; latencies: number[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
@@ -83,7 +60,7 @@ async function drive(firstWindow: number, offset: number, count: number, keys: s
         const n = String(i % perWindow).padStart(5, '0');
         const body = JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: `14C-${n.slice(0, 3)}.${n.slice(3)}`, cargoClass: 'electronics' });
         const sent = performance.now();
-        const answer = await post(agent, keys[i % keys.length]!, `${tag}-${i}`, body);
+        const answer = await postJson(agent, slotsPort, '/v1/bookings', { authorization: `Bearer ${keys[i % keys.length]!}`, 'idempotency-key': `${tag}-${i}` }, body);
         latencies.push(performance.now() - sent);
         if (answer.status !== 201) throw new Error(`booking ${i} answered ${answer.status}: ${answer.text.slice(0, 500)}`);
       }

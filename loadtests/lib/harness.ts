@@ -4,6 +4,7 @@
  * Kafka's own producer performance tool as the in-run reference, and a report that
  * prints the figures with the command that made them.
  */
+import http from 'node:http';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,4 +150,20 @@ export function* simulatedEventChunks(count: number, options: { seed?: number; r
 
 export function simulatedEvents(count: number, options: { seed?: number; rate?: number; days?: number } = {}): TowerEvent[] {
   return [...simulatedEventChunks(count, options)].flat();
+}
+
+/** One JSON POST over a keep-alive agent to a local service; the status and body text. */
+export function postJson(agent: http.Agent, port: number, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerOpsRoutes, roundTheClockPlan, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -103,7 +103,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
   registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
-  const slotBoard = new SlotBoard(deps.clickhouse, roundTheClockPlan(deps.catalog.document), deps.settings.slots);
+  const slotBoard = new SlotBoard(deps.clickhouse, deps.settings.slots);
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
     throughput: async (filter) => {

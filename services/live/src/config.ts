@@ -14,6 +14,7 @@ export const liveEnv = {
   TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
   TOPIC_JOURNEYS: env.string({ default: 'tower.journeys.v1', description: 'live journey updates topic (read as a broadcast)' }),
   TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'crossing-slot changes from the slots service (read as a broadcast: `slots` and `bookings` channels)' }),
+  CAPACITY_PLAN_FILE: env.string({ default: '', description: 'capacity plan of the slots service (the same file), for windows nobody booked yet; empty: the catalog default' }),
   SLOT_WINDOW_MINUTES: env.integer({ default: 30, min: 5, max: 240, description: 'slot window length; the same as the slots service’s' }),
   LIVE_SLOT_HOURS: env.integer({ default: 6, min: 1, max: 7 * 24, description: 'a `slots` snapshot covers the current window to this many hours ahead' }),
   LIVE_BOOKINGS_MAX: env.integer({ default: 2000, min: 1, max: 100_000, description: 'most bookings in a `bookings` snapshot (windows from a day ago to a week ahead)' }),

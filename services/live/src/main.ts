@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -14,6 +14,14 @@ import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-
 import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
+const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
+let plan;
+try {
+  plan = loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined);
+} catch (error) {
+  process.stderr.write(`live: invalid configuration:\n  ${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 const logger = createLogger({ service: 'live', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
@@ -50,7 +58,7 @@ const live = await buildApp({
     },
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
     journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },
-    slots: { windowMs: config.SLOT_WINDOW_MINUTES * 60_000, horizonMs: config.LIVE_SLOT_HOURS * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: config.LIVE_BOOKINGS_MAX },
+    slots: { plan, windowMs: config.SLOT_WINDOW_MINUTES * 60_000, horizonMs: config.LIVE_SLOT_HOURS * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: config.LIVE_BOOKINGS_MAX },
     wallDirectory: path.resolve(config.WALL_DIR),
     alerts: {
       topic: config.TOPIC_ALERTS,
@@ -67,7 +75,7 @@ const live = await buildApp({
     },
   },
   logger,
-  catalog: loadCatalog(path.resolve(config.CATALOG_FILE)),
+  catalog,
   clickhouse,
   redis,
   producer,

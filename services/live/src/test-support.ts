@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { AccessRegistry, createProducer, hashSecret, loadCatalog, type ClickHouseClient, type LaneEvent, type Logger, type Redis } from '@tower/shared';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type Redis } from '@tower/shared';
 import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
@@ -58,7 +58,7 @@ export async function startLive(
       gateway: { ...testGatewaySettings, ...gateway },
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
       journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },
-      slots: { windowMs: 30 * 60_000, horizonMs: 6 * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: 2000 },
+      slots: { plan: roundTheClockPlan(loadCatalog().document), windowMs: 30 * 60_000, horizonMs: 6 * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: 2000 },
       wallDirectory,
       alerts: { topic: 'tower.alerts.v1', recentMs: 3_600_000, evaluateMs: 200, clearAfterMs: 1000, leaseMs: 5000, thresholds: defaultAlertThresholds, ...alerts },
     },

@@ -12,6 +12,7 @@ export const slotsEnv = {
   ...logEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites and their bookable lanes)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'firm API keys and operator tokens (ids, roles, firms, SHA-256 of secrets), written by npm start / provision' }),
+  CAPACITY_PLAN_FILE: env.string({ default: '', description: 'capacity plan (weekly open lanes per lane group, dated overrides such as Tết; seeds/capacity-plan.example.json); empty: every bookable lane of the catalog open 24/7' }),
   TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'slot changes (bookings and availability) are published here' }),
   TOPIC_TRUCKS: env.string({ default: 'tower.trucks.v1', description: 'truck events read for check-in (arrival) and completion (border crossed)' }),
   TOPIC_DEADLETTER: env.string({ default: 'tower.deadletter.v1', description: 'where undecodable truck events go' }),

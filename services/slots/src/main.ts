@@ -7,14 +7,17 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, readAccessRegistry, roundTheClockPlan } from '@tower/shared';
+import { AccessRegistry, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
 import { buildSlots } from './app.ts';
 import { ledgerRulesOf, slotsEnv } from './config.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
+const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 let rules;
+let plan;
 try {
   rules = ledgerRulesOf(config);
+  plan = loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined);
 } catch (error) {
   process.stderr.write(`slots: invalid configuration:\n  ${(error as Error).message}\n`);
   process.exit(1);
@@ -24,7 +27,6 @@ const logger = createLogger({ service: 'slots', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
 
-const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
 const redis = createRedis(config.REDIS_URL, { connectionName: `slots-${os.hostname()}-${process.pid}`, logger });
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-slots`, logger, retries: 2 });
@@ -35,7 +37,7 @@ const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: conf
 const slots = await buildSlots({
   settings: {
     rules,
-    plan: roundTheClockPlan(catalog.document),
+    plan,
     retentionMs: config.RETENTION_DAYS * 86_400_000,
     sweepIntervalMs: config.SWEEP_INTERVAL_MS,
     outboxRelayMs: config.OUTBOX_RELAY_MS,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../catalog/catalog.ts';
-import { plannedCapacity, roundTheClockPlan, vietnamCalendar } from './slot-capacity.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { capacityPlanOf, plannedCapacity, roundTheClockPlan, vietnamCalendar } from './slot-capacity.ts';
 
 const minute = 60_000;
 const windowMs = 30 * minute;
@@ -31,5 +33,23 @@ describe('capacity plan', () => {
     expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 16, 20, 0) }, windowMs)).toBe(0); // 03:00 on Tết
     expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 17, 2, 0) }, windowMs)).toBe(120); // 09:00: one lane
     expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 1, 17, 20, 0) }, windowMs)).toBe(360); // the next day
+  });
+
+  it('reads a plan file over the default and names what is wrong with a bad one', () => {
+    const catalog = loadCatalog().document;
+    const example = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../seeds/capacity-plan.example.json'), 'utf8')) as unknown;
+    const plan = capacityPlanOf(catalog, example, 'example');
+    // Two smart export lanes at night, three by day; Tết 2027 (6 Feb): one lane 08:00–17:00 only.
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 10, 23, 20, 0) }, windowMs)).toBe(240); // 03:00 in Vietnam
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2026, 10, 23, 3, 0) }, windowMs)).toBe(360);
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2027, 1, 6, 3, 0) }, windowMs)).toBe(120);
+    expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2027, 1, 6, 12, 0) }, windowMs)).toBe(0);
+    // Groups the file leaves out keep the default.
+    expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: Date.UTC(2026, 10, 23, 3, 0) }, windowMs)).toBe(60);
+    const day = (open: number) => Array.from({ length: 24 }, () => open);
+    expect(() => capacityPlanOf(catalog, { version: 1, weekly: { 'bac-luan-2|smart|export': [day(4), day(3), day(3), day(3), day(3), day(3), day(3)] } }, 'f.json')).toThrow('capacity plan f.json is invalid at /weekly/bac-luan-2|smart|export: more than the 3 lane(s) the group has');
+    expect(() => capacityPlanOf(catalog, { version: 1, overrides: { '2027-02-06': { 'bac-luan-2|weighbridge|export': day(1) } } }, 'f.json')).toThrow(/'bac-luan-2\|weighbridge\|export' is not a bookable lane group/);
+    expect(() => capacityPlanOf(catalog, { version: 1, overrides: { '2027-02-30': {} } }, 'f.json')).toThrow('at /overrides/2027-02-30: not a date');
+    expect(() => capacityPlanOf(catalog, { version: 1, weekly: { 'bac-luan-2|smart|export': [day(1)] } }, 'f.json')).toThrow(/invalid at \/weekly\/bac-luan-2\|smart\|export/);
   });
 });

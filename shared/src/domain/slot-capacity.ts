@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { SiteCatalogDocument } from '../catalog/schema.ts';
 
 /** One window of one lane group (lane kind and direction) at one site. */
@@ -70,4 +73,61 @@ export function roundTheClockPlan(catalog: SiteCatalogDocument): CapacityPlan {
     ratePerLaneHour[group] = rates.reduce((sum, rate) => sum + rate, 0) / rates.length;
   }
   return { weekly, overrides: {}, ratePerLaneHour };
+}
+
+const hours = (description: string) => Type.Array(Type.Integer({ minimum: 0, maximum: 50 }), { minItems: 24, maxItems: 24, description });
+
+/**
+ * A capacity plan file (`CAPACITY_PLAN_FILE`): what the gate plans differs from the
+ * catalog's default (every lane open 24/7). Lane groups are `<site>|<lane kind>|<direction>`;
+ * a group the file leaves out keeps the default; `overrides` replace whole days (Vietnam
+ * dates) of a group, e.g. Tết.
+ */
+export const CapacityPlanFile = Type.Object(
+  {
+    version: Type.Literal(1),
+    weekly: Type.Optional(Type.Record(Type.String(), Type.Array(hours('open lanes hour by hour, 00:00–23:00 Vietnam time'), { minItems: 7, maxItems: 7, description: 'Sunday first' }))),
+    overrides: Type.Optional(Type.Record(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Record(Type.String(), hours('open lanes that day, hour by hour')))),
+    ratePerLaneHour: Type.Optional(Type.Record(Type.String(), Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }))),
+  },
+  { additionalProperties: false },
+);
+export type CapacityPlanFile = Static<typeof CapacityPlanFile>;
+
+const checkPlanFile = TypeCompiler.Compile(CapacityPlanFile);
+
+/**
+ * The plan of a file laid over the catalog's default, checked: every group must be a
+ * bookable lane group of the catalog, with no more lanes open than it has, and every
+ * date a real one. Throws one error naming the file, the place and the reason.
+ */
+export function capacityPlanOf(catalog: SiteCatalogDocument, document: unknown, source: string): CapacityPlan {
+  const base = roundTheClockPlan(catalog);
+  const first = checkPlanFile.Errors(document).First();
+  if (first) throw new Error(`capacity plan ${source} is invalid at ${first.path || '/'}: ${first.message}`);
+  const file = document as CapacityPlanFile;
+  const lanesOf = (group: string) => base.weekly[group]?.[0]?.[0];
+  const checkGroup = (group: string, where: string, days: readonly (readonly number[])[]) => {
+    const lanes = lanesOf(group);
+    if (lanes === undefined) throw new Error(`capacity plan ${source} is invalid at ${where}: '${group}' is not a bookable lane group of the catalog (${Object.keys(base.weekly).join(', ')})`);
+    if (days.some((day) => day.some((open) => open > lanes))) throw new Error(`capacity plan ${source} is invalid at ${where}: more than the ${lanes} lane(s) the group has`);
+  };
+  for (const [group, days] of Object.entries(file.weekly ?? {})) checkGroup(group, `/weekly/${group}`, days);
+  for (const [date, groups] of Object.entries(file.overrides ?? {})) {
+    if (Number.isNaN(Date.parse(`${date}T00:00:00Z`)) || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) throw new Error(`capacity plan ${source} is invalid at /overrides/${date}: not a date`);
+    for (const [group, day] of Object.entries(groups)) checkGroup(group, `/overrides/${date}/${group}`, [day]);
+  }
+  for (const group of Object.keys(file.ratePerLaneHour ?? {})) checkGroup(group, `/ratePerLaneHour/${group}`, []);
+  return {
+    weekly: { ...base.weekly, ...file.weekly },
+    overrides: file.overrides ?? {},
+    ratePerLaneHour: { ...base.ratePerLaneHour, ...file.ratePerLaneHour },
+  };
+}
+
+/** The plan the services run with: the file's when `file` is set, else the catalog's default. */
+export function loadCapacityPlan(catalog: SiteCatalogDocument, file: string | undefined): CapacityPlan {
+  if (file === undefined) return roundTheClockPlan(catalog);
+  if (!fs.existsSync(file)) throw new Error(`capacity plan ${file} does not exist (CAPACITY_PLAN_FILE)`);
+  return capacityPlanOf(catalog, JSON.parse(fs.readFileSync(file, 'utf8')), file);
 }

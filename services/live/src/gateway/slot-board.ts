@@ -13,6 +13,8 @@ import {
 
 export interface SlotBoardSettings {
   windowMs: number;
+  /** The capacity plan, as the slots service runs it: places of windows nobody touched. */
+  plan: CapacityPlan;
   /** The `slots` snapshot covers the current window to this far ahead. */
   horizonMs: number;
   /** The `bookings` snapshot covers windows from this far back… */
@@ -37,9 +39,12 @@ export class SlotBoard {
 
   constructor(
     private readonly clickhouse: ClickHouseClient,
-    private readonly plan: CapacityPlan,
     private readonly settings: SlotBoardSettings,
   ) {}
+
+  private get plan(): CapacityPlan {
+    return this.settings.plan;
+  }
 
   /** Keeps a window's places; false when an equal or newer version is known (a duplicate: not worth sending). */
   putWindow(window: SlotAvailability, now: number): boolean {
