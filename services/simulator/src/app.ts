@@ -2,7 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import { installProblemHandler, registerOpsRoutes, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
+import type { TowerEvent } from '@tower/shared';
+import type { SlotBooker } from './slot-booker.ts';
 import type { IngestSender } from './sender.ts';
+import type { SlotDemand } from './domain/slot-demand.ts';
 import type { TrafficSimulation } from './domain/traffic.ts';
 
 export interface SimulatorDependencies {
@@ -12,6 +15,11 @@ export interface SimulatorDependencies {
   metrics: Registry;
   readiness: ReadinessCheck[];
   settings: { seed: number; rate: number; tickMs: number; maxBuffered: number };
+  /**
+   * Firms booking slots for trucks before they come: the simulation then runs
+   * `lookaheadMs` ahead of the clock, and each event is sent when its time comes.
+   */
+  slots?: { demand: SlotDemand; booker: SlotBooker; lookaheadMs: number };
   now?: () => number;
 }
 
@@ -29,6 +37,9 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
 
   let simulatedUntil = now();
   let paused = false;
+  const lookaheadMs = deps.slots?.lookaheadMs ?? 0;
+  /** Events simulated ahead of the clock, in time order, sent when their time comes. */
+  const ahead: TowerEvent[] = [];
   new Gauge({ name: 'tower_simulator_buffered_events', help: 'events waiting for the ingest API', registers: [deps.metrics], collect() { this.set(sender.buffered); } });
   new Gauge({ name: 'tower_simulator_sent_events', help: 'events accepted by the ingest API', registers: [deps.metrics], collect() { this.set(sender.stats.sent); } });
 
@@ -39,16 +50,24 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
     paused,
     buffered: sender.buffered,
     ...sender.stats,
+    ...(deps.slots ? { slotBookings: { ...deps.slots.booker.stats, queued: deps.slots.booker.queued } } : {}),
   }));
 
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     paused = sender.buffered >= settings.maxBuffered;
     if (!paused) {
-      simulatedUntil = now();
-      sender.enqueue(simulation.advanceTo(simulatedUntil));
+      const clock = now();
+      simulatedUntil = clock + lookaheadMs;
+      const simulated = simulation.advanceTo(simulatedUntil);
+      if (deps.slots) deps.slots.booker.enqueue(deps.slots.demand.plan(simulated));
+      ahead.push(...simulated);
+      let due = 0;
+      while (due < ahead.length && ahead[due]!.observedAt <= clock) due += 1;
+      sender.enqueue(ahead.splice(0, due));
     }
     void sender.flush();
+    void deps.slots?.booker.flush();
   };
   return {
     app,
@@ -57,6 +76,8 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
     },
     stop: async () => {
       clearInterval(timer);
+      // Events simulated ahead of the clock are dropped: they have not happened yet.
+      ahead.length = 0;
       const deadline = now() + 10_000;
       while (sender.buffered > 0 && now() < deadline) {
         await sender.flush();

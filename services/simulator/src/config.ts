@@ -11,5 +11,9 @@ export const simulatorEnv = {
   SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the volumes derived from FACTS.md (about 340 trucks a day)' }),
   SIM_TICK_MS: env.integer({ default: 500, min: 50, max: 10_000, description: 'how often the simulation advances and sends' }),
   SIM_BATCH_EVENTS: env.integer({ default: 500, min: 1, max: 1000, description: 'events per request to the ingest API' }),
+  SLOTS_URL: env.url({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'], description: 'the slots API the simulated firms book on' }),
+  SIM_SLOT_SHARE_PERCENT: env.integer({ default: 30, min: 0, max: 100, description: 'share of arriving trucks whose firm booked a crossing slot beforehand (0: no bookings)' }),
+  SIM_LOOKAHEAD_MINUTES: env.integer({ default: 45, min: 1, max: 24 * 60, description: 'with bookings, the simulation runs this far ahead so firms book before their trucks arrive' }),
+  SLOT_WINDOW_MINUTES: env.integer({ default: 30, min: 5, max: 240, description: 'slot window length, as the slots service has it' }),
   SIM_MAX_BUFFERED: env.integer({ default: 200_000, min: 1000, description: 'events held while the ingest API is unavailable before the simulation pauses' }),
 };

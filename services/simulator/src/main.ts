@@ -1,23 +1,34 @@
 /** The simulator process: traffic for every site of the catalog, through the ingest API. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Lifecycle, createLogger, createMetricsRegistry, loadCatalog, loadConfigOrExit } from '@tower/shared';
+import { Lifecycle, createLogger, createMetricsRegistry, loadCatalog, loadConfigOrExit, roundTheClockPlan } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { simulatorEnv } from './config.ts';
 import { TrafficSimulation } from './domain/traffic.ts';
 import { IngestSender } from './sender.ts';
+import { SlotBooker } from './slot-booker.ts';
+import { SlotDemand } from './domain/slot-demand.ts';
 
 const config = loadConfigOrExit('simulator', simulatorEnv);
 const logger = createLogger({ service: 'simulator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
 
-const credentials = JSON.parse(fs.readFileSync(path.resolve(config.CREDENTIALS_FILE), 'utf8')) as { devices: { site: string; apiKey: string }[] };
+const credentials = JSON.parse(fs.readFileSync(path.resolve(config.CREDENTIALS_FILE), 'utf8')) as { devices: { site: string; apiKey: string }[]; access?: { role: string; token: string }[] };
 const keysBySite = new Map(credentials.devices.map((d) => [d.site, d.apiKey]));
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const simulation = new TrafficSimulation(catalog, { seed: config.SIM_SEED, rate: config.SIM_RATE, start: Date.now() });
 const sender = new IngestSender(config.INGEST_URL, keysBySite, config.SIM_BATCH_EVENTS, logger);
 const ingestUrl = config.INGEST_URL;
+const firmKeys = (credentials.access ?? []).filter((a) => a.role === 'firm').map((a) => a.token);
+const slots =
+  config.SIM_SLOT_SHARE_PERCENT > 0 && firmKeys.length > 0
+    ? {
+        demand: new SlotDemand(roundTheClockPlan(catalog.document), { share: config.SIM_SLOT_SHARE_PERCENT / 100, windowMs: config.SLOT_WINDOW_MINUTES * 60_000, seed: config.SIM_SEED }),
+        booker: new SlotBooker(config.SLOTS_URL, firmKeys, logger),
+        lookaheadMs: config.SIM_LOOKAHEAD_MINUTES * 60_000,
+      }
+    : undefined;
 
 const { app, start, stop } = await buildApp({
   logger,
@@ -25,6 +36,7 @@ const { app, start, stop } = await buildApp({
   sender,
   metrics: createMetricsRegistry('simulator'),
   settings: { seed: config.SIM_SEED, rate: config.SIM_RATE, tickMs: config.SIM_TICK_MS, maxBuffered: config.SIM_MAX_BUFFERED },
+  ...(slots ? { slots } : {}),
   readiness: [
     {
       name: 'ingest',
@@ -42,4 +54,4 @@ lifecycle
 
 await app.listen({ port: config.PORT, host: config.HOST });
 start();
-logger.info({ port: config.PORT, seed: config.SIM_SEED, rate: config.SIM_RATE, sites: keysBySite.size }, 'simulator running');
+logger.info({ port: config.PORT, seed: config.SIM_SEED, rate: config.SIM_RATE, sites: keysBySite.size, slotBookingFirms: slots ? firmKeys.length : 0 }, 'simulator running');
