@@ -1,6 +1,9 @@
 import type { Logger } from '@tower/shared';
 import type { PlannedBooking } from './domain/slot-demand.ts';
 
+/** The slots API is not there now: the plan is tried again. */
+class Unavailable extends Error {}
+
 export interface BookerStats {
   held: number;
   confirmed: number;
@@ -12,13 +15,16 @@ export interface BookerStats {
 
 /**
  * Simulated logistics firms on the slots API: each planned booking is held (with its
- * Idempotency-Key) and, for most, confirmed; the firms' keys take turns. At most
- * `maxInFlight` requests at once and `maxQueued` waiting: when the slots API is away,
- * the oldest plans are dropped (a demo's firms give up; nothing of the traffic is lost).
+ * Idempotency-Key) and, for most, confirmed; the firms' keys take turns. While the slots
+ * API is unreachable or answers 503, plans wait and are tried again (the key makes a
+ * retry harmless) until their window has passed. At most `maxInFlight` requests at once
+ * and `maxQueued` waiting: beyond that the oldest plans are dropped (a demo's firms give
+ * up; nothing of the traffic is lost).
  */
 export class SlotBooker {
   private readonly queue: PlannedBooking[] = [];
   private inFlight = 0;
+  private retryAt = 0;
   private turn = 0;
   readonly stats: BookerStats = { held: 0, confirmed: 0, refused: {}, failed: 0 };
 
@@ -27,6 +33,7 @@ export class SlotBooker {
     private readonly firmKeys: readonly string[],
     private readonly logger: Logger,
     private readonly limits = { maxInFlight: 4, maxQueued: 1000 },
+    private readonly now: () => number = Date.now,
   ) {}
 
   enqueue(plans: readonly PlannedBooking[]): void {
@@ -42,6 +49,7 @@ export class SlotBooker {
   /** Starts requests up to the in-flight limit; resolves when those are done. */
   async flush(): Promise<void> {
     const started: Promise<void>[] = [];
+    if (this.now() < this.retryAt) return;
     while (this.inFlight < this.limits.maxInFlight && this.queue.length > 0) started.push(this.book(this.queue.shift()!));
     await Promise.all(started);
   }
@@ -57,16 +65,22 @@ export class SlotBooker {
         this.stats.refused[rule] = (this.stats.refused[rule] ?? 0) + 1;
         return;
       }
+      if (held.status === 503) throw new Unavailable(`hold answered 503: ${String(held.body['detail'] ?? '')}`);
       if (held.status !== 201 && held.status !== 200) throw new Error(`hold answered ${held.status}: ${String(held.body['detail'] ?? '')}`);
       this.stats.held += 1;
       if (!confirm) return;
       const confirmed = await this.post(`/v1/bookings/${String(held.body['id'])}/confirm`, key);
+      if (confirmed.status === 503) throw new Unavailable(`confirm answered 503: ${String(confirmed.body['detail'] ?? '')}`);
       if (confirmed.status !== 200) throw new Error(`confirm answered ${confirmed.status}: ${String(confirmed.body['detail'] ?? '')}`);
       this.stats.confirmed += 1;
     } catch (error) {
       this.stats.failed += 1;
       this.stats.lastError = (error as Error).message;
       this.logger.debug({ err: error, plate: plan.plate }, 'simulated booking failed');
+      if (error instanceof Unavailable && plan.windowStart + 30 * 60_000 > this.now()) {
+        this.queue.unshift(plan);
+        this.retryAt = this.now() + 2000;
+      }
     } finally {
       this.inFlight -= 1;
     }
@@ -78,6 +92,8 @@ export class SlotBooker {
       headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(5000),
+    }).catch((error: unknown) => {
+      throw new Unavailable(`the slots API did not answer (${(error as Error).message})`);
     });
     return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
   }
