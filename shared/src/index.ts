@@ -30,3 +30,4 @@ export * from './coalescer.ts';
 export * from './events/slot-changes.ts';
 export * from './domain/slot-capacity.ts';
 export * from './clickhouse/slot-rows.ts';
+export * from './rate-limit.ts';

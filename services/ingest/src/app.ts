@@ -7,6 +7,7 @@ import {
   createEventValidator,
   defaultValidationOptions,
   installProblemHandler,
+  RateLimiter,
   registerOpsRoutes,
   withoutRequestLogs,
   type Logger,
@@ -14,7 +15,6 @@ import {
   type SiteCatalog,
 } from '@tower/shared';
 import type { DeviceRegistry } from './domain/devices.ts';
-import { DeviceRateLimiter } from './domain/rate-limit.ts';
 import { registerEventsRoute } from './http/events-route.ts';
 import { createIngestMetrics } from './http/metrics.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -60,7 +60,7 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
   app.get('/v1/catalog', { schema: { summary: 'The site catalog: sites, lanes and zones with their ids', tags: ['catalog'], response: { 200: SiteCatalogDocument } } }, async () => deps.catalog.document);
   registerEventsRoute(app, {
     devices: deps.devices,
-    rateLimiter: new DeviceRateLimiter(deps.settings.deviceRatePerSecond, deps.settings.deviceBurstEvents, now),
+    rateLimiter: new RateLimiter(deps.settings.deviceRatePerSecond, deps.settings.deviceBurstEvents, now),
     validate: createEventValidator(deps.catalog, { ...defaultValidationOptions, now }),
     publisher: deps.publisher,
     metrics: createIngestMetrics(deps.metrics),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
-import { EventCodec, createKafka, createMetricsRegistry, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerEvent } from '@tower/shared';
+import { EventCodec, createKafka, createMetricsRegistry, createTopicsReady, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerEvent } from '@tower/shared';
 import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
@@ -141,7 +141,7 @@ describe('ingest API (real Kafka)', () => {
       const kafka = createKafka({ brokers: ['127.0.0.1:27092'], clientId: uniqueName('outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: ['t', 'c', 'l'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+      await createTopicsReady(admin, ['t', 'c', 'l'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
       await admin.disconnect();
       const { app, close } = await ingestApp(kafka, logger, { truck: 't', container: 'c', lane: 'l' }, {}, 5000);
       expect((await post(app, sampleEvents().slice(0, 3))).statusCode).toBe(200);

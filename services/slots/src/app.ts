@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCapacity, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCapacity, RateLimiter, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
@@ -25,6 +25,8 @@ export interface SlotsSettings {
   maxBookings: number;
   /** How far ahead a window may be booked. */
   horizonMs: number;
+  /** Requests per second and burst per token. */
+  rateLimit: { perSecond: number; burst: number };
   topics: { slots: string; trucks: string; deadLetter: string };
   /** Consumer groups: check-in from truck events, the ClickHouse history. */
   groups: { checkIn: string; history: string };
@@ -125,6 +127,6 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
-  registerSlotRoutes(http, { desk, access: deps.access, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
+  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
   return { http, desk, store, sweeper, relay, checkIn, history };
 }

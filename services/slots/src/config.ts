@@ -31,6 +31,8 @@ export const slotsEnv = {
   OUTBOX_GRACE_MS: env.integer({ default: 5000, min: 100, max: 600_000, description: 'an outbox entry this old is the relay’s to publish (younger ones are still being published by their request)' }),
   KAFKA_SEND_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 120_000, description: 'longest wait for Kafka to acknowledge a change before answering 503' }),
   BOOKING_HORIZON_DAYS: env.integer({ default: 14, min: 1, max: 400, description: 'how far ahead a window may be booked' }),
+  RATE_PER_SECOND: env.integer({ default: 20, min: 1, max: 1_000_000, description: 'requests per second per API key (token bucket); more is 429 with Retry-After' }),
+  RATE_BURST: env.integer({ default: 100, min: 1, max: 1_000_000, description: 'burst of requests per API key' }),
   MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
   MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
 };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { createKafka, decodeSlotMessage, type SlotBooking } from '@tower/shared';
+import { createKafka, createTopicsReady, decodeSlotMessage, type SlotBooking } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
@@ -19,7 +19,7 @@ describe('slots across a Kafka outage', () => {
     const admin = kafka.admin();
     await admin.connect();
     const topics = { slots: 'slots', trucks: 'trucks', deadLetter: 'dead' };
-    await admin.createTopics({ waitForLeaders: true, topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+    await createTopicsReady(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
     await admin.disconnect();
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { kafkaSendTimeoutMs: 3000, outboxGraceMs: 500 });
     try {

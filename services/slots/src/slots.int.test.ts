@@ -234,4 +234,20 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       await slots.close();
     }
   });
+
+  test('a key over its rate of requests gets 429 with Retry-After; other keys are not held back', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const topics = await slotsTopics(createTopic);
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { rateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const list = (key: string) => slots.http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(key) });
+      for (let i = 0; i < 3; i += 1) expect((await list(testKeys.haiha)).statusCode).toBe(200);
+      const limited = await list(testKeys.haiha);
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['retry-after']).toBe('1');
+      expect(limited.json()).toMatchObject({ type: 'https://mongcai-tower.dev/problems/rate-limited', detail: expect.stringContaining('haiha-key') });
+      expect((await list(testKeys.donghung)).statusCode).toBe(200);
+    } finally {
+      await slots.close();
+    }
+  });
 });

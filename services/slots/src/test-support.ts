@@ -49,6 +49,7 @@ export async function startSlots(
       maxRangeMs: 7 * 86_400_000,
       maxBookings: 1000,
       horizonMs: 14 * 86_400_000,
+      rateLimit: { perSecond: 10_000, burst: 10_000 },
       topics: deps.topics,
       groups: { checkIn: `check-in-${suffix}`, history: `history-${suffix}` },
       ...settings,

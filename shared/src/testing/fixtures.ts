@@ -4,6 +4,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { createClickHouse, type ClickHouseClient, type ClickHouseSettings } from '../clickhouse/client.ts';
 import { identifier } from '../clickhouse/sql.ts';
 import { createKafka } from '../kafka/client.ts';
+import { createTopicsReady } from '../kafka/topic-catalog.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { createRedis, type Redis } from '../redis.ts';
 
@@ -74,7 +75,8 @@ export const test = base.extend<TowerFixtures>({
     const created: string[] = [];
     await use(async ({ partitions = 3 } = {}) => {
       const topic = uniqueName('t');
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) }] });
+      // Not KafkaJS's waitForLeaders: it gives up when a broker has not heard of the topic yet.
+      await createTopicsReady(admin, [{ topic, numPartitions: partitions, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) }]);
       created.push(topic);
       return topic;
     });

@@ -1,7 +1,6 @@
-import { ForbiddenProblem, UnauthorizedProblem, hashSecret } from '@tower/shared';
+import { ForbiddenProblem, RateLimiter, UnauthorizedProblem, hashSecret } from '@tower/shared';
 import { describe, expect, it } from 'vitest';
 import { DeviceRegistry } from './devices.ts';
-import { DeviceRateLimiter } from './rate-limit.ts';
 
 const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ';
 const registry = new DeviceRegistry([
@@ -26,7 +25,7 @@ describe('device keys', () => {
 describe('rate limit', () => {
   it('allows a burst, then refills at the rate', () => {
     let now = 0;
-    const limiter = new DeviceRateLimiter(100, 500, () => now);
+    const limiter = new RateLimiter(100, 500, () => now);
     expect(limiter.take('d', 500)).toEqual({ allowed: true });
     expect(limiter.take('d', 50)).toEqual({ allowed: false, retryAfterSeconds: 1 });
     now += 500; // 50 tokens back

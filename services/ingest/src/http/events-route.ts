@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator } from '@tower/shared';
+import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator, type RateLimiter } from '@tower/shared';
 import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
-import type { DeviceRateLimiter } from '../domain/rate-limit.ts';
 import type { EventPublisher } from '../publisher.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { AnyEvent, BatchResult } from './schemas.ts';
@@ -16,7 +15,7 @@ declare module 'fastify' {
 
 export interface EventsRouteOptions {
   devices: DeviceRegistry;
-  rateLimiter: DeviceRateLimiter;
+  rateLimiter: RateLimiter;
   validate: EventValidator;
   publisher: EventPublisher;
   metrics: IngestMetrics;

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ProblemDocument, SlotBooking, type AccessRecord, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { ProblemDocument, RateLimitedProblem, SlotBooking, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
 import type { SlotDesk } from '../desk.ts';
 import { FirmRecordView, Places, slotSchemas } from './schemas.ts';
 
 export interface SlotRouteOptions {
   desk: SlotDesk;
   access: AccessRegistry;
+  /** Requests per token: a firm's client that loops cannot crowd out the others. */
+  rateLimiter: RateLimiter;
   catalog: SiteCatalog;
   maxRangeMs: number;
   maxBookings: number;
@@ -19,7 +21,7 @@ declare module 'fastify' {
   }
 }
 
-const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 503: ProblemDocument };
+const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
 const keyHint = 'a firm’s API key or an operator token';
 
 export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOptions): void {
@@ -29,7 +31,10 @@ export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOpti
   const security = [{ apiKey: [] }];
   app.decorateRequest('caller', undefined);
   const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
-    request.caller = options.access.authenticate(request.headers.authorization, keyHint);
+    const caller = options.access.authenticate(request.headers.authorization, keyHint);
+    const allowance = options.rateLimiter.take(caller.id, 1);
+    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    request.caller = caller;
   };
   const caller = (request: { caller?: AccessRecord }) => request.caller as AccessRecord;
 
