@@ -42,7 +42,8 @@ describe('the wall display', () => {
 
     const startGateway = async (port: number) => {
       const hub = new LiveHub(uniqueName('wall'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
-      const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub }, {}, { topic: alertsTopic, evaluateMs: 500 });
+      // The wall opens five subscriptions per page; the gateway's default allows 32 (the test settings' 4 are for the limit test).
+      const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub }, { maxSubscriptions: 32 }, { topic: alertsTopic, evaluateMs: 500 });
       const feeds = [
         tickFeed(kafka, topics.throughput, uniqueName('wall-ticks'), hub, logger),
         alertFeed(kafka, alertsTopic, uniqueName('wall-alerts'), hub, logger),
@@ -94,6 +95,7 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#lanes li[data-status="open"], #lanes li[data-status="congested"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(() => page.locator('#sites li').count()).toBe(catalog.document.sites.length);
       await expect.poll(() => page.locator('#chart .u-over').count()).toBe(1);
+      await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-trucks')), { timeout: 30_000 }).toBeGreaterThan(0);
 
       // Slot utilisation next to the throughput: firms book the current window, the wall shows it.
       const windowMs = 30 * 60_000;

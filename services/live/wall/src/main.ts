@@ -169,6 +169,9 @@ function renderAlerts(): void {
           .join('');
 }
 
+/** A share as a percentage: one decimal under 10 % (a few bookings of hundreds of places still show). */
+const percent = (share: number) => `${formatNumber(share * 100, language, share < 0.1 ? 1 : 0)}%`;
+
 function renderSlots(): void {
   const upcoming = slots.upcoming(site, Date.now(), slotWindowsShown);
   element('slots').innerHTML =
@@ -180,8 +183,8 @@ function renderSlots(): void {
             const closed = use.closedGroups > 0 ? ` · ${use.closedGroups} ${t('slots.closed')}` : '';
             return `<li data-window="${use.windowStart}" data-full="${use.utilisation >= 1}">
               <span class="when">${clockTime(use.windowStart)}–${clockTime(use.windowEnd)}</span>
-              <span class="bar" role="img" aria-label="${Math.round(use.utilisation * 100)}%"><span class="booked" style="width:${part(use.booked)}%"></span><span class="held" style="width:${part(use.held)}%"></span></span>
-              <span class="figures">${formatNumber(use.booked, language)} ${t('slots.booked')} · ${formatNumber(use.held, language)} ${t('slots.held')} / ${formatNumber(use.capacity, language)} (${Math.round(use.utilisation * 100)}%)${closed}</span>
+              <span class="bar" role="img" aria-label="${percent(use.utilisation)}"><span class="booked" style="width:${part(use.booked)}%"></span><span class="held" style="width:${part(use.held)}%"></span></span>
+              <span class="figures">${formatNumber(use.booked, language)} ${t('slots.booked')} · ${formatNumber(use.held, language)} ${t('slots.held')} / ${formatNumber(use.capacity, language)} (${percent(use.utilisation)})${closed}</span>
             </li>`;
           })
           .join('');
@@ -192,7 +195,10 @@ function renderChart(): void {
   if (chartFrame) return;
   chartFrame = requestAnimationFrame(() => {
     chartFrame = 0;
-    chart.setData(chartModel.series(Date.now()));
+    const series = chartModel.series(Date.now());
+    chart.setData(series);
+    // What the chart shows, readable without the canvas (tests, screen readers' summary).
+    element('chart').dataset['trucks'] = String(series[1].reduce((sum, n) => sum + n, 0));
   });
 }
 
