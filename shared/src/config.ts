@@ -162,3 +162,16 @@ export function loadConfigOrExit<S extends ConfigSchema>(service: string, schema
     process.exit(1);
   }
 }
+
+/**
+ * For a service's main.ts: a value derived from the config at start (a file a variable
+ * names, a rule between variables), or the reason on stderr and exit 1.
+ */
+export function derivedOrExit<T>(service: string, derive: () => T): T {
+  try {
+    return derive();
+  } catch (error) {
+    process.stderr.write(`${service}: invalid configuration:\n  ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, derivedOrExit, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -15,13 +15,7 @@ import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
-let plan;
-try {
-  plan = loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined);
-} catch (error) {
-  process.stderr.write(`live: invalid configuration:\n  ${(error as Error).message}\n`);
-  process.exit(1);
-}
+const plan = derivedOrExit('live', () => loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined));
 
 const logger = createLogger({ service: 'live', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);

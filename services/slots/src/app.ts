@@ -106,7 +106,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
       metrics,
       fromBeginning: false,
     },
-    new CheckInMatcher(desk),
+    new CheckInMatcher(desk, metrics),
   );
   const history = new SlotHistoryWriter(deps.kafka, settings.topics.slots, settings.groups.history, deps.clickhouse, logger.child({ component: 'slot-history' }), metrics);
 

@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { ConsumerHandler, PartitionBatch } from '@tower/shared';
 import type { SlotDesk } from './desk.ts';
 
@@ -9,17 +10,22 @@ import type { SlotDesk } from './desk.ts';
  * retries, and replaying an event changes nothing twice.
  */
 export class CheckInMatcher implements ConsumerHandler {
-  matched = 0;
+  private readonly matched: Counter<'outcome'>;
 
-  constructor(private readonly desk: SlotDesk) {}
+  constructor(
+    private readonly desk: SlotDesk,
+    metrics: Registry,
+  ) {
+    this.matched = new Counter({ name: 'tower_slots_check_ins_total', help: 'Truck events matched to a booking: checked-in, late, completed', labelNames: ['outcome'], registers: [metrics] });
+  }
 
   async handleBatch(batch: PartitionBatch): Promise<void> {
     for (const { event } of batch.events) {
-      if (event.type === 'truck.arrived') {
-        if (await this.desk.arrive(event.plate, event.site, event.direction, event.observedAt)) this.matched += 1;
-      } else if (event.type === 'truck.border-crossed') {
-        await this.desk.cross(event.plate, event.site, event.observedAt);
-      }
+      const booking =
+        event.type === 'truck.arrived' ? await this.desk.arrive(event.plate, event.site, event.direction, event.observedAt)
+        : event.type === 'truck.border-crossed' ? await this.desk.cross(event.plate, event.site, event.observedAt)
+        : undefined;
+      if (booking) this.matched.inc({ outcome: booking.state });
     }
   }
 }

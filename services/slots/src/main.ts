@@ -7,21 +7,14 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, createClickHouse, derivedOrExit, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
 import { buildSlots } from './app.ts';
 import { ledgerRulesOf, slotsEnv } from './config.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
-let rules;
-let plan;
-try {
-  rules = ledgerRulesOf(config);
-  plan = loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined);
-} catch (error) {
-  process.stderr.write(`slots: invalid configuration:\n  ${(error as Error).message}\n`);
-  process.exit(1);
-}
+const rules = derivedOrExit('slots', () => ledgerRulesOf(config));
+const plan = derivedOrExit('slots', () => loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined));
 
 const logger = createLogger({ service: 'slots', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
