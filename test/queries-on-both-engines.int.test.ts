@@ -5,7 +5,7 @@
  * it runs on 18.16 and replayed in chDB, and the rows must match.
  */
 import { describe, expect } from 'vitest';
-import { EventCodec, JourneyTracker, bookingRow, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, bookingRow, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';

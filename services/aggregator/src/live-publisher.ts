@@ -1,5 +1,5 @@
 import type { JourneyUpdate, Logger, ThroughputTick, TowerProducer } from '@tower/shared';
-import type { LiveJourneys, PendingJourney } from './domain/live-journeys.ts';
+import type { LiveJourneys } from './domain/live-journeys.ts';
 import { windowKey, type LiveWindows, type WindowChange } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { EventStore } from './store.ts';

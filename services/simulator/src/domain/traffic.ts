@@ -131,7 +131,7 @@ export class TrafficSimulation {
   private now: number;
 
   constructor(
-    private readonly catalog: SiteCatalog,
+    catalog: SiteCatalog,
     private readonly options: SimulationOptions,
   ) {
     this.random = new Random(options.seed);
