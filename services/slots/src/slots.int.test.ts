@@ -71,6 +71,9 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       const foreignList = await http.inject({ method: 'GET', url: '/v1/bookings?firm=haiha-logistics', headers: bearer(testKeys.donghung) });
       expect(foreignList.statusCode).toBe(403);
       expect((await http.inject({ method: 'GET', url: '/v1/firms/haiha-logistics', headers: bearer(testKeys.donghung) })).statusCode).toBe(403);
+      const operatorMe = await http.inject({ method: 'GET', url: '/v1/firms/me', headers: bearer(testKeys.operator) });
+      expect(operatorMe.statusCode).toBe(400);
+      expect(operatorMe.json().errors[0].field).toBe('/params/firm');
 
       const confirmed = await http.inject({ method: 'POST', url: `/v1/bookings/${booking.id}/confirm`, headers: bearer(testKeys.haiha) });
       expect(confirmed.statusCode).toBe(200);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ProblemDocument, RateLimitedProblem, SlotBooking, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
+import { ProblemDocument, RateLimitedProblem, SlotBooking, ValidationProblem, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
 import type { SlotDesk } from '../desk.ts';
 import { FirmRecordView, Places, slotSchemas } from './schemas.ts';
 
@@ -162,7 +162,9 @@ export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOpti
     },
     async (request) => {
       const who = caller(request);
-      return desk.firmRecord(who, request.params.firm === 'me' && who.firm ? who.firm : request.params.firm);
+      if (request.params.firm !== 'me') return desk.firmRecord(who, request.params.firm);
+      if (!who.firm) throw new ValidationProblem([{ field: '/params/firm', reason: `'me' is a firm key's own record; ${who.id} is a ${who.role} token: name the firm` }]);
+      return desk.firmRecord(who, who.firm);
     },
   );
 }
