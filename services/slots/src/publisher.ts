@@ -1,37 +1,58 @@
-import { DependencyUnavailableProblem, slotWindowKey, type OutgoingMessage, type TowerProducer } from '@tower/shared';
+import { Coalescer, DependencyUnavailableProblem, slotWindowKey, type OutgoingMessage, type SlotAvailability, type TowerProducer } from '@tower/shared';
 import type { ChangePublisher } from './desk.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
 /**
+ * The messages of many changes: every booking state, in order, and each window's places
+ * once, at its highest version (the places after the last of the changes: readers keep
+ * the highest version anyway, so the ones in between say nothing new).
+ */
+export function slotMessagesOf(changes: readonly SlotChange[]): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  const windows = new Map<string, SlotAvailability>();
+  for (const change of changes) {
+    for (const message of change.messages) {
+      if (message.kind === 'booking') {
+        messages.push({ key: message.booking.id, value: JSON.stringify(message) });
+        continue;
+      }
+      const key = slotWindowKey(message.availability);
+      const known = windows.get(key);
+      if (!known || known.version < message.availability.version) windows.set(key, message.availability);
+    }
+  }
+  for (const [key, availability] of windows) messages.push({ key, value: JSON.stringify({ kind: 'availability', availability }) });
+  return messages;
+}
+
+/**
  * Slot changes to `tower.slots.v1` (acks=all): a booking's state keyed by booking id
- * (one booking's changes stay in order), a window's places keyed by the window. Once
- * Kafka has them, their outbox entries are deleted. When Kafka does not answer in time
- * the caller gets a 503; the change stays in the outbox and the relay publishes it.
+ * (one booking's changes stay in order), a window's places keyed by the window. Changes
+ * that arrive while a send is in flight go out together in the next one, a window's
+ * places once per send. Once Kafka has them, their outbox entries are deleted. When
+ * Kafka does not answer in time the caller gets a 503; the change stays in the outbox
+ * and the relay publishes it.
  */
 export class KafkaChangePublisher implements ChangePublisher {
   private readonly published: string[] = [];
   private forgetting = false;
+  private readonly sender: Coalescer<readonly SlotChange[]>;
 
   constructor(
-    private readonly producer: TowerProducer,
-    private readonly topic: string,
+    producer: TowerProducer,
+    topic: string,
     private readonly store: RedisSlotStore,
     private readonly sendTimeoutMs: number,
-  ) {}
+  ) {
+    this.sender = new Coalescer((batches) => producer.send([{ topic, messages: slotMessagesOf(batches.flat()) }]), { maxInFlight: 2 });
+  }
 
   async publish(changes: readonly SlotChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const messages: OutgoingMessage[] = [];
-    for (const change of changes) {
-      for (const message of change.messages) {
-        const key = message.kind === 'booking' ? message.booking.id : slotWindowKey(message.availability);
-        messages.push({ key, value: JSON.stringify(message) });
-      }
-    }
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.producer.send([{ topic: this.topic, messages }]),
+        this.sender.submit(changes),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs))),
       ]);
     } catch (error) {
