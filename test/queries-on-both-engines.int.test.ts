@@ -118,10 +118,12 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     const range = { fromMs: start - windowMs, toMs: start + 3 * windowMs };
     expect(await readSlotBookings(recorder, { ...range, firm: 'haiha-logistics', maxRows: 1000 })).toHaveLength(20);
     expect((await readSlotBookings(recorder, { ...range, maxRows: 1000 })).filter((b) => b.state === 'cancelled')).toHaveLength(10);
-    expect(await readSlotWindows(recorder, { ...range, site: 'bac-luan-2' })).toHaveLength(3);
+    const bl2 = await readSlotWindows(recorder, { ...range, windowMs, site: 'bac-luan-2' });
+    expect(bl2).toHaveLength(3);
+    expect(bl2.every((w) => w.windowEnd === w.windowStart + windowMs)).toBe(true);
     const newest = new Map<string, number>();
     for (const w of windows) if (w.windowStart < range.toMs) newest.set(`${w.site}|${w.windowStart}`, Math.max(newest.get(`${w.site}|${w.windowStart}`) ?? 0, w.version));
-    expect((await readSlotWindows(recorder, range)).map((w) => w.version).sort((a, b) => a - b)).toEqual([...newest.values()].sort((a, b) => a - b));
+    expect((await readSlotWindows(recorder, { ...range, windowMs })).map((w) => w.version).sort((a, b) => a - b)).toEqual([...newest.values()].sort((a, b) => a - b));
 
     expectSameInChdb(inserts, log);
   });

@@ -92,7 +92,7 @@ export async function readSlotBookings(clickhouse: ClickHouseClient, range: { fr
 }
 
 /** The newest places of each window (of one site, or all) starting in [fromMs, toMs) that ever changed. */
-export async function readSlotWindows(clickhouse: ClickHouseClient, range: { fromMs: number; toMs: number; site?: string }): Promise<SlotAvailability[]> {
+export async function readSlotWindows(clickhouse: ClickHouseClient, range: { fromMs: number; toMs: number; windowMs: number; site?: string }): Promise<SlotAvailability[]> {
   const conditions: SqlFragment[] = [sql`window_start >= toDateTime(${Math.floor(range.fromMs / 1000)})`, sql`window_start < toDateTime(${Math.ceil(range.toMs / 1000)})`];
   if (range.site !== undefined) conditions.push(sql`site = ${range.site}`);
   const rows = await selectRows<Record<string, string | number>>(
@@ -106,7 +106,7 @@ export async function readSlotWindows(clickhouse: ClickHouseClient, range: { fro
     laneKind: String(row['lane_kind']),
     direction: String(row['direction']) as SlotAvailability['direction'],
     windowStart: Number(row['window_start_ms']),
-    windowEnd: 0,
+    windowEnd: Number(row['window_start_ms']) + range.windowMs,
     capacity: Number(row['last_capacity']),
     held: Number(row['last_held']),
     booked: Number(row['last_booked']),

@@ -80,11 +80,11 @@ export class SlotBoard {
         merged.set(slotWindowKey(window), window);
       }
     }
-    const changed = [...(await readSlotWindows(this.clickhouse, { fromMs: from, toMs: to, ...(site ? { site } : {}) })), ...this.windows.values()];
+    const changed = [...(await readSlotWindows(this.clickhouse, { fromMs: from, toMs: to, windowMs, ...(site ? { site } : {}) })), ...this.windows.values()];
     for (const window of changed) {
       const key = slotWindowKey(window);
       const known = merged.get(key);
-      if (known && known.version < window.version) merged.set(key, { ...window, windowEnd: window.windowStart + windowMs });
+      if (known && known.version < window.version) merged.set(key, window);
     }
     return [...merged.values()].sort((a, b) => a.windowStart - b.windowStart || laneGroupOf(a).localeCompare(laneGroupOf(b)));
   }
