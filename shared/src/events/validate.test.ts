@@ -83,4 +83,19 @@ describe('event validation', () => {
     expect(issuesOf(sample('lane.opened'), { site: 'van-ninh', device: 'VN-TOS' })).toContainEqual({ field: '/site', reason: 'device VN-TOS may only send events for site van-ninh' });
     expect(issuesOf(sample('lane.opened'), { site: 'bac-luan-2', device: 'BL2-LANE-CTL' })).toEqual([]);
   });
+
+  it('refuses strings that are not well-formed UTF-16, naming each field, nested ones too', () => {
+    const fault = { ...sample('lane.fault'), source: 'SEC\uD800', detail: 'belt \uDC00 jammed' };
+    expect(issuesOf(fault)).toEqual([
+      { field: '/source', reason: 'is not well-formed Unicode: a lone surrogate U+D800 at position 3' },
+      { field: '/detail', reason: 'is not well-formed Unicode: a lone surrogate U+DC00 at position 5' },
+    ]);
+    // A string that also breaks its pattern is reported once, for what makes it unwritable.
+    expect(issuesOf({ ...sample('truck.weighed'), containers: ['CSQU3054383', 'CSQU305438\uD83D'] })).toEqual([
+      { field: '/containers/1', reason: 'is not well-formed Unicode: a lone surrogate U+D83D at position 10' },
+    ]);
+    expect(issuesOf({ ...sample('lane.opened'), ['x\uD800']: 1 })).toContainEqual({ field: '/', reason: 'has a property name that is not well-formed Unicode (a lone surrogate U+D800 at position 1)' });
+    // A surrogate pair is a well-formed character.
+    expect(issuesOf({ ...sample('lane.fault'), detail: 'belt 🚚 jammed' })).toEqual([]);
+  });
 });
