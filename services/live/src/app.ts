@@ -18,6 +18,7 @@ import type { SnapshotSources } from './gateway/session.ts';
 import { SlotBoard, type SlotBoardSettings } from './gateway/slot-board.ts';
 import { readRecentJourneys, type RecentJourneySettings } from './history/journeys-reader.ts';
 import { readZoneKpis } from './history/kpi-reader.ts';
+import { accessTokenScheme } from './history/reader-access.ts';
 import { registerHistoryRoutes, type HistorySettings } from './history/routes.ts';
 import { HistoryStore } from './history/store.ts';
 
@@ -86,13 +87,14 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
         description:
           'Throughput history, the KPIs of now and truck journeys at Bắc Luân II, Vạn Ninh and the other crossings, read from the ClickHouse aggregates. Live figures: WebSocket /v1/live (docs/live-protocol.md).',
       },
+      components: { securitySchemes: accessTokenScheme },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   registerWall(app, deps.settings.wallDirectory);
   const store = new HistoryStore(deps.clickhouse);
-  registerHistoryRoutes(app, { catalog: deps.catalog, store, settings: deps.settings.history, now });
+  registerHistoryRoutes(app, { catalog: deps.catalog, access: deps.access, store, settings: deps.settings.history, now });
 
   const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now);
   app.addHook('onClose', async () => kpiBoard.stop());

@@ -10,7 +10,7 @@ import { tickFeed } from './gateway/broadcast-feed.ts';
 import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate } from '../../aggregator/src/test-support.ts';
 import type { KpisNow, LaneNow } from './domain/kpis.ts';
-import { connectLiveClient, startLive, storeLaneEvents, testTokens } from './test-support.ts';
+import { connectLiveClient, startLive, storeLaneEvents, testTokens, withToken } from './test-support.ts';
 
 const origin = 'http://127.0.0.1:8080';
 const minute = 60_000;
@@ -309,7 +309,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       expect(gridDeltas.map((m) => (m.data as LaneNow).lane).sort()).toEqual(['bl2-smart-ex-1', 'bl2-smart-ex-2']); // only what changed, only this site
       expect(gridDeltas.map((m) => m.seq).sort()).toEqual([1, 2]);
 
-      const response = await live.app.inject({ method: 'GET', url: '/v1/kpis/now?site=bac-luan-2' });
+      const response = await live.app.inject({ method: 'GET', url: '/v1/kpis/now?site=bac-luan-2', headers: withToken() });
       expect({ ...response.json<KpisNow>(), at: 0 }).toEqual({ ...(newTiles.data as KpisNow), at: 0 });
       client.send({ type: 'subscribe', id: 'bad', channel: 'lanes', filter: { site: 'van-ninh', lane: 'bl2-smart-ex-1' } });
       expect((await client.next((m) => m.type === 'error' && m.id === 'bad', 'error')).message).toBe('/filter/lane: belongs to site bac-luan-2, not van-ninh');

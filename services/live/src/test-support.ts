@@ -29,6 +29,9 @@ export const testAccess = new AccessRegistry([
   { id: 'donghung-t', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
 ]);
 
+/** Headers of an HTTP read of the operators' API (history and alerts need a display or operator token). */
+export const withToken = (token: string = testTokens.display) => ({ authorization: `Bearer ${token}` });
+
 export const testGatewaySettings: GatewaySettings = {
   allowedOrigins: ['http://127.0.0.1:8080'],
   maxPayloadBytes: 16 * 1024,

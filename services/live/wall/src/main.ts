@@ -36,6 +36,8 @@ let role: string | undefined;
 const failedAcknowledgements = new Set<string>();
 let sites: Site[] = [];
 
+/** Every HTTP read and write of the operators' API carries the wall's token. */
+const authorized = { headers: { authorization: `Bearer ${token}` } };
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const t = (key: MessageKey) => dictionaries[language][key];
 const named = (names: Record<string, string> | undefined, fallback: string) => names?.[language] ?? names?.['vi'] ?? fallback;
@@ -287,7 +289,7 @@ element('alerts').addEventListener('click', (event) => {
   if (!button) return;
   const id = button.dataset['acknowledge']!;
   button.disabled = true;
-  void fetch(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  void fetch(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', ...authorized })
     .then(async (response) => {
       if (!response.ok) throw new Error(`${response.status}`);
       failedAcknowledgements.delete(id);
@@ -309,7 +311,7 @@ async function start(): Promise<void> {
   // The catalog (names in three languages); retried until the gateway answers.
   for (let attempt = 0; sites.length === 0; attempt += 1) {
     try {
-      const response = await fetch('/v1/sites');
+      const response = await fetch('/v1/sites', authorized);
       if (response.ok) sites = ((await response.json()) as { sites: Site[] }).sites;
     } catch {
       // not up yet
@@ -318,7 +320,7 @@ async function start(): Promise<void> {
   }
   if (site !== null && !sites.some((s) => s.id === site)) site = null;
   try {
-    const me = await fetch('/v1/access/me', { headers: { authorization: `Bearer ${token}` } });
+    const me = await fetch('/v1/access/me', authorized);
     if (me.ok) role = ((await me.json()) as { role: string }).role;
   } catch {
     // shown as a display: no acknowledge buttons
