@@ -125,6 +125,12 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       expect((await problem('/v1/throughput?sit=bac-luan-2')).errors).toEqual([{ field: '/querystring/sit', reason: 'is not allowed' }]);
       expect((await problem(`/v1/throughput?from=${Date.now() - 30 * 86_400_000}&step=1m`)).errors?.[0]).toMatchObject({ field: '/querystring/from', reason: expect.stringContaining('coarser step') });
       expect((await problem(`/v1/throughput?from=${Date.now()}&to=${Date.now() - 60_000}`)).errors?.[0]?.field).toBe('/querystring/from');
+      // A range never leaves its schema (from and to ≥ 0): nothing before the epoch.
+      expect((await problem('/v1/throughput?to=0')).errors).toEqual([{ field: '/querystring/to', reason: 'must be after 0, the start of the first 1m bucket after the epoch' }]);
+      expect((await problem('/v1/throughput?from=0&step=1d')).errors?.[0]?.field).toBe('/querystring/from');
+      expect((await problem('/v1/throughput?to=8640000000000&step=1d')).errors?.[0]?.field).toBe('/querystring/to');
+      const first = (await live.inject({ url: '/v1/throughput?to=1800000', headers: withToken() })).json<{ from: number; buckets: unknown[] }>();
+      expect([first.from, first.buckets.length]).toEqual([0, 30]);
       expect((await problem('/v1/kpis/now?site=nowhere')).errors?.[0]?.field).toBe('/querystring/site');
       expect((await problem('/v1/journeys/14C-999.99', 404)).detail).toContain('no event of plate 14C-999.99');
       expect((await problem('/v1/journeys/14C-999.99?days=365')).errors?.[0]?.field).toBe('/querystring/days');
