@@ -1,6 +1,7 @@
 export * from './config.ts';
 export * from './errors.ts';
 export * from './http.ts';
+export * from './openapi.ts';
 export * from './lifecycle.ts';
 export * from './logging.ts';
 export * from './redis.ts';

@@ -1,12 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import {
   SiteCatalogDocument,
   createEventValidator,
   defaultValidationOptions,
   installProblemHandler,
+  registerApiDocs,
   RateLimiter,
   registerOpsRoutes,
   withoutRequestLogs,
@@ -44,17 +43,11 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
   installProblemHandler(app);
   app.removeContentTypeParser('text/plain');
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Móng Cái smart-gate control tower: ingest API',
-        version: '1',
-        description: 'Devices at Bắc Luân II, Vạn Ninh and the other crossings send truck, container and lane events here.',
-      },
-      components: { securitySchemes: { deviceKey: { type: 'http', scheme: 'bearer', description: '<device id>.<secret>, as in .local/credentials.json' } } },
-    },
+  await registerApiDocs(app, {
+    title: 'Móng Cái smart-gate control tower: ingest API',
+    description: 'Devices at Bắc Luân II, Vạn Ninh and the other crossings send truck, container and lane events here.',
+    securitySchemes: { deviceKey: { type: 'http', scheme: 'bearer', description: '<device id>.<secret>, as in .local/credentials.json' } },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   app.get('/v1/catalog', { schema: { summary: 'The site catalog: sites, lanes and zones with their ids', tags: ['catalog'], response: { 200: SiteCatalogDocument } } }, async () => deps.catalog.document);

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { installProblemHandler, ProblemError, registerApiDocs, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -79,18 +77,12 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   installProblemHandler(app);
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
-        version: '1',
-        description:
-          'Throughput history, the KPIs of now and truck journeys at Bắc Luân II, Vạn Ninh and the other crossings, read from the ClickHouse aggregates. Live figures: WebSocket /v1/live (docs/live-protocol.md).',
-      },
-      components: { securitySchemes: accessTokenScheme },
-    },
+  await registerApiDocs(app, {
+    title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
+    description:
+      'Throughput history, the KPIs of now and truck journeys at Bắc Luân II, Vạn Ninh and the other crossings, read from the ClickHouse aggregates. Live figures: WebSocket /v1/live (docs/live-protocol.md).',
+    securitySchemes: accessTokenScheme,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   registerWall(app, deps.settings.wallDirectory);
   const store = new HistoryStore(deps.clickhouse);
