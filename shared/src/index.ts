@@ -32,3 +32,4 @@ export * from './events/slot-changes.ts';
 export * from './domain/slot-capacity.ts';
 export * from './clickhouse/slot-rows.ts';
 export * from './rate-limit.ts';
+export * from './http-hardening.ts';
