@@ -2,7 +2,9 @@
 import { EventCodec, createMetricsRegistry, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
 import { buildApp } from '../../services/ingest/src/app.ts';
 import { DeviceRegistry } from '../../services/ingest/src/domain/devices.ts';
+import type { EventIdentityLedger } from '../../services/ingest/src/domain/event-identity.ts';
 import { EventPublisher } from '../../services/ingest/src/publisher.ts';
+import { testEventIdLedger } from '../../services/ingest/src/test-support.ts';
 
 const catalog = loadCatalog();
 const secret = 'integration-test-device-secret-0123';
@@ -12,16 +14,20 @@ export const deviceKeysBySite = new Map(catalog.document.sites.map((s) => [s.id,
 
 const devices = new DeviceRegistry(catalog.document.sites.map((s) => ({ id: `${s.code}-gw-1`, site: s.id, keySha256: hashSecret(secret), enabled: true })));
 
-export async function startIngest(deps: { producer: TowerProducer; logger: Logger; topics: Record<FamilyName, string> }, port = 0) {
+/** `eventIds`: the eventId record to use; by default one of its own on the test Redis, closed with the app. */
+export async function startIngest(deps: { producer: TowerProducer; logger: Logger; topics: Record<FamilyName, string>; eventIds?: EventIdentityLedger }, port = 0) {
+  const eventIds = deps.eventIds ? { ledger: deps.eventIds, close: async () => undefined } : await testEventIdLedger(deps.logger);
   const app = await buildApp({
     settings: { maxBatchEvents: 1000, bodyLimitBytes: 8 * 1024 * 1024, deviceRatePerSecond: 100_000, deviceBurstEvents: 100_000 },
     logger: deps.logger,
     catalog,
     devices,
+    eventIds: eventIds.ledger,
     publisher: new EventPublisher(deps.producer, new EventCodec(), 10_000, deps.topics),
     metrics: createMetricsRegistry('ingest-test'),
     readiness: [],
   });
+  app.addHook('onClose', eventIds.close);
   await app.listen({ port, host: '127.0.0.1' });
   return app;
 }

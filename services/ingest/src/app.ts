@@ -14,6 +14,7 @@ import {
   type SiteCatalog,
 } from '@tower/shared';
 import type { DeviceRegistry } from './domain/devices.ts';
+import type { EventIdentityLedger } from './domain/event-identity.ts';
 import { registerEventsRoute } from './http/events-route.ts';
 import { createIngestMetrics } from './http/metrics.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -30,6 +31,7 @@ export interface IngestDependencies {
   logger: Logger;
   catalog: SiteCatalog;
   devices: DeviceRegistry;
+  eventIds: EventIdentityLedger;
   publisher: EventPublisher;
   metrics: Registry;
   readiness: ReadinessCheck[];
@@ -55,6 +57,7 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
     devices: deps.devices,
     rateLimiter: new RateLimiter(deps.settings.deviceRatePerSecond, deps.settings.deviceBurstEvents, now),
     validate: createEventValidator(deps.catalog, { ...defaultValidationOptions, now }),
+    eventIds: deps.eventIds,
     publisher: deps.publisher,
     metrics: createIngestMetrics(deps.metrics),
     maxBatchEvents: deps.settings.maxBatchEvents,

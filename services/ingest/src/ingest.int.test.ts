@@ -11,6 +11,7 @@ import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { buildApp, type IngestSettings } from './app.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { EventPublisher } from './publisher.ts';
+import { testEventIdLedger } from './test-support.ts';
 
 const secret = 'integration-test-secret-0123456789';
 const devices = new DeviceRegistry([
@@ -26,16 +27,18 @@ const settings: IngestSettings = { maxBatchEvents: 1000, bodyLimitBytes: 4 * 102
 async function ingestApp(kafka: Kafka, logger: Logger, topics: Record<FamilyName, string>, overrides: Partial<IngestSettings> = {}, sendTimeoutMs = 10_000) {
   const producer = createProducer(kafka);
   await producer.connect();
+  const eventIds = await testEventIdLedger(logger);
   const app = await buildApp({
     settings: { ...settings, ...overrides },
     logger,
     catalog: loadCatalog(),
     devices,
+    eventIds: eventIds.ledger,
     publisher: new EventPublisher(producer, codec, sendTimeoutMs, topics),
     metrics: createMetricsRegistry('ingest-test'),
     readiness: [],
   });
-  return { app, close: async () => { await app.close(); await producer.disconnect(); } };
+  return { app, close: async () => { await app.close(); await producer.disconnect(); await eventIds.close(); } };
 }
 
 interface Landed { topic: string; key: string; event: TowerEvent; headers: Record<string, string>; timestamp: number }

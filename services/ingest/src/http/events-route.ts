@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator, type RateLimiter } from '@tower/shared';
 import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
+import { refuseConflictingIds, type EventIdentityLedger } from '../domain/event-identity.ts';
 import type { EventPublisher } from '../publisher.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { AnyEvent, BatchResult } from './schemas.ts';
@@ -17,6 +18,8 @@ export interface EventsRouteOptions {
   devices: DeviceRegistry;
   rateLimiter: RateLimiter;
   validate: EventValidator;
+  /** Where each eventId's first content is recorded: another content under the id is refused. */
+  eventIds: EventIdentityLedger;
   publisher: EventPublisher;
   metrics: IngestMetrics;
   maxBatchEvents: number;
@@ -24,7 +27,7 @@ export interface EventsRouteOptions {
 }
 
 export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOptions): void {
-  const { devices, rateLimiter, validate, publisher, metrics, maxBatchEvents, now } = options;
+  const { devices, rateLimiter, validate, eventIds, publisher, metrics, maxBatchEvents, now } = options;
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, parseNdjson(body as string)));
   app.decorateRequest('device', undefined);
   app.addHook('onResponse', async (request, reply) => {
@@ -41,7 +44,9 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
           'Each event is validated against its schema and the site catalog. Valid events are written to Kafka',
           '(acks=all) before the answer: 200 when all were accepted, 207 when some were refused (each listed',
           'with its index and every problem), 400 when none was valid. Kafka unavailable: 503 with Retry-After,',
-          'and nothing was accepted. Re-sending an event with the same eventId is harmless.',
+          'and nothing was accepted. Re-sending an event unchanged with the same eventId is harmless; an eventId',
+          'already used for an event with different content is refused (`event-id-conflict` on its `/eventId`).',
+          'Every string must be well-formed Unicode (no lone surrogate). Redis (the eventId record) unavailable: 503.',
         ].join(' '),
         tags: ['events'],
         security: [{ deviceKey: [] }],
@@ -67,7 +72,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         throw new RateLimitedProblem(`device ${device.id} is over its rate of events; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
       }
 
-      const verdict = judgeBatch(items, validate, device);
+      const verdict = await refuseConflictingIds(judgeBatch(items, validate, device), eventIds);
       for (const rejected of verdict.rejected) metrics.rejected.inc({ field: rejected.errors[0]?.field ?? '/' });
       if (verdict.accepted.length === 0) {
         throw new ValidationProblem(
