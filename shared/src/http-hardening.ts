@@ -13,12 +13,13 @@ import { problemContentType, problemOf, problemPayload, sendProblem } from './ht
 export const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
 
 /**
- * Swagger UI at `/docs` (@fastify/swagger-ui: its own scripts and styles, no inline
- * script; the document it loads from `/docs/json`). Pass it as the plugin's
- * `staticCSP`, which sets it on the plugin's routes only.
+ * Swagger UI at `/docs` (@fastify/swagger-ui: its own scripts, no inline script; the
+ * document it loads from `/docs/json`). Its bundle injects a `<style>` element, so
+ * inline styles are allowed on these pages, never inline scripts. registerApiDocs
+ * passes it as the plugin's `staticCSP`, which sets it on the plugin's routes only.
  */
 export const docsContentSecurityPolicy =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** The headers of every answer; `csp` is the Content-Security-Policy. */
 export function securityHeaders(csp: string = apiContentSecurityPolicy): Record<string, string> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { docsContentSecurityPolicy } from './http-hardening.ts';
 
 type OpenApi = NonNullable<FastifyDynamicSwaggerOptions['openapi']>;
 
@@ -38,7 +39,7 @@ export function documentProblems<D extends OperationResponses>(document: D): D {
   return document;
 }
 
-/** The service's OpenAPI 3 document at /docs/json, with Swagger UI at /docs. */
+/** The service's OpenAPI 3 document at /docs/json, with Swagger UI at /docs (under its own Content-Security-Policy). */
 export async function registerApiDocs(app: FastifyInstance, docs: ApiDocs): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -47,5 +48,5 @@ export async function registerApiDocs(app: FastifyInstance, docs: ApiDocs): Prom
     },
     transformObject: (document) => ('openapiObject' in document ? documentProblems(document.openapiObject) : document.swaggerObject),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsContentSecurityPolicy });
 }
