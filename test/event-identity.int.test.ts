@@ -11,8 +11,8 @@ import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import { eventIdConflict } from '../services/ingest/src/domain/event-identity.ts';
 import { RedisEventIdLedger } from '../services/ingest/src/event-id-ledger.ts';
 import { testEventIdLedger } from '../services/ingest/src/test-support.ts';
-import { createAggregatorTopics, migrate, queryRows, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
-import { deviceKeysBySite, startIngest } from './support/ingest.ts';
+import { queryRows, storedCounts } from '../services/aggregator/src/test-support.ts';
+import { deviceKeysBySite, startIngest, startIngestToClickHouse } from './support/ingest.ts';
 
 const authorization = `Bearer ${deviceKeysBySite.get('bac-luan-2')}`;
 const post = (app: FastifyInstance, events: unknown[]) =>
@@ -32,12 +32,8 @@ function platesOnDifferentPartitions(): [string, string] {
 
 describe('a reused eventId is counted once', () => {
   test('different content under a known id is refused at ingest whatever its partition; the same content re-sent is accepted and stored once', { timeout: 120_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
-    await migrate(clickhouse.settings);
-    const topics = await createAggregatorTopics(createTopic);
-    const producer = createProducer(kafka);
-    await producer.connect();
-    const ingest = await startIngest({ producer, logger, topics: topics.events });
-    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    const pipeline = await startIngestToClickHouse({ kafka, admin, logger, createTopic, clickhouse });
+    const { ingest } = pipeline;
     try {
       const [plate, otherPlate] = platesOnDifferentPartitions();
       const truck = (type: TruckEvent['type'], onPlate: string) => ({ ...sampleEvents().find((e) => e.type === type)!, plate: onPlate }) as TruckEvent;
@@ -75,9 +71,7 @@ describe('a reused eventId is counted once', () => {
       }, { what: 'aggregates' });
       expect(await storedCounts(clickhouse.client)).toEqual({ raw: 4, aggregated: 4 });
     } finally {
-      await aggregator.close();
-      await ingest.close();
-      await producer.disconnect();
+      await pipeline.close();
     }
   });
 

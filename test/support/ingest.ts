@@ -1,5 +1,8 @@
 /** The real ingest API on a test's own topics, with one gateway device per site. */
-import { EventCodec, createMetricsRegistry, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
+import type { Admin, Kafka } from 'kafkajs';
+import { EventCodec, createMetricsRegistry, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
+import type { IsolatedClickHouse } from '@tower/shared/testing';
+import { createAggregatorTopics, migrate, startAggregator } from '../../services/aggregator/src/test-support.ts';
 import { buildApp } from '../../services/ingest/src/app.ts';
 import { DeviceRegistry } from '../../services/ingest/src/domain/devices.ts';
 import type { EventIdentityLedger } from '../../services/ingest/src/domain/event-identity.ts';
@@ -30,4 +33,28 @@ export async function startIngest(deps: { producer: TowerProducer; logger: Logge
   app.addHook('onClose', eventIds.close);
   await app.listen({ port, host: '127.0.0.1' });
   return app;
+}
+
+/**
+ * The write path on a test's own topics and database: migrations applied, the ingest
+ * API (default eventId record) and a real aggregator consuming what it writes.
+ */
+export async function startIngestToClickHouse(deps: { kafka: Kafka; admin: Admin; logger: Logger; createTopic: (options?: { partitions?: number }) => Promise<string>; clickhouse: IsolatedClickHouse }) {
+  await migrate(deps.clickhouse.settings);
+  const topics = await createAggregatorTopics(deps.createTopic);
+  const producer = createProducer(deps.kafka);
+  await producer.connect();
+  const ingest = await startIngest({ producer, logger: deps.logger, topics: topics.events });
+  const aggregator = await startAggregator({ ...deps, topics });
+  return {
+    topics,
+    producer,
+    ingest,
+    aggregator,
+    async close() {
+      await aggregator.close();
+      await ingest.close();
+      await producer.disconnect();
+    },
+  };
 }
