@@ -5,6 +5,8 @@ import {
   createEventValidator,
   defaultValidationOptions,
   installProblemHandler,
+  installSecurityHeaders,
+  serverOptions,
   registerApiDocs,
   RateLimiter,
   registerOpsRoutes,
@@ -41,8 +43,9 @@ export interface IngestDependencies {
 /** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
 export async function buildApp(deps: IngestDependencies): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
+  const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
   installProblemHandler(app);
+  installSecurityHeaders(app);
   app.removeContentTypeParser('text/plain');
 
   await registerApiDocs(app, {

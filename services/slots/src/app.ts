@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, installProblemHandler, installSecurityHeaders, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
@@ -108,8 +108,9 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   );
   const history = new SlotHistoryWriter(deps.kafka, settings.topics.slots, settings.groups.history, deps.clickhouse, logger.child({ component: 'slot-history' }), metrics);
 
-  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  const http = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(http);
+  installSecurityHeaders(http);
   await registerApiDocs(http, {
     title: 'Móng Cái smart-gate control tower: crossing slots',
     description: [
