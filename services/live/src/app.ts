@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerApiDocs, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { installProblemHandler, installSecurityHeaders, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -71,12 +71,15 @@ export interface Live {
 export async function buildApp(deps: LiveDependencies): Promise<Live> {
   const now = deps.now ?? Date.now;
   const app = Fastify({
+    ...serverOptions(),
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: withoutRequestLogs(),
     // An unknown query parameter is a 400 naming it, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
   installProblemHandler(app);
+  // The wall's own policy is set where its files are served (registerWall).
+  installSecurityHeaders(app);
   await registerApiDocs(app, {
     title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
     description:
