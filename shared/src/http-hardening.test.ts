@@ -117,7 +117,13 @@ describe('security headers', () => {
     const own = Fastify({ logger: false });
     installSecurityHeaders(own);
     own.get('/docs', async (_request, reply) => reply.header('content-security-policy', "default-src 'self'").send('docs'));
+    // @fastify/static's setHeaders sets them on the raw response.
+    own.get('/raw', async (_request, reply) => {
+      reply.raw.setHeader('content-security-policy', "default-src 'self'");
+      return reply.send('page');
+    });
     expect((await own.inject({ method: 'GET', url: '/docs' })).headers['content-security-policy']).toBe("default-src 'self'");
+    expect((await own.inject({ method: 'GET', url: '/raw' })).headers['content-security-policy']).toBe("default-src 'self'");
   });
 });
 

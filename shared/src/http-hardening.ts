@@ -49,7 +49,8 @@ export function installSecurityHeaders(app: FastifyInstance, options: SecurityHe
     const path = request.url.split('?', 1)[0] ?? request.url;
     const headers = securityHeaders(options.pageCsp?.(path) ?? apiContentSecurityPolicy);
     if (request.protocol === 'https') headers['strict-transport-security'] = 'max-age=31536000';
-    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) void reply.header(name, value);
+    // A header the route set on the reply or on the raw response (@fastify/static's setHeaders) stays.
+    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name) && !reply.raw.hasHeader(name)) void reply.header(name, value);
   });
 }
 
