@@ -1,13 +1,26 @@
 /**
- * Container images and their environment, shared by docker-compose.yml (generated
- * from this) and the test harness's testcontainers path, so both run the same
- * servers with the same settings as the local processes.
+ * Container images and their settings, shared by docker-compose.yml (generated from
+ * this), the test harness's testcontainers path and, for Redis persistence, the local
+ * processes (infra/local/servers.ts), so all three run the servers the same way.
+ *
+ * Every tag is a patch release (a moving tag such as `7.4` would change what a
+ * rebuilt deployment runs). Kafka stays on the 4.1 line the local stack and the
+ * integration tests run (infra/kafka/pom.xml); ClickHouse on an LTS line; Redis on the
+ * 7.4 line; Node on the current Active LTS (the code also runs on Node 20).
  */
 export const images = {
-  kafka: 'apache/kafka:4.1.1',
-  clickhouse: 'clickhouse/clickhouse-server:25.8',
-  redis: 'redis:7.4',
+  kafka: 'apache/kafka:4.1.2',
+  clickhouse: 'clickhouse/clickhouse-server:26.3.21.7',
+  redis: 'redis:7.4.10',
+  /** The base of the services' image (Dockerfile). */
+  node: 'node:26.13.0-trixie-slim',
 } as const;
+
+/**
+ * The fallback CLUSTER_ID of the apache/kafka image (docker/resources/common-scripts/
+ * configureDefaults in apache/kafka): every deployment that does not set its own shares it.
+ */
+export const kafkaImageDefaultClusterId = '5L6g3nShT-eMCtK--X86sw';
 
 export interface KafkaListener {
   /** Listener name, e.g. PLAINTEXT, or INTERNAL and HOST when containers and the host both connect. */
@@ -17,9 +30,22 @@ export interface KafkaListener {
   advertised: string;
 }
 
+export interface KafkaContainerSettings {
+  listeners: KafkaListener[];
+  /** The KRaft cluster id the storage is formatted with (the image's default is shared by everyone). */
+  clusterId: string;
+  /**
+   * Where the broker keeps its log, and with it the KRaft metadata log. The image's
+   * default is /tmp/kraft-combined-logs, outside any volume: a recreated container
+   * would start empty.
+   */
+  logDir: string;
+}
+
 /** Single-node KRaft broker+controller with the given client listeners. */
-export function kafkaContainerEnv(listeners: KafkaListener[]): Record<string, string> {
+export function kafkaContainerEnv({ listeners, clusterId, logDir }: KafkaContainerSettings): Record<string, string> {
   return {
+    CLUSTER_ID: clusterId,
     KAFKA_NODE_ID: '1',
     KAFKA_PROCESS_ROLES: 'broker,controller',
     KAFKA_LISTENERS: [...listeners.map((l) => `${l.name}://0.0.0.0:${l.port}`), 'CONTROLLER://0.0.0.0:9093'].join(','),
@@ -28,6 +54,7 @@ export function kafkaContainerEnv(listeners: KafkaListener[]): Record<string, st
     KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
     KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: [...listeners.map((l) => `${l.name}:PLAINTEXT`), 'CONTROLLER:PLAINTEXT'].join(','),
     KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+    KAFKA_LOG_DIRS: logDir,
     KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
     KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
     KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
@@ -37,4 +64,17 @@ export function kafkaContainerEnv(listeners: KafkaListener[]): Record<string, st
   };
 }
 
-export const redisContainerCommand = ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+/**
+ * Redis persistence, as `redis.conf` directives. Bookings must survive a crash:
+ * append-only file fsync'd before Redis answers a write (Redis groups the fsync of one
+ * event-loop turn's writes), plus snapshots; never evict.
+ */
+export const redisPersistence: readonly (readonly [string, string])[] = [
+  ['appendonly', 'yes'],
+  ['appendfsync', 'always'],
+  ['save', '900 1 300 10 60 10000'],
+  ['maxmemory-policy', 'noeviction'],
+];
+
+/** `redis-server --appendonly yes …`: the persistence directives as command-line options. */
+export const redisContainerCommand = ['redis-server', ...redisPersistence.flatMap(([name, value]) => [`--${name}`, ...value.split(' ')])];

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import type { InfraEndpoints } from '../local/profiles.ts';
+import { newClusterId } from '../local/servers.ts';
 import { images, kafkaContainerEnv, redisContainerCommand } from './images.ts';
 
 /** True when a Docker engine answers (not only the client, as on machines without one). */
@@ -24,7 +25,14 @@ export async function startTestContainers(): Promise<{ endpoints: InfraEndpoints
   const started: StartedTestContainer[] = [];
   try {
     const kafka = await new GenericContainer(images.kafka)
-      .withEnvironment(kafkaContainerEnv([{ name: 'PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }]))
+      .withEnvironment(
+        kafkaContainerEnv({
+          listeners: [{ name: 'PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }],
+          // A throwaway broker per run: its own id, its log in the container (gone with it).
+          clusterId: newClusterId(),
+          logDir: '/var/lib/kafka/data',
+        }),
+      )
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start();
