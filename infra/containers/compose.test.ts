@@ -61,7 +61,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('is valid against the Compose Specification schema (infra/containers/compose-spec.json)', () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'infra/containers/compose-spec.json'), 'utf8')) as Record<string, unknown>;
+    const schemaFile = path.join(repoRoot, 'infra/containers/compose-spec.json');
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
     // The schema names its draft by an https URL ajv does not resolve; draft-07 is ajv's default.
     delete schema['$schema'];
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
@@ -86,7 +87,8 @@ describe('docker-compose.yml', () => {
     expect(logDirs.length).toBeGreaterThan(0);
     const mounts = [...namedVolumeMounts(kafka).keys()];
     for (const dir of logDirs) {
-      expect(mounts.some((target) => dir === target || dir.startsWith(`${target}/`)), `${dir} is on one of ${mounts.join(', ')}`).toBe(true);
+      const onVolume = mounts.some((target) => dir === target || dir.startsWith(`${target}/`));
+      expect(onVolume, `${dir} is on one of ${mounts.join(', ')}`).toBe(true);
     }
     // Without its own metadata dir, KRaft keeps the metadata log in the first log dir.
     expect(kafka.environment).not.toHaveProperty('KAFKA_METADATA_LOG_DIR');

@@ -106,5 +106,6 @@ export function composeFile(): string {
 if (process.argv[1] === import.meta.filename) {
   fs.writeFileSync(path.join(repoRoot, 'docker-compose.yml'), composeFile());
   const { added } = ensureComposeEnv(path.join(repoRoot, composeEnvFileName));
-  process.stdout.write(`docker-compose.yml written${added.length > 0 ? `; ${composeEnvFileName} now holds ${added.join(', ')}` : ''}\n`);
+  const envNote = added.length > 0 ? `; ${composeEnvFileName} now holds ${added.join(', ')}` : '';
+  process.stdout.write(`docker-compose.yml written${envNote}\n`);
 }

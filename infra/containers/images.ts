@@ -77,4 +77,7 @@ export const redisPersistence: readonly (readonly [string, string])[] = [
 ];
 
 /** `redis-server --appendonly yes …`: the persistence directives as command-line options. */
-export const redisContainerCommand = ['redis-server', ...redisPersistence.flatMap(([name, value]) => [`--${name}`, ...value.split(' ')])];
+export const redisContainerCommand = [
+  'redis-server',
+  ...redisPersistence.flatMap(([name, value]) => [`--${name}`, ...value.split(' ')]),
+];

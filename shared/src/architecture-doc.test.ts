@@ -35,7 +35,8 @@ describe('docs/ARCHITECTURE.md', () => {
   });
 
   it('says which Avro type the event records give `type`', () => {
-    const types = new Set(eventFamilies.map((family) => JSON.stringify(deriveFamilySchema(family).fields.find((f) => f.name === 'type')?.type)));
+    const typeOf = (family: (typeof eventFamilies)[number]) => deriveFamilySchema(family).fields.find((f) => f.name === 'type')?.type;
+    const types = new Set(eventFamilies.map((family) => JSON.stringify(typeOf(family))));
     expect([...types]).toEqual(['"string"']);
     expect(/with `type`\s+as an? (\w+)/.exec(architecture)?.[1]).toBe('string');
   });
