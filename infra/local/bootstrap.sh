@@ -2,10 +2,10 @@
 # Installs what the control tower needs on this machine, and nothing twice.
 #
 #   infra/local/bootstrap.sh            what `npm start` needs
-#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB)
+#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB, fastavro)
 #
 # System packages come from Debian (apt-get, as root); Kafka's jars from Maven
-# Central (mvn); Node packages from the npm registry (npm ci); chDB from PyPI.
+# Central (mvn); Node packages from the npm registry (npm ci); chDB and fastavro from PyPI.
 # Each step is skipped when its result is already there and up to date.
 set -euo pipefail
 
@@ -16,6 +16,7 @@ WITH_TEST=0
 
 # Versions of record. Kafka's own version lives in infra/kafka/pom.xml.
 CHDB_VERSION="4.4.0"
+FASTAVRO_VERSION="1.12.2" # keep in step with shared/src/testing/strict-avro.ts
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 fail() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -85,13 +86,20 @@ if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$want_pom" ]; then
   echo "$want_pom" >"$kafka_stamp"
 fi
 
-# --- 4. chDB, the current ClickHouse engine in-process (tests only) --------
+# --- 4. chDB, the current ClickHouse engine in-process, and fastavro (tests only)
 if [ "$WITH_TEST" = 1 ]; then
   if ! python3 -c "import chdb, sys; sys.exit(0 if chdb.__version__ == '$CHDB_VERSION' else 1)" >/dev/null 2>&1; then
     say "installing chDB $CHDB_VERSION from PyPI (checks migrations against current ClickHouse)"
     python3 -m pip install --quiet --disable-pip-version-check "chdb==$CHDB_VERSION" \
       >"${TMPDIR:-/tmp}/tower-pip.log" 2>&1 \
       || fail "pip install chdb==$CHDB_VERSION failed; see ${TMPDIR:-/tmp}/tower-pip.log"
+  fi
+  # fastavro: an Avro reader independent of avsc, strict about UTF-8, reads what ingest writes.
+  if ! python3 -c "import fastavro, sys; sys.exit(0 if fastavro.__version__ == '$FASTAVRO_VERSION' else 1)" >/dev/null 2>&1; then
+    say "installing fastavro $FASTAVRO_VERSION from PyPI (reads what ingest writes, as a strict consumer would)"
+    python3 -m pip install --quiet --disable-pip-version-check "fastavro==$FASTAVRO_VERSION" \
+      >"${TMPDIR:-/tmp}/tower-pip.log" 2>&1 \
+      || fail "pip install fastavro==$FASTAVRO_VERSION failed; see ${TMPDIR:-/tmp}/tower-pip.log"
   fi
 fi
 
