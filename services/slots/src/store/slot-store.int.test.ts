@@ -138,6 +138,18 @@ describe('Redis slot store against real Redis', () => {
     expect(await store.availability(other, at)).toMatchObject({ held: 20 });
   });
 
+  test('one truck held at five lane groups of three sites at once gets one booking', { timeout: 60_000 }, async ({ redis }) => {
+    const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
+    const windowStart = future - 2 * day;
+    const race = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        store.hold({ ...zoneLaneGroups[i % zoneLaneGroups.length]!, windowStart, firm: `firm-${i % 3}`, plate: '14C-777.77', cargoClass: 'textiles', idempotencyKey: `race-${i}`, at: windowStart - 60 * minute }),
+      ),
+    );
+    expect(race.filter((o) => o.ok)).toHaveLength(1);
+    expect(race.filter((o) => !o.ok).every((o) => !o.ok && o.refusal === 'plate-already-booked')).toBe(true);
+  });
+
   test('tightens the cap of a firm that does not show up, as the model does', async ({ redis }) => {
     const ledger = new SlotLedger(rules, () => 100);
     const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
