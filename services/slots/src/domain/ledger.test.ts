@@ -72,7 +72,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     expect(slots.hold(request({ ...later, plate: '14C-900.02', idempotencyKey: 'l2', at: later.windowStart - minute }))).toEqual({ ok: false, refusal: 'firm-cap-reached' });
   });
 
-  it('never overbooks and never lets a firm hoard, whatever the commands (property)', () => {
+  it('never overbooks and never lets a firm hoard, whatever the commands (property)', { timeout: 120_000 }, () => {
     const firms = ['firm-a', 'firm-b', 'firm-c'];
     const command = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: 1 }), firm: fc.constantFrom(...firms), plate: fc.integer({ min: 0, max: 9 }), key: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: minute }) }) },
@@ -125,7 +125,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     expect(refusedFull).toBeGreaterThan(20);
   });
 
-  it('never books a truck twice at one time anywhere in the zone, whatever the commands (property)', () => {
+  it('never books a truck twice at one time anywhere in the zone, whatever the commands (property)', { timeout: 120_000 }, () => {
     // The zone's lane groups in one window, and the next window.
     const times = [...zone, windows[1]!];
     const command = fc.oneof(
