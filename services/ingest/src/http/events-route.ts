@@ -5,6 +5,7 @@ import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
 import { refuseConflictingIds, type EventIdentityLedger } from '../domain/event-identity.ts';
 import type { EventPublisher } from '../publisher.ts';
+import { contentEncodings, decodeContentEncoding } from './content-encoding.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { AnyEvent, BatchResult } from './schemas.ts';
 
@@ -47,9 +48,14 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
           'and nothing was accepted. Re-sending an event unchanged with the same eventId is harmless; an eventId',
           'already used for an event with different content is refused (`event-id-conflict` on its `/eventId`).',
           'Every string must be well-formed Unicode (no lone surrogate). Redis (the eventId record) unavailable: 503.',
+          'The body may be gzipped (`Content-Encoding: gzip`); the body limit applies to the decoded bytes (413 past it,',
+          'and a gzip bomb is not inflated beyond it); a body that is not valid gzip is a 400 naming /body; any other coding is a 415.',
         ].join(' '),
         tags: ['events'],
         security: [{ deviceKey: [] }],
+        headers: Type.Object({
+          'content-encoding': Type.Optional(Type.Union(contentEncodings.map((c) => Type.Literal(c)), { description: 'gzip for a gzipped body (devices on cellular links); none or identity for plain JSON/NDJSON' })),
+        }),
         body: Type.Array(AnyEvent, { maxItems: maxBatchEvents }),
         response: { 200: BatchResult, 207: BatchResult, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 413: ProblemDocument, 415: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
       },
@@ -58,6 +64,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       onRequest: async (request) => {
         request.device = devices.authenticate(request.headers.authorization);
       },
+      // After authentication: only a known device gets a body inflated.
+      preParsing: decodeContentEncoding,
     },
     async (request, reply) => {
       const receivedAt = now();
