@@ -22,4 +22,20 @@ describe('registerApiDocs', () => {
     expect([answer.statusCode, answer.headers['content-type']]).toEqual([400, 'application/problem+json; charset=utf-8']);
     await app.close();
   });
+
+  it('documents the 414 fastify answers for a path parameter over its maxParamLength, on operations with path parameters', async () => {
+    const app = Fastify();
+    installProblemHandler(app);
+    await registerApiDocs(app, { title: 'test', description: 'test API' });
+    const Thing = Type.Object({ n: Type.Integer() });
+    app.get('/v1/things/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 10 }) }), response: { 200: Thing, 404: ProblemDocument } } }, async () => ({ n: 1 }));
+    app.get('/v1/things', { schema: { response: { 200: Thing } } }, async () => ({ n: 1 }));
+    await app.ready();
+    const paths = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths;
+    expect(Object.keys(paths['/v1/things/{id}'].get.responses)).toEqual(['200', '404', '414']);
+    expect(paths['/v1/things/{id}'].get.responses['414'].content['application/problem+json'].schema).toMatchObject({ title: 'Problem', required: ['type', 'title', 'status', 'detail'] });
+    expect(Object.keys(paths['/v1/things'].get.responses)).toEqual(['200']);
+    expect((await app.inject({ method: 'GET', url: `/v1/things/${'x'.repeat(101)}` })).statusCode).toBe(414);
+    await app.close();
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { ProblemDocument } from './errors.ts';
 import { docsContentSecurityPolicy } from './http-hardening.ts';
 
 type OpenApi = NonNullable<FastifyDynamicSwaggerOptions['openapi']>;
@@ -11,28 +12,38 @@ export interface ApiDocs {
   securitySchemes?: NonNullable<OpenApi['components']>['securitySchemes'];
 }
 
-/** What documentProblems reads of an OpenAPI document. */
+/** What documentProblems reads and writes of an OpenAPI document. */
 interface OperationResponses {
   paths?: Record<string, Record<string, unknown> | undefined>;
+}
+
+interface Operation {
+  parameters?: { in?: string }[];
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
 }
 
 /** The content type installProblemHandler answers every 4xx and 5xx with. */
 const problemMediaType = 'application/problem+json';
 
 /**
- * Every error answer leaves as application/problem+json (installProblemHandler), so the
- * document says so: a 4xx/5xx response declared with a JSON body is documented under
- * that content type instead of fastify-swagger's default, application/json.
+ * What the document says of error answers, as installProblemHandler sends them: every
+ * 4xx/5xx declared with a JSON body is under application/problem+json (instead of
+ * fastify-swagger's default, application/json); and an operation with path parameters
+ * may answer 414, fastify's router refusing a parameter over its maxParamLength
+ * before any schema is looked at.
  */
 export function documentProblems<D extends OperationResponses>(document: D): D {
   for (const pathItem of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(pathItem ?? {})) {
-      const responses = (operation as { responses?: Record<string, { content?: Record<string, unknown> }> }).responses ?? {};
+    for (const operation of Object.values(pathItem ?? {}) as Operation[]) {
+      const responses = operation.responses ?? {};
       for (const [status, { content }] of Object.entries(responses)) {
         const json = content?.['application/json'];
         if (!(Number(status) >= 400) || !content || json === undefined) continue;
         delete content['application/json'];
         content[problemMediaType] = json;
+      }
+      if (operation.parameters?.some((p) => p.in === 'path') && !responses['414']) {
+        responses['414'] = { description: 'a path parameter is longer than the router takes', content: { [problemMediaType]: { schema: ProblemDocument } } };
       }
     }
   }
