@@ -17,8 +17,8 @@ describe('one held or confirmed booking per truck and window across the zone', (
       const plate = '14C-613.13';
       const hold = (group: (typeof groups)[number], key: string, who = testKeys.haiha, overrides: object = {}) =>
         slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(who), 'idempotency-key': key }, payload: { ...group, windowStart, plate, cargoClass: 'farm-produce', ...overrides } });
-      const expectRefused = async (group: (typeof groups)[number], key: string, who = testKeys.haiha) => {
-        const refused = await hold(group, key, who);
+      const expectRefused = async (group: (typeof groups)[number], key: string, who = testKeys.haiha, overrides: object = {}) => {
+        const refused = await hold(group, key, who, overrides);
         expect(refused.statusCode, `${group.site} ${group.laneKind} ${group.direction}`).toBe(409);
         expect(refused.json()).toMatchObject({ type: 'https://mongcai-tower.dev/problems/plate-already-booked', rule: 'plate-already-booked' });
       };
@@ -28,6 +28,8 @@ describe('one held or confirmed booking per truck and window across the zone', (
       const booking = first.json<SlotBooking>();
       // Another lane group, direction or site, by the same firm or another: refused.
       for (const [i, group] of groups.slice(1).entries()) await expectRefused(group, `zone-held-${i}`, i % 2 === 0 ? testKeys.haiha : testKeys.donghung);
+      // The plate written without its separators is the same truck.
+      await expectRefused(groups[3], 'zone-bare-plate', testKeys.donghung, { plate: '14C61313' });
       // Confirmed, it still holds the truck.
       expect((await slots.http.inject({ method: 'POST', url: `/v1/bookings/${booking.id}/confirm`, headers: bearer(testKeys.haiha) })).statusCode).toBe(200);
       for (const [i, group] of groups.slice(1).entries()) await expectRefused(group, `zone-confirmed-${i}`);

@@ -36,6 +36,8 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     const first = slots.hold(request());
     if (!first.ok) throw new Error(first.refusal);
     zone.slice(1).forEach((window, i) => expect(slots.hold(request({ ...window, firm: i % 2 ? 'firm-a' : 'firm-b', idempotencyKey: `z${i}` }))).toEqual({ ok: false, refusal: 'plate-already-booked' }));
+    // The same plate written without its separators is the same truck.
+    expect(slots.hold(request({ ...zone[3]!, plate: '14C10001', idempotencyKey: 'z-bare' }))).toEqual({ ok: false, refusal: 'plate-already-booked' });
     slots.act(first.booking.id, { type: 'confirm', at: start });
     expect(slots.hold(request({ ...zone[3]!, idempotencyKey: 'z-confirmed' }))).toEqual({ ok: false, refusal: 'plate-already-booked' });
     // Another window is another time.

@@ -4,6 +4,7 @@ import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type 
 import {
   newBooking,
   sameHoldRequest,
+  truckOf,
   windowKeyOf,
   type Availability,
   type FirmRecord,
@@ -33,7 +34,7 @@ import {
  *   slots:{w}:bookings   hash  booking id → booking JSON
  *   slots:{w}:meta       hash  capacity, closed (operator overrides), version, booked, booked:<firm>
  *   slots:{w}:holds      zset  live holds by their end (and slots:{w}:holds:<firm> per firm)
- *   slots:trucks:<start> hash  plate → `<booking id>|<until>`: the plate's held or confirmed
+ *   slots:trucks:<start> hash  truck → `<booking id>|<until>`: the truck's held or confirmed
  *                              booking in the windows starting then, at every site, lane group
  *                              and direction (a truck is in one place at a time; every window has
  *                              the same length and alignment, so windows that overlap start
@@ -90,7 +91,7 @@ const scripts = {
    *       9 window holds, 10 firm's window holds, 11 trucks at the window's start, 12 firm record
    * ARGV: 1 booking JSON, 2 now, 3 template capacity, 4 window key, 5 expire at, 6 prune lists before,
    *       7 refusal found before ('' or window-not-aligned / window-past), 8 cap, 9 no-show rate limit,
-   *       10 decided needed, 11 cap factor, 12 the hold's end
+   *       10 decided needed, 11 cap factor, 12 the hold's end, 13 the truck (plate without separators)
    */
   hold: new Script(`
 local existing = redis.call('GET', KEYS[3])
@@ -101,7 +102,7 @@ if meta[2] == '1' then return {'refused', 'window-closed'} end
 local capacity = tonumber(meta[1]) or tonumber(ARGV[3])
 local now = tonumber(ARGV[2])
 local new = cjson.decode(ARGV[1])
-local truck = redis.call('HGET', KEYS[11], new.plate)
+local truck = redis.call('HGET', KEYS[11], ARGV[13])
 if truck and now < tonumber(string.match(truck, '|(%d+)$')) then return {'refused', 'plate-already-booked'} end
 local held = redis.call('ZCOUNT', KEYS[9], '(' .. now, '+inf')
 local booked = tonumber(meta[3]) or 0
@@ -118,7 +119,7 @@ redis.call('SET', KEYS[3], new.id, 'PXAT', expireAt)
 redis.call('SET', KEYS[4], ARGV[4], 'PXAT', expireAt)
 redis.call('ZADD', KEYS[9], new.heldUntil, new.id)
 redis.call('ZADD', KEYS[10], new.heldUntil, new.id)
-redis.call('HSET', KEYS[11], new.plate, new.id .. '|' .. ARGV[12])
+redis.call('HSET', KEYS[11], ARGV[13], new.id .. '|' .. ARGV[12])
 for _, key in ipairs({KEYS[1], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIREAT', key, expireAt) end
 for _, list in ipairs({KEYS[5], KEYS[6]}) do
   redis.call('ZADD', list, new.windowStart, new.id)
@@ -140,7 +141,7 @@ return {'held', availability, entry}`),
    * newer booking of the plate, made once this one's hold lapsed, keeps the truck.
    * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds, 8 trucks
    * ARGV: 1 id, 2 expected JSON, 3 new JSON, 4 outcome ('' | arrived | no-show), 5 due ('' removes), 6 now,
-   *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm, 12 plate
+   *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm, 12 truck
    */
   update: new Script(`${tally}
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {0} end
@@ -279,6 +280,7 @@ export class RedisSlotStore {
         String(rules.noShowMinDecided),
         String(rules.noShowCapFactor),
         String(booking.heldUntil),
+        truckOf(request.plate),
       ],
     )) as [string, string, string?];
     if (verdict === 'refused') return { ok: false, refusal: detail as Extract<HoldOutcome, { ok: false }>['refusal'] };
@@ -493,7 +495,7 @@ export class RedisSlotStore {
         before.state === 'held' && next.state !== 'held' ? '1' : '0',
         String(counts(next) - counts(before)),
         next.firm,
-        next.plate,
+        truckOf(next.plate),
       ],
     )) as [number, string?, string?];
     return written === 1 ? this.change(entryId!, read.window, tallied!, json) : undefined;
