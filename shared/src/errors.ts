@@ -137,6 +137,15 @@ export class DependencyUnavailableProblem extends ProblemError {
   }
 }
 
+/** The instance is shutting down: another instance (or this one, restarted) will answer. */
+export class ShuttingDownProblem extends ProblemError {
+  readonly status = 503;
+  readonly code = 'shutting-down';
+  readonly title = 'Shutting down';
+  override readonly retriable = true;
+  override readonly retryAfterSeconds = 1;
+}
+
 export function isRetriable(error: unknown): boolean {
   return error instanceof ProblemError ? error.retriable : false;
 }

@@ -157,6 +157,41 @@ describe('on a real socket', () => {
     expectProblem({ statusCode: answer.status, headers: answer.headers, body: answer.body }, 408);
   });
 
+  it('answers a request that arrives while the app closes with 503 problem+json', async () => {
+    app = buildApp();
+    let entered!: () => void;
+    let release!: () => void;
+    let closing!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const closingStarted = new Promise<void>((resolve) => (closing = resolve));
+    app.get('/v1/slow', async () => {
+      entered();
+      await held;
+      return { ok: true };
+    });
+    app.addHook('preClose', async () => closing());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as net.AddressInfo).port;
+    // A second request on the same connection whose headers end once closing has begun.
+    const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /v1/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /v1/journeys/x HTTP/1.1\r\n'));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await inHandler;
+    const closed = app.close();
+    await closingStarted;
+    socket.write('Host: 127.0.0.1\r\n\r\n');
+    release();
+    await ended;
+    await closed;
+    app = undefined;
+    const second = answer.slice(answer.indexOf('HTTP/1.1', 1));
+    const parsed = parseRaw(second);
+    expectProblem({ statusCode: parsed.status, headers: parsed.headers, body: parsed.body }, 503);
+    expect(parsed.headers['retry-after']).toBe('1');
+  });
+
   it('answers an unparsable request with 400 problem+json', async () => {
     app = buildApp();
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -61,7 +61,19 @@ export interface ServerSettings {
   timeoutCheckIntervalMs?: number;
 }
 
-export interface HardenedServerOptions extends Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'requestTimeout'> {
+/**
+ * A problem as a whole HTTP/1.1 response, for answers written on a socket without
+ * fastify (a request Node could not read, a refused WebSocket upgrade): problem+json,
+ * the security headers, `Connection: close`.
+ */
+export function rawProblemResponse(problem: ProblemError): string {
+  const body = problemPayload(problem);
+  const headers = { ...securityHeaders(), ...problem.headers(), 'content-type': problemContentType, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status] ?? ''}\r\n${head}\r\n${body}`;
+}
+
+export interface HardenedServerOptions extends Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'requestTimeout' | 'return503OnClosing'> {
   http: http.ServerOptions;
 }
 
@@ -83,6 +95,8 @@ export function serverOptions(settings: ServerSettings = {}): HardenedServerOpti
   const requestTimeout = settings.requestTimeoutMs ?? 120_000;
   return {
     requestTimeout,
+    // installProblemHandler answers requests that arrive while closing (503 problem+json).
+    return503OnClosing: false,
     // Node enforces the request timeout only when the headers' timeout is not longer.
     http: { headersTimeout: Math.min(requestTimeout, 60_000), ...(settings.timeoutCheckIntervalMs === undefined ? {} : { connectionsCheckingInterval: settings.timeoutCheckIntervalMs }) },
     frameworkErrors: (error, request, reply) => {
@@ -91,13 +105,7 @@ export function serverOptions(settings: ServerSettings = {}): HardenedServerOpti
     clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
       this.log.debug({ err: error }, 'client error');
-      if (socket.writable) {
-        const problem = problemOfClientError(error);
-        const body = problemPayload(problem);
-        const headers = { ...securityHeaders(), ...problem.headers(), 'content-type': problemContentType, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
-        const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-        socket.write(`HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status] ?? ''}\r\n${head}\r\n${body}`);
-      }
+      if (socket.writable) socket.write(rawProblemResponse(problemOfClientError(error)));
       socket.destroy(error);
     },
   };

@@ -7,6 +7,7 @@ import {
   NotFoundProblem,
   PayloadTooLargeProblem,
   ProblemError,
+  ShuttingDownProblem,
   UnsupportedMediaTypeProblem,
   UriTooLongProblem,
   ValidationProblem,
@@ -112,8 +113,9 @@ function allowedMethods(app: FastifyInstance, methods: ReadonlySet<string>, url:
  * 4xx (validation, body, content type, size) with a fixed detail naming the field, an
  * unknown path as 404, a known path with another method as 405 with `Allow`, and
  * anything else as an opaque 500 that is logged with its stack. Install it before the
- * routes (it learns their methods). Errors raised before routing (bad URL, path
- * parameter too long, timeouts) are in `serverOptions()` (http-hardening.ts).
+ * routes (it learns their methods). A request arriving while the app closes is a 503
+ * with Retry-After. Errors raised before routing (bad URL, path parameter too long,
+ * timeouts) are in `serverOptions()` (http-hardening.ts).
  */
 export function installProblemHandler(app: FastifyInstance): void {
   const methods = new Set<string>();
@@ -125,6 +127,15 @@ export function installProblemHandler(app: FastifyInstance): void {
     if (problem instanceof InternalProblem) request.log.error({ err: error }, 'unhandled error');
     else if (problem.status >= 500) request.log.warn({ err: error }, problem.detail);
     return sendProblem(reply, problem);
+  });
+  // While closing (serverOptions() turns fastify's plain-JSON 503 off), a request that
+  // still arrives on an open connection is refused as a problem.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ShuttingDownProblem('this instance is shutting down; retry');
   });
   app.setNotFoundHandler((request, reply) => {
     const allowed = allowedMethods(app, methods, request.url);
