@@ -36,8 +36,11 @@ const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .v
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
 
 describe('the wall display', () => {
-  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
+  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language, under a strict CSP with no violation, at 4K, full-HD and laptop sizes', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
     expect(fs.existsSync(path.join(wallDirectory, 'index.html')), 'the wall is built by infra/local/bootstrap.sh').toBe(true);
+    const built = fs.readFileSync(path.join(wallDirectory, 'index.html'), 'utf8');
+    expect(built.match(/<script\b(?![^>]*\bsrc=)[^>]*>/g), 'no inline script (the CSP has no unsafe-inline)').toBeNull();
+    expect(built.match(/\sstyle=|<style\b/g), 'no inline style').toBeNull();
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
     const producer = createProducer(kafka);
