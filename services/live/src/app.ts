@@ -100,21 +100,21 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
   registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
-  const slotBoard = new SlotBoard(deps.clickhouse, deps.settings.slots);
+  const slotBoard = new SlotBoard(deps.settings.slots);
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
-    throughput: async (filter) => {
+    throughput: async (filter, clickhouse) => {
       const range = alignRange({ step: '1m' }, now(), 60);
-      const stored = await store.series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
+      const stored = await new HistoryStore(clickhouse).series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
       const history = fillSeries(range, stored).map(({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }) => ({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }));
       return { history, windows: deps.hub.board.matching(filter, now()) };
     },
     kpis: (filter) => kpiBoard.kpis(filter),
     lanes: (filter) => kpiBoard.lanes(filter),
     alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
-    journeys: async (filter) => ({ journeys: await readRecentJourneys(store, filter, deps.settings.journeys, now()) }),
-    slots: async (filter) => ({ windows: await slotBoard.windowSnapshot(filter.site, now()) }),
-    bookings: async (filter) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now()) }),
+    journeys: async (filter, clickhouse) => ({ journeys: await readRecentJourneys(new HistoryStore(clickhouse), filter, deps.settings.journeys, now()) }),
+    slots: async (filter, clickhouse) => ({ windows: await slotBoard.windowSnapshot(filter.site, now(), clickhouse) }),
+    bookings: async (filter, clickhouse) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now(), clickhouse) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,
@@ -122,6 +122,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     hub: deps.hub,
     catalog: deps.catalog,
     snapshots,
+    clickhouse: deps.clickhouse,
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });

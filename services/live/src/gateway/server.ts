@@ -2,11 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { problemContentType, type AccessRecord, type AccessRegistry, type Logger, type SiteCatalog } from '@tower/shared';
+import { problemContentType, type AccessRecord, type AccessRegistry, type ClickHouseClient, type Logger, type SiteCatalog } from '@tower/shared';
 import { closeCodes, liveSubprotocol } from '../domain/protocol.ts';
+import { QueryCanceller } from './cancellable-queries.ts';
 import type { LiveHub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { LiveSession, type SessionSettings, type SnapshotSources } from './session.ts';
+import { SnapshotReads, type SnapshotBudgets } from './snapshot-reads.ts';
 import { WriteBatcher } from './write-batcher.ts';
 
 export interface GatewaySettings extends SessionSettings {
@@ -14,6 +16,7 @@ export interface GatewaySettings extends SessionSettings {
   allowedOrigins: readonly string[];
   maxPayloadBytes: number;
   pingIntervalMs: number;
+  snapshotBudgets: SnapshotBudgets;
 }
 
 export interface GatewayDependencies {
@@ -22,6 +25,8 @@ export interface GatewayDependencies {
   hub: LiveHub;
   catalog: SiteCatalog;
   snapshots: SnapshotSources;
+  /** What snapshot reads query (bound per read, so an abandoned read's queries are killed). */
+  clickhouse: ClickHouseClient;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -59,6 +64,8 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   const perToken = new Map<string, number>();
   const sessions = new Map<WebSocket, { session: LiveSession; alive: boolean }>();
   const batcher = new WriteBatcher();
+  const canceller = new QueryCanceller(deps.clickhouse, logger);
+  const reads = new SnapshotReads(settings.snapshotBudgets, (signal) => canceller.bind(signal), (outcome) => metrics.snapshotReads.inc({ outcome }));
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: settings.maxPayloadBytes,
@@ -94,7 +101,7 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   /** `socket` is the upgraded TCP socket the WebSocket writes to (corked per round by the batcher). */
   function accept(ws: WebSocket, socket: Duplex, access: AccessRecord): void {
     perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
-    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, settings, metrics, logger, () => batcher.hold(socket));
+    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, reads, settings, metrics, logger, () => batcher.hold(socket));
     sessions.set(ws, { session, alive: true });
     metrics.connections.inc();
     ws.on('pong', () => {
