@@ -135,6 +135,15 @@ describe('the wall display', () => {
       await page.click('button[data-lang="vi"]');
       expect(await page.locator('#place-name').textContent()).toBe('Cầu Bắc Luân II – Khu logistics Bắc Luân II');
 
+      // A wrong or revoked token: the wall says so instead of waiting for ever.
+      const refused = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      refused.on('pageerror', (error) => pageErrors.push(error.message));
+      await watchPolicyViolations(refused, violations);
+      await refused.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.disabled)}&lang=en`);
+      await expect.poll(() => refused.locator('#banner').isVisible(), { timeout: 15_000 }).toBe(true);
+      expect(await refused.locator('#banner').textContent()).toContain('The display token was refused');
+      await refused.close();
+
       // The gateway goes away: the banner says so; it comes back on the same address: the page recovers by itself.
       expect(await page.locator('#banner').isHidden()).toBe(true);
       const port = gateway.port;

@@ -34,6 +34,8 @@ const slots = new SlotUtilisation();
 const slotWindowsShown = 4;
 /** Operators may acknowledge; displays only show. */
 let role: string | undefined;
+/** The gateway refused the token (401/403): nothing will load until the page gets another. */
+let tokenRefused = false;
 const failedAcknowledgements = new Set<string>();
 let sites: Site[] = [];
 
@@ -71,8 +73,8 @@ function renderConnection(): void {
   badge.dataset['state'] = connection;
   badge.textContent = t(`state.${connection}`);
   const banner = element('banner');
-  banner.hidden = connection !== 'lost' && token !== null;
-  banner.textContent = token === null ? t('banner.token') : t('banner.lost');
+  banner.hidden = connection !== 'lost' && token !== null && !tokenRefused;
+  banner.textContent = token === null ? t('banner.token') : tokenRefused ? t('banner.refused') : t('banner.lost');
 }
 
 function renderKpis(): void {
@@ -215,6 +217,11 @@ async function start(): Promise<void> {
   for (let attempt = 0; sites.length === 0; attempt += 1) {
     try {
       const response = await fetch('/v1/sites', authorized);
+      if (response.status === 401 || response.status === 403) {
+        tokenRefused = true;
+        renderConnection();
+        return;
+      }
       if (response.ok) sites = ((await response.json()) as { sites: Site[] }).sites;
     } catch {
       // not up yet
