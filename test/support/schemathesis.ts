@@ -26,6 +26,13 @@ export interface FuzzRun {
   /** Test cases per operation and phase. */
   maxExamples: number;
   seed: number;
+  /**
+   * Values that get a request past validation to the logic behind it (a window open for
+   * booking, a plate with journeys, an open alert), keyed `path.id`, `query.from`,
+   * `body.windowStart`, `body.[*].site`...: each generated value is replaced by one of
+   * them half of the time (schemathesis dictionaries), the rest is fuzzed.
+   */
+  hints?: Record<string, readonly (string | number)[]>;
 }
 
 export interface FuzzResult {
@@ -58,10 +65,23 @@ export async function requireSchemathesis(): Promise<void> {
   }
 }
 
+/** schemathesis.toml (read from the working directory): a dictionary per hinted parameter. */
+function configOf(hints: Record<string, readonly (string | number)[]>): string {
+  const entries = Object.entries(hints);
+  return [
+    '[dictionaries]',
+    ...entries.map(([, values], i) => `hint${i} = { values = ${JSON.stringify(values)} }`),
+    '[parameters]',
+    ...entries.map(([key], i) => `${JSON.stringify(key)} = { dictionary = "hint${i}", probability = 0.5 }`),
+    '',
+  ].join('\n');
+}
+
 /** Runs every phase schemathesis has (examples, coverage, fuzzing, stateful) with the given bounds. */
 export async function fuzz(options: FuzzRun): Promise<FuzzResult> {
-  // Its working directory: schemathesis keeps what `st replay` needs in ./.schemathesis.
+  // Its working directory: schemathesis reads ./schemathesis.toml and keeps `st replay` data in ./.schemathesis.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-fuzz-'));
+  fs.writeFileSync(path.join(scratch, 'schemathesis.toml'), configOf(options.hints ?? {}));
   const args = [
     'run', `${options.baseUrl}/docs/json`,
     '--checks', fuzzChecks.join(','),
