@@ -3,6 +3,7 @@ import { loadCatalog } from '../catalog/catalog.ts';
 import { sampleEvents } from '../testing/events.ts';
 import { containerNumberProblem, iso6346CheckDigit } from './iso6346.ts';
 import { eventTypeNames } from './model.ts';
+import { illFormedStrings } from './strings.ts';
 import { createEventValidator } from './validate.ts';
 
 const now = Date.parse('2026-11-22T08:00:00+07:00');
@@ -97,5 +98,13 @@ describe('event validation', () => {
     expect(issuesOf({ ...sample('lane.opened'), ['x\uD800']: 1 })).toContainEqual({ field: '/', reason: 'has a property name that is not well-formed Unicode (a lone surrogate U+D800 at position 1)' });
     // A surrogate pair is a well-formed character.
     expect(issuesOf({ ...sample('lane.fault'), detail: 'belt 🚚 jammed' })).toEqual([]);
+  });
+
+  it('finds ill-formed strings at any depth without overflowing the stack', () => {
+    let nested: unknown = 'x\uDBFF';
+    for (let i = 0; i < 100_000; i += 1) nested = [nested];
+    const [found] = illFormedStrings({ deep: nested });
+    expect(found?.pointer).toBe(`/deep${'/0'.repeat(100_000)}`);
+    expect(illFormedStrings({ a: { b: { c: { d: { e: ['fine', 'a~/b 🚚'] } } } }, 'x/y~': 'z\uDC00' })).toEqual([{ pointer: '/x~1y~0', reason: 'is not well-formed Unicode: a lone surrogate U+DC00 at position 1' }]);
   });
 });
