@@ -64,6 +64,15 @@ describe('gunzipAtMost', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * MiB);
   });
 
+  it('does nothing with a body nobody reads (fastify refused it first, e.g. 415 for its Content-Type)', async () => {
+    const source = wire(Buffer.from('not gzip at all'));
+    const decoded = gunzipAtMost(source.stream, MiB);
+    // An error raised with no reader would be an uncaught exception: the process would die.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(source.read()).toBe(0);
+    expect(decoded.destroyed).toBe(false);
+  });
+
   it('answers a body that is not gzip, or cut short, as a 400 naming the body', async () => {
     for (const bytes of [Buffer.from('[{"plate":"14C-123.45"}]'), zlib.gzipSync('[{"plate":"14C-123.45"}]').subarray(0, 15)]) {
       const error = await failure(gunzipAtMost(wire(bytes).stream, MiB));

@@ -36,6 +36,16 @@ class DecodedBody extends Transform {
     return this.inflater.bytesWritten;
   }
 
+  /** Runs once, when the body is first read. */
+  onFirstRead: (() => void) | undefined;
+
+  override _read(size: number): void {
+    const start = this.onFirstRead;
+    this.onFirstRead = undefined;
+    start?.();
+    super._read(size);
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.decodedLength += chunk.length;
     if (this.decodedLength > this.limitBytes) callback(new PayloadTooLargeProblem(`the body is over ${this.limitBytes} bytes once decoded`));
@@ -52,12 +62,17 @@ class DecodedBody extends Transform {
 export function gunzipAtMost(wire: Readable, limitBytes: number): DecodedBody {
   const inflater = zlib.createGunzip();
   const decoded = new DecodedBody(limitBytes, inflater);
-  inflater.on('error', () => decoded.destroy(new ValidationProblem([{ field: '/body', reason: 'is not valid gzip' }])));
-  decoded.on('close', () => {
-    wire.unpipe(inflater);
-    inflater.destroy();
-  });
-  wire.pipe(inflater).pipe(decoded);
+  // Nothing is read or inflated until the body is read: fastify may refuse the request
+  // first (a Content-Type it does not accept), and then no one would hear an error.
+  decoded.onFirstRead = () => {
+    inflater.on('error', () => decoded.destroy(new ValidationProblem([{ field: '/body', reason: 'is not valid gzip' }])));
+    wire.on('error', (error) => decoded.destroy(error));
+    decoded.on('close', () => {
+      wire.unpipe(inflater);
+      inflater.destroy();
+    });
+    wire.pipe(inflater).pipe(decoded);
+  };
   return decoded;
 }
 
