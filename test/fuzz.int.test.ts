@@ -3,7 +3,9 @@
  * operators' address (history API and alerts) and the slots API, each built on real
  * Kafka, ClickHouse and Redis and called with valid credentials. Any 5xx, or any
  * status code, content type, header or body its document does not declare, fails.
- * Every operation of the three documents is fuzzed; none is left out.
+ * Every operation of the three documents is fuzzed; none is left out. Not in the
+ * documents, so not fuzzed here: the WebSocket /v1/live (OpenAPI 3.0 cannot describe
+ * it; gateway.int.test.ts), the wall's static files at / and the documents at /docs.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';

@@ -12,9 +12,19 @@ const schemathesisVersion = /^SCHEMATHESIS_VERSION="([^"]+)"/m.exec(fs.readFileS
 
 /**
  * What every run checks: no 5xx; every status code, content type, header and body
- * is one the operation's OpenAPI declaration allows.
+ * is one the operation's OpenAPI declaration allows; an operation that declares a
+ * bearer scheme refuses a request without it or with a wrong one; a request without a
+ * required header (Idempotency-Key) is refused.
  */
-const fuzzChecks = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance', 'response_schema_conformance'];
+const fuzzChecks = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
+  'ignored_auth',
+  'missing_required_header',
+];
 
 export interface FuzzRun {
   /** e.g. `ingest`, for the report. */
