@@ -192,11 +192,13 @@ describe('on a real socket', () => {
     expect(parsed.headers['retry-after']).toBe('1');
   });
 
-  it('answers an unparsable request with 400 problem+json', async () => {
+  it('answers an unparsable request with 400 and one with headers over the limit with 431, as problem+json', async () => {
     app = buildApp();
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as net.AddressInfo).port;
     const answer = parseRaw(await exchange(port, `GET /v1/journeys/x HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header${hostile}: 1\r\n\r\n`));
     expectProblem({ statusCode: answer.status, headers: answer.headers, body: answer.body }, 400);
+    const huge = parseRaw(await exchange(port, `GET /v1/journeys/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: ${'a'.repeat(20_000)}${hostile}\r\n\r\n`));
+    expectProblem({ statusCode: huge.status, headers: huge.headers, body: huge.body }, 431);
   });
 });
