@@ -32,22 +32,14 @@ export function securityHeaders(csp: string = apiContentSecurityPolicy): Record<
   };
 }
 
-export interface SecurityHeaderOptions {
-  /**
-   * The Content-Security-Policy of a page the service serves, by path (no query
-   * string); undefined for everything else, which gets `apiContentSecurityPolicy`.
-   */
-  pageCsp?: (path: string) => string | undefined;
-}
-
 /**
  * Sets the security headers on every answer of the app, errors and 404s included; a
- * header a route set itself is kept (a plugin's own CSP, for example). HSTS only on TLS.
+ * header a route set itself is kept: a page sets its own CSP where it is served (the
+ * wall through @fastify/static's setHeaders, Swagger UI's in openapi.ts). HSTS only on TLS.
  */
-export function installSecurityHeaders(app: FastifyInstance, options: SecurityHeaderOptions = {}): void {
+export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
-    const path = request.url.split('?', 1)[0] ?? request.url;
-    const headers = securityHeaders(options.pageCsp?.(path) ?? apiContentSecurityPolicy);
+    const headers = securityHeaders();
     if (request.protocol === 'https') headers['strict-transport-security'] = 'max-age=31536000';
     // A header the route set on the reply or on the raw response (@fastify/static's setHeaders) stays.
     for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name) && !reply.raw.hasHeader(name)) void reply.header(name, value);
