@@ -75,10 +75,19 @@ export async function requireSchemathesis(): Promise<void> {
   }
 }
 
+/**
+ * Warnings that fail a run, since they mean it tested less than it seems: the token is
+ * refused, the seeded data is not found, a hint matches no parameter, requests were
+ * rate-limited. (validation_mismatch stays a warning: windows, lanes of a site and
+ * event times are checked against the clock and the catalog, which no schema says.)
+ */
+const failOnWarnings = ['missing_auth', 'unused_openapi_auth', 'missing_test_data', 'dictionary_mismatch', 'missing_deserializer', 'rate_limited'];
+
 /** schemathesis.toml (read from the working directory): a dictionary per hinted parameter. */
 function configOf(hints: Record<string, readonly (string | number)[]>): string {
   const entries = Object.entries(hints);
   return [
+    `warnings = { fail-on = ${JSON.stringify(failOnWarnings)} }`,
     '[dictionaries]',
     ...entries.map(([, values], i) => `hint${i} = { values = ${JSON.stringify(values)} }`),
     '[parameters]',
