@@ -17,7 +17,9 @@
  *   vessel call every 8 hours at Vạn Ninh and every 24 hours at Vạn Gia, each moving
  *   40 to 120 containers.
  *
- * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load.
+ * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load;
+ * the `demo` profile (profiles.ts, what `npm start` plays) multiplies them by 3 and plays
+ * the run-up to Tết.
  */
 export const trucksPerDay = 340;
 
@@ -47,7 +49,9 @@ export function dailyProfile(at: number): number {
   return (hourly[hour] as number) / hourlyMean;
 }
 
-export function seasonalFactor(at: number, cargo: 'farm' | 'other'): number {
+/** The season's factor on arrivals; `pre-tet` plays the run-up to Tết whatever the date (the demo's busy day). */
+export function seasonalFactor(at: number, cargo: 'farm' | 'other', season: 'calendar' | 'pre-tet' = 'calendar'): number {
+  if (season === 'pre-tet') return 1.5;
   const month = new Date(at + 7 * 3600_000).getUTCMonth() + 1;
   const beforeTet = tetDates.some((tet) => at < tet && tet - at < 28 * 24 * 3600_000);
   const harvest = cargo === 'farm' && month >= 5 && month <= 8;
