@@ -94,6 +94,10 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         'path.firm': ['me', 'haiha-logistics'],
       };
 
+      // Both bodies the ingest API takes are in its document, so both are fuzzed.
+      const ingestDocument = (await (await fetch(`${baseUrlOf(write.ingest)}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: { content: object } } }> };
+      expect(Object.keys(ingestDocument.paths['/v1/events']!.post.requestBody.content)).toEqual(['application/json', 'application/x-ndjson']);
+
       // One after the other (the machine has 2 cores); every run before the verdict, so one
       // report shows every failure.
       const results = [

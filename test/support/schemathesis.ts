@@ -59,7 +59,7 @@ export interface FuzzResult {
 const run = (args: string[], cwd?: string) =>
   new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     // Asynchronous: the services under test answer from this very process.
-    const env = { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' };
+    const env = { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', SCHEMATHESIS_HOOKS: 'schemathesis_hooks', PYTHONPATH: import.meta.dirname };
     const child = spawn('python3', ['-m', 'schemathesis.cli', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
