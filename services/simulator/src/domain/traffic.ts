@@ -1,7 +1,7 @@
-import { iso6346CheckDigit, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { iso6346CheckDigit, sitePhase, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { Random } from './random.ts';
 import { trafficProfiles, type Episode, type TrafficProfile } from './profiles.ts';
-import { dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
+import { cargoMix, dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
 
 /**
  * A discrete-event simulation of the zone's traffic. Actions sit on an agenda by
@@ -123,11 +123,11 @@ class Agenda {
   }
 }
 
-const exportCargo = { 'farm-produce': 35, 'frozen-seafood': 15, 'consumer-goods': 15, electronics: 10, textiles: 10, 'solar-cells': 5, other: 10 } as const;
-const importCargo = { electronics: 35, machinery: 30, 'consumer-goods': 15, other: 20 } as const;
 const holdReasons = { 'document-mismatch': 35, 'physical-inspection': 30, phytosanitary: 20, 'tax-assessment': 10, other: 5 } as const;
 const ownerCodes = ['CSQ', 'MSK', 'TGH', 'OOL', 'HLX', 'EGH', 'COS', 'ONE'];
 const vessels = ['HAI AN 68', 'VIMC PIONEER', 'TAN CANG 05', 'BEIBU GULF 3', 'QUANG NINH 09', 'FANGCHENG EXPRESS'];
+/** The lanes a truck queues for and crosses on (weighbridges, scanners and checkpoints are steps on the way). */
+const truckLaneKinds: ReadonlySet<string> = new Set(['smart', 'igv', 'manual']);
 const faultCodes = ['BARRIER-STUCK', 'ANPR-OFFLINE', 'SCANNER-FAULT', 'POWER-DIP', 'NETWORK-LOSS'];
 const vnProvinces = ['14', '14', '14', '14', '15', '29', '30', '34', '98', '99'];
 const cnPrefixes = ['桂P', '桂P', '桂P', '桂A', '桂K', '粤B', '粤S'];
@@ -158,13 +158,15 @@ export class TrafficSimulation {
     this.now = options.start;
     this.profile = options.profile ?? trafficProfiles.real;
     this.rate = options.rate * this.profile.volumeFactor;
-    for (const site of catalog.document.sites) {
+    // A site being built (Vạn Ninh) has no devices and no traffic yet.
+    const operating = catalog.document.sites.filter((site) => sitePhase(site) === 'operating');
+    for (const site of operating) {
       for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false, slowUntil: 0, slowFactor: 1 });
     }
     this.schedule(options.start, () => this.openAllLanes());
     if (this.profile.episodes.length > 0) this.schedule(options.start, () => this.playScript(catalog));
-    for (const site of catalog.document.sites) {
-      if (siteShare[site.id]) this.scheduleNextTruck(site);
+    for (const site of operating) {
+      if (siteShare[site.id] && site.lanes.some((l) => truckLaneKinds.has(l.kind))) this.scheduleNextTruck(site);
       if (vesselCallEveryHours[site.id]) {
         this.exportPool.set(site.id, []);
         this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site));
@@ -335,7 +337,8 @@ export class TrafficSimulation {
   private newTruck(site: Site, given?: Pick<Truck, 'direction' | 'cargoClass'>): Truck {
     const boost = this.harvestBoost();
     const direction = given?.direction ?? (this.random.chance((exportShare * boost) / (exportShare * boost + 1 - exportShare)) ? 'export' : 'import');
-    const cargoClass = given?.cargoClass ?? (direction === 'export' ? this.random.weighted({ ...exportCargo, 'farm-produce': exportCargo['farm-produce'] * boost }) : this.random.weighted(importCargo));
+    const mix = cargoMix(site.id, direction);
+    const cargoClass = given?.cargoClass ?? this.random.weighted({ ...mix, ...(mix['farm-produce'] ? { 'farm-produce': mix['farm-produce'] * boost } : {}) });
     const vietnamese = this.random.chance(direction === 'export' ? 0.7 : 0.4);
     const plate = vietnamese
       ? `${this.random.pick(vnProvinces)}${this.random.pick(['C', 'C', 'H', 'LD'])}-${this.random.integer(100, 999)}.${String(this.random.integer(0, 99)).padStart(2, '0')}`
@@ -360,7 +363,7 @@ export class TrafficSimulation {
   private truckArrives(site: Site, truck = this.newTruck(site)): void {
     this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
     const candidates = [...this.lanes.values()].filter(
-      (s) => s.site.id === site.id && s.lane.direction === truck.direction && ['smart', 'igv', 'manual'].includes(s.lane.kind),
+      (s) => s.site.id === site.id && s.lane.direction === truck.direction && truckLaneKinds.has(s.lane.kind),
     );
     const open = candidates.filter((s) => s.faultUntil <= this.now);
     const pool = open.length > 0 ? open : candidates;
