@@ -90,6 +90,23 @@ describe('the demo profile', () => {
   });
 });
 
+describe('a script', () => {
+  it('plays nothing at a site being built or with no truck lanes', () => {
+    const start = Date.parse('2026-10-13T10:30:00+07:00');
+    const profile = {
+      ...trafficProfiles.real,
+      episodes: [
+        { kind: 'convoy', site: 'bac-luan-1', direction: 'export', cargoClass: 'other', atMinute: 1, minutes: 2, trucks: 5, holdShare: 0 },
+        { kind: 'convoy', site: 'van-ninh', direction: 'import', cargoClass: 'machinery', atMinute: 1, minutes: 2, trucks: 5, holdShare: 0 },
+        { kind: 'fault', lane: 'vn-port-gate-ex-1', atMinute: 1, minutes: 5, faultCode: 'POWER-DIP' },
+      ],
+      repeatEveryMinutes: 0,
+    } as const;
+    const events = new TrafficSimulation(catalog, { seed: 4, rate: 1, start, profile }).advanceTo(start + 30 * minute);
+    expect(events.filter((e) => e.site === 'bac-luan-1' || e.site === 'van-ninh')).toEqual([]);
+  });
+});
+
 describe('the real profile', () => {
   const start = Date.parse('2026-10-13T10:30:00+07:00');
 

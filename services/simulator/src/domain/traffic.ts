@@ -361,13 +361,14 @@ export class TrafficSimulation {
   }
 
   private truckArrives(site: Site, truck = this.newTruck(site)): void {
-    this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
+    // Lanes of sites being built are not simulated: a truck with no lane to take does not come.
     const candidates = [...this.lanes.values()].filter(
       (s) => s.site.id === site.id && s.lane.direction === truck.direction && truckLaneKinds.has(s.lane.kind),
     );
+    if (candidates.length === 0) return;
+    this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
     const open = candidates.filter((s) => s.faultUntil <= this.now);
     const pool = open.length > 0 ? open : candidates;
-    if (pool.length === 0) return;
     // Most trucks at Bắc Luân II take the smart lanes; a tenth go by IGV.
     const preferIgv = this.random.chance(0.1);
     const preferred = pool.filter((s) => (s.lane.kind === 'igv') === preferIgv);
