@@ -229,6 +229,16 @@ describe('the wall display', () => {
         expect(layout.statusesShown).toContain('fault');
         if (layout.page === 0 && layout.statusesShown.includes('fault')) expect(layout.firstLaneStatus, 'a fault heads the first page').toBe('fault');
       }
+      // English and Chinese words fit the same boxes (Chinese shows as boxes here: no CJK font on this machine).
+      for (const language of ['en', 'zh'] as const) {
+        await page.click(`button[data-lang="${language}"]`);
+        const layout = await page.evaluate<WallLayout>(wallLayout);
+        expect(layout.outside, `every item inside its panel in ${language}`).toEqual([]);
+        expect(layout.overlaps, `nothing overlaps in ${language}`).toEqual([]);
+        expect(layout.documentHeight).toBe(768);
+        await page.screenshot({ path: screenshotFile.replace('.png', `-${language}.png`) });
+      }
+      await page.click('button[data-lang="vi"]');
       expect(pageErrors).toEqual([]);
       expect(violations, 'nothing the CSP blocked: no inline script or style attribute, the WebSocket allowed').toEqual([]);
     } finally {

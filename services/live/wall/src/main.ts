@@ -61,6 +61,7 @@ function renderClock(): void {
 
 function renderStatic(): void {
   document.documentElement.lang = language;
+  renderClock();
   document.title = `${t('title')} – Móng Cái`;
   for (const node of document.querySelectorAll<HTMLElement>('[data-i18n]')) node.textContent = t(node.dataset['i18n'] as MessageKey);
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-lang]')) button.setAttribute('aria-pressed', String(button.dataset['lang'] === language));

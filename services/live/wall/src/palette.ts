@@ -138,8 +138,9 @@ export const textPairs: readonly { what: string; text: PaletteName; on: PaletteN
     { what: `a ${state} lane tile`, text: 'text' as const, on: `${state}-tint` as const },
     { what: `a ${state} lane tile's figures`, text: 'muted' as const, on: `${state}-tint` as const },
   ]),
-  { what: 'a good figure', text: 'open', on: 'panel' },
-  { what: 'a bad figure', text: 'fault', on: 'panel' },
+  { what: 'a good figure, an open lane’s icon', text: 'open', on: 'panel' },
+  { what: 'a bad figure, a fault’s icon', text: 'fault', on: 'panel' },
+  { what: 'a congested lane’s icon', text: 'congested', on: 'panel' },
   { what: 'the acknowledge button', text: 'bg', on: 'text' },
 ];
 
