@@ -5,6 +5,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { ensureInfraCredentials, infraCredentialsFile, type InfraCredentials } from './infra-credentials.ts';
+import { clickhouseAccessXml, kafkaScramArguments, kafkaSecurityProperties, kafkaUsersFingerprint, redisAclLines } from './server-users.ts';
 import { repoRoot, resolveProfile, type InfraProfile, type KafkaNode } from './profiles.ts';
 import type { ServerSpec } from './supervisor.ts';
 
@@ -12,13 +14,21 @@ const run = promisify(execFile);
 
 function writeIfChanged(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return;
-  fs.writeFileSync(file, content);
+  // Configurations hold password hashes (Kafka's, the admin's password): the owner's only.
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== content) fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
 }
 
 // --- Kafka (KRaft, combined broker + controller per node) -------------------
 
-function kafkaProperties(profile: InfraProfile, node: KafkaNode): string {
+/**
+ * Clients log in with SASL/SCRAM-SHA-512 (users stored in the metadata log, added when
+ * the storage is formatted) and the StandardAuthorizer allows only what the ACLs say
+ * (shared/src/kafka/acls.ts, applied by provisioning). SCRAM cannot be used between
+ * brokers and controllers (its users live in the metadata the controllers serve), so
+ * the controller listener uses SASL PLAIN with its one login in this file (mode 0600).
+ */
+function kafkaProperties(profile: InfraProfile, node: KafkaNode, credentials: InfraCredentials): string {
   const voters = profile.kafka.nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
   const rf = profile.kafka.replicationFactor;
   return [
@@ -27,11 +37,12 @@ function kafkaProperties(profile: InfraProfile, node: KafkaNode): string {
     `node.id=${node.id}`,
     `controller.quorum.voters=${voters}`,
     // 127.0.0.1, not localhost: Node may resolve localhost to ::1.
-    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${node.brokerPort}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+    'inter.broker.listener.name=SASL_PLAINTEXT',
+    ...kafkaSecurityProperties(credentials),
     `log.dirs=${node.dataDir}/log`,
     'num.partitions=6',
     `default.replication.factor=${rf}`,
@@ -74,7 +85,7 @@ function clusterId(profile: InfraProfile): string {
 
 const javaClasspath = (profile: InfraProfile) => `${profile.kafka.libDir}/*`;
 
-function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
+function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: InfraCredentials): ServerSpec {
   const propertiesFile = path.join(node.dataDir, 'server.properties');
   const nodeLabel = profile.kafka.nodes.length > 1 ? `Kafka node ${node.id}` : 'Kafka';
   return {
@@ -102,14 +113,25 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
       if (!fs.existsSync(path.join(profile.kafka.libDir, `kafka-clients-${kafkaVersion()}.jar`))) {
         throw new Error(`Kafka's jars are missing in ${profile.kafka.libDir}; run infra/local/bootstrap.sh`);
       }
-      writeIfChanged(propertiesFile, kafkaProperties(profile, node));
-      if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) return;
-      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, '--ignore-formatted'], {
+      writeIfChanged(propertiesFile, kafkaProperties(profile, node, credentials));
+      const scramMarker = path.join(node.dataDir, 'log', 'tower-scram-users');
+      const fingerprint = kafkaUsersFingerprint(credentials);
+      if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) {
+        const formattedWith = fs.existsSync(scramMarker) ? fs.readFileSync(scramMarker, 'utf8').trim() : undefined;
+        if (formattedWith === fingerprint) return;
+        throw new Error(
+          `Kafka's data in ${node.dataDir} was formatted ${formattedWith === undefined ? 'before Kafka had users (SASL/SCRAM)' : 'with other Kafka passwords than'} ` +
+            `${infraCredentialsFile(profile.root)}; its users cannot log in. Reset Kafka's data (its topics are lost): ` +
+            `npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`} && rm -rf ${path.dirname(node.dataDir)}`,
+        );
+      }
+            await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, ...kafkaScramArguments(credentials)], {
         timeout: 60_000,
       });
+      writeIfChanged(scramMarker, `${fingerprint}\n`);
     },
     // Ready when this node's broker answers metadata and sees the whole cluster.
-    isReady: () => kafkaClusterAnswers([`127.0.0.1:${node.brokerPort}`], profile.kafka.nodes.length),
+    isReady: () => kafkaClusterAnswers([`127.0.0.1:${node.brokerPort}`], profile.kafka.nodes.length, credentials.kafka['tower-admin']),
     readyTimeoutMs: 90_000,
     stopTimeoutMs: 30_000,
   };
@@ -122,8 +144,15 @@ export function kafkaVersion(): string {
   return match[1];
 }
 
-export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: number): Promise<boolean> {
-  const kafka = new Kafka({ clientId: 'tower-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 });
+export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: number, adminPassword: string): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'tower-infra',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+    sasl: { mechanism: 'scram-sha-512', username: 'tower-admin', password: adminPassword },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -138,7 +167,7 @@ export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: nu
 
 // --- ClickHouse ---------------------------------------------------------------
 
-function clickhouseConfig(profile: InfraProfile): string {
+function clickhouseConfig(profile: InfraProfile, credentials: InfraCredentials): string {
   const dir = profile.clickhouse.dataDir;
   // Element names that exist in 18.16 and in current releases alike.
   return `<?xml version="1.0"?>
@@ -163,26 +192,13 @@ function clickhouseConfig(profile: InfraProfile): string {
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <timezone>UTC</timezone>
-  <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
-  </users>
-  <profiles>
-    <default>
-      <max_memory_usage>4000000000</max_memory_usage>
-      <load_balancing>random</load_balancing>
-    </default>
-  </profiles>
+${clickhouseAccessXml(credentials)}
   <quotas><default></default></quotas>
 </yandex>
 `;
 }
 
-function clickhouseSpec(profile: InfraProfile): ServerSpec {
+function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
   const configFile = path.join(profile.clickhouse.dataDir, 'config.xml');
   return {
     name: 'clickhouse',
@@ -198,7 +214,7 @@ function clickhouseSpec(profile: InfraProfile): ServerSpec {
       for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) {
         fs.mkdirSync(path.join(profile.clickhouse.dataDir, sub), { recursive: true });
       }
-      writeIfChanged(configFile, clickhouseConfig(profile));
+      writeIfChanged(configFile, clickhouseConfig(profile, credentials));
     },
     isReady: async () => {
       const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/ping`, { signal: AbortSignal.timeout(1000) });
@@ -211,7 +227,7 @@ function clickhouseSpec(profile: InfraProfile): ServerSpec {
 
 // --- Redis ----------------------------------------------------------------------
 
-function redisConfig(profile: InfraProfile): string {
+function redisConfig(profile: InfraProfile, credentials: InfraCredentials): string {
   return [
     '# Rendered by infra/local/servers.ts; edits are overwritten.',
     'bind 127.0.0.1 -::1',
@@ -227,11 +243,12 @@ function redisConfig(profile: InfraProfile): string {
     'maxmemory-policy noeviction',
     'loglevel warning',
     'logfile ""',
+    ...redisAclLines(credentials),
     '',
   ].join('\n');
 }
 
-function redisSpec(profile: InfraProfile): ServerSpec {
+function redisSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
   const configFile = path.join(profile.redis.dataDir, 'redis.conf');
   return {
     name: 'redis',
@@ -241,15 +258,16 @@ function redisSpec(profile: InfraProfile): ServerSpec {
     ports: [{ port: profile.redis.port, role: 'RESP' }],
     profileRoot: profile.root,
     async prepare() {
-      writeIfChanged(configFile, redisConfig(profile));
+      writeIfChanged(configFile, redisConfig(profile, credentials));
     },
-    isReady: () => redisAnswersPing(profile.redis.port),
+    isReady: () => redisAnswersPing(profile.redis.port, credentials.redis['tower-admin']),
     readyTimeoutMs: 30_000,
     stopTimeoutMs: 20_000,
   };
 }
 
-function redisAnswersPing(port: number): Promise<boolean> {
+/** Ready when the admin logs in and PING answers (a server without our users refuses the login). */
+function redisAnswersPing(port: number, adminPassword: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let reply = '';
@@ -258,46 +276,46 @@ function redisAnswersPing(port: number): Promise<boolean> {
       resolve(ok);
     };
     socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(`AUTH tower-admin ${adminPassword}\r\nPING\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.split('\r\n').length > 2) done(reply === '+OK\r\n+PONG\r\n');
     });
     socket.once('error', () => done(false));
   });
 }
 
 /** Every local server of a profile, in start order. */
-export function serversOf(profile: InfraProfile): ServerSpec[] {
-  return [redisSpec(profile), clickhouseSpec(profile), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node))];
+export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
+  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials))];
 }
 
 /**
  * One extra single-node Kafka with its own ports and data under `root`, for tests that
  * stop Kafka on purpose without disturbing the shared test broker.
  */
-export function standaloneKafkaSpec(root: string, brokerPort: number): ServerSpec {
+export function standaloneKafkaSpec(root: string, brokerPort: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
   const node: KafkaNode = { id: 1, brokerPort, controllerPort: brokerPort + 1, dataDir: path.join(root, 'kafka') };
   const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
-  return kafkaNodeSpec(profile, node);
+  return kafkaNodeSpec(profile, node, credentials);
 }
 
 /**
  * One extra Redis (same configuration: AOF fsync'd before each answer) on `port` with
  * its data under `root`, for tests that kill Redis on purpose.
  */
-export function standaloneRedisSpec(root: string, port: number): ServerSpec {
+export function standaloneRedisSpec(root: string, port: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
-  return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } });
+  return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } }, credentials);
 }
 
 /**
  * One extra ClickHouse with its own ports (`httpPort`, `httpPort + 1` native) and data
  * under `root`, for tests that stop ClickHouse on purpose without disturbing the shared one.
  */
-export function standaloneClickHouseSpec(root: string, httpPort: number): ServerSpec {
+export function standaloneClickHouseSpec(root: string, httpPort: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
   const profile: InfraProfile = { ...base, root, clickhouse: { httpPort, tcpPort: httpPort + 1, dataDir: path.join(root, 'clickhouse') } };
-  return clickhouseSpec(profile);
+  return clickhouseSpec(profile, credentials);
 }

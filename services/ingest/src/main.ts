@@ -4,7 +4,7 @@
  * and disconnects the producer.
  */
 import path from 'node:path';
-import { EventCodec, familyTopics, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfigOrExit, pingKafka, readDeviceRegistry } from '@tower/shared';
+import { EventCodec, connectOrExit, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfigOrExit, pingKafka, readDeviceRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { DeviceRegistry } from './domain/devices.ts';
@@ -18,11 +18,10 @@ lifecycle.installSignalHandlers();
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2 });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
-await producer.connect();
-await admin.connect();
+await connectOrExit('ingest', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
 
 const app = await buildApp({
   settings: {
