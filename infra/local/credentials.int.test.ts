@@ -80,6 +80,9 @@ describe('Redis users', () => {
     const wrong = redisAs(infra, logger, 'tower-slots', 'wrong');
     await expect(connectRedis(wrong)).rejects.toThrow(/WRONGPASS/);
     wrong.disconnect();
+    const defaultUser = redisAs(infra, logger, 'default', 'guess');
+    await expect(connectRedis(defaultUser)).rejects.toThrow(/WRONGPASS/);
+    defaultUser.disconnect();
     const anonymous = createRedis(infra.REDIS_URL, { connectionName: uniqueName('anonymous'), logger });
     await connectRedis(anonymous).catch(() => undefined);
     await expect(anonymous.get('slots:x')).rejects.toThrow(/NOAUTH|closed|writeable/i);

@@ -46,7 +46,7 @@ export function clickhouseAccessXml(credentials: InfraCredentials): string {
 }
 
 /**
- * Redis ACL users (redis.conf lines, or `--user …` arguments): `default` off;
+ * Redis ACL users (redis.conf lines, or `--user …` arguments): `default` locked;
  * tower-admin everything (provisioning, tests); each service its own key prefix and no
  * administrative or dangerous command (INFO stays: the client's ready check sends it).
  */
@@ -54,7 +54,11 @@ export function redisAclLines(credentials: InfraCredentials): string[] {
   const service = (name: 'tower-slots' | 'tower-live' | 'tower-ingest', keys: string) =>
     `user ${name} on #${sha256(credentials.redis[name])} ${keys} &* +@all -@admin -@dangerous +info`;
   return [
-    'user default off',
+    // Not `off`: Redis 7.0 replays MULTI/EXEC from the append-only file as the default
+    // user, and a default user without rights drops every transaction at a restart
+    // (NOPERM on EXEC in the log, bookings lost). So it keeps every right behind a
+    // password nobody is given: a connection without a login can do nothing.
+    `user default on resetpass #${sha256(`disabled:${credentials.redis['tower-admin']}`)} ~* &* +@all`,
     `user tower-admin on #${sha256(credentials.redis['tower-admin'])} ~* &* +@all`,
     service('tower-slots', '~slots:*'),
     service('tower-live', '~alerts:*'),
