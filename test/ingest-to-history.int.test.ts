@@ -7,7 +7,7 @@ import { describe, expect } from 'vitest';
 import { createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
-import { startLive } from '../services/live/src/test-support.ts';
+import { startLive, withToken } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
@@ -57,7 +57,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       const crossedBySite = tally(events.filter((e) => e.type === 'truck.border-crossed'), (e) => e.site);
       for (const step of throughputSteps) {
         for (const [site, count] of bySite) {
-          const response = await live.inject({ url: `/v1/throughput?site=${site}&from=${now - 3 * 3600_000}&to=${now}&step=${step}` });
+          const response = await live.inject({ url: `/v1/throughput?site=${site}&from=${now - 3 * 3600_000}&to=${now}&step=${step}`, headers: withToken() });
           expect(response.statusCode, response.body).toBe(200);
           const series = response.json<{ from: number; to: number; buckets: { start: number; events: number; trucksCrossed: number }[] }>();
           expect(series.buckets.reduce((sum, b) => sum + b.events, 0), `${site} at ${step}`).toBe(count);
@@ -72,7 +72,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       const site = 'bac-luan-2';
       const hourEnd = (Math.floor(now / 60_000) + 1) * 60_000;
       const inLastHour = events.filter((e) => e.site === site && e.observedAt >= hourEnd - 3600_000 && e.observedAt < hourEnd);
-      const kpis = (await live.inject({ url: `/v1/kpis/now?site=${site}` })).json<{
+      const kpis = (await live.inject({ url: `/v1/kpis/now?site=${site}`, headers: withToken() })).json<{
         lastHour: { events: number; trucksCrossed: number; clearanceP95Ms: number | null };
         lanes: { lane: string; status: string; lastHour: { trucksCrossed: number } }[];
         lanesTotal: number;
@@ -94,7 +94,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       const crossed = events.find((e): e is TruckEvent => e.type === 'truck.gate-out' && e.site === site)!;
       const plateEvents = events.filter((e): e is TruckEvent => e.type.startsWith('truck.') && (e as TruckEvent).plate === crossed.plate);
       const expectedJourneys = journeysOf(plateEvents).reverse();
-      const journeyResponse = await live.inject({ url: `/v1/journeys/${encodeURIComponent(crossed.plate)}` });
+      const journeyResponse = await live.inject({ url: `/v1/journeys/${encodeURIComponent(crossed.plate)}`, headers: withToken() });
       expect(journeyResponse.statusCode).toBe(200);
       const journeys = journeyResponse.json<{ plate: string; journeys: { site: string; clearanceMs: number | null; steps: Record<string, number>; lanes: string[] }[] }>();
       expect(journeys.plate).toBe(crossed.plate);
@@ -113,7 +113,7 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     const { app: live } = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
     try {
       const problem = async (url: string, status = 400) => {
-        const response = await live.inject({ url });
+        const response = await live.inject({ url, headers: withToken() });
         expect(response.statusCode, url).toBe(status);
         expect(response.headers['content-type']).toContain('application/problem+json');
         return response.json<{ detail: string; errors?: { field: string; reason: string }[] }>();
@@ -125,12 +125,18 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       expect((await problem('/v1/throughput?sit=bac-luan-2')).errors).toEqual([{ field: '/querystring/sit', reason: 'is not allowed' }]);
       expect((await problem(`/v1/throughput?from=${Date.now() - 30 * 86_400_000}&step=1m`)).errors?.[0]).toMatchObject({ field: '/querystring/from', reason: expect.stringContaining('coarser step') });
       expect((await problem(`/v1/throughput?from=${Date.now()}&to=${Date.now() - 60_000}`)).errors?.[0]?.field).toBe('/querystring/from');
+      // A range never leaves its schema (from and to ≥ 0): nothing before the epoch.
+      expect((await problem('/v1/throughput?to=0')).errors).toEqual([{ field: '/querystring/to', reason: 'must be after 0, the start of the first 1m bucket after the epoch' }]);
+      expect((await problem('/v1/throughput?from=0&step=1d')).errors?.[0]?.field).toBe('/querystring/from');
+      expect((await problem('/v1/throughput?to=8640000000000&step=1d')).errors?.[0]?.field).toBe('/querystring/to');
+      const first = (await live.inject({ url: '/v1/throughput?to=1800000', headers: withToken() })).json<{ from: number; buckets: unknown[] }>();
+      expect([first.from, first.buckets.length]).toEqual([0, 30]);
       expect((await problem('/v1/kpis/now?site=nowhere')).errors?.[0]?.field).toBe('/querystring/site');
       expect((await problem('/v1/journeys/14C-999.99', 404)).detail).toContain('no event of plate 14C-999.99');
       expect((await problem('/v1/journeys/14C-999.99?days=365')).errors?.[0]?.field).toBe('/querystring/days');
 
       // An empty range is all zero buckets, not an error.
-      const empty = (await live.inject({ url: '/v1/throughput?step=5m' })).json<{ buckets: { events: number }[] }>();
+      const empty = (await live.inject({ url: '/v1/throughput?step=5m', headers: withToken() })).json<{ buckets: { events: number }[] }>();
       expect(empty.buckets).toHaveLength(72);
       expect(empty.buckets.every((b) => b.events === 0)).toBe(true);
       const openapi = (await live.inject({ url: '/docs/json' })).json<{ paths: Record<string, unknown> }>();

@@ -14,6 +14,7 @@ import { createAggregatorTopics, migrate, startAggregator } from '../services/ag
 import { LiveHub } from '../services/live/src/gateway/hub.ts';
 import { alertFeed, slotFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
 import { bearer, startSlots, testKeys as slotKeys } from '../services/slots/src/test-support.ts';
+import { wallContentSecurityPolicy } from '../services/live/src/app.ts';
 import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
@@ -23,12 +24,23 @@ import { deviceKeysBySite, startIngest } from './support/ingest.ts';
 export const chromiumOptions = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
 const screenshotFile = path.resolve(import.meta.dirname, '../.local/test/wall.png');
 
+/** Every Content-Security-Policy violation a page reports, from its first script on. */
+async function watchPolicyViolations(page: Page, into: string[]): Promise<void> {
+  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /CSP violation|Content Security Policy/i.test(message.text())) into.push(message.text());
+  });
+}
+
 const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .value`).textContent();
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
 
 describe('the wall display', () => {
-  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
+  test('shows live figures from the pipeline that change, a banner while the gateway is away and recovers after, and switches language, under a strict CSP with no violation, at 4K, full-HD and laptop sizes', { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, clickhouse, redis }) => {
     expect(fs.existsSync(path.join(wallDirectory, 'index.html')), 'the wall is built by infra/local/bootstrap.sh').toBe(true);
+    const built = fs.readFileSync(path.join(wallDirectory, 'index.html'), 'utf8');
+    expect(built.match(/<script\b(?![^>]*\bsrc=)[^>]*>/g), 'no inline script (the CSP has no unsafe-inline)').toBeNull();
+    expect(built.match(/\sstyle=|<style\b/g), 'no inline style').toBeNull();
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
     const producer = createProducer(kafka);
@@ -81,8 +93,11 @@ describe('the wall display', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
       const pageErrors: string[] = [];
+      const violations: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
-      await page.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.display)}&site=bac-luan-2`);
+      await watchPolicyViolations(page, violations);
+      const served = await page.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.display)}&site=bac-luan-2`);
+      expect(served?.headers()['content-security-policy'], 'the wall runs under a strict CSP').toBe(wallContentSecurityPolicy);
       expect(page.url(), 'the token is taken out of the address bar').not.toContain('token');
       await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
       await expect(page.locator('h1').textContent()).resolves.toBe('Trung tâm điều hành thông minh');
@@ -120,6 +135,15 @@ describe('the wall display', () => {
       await page.click('button[data-lang="vi"]');
       expect(await page.locator('#place-name').textContent()).toBe('Cầu Bắc Luân II – Khu logistics Bắc Luân II');
 
+      // A wrong or revoked token: the wall says so instead of waiting for ever.
+      const refused = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      refused.on('pageerror', (error) => pageErrors.push(error.message));
+      await watchPolicyViolations(refused, violations);
+      await refused.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.disabled)}&lang=en`);
+      await expect.poll(() => refused.locator('#banner').isVisible(), { timeout: 15_000 }).toBe(true);
+      expect(await refused.locator('#banner').textContent()).toContain('The display token was refused');
+      await refused.close();
+
       // The gateway goes away: the banner says so; it comes back on the same address: the page recovers by itself.
       expect(await page.locator('#banner').isHidden()).toBe(true);
       const port = gateway.port;
@@ -136,6 +160,7 @@ describe('the wall display', () => {
       // A lane fault through the ingest API raises an alert; an operator acknowledges it on their screen; the wall shows who did.
       const operator = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       operator.on('pageerror', (error) => pageErrors.push(error.message));
+      await watchPolicyViolations(operator, violations);
       await operator.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.operator)}&site=bac-luan-2&lang=en`);
       const fault: LaneEvent = { eventId: randomUUID(), type: 'lane.fault', site: 'bac-luan-2', lane: 'bl2-smart-ex-3', observedAt: Date.now(), source: 'bl2-gw-1', faultCode: 'ANPR-DOWN' } as LaneEvent;
       sender.enqueue([fault]);
@@ -148,7 +173,16 @@ describe('the wall display', () => {
       await expect.poll(() => faultAlert(page).getAttribute('data-state'), { timeout: 10_000 }).toBe('acknowledged');
       expect(await faultAlert(page).textContent()).toContain('Đã xác nhận bởi operator-t');
       await page.screenshot({ path: screenshotFile });
+      // The same wall on a 4K video wall, a full-HD screen and a laptop (.local/test/wall-<size>.png, to look at).
+      for (const [width, height] of [[3840, 2160], [1920, 1080], [1366, 768]] as const) {
+        await page.setViewportSize({ width, height });
+        const chartGap = "Math.abs(document.querySelector('#chart .u-wrap').offsetWidth - document.querySelector('#chart').clientWidth)";
+        await expect.poll(() => page.evaluate<number>(chartGap), { timeout: 10_000 }).toBeLessThan(2); // the chart has followed the new size
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth - innerWidth'), `nothing wider than ${width} px`).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: screenshotFile.replace('.png', `-${width}x${height}.png`) });
+      }
       expect(pageErrors).toEqual([]);
+      expect(violations, 'nothing the CSP blocked: no inline script or style attribute, the WebSocket allowed').toEqual([]);
     } finally {
       sending = false;
       await traffic;

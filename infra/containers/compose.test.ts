@@ -1,13 +1,56 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { topicCatalog } from '../../shared/src/kafka/topic-catalog.ts';
 import { repoRoot } from '../local/profiles.ts';
+import { newInfraCredentials } from '../local/infra-credentials.ts';
+import { standaloneRedisSpec } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
-import { composeDocument, composeFile } from './compose.ts';
+import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv, generatedSettings, parseEnvFile } from './compose-env.ts';
+import { composeDocument, composeFile, redisAclFile } from './compose.ts';
+import { images, kafkaImageDefaultClusterId, redisPersistence } from './images.ts';
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  depends_on?: Record<string, unknown>;
+  environment?: Record<string, string>;
+  volumes?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+}
 
 const committed = fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8');
+const document = parse(committed) as ComposeFile;
+const kafka = document.services['kafka']!;
+const redis = document.services['redis']!;
+
+/** Named-volume mounts of a service: container path → volume name (bind mounts and anonymous volumes excluded). */
+function namedVolumeMounts(service: ComposeService): Map<string, string> {
+  return new Map(
+    (service.volumes ?? [])
+      .map((mount) => mount.split(':'))
+      .filter(([source]) => source !== undefined && source in document.volumes)
+      .map(([source, target]) => [target!, source!]),
+  );
+}
+
+/** `redis-server --a b c --d e` → { a: 'b c', d: 'e' }, as redis-server joins an option's arguments. */
+function redisOptions(command: string[]): Record<string, string> {
+  const options: Record<string, string[]> = {};
+  let current: string[] | undefined;
+  for (const arg of command.slice(1)) {
+    if (arg.startsWith('--')) options[arg.slice(2)] = current = [];
+    else current?.push(arg);
+  }
+  return Object.fromEntries(Object.entries(options).map(([name, values]) => [name, values.join(' ')]));
+}
 
 describe('docker-compose.yml', () => {
   it('is what the generator makes from the shared catalog (run npm run compose:generate)', () => {
@@ -15,18 +58,146 @@ describe('docker-compose.yml', () => {
   });
 
   it('parses as YAML into the same document', () => {
-    expect(parse(committed)).toEqual(JSON.parse(JSON.stringify(composeDocument())));
+    expect(document).toEqual(JSON.parse(JSON.stringify(composeDocument())));
+  });
+
+  it('is valid against the Compose Specification schema (infra/containers/compose-spec.json)', () => {
+    const schemaFile = path.join(repoRoot, 'infra/containers/compose-spec.json');
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
+    // The schema names its draft by an https URL ajv does not resolve; draft-07 is ajv's default.
+    delete schema['$schema'];
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const valid = validate(document);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
   });
 
   it('runs every service and provisions topics and migrations before them', () => {
-    const document = parse(committed) as { services: Record<string, { command?: string[]; depends_on?: Record<string, unknown>; environment?: Record<string, string> }> };
     expect(document.services['provision']?.command).toContain('infra/provision/main.ts');
     for (const service of discoverServices()) {
       expect(document.services[service.name]?.depends_on).toHaveProperty('provision');
       expect(document.services[service.name]?.environment?.['KAFKA_BROKERS']).toBe('kafka:29092');
     }
     // Topics are created by the provision job from the catalog, never by the broker.
-    expect(document.services['kafka']?.environment?.['KAFKA_AUTO_CREATE_TOPICS_ENABLE']).toBe('false');
+    expect(kafka.environment?.['KAFKA_AUTO_CREATE_TOPICS_ENABLE']).toBe('false');
     expect(topicCatalog.length).toBeGreaterThan(0);
+  });
+
+  it("keeps Kafka's log (records and KRaft metadata) inside a named volume", () => {
+    const logDirs = kafka.environment?.['KAFKA_LOG_DIRS']?.split(',') ?? [];
+    expect(logDirs.length).toBeGreaterThan(0);
+    const mounts = [...namedVolumeMounts(kafka).keys()];
+    for (const dir of logDirs) {
+      const onVolume = mounts.some((target) => dir === target || dir.startsWith(`${target}/`));
+      expect(onVolume, `${dir} is on one of ${mounts.join(', ')}`).toBe(true);
+    }
+    // Without its own metadata dir, KRaft keeps the metadata log in the first log dir.
+    expect(kafka.environment).not.toHaveProperty('KAFKA_METADATA_LOG_DIR');
+  });
+
+  it("takes Kafka's cluster id from the generated, uncommitted env file, never the image's shared default", () => {
+    const clusterId = kafka.environment?.['CLUSTER_ID'];
+    expect(clusterId).toBe(fromGeneratedEnv('TOWER_KAFKA_CLUSTER_ID'));
+    expect(clusterId).not.toContain(kafkaImageDefaultClusterId);
+    expect(generatedSettings.map((s) => s.name)).toContain('TOWER_KAFKA_CLUSTER_ID');
+    // The env file holds per-deployment ids (and later passwords): never committed, never in an image.
+    const ignored = (file: string) => fs.readFileSync(path.join(repoRoot, file), 'utf8').split('\n').map((line) => line.trim());
+    expect(ignored('.gitignore')).toContain(composeEnvFileName);
+    expect(ignored('.dockerignore')).toContain(composeEnvFileName);
+  });
+
+  it('runs Redis with the durability of the local stack: AOF fsynced before each answer', () => {
+    const options = redisOptions(redis.command ?? []);
+    expect(redis.command?.[0]).toBe('redis-server');
+    expect(options['appendonly']).toBe('yes');
+    expect(options['appendfsync']).toBe('always');
+    expect(options).toEqual({ ...Object.fromEntries(redisPersistence), aclfile: redisAclFile });
+    expect([...namedVolumeMounts(redis).keys()]).toContain('/data');
+  });
+
+  it('holds no password: every login refers to the generated .env; each service logs in as its own users', () => {
+    const passwords = generatedSettings.filter((setting) => setting.name.endsWith('_PASSWORD'));
+    expect(passwords.length).toBeGreaterThan(10);
+    for (const setting of passwords) expect(committed, setting.name).toContain(fromGeneratedEnv(setting.name));
+    for (const [name, service] of Object.entries(document.services)) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|REDISCLI_AUTH/.test(variable)) expect(value, `${name} ${variable}`).toMatch(/^\$\{TOWER_[A-Z_]+_PASSWORD:\?/);
+      }
+    }
+    expect(document.services['ingest']?.environment).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'tower-ingest', REDIS_USERNAME: 'tower-ingest' });
+    expect(document.services['live']?.environment).toMatchObject({ CLICKHOUSE_USER: 'tower_reader', CLICKHOUSE_ALERT_LOG_USER: 'tower_writer', KAFKA_SASL_USERNAME: 'tower-live' });
+    expect(document.services['provision']?.environment).toMatchObject({ KAFKA_SASL_USERNAME: 'tower-admin', CLICKHOUSE_USER: 'tower_admin' });
+    expect(kafka.environment?.['KAFKA_LISTENER_SECURITY_PROTOCOL_MAP']).not.toMatch(/:PLAINTEXT\b/);
+    expect(kafka.environment?.['KAFKA_AUTHORIZER_CLASS_NAME']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    // The broker's command formats the volume with the SCRAM users; its own variables are the shell's, not compose's.
+    expect(kafka.command?.join(' ')).toContain('$$TOWER_KAFKA_SCRAM_USERS');
+  });
+
+  it('pins every image to a patch release', () => {
+    const withImage = Object.entries(document.services).filter(([, service]) => service.image !== undefined);
+    expect(withImage.map(([name]) => name).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
+    for (const [name, service] of withImage) expect(service.image, name).toMatch(/:\d+\.\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
+    // The services' image is built from the Dockerfile on the pinned Node image.
+    const from = [...fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    expect(from.length).toBeGreaterThan(0);
+    for (const image of from) expect(image).toBe(images.node);
+    expect(images.node).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+  });
+});
+
+describe('the local Redis config', () => {
+  let root: string | undefined;
+  afterEach(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is rendered from the same persistence settings as the containers', async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-redis-conf-'));
+    const spec = standaloneRedisSpec(root, 1, newInfraCredentials());
+    await spec.prepare?.();
+    const lines = fs.readFileSync(path.join(root, 'redis', 'redis.conf'), 'utf8').split('\n');
+    for (const [name, value] of redisPersistence) expect(lines).toContain(`${name} ${value}`);
+  });
+});
+
+describe('the generated compose env file', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is created on first run with a fresh cluster id, readable by its owner only, and kept afterwards', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-compose-env-'));
+    const file = path.join(dir, composeEnvFileName);
+    expect(ensureComposeEnv(file)).toEqual({ added: generatedSettings.map((setting) => setting.name) });
+    const first = parseEnvFile(fs.readFileSync(file, 'utf8'));
+    const id = first.get('TOWER_KAFKA_CLUSTER_ID');
+    expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(id).not.toBe(kafkaImageDefaultClusterId);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+
+    expect(ensureComposeEnv(file)).toEqual({ added: [] });
+    expect(parseEnvFile(fs.readFileSync(file, 'utf8'))).toEqual(first);
+  });
+
+  it('adds only what is missing and keeps what an operator wrote', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-compose-env-'));
+    const file = path.join(dir, composeEnvFileName);
+    fs.writeFileSync(file, '# mine\nCOMPOSE_PROJECT_NAME=tower-prod\n', { mode: 0o644 });
+    expect(ensureComposeEnv(file)).toEqual({ added: generatedSettings.map((setting) => setting.name) });
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text.startsWith('# mine\nCOMPOSE_PROJECT_NAME=tower-prod\n')).toBe(true);
+    expect(parseEnvFile(text).get('TOWER_KAFKA_CLUSTER_ID')).toBeDefined();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('two deployments never share a cluster id', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-compose-env-'));
+    const ids = ['a', 'b'].map((name) => {
+      const file = path.join(dir!, name);
+      ensureComposeEnv(file);
+      return parseEnvFile(fs.readFileSync(file, 'utf8')).get('TOWER_KAFKA_CLUSTER_ID');
+    });
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });

@@ -1,16 +1,29 @@
 /**
- * Container images and their environment, shared by docker-compose.yml (generated
- * from this) and the test harness's testcontainers path, so both run the same
- * servers with the same settings as the local processes.
+ * Container images and their settings, shared by docker-compose.yml (generated from
+ * this), the test harness's testcontainers path and, for Redis persistence, the local
+ * processes (infra/local/servers.ts), so all three run the servers the same way.
+ *
+ * Every tag is a patch release (a moving tag such as `7.4` would change what a
+ * rebuilt deployment runs). Kafka stays on the 4.1 line the local stack and the
+ * integration tests run (infra/kafka/pom.xml); ClickHouse on an LTS line; Redis on the
+ * 7.4 line; Node on the current Active LTS (the code also runs on Node 20).
  */
 import type { InfraCredentials } from '../local/infra-credentials.ts';
-import { kafkaScramArguments, kafkaSecurityProperties, redisAclLines } from '../local/server-users.ts';
+import { kafkaAdminJaas, kafkaScramArguments, kafkaSecurityProperties, redisAclLines } from '../local/server-users.ts';
 
 export const images = {
-  kafka: 'apache/kafka:4.1.1',
-  clickhouse: 'clickhouse/clickhouse-server:25.8',
-  redis: 'redis:7.4',
+  kafka: 'apache/kafka:4.1.2',
+  clickhouse: 'clickhouse/clickhouse-server:26.3.21.7',
+  redis: 'redis:7.4.10',
+  /** The base of the services' image (Dockerfile). */
+  node: 'node:26.13.0-trixie-slim',
 } as const;
+
+/**
+ * The fallback CLUSTER_ID of the apache/kafka image (docker/resources/common-scripts/
+ * configureDefaults in apache/kafka): every deployment that does not set its own shares it.
+ */
+export const kafkaImageDefaultClusterId = '5L6g3nShT-eMCtK--X86sw';
 
 export interface KafkaListener {
   /** Listener name, e.g. PLAINTEXT, or INTERNAL and HOST when containers and the host both connect. */
@@ -20,79 +33,96 @@ export interface KafkaListener {
   advertised: string;
 }
 
-/** Single-node KRaft broker+controller with the given client listeners. */
-export function kafkaContainerEnv(listeners: KafkaListener[]): Record<string, string> {
+export interface KafkaContainerSettings {
+  listeners: KafkaListener[];
+  /** The KRaft cluster id the storage is formatted with (the image's default is shared by everyone). */
+  clusterId: string;
+  /**
+   * Where the broker keeps its log, and with it the KRaft metadata log. The image's
+   * default is /tmp/kraft-combined-logs, outside any volume: a recreated container
+   * would start empty.
+   */
+  logDir: string;
+  /** The users' passwords (server-users.ts): every client listener is SASL_PLAINTEXT with SCRAM, ACLs on. */
+  credentials: InfraCredentials;
+}
+
+/** A broker property as the apache/kafka image's environment variable: `.` → `_`, `_` → `__`, `-` → `___`. */
+export const kafkaPropertyEnvName = (property: string): string => `KAFKA_${property.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`;
+
+/**
+ * Single-node KRaft broker+controller with the given client listeners and the local
+ * servers' security (server-users.ts) as the image's environment variables.
+ */
+export function kafkaContainerEnv({ listeners, clusterId, logDir, credentials }: KafkaContainerSettings): Record<string, string> {
+  const security = kafkaSecurityProperties(
+    credentials,
+    listeners.map((l) => l.name),
+  ).map((line) => [kafkaPropertyEnvName(line.slice(0, line.indexOf('='))), line.slice(line.indexOf('=') + 1)]);
   return {
+    CLUSTER_ID: clusterId,
     KAFKA_NODE_ID: '1',
     KAFKA_PROCESS_ROLES: 'broker,controller',
     KAFKA_LISTENERS: [...listeners.map((l) => `${l.name}://0.0.0.0:${l.port}`), 'CONTROLLER://0.0.0.0:9093'].join(','),
     KAFKA_ADVERTISED_LISTENERS: listeners.map((l) => `${l.name}://${l.advertised}`).join(','),
     KAFKA_INTER_BROKER_LISTENER_NAME: listeners[0]?.name ?? 'PLAINTEXT',
     KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: [...listeners.map((l) => `${l.name}:PLAINTEXT`), 'CONTROLLER:PLAINTEXT'].join(','),
+    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: [...listeners.map((l) => `${l.name}:SASL_PLAINTEXT`), 'CONTROLLER:SASL_PLAINTEXT'].join(','),
     KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+    KAFKA_LOG_DIRS: logDir,
     KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
     KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
     KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
     KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
     KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
     KAFKA_NUM_PARTITIONS: '6',
+    ...Object.fromEntries(security),
+    TOWER_KAFKA_SCRAM_USERS: kafkaScramArguments(credentials).join(' '),
+    TOWER_KAFKA_ADMIN_JAAS: kafkaAdminJaas(credentials),
   };
 }
 
-export const redisContainerCommand = ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
-
 /**
- * The single-node Kafka container with the local servers' users and ACL authorizer
- * (server-users.ts): its server.properties, rendered here, replaces the image's
- * env-based configuration because the image cannot add SCRAM users when it formats
- * the storage. Every client listener is SASL_PLAINTEXT.
- */
-export function kafkaContainerProperties(listeners: KafkaListener[], credentials: InfraCredentials): string {
-  return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    'controller.quorum.voters=1@localhost:9093',
-    `listeners=${[...listeners.map((l) => `${l.name}://0.0.0.0:${l.port}`), 'CONTROLLER://0.0.0.0:9093'].join(',')}`,
-    `advertised.listeners=${listeners.map((l) => `${l.name}://${l.advertised}`).join(',')}`,
-    `inter.broker.listener.name=${listeners[0]?.name ?? 'SASL_PLAINTEXT'}`,
-    'controller.listener.names=CONTROLLER',
-    `listener.security.protocol.map=${[...listeners.map((l) => `${l.name}:SASL_PLAINTEXT`), 'CONTROLLER:SASL_PLAINTEXT'].join(',')}`,
-    ...kafkaSecurityProperties(
-      credentials,
-      listeners.map((l) => l.name),
-    ),
-    'log.dirs=/var/lib/kafka/data',
-    'num.partitions=6',
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=false',
-    '',
-  ].join('\n');
-}
-
-/**
- * The Kafka container's command: writes the properties from TOWER_KAFKA_PROPERTIES,
- * formats the storage once (with the SCRAM users; `--ignore-formatted` on a restart),
- * starts the broker. `set -f`: the SCRAM arguments hold `[` `]`, which are not globs here.
+ * The Kafka container's command. The image formats its storage without SCRAM users, so
+ * this formats it first (the same cluster id, node and log dir; the listeners only
+ * satisfy the format tool; `--ignore-formatted` on
+ * a restart) with every principal's SCRAM credential, writes the admin's client config
+ * for the healthcheck (/tmp/tower-admin.properties), then runs the image's own start
+ * script, which finds the storage formatted. `set -f`: `[` `]` in the SCRAM arguments
+ * are not globs.
  */
 export const kafkaContainerCommand = [
   'bash',
   '-c',
-  'set -ef; printf "%s" "$TOWER_KAFKA_PROPERTIES" > /tmp/server.properties; ' +
-    '/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$TOWER_KAFKA_CLUSTER_ID" -c /tmp/server.properties $TOWER_KAFKA_SCRAM_USERS; ' +
-    'exec /opt/kafka/bin/kafka-server-start.sh /tmp/server.properties',
+  [
+    'set -ef',
+    'printf "process.roles=broker,controller\\nnode.id=1\\ncontroller.quorum.voters=1@localhost:9093\\ncontroller.listener.names=CONTROLLER\\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\\nlog.dirs=%s\\n" "$KAFKA_LOG_DIRS" > /tmp/tower-format.properties',
+    '/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" -c /tmp/tower-format.properties $TOWER_KAFKA_SCRAM_USERS',
+    'printf "security.protocol=SASL_PLAINTEXT\\nsasl.mechanism=SCRAM-SHA-512\\nsasl.jaas.config=%s\\n" "$TOWER_KAFKA_ADMIN_JAAS" > /tmp/tower-admin.properties',
+    'exec /etc/kafka/docker/run',
+  ].join('; '),
 ];
 
-export function kafkaSecureContainerEnv(listeners: KafkaListener[], credentials: InfraCredentials, clusterId: string): Record<string, string> {
-  return {
-    TOWER_KAFKA_PROPERTIES: kafkaContainerProperties(listeners, credentials),
-    TOWER_KAFKA_CLUSTER_ID: clusterId,
-    TOWER_KAFKA_SCRAM_USERS: kafkaScramArguments(credentials).join(' '),
-  };
-}
+/** The admin's client config (written by the command above), for tools in the container such as the healthcheck. */
+export const kafkaContainerAdminConfig = '/tmp/tower-admin.properties';
+
+/**
+ * Redis persistence, as `redis.conf` directives. Bookings must survive a crash:
+ * append-only file fsync'd before Redis answers a write (Redis groups the fsync of one
+ * event-loop turn's writes), plus snapshots; never evict.
+ */
+export const redisPersistence: readonly (readonly [string, string])[] = [
+  ['appendonly', 'yes'],
+  ['appendfsync', 'always'],
+  ['save', '900 1 300 10 60 10000'],
+  ['maxmemory-policy', 'noeviction'],
+];
+
+/** `redis-server --appendonly yes …`: the persistence directives as command-line options. */
+export const redisContainerCommand = [
+  'redis-server',
+  ...redisPersistence.flatMap(([name, value]) => [`--${name}`, ...value.split(' ')]),
+];
 
 /** ClickHouse's users (users.d file of the container). */
 export const clickhouseUsersFile = '/etc/clickhouse-server/users.d/tower-users.xml';

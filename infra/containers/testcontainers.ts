@@ -5,7 +5,7 @@ import type { TestInfra } from '@tower/shared/testing';
 import { adminEnv, newInfraCredentials } from '../local/infra-credentials.ts';
 import { newClusterId } from '../local/servers.ts';
 import { clickhouseAccessXml } from '../local/server-users.ts';
-import { clickhouseUsersFile, images, kafkaContainerCommand, kafkaSecureContainerEnv, redisAclArguments, redisContainerCommand } from './images.ts';
+import { clickhouseUsersFile, images, kafkaContainerCommand, kafkaContainerEnv, redisAclArguments, redisContainerCommand } from './images.ts';
 
 /** True when a Docker engine answers (not only the client, as on machines without one). */
 export async function dockerEngineAnswers(): Promise<boolean> {
@@ -29,7 +29,15 @@ export async function startTestContainers(): Promise<{ infra: TestInfra; stop():
   const started: StartedTestContainer[] = [];
   try {
     const kafka = await new GenericContainer(images.kafka)
-      .withEnvironment(kafkaSecureContainerEnv([{ name: 'SASL_PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }], credentials, newClusterId()))
+      .withEnvironment(
+        kafkaContainerEnv({
+          listeners: [{ name: 'SASL_PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }],
+          // A throwaway broker per run: its own id, its log in the container (gone with it).
+          clusterId: newClusterId(),
+          logDir: '/var/lib/kafka/data',
+          credentials,
+        }),
+      )
       .withCommand(kafkaContainerCommand)
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))

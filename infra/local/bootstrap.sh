@@ -2,10 +2,11 @@
 # Installs what the control tower needs on this machine, and nothing twice.
 #
 #   infra/local/bootstrap.sh            what `npm start` needs
-#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB)
+#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB, fastavro, schemathesis)
 #
 # System packages come from Debian (apt-get, as root); Kafka's jars from Maven
-# Central (mvn); Node packages from the npm registry (npm ci); chDB from PyPI.
+# Central (mvn); Node packages from the npm registry (npm ci); chDB, fastavro and
+# schemathesis from PyPI.
 # Each step is skipped when its result is already there and up to date.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ WITH_TEST=0
 
 # Versions of record. Kafka's own version lives in infra/kafka/pom.xml.
 CHDB_VERSION="4.4.0"
+FASTAVRO_VERSION="1.12.2" # keep in step with shared/src/testing/strict-avro.ts
+SCHEMATHESIS_VERSION="4.32.5" # test/support/schemathesis.ts reads this line
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 fail() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -85,14 +88,20 @@ if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$want_pom" ]; then
   echo "$want_pom" >"$kafka_stamp"
 fi
 
-# --- 4. chDB, the current ClickHouse engine in-process (tests only) --------
-if [ "$WITH_TEST" = 1 ]; then
-  if ! python3 -c "import chdb, sys; sys.exit(0 if chdb.__version__ == '$CHDB_VERSION' else 1)" >/dev/null 2>&1; then
-    say "installing chDB $CHDB_VERSION from PyPI (checks migrations against current ClickHouse)"
-    python3 -m pip install --quiet --disable-pip-version-check "chdb==$CHDB_VERSION" \
+# --- 4. Python packages for the tests (PyPI) ------------------------------
+pip_want() { # pip_want MODULE VERSION WHY
+  if ! python3 -c "import $1, sys; sys.exit(0 if $1.__version__ == '$2' else 1)" >/dev/null 2>&1; then
+    say "installing $1 $2 from PyPI ($3)"
+    python3 -m pip install --quiet --disable-pip-version-check "$1==$2" \
       >"${TMPDIR:-/tmp}/tower-pip.log" 2>&1 \
-      || fail "pip install chdb==$CHDB_VERSION failed; see ${TMPDIR:-/tmp}/tower-pip.log"
+      || fail "pip install $1==$2 failed; see ${TMPDIR:-/tmp}/tower-pip.log"
   fi
+}
+if [ "$WITH_TEST" = 1 ]; then
+  pip_want chdb "$CHDB_VERSION" "the current ClickHouse engine in-process: checks migrations against current ClickHouse"
+  # An Avro reader independent of avsc, strict about UTF-8.
+  pip_want fastavro "$FASTAVRO_VERSION" "reads what ingest writes, as a strict consumer would"
+  pip_want schemathesis "$SCHEMATHESIS_VERSION" "fuzzes the OpenAPI documents of ingest, history and slots"
 fi
 
 # --- 5. The wall display (Vite build, served by the live gateway at /) -----

@@ -10,6 +10,13 @@ import { kafkaPrincipals, type InfraCredentials } from './infra-credentials.ts';
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 /**
+ * How passwords are written: as SHA-256 (the local servers, the test containers), or
+ * as they are, for docker-compose, whose values are `${…}` references to the
+ * deployment's uncommitted .env that compose fills in when it starts the containers.
+ */
+export type PasswordForm = 'sha256' | 'plain';
+
+/**
  * ClickHouse's users and profiles (XML elements valid in 18.16 and current releases):
  * tower_admin (migrations, DDL), tower_writer (INSERT and SELECT in the tower database,
  * no DDL: aggregator, slots history, alert history), tower_reader (readonly=2: SELECT
@@ -17,11 +24,11 @@ const sha256 = (secret: string) => createHash('sha256').update(secret).digest('h
  * gateway). `default` stays (the server wants it), read-only, with a password nobody
  * is given; `replace` drops the password-less `default` an image may define.
  */
-export function clickhouseAccessXml(credentials: InfraCredentials): string {
+export function clickhouseAccessXml(credentials: InfraCredentials, form: PasswordForm = 'sha256'): string {
   const user = (name: string, secret: string, profile: string, databases?: string[]) =>
     [
       `    <${name} replace="replace">`,
-      `      <password_sha256_hex>${sha256(secret)}</password_sha256_hex>`,
+      form === 'sha256' ? `      <password_sha256_hex>${sha256(secret)}</password_sha256_hex>` : `      <password>${secret}</password>`,
       '      <networks><ip>::/0</ip></networks>',
       `      <profile>${profile}</profile>`,
       '      <quota>default</quota>',
@@ -50,16 +57,17 @@ export function clickhouseAccessXml(credentials: InfraCredentials): string {
  * tower-admin everything (provisioning, tests); each service its own key prefix and no
  * administrative or dangerous command (INFO stays: the client's ready check sends it).
  */
-export function redisAclLines(credentials: InfraCredentials): string[] {
+export function redisAclLines(credentials: InfraCredentials, form: PasswordForm = 'sha256'): string[] {
+  const password = (secret: string) => (form === 'sha256' ? `#${sha256(secret)}` : `>${secret}`);
   const service = (name: 'tower-slots' | 'tower-live' | 'tower-ingest', keys: string) =>
-    `user ${name} on #${sha256(credentials.redis[name])} ${keys} &* +@all -@admin -@dangerous +info`;
+    `user ${name} on ${password(credentials.redis[name])} ${keys} &* +@all -@admin -@dangerous +info`;
   return [
     // Not `off`: Redis 7.0 replays MULTI/EXEC from the append-only file as the default
     // user, and a default user without rights drops every transaction at a restart
     // (NOPERM on EXEC in the log, bookings lost). So it keeps every right behind a
     // password nobody is given: a connection without a login can do nothing.
-    `user default on resetpass #${sha256(`disabled:${credentials.redis['tower-admin']}`)} ~* &* +@all`,
-    `user tower-admin on #${sha256(credentials.redis['tower-admin'])} ~* &* +@all`,
+    `user default on resetpass ${password(`disabled:${credentials.redis['tower-admin']}`)} ~* &* +@all`,
+    `user tower-admin on ${password(credentials.redis['tower-admin'])} ~* &* +@all`,
     service('tower-slots', '~slots:*'),
     service('tower-live', '~alerts:*'),
     service('tower-ingest', '~ingest:*'),
@@ -78,10 +86,7 @@ export function kafkaSecurityProperties(credentials: InfraCredentials, brokerLis
   return [
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
-    ...brokerListeners.map(
-      (listener) =>
-        `listener.name.${listener.toLowerCase()}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="tower-admin" password="${credentials.kafka['tower-admin']}";`,
-    ),
+    ...brokerListeners.map((listener) => `listener.name.${listener.toLowerCase()}.scram-sha-512.sasl.jaas.config=${kafkaAdminJaas(credentials)}`),
     'sasl.mechanism.controller.protocol=PLAIN',
     'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
     `listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="tower-controller" password="${controller}" user_tower-controller="${controller}";`,
@@ -90,6 +95,10 @@ export function kafkaSecurityProperties(credentials: InfraCredentials, brokerLis
     'allow.everyone.if.no.acl.found=false',
   ];
 }
+
+/** tower-admin's SCRAM login as a JAAS line (brokers log in to each other with it; tools too). */
+export const kafkaAdminJaas = (credentials: InfraCredentials): string =>
+  `org.apache.kafka.common.security.scram.ScramLoginModule required username="tower-admin" password="${credentials.kafka['tower-admin']}";`;
 
 /** `kafka-storage format` arguments that add every principal's SCRAM credential. */
 export function kafkaScramArguments(credentials: InfraCredentials): string[] {

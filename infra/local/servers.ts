@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { redisPersistence } from '../containers/images.ts';
 import { ensureInfraCredentials, infraCredentialsFile, type InfraCredentials } from './infra-credentials.ts';
 import { clickhouseAccessXml, kafkaScramArguments, kafkaSecurityProperties, kafkaUsersFingerprint, redisAclLines } from './server-users.ts';
 import { repoRoot, resolveProfile, type InfraProfile, type KafkaNode } from './profiles.ts';
@@ -235,12 +236,8 @@ function redisConfig(profile: InfraProfile, credentials: InfraCredentials): stri
     'protected-mode yes',
     'daemonize no',
     `dir ${profile.redis.dataDir}`,
-    // Bookings must survive a crash: append-only file, fsync'd before Redis answers a
-    // write (Redis groups the fsync of one event-loop turn's writes), plus snapshots.
-    'appendonly yes',
-    'appendfsync always',
-    'save 900 1 300 10 60 10000',
-    'maxmemory-policy noeviction',
+    // Bookings must survive a crash: the same persistence as the containers (AOF fsync'd before each answer).
+    ...redisPersistence.map(([name, value]) => `${name} ${value}`),
     'loglevel warning',
     'logfile ""',
     ...redisAclLines(credentials),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AccessRegistry, readAccessRegistry } from './access.ts';
+import { AccessRegistry, bearerToken, readAccessRegistry } from './access.ts';
 import { hashSecret } from './devices.ts';
 
 describe('AccessRegistry', () => {
@@ -18,6 +18,18 @@ describe('AccessRegistry', () => {
     expect(registry.verify('old.s3cret')).toBeUndefined();
     expect(registry.verify('s3cret')).toBeUndefined();
     expect(registry.verify('.s3cret')).toBeUndefined();
+  });
+
+  it('takes the Bearer scheme in any case (RFC 9110: schemes are case-insensitive)', () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      expect(bearerToken(`${scheme} wall-1.s3cret`)).toBe('wall-1.s3cret');
+      expect(registry.authenticate(`${scheme} wall-1.s3cret`, 'the token').id).toBe('wall-1');
+    }
+    expect(bearerToken('Bearer \t wall-1.s3cret ')).toBe('wall-1.s3cret');
+    expect(bearerToken('Basic d2FsbC0xOnMzY3JldA==')).toBe('');
+    expect(bearerToken('Bearerwall-1.s3cret')).toBe('');
+    expect(bearerToken('Bearer ')).toBe('');
+    expect(bearerToken(undefined)).toBe('');
   });
 
   it('reads a registry file and names the first problem of a bad one', () => {

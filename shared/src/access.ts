@@ -38,10 +38,12 @@ export function readAccessRegistry(file: string): AccessRecord[] {
   return tokens;
 }
 
-/** The token of an `Authorization: Bearer <token>` header ('' when there is none). */
+/**
+ * The token of an `Authorization: Bearer <token>` header ('' when there is none). The
+ * scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer too.
+ */
 export function bearerToken(authorization: string | undefined): string {
-  const header = authorization ?? '';
-  return header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+  return /^bearer[ \t]+(.*)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
 }
 
 /** Looks tokens up by id and checks the secret's hash; knows nothing of HTTP. */

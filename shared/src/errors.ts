@@ -52,6 +52,11 @@ export abstract class ProblemError extends Error {
   toProblem(): ProblemBody {
     return { type: `${typeBase}${this.code}`, title: this.title, status: this.status, detail: this.detail, ...this.extensions };
   }
+
+  /** Headers the answer carries besides its body (Retry-After, Allow). */
+  headers(): Record<string, string> {
+    return this.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.retryAfterSeconds) };
+  }
 }
 
 export class ValidationProblem extends ProblemError {
@@ -79,8 +84,30 @@ export class UnauthorizedProblem extends plainProblem(401, 'unauthorized', 'Auth
 export class ForbiddenProblem extends plainProblem(403, 'forbidden', 'Not allowed') {}
 export class NotFoundProblem extends plainProblem(404, 'not-found', 'Not found') {}
 export class ConflictProblem extends plainProblem(409, 'conflict', 'Conflict') {}
+export class RequestTimeoutProblem extends plainProblem(408, 'request-timeout', 'Request timeout') {}
 export class PayloadTooLargeProblem extends plainProblem(413, 'payload-too-large', 'Payload too large') {}
+export class UriTooLongProblem extends plainProblem(414, 'uri-too-long', 'URI too long') {}
 export class UnsupportedMediaTypeProblem extends plainProblem(415, 'unsupported-media-type', 'Unsupported media type') {}
+export class HeadersTooLargeProblem extends plainProblem(431, 'headers-too-large', 'Request header fields too large') {}
+/** Opaque on purpose: what went wrong is logged, never sent. */
+export class InternalProblem extends plainProblem(500, 'internal', 'Internal error') {}
+
+/** The path exists, not with this method: 405 with `Allow` listing the methods it has. */
+export class MethodNotAllowedProblem extends ProblemError {
+  readonly status = 405;
+  readonly code = 'method-not-allowed';
+  readonly title = 'Method not allowed';
+  constructor(
+    readonly allowed: readonly string[],
+    method: string,
+  ) {
+    super(`${method} is not allowed on this path; it allows ${allowed.join(', ')}`);
+  }
+
+  override headers(): Record<string, string> {
+    return { ...super.headers(), allow: this.allowed.join(', ') };
+  }
+}
 
 export class RateLimitedProblem extends ProblemError {
   readonly status = 429;
@@ -108,6 +135,15 @@ export class DependencyUnavailableProblem extends ProblemError {
   ) {
     super(detail, { dependency });
   }
+}
+
+/** The instance is shutting down: another instance (or this one, restarted) will answer. */
+export class ShuttingDownProblem extends ProblemError {
+  readonly status = 503;
+  readonly code = 'shutting-down';
+  readonly title = 'Shutting down';
+  override readonly retriable = true;
+  override readonly retryAfterSeconds = 1;
 }
 
 export function isRetriable(error: unknown): boolean {

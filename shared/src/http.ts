@@ -1,6 +1,18 @@
-import { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { DependencyUnavailableProblem, ProblemError, type FieldIssue, type ProblemBody } from './errors.ts';
+import {
+  DependencyUnavailableProblem,
+  InternalProblem,
+  MethodNotAllowedProblem,
+  NotFoundProblem,
+  PayloadTooLargeProblem,
+  ProblemError,
+  ShuttingDownProblem,
+  UnsupportedMediaTypeProblem,
+  UriTooLongProblem,
+  ValidationProblem,
+  type FieldIssue,
+} from './errors.ts';
 
 export const problemContentType = 'application/problem+json; charset=utf-8';
 
@@ -10,6 +22,7 @@ const titles: Record<number, string> = {
   403: 'Not allowed',
   404: 'Not found',
   405: 'Method not allowed',
+  408: 'Request timeout',
   413: 'Payload too large',
   415: 'Unsupported media type',
   429: 'Too many requests',
@@ -34,46 +47,100 @@ export function fieldIssuesOf(validation: AjvIssue[], context: string | undefine
   });
 }
 
+/** Any other 4xx a plugin raises: its status and title, never its message (which may quote the request). */
+class HttpStatusProblem extends ProblemError {
+  readonly code: string;
+  readonly title: string;
+  constructor(readonly status: number) {
+    const title = titles[status] ?? 'Bad request';
+    super(`${title.toLowerCase()}`);
+    this.code = `http-${status}`;
+    this.title = title;
+  }
+}
+
+/**
+ * What an error thrown while serving a request means to the client, as a typed problem.
+ * Fastify's own errors get a fixed detail: their messages quote the URL, the Content-Type
+ * or the body, which a problem must not echo.
+ */
+export function problemOf(error: FastifyError | ProblemError | Error, request: FastifyRequest): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) return new ValidationProblem(fieldIssuesOf(fastifyError.validation as AjvIssue[], fastifyError.validationContext));
+  const body = (reason: string) => new ValidationProblem([{ field: '/body', reason }]);
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeProblem(`the body is over ${request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeProblem('this route does not accept a body of this Content-Type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return body('is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return body('is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ValidationProblem([{ field: '/headers/content-length', reason: 'does not match the length of the body' }]);
+    case 'FST_ERR_BAD_URL':
+      return new ValidationProblem([{ field: '/url', reason: 'has a malformed percent-escape' }]);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new UriTooLongProblem(`a path parameter is longer than ${request.server.initialConfig.maxParamLength ?? 100} characters`);
+  }
+  // The JSON parser's SyntaxError, marked 400 by fastify.
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) return body('is not valid JSON');
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return new HttpStatusProblem(status);
+  return new InternalProblem('an unexpected error occurred; it has been logged');
+}
+
+/** `<`, `>` and `&` as JSON escapes: a problem body never carries markup, whatever it quotes. */
+export function problemPayload(problem: ProblemError): string {
+  return JSON.stringify(problem.toProblem()).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Sends a problem with its headers (Retry-After, Allow) as problem+json. */
+export function sendProblem(reply: FastifyReply, problem: ProblemError): FastifyReply {
+  return reply.status(problem.status).headers(problem.headers()).type(problemContentType).send(problemPayload(problem));
+}
+
+/** The methods a path has routes for, in the order they were registered ([] for an unknown path). */
+function allowedMethods(app: FastifyInstance, methods: ReadonlySet<string>, url: string): string[] {
+  const path = url.split('?', 1)[0] ?? url;
+  return [...methods].filter((method) => app.findRoute({ method, url: path }) !== null);
+}
+
 /**
  * Every error leaves as problem+json: typed ProblemErrors as they are, fastify's own
- * 4xx (validation, content type, size) with the field and reason, and anything else
- * as an opaque 500 that is logged with its stack.
+ * 4xx (validation, body, content type, size) with a fixed detail naming the field, an
+ * unknown path as 404, a known path with another method as 405 with `Allow`, and
+ * anything else as an opaque 500 that is logged with its stack. Install it before the
+ * routes (it learns their methods). A request arriving while the app closes is a 503
+ * with Retry-After. Errors raised before routing (bad URL, path parameter too long,
+ * timeouts) are in `serverOptions()` (http-hardening.ts).
  */
 export function installProblemHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
-    let body: ProblemBody;
-    if (error instanceof ProblemError) {
-      body = error.toProblem();
-      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
-      if (error.status >= 500) request.log.warn({ err: error }, error.detail);
-    } else if (error.validation) {
-      const errors = fieldIssuesOf(error.validation as AjvIssue[], error.validationContext);
-      body = {
-        type: 'https://mongcai-tower.dev/problems/validation',
-        title: 'The request is not valid',
-        status: 400,
-        detail: errors.map((e) => `${e.field}: ${e.reason}`).join('; '),
-        errors,
-      };
-    } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      body = {
-        type: `https://mongcai-tower.dev/problems/http-${error.statusCode}`,
-        title: titles[error.statusCode] ?? 'Bad request',
-        status: error.statusCode,
-        detail: error.message,
-      };
-    } else {
-      request.log.error({ err: error }, 'unhandled error');
-      body = { type: 'https://mongcai-tower.dev/problems/internal', title: 'Internal error', status: 500, detail: 'an unexpected error occurred; it has been logged' };
-    }
-    return reply.status(body.status).type(problemContentType).send(body);
+  const methods = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) methods.add(method.toUpperCase());
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .type(problemContentType)
-      .send({ type: 'https://mongcai-tower.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url}` }),
-  );
+  app.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
+    const problem = problemOf(error, request);
+    if (problem instanceof InternalProblem) request.log.error({ err: error }, 'unhandled error');
+    else if (problem.status >= 500) request.log.warn({ err: error }, problem.detail);
+    return sendProblem(reply, problem);
+  });
+  // While closing (serverOptions() turns fastify's plain-JSON 503 off), a request that
+  // still arrives on an open connection is refused as a problem.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ShuttingDownProblem('this instance is shutting down; retry');
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(app, methods, request.url);
+    return sendProblem(reply, allowed.length > 0 ? new MethodNotAllowedProblem(allowed, request.method) : new NotFoundProblem(`no route matches ${request.method} on this path`));
+  });
 }
 
 /** A metrics registry per service instance (never one created at module load). */

@@ -1,6 +1,7 @@
 export * from './config.ts';
 export * from './errors.ts';
 export * from './http.ts';
+export * from './openapi.ts';
 export * from './lifecycle.ts';
 export * from './logging.ts';
 export * from './redis.ts';
@@ -32,3 +33,4 @@ export * from './events/slot-changes.ts';
 export * from './domain/slot-capacity.ts';
 export * from './clickhouse/slot-rows.ts';
 export * from './rate-limit.ts';
+export * from './http-hardening.ts';

@@ -5,6 +5,8 @@ import {
   ConsumerRunner,
   EventCodec,
   installProblemHandler,
+  installSecurityHeaders,
+  serverOptions,
   registerOpsRoutes,
   withoutRequestLogs,
   type ClickHouseClient,
@@ -84,8 +86,9 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     pipeline,
   );
 
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
+  installSecurityHeaders(app);
   const consumerReady: ReadinessCheck = {
     name: 'consumer',
     check: async () => {

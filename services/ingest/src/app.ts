@@ -1,12 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
 import {
   SiteCatalogDocument,
   createEventValidator,
   defaultValidationOptions,
   installProblemHandler,
+  installSecurityHeaders,
+  serverOptions,
+  registerApiDocs,
   RateLimiter,
   registerOpsRoutes,
   withoutRequestLogs,
@@ -15,6 +16,7 @@ import {
   type SiteCatalog,
 } from '@tower/shared';
 import type { DeviceRegistry } from './domain/devices.ts';
+import type { EventIdentityLedger } from './domain/event-identity.ts';
 import { registerEventsRoute } from './http/events-route.ts';
 import { createIngestMetrics } from './http/metrics.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -31,6 +33,7 @@ export interface IngestDependencies {
   logger: Logger;
   catalog: SiteCatalog;
   devices: DeviceRegistry;
+  eventIds: EventIdentityLedger;
   publisher: EventPublisher;
   metrics: Registry;
   readiness: ReadinessCheck[];
@@ -40,21 +43,16 @@ export interface IngestDependencies {
 /** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
 export async function buildApp(deps: IngestDependencies): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
+  const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
   installProblemHandler(app);
+  installSecurityHeaders(app);
   app.removeContentTypeParser('text/plain');
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Móng Cái smart-gate control tower: ingest API',
-        version: '1',
-        description: 'Devices at Bắc Luân II, Vạn Ninh and the other crossings send truck, container and lane events here.',
-      },
-      components: { securitySchemes: { deviceKey: { type: 'http', scheme: 'bearer', description: '<device id>.<secret>, as in .local/credentials.json' } } },
-    },
+  await registerApiDocs(app, {
+    title: 'Móng Cái smart-gate control tower: ingest API',
+    description: 'Devices at Bắc Luân II, Vạn Ninh and the other crossings send truck, container and lane events here.',
+    securitySchemes: { deviceKey: { type: 'http', scheme: 'bearer', description: '<device id>.<secret>, as in .local/credentials.json' } },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   app.get('/v1/catalog', { schema: { summary: 'The site catalog: sites, lanes and zones with their ids', tags: ['catalog'], response: { 200: SiteCatalogDocument } } }, async () => deps.catalog.document);
@@ -62,6 +60,7 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
     devices: deps.devices,
     rateLimiter: new RateLimiter(deps.settings.deviceRatePerSecond, deps.settings.deviceBurstEvents, now),
     validate: createEventValidator(deps.catalog, { ...defaultValidationOptions, now }),
+    eventIds: deps.eventIds,
     publisher: deps.publisher,
     metrics: createIngestMetrics(deps.metrics),
     maxBatchEvents: deps.settings.maxBatchEvents,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
@@ -11,6 +12,7 @@ import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { buildApp, type IngestSettings } from './app.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { EventPublisher } from './publisher.ts';
+import { testEventIdLedger } from './test-support.ts';
 
 const secret = 'integration-test-secret-0123456789';
 const devices = new DeviceRegistry([
@@ -26,16 +28,18 @@ const settings: IngestSettings = { maxBatchEvents: 1000, bodyLimitBytes: 4 * 102
 async function ingestApp(kafka: Kafka, logger: Logger, topics: Record<FamilyName, string>, overrides: Partial<IngestSettings> = {}, sendTimeoutMs = 10_000) {
   const producer = createProducer(kafka);
   await producer.connect();
+  const eventIds = await testEventIdLedger(logger);
   const app = await buildApp({
     settings: { ...settings, ...overrides },
     logger,
     catalog: loadCatalog(),
     devices,
+    eventIds: eventIds.ledger,
     publisher: new EventPublisher(producer, codec, sendTimeoutMs, topics),
     metrics: createMetricsRegistry('ingest-test'),
     readiness: [],
   });
-  return { app, close: async () => { await app.close(); await producer.disconnect(); } };
+  return { app, close: async () => { await app.close(); await producer.disconnect(); await eventIds.close(); } };
 }
 
 interface Landed { topic: string; key: string; event: TowerEvent; headers: Record<string, string>; timestamp: number }
@@ -130,6 +134,71 @@ describe('ingest API (real Kafka)', () => {
     const limited = await post(app, twelve());
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(5);
+    await close();
+  });
+
+  test('a gzipped batch (Content-Encoding: gzip, any case of the Bearer scheme) lands on Kafka like a plain one', async ({ kafka, logger, createTopic }) => {
+    const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
+    const { app, close } = await ingestApp(kafka, logger, topics);
+    const events = sampleEvents().filter((e) => e.site === 'bac-luan-2');
+    const [first, ...rest] = events;
+    const gzipped = (body: string, encoding: string, contentType = 'application/json') =>
+      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `bearer bl2-gw-1.${secret}`, 'content-type': contentType, 'content-encoding': encoding }, payload: zlib.gzipSync(body) });
+    const json = await gzipped(JSON.stringify(rest), 'gzip');
+    expect(json.statusCode).toBe(200);
+    expect(json.json()).toEqual({ accepted: rest.length, rejected: [] });
+    const ndjson = await gzipped(`${JSON.stringify(first)}\n`, 'X-GZIP', 'application/x-ndjson');
+    expect(ndjson.json()).toEqual({ accepted: 1, rejected: [] });
+    await close();
+    const landed = await readAll(kafka, Object.values(topics), events.length);
+    expect(landed.map((l) => l.event).sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual([...events].sort((a, b) => a.eventId.localeCompare(b.eventId)));
+  });
+
+  test('the body limit holds for the decoded bytes: gzip bombs are 413 without being inflated whole; bad gzip 400; other codings 415', async ({ kafka, logger, createTopic }) => {
+    const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
+    const { app, close } = await ingestApp(kafka, logger, topics);
+    const send = (payload: Buffer, encoding: string) =>
+      app.inject({ method: 'POST', url: '/v1/events', headers: { ...bl2, 'content-type': 'application/json', 'content-encoding': encoding }, payload });
+    const problem = (r: Awaited<ReturnType<typeof send>>) => {
+      expect(r.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      return { status: r.statusCode, ...(r.json() as { type: string; detail: string }) };
+    };
+    const zeros = (mib: number) => {
+      const gzip = zlib.createGzip();
+      const chunks: Buffer[] = [];
+      gzip.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const mebibyte = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < mib; i += 1) gzip.write(mebibyte);
+      return new Promise<Buffer>((resolve) => gzip.end(() => resolve(Buffer.concat(chunks))));
+    };
+    // Refused for its Content-Type before the body is read: nothing is inflated, nothing crashes.
+    const csv = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...bl2, 'content-type': 'text/csv', 'content-encoding': 'gzip' }, payload: 'not gzip' });
+    expect(problem(csv).status).toBe(415);
+    const small = await zeros(10);
+    expect(small.length).toBeLessThan(20 * 1024);
+    expect(problem(await send(small, 'gzip'))).toMatchObject({ status: 413, detail: `the body is over ${4 * 1024 * 1024} bytes once decoded` });
+
+    const huge = await zeros(1024);
+    expect(huge.length).toBeLessThan(2 * 1024 * 1024);
+    const before = process.memoryUsage();
+    expect(problem(await send(huge, 'gzip'))).toMatchObject({ status: 413, type: 'https://mongcai-tower.dev/problems/payload-too-large' });
+    const after = process.memoryUsage();
+    // Inflated whole, the gigabyte would have passed through memory.
+    expect(after.rss - before.rss).toBeLessThan(256 * 1024 * 1024);
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(64 * 1024 * 1024);
+
+    const notGzip = problem(await send(Buffer.from(JSON.stringify(sampleEvents())), 'gzip'));
+    expect(notGzip).toMatchObject({ status: 400, errors: [{ field: '/body', reason: 'is not valid gzip' }] });
+    const brotli = await send(zlib.brotliCompressSync(JSON.stringify(sampleEvents())), 'br');
+    expect(problem(brotli)).toMatchObject({ status: 415, detail: 'Content-Encoding must be gzip or identity (none)' });
+    expect(brotli.headers['accept-encoding']).toBe('gzip, identity');
+    const wrongMethod = await app.inject({ method: 'GET', url: '/v1/events' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers['allow']).toBe('POST');
+    const openapi = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, { post: { parameters: { in: string; name: string; schema: { anyOf: { enum: string[] }[] } }[] } }> };
+    const header = openapi.paths['/v1/events']?.post.parameters.find((p) => p.in === 'header' && p.name === 'content-encoding');
+    expect(header?.schema.anyOf.flatMap((c) => c.enum)).toEqual(['gzip', 'x-gzip', 'identity']);
     await close();
   });
 

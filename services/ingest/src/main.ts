@@ -1,13 +1,15 @@
 /**
- * The ingest service process: reads config, wires real Kafka, serves HTTP, and on
- * SIGTERM stops intake (HTTP closes and drains in-flight batches), then flushes
- * and disconnects the producer.
+ * The ingest service process: reads config, wires real Kafka and Redis (the eventId
+ * record), serves HTTP, and on SIGTERM stops intake (HTTP closes and drains in-flight
+ * batches), then flushes and disconnects the producer and closes Redis.
  */
+import os from 'node:os';
 import path from 'node:path';
-import { EventCodec, connectOrExit, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, loadCatalog, loadConfigOrExit, pingKafka, readDeviceRegistry } from '@tower/shared';
+import { EventCodec, connectOrExit, connectRedis, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { DeviceRegistry } from './domain/devices.ts';
+import { RedisEventIdLedger } from './event-id-ledger.ts';
 import { EventPublisher } from './publisher.ts';
 
 const config = loadConfigOrExit('ingest', ingestEnv);
@@ -21,7 +23,9 @@ const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICE
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
+const redis = createRedis(config.REDIS_URL, { connectionName: `ingest-${os.hostname()}-${process.pid}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 await connectOrExit('ingest', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
+await connectOrExit('ingest', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
 
 const app = await buildApp({
   settings: {
@@ -33,15 +37,20 @@ const app = await buildApp({
   logger,
   catalog,
   devices,
+  eventIds: new RedisEventIdLedger(redis, config.EVENT_ID_RETENTION_HOURS * 3600),
   publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, familyTopics),
   metrics: createMetricsRegistry('ingest'),
-  readiness: [{ name: 'kafka', check: () => pingKafka(admin) }],
+  readiness: [
+    { name: 'kafka', check: () => pingKafka(admin) },
+    { name: 'redis', check: () => pingRedis(redis) },
+  ],
 });
 
 lifecycle
   .onShutdown({ name: 'http (stop intake, drain in-flight batches)', run: () => app.close(), timeoutMs: 15_000 })
   .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
-  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() });
+  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
+  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) });
 
 await app.listen({ port: config.PORT, host: config.HOST });
 logger.info({ port: config.PORT, devices: devices.size, catalogVersion: catalog.version }, 'ingest ready');

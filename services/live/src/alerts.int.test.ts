@@ -8,7 +8,7 @@ import { migrate, queryRows } from '../../aggregator/src/test-support.ts';
 import type { Alert } from './domain/alerts.ts';
 import { alertFeed } from './gateway/broadcast-feed.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { connectLiveClient, startLive, storeLaneEvents, testTokens } from './test-support.ts';
+import { connectLiveClient, startLive, storeLaneEvents, testTokens, withToken } from './test-support.ts';
 
 async function alertsClient(port: number) {
   const client = await connectLiveClient(port);
@@ -80,9 +80,9 @@ describe('alerts against real Redis, Kafka and ClickHouse', () => {
 
       const history = await queryRows<{ revision: number; state: string }>(clickhouse.client, `SELECT revision, state FROM alert_events FINAL WHERE alert_id = '${raised.id}' ORDER BY revision`);
       expect(history.map((r) => [Number(r.revision), r.state])).toEqual([[1, 'active'], [2, 'acknowledged'], [3, 'cleared']]);
-      const listed = (await a.live.app.inject({ url: '/v1/alerts?site=bac-luan-2' })).json<{ alerts: Alert[] }>().alerts;
+      const listed = (await a.live.app.inject({ url: '/v1/alerts?site=bac-luan-2', headers: withToken() })).json<{ alerts: Alert[] }>().alerts;
       expect(listed).toEqual([cleared]);
-      expect((await a.live.app.inject({ url: '/v1/alerts?site=atlantis' })).statusCode).toBe(400);
+      expect((await a.live.app.inject({ url: '/v1/alerts?site=atlantis', headers: withToken() })).statusCode).toBe(400);
       for (const client of clients) client.ws.close();
     } finally {
       for (const { feed, live } of instances) {

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, ProblemError, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { installProblemHandler, installSecurityHeaders, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -18,6 +16,7 @@ import type { SnapshotSources } from './gateway/session.ts';
 import { SlotBoard, type SlotBoardSettings } from './gateway/slot-board.ts';
 import { readRecentJourneys, type RecentJourneySettings } from './history/journeys-reader.ts';
 import { readZoneKpis } from './history/kpi-reader.ts';
+import { accessTokenScheme } from './history/reader-access.ts';
 import { registerHistoryRoutes, type HistorySettings } from './history/routes.ts';
 import { HistoryStore } from './history/store.ts';
 
@@ -75,27 +74,25 @@ export interface Live {
 export async function buildApp(deps: LiveDependencies): Promise<Live> {
   const now = deps.now ?? Date.now;
   const app = Fastify({
+    ...serverOptions(),
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: withoutRequestLogs(),
     // An unknown query parameter is a 400 naming it, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
   installProblemHandler(app);
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
-        version: '1',
-        description:
-          'Throughput history, the KPIs of now and truck journeys at Bắc Luân II, Vạn Ninh and the other crossings, read from the ClickHouse aggregates. Live figures: WebSocket /v1/live (docs/live-protocol.md).',
-      },
-    },
+  // The wall's own policy is set where its files are served (registerWall).
+  installSecurityHeaders(app);
+  await registerApiDocs(app, {
+    title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
+    description:
+      'Throughput history, the KPIs of now and truck journeys at Bắc Luân II, Vạn Ninh and the other crossings, read from the ClickHouse aggregates. Live figures: WebSocket /v1/live (docs/live-protocol.md).',
+    securitySchemes: accessTokenScheme,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   registerWall(app, deps.settings.wallDirectory);
   const store = new HistoryStore(deps.clickhouse);
-  registerHistoryRoutes(app, { catalog: deps.catalog, store, settings: deps.settings.history, now });
+  registerHistoryRoutes(app, { catalog: deps.catalog, access: deps.access, store, settings: deps.settings.history, now });
 
   const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now);
   app.addHook('onClose', async () => kpiBoard.stop());
@@ -106,21 +103,21 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
   registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
-  const slotBoard = new SlotBoard(deps.clickhouse, deps.settings.slots);
+  const slotBoard = new SlotBoard(deps.settings.slots);
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
-    throughput: async (filter) => {
+    throughput: async (filter, clickhouse) => {
       const range = alignRange({ step: '1m' }, now(), 60);
-      const stored = await store.series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
+      const stored = await new HistoryStore(clickhouse).series({ site: filter.site, lane: filter.lane, laneKind: filter.kind, fromSeconds: range.fromMs / 1000, toSeconds: range.toMs / 1000, step: '1m' });
       const history = fillSeries(range, stored).map(({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }) => ({ start, events, trucksCrossed, containersMoved, teuMoved, tonnes }));
       return { history, windows: deps.hub.board.matching(filter, now()) };
     },
     kpis: (filter) => kpiBoard.kpis(filter),
     lanes: (filter) => kpiBoard.lanes(filter),
     alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
-    journeys: async (filter) => ({ journeys: await readRecentJourneys(store, filter, deps.settings.journeys, now()) }),
-    slots: async (filter) => ({ windows: await slotBoard.windowSnapshot(filter.site, now()) }),
-    bookings: async (filter) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now()) }),
+    journeys: async (filter, clickhouse) => ({ journeys: await readRecentJourneys(new HistoryStore(clickhouse), filter, deps.settings.journeys, now()) }),
+    slots: async (filter, clickhouse) => ({ windows: await slotBoard.windowSnapshot(filter.site, now(), clickhouse) }),
+    bookings: async (filter, clickhouse) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now(), clickhouse) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,
@@ -128,6 +125,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     hub: deps.hub,
     catalog: deps.catalog,
     snapshots,
+    clickhouse: deps.clickhouse,
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });
@@ -139,6 +137,14 @@ class WallNotBuiltProblem extends ProblemError {
   readonly code = 'wall-not-built';
   readonly title = 'The wall display is not built';
 }
+
+/**
+ * The wall's Content-Security-Policy: its own scripts, styles and sockets only (the build
+ * has no inline script or style attribute; connect-src 'self' covers its same-origin
+ * WebSocket), and no page may frame it.
+ */
+export const wallContentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
  * The wall display at `/`: Vite's build, no CDN. Hashed assets are cached for good; the
@@ -155,6 +161,9 @@ function registerWall(app: FastifyInstance, directory: string): void {
     root: directory,
     wildcard: false,
     index: 'index.html',
-    setHeaders: (response, file) => response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (response, file) => {
+      response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      response.setHeader('content-security-policy', wallContentSecurityPolicy);
+    },
   });
 }

@@ -1,5 +1,7 @@
 import { defaultAlertThresholds } from './domain/alerts.ts';
-import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
+import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv, type ConfigOf } from '@tower/shared';
+import type { MessageRate } from './gateway/message-gate.ts';
+import type { SnapshotBudgets } from './gateway/snapshot-reads.ts';
 
 export const liveEnv = {
   PORT: env.port({ default: 8080, description: "HTTP and WebSocket port: the operators' one address" }),
@@ -39,8 +41,28 @@ export const liveEnv = {
   WS_SOFT_QUEUE_BYTES: env.integer({ default: 256 * 1024, min: 1024, description: 'bytes queued on a socket past which deltas are conflated to the newest per window' }),
   WS_HARD_QUEUE_BYTES: env.integer({ default: 4 * 1024 * 1024, min: 4096, description: 'bytes queued past which a slow client is closed (4008)' }),
   WS_SLOW_CLOSE_MS: env.integer({ default: 30_000, min: 100, max: 600_000, description: 'a client conflated for longer than this is closed (4008)' }),
+  WS_MESSAGE_RATE: env.integer({ default: 10, min: 1, max: 100_000, description: 'client messages per second per socket (token bucket); over it a message is dropped with a `rate-limited` error' }),
+  WS_MESSAGE_BURST: env.integer({ default: 40, min: 1, max: 1_000_000, description: 'messages a socket may send at once before WS_MESSAGE_RATE applies (the bucket’s size)' }),
+  WS_MESSAGE_REFUSED_CLOSE: env.integer({ default: 40, min: 1, max: 1_000_000, description: 'messages dropped in a row for the rate that close the socket (4029)' }),
+  WS_SNAPSHOTS_PER_SOCKET: env.integer({ default: 2, min: 1, max: 1000, description: 'snapshot reads one socket may have started at once; its other subscriptions wait their turn' }),
+  WS_SNAPSHOTS_PER_TOKEN: env.integer({ default: 4, min: 1, max: 10_000, description: 'snapshot reads all sockets of one token may have started at once' }),
+  WS_SNAPSHOT_POOL_OPERATOR: env.integer({ default: 4, min: 1, max: 1000, description: 'snapshot reads running at once on an instance for operator tokens' }),
+  WS_SNAPSHOT_POOL_DISPLAY: env.integer({ default: 2, min: 1, max: 1000, description: 'snapshot reads running at once on an instance for display tokens (a pool of their own)' }),
+  WS_SNAPSHOT_POOL_FIRM: env.integer({ default: 2, min: 1, max: 1000, description: 'snapshot reads running at once on an instance for firm tokens (a pool of their own)' }),
   KPI_REFRESH_MS: env.integer({ default: 2000, min: 100, max: 60_000, description: 'KPI tiles and lane grid are read again at most this often while ticks arrive and someone watches' }),
   KPI_MAX_AGE_MS: env.integer({ default: 30_000, min: 1000, max: 3_600_000, description: 'KPIs older than this are read again even without new ticks (stale queue samples, day rollover)' }),
   LIVE_JOURNEYS_MAX: env.integer({ default: 200, min: 1, max: 5000, description: 'most journeys in a `journeys` snapshot (those with a step in the last hour, newest first)' }),
   RESUME_BUFFER_DELTAS: env.integer({ default: 2000, min: 10, max: 1_000_000, description: 'deltas kept per stream so a reconnecting client can resume without a new snapshot' }),
 };
+
+/** The gateway's message rate and snapshot budgets from the config. */
+export function gatewayLimitsOf(config: ConfigOf<typeof liveEnv>): { messageRate: MessageRate; snapshotBudgets: SnapshotBudgets } {
+  return {
+    messageRate: { perSecond: config.WS_MESSAGE_RATE, burst: config.WS_MESSAGE_BURST, closeAfterRefused: config.WS_MESSAGE_REFUSED_CLOSE },
+    snapshotBudgets: {
+      perSocket: config.WS_SNAPSHOTS_PER_SOCKET,
+      perToken: config.WS_SNAPSHOTS_PER_TOKEN,
+      pools: { operator: config.WS_SNAPSHOT_POOL_OPERATOR, display: config.WS_SNAPSHOT_POOL_DISPLAY, firm: config.WS_SNAPSHOT_POOL_FIRM },
+    },
+  };
+}

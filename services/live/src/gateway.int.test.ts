@@ -10,7 +10,7 @@ import { tickFeed } from './gateway/broadcast-feed.ts';
 import { EventStore } from '../../aggregator/src/store.ts';
 import { migrate } from '../../aggregator/src/test-support.ts';
 import type { KpisNow, LaneNow } from './domain/kpis.ts';
-import { connectLiveClient, startLive, storeLaneEvents, testTokens } from './test-support.ts';
+import { connectLiveClient, startLive, storeLaneEvents, testTokens, withToken } from './test-support.ts';
 
 const origin = 'http://127.0.0.1:8080';
 const minute = 60_000;
@@ -35,15 +35,15 @@ function tick(lane: string, windowStart: number, events: number, site = 'bac-lua
 const connect = (port: number, options: Parameters<typeof connectLiveClient>[1] = {}) => connectLiveClient(port, { origin, ...options });
 
 /** The HTTP status of a refused upgrade, and whether any WebSocket message came before it. */
-function refusal(port: number, query: string, headers: Record<string, string> = { origin }): Promise<{ status: number; body: string }> {
+function refusal(port: number, query: string, headers: Record<string, string> = { origin }, path = '/v1/live'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/live${query}`, [liveSubprotocol], { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}${query}`, [liveSubprotocol], { headers });
     ws.on('message', () => reject(new Error('a message arrived on a refused socket')));
     ws.on('open', () => reject(new Error('the upgrade was accepted')));
     ws.on('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
     });
     ws.on('error', () => undefined);
   });
@@ -61,7 +61,14 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       expect(await refusal(port, '')).toMatchObject({ status: 401, body: expect.stringContaining('a token is required') });
       expect((await refusal(port, '?token=wall-t.wrong')).status).toBe(401);
       expect((await refusal(port, `?token=${encodeURIComponent(testTokens.disabled)}`)).status).toBe(401);
-      expect(await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: expect.stringContaining('origin https://evil.example is not allowed') });
+      const foreign = await refusal(port, `?token=${encodeURIComponent(testTokens.display)}`, { origin: 'https://evil.example/<script>' });
+      expect(foreign).toMatchObject({ status: 403, body: expect.stringContaining('Origin of this page is not allowed') });
+      // A refusal is a problem like any HTTP answer: security headers, nothing the client sent repeated.
+      expect(foreign.body).not.toContain('evil.example');
+      expect(foreign.headers).toMatchObject({ 'content-type': expect.stringContaining('application/problem+json'), 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
+      const elsewhere = await refusal(port, '', { origin }, '/v1/<img src=x>');
+      expect(elsewhere.status).toBe(404);
+      expect(elsewhere.body).not.toContain('<img');
       // The gateway's own origin (the wall it serves, directly or behind a TLS proxy) is always allowed.
       const own = await connect(port, { origin: `https://127.0.0.1:${port}` });
       own.ws.close();
@@ -309,7 +316,7 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       expect(gridDeltas.map((m) => (m.data as LaneNow).lane).sort()).toEqual(['bl2-smart-ex-1', 'bl2-smart-ex-2']); // only what changed, only this site
       expect(gridDeltas.map((m) => m.seq).sort()).toEqual([1, 2]);
 
-      const response = await live.app.inject({ method: 'GET', url: '/v1/kpis/now?site=bac-luan-2' });
+      const response = await live.app.inject({ method: 'GET', url: '/v1/kpis/now?site=bac-luan-2', headers: withToken() });
       expect({ ...response.json<KpisNow>(), at: 0 }).toEqual({ ...(newTiles.data as KpisNow), at: 0 });
       client.send({ type: 'subscribe', id: 'bad', channel: 'lanes', filter: { site: 'van-ninh', lane: 'bl2-smart-ex-1' } });
       expect((await client.next((m) => m.type === 'error' && m.id === 'bad', 'error')).message).toBe('/filter/lane: belongs to site bac-luan-2, not van-ninh');

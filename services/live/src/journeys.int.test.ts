@@ -6,7 +6,7 @@ import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, eventMessages, migrate, startAggregator } from '../../aggregator/src/test-support.ts';
 import { journeyFeed } from './gateway/broadcast-feed.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { connectLiveClient, startLive } from './test-support.ts';
+import { connectLiveClient, startLive, withToken } from './test-support.ts';
 
 const plate = '14C-246.80';
 
@@ -31,8 +31,8 @@ describe('journeys channel: aggregator → tower.journeys.v1 → gateway → Web
       const t0 = Date.now() - 20 * 60_000;
       // The first half of the crossing is stored before anyone subscribes.
       await producer.send(eventMessages(topics, [truckStep('truck.arrived', t0), truckStep('truck.queue-joined', t0 + 60_000, { lane: 'bl2-smart-ex-1' })]));
-      const history = async () => (await live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}` })).json<{ journeys: JourneyView[] }>().journeys[0];
-      await eventually(async () => ((await live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}` })).statusCode === 200 ? true : undefined), { timeoutMs: 20_000, what: 'the first steps stored' });
+      const history = async () => (await live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}`, headers: withToken() })).json<{ journeys: JourneyView[] }>().journeys[0];
+      await eventually(async () => ((await live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}`, headers: withToken() })).statusCode === 200 ? true : undefined), { timeoutMs: 20_000, what: 'the first steps stored' });
       await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 30_000, what: 'the journey feed in its group' });
 
       const truck = await connectLiveClient(port);

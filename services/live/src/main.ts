@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
-import { liveEnv } from './config.ts';
+import { gatewayLimitsOf, liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
@@ -53,6 +53,7 @@ const live = await buildApp({
       softQueueBytes: config.WS_SOFT_QUEUE_BYTES,
       hardQueueBytes: config.WS_HARD_QUEUE_BYTES,
       slowCloseMs: config.WS_SLOW_CLOSE_MS,
+      ...gatewayLimitsOf(config),
     },
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
     journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },

@@ -2,12 +2,13 @@
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { AccessRegistry, createProducer, hashSecret, loadCatalog, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type Redis } from '@tower/shared';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type ReadinessCheck, type Redis } from '@tower/shared';
 import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
 import { eventually } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
+import { gatewayLimitsOf, liveEnv } from './config.ts';
 import { liveSubprotocol } from './domain/protocol.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -29,6 +30,9 @@ export const testAccess = new AccessRegistry([
   { id: 'donghung-t', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
 ]);
 
+/** Headers of an HTTP read of the operators' API (history and alerts need a display or operator token). */
+export const withToken = (token: string = testTokens.display) => ({ authorization: `Bearer ${token}` });
+
 export const testGatewaySettings: GatewaySettings = {
   allowedOrigins: ['http://127.0.0.1:8080'],
   maxPayloadBytes: 16 * 1024,
@@ -37,6 +41,8 @@ export const testGatewaySettings: GatewaySettings = {
   softQueueBytes: 256 * 1024,
   hardQueueBytes: 4 * 1024 * 1024,
   slowCloseMs: 30_000,
+  // Message rate and snapshot budgets as a gateway started without their variables has them.
+  ...gatewayLimitsOf(loadConfig(liveEnv, {})),
 };
 
 /**
@@ -45,7 +51,7 @@ export const testGatewaySettings: GatewaySettings = {
  * unless a test asks.
  */
 export async function startLive(
-  deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number },
+  deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number; readiness?: ReadinessCheck[] },
   gateway: Partial<GatewaySettings> = {},
   alerts: Partial<LiveSettings['alerts']> = {},
 ): Promise<Live & { hub: LiveHub }> {
@@ -70,7 +76,7 @@ export async function startLive(
     access: testAccess,
     hub,
     metrics: new Registry(),
-    readiness: [],
+    readiness: deps.readiness ?? [],
     ...(deps.now ? { now: deps.now } : {}),
   });
   live.app.addHook('onClose', async () => producer.disconnect());

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
-import { installProblemHandler, registerOpsRoutes, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
+import { installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
 import type { TowerEvent } from '@tower/shared';
 import type { SlotBooker } from './slot-booker.ts';
 import type { IngestSender } from './sender.ts';
@@ -31,8 +31,9 @@ export interface SimulatorDependencies {
 export async function buildApp(deps: SimulatorDependencies): Promise<{ app: FastifyInstance; start(): void; stop(): Promise<void> }> {
   const now = deps.now ?? Date.now;
   const { simulation, sender, settings } = deps;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
+  installSecurityHeaders(app);
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
 
   let simulatedUntil = now();

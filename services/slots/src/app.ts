@@ -1,9 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, installProblemHandler, pingRedis, plannedCapacity, RateLimiter, registerOpsRoutes, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, installProblemHandler, installSecurityHeaders, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
@@ -110,22 +108,17 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   );
   const history = new SlotHistoryWriter(deps.kafka, settings.topics.slots, settings.groups.history, deps.clickhouse, logger.child({ component: 'slot-history' }), metrics);
 
-  const http = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
+  const http = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(http);
-  await http.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Móng Cái smart-gate control tower: crossing slots',
-        version: '1',
-        description: [
-          'Logistics firms book time slots to cross at Bắc Luân II and Vạn Ninh: hold a place in a 30-minute window of a lane group, confirm it, and the gate checks the truck in when its arrival is seen.',
-          'Live availability and a firm’s own booking changes are on the Operations Center WebSocket (/v1/live, channels `slots` and `bookings`).',
-        ].join(' '),
-      },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } } },
-    },
+  installSecurityHeaders(http);
+  await registerApiDocs(http, {
+    title: 'Móng Cái smart-gate control tower: crossing slots',
+    description: [
+      'Logistics firms book time slots to cross at Bắc Luân II and Vạn Ninh: hold a place in a 30-minute window of a lane group, confirm it, and the gate checks the truck in when its arrival is seen.',
+      'Live availability and a firm’s own booking changes are on the Operations Center WebSocket (/v1/live, channels `slots` and `bookings`).',
+    ].join(' '),
+    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
-  await http.register(swaggerUi, { routePrefix: '/docs' });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
   return { http, desk, store, sweeper, relay, checkIn, history };

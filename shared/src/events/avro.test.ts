@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { sampleEvents } from '../testing/events.ts';
-import { DecodeError, EventCodec, crc64Avro, deriveFamilySchema, fingerprintOf, loadSnapshots } from './avro.ts';
+import { DecodeError, EventCodec, IllFormedStringError, crc64Avro, deriveFamilySchema, fingerprintOf, loadSnapshots } from './avro.ts';
 import { eventFamilies, eventTypeSchemas } from './model.ts';
 
 const codec = new EventCodec();
@@ -45,6 +45,14 @@ describe('event codec', () => {
     expect(reason(() => codec.decode(Buffer.concat([bytes.subarray(0, 2), Buffer.alloc(8, 7), bytes.subarray(10)])))).toBe('unknown-fingerprint');
     expect(reason(() => codec.decode(bytes, 'truck'))).toBe('wrong-family');
     expect(reason(() => codec.decode(Buffer.concat([bytes.subarray(0, 10), Buffer.from([0xff, 0xff, 0xff])])))).toBe('corrupt-body');
+  });
+
+  it('refuses to write a string that is not well-formed UTF-16, naming the field (Avro strings are UTF-8)', () => {
+    const fault = { ...sampleEvents().find((e) => e.type === 'lane.fault')!, source: 'SEC\uD800' };
+    expect(() => codec.encode('lane', fault)).toThrow(IllFormedStringError);
+    expect(() => codec.encode('lane', fault)).toThrow('lane event has a string that is not well-formed Unicode at /source');
+    const truck = { ...sampleEvents().find((e) => e.type === 'truck.weighed')!, containers: ['\uDFFF'] };
+    expect(() => codec.encode('truck', truck)).toThrow(/at \/containers\/0/);
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import avro from 'avsc';
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { eventFamilies, uuidPattern, type EventFamily, type FamilyName, type TowerEvent } from './model.ts';
+import { illFormedStrings } from './strings.ts';
 
 /**
  * Avro for Kafka messages. Each family's record is derived from the TypeBox event
@@ -121,6 +122,22 @@ export class DecodeError extends Error {
   }
 }
 
+/**
+ * An event with a string Avro cannot carry (not well-formed UTF-16: a lone surrogate
+ * has no UTF-8 encoding). Thrown by the encoder, so no producer writes bytes that a
+ * strict reader refuses; the ingest API refuses such events before they get here.
+ */
+export class IllFormedStringError extends Error {
+  constructor(
+    readonly family: FamilyName,
+    /** JSON pointers of the offending strings. */
+    readonly fields: string[],
+  ) {
+    super(`${family} event has a string that is not well-formed Unicode at ${fields.join(', ')}; Avro strings are UTF-8`);
+    this.name = 'IllFormedStringError';
+  }
+}
+
 const magic = Buffer.from([0xc3, 0x01]);
 
 export interface DecodedEvent {
@@ -159,6 +176,8 @@ export class EventCodec {
   encode(family: FamilyName, event: TowerEvent): Buffer {
     const current = this.current.get(family);
     if (!current) throw new Error(`unknown family ${family}`);
+    const illFormed = illFormedStrings(event);
+    if (illFormed.length > 0) throw new IllFormedStringError(family, illFormed.map((s) => s.pointer));
     return Buffer.concat([current.header, current.type.toBuffer(event)]);
   }
 

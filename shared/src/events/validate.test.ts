@@ -3,6 +3,7 @@ import { loadCatalog } from '../catalog/catalog.ts';
 import { sampleEvents } from '../testing/events.ts';
 import { containerNumberProblem, iso6346CheckDigit } from './iso6346.ts';
 import { eventTypeNames } from './model.ts';
+import { illFormedStrings } from './strings.ts';
 import { createEventValidator } from './validate.ts';
 
 const now = Date.parse('2026-11-22T08:00:00+07:00');
@@ -82,5 +83,28 @@ describe('event validation', () => {
   it('keeps a device to its own site', () => {
     expect(issuesOf(sample('lane.opened'), { site: 'van-ninh', device: 'VN-TOS' })).toContainEqual({ field: '/site', reason: 'device VN-TOS may only send events for site van-ninh' });
     expect(issuesOf(sample('lane.opened'), { site: 'bac-luan-2', device: 'BL2-LANE-CTL' })).toEqual([]);
+  });
+
+  it('refuses strings that are not well-formed UTF-16, naming each field, nested ones too', () => {
+    const fault = { ...sample('lane.fault'), source: 'SEC\uD800', detail: 'belt \uDC00 jammed' };
+    expect(issuesOf(fault)).toEqual([
+      { field: '/source', reason: 'is not well-formed Unicode: a lone surrogate U+D800 at position 3' },
+      { field: '/detail', reason: 'is not well-formed Unicode: a lone surrogate U+DC00 at position 5' },
+    ]);
+    // A string that also breaks its pattern is reported once, for what makes it unwritable.
+    expect(issuesOf({ ...sample('truck.weighed'), containers: ['CSQU3054383', 'CSQU305438\uD83D'] })).toEqual([
+      { field: '/containers/1', reason: 'is not well-formed Unicode: a lone surrogate U+D83D at position 10' },
+    ]);
+    expect(issuesOf({ ...sample('lane.opened'), ['x\uD800']: 1 })).toContainEqual({ field: '/', reason: 'has a property name that is not well-formed Unicode (a lone surrogate U+D800 at position 1)' });
+    // A surrogate pair is a well-formed character.
+    expect(issuesOf({ ...sample('lane.fault'), detail: 'belt 🚚 jammed' })).toEqual([]);
+  });
+
+  it('finds ill-formed strings at any depth without overflowing the stack', () => {
+    let nested: unknown = 'x\uDBFF';
+    for (let i = 0; i < 100_000; i += 1) nested = [nested];
+    const [found] = illFormedStrings({ deep: nested });
+    expect(found?.pointer).toBe(`/deep${'/0'.repeat(100_000)}`);
+    expect(illFormedStrings({ a: { b: { c: { d: { e: ['fine', 'a~/b 🚚'] } } } }, 'x/y~': 'z\uDC00' })).toEqual([{ pointer: '/x~1y~0', reason: 'is not well-formed Unicode: a lone surrogate U+DC00 at position 1' }]);
   });
 });

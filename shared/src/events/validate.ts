@@ -5,6 +5,7 @@ import type { Lane, LaneKind, Zone } from '../catalog/schema.ts';
 import type { FieldIssue } from '../errors.ts';
 import { containerNumberProblem } from './iso6346.ts';
 import { chinesePlatePattern, eventTypeNames, eventTypeSchemas, vietnamesePlatePattern, type EventFamily, type TowerEvent } from './model.ts';
+import { illFormedStrings } from './strings.ts';
 
 export type EventValidation = { ok: true; event: TowerEvent; family: EventFamily } | { ok: false; issues: FieldIssue[] };
 
@@ -55,18 +56,21 @@ export function createEventValidator(catalog: SiteCatalog, options: ValidationOp
     if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
       return { ok: false, issues: [{ field: '/', reason: 'an event must be a JSON object' }] };
     }
+    // First, since such a string cannot be written (nor echoed in a reason); it is that field's one issue.
+    const issues: FieldIssue[] = illFormedStrings(candidate).map(({ pointer, reason }) => ({ field: pointer, reason }));
+    const seen = new Set(issues.map((issue) => issue.field));
     const type = (candidate as { type?: unknown }).type;
     const entry = typeof type === 'string' ? eventTypeSchemas.get(type) : undefined;
     const check = typeof type === 'string' ? checks.get(type) : undefined;
     if (!entry || !check) {
-      return { ok: false, issues: [{ field: '/type', reason: type === undefined ? 'is required' : `'${String(type)}' is not an event type; one of ${eventTypeNames.join(', ')}` }] };
+      if (!seen.has('/type')) issues.push({ field: '/type', reason: type === undefined ? 'is required' : `'${String(type)}' is not an event type; one of ${eventTypeNames.join(', ')}` });
+      return { ok: false, issues };
     }
-    const issues: FieldIssue[] = [];
-    const seen = new Set<string>();
     // The compiled check is fast; walking the errors is not, so only invalid events pay for it.
     for (const error of check.Check(candidate) ? [] : check.Errors(candidate)) {
       const field = error.path || '/';
-      if (seen.has(field)) continue;
+      // A path with an ill-formed property name was reported above, at its object.
+      if (seen.has(field) || !field.isWellFormed()) continue;
       seen.add(field);
       issues.push({ field, reason: error.type === ValueErrorType.ObjectRequiredProperty ? 'is required' : describeSchemaError(error.schema, error.message) });
     }

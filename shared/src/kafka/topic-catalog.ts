@@ -26,7 +26,7 @@ export const topicCatalog: readonly TopicSpec[] = [
     partitions: 6,
     retentionMs: 7 * day,
     cleanupPolicy: 'delete',
-    key: 'truck plate (one truck’s journey stays in order)',
+    key: 'truck plate',
     description: 'Truck journey steps: arrival, plate read, weighing, scan, customs, gate-in, border line, gate-out',
   },
   {
@@ -50,7 +50,7 @@ export const topicCatalog: readonly TopicSpec[] = [
     partitions: 3,
     retentionMs: 30 * day,
     cleanupPolicy: 'delete',
-    key: 'source topic/partition/offset',
+    key: 'the source message’s key (its topic, partition and offset are the dlq.source.* headers)',
     description: 'Messages no consumer could decode or process, with the reason, for inspection and replay',
   },
   {
@@ -58,7 +58,7 @@ export const topicCatalog: readonly TopicSpec[] = [
     partitions: 3,
     retentionMs: 1 * day,
     cleanupPolicy: 'delete',
-    key: 'site/lane/window',
+    key: 'site/lane',
     description: 'Live throughput ticks from the aggregator, consumed as a broadcast by every live gateway',
   },
   {
@@ -82,7 +82,7 @@ export const topicCatalog: readonly TopicSpec[] = [
     partitions: 3,
     retentionMs: 30 * day,
     cleanupPolicy: 'delete',
-    key: 'booking id',
+    key: 'booking id (booking changes), site|lane kind|direction|window start (places)',
     description: 'Crossing-slot booking state changes and availability',
   },
 ];

@@ -1,2 +1,3 @@
 export * from './fixtures.ts';
 export * from './events.ts';
+export * from './read-topics.ts';

@@ -13,7 +13,8 @@ export interface RejectedEvent {
 }
 
 export interface BatchVerdict {
-  accepted: { event: TowerEvent; family: EventFamily }[];
+  /** `index`: position in the batch, from 0. */
+  accepted: { index: number; event: TowerEvent; family: EventFamily }[];
   rejected: RejectedEvent[];
 }
 
@@ -28,7 +29,7 @@ export function judgeBatch(items: readonly unknown[], validate: EventValidator, 
     }
     const result = validate(item, scope);
     if (result.ok) {
-      verdict.accepted.push({ event: result.event, family: result.family });
+      verdict.accepted.push({ index, event: result.event, family: result.family });
     } else {
       const eventId = typeof (item as { eventId?: unknown })?.eventId === 'string' ? (item as { eventId: string }).eventId : undefined;
       verdict.rejected.push({ index, ...(eventId ? { eventId } : {}), errors: result.issues });

@@ -11,6 +11,9 @@ const registry = new DeviceRegistry([
 describe('device keys', () => {
   it('authenticates a device by id and secret', () => {
     expect(registry.authenticate(`Bearer bl2-gw-1.${secret}`)).toEqual({ id: 'bl2-gw-1', site: 'bac-luan-2' });
+    // The scheme is case-insensitive (RFC 9110).
+    expect(registry.authenticate(`bearer bl2-gw-1.${secret}`)).toEqual({ id: 'bl2-gw-1', site: 'bac-luan-2' });
+    expect(registry.authenticate(`BEARER  bl2-gw-1.${secret}`)).toEqual({ id: 'bl2-gw-1', site: 'bac-luan-2' });
   });
 
   it('answers 401 for missing, malformed, unknown or wrong keys and 403 for a disabled device', () => {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ForbiddenProblem, UnauthorizedProblem, hashSecret, type DeviceRecord } from '@tower/shared';
+import { ForbiddenProblem, UnauthorizedProblem, bearerToken, hashSecret, type DeviceRecord } from '@tower/shared';
 
 /**
  * Devices authenticate with `Authorization: Bearer <device id>.<secret>`. The registry
@@ -25,7 +25,7 @@ export class DeviceRegistry {
 
   authenticate(authorization: string | undefined): Device {
     if (!authorization) throw new UnauthorizedProblem('send the device key as Authorization: Bearer <device id>.<secret>');
-    const match = /^Bearer\s+([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{16,128})$/.exec(authorization);
+    const match = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{16,128})$/.exec(bearerToken(authorization));
     if (!match) throw new UnauthorizedProblem('the Authorization header is not Bearer <device id>.<secret>');
     const [, id, secret] = match as unknown as [string, string, string];
     const record = this.byId.get(id);

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator, type RateLimiter } from '@tower/shared';
 import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
+import { refuseConflictingIds, type EventIdentityLedger } from '../domain/event-identity.ts';
 import type { EventPublisher } from '../publisher.ts';
+import { contentEncodings, decodeContentEncoding } from './content-encoding.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { AnyEvent, BatchResult } from './schemas.ts';
 
@@ -17,6 +19,8 @@ export interface EventsRouteOptions {
   devices: DeviceRegistry;
   rateLimiter: RateLimiter;
   validate: EventValidator;
+  /** Where each eventId's first content is recorded: another content under the id is refused. */
+  eventIds: EventIdentityLedger;
   publisher: EventPublisher;
   metrics: IngestMetrics;
   maxBatchEvents: number;
@@ -24,7 +28,7 @@ export interface EventsRouteOptions {
 }
 
 export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOptions): void {
-  const { devices, rateLimiter, validate, publisher, metrics, maxBatchEvents, now } = options;
+  const { devices, rateLimiter, validate, eventIds, publisher, metrics, maxBatchEvents, now } = options;
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, parseNdjson(body as string)));
   app.decorateRequest('device', undefined);
   app.addHook('onResponse', async (request, reply) => {
@@ -41,10 +45,17 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
           'Each event is validated against its schema and the site catalog. Valid events are written to Kafka',
           '(acks=all) before the answer: 200 when all were accepted, 207 when some were refused (each listed',
           'with its index and every problem), 400 when none was valid. Kafka unavailable: 503 with Retry-After,',
-          'and nothing was accepted. Re-sending an event with the same eventId is harmless.',
+          'and nothing was accepted. Re-sending an event unchanged with the same eventId is harmless; an eventId',
+          'already used for an event with different content is refused (`event-id-conflict` on its `/eventId`).',
+          'Every string must be well-formed Unicode (no lone surrogate). Redis (the eventId record) unavailable: 503.',
+          'The body may be gzipped (`Content-Encoding: gzip`); the body limit applies to the decoded bytes (413 past it,',
+          'and a gzip bomb is not inflated beyond it); a body that is not valid gzip is a 400 naming /body; any other coding is a 415.',
         ].join(' '),
         tags: ['events'],
         security: [{ deviceKey: [] }],
+        headers: Type.Object({
+          'content-encoding': Type.Optional(Type.Union(contentEncodings.map((c) => Type.Literal(c)), { description: 'gzip for a gzipped body (devices on cellular links); none or identity for plain JSON/NDJSON' })),
+        }),
         body: Type.Array(AnyEvent, { maxItems: maxBatchEvents }),
         response: { 200: BatchResult, 207: BatchResult, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 413: ProblemDocument, 415: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
       },
@@ -53,6 +64,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       onRequest: async (request) => {
         request.device = devices.authenticate(request.headers.authorization);
       },
+      // After authentication: only a known device gets a body inflated.
+      preParsing: decodeContentEncoding,
     },
     async (request, reply) => {
       const receivedAt = now();
@@ -67,7 +80,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         throw new RateLimitedProblem(`device ${device.id} is over its rate of events; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
       }
 
-      const verdict = judgeBatch(items, validate, device);
+      const verdict = await refuseConflictingIds(judgeBatch(items, validate, device), eventIds);
       for (const rejected of verdict.rejected) metrics.rejected.inc({ field: rejected.errors[0]?.field ?? '/' });
       if (verdict.accepted.length === 0) {
         throw new ValidationProblem(

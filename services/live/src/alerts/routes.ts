@@ -7,6 +7,7 @@ import { Alert } from '../domain/alerts.ts';
 import type { AlertEngine } from '../gateway/alert-engine.ts';
 import type { AlertLog } from '../gateway/alert-log.ts';
 import type { AlertStore } from '../gateway/alert-store.ts';
+import { readerProblems, readersOnly, readerSecurity } from '../history/reader-access.ts';
 
 export interface AlertRouteOptions {
   catalog: SiteCatalog;
@@ -48,9 +49,11 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
       schema: {
         summary: 'Open alerts and those of the last hours, newest revision of each',
         tags: ['alerts'],
+        security: readerSecurity,
         querystring: Type.Object({ site: Type.Optional(Type.Union(siteIds.map((id) => Type.Literal(id)))) }, { additionalProperties: false }),
-        response: { 200: AlertList, 400: ProblemDocument, 503: ProblemDocument },
+        response: { 200: AlertList, 400: ProblemDocument, ...readerProblems, 503: ProblemDocument },
       },
+      onRequest: readersOnly(options.access),
     },
     async (request) => ({ alerts: await openAndRecentAlerts(options, request.query.site) }),
   );
@@ -62,6 +65,7 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
         summary: 'An operator acknowledges an open alert (Authorization: Bearer <operator token>)',
         description: 'Answers once the change is in Kafka (then every wall sees it). Acknowledging twice is harmless and answers the alert as it is.',
         tags: ['alerts'],
+        security: readerSecurity,
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 200: Alert, ...problems },
       },
@@ -86,6 +90,7 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
       schema: {
         summary: 'Who a token is (Authorization: Bearer <token>): the wall shows the acknowledge buttons to operators only',
         tags: ['alerts'],
+        security: readerSecurity,
         response: { 200: Type.Object({ id: Type.String(), role: Type.String(), name: Type.String() }), 401: ProblemDocument },
       },
     },

@@ -22,6 +22,8 @@ export const closeCodes = {
   tooSlow: 4008,
   /** A message that is not JSON or not a known message. */
   protocolError: 4002,
+  /** The client kept sending over its message rate after a `rate-limited` error. */
+  messageRate: 4029,
   /** The gateway is shutting down; reconnect (to another instance). */
   goingAway: 1001,
 } as const;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyMeasures } from '@tower/shared';
-import { alignRange, bucketStart, fillSeries, HistoryRangeError } from './series.ts';
+import fc from 'fast-check';
+import { emptyMeasures, throughputSteps } from '@tower/shared';
+import { alignRange, bucketStart, fillSeries, HistoryRangeError, latestMs } from './series.ts';
 
 const at = Date.UTC(2026, 10, 23, 9, 37, 12, 345); // 16:37 in Vietnam
 
@@ -37,6 +38,43 @@ describe('throughput buckets', () => {
     } catch (error) {
       expect(error).toMatchObject({ field: 'from', reason: expect.stringContaining('10081 buckets of 1m; at most 2000') });
     }
+  });
+
+  it('never ranges before the epoch or past the latest time: a default from stops at the epoch, a from or to beyond is refused by name', () => {
+    const refusal = (request: Parameters<typeof alignRange>[0]) => {
+      try {
+        return alignRange(request, at, 2000);
+      } catch (error) {
+        return { field: (error as HistoryRangeError).field, reason: (error as HistoryRangeError).reason };
+      }
+    };
+    expect(refusal({ to: 0, step: '1m' })).toEqual({ field: 'to', reason: 'must be after 0, the start of the first 1m bucket after the epoch' });
+    expect(alignRange({ to: 30 * 60_000, step: '1m' }, at, 2000)).toEqual({ step: '1m', fromMs: 0, toMs: 30 * 60_000, buckets: 30 });
+    // The first Vietnam day after the epoch starts at 17:00 UTC.
+    expect(refusal({ from: 0, step: '1d' })).toEqual({ field: 'from', reason: 'its 1d bucket starts before the epoch (1970-01-01T00:00Z); at least 61200000 with step 1d' });
+    expect(alignRange({ to: 3 * 86_400_000, step: '1d' }, at, 2000)).toMatchObject({ fromMs: 61_200_000, buckets: 3 });
+    expect(refusal({ from: latestMs - 86_400_000, to: latestMs, step: '1d' })).toMatchObject({ field: 'to' });
+    expect(alignRange({ from: latestMs - 3_600_000, to: latestMs, step: '1h' }, at, 2000)).toMatchObject({ toMs: latestMs, buckets: 1 });
+  });
+
+  it('answers any from, to and step inside [0, latest time] or refuses it naming from or to', () => {
+    const time = fc.oneof(fc.integer({ min: 0, max: latestMs }), fc.integer({ min: 0, max: 4 * 86_400_000 }), fc.integer({ min: latestMs - 4 * 86_400_000, max: latestMs }));
+    fc.assert(
+      fc.property(fc.option(time, { nil: undefined }), fc.option(time, { nil: undefined }), fc.constantFrom(...throughputSteps), fc.integer({ min: 0, max: latestMs }), (from, to, step, now) => {
+        let range;
+        try {
+          range = alignRange({ from, to, step }, now, 2000);
+        } catch (error) {
+          expect(error).toBeInstanceOf(HistoryRangeError);
+          return;
+        }
+        expect(range.fromMs).toBeGreaterThanOrEqual(0);
+        expect(range.toMs).toBeLessThanOrEqual(latestMs);
+        expect(range.buckets).toBeGreaterThan(0);
+        expect(fillSeries(range, new Map()).every((b) => b.start >= 0 && b.start < latestMs)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('fills the buckets with nothing stored with zeros, in order', () => {

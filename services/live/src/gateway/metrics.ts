@@ -9,6 +9,8 @@ export class GatewayMetrics {
   readonly conflated: Counter;
   readonly resumes: Counter<'outcome'>;
   readonly closes: Counter<'reason'>;
+  readonly refused: Counter;
+  readonly snapshotReads: Counter<'outcome'>;
 
   constructor(registers: Registry) {
     const r = [registers];
@@ -18,6 +20,13 @@ export class GatewayMetrics {
     this.conflated = new Counter({ name: 'tower_live_deltas_conflated_total', help: 'Deltas held back for a slow client (only the newest per window is sent)', registers: r });
     this.resumes = new Counter({ name: 'tower_live_resumes_total', help: 'Subscriptions resumed from a seq: replayed from the buffer, or resync with a fresh snapshot', labelNames: ['outcome'], registers: r });
     this.closes = new Counter({ name: 'tower_live_closes_total', help: 'Connections closed by the gateway, by reason', labelNames: ['reason'], registers: r });
+    this.refused = new Counter({ name: 'tower_live_messages_refused_total', help: 'Client messages dropped for being over the socket’s message rate', registers: r });
+    this.snapshotReads = new Counter({
+      name: 'tower_live_snapshot_reads_total',
+      help: 'Snapshot subscriptions by outcome: read (started a read), shared (took a read under way), abandoned (a read nobody waited for any more, stopped)',
+      labelNames: ['outcome'],
+      registers: r,
+    });
   }
 
   private readonly sentByType = new Map<MessageType, { inc(): void }>();

@@ -2,11 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { problemContentType, type AccessRecord, type AccessRegistry, type Logger, type SiteCatalog } from '@tower/shared';
+import { ForbiddenProblem, NotFoundProblem, rawProblemResponse, RateLimitedProblem, UnauthorizedProblem, type ProblemError, type AccessRecord, type AccessRegistry, type ClickHouseClient, type Logger, type SiteCatalog } from '@tower/shared';
 import { closeCodes, liveSubprotocol } from '../domain/protocol.ts';
+import { QueryCanceller } from './cancellable-queries.ts';
 import type { LiveHub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { LiveSession, type SessionSettings, type SnapshotSources } from './session.ts';
+import { SnapshotReads, type SnapshotBudgets } from './snapshot-reads.ts';
 import { WriteBatcher } from './write-batcher.ts';
 
 export interface GatewaySettings extends SessionSettings {
@@ -14,6 +16,7 @@ export interface GatewaySettings extends SessionSettings {
   allowedOrigins: readonly string[];
   maxPayloadBytes: number;
   pingIntervalMs: number;
+  snapshotBudgets: SnapshotBudgets;
 }
 
 export interface GatewayDependencies {
@@ -22,6 +25,8 @@ export interface GatewayDependencies {
   hub: LiveHub;
   catalog: SiteCatalog;
   snapshots: SnapshotSources;
+  /** What snapshot reads query (bound per read, so an abandoned read's queries are killed). */
+  clickhouse: ClickHouseClient;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -40,10 +45,13 @@ function tokenOf(request: IncomingMessage, url: URL): string | undefined {
   return fromProtocol || url.searchParams.get('token') || undefined;
 }
 
-/** Refuses an upgrade with a problem+json body; no WebSocket message is ever sent. */
-function refuse(socket: Duplex, status: number, title: string, detail: string): void {
-  const body = JSON.stringify({ type: `https://mongcai-tower.dev/problems/live-${status}`, title, status, detail });
-  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${problemContentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+/**
+ * Refuses an upgrade with a problem+json answer carrying the same security headers as
+ * every HTTP answer; no WebSocket message is ever sent. Details never repeat what the
+ * client sent (path, origin).
+ */
+function refuse(socket: Duplex, problem: ProblemError): void {
+  socket.end(rawProblemResponse(problem));
   socket.destroy();
 }
 
@@ -59,6 +67,8 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   const perToken = new Map<string, number>();
   const sessions = new Map<WebSocket, { session: LiveSession; alive: boolean }>();
   const batcher = new WriteBatcher();
+  const canceller = new QueryCanceller(deps.clickhouse, logger);
+  const reads = new SnapshotReads(settings.snapshotBudgets, (signal) => canceller.bind(signal), (outcome) => metrics.snapshotReads.inc({ outcome }));
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: settings.maxPayloadBytes,
@@ -68,25 +78,25 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
 
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/v1/live') return refuse(socket, 404, 'Not found', `no WebSocket endpoint at ${url.pathname}; use /v1/live`);
+    if (url.pathname !== '/v1/live') return refuse(socket, new NotFoundProblem('the only WebSocket endpoint is /v1/live'));
     const origin = request.headers.origin;
     // The wall is served by the gateway itself: a page of the same origin is always allowed.
     const host = request.headers.host;
     const sameOrigin = origin !== undefined && host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
     if (origin !== undefined && !sameOrigin && !allowedOrigins.has(origin)) {
       metrics.rejected.inc({ status: '403' });
-      return refuse(socket, 403, 'Forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+      return refuse(socket, new ForbiddenProblem('the Origin of this page is not allowed (ALLOWED_ORIGINS)'));
     }
     const token = tokenOf(request, url);
     const access = token ? deps.access.verify(token) : undefined;
     if (!access) {
       metrics.rejected.inc({ status: '401' });
-      return refuse(socket, 401, 'Unauthorized', token ? 'the token is not valid' : `a token is required: ?token=<token> or the subprotocol ${tokenProtocolPrefix}<token>`);
+      return refuse(socket, new UnauthorizedProblem(token ? 'the token is not valid' : `a token is required: ?token=<token> or the subprotocol ${tokenProtocolPrefix}<token>`));
     }
     const open = perToken.get(access.id) ?? 0;
     if (open >= access.maxConnections) {
       metrics.rejected.inc({ status: '429' });
-      return refuse(socket, 429, 'Too many connections', `token ${access.id} already has ${open} connections open (at most ${access.maxConnections})`);
+      return refuse(socket, new RateLimitedProblem(`token ${access.id} already has ${open} connections open (at most ${access.maxConnections})`, 5));
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, access));
   });
@@ -94,7 +104,7 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   /** `socket` is the upgraded TCP socket the WebSocket writes to (corked per round by the batcher). */
   function accept(ws: WebSocket, socket: Duplex, access: AccessRecord): void {
     perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
-    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, settings, metrics, logger, () => batcher.hold(socket));
+    const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, reads, settings, metrics, logger, () => batcher.hold(socket));
     sessions.set(ws, { session, alive: true });
     metrics.connections.inc();
     ws.on('pong', () => {

@@ -1,9 +1,12 @@
 import type { WebSocket } from 'ws';
-import type { AccessRecord, Logger, SiteCatalog } from '@tower/shared';
+import type { AccessRecord, ClickHouseClient, Logger, SiteCatalog } from '@tower/shared';
 import { closeCodes, deltaFrame, firmChannels, parseClientMessage, ProtocolError, type ChannelData, type LiveChannel, type LiveDelta, type LiveFilter, type LiveSnapshot, type ServerMessage, type SubscribeMessage } from '../domain/protocol.ts';
 import { channelRules } from '../domain/streams.ts';
 import type { DeltaListener, LiveHub, Stream } from './hub.ts';
+import { MessageGate, type MessageRate } from './message-gate.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { Semaphore } from './semaphore.ts';
+import type { SnapshotReads } from './snapshot-reads.ts';
 
 export interface SessionSettings {
   maxSubscriptions: number;
@@ -12,10 +15,15 @@ export interface SessionSettings {
   /** Over this, or conflating for longer than `slowCloseMs`, the client is closed (4008). */
   hardQueueBytes: number;
   slowCloseMs: number;
+  messageRate: MessageRate;
 }
 
-/** Per channel, how a snapshot for a filter is read (ClickHouse and the current state). */
-export type SnapshotSources = { readonly [C in LiveChannel]: (filter: LiveFilter) => Promise<ChannelData[C]['snapshot']> };
+/**
+ * Per channel, how a snapshot for a filter is read (ClickHouse and the current state).
+ * `clickhouse` is the read's own client: its queries are killed when nobody waits for
+ * the snapshot any more.
+ */
+export type SnapshotSources = { readonly [C in LiveChannel]: (filter: LiveFilter, clickhouse: ClickHouseClient) => Promise<ChannelData[C]['snapshot']> };
 
 interface Subscription {
   /** The id as JSON, for delta frames. */
@@ -24,20 +32,30 @@ interface Subscription {
   listener: DeltaListener;
   /** Deltas that arrived while the snapshot was being read; sent right after it. */
   queued: { seq: number; delta: LiveDelta }[] | undefined;
+  /** Aborted when the subscription is replaced or dropped: its snapshot read is abandoned. */
+  ended: AbortController;
 }
+
+/** Why a subscription's snapshot read is abandoned (one object: a flood of replacements allocates no stack traces). */
+const subscriptionEnded = new Error('the subscription was replaced or dropped');
 
 /**
  * One WebSocket client: its subscriptions (several share the socket, matched by id; a
  * repeated id replaces its subscription), snapshots then numbered deltas, resume from a
  * seq, and the slow-client policy: past `softQueueBytes` on the socket, deltas are
  * conflated to the newest per window and flushed when the socket drains; a client that
- * stays behind is closed with 4008.
+ * stays behind is closed with 4008. Messages are rate-limited (4029 for a client that
+ * keeps going); snapshots are read through the gateway's `SnapshotReads` (shared,
+ * bounded per socket, token and role), and a replaced or dropped subscription abandons
+ * its read.
  */
 export class LiveSession {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly conflated = new Map<string, { id: string; subscription: Subscription; seq: number; delta: LiveDelta }>();
   private behindSince: number | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly gate: MessageGate;
+  private readonly snapshotBudget: Semaphore;
 
   constructor(
     private readonly socket: WebSocket,
@@ -45,14 +63,19 @@ export class LiveSession {
     private readonly hub: LiveHub,
     private readonly catalog: SiteCatalog,
     private readonly snapshots: SnapshotSources,
+    private readonly reads: SnapshotReads,
     private readonly settings: SessionSettings,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
     /** Holds this socket's writes to the end of the event-loop turn (one write for a round of deltas). */
     private readonly holdWrites: () => void = () => {},
-  ) {}
+  ) {
+    this.gate = new MessageGate(settings.messageRate);
+    this.snapshotBudget = reads.socketBudget();
+  }
 
   async onMessage(text: string): Promise<void> {
+    if (!this.withinRate()) return;
     let message;
     try {
       message = parseClientMessage(text);
@@ -69,6 +92,21 @@ export class LiveSession {
     await this.subscribe(message);
   }
 
+  /** Whether to handle a message: over the socket's rate it is dropped (`MessageGate`), and a client that keeps going is closed (4029). */
+  private withinRate(): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
+    const admission = this.gate.admit();
+    if (admission === 'take') return true;
+    this.metrics.refused.inc();
+    if (admission === 'warn') this.send({ type: 'error', code: 'rate-limited', message: this.gate.describe() });
+    if (admission === 'close') {
+      this.logger.info({ access: this.access.id }, 'closing a client that keeps sending over its message rate');
+      this.metrics.closes.inc({ reason: 'message-rate' });
+      this.socket.close(closeCodes.messageRate, 'message rate exceeded');
+    }
+    return false;
+  }
+
   private async subscribe(message: SubscribeMessage): Promise<void> {
     const forbidden = this.forbidden(message);
     if (forbidden) {
@@ -82,13 +120,16 @@ export class LiveSession {
       this.send({ type: 'error', id: message.id, code: 'unknown-filter-value', message: problem });
       return;
     }
+    const stream = this.hub.stream(message.channel, filter, Date.now());
+    // The same subscription again while its snapshot is on the way: that snapshot answers both.
+    const current = this.subscriptions.get(message.id);
+    if (current?.stream === stream && current.queued && !message.resume) return;
     this.drop(message.id);
     if (this.subscriptions.size >= this.settings.maxSubscriptions) {
       this.send({ type: 'error', id: message.id, code: 'too-many-subscriptions', message: `at most ${this.settings.maxSubscriptions} subscriptions per connection` });
       return;
     }
-    const stream = this.hub.stream(message.channel, filter, Date.now());
-    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], listener: (seq, delta, frame) => this.deliver(message.id, subscription, seq, delta, frame) };
+    const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], ended: new AbortController(), listener: (seq, delta, frame) => this.deliver(message.id, subscription, seq, delta, frame) };
     stream.listeners.add(subscription.listener);
     this.subscriptions.set(message.id, subscription);
 
@@ -101,18 +142,33 @@ export class LiveSession {
       return;
     }
     if (message.resume) this.metrics.resumes.inc({ outcome: 'resync' });
-    const seq = stream.log.seq;
-    let snapshot: LiveSnapshot;
+    let snapshot: { position: number; value: LiveSnapshot };
     try {
-      snapshot = await this.snapshots[message.channel](filter);
+      snapshot = await this.reads.read<LiveSnapshot>({
+        key: stream.name,
+        role: this.access.role,
+        token: this.access.id,
+        socket: this.snapshotBudget,
+        signal: subscription.ended.signal,
+        position: () => stream.log.seq,
+        // A read that started earlier is current to `position`: the deltas since come from the log.
+        canJoin: (position) => {
+          const since = stream.log.since(position);
+          if (since) subscription.queued = since.map(({ seq, item }) => ({ seq, delta: item }));
+          return since !== undefined;
+        },
+        read: (clickhouse) => this.snapshots[message.channel](filter, clickhouse),
+      });
     } catch (error) {
+      if (subscription.ended.signal.aborted) return; // replaced or dropped: nobody waits for this snapshot
       this.logger.warn({ err: error, subscription: message.id, channel: message.channel }, 'snapshot could not be read');
       this.drop(message.id);
       this.send({ type: 'error', id: message.id, code: 'snapshot-unavailable', message: 'the history store did not answer; subscribe again in a few seconds' });
       return;
     }
     if (this.subscriptions.get(message.id) !== subscription) return; // replaced or dropped meanwhile
-    this.send({ type: 'snapshot', id: message.id, channel: message.channel, stream: stream.name, seq, resync: message.resume !== undefined, data: snapshot });
+    const seq = snapshot.position;
+    this.send({ type: 'snapshot', id: message.id, channel: message.channel, stream: stream.name, seq, resync: message.resume !== undefined, data: snapshot.value });
     const queued = subscription.queued ?? [];
     subscription.queued = undefined;
     for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.delta);
@@ -191,6 +247,7 @@ export class LiveSession {
     subscription.stream.listeners.delete(subscription.listener);
     subscription.stream.lastUsed = Date.now();
     this.subscriptions.delete(id);
+    subscription.ended.abort(subscriptionEnded);
   }
 
   private send(message: ServerMessage): void {

@@ -37,10 +37,7 @@ export class SlotBoard {
   private readonly windows = new Map<string, SlotAvailability>();
   private readonly bookings = new Map<string, SlotBooking>();
 
-  constructor(
-    private readonly clickhouse: ClickHouseClient,
-    private readonly settings: SlotBoardSettings,
-  ) {}
+  constructor(private readonly settings: SlotBoardSettings) {}
 
   private get plan(): CapacityPlan {
     return this.settings.plan;
@@ -65,8 +62,8 @@ export class SlotBoard {
     return true;
   }
 
-  /** Every window of every bookable lane group of `site` (or all sites) from the current window to the horizon. */
-  async windowSnapshot(site: string | undefined, now: number): Promise<SlotAvailability[]> {
+  /** Every window of every bookable lane group of `site` (or all sites) from the current window to the horizon (`clickhouse`: the snapshot read's own client). */
+  async windowSnapshot(site: string | undefined, now: number, clickhouse: ClickHouseClient): Promise<SlotAvailability[]> {
     const { windowMs } = this.settings;
     const from = Math.floor(now / windowMs) * windowMs;
     const to = from + Math.ceil(this.settings.horizonMs / windowMs) * windowMs;
@@ -80,7 +77,7 @@ export class SlotBoard {
         merged.set(slotWindowKey(window), window);
       }
     }
-    const changed = [...(await readSlotWindows(this.clickhouse, { fromMs: from, toMs: to, windowMs, ...(site ? { site } : {}) })), ...this.windows.values()];
+    const changed = [...(await readSlotWindows(clickhouse, { fromMs: from, toMs: to, windowMs, ...(site ? { site } : {}) })), ...this.windows.values()];
     for (const window of changed) {
       const key = slotWindowKey(window);
       const known = merged.get(key);
@@ -90,10 +87,10 @@ export class SlotBoard {
   }
 
   /** The bookings of one firm (or all) of windows from the lookback to ahead, newest state of each, by window start. */
-  async bookingSnapshot(firm: string | undefined, now: number): Promise<SlotBooking[]> {
+  async bookingSnapshot(firm: string | undefined, now: number, clickhouse: ClickHouseClient): Promise<SlotBooking[]> {
     const fromMs = now - this.settings.bookingsLookbackMs;
     const toMs = now + this.settings.bookingsAheadMs;
-    const stored = await readSlotBookings(this.clickhouse, { fromMs, toMs, ...(firm ? { firm } : {}), maxRows: this.settings.maxBookings * 4 });
+    const stored = await readSlotBookings(clickhouse, { fromMs, toMs, ...(firm ? { firm } : {}), maxRows: this.settings.maxBookings * 4 });
     const merged = new Map(stored.map((b) => [b.id, b]));
     for (const booking of this.bookings.values()) {
       if ((firm !== undefined && booking.firm !== firm) || booking.windowStart < fromMs || booking.windowStart >= toMs) continue;

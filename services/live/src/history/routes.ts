@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { journeyView, journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem,type SiteCatalog, type ThroughputStep } from '@tower/shared';
+import { journeyView, journeysOf, NotFoundProblem, ProblemDocument, ValidationProblem, type AccessRegistry, type SiteCatalog, type ThroughputStep } from '@tower/shared';
 import { alignRange, HistoryRangeError, fillSeries } from '../domain/series.ts';
 import { historySchemas, JourneyParams, JourneyQuery, JourneysResponse, KpisNowResponse, SitesResponse, ThroughputSeries } from './schemas.ts';
 import { readZoneKpis, type KpiSettings } from './kpi-reader.ts';
+import { readerProblems, readersOnly, readerSecurity } from './reader-access.ts';
 import type { HistoryStore } from './store.ts';
 
 export interface HistorySettings extends KpiSettings {
@@ -13,20 +14,27 @@ export interface HistorySettings extends KpiSettings {
 
 export interface HistoryRouteOptions {
   catalog: SiteCatalog;
+  /** Display and operator tokens read; firms' keys get 403. */
+  access: AccessRegistry;
   store: HistoryStore;
   settings: HistorySettings;
   now: () => number;
 }
 
 const dayMs = 86_400_000;
-const problems = { 400: ProblemDocument, 503: ProblemDocument };
+const problems = { 400: ProblemDocument, ...readerProblems, 503: ProblemDocument };
 
 /** The history API: sites, throughput series, the KPIs of now, a truck's journeys. */
-export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, settings, now }: HistoryRouteOptions): void {
+export function registerHistoryRoutes(root: FastifyInstance, { catalog, access, store, settings, now }: HistoryRouteOptions): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { ThroughputQuery, KpisQuery } = historySchemas(catalog);
+  const onRequest = readersOnly(access);
 
-  app.get('/v1/sites', { schema: { summary: 'The crossings with their lanes and zones', tags: ['history'], response: { 200: SitesResponse } } }, async () => ({ sites: catalog.document.sites }));
+  app.get(
+    '/v1/sites',
+    { schema: { summary: 'The crossings with their lanes and zones', tags: ['history'], security: readerSecurity, response: { 200: SitesResponse, ...readerProblems } }, onRequest },
+    async () => ({ sites: catalog.document.sites }),
+  );
 
   app.get(
     '/v1/throughput',
@@ -35,9 +43,11 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, s
         summary: 'Throughput per bucket over a range, filtered by site, lane and lane kind',
         description: 'Every bucket of the range is present; empty ones are zero. Days (step=1d) run from midnight in Vietnam (UTC+7).',
         tags: ['history'],
+        security: readerSecurity,
         querystring: ThroughputQuery,
         response: { 200: ThroughputSeries, ...problems },
       },
+      onRequest,
     },
     async (request) => {
       const { site, lane, kind, from, to } = request.query;
@@ -65,9 +75,11 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, s
         summary: 'The KPI tiles and lane grid of now: last hour, today (Vietnam day), lane status and queues',
         description: 'Without `site`, the whole zone.',
         tags: ['history'],
+        security: readerSecurity,
         querystring: KpisQuery,
         response: { 200: KpisNowResponse, ...problems },
       },
+      onRequest,
     },
     async (request) => {
       const site = request.query.site;
@@ -82,10 +94,12 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, store, s
       schema: {
         summary: "A truck's crossings: steps, lanes, holds, clearance and turnaround",
         tags: ['history'],
+        security: readerSecurity,
         params: JourneyParams,
         querystring: JourneyQuery,
         response: { 200: JourneysResponse, 404: ProblemDocument, ...problems },
       },
+      onRequest,
     },
     async (request) => {
       const { plate } = request.params;

@@ -2,8 +2,9 @@ import type { Site } from '@tower/shared';
 import type { SlotAvailability, ThroughputTick } from '@tower/shared';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
-import { dictionaries, formatDuration, formatNumber, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
+import { isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
+import { alertItems, fill, kpiTiles, laneItems, named, siteItems, slotItems, text, type View } from './render.ts';
 import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, nextInRotation, type Alert, type KpisNow, type LaneNow } from './state.ts';
 import './style.css';
 
@@ -33,12 +34,17 @@ const slots = new SlotUtilisation();
 const slotWindowsShown = 4;
 /** Operators may acknowledge; displays only show. */
 let role: string | undefined;
+/** The gateway refused the token (401/403): nothing will load until the page gets another. */
+let tokenRefused = false;
 const failedAcknowledgements = new Set<string>();
 let sites: Site[] = [];
 
+/** Every HTTP read and write of the operators' API carries the wall's token. */
+const authorized = { headers: { authorization: `Bearer ${token}` } };
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const t = (key: MessageKey) => dictionaries[language][key];
-const named = (names: Record<string, string> | undefined, fallback: string) => names?.[language] ?? names?.['vi'] ?? fallback;
+/** What the panels are drawn for, as things stand. */
+const view = (): View => ({ language, sites, role, failedAcknowledgements });
+const t = (key: MessageKey) => text(view(), key);
 
 const timeOfDay = (seconds: number) => new Intl.DateTimeFormat(locales[language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false }).format(seconds * 1000);
 const chart = new ThroughputChart(element('chart'), { trucks: t('chart.trucks'), containers: t('chart.containers') }, timeOfDay);
@@ -57,7 +63,7 @@ function renderStatic(): void {
   for (const node of document.querySelectorAll<HTMLElement>('[data-i18n]')) node.textContent = t(node.dataset['i18n'] as MessageKey);
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-lang]')) button.setAttribute('aria-pressed', String(button.dataset['lang'] === language));
   const current = sites.find((s) => s.id === site);
-  element('place-name').textContent = current ? named(current.names, current.id) : t('zone');
+  element('place-name').textContent = current ? named(view(), current.names, current.id) : t('zone');
   chart.relabel({ trucks: t('chart.trucks'), containers: t('chart.containers') });
   renderConnection();
 }
@@ -67,127 +73,28 @@ function renderConnection(): void {
   badge.dataset['state'] = connection;
   badge.textContent = t(`state.${connection}`);
   const banner = element('banner');
-  banner.hidden = connection !== 'lost' && token !== null;
-  banner.textContent = token === null ? t('banner.token') : t('banner.lost');
-}
-
-function tile(key: string, label: string, value: string, note = '', verdict: 'good' | 'bad' | '' = ''): string {
-  return `<div class="tile ${verdict}" data-kpi="${key}"><div class="label">${label}</div><div class="value">${value}</div><div class="note">${note}</div></div>`;
+  banner.hidden = connection !== 'lost' && token !== null && !tokenRefused;
+  banner.textContent = token === null ? t('banner.token') : tokenRefused ? t('banner.refused') : t('banner.lost');
 }
 
 function renderKpis(): void {
-  if (!kpis) return;
-  const hour = kpis.lastHour;
-  const target = kpis.clearance.targetMs;
-  const verdict = kpis.clearance.withinTarget === null ? '' : kpis.clearance.withinTarget ? 'good' : 'bad';
-  element('kpis').innerHTML = [
-    tile('trucksPerHour', t('kpi.trucksPerHour'), formatNumber(hour.trucksCrossed, language)),
-    tile('teuPerHour', t('kpi.teuPerHour'), formatNumber(hour.teuMoved, language, 1)),
-    tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1)),
-    tile('clearance', t('kpi.clearance'), `${formatDuration(hour.clearanceP50Ms, language)} / ${formatDuration(kpis.clearance.p95Ms, language)}`, `${t('kpi.target')} ≤ ${formatDuration(target, language)}`, verdict),
-    tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language)),
-    tile('queue', t('kpi.queue'), formatNumber(kpis.queueLength, language)),
-    tile('lanesOpen', t('kpi.lanesOpen'), `${kpis.lanesOpen} / ${kpis.lanesTotal}`),
-  ].join('');
-}
-
-function laneName(lane: LaneNow): string {
-  const known = sites.find((s) => s.id === lane.site)?.lanes.find((l) => l.id === lane.lane);
-  return named(known?.names, lane.lane);
+  if (kpis) fill(element('kpis'), kpiTiles(kpis, view()));
 }
 
 function renderLanes(): void {
-  element('lanes').innerHTML = lanes
-    .ofSite(site)
-    .map(
-      (lane) => `<li data-lane="${lane.lane}" data-status="${lane.status}">
-        <div class="name">${laneName(lane)}</div>
-        <div class="state">${t(`status.${lane.status}`)} · ${t(`direction.${lane.direction}`)}</div>
-        <div class="figures">${formatNumber(lane.lastHour.trucksCrossed, language)} ${t('lane.lastHour')} · ${lane.queueLength === null ? t('noData') : formatNumber(lane.queueLength, language)} ${t('lane.queue')}</div>
-      </li>`,
-    )
-    .join('');
+  fill(element('lanes'), laneItems(lanes.ofSite(site), view()));
 }
 
 function renderSites(): void {
-  element('sites').innerHTML = sites
-    .map((s) => {
-      const summary = lanes.summary(s.id);
-      return `<li data-site="${s.id}" data-status="${summary.worst}" aria-current="${s.id === site}">
-        <span class="mark"></span>
-        <div><div class="name">${named(s.names, s.id)}</div>
-        <div class="figures">${summary.lanesOpen}/${summary.lanesTotal} ${t('site.lanes')} · ${formatNumber(summary.trucksLastHour, language)} ${t('site.trucks')} · ${formatNumber(summary.queueLength, language)} ${t('site.queue')}</div></div>
-      </li>`;
-    })
-    .join('');
-}
-
-const clockTime = (ms: number) => new Intl.DateTimeFormat(locales[language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false }).format(ms);
-
-function alertPlace(alert: Alert): string {
-  const where = sites.find((s) => s.id === alert.site);
-  const siteName = named(where?.names, alert.site);
-  if (alert.lane === null) return siteName;
-  return `${named(where?.lanes.find((l) => l.id === alert.lane)?.names, alert.lane)} · ${siteName}`;
-}
-
-function alertFigures(alert: Alert): string {
-  switch (alert.rule) {
-    case 'clearance-over-target':
-      return `${formatDuration(alert.value, language)} > ${formatDuration(alert.threshold, language)}`;
-    case 'throughput-below-nominal':
-      return `${formatNumber(alert.value, language)} < ${formatNumber(alert.threshold, language)} ${t('lane.lastHour')}`;
-    case 'queue-over-threshold':
-    case 'customs-hold-spike':
-      return `${formatNumber(alert.value, language)} ≥ ${formatNumber(alert.threshold, language)}`;
-    case 'lane-fault':
-      return '';
-  }
+  fill(element('sites'), siteItems(lanes, site, view()));
 }
 
 function renderAlerts(): void {
-  const list = alerts.list();
-  element('alerts').innerHTML =
-    list.length === 0
-      ? `<li class="empty">${t('alerts.none')}</li>`
-      : list
-          .map((alert) => {
-            const state =
-              alert.state === 'cleared'
-                ? `${t('alerts.cleared')} ${clockTime(alert.clearedAt ?? 0)}`
-                : alert.state === 'acknowledged'
-                  ? `${t('alerts.acknowledgedBy')} ${alert.acknowledgedBy ?? ''} ${clockTime(alert.acknowledgedAt ?? 0)}`
-                  : '';
-            const button = role === 'operator' && alert.state === 'active' ? `<button type="button" data-acknowledge="${alert.id}">${t('alerts.acknowledge')}</button>` : '';
-            const failed = failedAcknowledgements.has(alert.id) ? ` · ${t('alerts.failed')}` : '';
-            return `<li data-alert="${alert.id}" data-rule="${alert.rule}" data-lane="${alert.lane ?? ''}" data-state="${alert.state}" data-severity="${alert.severity}">
-              <div class="what">${t(`rule.${alert.rule}`)}</div>
-              <div>${alertPlace(alert)} ${alertFigures(alert)}</div>
-              <div class="when">${clockTime(alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}</div>${button}
-            </li>`;
-          })
-          .join('');
+  fill(element('alerts'), alertItems(alerts.list(), view()));
 }
 
-/** A share as a percentage: one decimal under 10 % (a few bookings of hundreds of places still show). */
-const percent = (share: number) => `${formatNumber(share * 100, language, share < 0.1 ? 1 : 0)}%`;
-
 function renderSlots(): void {
-  const upcoming = slots.upcoming(site, Date.now(), slotWindowsShown);
-  element('slots').innerHTML =
-    upcoming.length === 0
-      ? `<li class="empty">${t('slots.none')}</li>`
-      : upcoming
-          .map((use) => {
-            const part = (n: number) => (use.capacity === 0 ? 0 : (100 * n) / use.capacity).toFixed(1);
-            const closed = use.closedGroups > 0 ? ` · ${use.closedGroups} ${t('slots.closed')}` : '';
-            return `<li data-window="${use.windowStart}" data-full="${use.utilisation >= 1}">
-              <span class="when">${clockTime(use.windowStart)}–${clockTime(use.windowEnd)}</span>
-              <span class="bar" role="img" aria-label="${percent(use.utilisation)}"><span class="booked" style="width:${part(use.booked)}%"></span><span class="held" style="width:${part(use.held)}%"></span></span>
-              <span class="figures">${formatNumber(use.booked, language)} ${t('slots.booked')} · ${formatNumber(use.held, language)} ${t('slots.held')} / ${formatNumber(use.capacity, language)} (${percent(use.utilisation)})${closed}</span>
-            </li>`;
-          })
-          .join('');
+  fill(element('slots'), slotItems(slots.upcoming(site, Date.now(), slotWindowsShown), view()));
 }
 
 let chartFrame = 0;
@@ -287,7 +194,7 @@ element('alerts').addEventListener('click', (event) => {
   if (!button) return;
   const id = button.dataset['acknowledge']!;
   button.disabled = true;
-  void fetch(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  void fetch(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`, { method: 'POST', ...authorized })
     .then(async (response) => {
       if (!response.ok) throw new Error(`${response.status}`);
       failedAcknowledgements.delete(id);
@@ -309,7 +216,12 @@ async function start(): Promise<void> {
   // The catalog (names in three languages); retried until the gateway answers.
   for (let attempt = 0; sites.length === 0; attempt += 1) {
     try {
-      const response = await fetch('/v1/sites');
+      const response = await fetch('/v1/sites', authorized);
+      if (response.status === 401 || response.status === 403) {
+        tokenRefused = true;
+        renderConnection();
+        return;
+      }
       if (response.ok) sites = ((await response.json()) as { sites: Site[] }).sites;
     } catch {
       // not up yet
@@ -318,7 +230,7 @@ async function start(): Promise<void> {
   }
   if (site !== null && !sites.some((s) => s.id === site)) site = null;
   try {
-    const me = await fetch('/v1/access/me', { headers: { authorization: `Bearer ${token}` } });
+    const me = await fetch('/v1/access/me', authorized);
     if (me.ok) role = ((await me.json()) as { role: string }).role;
   } catch {
     // shown as a display: no acknowledge buttons

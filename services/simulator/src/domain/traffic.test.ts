@@ -23,6 +23,13 @@ describe('traffic simulation', () => {
     expect(run(2, 12).map((e) => e.eventId)).not.toEqual(run(2, 11).map((e) => e.eventId));
   });
 
+  it('never reuses an eventId when restarted later with the same seed (ingest binds an id to its first content)', () => {
+    const later = new TrafficSimulation(catalog, { seed: 11, rate: 1, start: start + 60_000 }).advanceTo(start + 2 * 3600_000);
+    const earlier = new Set(run(2, 11).map((e) => e.eventId));
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.filter((e) => earlier.has(e.eventId))).toEqual([]);
+  });
+
   it('emits only events the ingest validator accepts, in time order, never after the clock', () => {
     const validate = createEventValidator(catalog, { now: () => start + 25 * 3600_000, maxFutureMs: 0, maxAgeMs: 30 * 24 * 3600_000 });
     for (const event of day) {

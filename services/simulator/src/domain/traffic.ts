@@ -124,6 +124,12 @@ const cnPrefixes = ['桂P', '桂P', '桂P', '桂A', '桂K', '粤B', '粤S'];
 
 export class TrafficSimulation {
   private readonly random: Random;
+  /**
+   * Event ids have a stream of their own, seeded by the seed and the start: a simulator
+   * restarted later with the same seed must not send the ids of its last run again,
+   * since the ingest API binds an id to its first content and refuses another.
+   */
+  private readonly ids: Random;
   private readonly agenda = new Agenda();
   private readonly lanes = new Map<string, LaneState>();
   private readonly exportPool = new Map<string, PortContainer[]>();
@@ -135,6 +141,7 @@ export class TrafficSimulation {
     private readonly options: SimulationOptions,
   ) {
     this.random = new Random(options.seed);
+    this.ids = new Random((options.seed ^ Math.floor(options.start / 1000)) >>> 0);
     this.now = options.start;
     for (const site of catalog.document.sites) {
       for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false });
@@ -172,7 +179,7 @@ export class TrafficSimulation {
   }
 
   private emit(event: Unstamped<TowerEvent>): void {
-    this.emitted.push({ ...event, eventId: this.random.uuid(), observedAt: this.now } as TowerEvent);
+    this.emitted.push({ ...event, eventId: this.ids.uuid(), observedAt: this.now } as TowerEvent);
   }
 
   // --- Lanes --------------------------------------------------------------------------

@@ -64,7 +64,7 @@ describe('booking lifecycle', () => {
    * edge of the table (or is refused and changes nothing but what time did), and a
    * terminal state never changes.
    */
-  it('follows only the edges of the lifecycle, whatever the actions and times (property)', () => {
+  it('follows only the edges of the lifecycle, whatever the actions and times (property)', { timeout: 120_000 }, () => {
     const edges: Record<BookingState, readonly BookingState[]> = {
       held: ['confirmed', 'cancelled', 'expired'],
       confirmed: ['checked-in', 'late', 'cancelled', 'no-show'],

@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { placeHolding } from './bookings.ts';
-import { defaultLedgerRules, firmCap, SlotLedger, type HoldRequest, type SlotWindow } from './ledger.ts';
+import { defaultLedgerRules, firmCap, SlotLedger, windowKeyOf, type HoldRequest, type SlotWindow } from './ledger.ts';
+import { zoneLaneGroups } from './test-support.ts';
 
 const minute = 60_000;
 const rules = { ...defaultLedgerRules, maxPerFirmPerWindow: 3 };
 const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: (2010 + i * 30) * minute }));
 const start = windows[0]!.windowStart - 240 * minute;
+/** The first window at lane groups of three sites: a truck is in one of them at a time. */
+const zone: SlotWindow[] = zoneLaneGroups.map((group) => ({ ...group, windowStart: windows[0]!.windowStart }));
 
 const ledger = (capacity = 5) => new SlotLedger(rules, () => capacity);
 const request = (overrides: Partial<HoldRequest> = {}): HoldRequest => ({ ...windows[0]!, firm: 'firm-a', plate: '14C-100.01', cargoClass: 'farm-produce', idempotencyKey: 'k1', at: start, ...overrides });
@@ -26,6 +29,23 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     expect(slots.hold(request({ ...windows[1]!, idempotencyKey: 'w2' }))).toEqual({ ok: false, refusal: 'window-closed' });
     expect(slots.hold(request({ idempotencyKey: 'p', at: windows[0]!.windowStart + 30 * minute }))).toEqual({ ok: false, refusal: 'window-past' });
     expect(slots.hold(request({ idempotencyKey: 'm', windowStart: windows[0]!.windowStart + minute }))).toEqual({ ok: false, refusal: 'window-not-aligned' });
+  });
+
+  it('one held or confirmed booking per plate and window across every site, lane group and direction', () => {
+    const slots = ledger();
+    const first = slots.hold(request());
+    if (!first.ok) throw new Error(first.refusal);
+    zone.slice(1).forEach((window, i) => expect(slots.hold(request({ ...window, firm: i % 2 ? 'firm-a' : 'firm-b', idempotencyKey: `z${i}` }))).toEqual({ ok: false, refusal: 'plate-already-booked' }));
+    // The same plate written without its separators is the same truck.
+    expect(slots.hold(request({ ...zone[3]!, plate: '14C10001', idempotencyKey: 'z-bare' }))).toEqual({ ok: false, refusal: 'plate-already-booked' });
+    slots.act(first.booking.id, { type: 'confirm', at: start });
+    expect(slots.hold(request({ ...zone[3]!, idempotencyKey: 'z-confirmed' }))).toEqual({ ok: false, refusal: 'plate-already-booked' });
+    // Another window is another time.
+    expect(slots.hold(request({ ...windows[1]!, site: 'po-hen', laneKind: 'manual', idempotencyKey: 'z-next' })).ok).toBe(true);
+    // Cancelled: free anywhere in that window; a hold that lapses frees it too.
+    slots.act(first.booking.id, { type: 'cancel', at: start, by: 'firm' });
+    expect(slots.hold(request({ ...zone[3]!, idempotencyKey: 'z-cancelled' })).ok).toBe(true);
+    expect(slots.hold(request({ ...zone[4]!, idempotencyKey: 'z-lapsed', at: start + 5 * minute })).ok).toBe(true);
   });
 
   it('a retried request (same firm, same Idempotency-Key) gets the same booking, not a second place', () => {
@@ -54,7 +74,7 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     expect(slots.hold(request({ ...later, plate: '14C-900.02', idempotencyKey: 'l2', at: later.windowStart - minute }))).toEqual({ ok: false, refusal: 'firm-cap-reached' });
   });
 
-  it('never overbooks and never lets a firm hoard, whatever the commands (property)', () => {
+  it('never overbooks and never lets a firm hoard, whatever the commands (property)', { timeout: 120_000 }, () => {
     const firms = ['firm-a', 'firm-b', 'firm-c'];
     const command = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: 1 }), firm: fc.constantFrom(...firms), plate: fc.integer({ min: 0, max: 9 }), key: fc.integer({ min: 0, max: 15 }), dt: fc.integer({ min: 0, max: minute }) }) },
@@ -105,5 +125,46 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     // The runs exercised both sides of the rule, not only refusals.
     expect(placesGiven).toBeGreaterThan(1500);
     expect(refusedFull).toBeGreaterThan(20);
+  });
+
+  it('never books a truck twice at one time anywhere in the zone, whatever the commands (property)', { timeout: 120_000 }, () => {
+    // The zone's lane groups in one window, and the next window.
+    const times = [...zone, windows[1]!];
+    const command = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: times.length - 1 }), firm: fc.constantFrom('firm-a', 'firm-b'), plate: fc.integer({ min: 0, max: 3 }), key: fc.integer({ min: 0, max: 30 }), dt: fc.integer({ min: 0, max: 2 * minute }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const), booking: fc.nat({ max: 30 }), dt: fc.integer({ min: 0, max: 2 * minute }) }) },
+    );
+    let refusedElsewhere = 0;
+    let bookedElsewhereAfterRelease = 0;
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 50 }), (commands) => {
+        const slots = ledger(100);
+        const given: string[] = [];
+        let at = start;
+        const open = () => given.map((id) => slots.booking(id, at)!).filter((b) => b.state === 'held' || b.state === 'confirmed');
+        for (const c of commands) {
+          at += c.dt;
+          if (c.kind === 'hold') {
+            const window = times[c.window]!;
+            const plate = `14C-20${c.plate}.00`;
+            const before = given.map((id) => slots.booking(id, at)!).filter((b) => b.plate === plate && b.windowStart === window.windowStart);
+            const outcome = slots.hold(request({ ...window, firm: c.firm, plate, idempotencyKey: `k${c.key}`, at }));
+            if (!outcome.ok && outcome.refusal === 'plate-already-booked' && !open().some((b) => b.plate === plate && windowKeyOf(b) === windowKeyOf(window))) refusedElsewhere += 1;
+            if (outcome.ok && !outcome.replayed) {
+              given.push(outcome.booking.id);
+              if (before.some((b) => windowKeyOf(b) !== windowKeyOf(window))) bookedElsewhereAfterRelease += 1;
+            }
+          } else if (given.length > 0) {
+            slots.act(given[c.booking % given.length]!, c.kind === 'cancel' ? { type: 'cancel', at, by: 'firm' } : { type: c.kind, at });
+          }
+          const trucksAt = open().map((b) => `${b.plate}|${b.windowStart}`);
+          expect(new Set(trucksAt).size).toBe(trucksAt.length);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    // Refusals across sites and groups happened, and so did bookings there once the first one was released.
+    expect(refusedElsewhere).toBeGreaterThan(100);
+    expect(bookedElsewhereAfterRelease).toBeGreaterThan(20);
   });
 });

@@ -13,6 +13,13 @@ export interface SlotWindow {
 export const windowKeyOf = (w: SlotWindow) => `${w.site}|${w.laneKind}|${w.direction}|${w.windowStart}`;
 
 /**
+ * The truck a plate names: its characters without separators, so `14C-123.45` and
+ * `14C12345` (both accepted) are one truck. Unambiguous for the accepted plates: a
+ * Vietnamese plate has 5 digits after its series, or 6 with a series digit.
+ */
+export const truckOf = (plate: string) => plate.replace(/[-.·]/g, '');
+
+/**
  * A booking's id follows from its firm and Idempotency-Key (SHA-256, 20 hex digits): a
  * retried request names the same booking by construction, in memory and in Redis alike.
  */
@@ -142,8 +149,8 @@ export class SlotLedger {
     if (request.at >= request.windowStart + this.rules.windowMs) return { ok: false, refusal: 'window-past' };
     const availability = this.availability(request, request.at);
     if (availability.closed) return { ok: false, refusal: 'window-closed' };
+    if (this.truckBooked(request)) return { ok: false, refusal: 'plate-already-booked' };
     const open = this.windowBookings(request, request.at).filter((b) => placeHolding.has(b.state));
-    if (open.some((b) => b.plate === request.plate && (b.state === 'held' || b.state === 'confirmed'))) return { ok: false, refusal: 'plate-already-booked' };
     if (availability.free <= 0) return { ok: false, refusal: 'window-full' };
     if (open.filter((b) => b.firm === request.firm).length >= firmCap(this.firms.get(request.firm), this.rules)) return { ok: false, refusal: 'firm-cap-reached' };
     const booking = newBooking(request, this.rules);
@@ -194,6 +201,21 @@ export class SlotLedger {
 
   firmRecord(firm: string): FirmRecord {
     return this.firms.get(firm) ?? { decided: 0, noShows: 0 };
+  }
+
+  /**
+   * A truck is in one place at a time: its plate (however written) has a held or
+   * confirmed booking whose window overlaps the requested one, at any site, lane group
+   * and direction. Every window has the same length and starts on a multiple of it, so
+   * overlapping windows are the same window (the Redis store indexes trucks by window
+   * start).
+   */
+  private truckBooked(request: HoldRequest): boolean {
+    const end = request.windowStart + this.rules.windowMs;
+    return [...this.bookings.keys()].some((id) => {
+      const b = this.booking(id, request.at)!;
+      return truckOf(b.plate) === truckOf(request.plate) && (b.state === 'held' || b.state === 'confirmed') && b.windowStart < end && request.windowStart < b.windowEnd;
+    });
   }
 
   private windowBookings(window: SlotWindow, at: number): Booking[] {

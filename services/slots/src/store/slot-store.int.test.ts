@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { test } from '@tower/shared/testing';
 import type { Booking, BookingAction } from '../domain/bookings.ts';
-import { defaultLedgerRules, SlotLedger, type HoldRequest, type SlotWindow } from '../domain/ledger.ts';
+import { defaultLedgerRules, SlotLedger, windowKeyOf, type HoldRequest, type SlotWindow } from '../domain/ledger.ts';
+import { zoneLaneGroups } from '../domain/test-support.ts';
 import { RedisSlotStore, type SlotChange } from './slot-store.ts';
 
 const minute = 60_000;
@@ -24,16 +25,23 @@ describe('Redis slot store against real Redis', () => {
     let placesGiven = 0;
     let stateChanges = 0;
     let keysReused = 0;
+    let refusedElsewhere = 0;
+    let bookedElsewhereAfterRelease = 0;
+    /** Four lane groups (two of one site, another direction, another site) in one window, and the first in the next window. */
+    const groups = [...zoneLaneGroups.slice(0, 4), zoneLaneGroups[0]];
     const command = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: 1 }), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 6 }), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const, 'tick' as const), booking: fc.nat({ max: 100 }), dt: fc.oneof(fc.integer({ min: 0, max: 2 * minute }), fc.integer({ min: 0, max: 90 * minute })) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('capacity' as const, 'close' as const), window: fc.integer({ min: 0, max: 1 }), capacity: fc.integer({ min: 0, max: 6 }), dt: fc.constant(0) }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 6 }), bare: fc.boolean(), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const, 'tick' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.oneof(fc.integer({ min: 0, max: 2 * minute }), fc.integer({ min: 0, max: 90 * minute })) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.integer({ min: 0, max: minute }) }) },
+      // The truck of a booking made before, at any lane group or window.
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('same-truck' as const), booking: fc.nat({ max: 100 }), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('capacity' as const, 'close' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), capacity: fc.integer({ min: 0, max: 6 }), dt: fc.constant(0) }) },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 40 }), async (commands) => {
+      fc.asyncProperty(fc.array(command, { maxLength: 40, size: 'medium' }), async (commands) => {
         run += 1;
         // Each run has its own windows, firms and ids, so runs do not see each other's keys.
-        const windows: SlotWindow[] = [0, 1].map((i) => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future + run * day + i * 30 * minute }));
+        const windows: SlotWindow[] = groups.map((group, i) => ({ ...group, windowStart: future + run * day + (i === groups.length - 1 ? 30 * minute : 0) }));
         const ledger = new SlotLedger(rules, () => 4);
         const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 4 });
         const given: string[] = [];
@@ -42,7 +50,7 @@ describe('Redis slot store against real Redis', () => {
         const expectChange = (change: SlotChange | undefined, booking: Booking | undefined) => {
           if (!change) return;
           const availability = change.messages.find((m) => m.kind === 'availability')?.availability;
-          const index = windows.findIndex((w) => w.windowStart === availability?.windowStart);
+          const index = windows.findIndex((w) => availability !== undefined && windowKeyOf(w) === windowKeyOf(availability));
           expect(availability).toMatchObject({ ...windows[index]!, ...ledger.availability(windows[index]!, at) });
           expect(availability!.version).toBeGreaterThan(versions.get(index) ?? 0);
           versions.set(index, availability!.version);
@@ -57,8 +65,11 @@ describe('Redis slot store against real Redis', () => {
           } else if (c.kind === 'close') {
             ledger.setClosed(windows[c.window]!, c.capacity % 2 === 0);
             expectChange(await store.setClosed(windows[c.window]!, c.capacity % 2 === 0, at), undefined);
-          } else if (c.kind === 'hold') {
-            const request: HoldRequest = { ...windows[c.window]!, firm: `r${run}-firm-${c.firm}`, plate: `14C-10${c.plate}.00`, cargoClass: 'farm-produce', idempotencyKey: `k${c.key}`, at };
+          } else if (c.kind === 'hold' || (c.kind === 'same-truck' && given.length > 0)) {
+            // A plate with or without its separators (the same truck either way).
+            const plate = c.kind === 'hold' ? (c.bare ? `14C10${c.plate}00` : `14C-10${c.plate}.00`) : ledger.booking(given[c.booking % given.length]!, at)!.plate;
+            const request: HoldRequest = { ...windows[c.window]!, firm: `r${run}-firm-${c.firm}`, plate, cargoClass: 'farm-produce', idempotencyKey: `k${c.key}`, at };
+            const samePlate = given.map((id) => ledger.booking(id, at)!).filter((b) => b.plate === request.plate && b.windowStart === request.windowStart);
             const expected = ledger.hold(request);
             const stored = await store.hold(request);
             expect(outcome(stored)).toEqual(expected);
@@ -69,9 +80,14 @@ describe('Redis slot store against real Redis', () => {
               placesGiven += 1;
             }
             if (!expected.ok && expected.refusal === 'idempotency-key-reused') keysReused += 1;
-          } else if ('booking' in c) {
+            // The truck held or confirmed at another lane group or site at that time, or released there.
+            const elsewhere = samePlate.filter((b) => windowKeyOf(b) !== windowKeyOf(request));
+            if (!expected.ok && expected.refusal === 'plate-already-booked' && elsewhere.length === samePlate.length) refusedElsewhere += 1;
+            // …released by an action (not by time: a lapsed hold): cancelled or checked in there.
+            if (expected.ok && !expected.replayed && elsewhere.some((b) => b.state === 'cancelled' || b.arrivedAt !== null)) bookedElsewhereAfterRelease += 1;
+          } else if ('booking' in c && c.kind !== 'same-truck') {
             const id = given.length > 0 ? given[c.booking % given.length]! : 'bk_unknown';
-            const action: BookingAction = c.kind === 'cancel' ? { type: 'cancel', at, by: 'firm' } : { type: c.kind, at };
+            const action: BookingAction = c.kind === 'cancel' ? { type: 'cancel', at, by: c.operator ? 'operator' : 'firm' } : { type: c.kind, at };
             // As stored before the action (at 0, time has done nothing to it).
             const before = ledger.booking(id, 0);
             const expected = ledger.act(id, action);
@@ -84,12 +100,14 @@ describe('Redis slot store against real Redis', () => {
           for (const window of windows) expect(await store.availability(window, at)).toEqual(ledger.availability(window, at));
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
     // Both sides of every rule were exercised, not only refusals.
     expect(placesGiven).toBeGreaterThan(200);
     expect(stateChanges).toBeGreaterThan(40);
     expect(keysReused).toBeGreaterThan(10);
+    expect(refusedElsewhere).toBeGreaterThan(60);
+    expect(bookedElsewhereAfterRelease).toBeGreaterThan(15);
   });
 
   test('1,000 concurrent requests for the last 10 places give exactly 10 bookings; concurrent retries give one booking each', { timeout: 60_000 }, async ({ redis }) => {
@@ -119,6 +137,18 @@ describe('Redis slot store against real Redis', () => {
     });
     expect([...ids.values()].every((set) => set.size === 1)).toBe(true);
     expect(await store.availability(other, at)).toMatchObject({ held: 20 });
+  });
+
+  test('one truck held at five lane groups of three sites at once gets one booking', { timeout: 60_000 }, async ({ redis }) => {
+    const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
+    const windowStart = future - 2 * day;
+    const race = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        store.hold({ ...zoneLaneGroups[i % zoneLaneGroups.length]!, windowStart, firm: `firm-${i % 3}`, plate: '14C-777.77', cargoClass: 'textiles', idempotencyKey: `race-${i}`, at: windowStart - 60 * minute }),
+      ),
+    );
+    expect(race.filter((o) => o.ok)).toHaveLength(1);
+    expect(race.filter((o) => !o.ok).every((o) => !o.ok && o.refusal === 'plate-already-booked')).toBe(true);
   });
 
   test('tightens the cap of a firm that does not show up, as the model does', async ({ redis }) => {

@@ -4,6 +4,7 @@ import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type 
 import {
   newBooking,
   sameHoldRequest,
+  truckOf,
   windowKeyOf,
   type Availability,
   type FirmRecord,
@@ -28,11 +29,17 @@ import {
  * state per booking and the highest version per window).
  *
  * Keys (`{…}` is the window, a Redis Cluster hash tag; the indexes span windows, so
- * this store assumes one Redis node, like the alert store):
+ * this store assumes one Redis node, like the alert store: the hold script writes the
+ * idempotency key and reads the truck index, both outside the window's tag):
  *   slots:{w}:bookings   hash  booking id → booking JSON
  *   slots:{w}:meta       hash  capacity, closed (operator overrides), version, booked, booked:<firm>
  *   slots:{w}:holds      zset  live holds by their end (and slots:{w}:holds:<firm> per firm)
- *   slots:{w}:plates     hash  plate → its last booking in the window
+ *   slots:trucks:<start> hash  truck → `<booking id>|<until>`: the truck's held or confirmed
+ *                              booking in the windows starting then, at every site, lane group
+ *                              and direction (a truck is in one place at a time; every window has
+ *                              the same length and alignment, so windows that overlap start
+ *                              together); it blocks the plate until `until` (the hold's end, a
+ *                              confirmed booking's no-show) and leaves when the booking does
  *   slots:idem:<firm>|<key>    booking id of an Idempotency-Key
  *   slots:booking:<id>   the booking's window key
  *   slots:firm:<firm>    hash  decided, noShows
@@ -75,15 +82,16 @@ end
  * The scripts keep counts instead of reading every booking of the window: live holds in
  * a sorted set by their end (a hold past its end stops counting by itself, before the
  * sweeper marks it expired), places booked in a counter, per window and per firm, and
- * the last booking of each plate. So a hold costs the same with 3 or 300 bookings.
+ * the booking that holds each truck at that time. So a hold costs the same with 3 or
+ * 300 bookings.
  */
 const scripts = {
   /**
    * KEYS: 1 bookings, 2 meta, 3 idempotency, 4 booking → window, 5 firm's list, 6 plate's list, 7 due, 8 outbox,
-   *       9 window holds, 10 firm's window holds, 11 window plates, 12 firm record
+   *       9 window holds, 10 firm's window holds, 11 trucks at the window's start, 12 firm record
    * ARGV: 1 booking JSON, 2 now, 3 template capacity, 4 window key, 5 expire at, 6 prune lists before,
    *       7 refusal found before ('' or window-not-aligned / window-past), 8 cap, 9 no-show rate limit,
-   *       10 decided needed, 11 cap factor
+   *       10 decided needed, 11 cap factor, 12 the hold's end, 13 the truck (plate without separators)
    */
   hold: new Script(`
 local existing = redis.call('GET', KEYS[3])
@@ -94,11 +102,8 @@ if meta[2] == '1' then return {'refused', 'window-closed'} end
 local capacity = tonumber(meta[1]) or tonumber(ARGV[3])
 local now = tonumber(ARGV[2])
 local new = cjson.decode(ARGV[1])
-local last = redis.call('HGET', KEYS[11], new.plate)
-if last then
-  local b = cjson.decode(redis.call('HGET', KEYS[1], last))
-  if b.state == 'confirmed' or (b.state == 'held' and now < b.heldUntil) then return {'refused', 'plate-already-booked'} end
-end
+local truck = redis.call('HGET', KEYS[11], ARGV[13])
+if truck and now < tonumber(string.match(truck, '|(%d+)$')) then return {'refused', 'plate-already-booked'} end
 local held = redis.call('ZCOUNT', KEYS[9], '(' .. now, '+inf')
 local booked = tonumber(meta[3]) or 0
 if capacity - held - booked <= 0 then return {'refused', 'window-full'} end
@@ -114,7 +119,7 @@ redis.call('SET', KEYS[3], new.id, 'PXAT', expireAt)
 redis.call('SET', KEYS[4], ARGV[4], 'PXAT', expireAt)
 redis.call('ZADD', KEYS[9], new.heldUntil, new.id)
 redis.call('ZADD', KEYS[10], new.heldUntil, new.id)
-redis.call('HSET', KEYS[11], new.plate, new.id)
+redis.call('HSET', KEYS[11], ARGV[13], new.id .. '|' .. ARGV[12])
 for _, key in ipairs({KEYS[1], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIREAT', key, expireAt) end
 for _, list in ipairs({KEYS[5], KEYS[6]}) do
   redis.call('ZADD', list, new.windowStart, new.id)
@@ -130,10 +135,13 @@ return {'held', availability, entry}`),
   /**
    * Writes a booking's new state only if it is still what was read; keeps the window's
    * counts (a hold that ends leaves the holds; a booked place counts once); counts an
-   * outcome in the firm's record; moves the booking in the due index.
-   * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds
+   * outcome in the firm's record; moves the booking in the due index and, if it holds
+   * its truck, in the truck index (its due time is how long it blocks the plate: a hold's
+   * end, a confirmed booking's no-show; none once checked in, cancelled, expired…). A
+   * newer booking of the plate, made once this one's hold lapsed, keeps the truck.
+   * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds, 8 trucks
    * ARGV: 1 id, 2 expected JSON, 3 new JSON, 4 outcome ('' | arrived | no-show), 5 due ('' removes), 6 now,
-   *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm
+   *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm, 12 truck
    */
   update: new Script(`${tally}
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {0} end
@@ -143,6 +151,10 @@ if ARGV[4] ~= '' then
   if ARGV[4] == 'no-show' then redis.call('HINCRBY', KEYS[3], 'noShows', 1) end
 end
 if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
+local truck = redis.call('HGET', KEYS[8], ARGV[12])
+if truck and string.sub(truck, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  if ARGV[5] == '' then redis.call('HDEL', KEYS[8], ARGV[12]) else redis.call('HSET', KEYS[8], ARGV[12], ARGV[1] .. '|' .. ARGV[5]) end
+end
 if ARGV[9] == '1' then
   redis.call('ZREM', KEYS[6], ARGV[1])
   redis.call('ZREM', KEYS[7], ARGV[1])
@@ -171,7 +183,7 @@ const keys = {
   meta: (w: string) => `slots:{${w}}:meta`,
   holds: (w: string) => `slots:{${w}}:holds`,
   firmHolds: (w: string, firm: string) => `slots:{${w}}:holds:${firm}`,
-  plates: (w: string) => `slots:{${w}}:plates`,
+  trucks: (windowStart: number) => `slots:trucks:${windowStart}`,
   idempotency: (firm: string, key: string) => `slots:idem:${firm}|${key}`,
   bookingWindow: (id: string) => `slots:booking:${id}`,
   firmRecord: (firm: string) => `slots:firm:${firm}`,
@@ -252,7 +264,7 @@ export class RedisSlotStore {
         keys.outbox,
         keys.holds(window),
         keys.firmHolds(window, request.firm),
-        keys.plates(window),
+        keys.trucks(request.windowStart),
         keys.firmRecord(request.firm),
       ],
       [
@@ -267,6 +279,8 @@ export class RedisSlotStore {
         String(rules.noShowRateLimit),
         String(rules.noShowMinDecided),
         String(rules.noShowCapFactor),
+        String(booking.heldUntil),
+        truckOf(request.plate),
       ],
     )) as [string, string, string?];
     if (verdict === 'refused') return { ok: false, refusal: detail as Extract<HoldOutcome, { ok: false }>['refusal'] };
@@ -459,7 +473,16 @@ export class RedisSlotStore {
     const counts = (b: Booking) => (placeHolding.has(b.state) && b.state !== 'held' ? 1 : 0);
     const [written, tallied, entryId] = (await scripts.update.run(
       this.redis,
-      [keys.bookings(read.window), keys.meta(read.window), keys.firmRecord(next.firm), keys.due, keys.outbox, keys.holds(read.window), keys.firmHolds(read.window, next.firm)],
+      [
+        keys.bookings(read.window),
+        keys.meta(read.window),
+        keys.firmRecord(next.firm),
+        keys.due,
+        keys.outbox,
+        keys.holds(read.window),
+        keys.firmHolds(read.window, next.firm),
+        keys.trucks(next.windowStart),
+      ],
       [
         next.id,
         read.json,
@@ -472,6 +495,7 @@ export class RedisSlotStore {
         before.state === 'held' && next.state !== 'held' ? '1' : '0',
         String(counts(next) - counts(before)),
         next.firm,
+        truckOf(next.plate),
       ],
     )) as [number, string?, string?];
     return written === 1 ? this.change(entryId!, read.window, tallied!, json) : undefined;

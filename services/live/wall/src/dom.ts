@@ -1,0 +1,30 @@
+/**
+ * The wall builds its DOM from nodes, never from HTML strings: whatever a feed or the
+ * catalog holds (names, ids, who acknowledged) becomes text or attribute values, never
+ * markup. No `style` attributes either (the page's CSP has no 'unsafe-inline'): widths are
+ * set through `element.style`.
+ */
+export type Child = Node | string | false | null | undefined;
+
+export interface Properties {
+  class?: string;
+  /** `data-*` attributes, by their dataset name. */
+  data?: Record<string, string>;
+  /** Other attributes (never `style` or event handlers: they are not data). */
+  attrs?: Record<string, string>;
+}
+
+/** An element with its properties and children; strings become text nodes. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Properties = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (properties.class) element.className = properties.class;
+  for (const [name, value] of Object.entries(properties.data ?? {})) element.dataset[name] = value;
+  for (const [name, value] of Object.entries(properties.attrs ?? {})) element.setAttribute(name, value);
+  element.append(...children.filter((child): child is Node | string => child !== false && child !== null && child !== undefined));
+  return element;
+}
+
+/** Replaces a container's content with the given nodes. */
+export function fill(container: Element, nodes: readonly Node[]): void {
+  container.replaceChildren(...nodes);
+}

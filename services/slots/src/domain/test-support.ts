@@ -1,0 +1,8 @@
+/** Lane groups for tests of the one-place-at-a-time rule: two of one site, another direction, two other sites. */
+export const zoneLaneGroups = [
+  { site: 'bac-luan-2', laneKind: 'smart', direction: 'export' },
+  { site: 'bac-luan-2', laneKind: 'igv', direction: 'export' },
+  { site: 'bac-luan-2', laneKind: 'smart', direction: 'import' },
+  { site: 'van-ninh', laneKind: 'port-gate', direction: 'export' },
+  { site: 'po-hen', laneKind: 'manual', direction: 'import' },
+] as const;
