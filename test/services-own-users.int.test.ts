@@ -96,7 +96,8 @@ describe('services logged in as their own users', () => {
       await clickhouse.close();
 
       // live (tower_reader) answers from ClickHouse; slots (tower-slots, Redis slots:*) holds a booking and publishes it.
-      expect((await fetch(url('live', '/v1/kpis/now?site=bac-luan-2'))).status).toBe(200);
+      const display = demo.access.find((a) => a.role === 'display');
+      expect((await fetch(url('live', '/v1/kpis/now?site=bac-luan-2'), { headers: { authorization: `Bearer ${display?.token}` } })).status).toBe(200);
       const firm = demo.access.find((a) => a.role === 'firm');
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / 1_800_000) * 1_800_000;
       const booked = await fetch(url('slots', '/v1/bookings'), {
