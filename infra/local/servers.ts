@@ -111,22 +111,24 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: Infr
     ],
     profileRoot: profile.root,
     async prepare() {
+      // SCRAM users are written when the storage is formatted: data from before the users, or formatted with other passwords, cannot log them in.
+      const scramMarker = path.join(node.dataDir, 'log', 'tower-scram-users');
+      const fingerprint = kafkaUsersFingerprint(credentials);
+      const formatted = fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'));
+      const formattedWith = fs.existsSync(scramMarker) ? fs.readFileSync(scramMarker, 'utf8').trim() : undefined;
+      if (formatted && formattedWith !== fingerprint) {
+        const why = formattedWith === undefined ? 'before Kafka had users (SASL/SCRAM)' : `with other Kafka passwords than those in ${infraCredentialsFile(profile.root)}`;
+        throw new Error(
+          `Kafka's data in ${node.dataDir} was formatted ${why}, so no user can log in. Reset Kafka's data (its topics and messages are lost): ` +
+            `npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`} && rm -rf ${path.dirname(node.dataDir)}`,
+        );
+      }
       if (!fs.existsSync(path.join(profile.kafka.libDir, `kafka-clients-${kafkaVersion()}.jar`))) {
         throw new Error(`Kafka's jars are missing in ${profile.kafka.libDir}; run infra/local/bootstrap.sh`);
       }
       writeIfChanged(propertiesFile, kafkaProperties(profile, node, credentials));
-      const scramMarker = path.join(node.dataDir, 'log', 'tower-scram-users');
-      const fingerprint = kafkaUsersFingerprint(credentials);
-      if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) {
-        const formattedWith = fs.existsSync(scramMarker) ? fs.readFileSync(scramMarker, 'utf8').trim() : undefined;
-        if (formattedWith === fingerprint) return;
-        throw new Error(
-          `Kafka's data in ${node.dataDir} was formatted ${formattedWith === undefined ? 'before Kafka had users (SASL/SCRAM)' : 'with other Kafka passwords than'} ` +
-            `${infraCredentialsFile(profile.root)}; its users cannot log in. Reset Kafka's data (its topics are lost): ` +
-            `npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`} && rm -rf ${path.dirname(node.dataDir)}`,
-        );
-      }
-            await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, ...kafkaScramArguments(credentials)], {
+      if (formatted) return;
+      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, ...kafkaScramArguments(credentials)], {
         timeout: 60_000,
       });
       writeIfChanged(scramMarker, `${fingerprint}\n`);
@@ -217,9 +219,11 @@ function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): S
       }
       writeIfChanged(configFile, clickhouseConfig(profile, credentials));
     },
+    // Ready when the administrator's query answers (`/ping` needs no login).
     isReady: async () => {
-      const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/ping`, { signal: AbortSignal.timeout(1000) });
-      return response.ok && (await response.text()).startsWith('Ok.');
+      const login = Buffer.from(`tower_admin:${credentials.clickhouse.tower_admin}`).toString('base64');
+      const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/?query=SELECT%201`, { headers: { authorization: `Basic ${login}` }, signal: AbortSignal.timeout(1000) });
+      return response.ok && (await response.text()).trim() === '1';
     },
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 20_000,
@@ -284,7 +288,9 @@ function redisAnswersPing(port: number, adminPassword: string): Promise<boolean>
 
 /** Every local server of a profile, in start order. */
 export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
-  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials))];
+  // Readiness logs in as the administrator: a server left running from before the users (or other passwords) never gets ready.
+  const runningNotReadyHint = `its readiness check logs in with ${infraCredentialsFile(profile.root)}; a server started before the infrastructure users (or with other passwords) refuses that: restart it with npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`}`;
+  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials))].map((spec) => ({ ...spec, runningNotReadyHint }));
 }
 
 /**
