@@ -32,38 +32,58 @@ const baseUrlOf = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.addr
 
 async function fuzzed(run: Omit<FuzzRun, 'seed' | 'maxExamples'>): Promise<FuzzResult & { name: string }> {
   const result = await fuzz({ ...run, seed, maxExamples });
-  process.stdout.write(`[fuzz] ${run.name}: ${result.operations} operations, ${result.cases} test cases, ${(result.durationMs / 1000).toFixed(0)} s, ${result.passed ? 'passed' : 'FAILED'}\n`);
+  const seconds = (result.durationMs / 1000).toFixed(0);
+  process.stdout.write(`[fuzz] ${run.name}: ${result.operations} operations, ${result.cases} test cases, ${seconds} s, ${result.passed ? 'passed' : 'FAILED'}\n`);
   return { ...result, name: run.name };
 }
 
 describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHouse, Redis)', () => {
-  test('ingest, history and alerts, slots: no server error, every answer as documented', { timeout: 900_000 }, async ({ kafka, admin, redis, clickhouse, logger, createTopic }) => {
+  const name = 'ingest, history and alerts, slots: no server error, every answer as documented';
+  test(name, { timeout: 900_000 }, async ({ kafka, admin, redis, clickhouse, logger, createTopic }) => {
     await requireSchemathesis();
     const write = await startIngestToClickHouse({ kafka, admin, logger, createTopic, clickhouse });
     const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, {}, { topic: await createTopic() });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
-    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: { slots: await createTopic(), trucks: write.topics.events.truck, deadLetter: await createTopic({ partitions: 1 }) } });
+    const slotTopics = { slots: await createTopic(), trucks: write.topics.events.truck, deadLetter: await createTopic({ partitions: 1 }) };
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: slotTopics });
     await slots.http.listen({ port: 0, host: '127.0.0.1' });
     try {
       // Data behind the operations that read it: a truck's journey and an open alert, through ingest and the aggregator.
       const deviceKey = `Bearer ${deviceKeysBySite.get(site)}`;
       const now = Date.now();
-      const fault: LaneEvent = { eventId: randomUUID(), type: 'lane.fault', site, lane: 'bl2-smart-ex-2', observedAt: now - 30_000, source: 'fuzz-test', faultCode: 'ANPR-DOWN' };
+      const fault: LaneEvent = {
+        eventId: randomUUID(),
+        type: 'lane.fault',
+        site,
+        lane: 'bl2-smart-ex-2',
+        observedAt: now - 30_000,
+        source: 'fuzz-test',
+        faultCode: 'ANPR-DOWN',
+      };
       const seeded = await fetch(`${baseUrlOf(write.ingest)}/v1/events`, {
         method: 'POST',
         headers: { authorization: deviceKey, 'content-type': 'application/json' },
         body: JSON.stringify([...sampleEvents(now - 60_000).filter((e) => e.site === site), fault]),
       });
       expect(seeded.status).toBe(200);
-      await eventually(async () => ((await live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}`, headers: operator })).statusCode === 200 ? true : undefined), { timeoutMs: 60_000, what: `journeys of ${plate}` });
+      const journeys = () => live.app.inject({ url: `/v1/journeys/${encodeURIComponent(plate)}`, headers: operator });
+      await eventually(async () => ((await journeys()).statusCode === 200 ? true : undefined), { timeoutMs: 60_000, what: `journeys of ${plate}` });
       const alertId = await eventually(
         async () => {
           await live.alertEngine.evaluate();
-          return (await live.app.inject({ url: `/v1/alerts?site=${site}`, headers: operator })).json<{ alerts: Alert[] }>().alerts.find((a) => a.state === 'active')?.id;
+          const { alerts } = (await live.app.inject({ url: `/v1/alerts?site=${site}`, headers: operator })).json<{ alerts: Alert[] }>();
+          return alerts.find((a) => a.state === 'active')?.id;
         },
         { timeoutMs: 60_000, what: 'an open alert' },
       );
       const windows = Array.from({ length: 6 }, (_, i) => (Math.ceil((now + 3 * 3_600_000) / windowMs) + i) * windowMs);
+      // Every token is seen accepted before it is used (the device key and the operator
+      // token were, above): a refused one would fuzz nothing but the 401.
+      const firmKey = `Bearer ${testKeys.haiha}`;
+      const operatorKey = `Bearer ${testKeys.operator}`;
+      for (const authorization of [firmKey, operatorKey]) {
+        expect((await slots.http.inject({ url: `/v1/slots?site=${site}`, headers: { authorization } })).statusCode).toBe(200);
+      }
       const slotHints = {
         'body.site': [site],
         'body.laneKind': ['smart'],
@@ -74,27 +94,44 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         'path.firm': ['me', 'haiha-logistics'],
       };
 
-      // One after the other (the machine has 2 cores); every run before the verdict, so one report shows every failure.
+      // Both bodies the ingest API takes are in its document, so both are fuzzed.
+      const ingestDocument = (await (await fetch(`${baseUrlOf(write.ingest)}/docs/json`)).json()) as { paths: Record<string, { post: { requestBody: { content: object } } }> };
+      expect(Object.keys(ingestDocument.paths['/v1/events']!.post.requestBody.content)).toEqual(['application/json', 'application/x-ndjson']);
+
+      // One after the other (the machine has 2 cores); every run before the verdict, so one
+      // report shows every failure.
       const results = [
         await fuzzed({
           name: 'ingest',
           baseUrl: baseUrlOf(write.ingest),
           authorization: deviceKey,
-          hints: { 'body.[*].site': [site], 'body.[*].lane': loadCatalog().document.sites.find((s) => s.id === site)!.lanes.map((l) => l.id), 'body.[*].observedAt': [now - 60_000, now - 3_600_000] },
+          hints: {
+            'body.[*].site': [site],
+            'body.[*].lane': loadCatalog().document.sites.find((s) => s.id === site)!.lanes.map((l) => l.id),
+            'body.[*].observedAt': [now - 60_000, now - 3_600_000],
+          },
         }),
         await fuzzed({
           name: 'history and alerts',
           baseUrl: baseUrlOf(live.app),
           authorization: operator.authorization,
-          hints: { 'path.plate': [plate], 'path.id': [alertId], 'query.site': [site], 'query.lane': ['bl2-smart-ex-1'], 'query.from': [now - 6 * 3_600_000], 'query.to': [now] },
+          hints: {
+            'path.plate': [plate],
+            'path.id': [alertId],
+            'query.site': [site],
+            'query.lane': ['bl2-smart-ex-1'],
+            'query.from': [now - 6 * 3_600_000],
+            'query.to': [now],
+          },
         }),
         // Firms hold, confirm and cancel; operators set windows and read any firm's bookings: both roles' paths.
-        await fuzzed({ name: 'slots (firm key)', baseUrl: baseUrlOf(slots.http), authorization: `Bearer ${testKeys.haiha}`, hints: slotHints }),
-        await fuzzed({ name: 'slots (operator token)', baseUrl: baseUrlOf(slots.http), authorization: `Bearer ${testKeys.operator}`, hints: slotHints }),
+        await fuzzed({ name: 'slots (firm key)', baseUrl: baseUrlOf(slots.http), authorization: firmKey, hints: slotHints }),
+        await fuzzed({ name: 'slots (operator token)', baseUrl: baseUrlOf(slots.http), authorization: operatorKey, hints: slotHints }),
       ];
       for (const result of results) expect(result.operations, `${result.name}: operations tested`).toBeGreaterThan(0);
       const failed = results.filter((r) => !r.passed);
-      expect(failed.map((r) => r.name), failed.map((r) => `schemathesis found failures in the ${r.name} API:\n${r.output}`).join('\n')).toEqual([]);
+      const report = failed.map((r) => `schemathesis found failures in the ${r.name} API:\n${r.output}`).join('\n');
+      expect(failed.map((r) => r.name), report).toEqual([]);
     } finally {
       await slots.close();
       await live.closeGateway();

@@ -28,12 +28,14 @@ describe('registerApiDocs', () => {
     installProblemHandler(app);
     await registerApiDocs(app, { title: 'test', description: 'test API' });
     const Thing = Type.Object({ n: Type.Integer() });
-    app.get('/v1/things/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 10 }) }), response: { 200: Thing, 404: ProblemDocument } } }, async () => ({ n: 1 }));
+    const params = Type.Object({ id: Type.String({ maxLength: 10 }) });
+    app.get('/v1/things/:id', { schema: { params, response: { 200: Thing, 404: ProblemDocument } } }, async () => ({ n: 1 }));
     app.get('/v1/things', { schema: { response: { 200: Thing } } }, async () => ({ n: 1 }));
     await app.ready();
     const paths = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths;
     expect(Object.keys(paths['/v1/things/{id}'].get.responses)).toEqual(['200', '404', '414']);
-    expect(paths['/v1/things/{id}'].get.responses['414'].content['application/problem+json'].schema).toMatchObject({ title: 'Problem', required: ['type', 'title', 'status', 'detail'] });
+    const tooLong = paths['/v1/things/{id}'].get.responses['414'].content['application/problem+json'].schema;
+    expect(tooLong).toMatchObject({ title: 'Problem', required: ['type', 'title', 'status', 'detail'] });
     expect(Object.keys(paths['/v1/things'].get.responses)).toEqual(['200']);
     expect((await app.inject({ method: 'GET', url: `/v1/things/${'x'.repeat(101)}` })).statusCode).toBe(414);
     await app.close();

@@ -43,7 +43,8 @@ export function documentProblems<D extends OperationResponses>(document: D): D {
         content[problemMediaType] = json;
       }
       if (operation.parameters?.some((p) => p.in === 'path') && !responses['414']) {
-        responses['414'] = { description: 'a path parameter is longer than the router takes', content: { [problemMediaType]: { schema: ProblemDocument } } };
+        const content = { [problemMediaType]: { schema: ProblemDocument } };
+        responses['414'] = { description: 'a path parameter is longer than the router takes', content };
       }
     }
   }

@@ -99,7 +99,7 @@ describe('ingest API (real Kafka)', () => {
     expect(response.json()).toEqual({
       accepted: 1,
       rejected: [
-        { index: 1, eventId: queued!.eventId, errors: [{ field: '/lane', reason: "'bl2-nowhere' is not a lane in catalog v1" }] },
+        { index: 1, eventId: queued!.eventId, errors: [{ field: '/lane', reason: `'bl2-nowhere' is not a lane in catalog v${loadCatalog().version}` }] },
         { index: 2, eventId: plateRead!.eventId, errors: [{ field: '/observedAt', reason: expect.stringMatching(/in the future/) }] },
       ],
     });

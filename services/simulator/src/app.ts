@@ -7,6 +7,7 @@ import type { SlotBooker } from './slot-booker.ts';
 import type { IngestSender } from './sender.ts';
 import type { SlotDemand } from './domain/slot-demand.ts';
 import type { TrafficSimulation } from './domain/traffic.ts';
+import type { SimProfile } from './domain/profiles.ts';
 
 export interface SimulatorDependencies {
   logger: Logger;
@@ -14,7 +15,7 @@ export interface SimulatorDependencies {
   sender: IngestSender;
   metrics: Registry;
   readiness: ReadinessCheck[];
-  settings: { seed: number; rate: number; tickMs: number; maxBuffered: number };
+  settings: { profile: SimProfile; seed: number; rate: number; tickMs: number; maxBuffered: number };
   /**
    * Firms booking slots for trucks before they come: the simulation then runs
    * `lookaheadMs` ahead of the clock, and each event is sent when its time comes.
@@ -45,6 +46,7 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
   new Gauge({ name: 'tower_simulator_sent_events', help: 'events accepted by the ingest API', registers: [deps.metrics], collect() { this.set(sender.stats.sent); } });
 
   app.get('/v1/status', async () => ({
+    profile: settings.profile,
     seed: settings.seed,
     rate: settings.rate,
     simulatedUntil: new Date(simulatedUntil).toISOString(),

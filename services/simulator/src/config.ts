@@ -1,4 +1,5 @@
 import { env, logEnv } from '@tower/shared';
+import { simProfiles } from './domain/profiles.ts';
 
 export const simulatorEnv = {
   PORT: env.port({ default: 8083, description: 'HTTP port for status, health and metrics' }),
@@ -8,7 +9,11 @@ export const simulatorEnv = {
   CREDENTIALS_FILE: env.string({ default: '.local/credentials.json', description: 'device keys, one gateway per site (written by npm start / provision)' }),
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog' }),
   SIM_SEED: env.integer({ default: 20260126, description: 'random seed: the same seed and start time give the same traffic' }),
-  SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the volumes derived from FACTS.md (about 340 trucks a day)' }),
+  SIM_PROFILE: env.oneOf(simProfiles, {
+    default: 'demo',
+    description: 'what to play: demo (a busy pre-Tết day at 3x the press volumes with scripted incidents, so every alert rule fires within ten minutes) or real (the press-derived volumes, calm); see src/domain/profiles.ts',
+  }),
+  SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the profile\'s volumes (real: about 340 trucks a day, derived from FACTS.md; demo: 4.5 times that)' }),
   SIM_TICK_MS: env.integer({ default: 500, min: 50, max: 10_000, description: 'how often the simulation advances and sends' }),
   SIM_BATCH_EVENTS: env.integer({ default: 500, min: 1, max: 1000, description: 'events per request to the ingest API' }),
   SLOTS_URL: env.url({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'], description: 'the slots API the simulated firms book on' }),

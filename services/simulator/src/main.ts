@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Lifecycle, createLogger, createMetricsRegistry, loadCatalog, loadConfigOrExit, roundTheClockPlan } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { simulatorEnv } from './config.ts';
+import { trafficProfiles } from './domain/profiles.ts';
 import { TrafficSimulation } from './domain/traffic.ts';
 import { IngestSender } from './sender.ts';
 import { SlotBooker } from './slot-booker.ts';
@@ -17,7 +18,7 @@ lifecycle.installSignalHandlers();
 const credentials = JSON.parse(fs.readFileSync(path.resolve(config.CREDENTIALS_FILE), 'utf8')) as { devices: { site: string; apiKey: string }[]; access?: { role: string; token: string }[] };
 const keysBySite = new Map(credentials.devices.map((d) => [d.site, d.apiKey]));
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
-const simulation = new TrafficSimulation(catalog, { seed: config.SIM_SEED, rate: config.SIM_RATE, start: Date.now() });
+const simulation = new TrafficSimulation(catalog, { seed: config.SIM_SEED, rate: config.SIM_RATE, start: Date.now(), profile: trafficProfiles[config.SIM_PROFILE] });
 const sender = new IngestSender(config.INGEST_URL, keysBySite, config.SIM_BATCH_EVENTS, logger);
 const ingestUrl = config.INGEST_URL;
 const firmKeys = (credentials.access ?? []).filter((a) => a.role === 'firm').map((a) => a.token);
@@ -35,7 +36,7 @@ const { app, start, stop } = await buildApp({
   simulation,
   sender,
   metrics: createMetricsRegistry('simulator'),
-  settings: { seed: config.SIM_SEED, rate: config.SIM_RATE, tickMs: config.SIM_TICK_MS, maxBuffered: config.SIM_MAX_BUFFERED },
+  settings: { profile: config.SIM_PROFILE, seed: config.SIM_SEED, rate: config.SIM_RATE, tickMs: config.SIM_TICK_MS, maxBuffered: config.SIM_MAX_BUFFERED },
   ...(slots ? { slots } : {}),
   readiness: [
     {
@@ -54,4 +55,4 @@ lifecycle
 
 await app.listen({ port: config.PORT, host: config.HOST });
 start();
-logger.info({ port: config.PORT, seed: config.SIM_SEED, rate: config.SIM_RATE, sites: keysBySite.size, slotBookingFirms: slots ? firmKeys.length : 0 }, 'simulator running');
+logger.info({ port: config.PORT, profile: config.SIM_PROFILE, seed: config.SIM_SEED, rate: config.SIM_RATE, sites: keysBySite.size, slotBookingFirms: slots ? firmKeys.length : 0 }, 'simulator running');

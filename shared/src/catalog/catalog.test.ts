@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogError, buildCatalog, loadCatalog } from './catalog.ts';
+import { CatalogError, buildCatalog, loadCatalog, sitePhase } from './catalog.ts';
+import type { SiteCatalogDocument } from './schema.ts';
 
 const catalog = loadCatalog();
 
@@ -27,8 +28,103 @@ describe('the site catalog in seeds/', () => {
   });
 });
 
+/**
+ * The facts of ../shared/domain/FACTS.md and its articles (seed-articles/<n>, line) as
+ * the catalog must hold them; seeds/README.md quotes each.
+ */
+describe('the catalog agrees with the press', () => {
+  const site = (id: string) => catalog.site(id)!;
+
+  it('has the kind of crossing each site is', () => {
+    // 001:3 "Cửa khẩu quốc tế Móng Cái – Đông Hưng (cầu Bắc Luân); cửa khẩu song phương Hoành Mô – Động Trung"
+    expect(site('bac-luan-1').kind).toBe('land-gate');
+    expect(site('hoanh-mo').kind).toBe('land-gate');
+    // 001:3 "lối mở Pò Hèn – Thán Sản"; "Lối mở Km3+4 phường Hải Yên"
+    expect(site('po-hen').kind).toBe('border-opening');
+    expect(site('km3-4-hai-yen').kind).toBe('border-opening');
+    // 001:3 "cửa khẩu phụ Ka Long (TP Móng Cái)"
+    expect(site('ka-long').kind).toBe('auxiliary-gate');
+    // 001:3 "2 lối thông quan Bắc Phong Sinh – Lý Hỏa"
+    expect(site('bac-phong-sinh').kind).toBe('clearance-passage');
+    expect(site('bac-phong-sinh').lanes).toHaveLength(2);
+    // 004:7 and 004:15: the smart gate is built at Bắc Luân II
+    expect(site('bac-luan-2').kind).toBe('smart-gate');
+  });
+
+  it('names the Chinese gate each land crossing faces', () => {
+    // 001:3 the gate pairs Móng Cái – Đông Hưng (Bắc Luân I and II), Hoành Mô – Động Trung, Bắc Phong Sinh – Lý Hỏa, Pò Hèn – Thán Sản
+    expect(site('bac-luan-1').counterpart?.zh).toContain('东兴');
+    expect(site('bac-luan-2').counterpart?.zh).toContain('东兴');
+    expect(site('hoanh-mo').counterpart?.zh).toContain('峒中');
+    expect(site('bac-phong-sinh').counterpart?.zh).toContain('里火');
+    expect(site('po-hen').counterpart?.zh).toContain('滩散');
+  });
+
+  it('puts each site in its own border-gate economic zone', () => {
+    // 001:2 "KKT cửa khẩu Bắc Phong Sinh thuộc huyện Hải Hà và KKT cửa khẩu Hoành Mô – Đồng Văn thuộc huyện Bình Liêu"
+    expect(catalog.economicZoneOf(site('hoanh-mo')).vi).toBe('Khu kinh tế cửa khẩu Hoành Mô – Đồng Văn');
+    expect(catalog.economicZoneOf(site('bac-phong-sinh')).vi).toBe('Khu kinh tế cửa khẩu Bắc Phong Sinh');
+    for (const id of ['bac-luan-1', 'bac-luan-2', 'km3-4-hai-yen', 'ka-long', 'po-hen', 'van-gia', 'van-ninh']) {
+      expect(catalog.economicZoneOf(site(id)).vi, id).toBe('Khu kinh tế cửa khẩu Móng Cái');
+    }
+  });
+
+  it('shows Vạn Ninh as being built and Vạn Gia as operating', () => {
+    // 002:33 "việc xây dựng Bến cảng tổng hợp Vạn Ninh"; 001:3 "cảng biển (cảng Vạn Gia)"
+    expect(sitePhase(site('van-ninh'))).toBe('construction');
+    expect(sitePhase(site('van-gia'))).toBe('operating');
+    expect(catalog.document.sites.filter((s) => sitePhase(s) === 'construction').map((s) => s.id)).toEqual(['van-ninh']);
+  });
+
+  it('has no truck lanes at Bắc Luân I, whose gates are for people, and retires their ids', () => {
+    // 004:13 Bắc Luân I: "nhận diện sinh trắc học, hệ thống cổng kiểm soát tự động … cho người xuất nhập cảnh"; 004:15 goods at Bắc Luân II
+    expect(site('bac-luan-1').lanes).toEqual([]);
+    expect(catalog.document.retired).toEqual(expect.arrayContaining(['bl1-manual-ex-1', 'bl1-manual-im-1']));
+  });
+
+  it('orders the crossings along the border, west to east, the ports last', () => {
+    expect(catalog.alongBorder().map((s) => s.id)).toEqual(['hoanh-mo', 'bac-phong-sinh', 'po-hen', 'km3-4-hai-yen', 'ka-long', 'bac-luan-1', 'bac-luan-2', 'van-gia', 'van-ninh']);
+    const land = catalog.alongBorder().filter((s) => s.kind !== 'seaport');
+    expect(land.every((s, i) => i === 0 || s.approxLocation.lon > land[i - 1]!.approxLocation.lon)).toBe(true);
+  });
+});
+
 describe('catalog validation', () => {
   const base = () => structuredClone(catalog.document);
+
+  it('still loads a catalog written before version 2 (no phase, economic zones, border order or retired ids)', () => {
+    const old = base() as Partial<SiteCatalogDocument> & { sites: Record<string, unknown>[] };
+    delete old.economicZones;
+    delete old.retired;
+    for (const s of old.sites) {
+      delete s['phase'];
+      delete s['economicZone'];
+      delete s['borderOrder'];
+    }
+    const loaded = buildCatalog({ ...old, version: 1 });
+    expect(loaded.document.sites.every((s) => sitePhase(s) === 'operating')).toBe(true);
+    expect(loaded.economicZoneOf(loaded.site('hoanh-mo')!)).toEqual(old.zone);
+    expect(loaded.alongBorder().map((s) => s.id)).toEqual(old.sites.map((s) => s['id']));
+  });
+
+  it('refuses a retired id used again, an unknown economic zone and a border position taken twice', () => {
+    const doc = base();
+    doc.sites[0]!.lanes[0]!.id = 'bl2-smart-ex-1';
+    doc.retired = [...(doc.retired ?? []), 'bl2-smart-ex-1'];
+    doc.sites[1]!.economicZone = 'nowhere';
+    doc.sites[2]!.borderOrder = doc.sites[3]!.borderOrder!;
+    const issues = (() => {
+      try {
+        buildCatalog(doc);
+        return '';
+      } catch (e) {
+        return (e as CatalogError).issues.join('\n');
+      }
+    })();
+    expect(issues).toContain("/sites/0/lanes/0: id 'bl2-smart-ex-1' is already used at /retired/");
+    expect(issues).toContain("/sites/1/economicZone: 'nowhere' is not in economicZones");
+    expect(issues).toMatch(/\/sites\/3\/borderOrder: \d+ is already bac-luan-1's/);
+  });
 
   it('names the path of a shape error', () => {
     const doc = base() as unknown as { sites: { lanes: { serviceRatePerHour: unknown }[] }[] };

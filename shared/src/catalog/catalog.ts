@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { SiteCatalogDocument, type Lane, type Site, type Zone } from './schema.ts';
+import { SiteCatalogDocument, type Lane, type Names, type Site, type SitePhase, type Zone } from './schema.ts';
 
 export class CatalogError extends Error {
   constructor(
@@ -21,6 +21,15 @@ export interface SiteCatalog {
   /** The lane and the site it belongs to. */
   lane(id: string): { lane: Lane; site: Site } | undefined;
   zone(id: string): { zone: Zone; site: Site } | undefined;
+  /** The names of the border-gate economic zone the site belongs to. */
+  economicZoneOf(site: Site): Names;
+  /** The sites along the border line, west to east, the ports last; sites without an order at the end, as listed. */
+  alongBorder(): Site[];
+}
+
+/** Operating unless the catalog says otherwise (catalogs before version 2 have no phase). */
+export function sitePhase(site: Site): SitePhase {
+  return site.phase ?? 'operating';
 }
 
 const checkDocument = TypeCompiler.Compile(SiteCatalogDocument);
@@ -33,8 +42,9 @@ const laneKindSites: Partial<Record<Lane['kind'], Site['kind'][]>> = {
 };
 
 /**
- * Validates a catalog document (shape, then meaning: unique ids everywhere, lane and
- * zone ids prefixed by their site's code, lane kinds that fit the site) and indexes it.
+ * Validates a catalog document (shape, then meaning: unique ids everywhere, retired ids
+ * never used again, lane and zone ids prefixed by their site's code, lane kinds that
+ * fit the site, economic zones that exist, border positions used once) and indexes it.
  */
 export function buildCatalog(document: unknown, source = 'document'): SiteCatalog {
   const shapeIssues = [...checkDocument.Errors(document)].map((e) => `${e.path || '/'}: ${e.message}`);
@@ -52,10 +62,19 @@ export function buildCatalog(document: unknown, source = 'document'): SiteCatalo
   const lanes = new Map<string, { lane: Lane; site: Site }>();
   const zones = new Map<string, { zone: Zone; site: Site }>();
   const codes = new Set<string>();
+  (doc.retired ?? []).forEach((id, r) => claim(id, `/retired/${r} (retired ids are never used again)`));
+  const economicZones = new Map((doc.economicZones ?? []).map((z) => [z.id, z.names]));
+  const orders = new Map<number, string>();
   doc.sites.forEach((site, s) => {
     claim(site.id, `/sites/${s}`);
     if (codes.has(site.code)) issues.push(`/sites/${s}/code: code '${site.code}' is used by another site`);
     codes.add(site.code);
+    if (site.economicZone !== undefined && !economicZones.has(site.economicZone)) issues.push(`/sites/${s}/economicZone: '${site.economicZone}' is not in economicZones`);
+    if (site.borderOrder !== undefined) {
+      const other = orders.get(site.borderOrder);
+      if (other) issues.push(`/sites/${s}/borderOrder: ${site.borderOrder} is already ${other}'s`);
+      orders.set(site.borderOrder, site.id);
+    }
     sites.set(site.id, site);
     site.lanes.forEach((lane, l) => {
       const where = `/sites/${s}/lanes/${l}`;
@@ -80,6 +99,8 @@ export function buildCatalog(document: unknown, source = 'document'): SiteCatalo
     site: (id) => sites.get(id),
     lane: (id) => lanes.get(id),
     zone: (id) => zones.get(id),
+    economicZoneOf: (site) => (site.economicZone !== undefined ? economicZones.get(site.economicZone) : undefined) ?? doc.zone,
+    alongBorder: () => [...doc.sites].sort((a, b) => (a.borderOrder ?? Infinity) - (b.borderOrder ?? Infinity)),
   };
 }
 

@@ -6,7 +6,15 @@ export const Names = Type.Object(
   { additionalProperties: false },
 );
 
-export const siteKinds = ['smart-gate', 'land-gate', 'border-opening', 'seaport'] as const;
+/**
+ * What a crossing is in law (seeds/README.md cites the source of each site's kind):
+ * `land-gate` an international or bilateral gate (cửa khẩu), `auxiliary-gate` a cửa
+ * khẩu phụ, `clearance-passage` a lối thông quan, `border-opening` a lối mở,
+ * `smart-gate` a passage of the smart-gate pilot, `seaport` a port.
+ */
+export const siteKinds = ['smart-gate', 'land-gate', 'auxiliary-gate', 'clearance-passage', 'border-opening', 'seaport'] as const;
+/** `construction`: being built, no traffic yet (Vạn Ninh). Sites without a phase are operating. */
+export const sitePhases = ['operating', 'construction'] as const;
 export const laneKinds = ['smart', 'igv', 'weighbridge', 'scanner', 'checkpoint', 'manual', 'port-gate'] as const;
 export const zoneKinds = ['yard', 'warehouse', 'cold-store', 'inspection', 'berth', 'quay-crane', 'yard-block'] as const;
 export const directions = ['export', 'import'] as const;
@@ -34,8 +42,12 @@ export const Site = Type.Object(
     id: slug('stable site id'),
     code: Type.String({ pattern: '^[a-z0-9]{2,5}$', description: 'short code, the prefix of lane and zone ids' }),
     kind: Type.Union(siteKinds.map((k) => Type.Literal(k))),
+    phase: Type.Optional(Type.Union(sitePhases.map((p) => Type.Literal(p)), { description: 'operating when left out' })),
+    economicZone: Type.Optional(slug('id of its border-gate economic zone in `economicZones`; the document’s `zone` when left out')),
+    borderOrder: Type.Optional(Type.Integer({ minimum: 1, description: 'position along the border line, west to east, the ports last (for schematics); unique' })),
     district: Type.String({ minLength: 1 }),
     names: Names,
+    /** The gate or passage facing it on the Chinese side. */
     counterpart: Type.Optional(Names),
     approxLocation: Type.Object({ lat: Type.Number({ minimum: 20, maximum: 23 }), lon: Type.Number({ minimum: 106, maximum: 109 }) }, { additionalProperties: false }),
     lanes: Type.Array(Lane),
@@ -44,12 +56,16 @@ export const Site = Type.Object(
   { additionalProperties: false },
 );
 
+export const EconomicZone = Type.Object({ id: slug('stable economic zone id'), names: Names }, { additionalProperties: false });
+
 export const SiteCatalogDocument = Type.Object(
   {
     $comment: Type.Optional(Type.String()),
     version: Type.Integer({ minimum: 1 }),
     zone: Names,
+    economicZones: Type.Optional(Type.Array(EconomicZone, { description: 'the border-gate economic zones the sites belong to' })),
     sites: Type.Array(Site, { minItems: 1 }),
+    retired: Type.Optional(Type.Array(slug('id of a removed site, lane or zone'), { description: 'ids removed from the catalog, never to be used again' })),
   },
   { additionalProperties: false },
 );
@@ -58,6 +74,8 @@ export type Names = Static<typeof Names>;
 export type Lane = Static<typeof Lane>;
 export type Zone = Static<typeof Zone>;
 export type Site = Static<typeof Site>;
+export type SitePhase = (typeof sitePhases)[number];
+export type EconomicZone = Static<typeof EconomicZone>;
 export type SiteCatalogDocument = Static<typeof SiteCatalogDocument>;
 export type Direction = (typeof directions)[number];
 export type LaneKind = (typeof laneKinds)[number];

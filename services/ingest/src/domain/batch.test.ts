@@ -14,7 +14,7 @@ describe('judgeBatch', () => {
     expect(verdict.accepted.map((a) => a.event)).toEqual([arrived]);
     expect(verdict.accepted[0]?.family.topic).toBe('tower.trucks.v1');
     expect(verdict.rejected).toEqual([
-      { index: 1, eventId: queued!.eventId, errors: [{ field: '/lane', reason: "'bl2-nowhere' is not a lane in catalog v1" }] },
+      { index: 1, eventId: queued!.eventId, errors: [{ field: '/lane', reason: `'bl2-nowhere' is not a lane in catalog v${loadCatalog().version}` }] },
       { index: 2, errors: [{ field: '/', reason: 'an event must be a JSON object' }] },
       { index: 3, errors: [{ field: '/', reason: 'line 4 is not JSON: Unexpected token' }] },
     ]);

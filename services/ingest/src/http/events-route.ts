@@ -56,7 +56,12 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         headers: Type.Object({
           'content-encoding': Type.Optional(Type.Union(contentEncodings.map((c) => Type.Literal(c)), { description: 'gzip for a gzipped body (devices on cellular links); none or identity for plain JSON/NDJSON' })),
         }),
-        body: Type.Array(AnyEvent, { maxItems: maxBatchEvents }),
+        body: {
+          content: {
+            'application/json': { schema: Type.Array(AnyEvent, { maxItems: maxBatchEvents }) },
+            'application/x-ndjson': { schema: Type.String({ description: 'the same events, one JSON object per line' }) },
+          },
+        },
         response: { 200: BatchResult, 207: BatchResult, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 413: ProblemDocument, 415: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
       },
       // The body is validated event by event below, so that one bad event does not refuse the batch.

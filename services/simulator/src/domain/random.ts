@@ -48,9 +48,9 @@ export class Random {
     return items[Math.floor(this.next() * items.length)] as T;
   }
 
-  /** Picks a key with probability proportional to its weight. */
-  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
-    const entries = Object.entries(weights) as [K, number][];
+  /** Picks a key with probability proportional to its weight (a key left out weighs nothing). */
+  weighted<K extends string>(weights: Readonly<Partial<Record<K, number>>>): K {
+    const entries = (Object.entries(weights) as [K, number | undefined][]).filter((e): e is [K, number] => e[1] !== undefined);
     let roll = this.next() * entries.reduce((sum, [, w]) => sum + w, 0);
     for (const [key, weight] of entries) {
       roll -= weight;

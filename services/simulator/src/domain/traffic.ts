@@ -1,6 +1,7 @@
-import { iso6346CheckDigit, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { iso6346CheckDigit, sitePhase, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { Random } from './random.ts';
-import { dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
+import { trafficProfiles, type Episode, type TrafficProfile } from './profiles.ts';
+import { cargoMix, dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
 
 /**
  * A discrete-event simulation of the zone's traffic. Actions sit on an agenda by
@@ -12,14 +13,18 @@ import { dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, ves
  * the season, pick the open lane with the shortest queue, wait their turn, and go
  * through the journey: plate read, pre-declaration, (weighing and scanning where the
  * site has them), a share held by customs, gate-in, the border line, gate-out. Smart
- * lanes clear in about 15 s as at Hữu Nghị; manual lanes in minutes. Lanes report
- * their queue, congestion and faults; IGVs report position; ports see vessel calls.
+ * lanes clear within the 15 s of Hữu Nghị (8–14 s); manual lanes in minutes. Lanes
+ * report their queue, congestion and faults; IGVs report position; ports see vessel
+ * calls. A profile (profiles.ts) sets the volume and season and may add a script of
+ * incidents (faults, convoys, slow lanes).
  */
 export interface SimulationOptions {
   seed: number;
   /** Multiplies arrival rates (trucks and vessel calls). */
   rate: number;
   start: number;
+  /** What to play; `real` (the press-derived volumes, no script) when left out. */
+  profile?: TrafficProfile;
 }
 
 /** An event before the simulation stamps its id and time (distributes over the union). */
@@ -36,6 +41,9 @@ interface LaneState {
   busy: boolean;
   faultUntil: number;
   congested: boolean;
+  /** Until then (ms) its steps take `slowFactor` times as long. */
+  slowUntil: number;
+  slowFactor: number;
 }
 
 interface Truck {
@@ -46,6 +54,8 @@ interface Truck {
   containers: string[];
   site: Site;
   lane?: LaneState;
+  /** Chance that customs hold it, when not the lane's usual (a convoy checked on purpose). */
+  holdShare?: number;
 }
 
 interface PortContainer {
@@ -113,11 +123,11 @@ class Agenda {
   }
 }
 
-const exportCargo = { 'farm-produce': 35, 'frozen-seafood': 15, 'consumer-goods': 15, electronics: 10, textiles: 10, 'solar-cells': 5, other: 10 } as const;
-const importCargo = { electronics: 35, machinery: 30, 'consumer-goods': 15, other: 20 } as const;
 const holdReasons = { 'document-mismatch': 35, 'physical-inspection': 30, phytosanitary: 20, 'tax-assessment': 10, other: 5 } as const;
 const ownerCodes = ['CSQ', 'MSK', 'TGH', 'OOL', 'HLX', 'EGH', 'COS', 'ONE'];
 const vessels = ['HAI AN 68', 'VIMC PIONEER', 'TAN CANG 05', 'BEIBU GULF 3', 'QUANG NINH 09', 'FANGCHENG EXPRESS'];
+/** The lanes a truck queues for and crosses on (weighbridges, scanners and checkpoints are steps on the way). */
+const truckLaneKinds: ReadonlySet<string> = new Set(['smart', 'igv', 'manual']);
 const faultCodes = ['BARRIER-STUCK', 'ANPR-OFFLINE', 'SCANNER-FAULT', 'POWER-DIP', 'NETWORK-LOSS'];
 const vnProvinces = ['14', '14', '14', '14', '15', '29', '30', '34', '98', '99'];
 const cnPrefixes = ['桂P', '桂P', '桂P', '桂A', '桂K', '粤B', '粤S'];
@@ -135,20 +145,28 @@ export class TrafficSimulation {
   private readonly exportPool = new Map<string, PortContainer[]>();
   private emitted: TowerEvent[] = [];
   private now: number;
+  private readonly profile: TrafficProfile;
+  /** Arrival-rate multiplier: SIM_RATE times the profile's volume. */
+  private readonly rate: number;
 
   constructor(
     catalog: SiteCatalog,
-    private readonly options: SimulationOptions,
+    options: SimulationOptions,
   ) {
     this.random = new Random(options.seed);
     this.ids = new Random((options.seed ^ Math.floor(options.start / 1000)) >>> 0);
     this.now = options.start;
-    for (const site of catalog.document.sites) {
-      for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false });
+    this.profile = options.profile ?? trafficProfiles.real;
+    this.rate = options.rate * this.profile.volumeFactor;
+    // A site being built (Vạn Ninh) has no devices and no traffic yet.
+    const operating = catalog.document.sites.filter((site) => sitePhase(site) === 'operating');
+    for (const site of operating) {
+      for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false, slowUntil: 0, slowFactor: 1 });
     }
     this.schedule(options.start, () => this.openAllLanes());
-    for (const site of catalog.document.sites) {
-      if (siteShare[site.id]) this.scheduleNextTruck(site);
+    if (this.profile.episodes.length > 0) this.schedule(options.start, () => this.playScript(catalog));
+    for (const site of operating) {
+      if (siteShare[site.id] && site.lanes.some((l) => truckLaneKinds.has(l.kind))) this.scheduleNextTruck(site);
       if (vesselCallEveryHours[site.id]) {
         this.exportPool.set(site.id, []);
         this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site));
@@ -213,15 +231,49 @@ export class TrafficSimulation {
     // About one fault per lane every two days, 5 to 20 minutes to clear.
     this.after(this.random.exponential(48 * hour), () => {
       const repairMs = this.random.between(5, 20) * minute;
-      state.faultUntil = this.now + repairMs;
-      const faultCode = this.random.pick(faultCodes);
-      this.emit({ type: 'lane.fault', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl`, faultCode, detail: `simulated ${faultCode.toLowerCase()}` });
-      this.after(repairMs, () => {
-        this.emit({ type: 'lane.cleared', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
-        this.serveNext(state);
-        this.scheduleNextFault(state);
-      });
+      this.fault(state, repairMs, this.random.pick(faultCodes), () => this.scheduleNextFault(state));
     });
+  }
+
+  /** The lane stops serving for `repairMs`; a lane already in fault keeps its own. */
+  private fault(state: LaneState, repairMs: number, faultCode: string, repaired: () => void = () => {}): void {
+    if (state.faultUntil > this.now) return repaired();
+    state.faultUntil = this.now + repairMs;
+    this.emit({ type: 'lane.fault', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl`, faultCode, detail: `simulated ${faultCode.toLowerCase()}` });
+    this.after(repairMs, () => {
+      this.emit({ type: 'lane.cleared', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
+      this.serveNext(state);
+      repaired();
+    });
+  }
+
+  // --- The profile's script -----------------------------------------------------------
+
+  /** Schedules every episode of the profile's script from now, and the script again after its period. */
+  private playScript(catalog: SiteCatalog): void {
+    for (const episode of this.profile.episodes) this.after(episode.atMinute * minute, () => this.play(episode, catalog));
+    if (this.profile.repeatEveryMinutes > 0) this.after(this.profile.repeatEveryMinutes * minute, () => this.playScript(catalog));
+  }
+
+  private play(episode: Episode, catalog: SiteCatalog): void {
+    if (episode.kind === 'fault') {
+      const state = this.lanes.get(episode.lane);
+      if (state) this.fault(state, episode.minutes * minute, episode.faultCode);
+    } else if (episode.kind === 'slowdown') {
+      for (const id of episode.lanes) {
+        const state = this.lanes.get(id);
+        if (!state) continue;
+        state.slowUntil = this.now + episode.minutes * minute;
+        state.slowFactor = episode.factor;
+      }
+    } else {
+      const site = catalog.site(episode.site);
+      if (!site) return;
+      const gap = (episode.minutes * minute) / episode.trucks;
+      for (let n = 0; n < episode.trucks; n += 1) {
+        this.after(n * gap, () => this.truckArrives(site, { ...this.newTruck(site, episode), holdShare: episode.holdShare }));
+      }
+    }
   }
 
   // --- IGVs ---------------------------------------------------------------------------
@@ -268,23 +320,25 @@ export class TrafficSimulation {
 
   /** In the fruit harvest farm exports rise: the factor by which they exceed the rest. */
   private harvestBoost(): number {
-    return seasonalFactor(this.now, 'farm') / seasonalFactor(this.now, 'other');
+    return seasonalFactor(this.now, 'farm', this.profile.season) / seasonalFactor(this.now, 'other', this.profile.season);
   }
 
   private scheduleNextTruck(site: Site): void {
     const boost = this.harvestBoost();
     const directionMix = exportShare * boost + (1 - exportShare);
-    const perDay = trucksPerDay * (siteShare[site.id] ?? 0) * this.options.rate * dailyProfile(this.now) * seasonalFactor(this.now, 'other') * directionMix;
+    const perDay = trucksPerDay * (siteShare[site.id] ?? 0) * this.rate * dailyProfile(this.now) * seasonalFactor(this.now, 'other', this.profile.season) * directionMix;
     this.after(this.random.exponential((24 * hour) / perDay), () => {
       this.truckArrives(site);
       this.scheduleNextTruck(site);
     });
   }
 
-  private newTruck(site: Site): Truck {
+  /** A truck for the site; its direction and cargo drawn from the mix unless given (a convoy). */
+  private newTruck(site: Site, given?: Pick<Truck, 'direction' | 'cargoClass'>): Truck {
     const boost = this.harvestBoost();
-    const direction = this.random.chance((exportShare * boost) / (exportShare * boost + 1 - exportShare)) ? 'export' : 'import';
-    const cargoClass = direction === 'export' ? this.random.weighted({ ...exportCargo, 'farm-produce': exportCargo['farm-produce'] * boost }) : this.random.weighted(importCargo);
+    const direction = given?.direction ?? (this.random.chance((exportShare * boost) / (exportShare * boost + 1 - exportShare)) ? 'export' : 'import');
+    const mix = cargoMix(site.id, direction);
+    const cargoClass = given?.cargoClass ?? this.random.weighted({ ...mix, ...(mix['farm-produce'] ? { 'farm-produce': mix['farm-produce'] * boost } : {}) });
     const vietnamese = this.random.chance(direction === 'export' ? 0.7 : 0.4);
     const plate = vietnamese
       ? `${this.random.pick(vnProvinces)}${this.random.pick(['C', 'C', 'H', 'LD'])}-${this.random.integer(100, 999)}.${String(this.random.integer(0, 99)).padStart(2, '0')}`
@@ -306,15 +360,15 @@ export class TrafficSimulation {
     } as Unstamped<TruckEvent>);
   }
 
-  private truckArrives(site: Site): void {
-    const truck = this.newTruck(site);
-    this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
+  private truckArrives(site: Site, truck = this.newTruck(site)): void {
+    // Lanes of sites being built are not simulated: a truck with no lane to take does not come.
     const candidates = [...this.lanes.values()].filter(
-      (s) => s.site.id === site.id && s.lane.direction === truck.direction && ['smart', 'igv', 'manual'].includes(s.lane.kind),
+      (s) => s.site.id === site.id && s.lane.direction === truck.direction && truckLaneKinds.has(s.lane.kind),
     );
+    if (candidates.length === 0) return;
+    this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
     const open = candidates.filter((s) => s.faultUntil <= this.now);
     const pool = open.length > 0 ? open : candidates;
-    if (pool.length === 0) return;
     // Most trucks at Bắc Luân II take the smart lanes; a tenth go by IGV.
     const preferIgv = this.random.chance(0.1);
     const preferred = pool.filter((s) => (s.lane.kind === 'igv') === preferIgv);
@@ -341,18 +395,20 @@ export class TrafficSimulation {
       this.serveNext(state);
     };
     this.truckEvent(truck, 'truck.plate-read', { lane: laneId, confidence: Math.round(this.random.between(0.9, 0.999) * 1000) / 1000 });
-    const step = (min: number, max: number) => this.random.between(min, max) * second;
+    const slow = state.slowUntil > this.now ? state.slowFactor : 1;
+    const step = (min: number, max: number) => this.random.between(min, max) * slow * second;
     const weighbridge = this.stationFor(truck, 'weighbridge');
     const scanner = this.stationFor(truck, 'scanner');
+    // Smart lanes: 8 to 14 s from plate read to gate-out, within the 15 s of Hữu Nghị.
     let t = smart ? step(0.5, 1.5) : step(30, 120);
     this.after(t, () => this.truckEvent(truck, 'truck.predeclaration-matched', { declarationId: `TK-${this.random.integer(100000000, 999999999)}` }, `${truck.site.code}-vnsw`));
     if (weighbridge) {
-      t += smart ? step(2, 4) : step(60, 180);
+      t += smart ? step(1.5, 2.5) : step(60, 180);
       this.after(t, () => this.truckEvent(truck, 'truck.weighed', { lane: weighbridge, grossKg: this.random.integer(12_000, 44_000) }, `${truck.site.code}-wim`));
     }
-    const inspect = this.random.chance(smart ? 0.05 : 0.12);
+    const inspect = this.random.chance(truck.holdShare ?? (smart ? 0.05 : 0.12));
     if (scanner) {
-      t += smart ? step(2, 4) : step(120, 300);
+      t += smart ? step(1.5, 2.5) : step(120, 300);
       this.after(t, () => this.truckEvent(truck, 'truck.scanned', { lane: scanner, scanResult: inspect ? 'inspect' : 'clear' }, `${truck.site.code}-scanner`));
     }
     if (inspect) {
@@ -364,14 +420,14 @@ export class TrafficSimulation {
       t += this.random.between(10, 45) * minute;
       this.after(t, () => this.truckEvent(truck, 'truck.customs-released', {}, `${truck.site.code}-customs`));
     }
-    t += smart ? step(2, 4) : step(90, 240);
+    t += smart ? step(1.5, 2.5) : step(90, 240);
     this.after(t, () => {
       this.truckEvent(truck, 'truck.gate-in', { lane: laneId });
       if (!inspect) free();
     });
-    t += smart ? step(2, 4) : step(120, 300);
+    t += smart ? step(1.5, 2.5) : step(120, 300);
     this.after(t, () => this.truckEvent(truck, 'truck.border-crossed', { lane: laneId }, `${truck.site.code}-border-cam`));
-    t += smart ? step(2, 4) : step(30, 120);
+    t += smart ? step(1.5, 2.5) : step(30, 120);
     this.after(t, () => this.truckEvent(truck, 'truck.gate-out', { lane: laneId }));
   }
 
@@ -406,7 +462,7 @@ export class TrafficSimulation {
   }
 
   private scheduleNextExportContainer(site: Site): void {
-    const perHour = (60 / (vesselCallEveryHours[site.id] ?? 24)) * this.options.rate;
+    const perHour = (60 / (vesselCallEveryHours[site.id] ?? 24)) * this.rate;
     this.after(this.random.exponential(hour / perHour), () => {
       const container = this.newContainer(this.random.chance(0.9) ? 'full' : 'empty');
       const lane = this.portLane(site, 'export');
@@ -444,7 +500,7 @@ export class TrafficSimulation {
     loads.forEach((container, i) => {
       this.after((discharges + i) * perMove, () => this.containerEvent(site, container, 'container.loaded', { vessel, berth, crane: crane(i) }, `${site.code}-qc`));
     });
-    const everyHours = (vesselCallEveryHours[site.id] ?? 24) / this.options.rate;
+    const everyHours = (vesselCallEveryHours[site.id] ?? 24) / this.rate;
     this.after(this.random.between(0.75, 1.25) * everyHours * hour, () => this.vesselCall(site));
   }
 

@@ -1,3 +1,5 @@
+import type { TruckEvent } from '@tower/shared';
+
 /**
  * Default volumes, derived from ../shared/domain/FACTS.md (2025 press figures):
  *
@@ -8,23 +10,29 @@
  *   is about 51,000 USD per truck, plausible for a mix of electronics and farm produce.
  *   So the zone averages ~340 trucks a day: 14 an hour.
  * - Split between crossings (not in the press: our assumption, documented): Bắc Luân II
- *   (the smart gate, most goods) 40%, Km3+4 (the busiest point for farm exports) 30%,
- *   Bắc Luân I 10%, Ka Long, Pò Hèn, Hoành Mô and Bắc Phong Sinh 5% each.
+ *   (the smart gate, the goods lanes of the Móng Cái – Đông Hưng pair) 50%, Km3+4 (the
+ *   busiest point for farm exports) 30%, Ka Long, Pò Hèn, Hoành Mô and Bắc Phong Sinh
+ *   5% each. Bắc Luân I takes no trucks: the press puts the gates for people there
+ *   (seeds/README.md).
+ * - Cargo: the export and import mixes of FACTS.md; at Km3+4, the zone's farm-produce
+ *   export point, three quarters of the exports are farm produce.
  * - Direction: exports ≈ 55% of Móng Cái trade (Q1 2025), so 55% export, 45% import.
  * - Peaks: the fruit harvest (May to August) lifts farm exports, and the weeks before
  *   Tết lift everything.
- * - Ports: Vạn Ninh is still being built, so the press has no figures; we assume a
- *   vessel call every 8 hours at Vạn Ninh and every 24 hours at Vạn Gia, each moving
- *   40 to 120 containers.
+ * - Ports: Vạn Ninh is still being built (phase `construction` in the catalog: no
+ *   traffic until it operates), so the press has no figures; we assume a vessel call
+ *   every 8 hours at Vạn Ninh once it operates and every 24 hours at Vạn Gia, each
+ *   moving 40 to 120 containers.
  *
- * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load.
+ * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load;
+ * the `demo` profile (profiles.ts, what `npm start` plays) multiplies them by 3 and plays
+ * the run-up to Tết.
  */
 export const trucksPerDay = 340;
 
 export const siteShare: Readonly<Record<string, number>> = {
-  'bac-luan-2': 0.4,
+  'bac-luan-2': 0.5,
   'km3-4-hai-yen': 0.3,
-  'bac-luan-1': 0.1,
   'ka-long': 0.05,
   'po-hen': 0.05,
   'hoanh-mo': 0.05,
@@ -32,6 +40,24 @@ export const siteShare: Readonly<Record<string, number>> = {
 };
 
 export const exportShare = 0.55;
+
+type CargoClass = NonNullable<TruckEvent['cargoClass']>;
+export type CargoMix = Readonly<Partial<Record<CargoClass, number>>>;
+
+/** Exports (FACTS.md): farm produce, seafood, consumer goods, electronics, cotton yarn and garments, solar cells. */
+const exportCargo: CargoMix = { 'farm-produce': 35, 'frozen-seafood': 15, 'consumer-goods': 15, electronics: 10, textiles: 10, 'solar-cells': 5, other: 10 };
+/** Imports (FACTS.md): production inputs such as electronic components and machinery. */
+const importCargo: CargoMix = { electronics: 35, machinery: 30, 'consumer-goods': 15, other: 20 };
+/** Sites whose exports differ from the zone's mix. */
+const exportCargoBySite: Readonly<Record<string, CargoMix>> = {
+  // "điểm thông quan Km3+4 là nơi diễn ra hoạt động xuất khẩu nông sản nhộn nhịp nhất" (seed article 000, line 12).
+  'km3-4-hai-yen': { 'farm-produce': 75, 'frozen-seafood': 10, 'consumer-goods': 10, other: 5 },
+};
+
+/** The cargo weights of a truck at the site in that direction. */
+export function cargoMix(site: string, direction: TruckEvent['direction']): CargoMix {
+  return direction === 'import' ? importCargo : (exportCargoBySite[site] ?? exportCargo);
+}
 
 export const vesselCallEveryHours: Readonly<Record<string, number>> = { 'van-ninh': 8, 'van-gia': 24 };
 
@@ -47,7 +73,9 @@ export function dailyProfile(at: number): number {
   return (hourly[hour] as number) / hourlyMean;
 }
 
-export function seasonalFactor(at: number, cargo: 'farm' | 'other'): number {
+/** The season's factor on arrivals; `pre-tet` plays the run-up to Tết whatever the date (the demo's busy day). */
+export function seasonalFactor(at: number, cargo: 'farm' | 'other', season: 'calendar' | 'pre-tet' = 'calendar'): number {
+  if (season === 'pre-tet') return 1.5;
   const month = new Date(at + 7 * 3600_000).getUTCMonth() + 1;
   const beforeTet = tetDates.some((tet) => at < tet && tet - at < 28 * 24 * 3600_000);
   const harvest = cargo === 'farm' && month >= 5 && month <= 8;
