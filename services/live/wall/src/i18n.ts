@@ -20,21 +20,25 @@ const vi = {
   'kpi.trucksPerHour': 'Xe qua biên / giờ',
   'kpi.teuPerHour': 'TEU / giờ',
   'kpi.tonnesToday': 'Tấn hôm nay',
-  'kpi.clearance': 'Thời gian thông quan p50 / p95',
+  'kpi.clearance': '95\u00a0% xe thông quan dưới',
   'kpi.target': 'mục tiêu',
-  'kpi.turnaround': 'Thời gian quay vòng p50',
+  'kpi.half': 'một nửa dưới',
+  'kpi.turnaround': 'Từ xếp hàng đến qua biên',
+  'kpi.turnaroundNote': 'một nửa số xe dưới mức này',
   'kpi.queue': 'Xe đang chờ',
   'kpi.lanesOpen': 'Làn đang mở',
   'chart.title': 'Lưu lượng 60 phút qua (mỗi phút)',
   'chart.trucks': 'Xe qua biên',
   'chart.containers': 'Container',
-  'slots.title': 'Khung giờ đặt chỗ qua cửa khẩu',
+  'slots.title': 'Đặt chỗ qua cửa khẩu',
   'slots.booked': 'đã đặt',
   'slots.held': 'đang giữ',
   'slots.closed': 'nhóm làn tạm đóng',
   'slots.none': 'Chưa có khung giờ',
   'lanes.title': 'Các làn',
-  'sites.title': 'Các cửa khẩu và lối mở',
+  'lanes.page': 'Trang',
+  'lanes.continued': '(tiếp)',
+  'sites.title': 'Cửa khẩu và lối mở',
   'status.open': 'Mở',
   'status.congested': 'Ùn tắc',
   'status.fault': 'Sự cố',
@@ -43,14 +47,19 @@ const vi = {
   'direction.export': 'Xuất',
   'direction.import': 'Nhập',
   'direction.both': 'Hai chiều',
-  'lane.queue': 'chờ',
-  'lane.lastHour': 'xe/giờ',
-  'site.lanes': 'làn mở',
-  'site.trucks': 'xe/giờ',
-  'site.queue': 'xe chờ',
+  'lane.label': '{kind} · {direction}\u00a0{n}',
+  'kind.smart': 'Thông minh',
+  'kind.igv': 'IGV',
+  'kind.weighbridge': 'Trạm cân',
+  'kind.scanner': 'Máy soi',
+  'kind.checkpoint': 'Kiểm soát',
+  'kind.manual': 'Thủ công',
+  'kind.port-gate': 'Cổng cảng',
   'rotation.next': 'Chuyển sau',
   'alerts.title': 'Cảnh báo',
   'alerts.none': 'Không có cảnh báo',
+  'severity.critical': 'Nghiêm trọng',
+  'severity.warning': 'Chú ý',
   'alerts.acknowledge': 'Xác nhận',
   'alerts.acknowledgedBy': 'Đã xác nhận bởi',
   'alerts.cleared': 'Đã hết',
@@ -58,7 +67,7 @@ const vi = {
   'rule.lane-fault': 'Sự cố thiết bị tại làn',
   'rule.queue-over-threshold': 'Hàng chờ vượt ngưỡng',
   'rule.throughput-below-nominal': 'Lưu lượng thấp hơn nhiều so với công suất',
-  'rule.clearance-over-target': 'Thời gian thông quan p95 vượt mục tiêu',
+  'rule.clearance-over-target': 'Thời gian thông quan của 95\u00a0% số xe vượt mục tiêu',
   'rule.customs-hold-spike': 'Số xe bị hải quan giữ lại tăng đột biến',
   noData: '—',
 };
@@ -78,9 +87,11 @@ const en: Dictionary = {
   'kpi.trucksPerHour': 'Trucks crossed / hour',
   'kpi.teuPerHour': 'TEU / hour',
   'kpi.tonnesToday': 'Tonnes today',
-  'kpi.clearance': 'Clearance time p50 / p95',
+  'kpi.clearance': '95\u00a0% cleared within',
   'kpi.target': 'target',
-  'kpi.turnaround': 'Turnaround p50',
+  'kpi.half': 'half within',
+  'kpi.turnaround': 'Queue to border crossed',
+  'kpi.turnaroundNote': 'half of them faster',
   'kpi.queue': 'Trucks queuing',
   'kpi.lanesOpen': 'Lanes open',
   'chart.title': 'Throughput, last 60 minutes (per minute)',
@@ -92,7 +103,9 @@ const en: Dictionary = {
   'slots.closed': 'lane groups closed',
   'slots.none': 'No slot windows yet',
   'lanes.title': 'Lanes',
-  'sites.title': 'Border gates and crossing points',
+  'lanes.page': 'Page',
+  'lanes.continued': '(continued)',
+  'sites.title': 'Gates and openings',
   'status.open': 'Open',
   'status.congested': 'Congested',
   'status.fault': 'Fault',
@@ -101,14 +114,19 @@ const en: Dictionary = {
   'direction.export': 'Export',
   'direction.import': 'Import',
   'direction.both': 'Both ways',
-  'lane.queue': 'queuing',
-  'lane.lastHour': 'trucks/h',
-  'site.lanes': 'lanes open',
-  'site.trucks': 'trucks/h',
-  'site.queue': 'queuing',
+  'lane.label': '{kind} · {direction}\u00a0{n}',
+  'kind.smart': 'Smart',
+  'kind.igv': 'IGV',
+  'kind.weighbridge': 'Weighbridge',
+  'kind.scanner': 'Scanner',
+  'kind.checkpoint': 'Checkpoint',
+  'kind.manual': 'Manual',
+  'kind.port-gate': 'Port gate',
   'rotation.next': 'Next in',
   'alerts.title': 'Alerts',
   'alerts.none': 'No alerts',
+  'severity.critical': 'Critical',
+  'severity.warning': 'Warning',
   'alerts.acknowledge': 'Acknowledge',
   'alerts.acknowledgedBy': 'Acknowledged by',
   'alerts.cleared': 'Cleared',
@@ -116,30 +134,32 @@ const en: Dictionary = {
   'rule.lane-fault': 'Equipment fault on the lane',
   'rule.queue-over-threshold': 'Queue over threshold',
   'rule.throughput-below-nominal': 'Throughput far below the lane’s rate',
-  'rule.clearance-over-target': 'Clearance p95 over target',
+  'rule.clearance-over-target': 'Clearance of 95\u00a0% of trucks over target',
   'rule.customs-hold-spike': 'Spike in customs holds',
   noData: '—',
 };
 
 const zh: Dictionary = {
   title: '智能运营中心',
-  subtitle: '芒街 – 东兴 口岸',
+  subtitle: '芒街–东兴口岸',
   zone: '全区',
   'state.connecting': '正在连接',
   'state.live': '在线',
   'state.lost': '连接中断',
   'banner.lost': '与数据中心的连接已中断，正在重新连接……屏幕上的数据可能已过时。',
-  'banner.token': '需要显示屏令牌：请以 ?token=… 打开页面（由 npm start 打印）。',
-  'banner.refused': '显示屏令牌被拒绝（错误或已吊销）：请以新的 ?token=… 打开页面。',
+  'banner.token': '需要显示屏令牌：请以?token=…打开页面（由npm start打印）。',
+  'banner.refused': '显示屏令牌被拒绝（错误或已吊销）：请以新的?token=…打开页面。',
   'kpi.trucksPerHour': '每小时过境车辆',
-  'kpi.teuPerHour': '每小时 TEU',
+  'kpi.teuPerHour': '每小时标箱（TEU）',
   'kpi.tonnesToday': '今日吨数',
-  'kpi.clearance': '通关时间 p50 / p95',
+  'kpi.clearance': '通关：95%的车辆低于',
   'kpi.target': '目标',
-  'kpi.turnaround': '周转时间 p50',
+  'kpi.half': '半数车辆低于',
+  'kpi.turnaround': '排队至过境',
+  'kpi.turnaroundNote': '半数车辆低于此值',
   'kpi.queue': '排队车辆',
   'kpi.lanesOpen': '开放通道',
-  'chart.title': '近 60 分钟通行量（每分钟）',
+  'chart.title': '近60分钟通行量（每分钟）',
   'chart.trucks': '过境车辆',
   'chart.containers': '集装箱',
   'slots.title': '过境预约时段',
@@ -148,6 +168,8 @@ const zh: Dictionary = {
   'slots.closed': '通道组已关闭',
   'slots.none': '暂无预约时段',
   'lanes.title': '通道',
+  'lanes.page': '页',
+  'lanes.continued': '（续）',
   'sites.title': '口岸与通关点',
   'status.open': '开放',
   'status.congested': '拥堵',
@@ -157,14 +179,19 @@ const zh: Dictionary = {
   'direction.export': '出口',
   'direction.import': '进口',
   'direction.both': '双向',
-  'lane.queue': '排队',
-  'lane.lastHour': '辆/时',
-  'site.lanes': '通道开放',
-  'site.trucks': '辆/时',
-  'site.queue': '排队',
+  'lane.label': '{kind}·{direction}{n}',
+  'kind.smart': '智能通道',
+  'kind.igv': 'IGV无人车',
+  'kind.weighbridge': '地磅',
+  'kind.scanner': '查验机',
+  'kind.checkpoint': '检查点',
+  'kind.manual': '人工通道',
+  'kind.port-gate': '港口闸口',
   'rotation.next': '切换倒计时',
   'alerts.title': '告警',
   'alerts.none': '无告警',
+  'severity.critical': '严重',
+  'severity.warning': '警告',
   'alerts.acknowledge': '确认',
   'alerts.acknowledgedBy': '确认人',
   'alerts.cleared': '已解除',
@@ -172,7 +199,7 @@ const zh: Dictionary = {
   'rule.lane-fault': '通道设备故障',
   'rule.queue-over-threshold': '排队超过阈值',
   'rule.throughput-below-nominal': '通行量远低于通道能力',
-  'rule.clearance-over-target': '通关时间 p95 超过目标',
+  'rule.clearance-over-target': '95%车辆的通关时间超过目标',
   'rule.customs-hold-spike': '海关扣留激增',
   noData: '—',
 };
@@ -180,18 +207,62 @@ const zh: Dictionary = {
 export type MessageKey = keyof typeof vi;
 export const dictionaries: Readonly<Record<Language, Dictionary>> = { vi, en, zh };
 
+/**
+ * Words that follow a number, in each plural form the language has (`Intl.PluralRules`:
+ * English one/other, Vietnamese and Chinese other only); `{n}` is the formatted number.
+ * Units are the language's own: giây / s / 秒.
+ */
+type Forms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+const counted = {
+  trucksPerHour: { vi: { other: '{n} xe/giờ' }, en: { one: '{n} truck/h', other: '{n} trucks/h' }, zh: { other: '{n}辆/时' } },
+  queuing: { vi: { other: '{n} xe chờ' }, en: { one: '{n} in queue', other: '{n} in queue' }, zh: { other: '排队{n}辆' } },
+  moreAlerts: { vi: { other: '+{n} cảnh báo khác' }, en: { one: '+{n} more alert', other: '+{n} more alerts' }, zh: { other: '另有{n}条告警' } },
+  seconds: { vi: { other: '{n} giây' }, en: { other: '{n} s' }, zh: { other: '{n}秒' } },
+  minutes: { vi: { other: '{n} phút' }, en: { other: '{n} min' }, zh: { other: '{n}分钟' } },
+} satisfies Record<string, Record<Language, Forms>>;
+export type CountKey = keyof typeof counted;
+export const countedWords: Readonly<Record<CountKey, Readonly<Record<Language, Forms>>>> = counted;
+
+/** Plural rules per language and digits shown ("1.0" may take another form than "1"). */
+const pluralRules = new Map<string, Intl.PluralRules>();
+
 export function isLanguage(value: string | null | undefined): value is Language {
   return (languages as readonly string[]).includes(value ?? '');
+}
+
+export function formatNumber(value: number, language: Language, fractionDigits = 0): string {
+  return new Intl.NumberFormat(locales[language], { maximumFractionDigits: fractionDigits }).format(value);
+}
+
+/** A number with its words in the right plural form: "1 truck/h", "2 trucks/h", "2 xe/giờ". */
+export function count(key: CountKey, value: number, language: Language, fractionDigits = 0): string {
+  const rulesKey = `${language}|${fractionDigits}`;
+  let rules = pluralRules.get(rulesKey);
+  if (!rules) pluralRules.set(rulesKey, (rules = new Intl.PluralRules(locales[language], { maximumFractionDigits: fractionDigits })));
+  const forms: Forms = countedWords[key][language];
+  const form = forms[rules.select(value)] ?? forms.other;
+  return form.replace('{n}', formatNumber(value, language, fractionDigits));
 }
 
 /** A duration in seconds with one decimal below a minute, minutes above; '—' for none. */
 export function formatDuration(ms: number | null, language: Language): string {
   if (ms === null) return dictionaries[language].noData;
   const seconds = ms / 1000;
-  const number = new Intl.NumberFormat(locales[language], { maximumFractionDigits: seconds < 60 ? 1 : 0 });
-  return seconds < 60 ? `${number.format(seconds)} s` : `${number.format(seconds / 60)} min`;
+  return seconds < 60 ? count('seconds', seconds, language, 1) : count('minutes', seconds / 60, language);
 }
 
-export function formatNumber(value: number, language: Language, fractionDigits = 0): string {
-  return new Intl.NumberFormat(locales[language], { maximumFractionDigits: fractionDigits }).format(value);
-}
+/**
+ * Short names of the catalog's sites, for lane tiles and alerts where the full name does
+ * not fit (the catalog holds only full names for now; a site missing here shows its code).
+ */
+export const shortSiteNames: Readonly<Record<string, Readonly<Record<Language, string>>>> = {
+  'bac-luan-2': { vi: 'Bắc Luân II', en: 'Bắc Luân II', zh: '北仑河二桥' },
+  'van-ninh': { vi: 'Vạn Ninh', en: 'Vạn Ninh', zh: '万宁港' },
+  'bac-luan-1': { vi: 'Bắc Luân I', en: 'Bắc Luân I', zh: '北仑河一桥' },
+  'km3-4-hai-yen': { vi: 'Km3+4 Hải Yên', en: 'Km3+4 Hải Yên', zh: 'Km3+4浮桥' },
+  'ka-long': { vi: 'Ka Long', en: 'Ka Long', zh: '卡龙' },
+  'po-hen': { vi: 'Pò Hèn', en: 'Pò Hèn', zh: '波恒' },
+  'hoanh-mo': { vi: 'Hoành Mô', en: 'Hoành Mô', zh: '横模' },
+  'bac-phong-sinh': { vi: 'Bắc Phong Sinh', en: 'Bắc Phong Sinh', zh: '北丰生' },
+  'van-gia': { vi: 'Vạn Gia', en: 'Vạn Gia', zh: '万家港' },
+};

@@ -2,10 +2,12 @@ import type { Site } from '@tower/shared';
 import type { SlotAvailability, ThroughputTick } from '@tower/shared';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
-import { isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
+import { count, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
-import { alertItems, fill, kpiTiles, laneItems, named, siteItems, slotItems, text, type View } from './render.ts';
-import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, nextInRotation, type Alert, type KpisNow, type LaneNow } from './state.ts';
+import { fitWithMore, paginate } from './fit.ts';
+import { cssProperties } from './palette.ts';
+import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, siteItems, slotItems, text, type View } from './render.ts';
+import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import './style.css';
 
 /**
@@ -59,6 +61,7 @@ function renderClock(): void {
 
 function renderStatic(): void {
   document.documentElement.lang = language;
+  renderClock();
   document.title = `${t('title')} – Móng Cái`;
   for (const node of document.querySelectorAll<HTMLElement>('[data-i18n]')) node.textContent = t(node.dataset['i18n'] as MessageKey);
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-lang]')) button.setAttribute('aria-pressed', String(button.dataset['lang'] === language));
@@ -71,7 +74,7 @@ function renderStatic(): void {
 function renderConnection(): void {
   const badge = element('connection');
   badge.dataset['state'] = connection;
-  badge.textContent = t(`state.${connection}`);
+  badge.textContent = `${connectionIcons[connection]} ${t(`state.${connection}`)}`;
   const banner = element('banner');
   banner.hidden = connection !== 'lost' && token !== null && !tokenRefused;
   banner.textContent = token === null ? t('banner.token') : tokenRefused ? t('banner.refused') : t('banner.lost');
@@ -81,8 +84,33 @@ function renderKpis(): void {
   if (kpis) fill(element('kpis'), kpiTiles(kpis, view()));
 }
 
+/** Seconds each page of lanes stays on screen when they do not fit on one. */
+const lanePageSeconds = 10;
+let lanePage = 0;
+let lanesFrame = 0;
+
+/** The lane grid, grouped by site, the lanes not open first; paged on a timer when it does not fit. */
 function renderLanes(): void {
-  fill(element('lanes'), laneItems(lanes.ofSite(site), view()));
+  if (lanesFrame) return;
+  lanesFrame = requestAnimationFrame(() => {
+    lanesFrame = 0;
+    const v = view();
+    const container = element('lanes');
+    const entries = laneGroups(lanes.ofSite(site), sites).flatMap((group) => [
+      { group, node: laneGroupHeader(group, v, false), heading: true },
+      ...group.lanes.map((lane) => ({ group, node: laneTile(lane, v), heading: false })),
+    ]);
+    const continued = (group: LaneGroup) => [laneGroupHeader(group, v, true)];
+    const pages = paginate(container, entries, (entry) => (entry.heading ? [] : continued(entry.group)), (entry) => !entry.heading);
+    lanePage %= Math.max(1, pages.length);
+    const page = pages[lanePage];
+    fill(container, page ? [...page.lead, ...page.items.map((entry) => entry.node)] : []);
+    const indicator = element('lanes-page');
+    indicator.hidden = pages.length < 2;
+    indicator.textContent = `${t('lanes.page')} ${lanePage + 1}/${pages.length}`;
+    container.dataset['pages'] = String(pages.length);
+    container.dataset['page'] = String(lanePage);
+  });
 }
 
 function renderSites(): void {
@@ -90,11 +118,12 @@ function renderSites(): void {
 }
 
 function renderAlerts(): void {
-  fill(element('alerts'), alertItems(alerts.list(), view()));
+  const v = view();
+  element('alerts').dataset['hidden'] = String(fitWithMore(element('alerts'), alertItems(alerts.list(), v), (hidden) => moreAlerts(hidden, v)));
 }
 
 function renderSlots(): void {
-  fill(element('slots'), slotItems(slots.upcoming(site, Date.now(), slotWindowsShown), view()));
+  fitWithMore(element('slots'), slotItems(slots.upcoming(site, Date.now(), slotWindowsShown), view()));
 }
 
 let chartFrame = 0;
@@ -209,6 +238,7 @@ element('sites').addEventListener('click', (event) => {
 });
 
 async function start(): Promise<void> {
+  for (const [name, value] of Object.entries(cssProperties())) document.documentElement.style.setProperty(name, value);
   renderClock();
   setInterval(renderClock, 1000);
   renderAll();
@@ -271,13 +301,23 @@ async function start(): Promise<void> {
     renderChart();
     renderSlots();
   }, 15_000);
+  setInterval(() => {
+    lanePage += 1;
+    renderLanes();
+  }, lanePageSeconds * 1000);
+  // A new size lays the lists out again (what fits changes).
+  window.addEventListener('resize', () => {
+    renderLanes();
+    renderAlerts();
+    renderSlots();
+  });
   if (rotateSeconds > 0) {
     let left = rotateSeconds;
     setInterval(() => {
       left -= 1;
       const rotation = element('rotation');
       rotation.hidden = false;
-      rotation.textContent = `${t('rotation.next')} ${left} s`;
+      rotation.textContent = `${t('rotation.next')} ${count('seconds', left, language)}`;
       if (left <= 0) {
         left = rotateSeconds;
         show(nextInRotation(site, sites.map((s) => s.id)));

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, loadCatalog, type Site } from '@tower/shared';
-import { alertItems, fill, kpiTiles, laneItems, siteItems, slotItems, type View } from './render.ts';
+import { alertItems, fill, kpiTiles, laneTile, siteItems, slotItems, type View } from './render.ts';
 import { LaneGrid, type Alert, type KpisNow, type LaneNow } from './state.ts';
 
 /** What a hostile or broken feed could put where the wall shows a name, an id or a figure. */
@@ -39,16 +39,17 @@ describe('the wall’s panels', () => {
   it('show names, ids and who acknowledged as text, never as HTML', () => {
     const grid = new LaneGrid();
     grid.reset([lane]);
-    const lanes = rendered((c) => fill(c, laneItems([lane], view)));
-    expect(lanes.querySelector('.name')!.textContent).toBe(evil);
+    const lanes = rendered((c) => fill(c, [laneTile(lane, view)]));
+    expect(lanes.querySelector('.name')!.getAttribute('title')).toBe(evil); // the catalog's full name; the tile shows a short label
+    expect(lanes.querySelector('.site')!.textContent).toBe('BL2'); // the site's short name (its code when it has none)
     expect((lanes.querySelector('li') as HTMLElement).dataset['lane']).toBe(breakout);
 
     const sites = rendered((c) => fill(c, siteItems(grid, breakout, view)));
-    expect(sites.querySelector('.name')!.textContent).toBe(evil);
+    expect(sites.querySelector('li')!.getAttribute('title')).toBe(evil);
     expect(sites.querySelector('li')!.getAttribute('aria-current')).toBe('true');
 
     const open = rendered((c) => fill(c, alertItems([alert('active')], view)));
-    expect(open.textContent).toContain(`${evil} · ${evil}`);
+    expect(open.textContent).toContain(`${evil} · BL2`); // the lane's name, the site's short name (its code when it has none)
     expect((open.querySelector('button') as HTMLElement).dataset['acknowledge']).toBe(breakout);
     expect((open.querySelector('li') as HTMLElement).dataset['alert']).toBe(breakout);
     const acknowledged = rendered((c) => fill(c, alertItems([alert('acknowledged')], view)));

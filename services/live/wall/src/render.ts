@@ -1,7 +1,8 @@
 import type { Site } from '@tower/shared';
 import { h } from './dom.ts';
-import { dictionaries, formatDuration, formatNumber, locales, type Language, type MessageKey } from './i18n.ts';
-import type { Alert, KpisNow, LaneGrid, LaneNow, SlotWindowUse } from './state.ts';
+import { count, dictionaries, formatDuration, formatNumber, locales, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
+import type { ConnectionState } from './live-client.ts';
+import { listedStatuses, type Alert, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type SlotWindowUse } from './state.ts';
 
 export { fill } from './dom.ts';
 
@@ -22,8 +23,24 @@ export const clockTime = (view: View, ms: number) => new Intl.DateTimeFormat(loc
 /** A share as a percentage: one decimal under 10 % (a few bookings of hundreds of places still show). */
 const percent = (view: View, share: number) => `${formatNumber(share * 100, view.language, share < 0.1 ? 1 : 0)}%`;
 
+/** The shape beside each state's word and colour, so that no state is told by colour alone. */
+export const stateIcons: Readonly<Record<LaneStatus, string>> = { open: '✔', congested: '▲', fault: '✖', closed: '■', unknown: '?' };
+export const severityIcons: Readonly<Record<Alert['severity'], string>> = { critical: '✖', warning: '▲' };
+/** The colour each severity's chip takes from the lane states. */
+const severityColour: Readonly<Record<Alert['severity'], LaneStatus>> = { critical: 'fault', warning: 'congested' };
+export const connectionIcons: Readonly<Record<ConnectionState, string>> = { live: '✔', connecting: '↻', lost: '✖' };
+
+/** A state as icon and word on its colour (the colour comes from `data-status`). */
+export function chip(status: LaneStatus, icon: string, word: string): HTMLElement {
+  return h('span', { class: 'chip', data: { status } }, h('span', { class: 'icon', attrs: { 'aria-hidden': 'true' } }, icon), word);
+}
+
+export const shortSiteName = (view: View, site: string) => shortSiteNames[site]?.[view.language] ?? view.sites.find((s) => s.id === site)?.code.toUpperCase() ?? site;
+
 function tile(key: string, label: string, value: string, note = '', verdict: 'good' | 'bad' | '' = ''): HTMLElement {
-  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), h('div', { class: 'note' }, note));
+  // The unit after the figure is set smaller ("9,7 giây", "12 phút", "9.7秒"), so the figure keeps its size in a narrow tile.
+  const [, figure = value, unit = ''] = /^([\d.,\s/]*\d)\s?(\D*)$/u.exec(value) ?? [];
+  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, figure, unit && h('span', { class: 'unit' }, unit)), h('div', { class: 'note' }, note));
 }
 
 export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
@@ -31,12 +48,13 @@ export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
   const t = (key: MessageKey) => text(view, key);
   const hour = kpis.lastHour;
   const verdict = kpis.clearance.withinTarget === null ? '' : kpis.clearance.withinTarget ? 'good' : 'bad';
+  const half = hour.clearanceP50Ms === null ? '' : ` · ${t('kpi.half')} ${formatDuration(hour.clearanceP50Ms, language)}`;
   return [
     tile('trucksPerHour', t('kpi.trucksPerHour'), formatNumber(hour.trucksCrossed, language)),
     tile('teuPerHour', t('kpi.teuPerHour'), formatNumber(hour.teuMoved, language, 1)),
     tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1)),
-    tile('clearance', t('kpi.clearance'), `${formatDuration(hour.clearanceP50Ms, language)} / ${formatDuration(kpis.clearance.p95Ms, language)}`, `${t('kpi.target')} ≤ ${formatDuration(kpis.clearance.targetMs, language)}`, verdict),
-    tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language)),
+    tile('clearance', t('kpi.clearance'), formatDuration(kpis.clearance.p95Ms, language), `${t('kpi.target')} ${formatDuration(kpis.clearance.targetMs, language)}${half}`, verdict),
+    tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language), t('kpi.turnaroundNote')),
     tile('queue', t('kpi.queue'), formatNumber(kpis.queueLength, language)),
     tile('lanesOpen', t('kpi.lanesOpen'), `${kpis.lanesOpen} / ${kpis.lanesTotal}`),
   ];
@@ -47,44 +65,58 @@ function laneName(view: View, lane: LaneNow): string {
   return named(view, known?.names, lane.lane);
 }
 
-export function laneItems(lanes: readonly LaneNow[], view: View): HTMLElement[] {
+/**
+ * A lane's short label on its tile, from the catalog's kind and direction and the number
+ * its id ends with ("Thông minh · Xuất 3"); the catalog's full name is the tile's title.
+ */
+export function laneLabel(view: View, lane: LaneNow): string {
+  const number = /-(\d+)$/.exec(lane.lane)?.[1] ?? lane.lane;
+  return text(view, 'lane.label').replace('{kind}', text(view, `kind.${lane.kind}`)).replace('{direction}', text(view, `direction.${lane.direction}`)).replace('{n}', number);
+}
+
+/** A lane tile: its state (icon, word, colour), its site and its name, its last hour and queue. */
+export function laneTile(lane: LaneNow, view: View): HTMLElement {
   const { language } = view;
-  const t = (key: MessageKey) => text(view, key);
-  return lanes.map((lane) =>
-    h(
-      'li',
-      { data: { lane: lane.lane, status: lane.status } },
-      h('div', { class: 'name' }, laneName(view, lane)),
-      h('div', { class: 'state' }, `${t(`status.${lane.status}`)} · ${t(`direction.${lane.direction}`)}`),
-      h('div', { class: 'figures' }, `${formatNumber(lane.lastHour.trucksCrossed, language)} ${t('lane.lastHour')} · ${lane.queueLength === null ? t('noData') : formatNumber(lane.queueLength, language)} ${t('lane.queue')}`),
-    ),
+  return h(
+    'li',
+    { class: 'lane', data: { lane: lane.lane, site: lane.site, status: lane.status } },
+    h('div', { class: 'head' }, chip(lane.status, stateIcons[lane.status], text(view, `status.${lane.status}`)), h('span', { class: 'site' }, shortSiteName(view, lane.site))),
+    h('div', { class: 'name', attrs: { title: laneName(view, lane) } }, laneLabel(view, lane)),
+    h('div', { class: 'figures' }, `${count('trucksPerHour', lane.lastHour.trucksCrossed, language)} · ${lane.queueLength === null ? text(view, 'noData') : count('queuing', lane.queueLength, language)}`),
   );
+}
+
+/** A state count as icon, number and word ("✖ 1 Sự cố"), for the states that have lanes. */
+function stateCounts(counts: Readonly<Record<LaneStatus, number>>, view: View, words: boolean): HTMLElement[] {
+  return listedStatuses
+    .filter((status) => counts[status] > 0)
+    .map((status) => h('span', { class: 'count', data: { status } }, h('span', { class: 'icon', attrs: { 'aria-hidden': 'true' } }, stateIcons[status]), ` ${counts[status]}${words ? ` ${text(view, `status.${status}`)}` : ''}`));
+}
+
+/** A site's heading in the lane grid, with its lanes counted by state. */
+export function laneGroupHeader(group: LaneGroup, view: View, continued: boolean): HTMLElement {
+  const name = `${shortSiteName(view, group.site)}${continued ? ` ${text(view, 'lanes.continued')}` : ''}`;
+  return h('li', { class: 'group', data: { group: group.site } }, h('span', { class: 'site' }, name), ...stateCounts(group.counts, view, true));
 }
 
 /** The zone's crossings, each summed from its lanes; `current` is the site on screen (null: the zone). */
 export function siteItems(grid: LaneGrid, current: string | null, view: View): HTMLElement[] {
   const { language } = view;
-  const t = (key: MessageKey) => text(view, key);
   return view.sites.map((s) => {
     const summary = grid.summary(s.id);
     return h(
       'li',
-      { data: { site: s.id, status: summary.worst }, attrs: { 'aria-current': String(s.id === current) } },
-      h('span', { class: 'mark' }),
-      h(
-        'div',
-        {},
-        h('div', { class: 'name' }, named(view, s.names, s.id)),
-        h('div', { class: 'figures' }, `${summary.lanesOpen}/${summary.lanesTotal} ${t('site.lanes')} · ${formatNumber(summary.trucksLastHour, language)} ${t('site.trucks')} · ${formatNumber(summary.queueLength, language)} ${t('site.queue')}`),
-      ),
+      { data: { site: s.id, status: summary.worst }, attrs: { 'aria-current': String(s.id === current), title: named(view, s.names, s.id) } },
+      h('div', { class: 'head' }, h('span', { class: 'mark', attrs: { 'aria-hidden': 'true' } }, stateIcons[summary.worst]), h('span', { class: 'name' }, shortSiteName(view, s.id)), h('span', { class: 'counts' }, ...stateCounts(summary.counts, view, false))),
+      h('div', { class: 'figures' }, `${count('trucksPerHour', summary.trucksLastHour, language)} · ${count('queuing', summary.queueLength, language)}`),
     );
   });
 }
 
 function alertPlace(view: View, alert: Alert): string {
   const where = view.sites.find((s) => s.id === alert.site);
-  const siteName = named(view, where?.names, alert.site);
-  if (alert.lane === null) return siteName;
+  const siteName = shortSiteName(view, alert.site);
+  if (alert.lane === null) return named(view, where?.names, alert.site);
   return `${named(view, where?.lanes.find((l) => l.id === alert.lane)?.names, alert.lane)} · ${siteName}`;
 }
 
@@ -94,7 +126,7 @@ function alertFigures(view: View, alert: Alert): string {
     case 'clearance-over-target':
       return `${formatDuration(alert.value, language)} > ${formatDuration(alert.threshold, language)}`;
     case 'throughput-below-nominal':
-      return `${formatNumber(alert.value, language)} < ${formatNumber(alert.threshold, language)} ${text(view, 'lane.lastHour')}`;
+      return `${formatNumber(alert.value, language)} < ${count('trucksPerHour', alert.threshold, language)}`;
     case 'queue-over-threshold':
     case 'customs-hold-spike':
       return `${formatNumber(alert.value, language)} ≥ ${formatNumber(alert.threshold, language)}`;
@@ -117,12 +149,17 @@ export function alertItems(list: readonly Alert[], view: View): HTMLElement[] {
     return h(
       'li',
       { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity } },
-      h('div', { class: 'what' }, t(`rule.${alert.rule}`)),
+      h('div', { class: 'head' }, chip(severityColour[alert.severity], severityIcons[alert.severity], t(`severity.${alert.severity}`)), h('span', { class: 'what' }, t(`rule.${alert.rule}`))),
       h('div', {}, `${alertPlace(view, alert)} ${alertFigures(view, alert)}`),
       h('div', { class: 'when' }, `${clockTime(view, alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}`),
       view.role === 'operator' && alert.state === 'active' && h('button', { attrs: { type: 'button' }, data: { acknowledge: alert.id } }, t('alerts.acknowledge')),
     );
   });
+}
+
+/** The line under the alerts that did not fit: "+3 more alerts". */
+export function moreAlerts(hidden: number, view: View): HTMLElement {
+  return h('li', { class: 'more' }, count('moreAlerts', hidden, view.language));
 }
 
 /** A bar segment `share` of the bar wide (through CSSOM: a strict CSP blocks `style` attributes, not this). */

@@ -76,6 +76,8 @@ export interface SiteSummary {
   queueLength: number;
   /** The most serious lane status: fault, then congested, closed, open, unknown. */
   worst: LaneStatus;
+  /** Lanes in each state. */
+  counts: Readonly<Record<LaneStatus, number>>;
 }
 
 const seriousness: Readonly<Record<LaneStatus, number>> = { fault: 4, congested: 3, closed: 2, open: 1, unknown: 0 };
@@ -108,11 +110,50 @@ export class LaneGrid {
       trucksLastHour: lanes.reduce((sum, l) => sum + l.lastHour.trucksCrossed, 0),
       queueLength: lanes.reduce((sum, l) => sum + (l.queueLength ?? 0), 0),
       worst,
+      counts: countByStatus(lanes),
     };
   }
 }
 
-export type { KpisNow, LaneNow };
+export type { KpisNow, LaneNow, LaneStatus };
+
+/** Where a lane state is listed: the lanes that are not open first, a fault on top. */
+export const listingOrder: Readonly<Record<LaneStatus, number>> = { fault: 0, congested: 1, closed: 2, unknown: 3, open: 4 };
+/** The lane states in listing order. */
+export const listedStatuses = (Object.keys(listingOrder) as LaneStatus[]).sort((a, b) => listingOrder[a] - listingOrder[b]);
+
+function countByStatus(lanes: readonly LaneNow[]): Record<LaneStatus, number> {
+  const counts: Record<LaneStatus, number> = { open: 0, congested: 0, fault: 0, closed: 0, unknown: 0 };
+  for (const lane of lanes) counts[lane.status] += 1;
+  return counts;
+}
+
+/** One site's lanes on the wall: its counts by state and its lanes, the ones not open first. */
+export interface LaneGroup {
+  site: string;
+  counts: Readonly<Record<LaneStatus, number>>;
+  lanes: LaneNow[];
+}
+
+/**
+ * The lanes grouped by site for the wall: sites with a fault first (then congestion,
+ * closed, no data), catalog order among equals; within a site the same order, then the
+ * catalog's lane order. A fault is therefore always on the first page.
+ */
+export function laneGroups(lanes: readonly LaneNow[], sites: readonly { id: string; lanes: readonly { id: string }[] }[]): LaneGroup[] {
+  const siteRank = new Map(sites.map((s, i) => [s.id, i]));
+  const laneRank = new Map(sites.flatMap((s) => s.lanes.map((l, i) => [`${s.id}/${l.id}`, i] as const)));
+  const rank = <K>(ranks: Map<K, number>, key: K) => ranks.get(key) ?? Number.MAX_SAFE_INTEGER;
+  const bySite = new Map<string, LaneNow[]>();
+  for (const lane of lanes) bySite.set(lane.site, [...(bySite.get(lane.site) ?? []), lane]);
+  const groups = [...bySite].map(([site, members]): LaneGroup => {
+    const counts = countByStatus(members);
+    members.sort((a, b) => listingOrder[a.status] - listingOrder[b.status] || rank(laneRank, `${a.site}/${a.lane}`) - rank(laneRank, `${b.site}/${b.lane}`) || a.lane.localeCompare(b.lane));
+    return { site, counts, lanes: members };
+  });
+  const worst = (group: LaneGroup) => listingOrder[group.lanes[0]!.status];
+  return groups.sort((a, b) => worst(a) - worst(b) || rank(siteRank, a.site) - rank(siteRank, b.site) || a.site.localeCompare(b.site));
+}
 
 /** The next site of a kiosk rotation (null is the whole zone, shown first). */
 export function nextInRotation(current: string | null, sites: readonly string[]): string | null {
@@ -123,7 +164,9 @@ export function nextInRotation(current: string | null, sites: readonly string[])
 /** Most alerts the panel holds: open ones always, cleared ones only while there is room. */
 export const maxAlerts = 50;
 
-/** The alerts panel: the newest revision of each alert, open ones first, bounded. */
+const alertStateOrder: Readonly<Record<Alert['state'], number>> = { active: 0, acknowledged: 1, cleared: 2 };
+
+/** The alerts panel: the newest revision of each alert, the ones nobody acknowledged first, bounded. */
 export class AlertPanel {
   private readonly alerts = new Map<string, Alert>();
 
@@ -139,8 +182,9 @@ export class AlertPanel {
     for (const old of cleared.slice(Math.max(0, maxAlerts - (this.alerts.size - cleared.length)))) this.alerts.delete(old.id);
   }
 
+  /** Unacknowledged first, then acknowledged, then cleared; within each, most severe and newest first. */
   list(): Alert[] {
-    return [...this.alerts.values()].sort(compareAlerts);
+    return [...this.alerts.values()].sort((a, b) => alertStateOrder[a.state] - alertStateOrder[b.state] || compareAlerts(a, b));
   }
 }
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type SlotAvailability, type ThroughputTick } from '@tower/shared';
-import { dictionaries, formatDuration, languages } from './i18n.ts';
 import { LiveClient, type SocketLike } from './live-client.ts';
-import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
+import { AlertPanel, LaneGrid, laneGroups, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
 
 const minute = 60_000;
 
@@ -123,26 +122,28 @@ describe('zone view and rotation', () => {
     });
     const grid = new LaneGrid();
     grid.reset([lane('x', 'open', 4), lane('y', 'congested', 9), lane('z', 'closed', null)]);
-    expect(grid.summary('bac-luan-2')).toEqual({ site: 'bac-luan-2', lanesOpen: 2, lanesTotal: 3, trucksLastHour: 30, queueLength: 13, worst: 'congested' });
+    expect(grid.summary('bac-luan-2')).toEqual({ site: 'bac-luan-2', lanesOpen: 2, lanesTotal: 3, trucksLastHour: 30, queueLength: 13, worst: 'congested', counts: { open: 1, congested: 1, fault: 0, closed: 1, unknown: 0 } });
     grid.apply(lane('z', 'fault', null));
     expect(grid.summary('bac-luan-2').worst).toBe('fault');
   });
 
+  it('groups lanes by site for the wall: sites with a fault first, then congestion; the lanes not open first; catalog order otherwise', () => {
+    const lane = (site: string, id: string, status: LaneNow['status']): LaneNow => ({
+      site, lane: id, kind: 'manual', direction: 'export', serviceRatePerHour: 30, status, statusSince: null, queueLength: null, queueSampledAt: null, lastHour: { trucksCrossed: 0, containersMoved: 0, events: 0, clearanceP95Ms: null },
+    });
+    const sites = [
+      { id: 'a', lanes: [{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }] },
+      { id: 'b', lanes: [{ id: 'b1' }, { id: 'b2' }] },
+      { id: 'c', lanes: [{ id: 'c1' }] },
+      { id: 'd', lanes: [{ id: 'd1' }] },
+    ];
+    const groups = laneGroups([lane('a', 'a1', 'open'), lane('a', 'a2', 'congested'), lane('a', 'a3', 'open'), lane('b', 'b1', 'open'), lane('b', 'b2', 'fault'), lane('c', 'c1', 'open'), lane('d', 'd1', 'unknown')], sites);
+    expect(groups.map((g) => [g.site, g.lanes.map((l) => l.lane)])).toEqual([['b', ['b2', 'b1']], ['a', ['a2', 'a1', 'a3']], ['d', ['d1']], ['c', ['c1']]]);
+    expect(groups[0]!.counts).toEqual({ open: 1, congested: 0, fault: 1, closed: 0, unknown: 0 });
+  });
+
   it('rotates zone, then each site, then the zone again', () => {
     expect([null, 'a', 'b'].map((s) => nextInRotation(s, ['a', 'b']))).toEqual(['a', 'b', null]);
-  });
-});
-
-describe('languages', () => {
-  it('has every word in Vietnamese, English and Chinese, none empty', () => {
-    const keys = Object.keys(dictionaries.vi).sort();
-    for (const language of languages) {
-      expect(Object.keys(dictionaries[language]).sort()).toEqual(keys);
-      expect(Object.values(dictionaries[language]).every((text) => text.length > 0)).toBe(true);
-    }
-    expect(formatDuration(12_300, 'vi')).toBe('12,3 s');
-    expect(formatDuration(12_300, 'en')).toBe('12.3 s');
-    expect(formatDuration(null, 'zh')).toBe('—');
   });
 });
 
@@ -152,7 +153,7 @@ describe('the alerts panel', () => {
     raisedAt: at, acknowledgedAt: null, acknowledgedBy: null, clearedAt: state === 'cleared' ? at + 1 : null,
   });
 
-  it('keeps the newest revision, lists open alerts first (critical, newest), and stays bounded by dropping the oldest cleared', () => {
+  it('keeps the newest revision, lists unacknowledged alerts first, then acknowledged (each critical, newest first), and stays bounded by dropping the oldest cleared', () => {
     const panel = new AlertPanel();
     for (let i = 0; i < 80; i += 1) panel.apply(alert(`c${i}`, 'cleared', 'warning', i));
     panel.apply(alert('w', 'active', 'warning', 500));
@@ -161,7 +162,7 @@ describe('the alerts panel', () => {
     panel.apply(alert('k', 'active', 'critical', 100, 1)); // an older revision arriving late changes nothing
     const list = panel.list();
     expect(list).toHaveLength(maxAlerts);
-    expect(list.slice(0, 2).map((a) => [a.id, a.state])).toEqual([['k', 'acknowledged'], ['w', 'active']]);
+    expect(list.slice(0, 2).map((a) => [a.id, a.state])).toEqual([['w', 'active'], ['k', 'acknowledged']]);
     expect(list[2]!.id).toBe('c79');
     expect(list.at(-1)!.id).toBe(`c${80 - (maxAlerts - 2)}`);
   });

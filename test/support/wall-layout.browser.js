@@ -1,0 +1,70 @@
+/*
+ * Runs in the wall's page (page.evaluate in test/wall.int.test.ts): the layout as the
+ * browser laid it out. The document's size; panels or items outside their box;
+ * overlapping panels, tiles or list items; the smallest font of any visible text; and
+ * lane, site, alert and connection states shown without their icon and word.
+ * Plain JavaScript: the browser runs it as it is.
+ */
+(() => {
+  const words = {
+    open: { icon: '✔', word: 'Mở' }, congested: { icon: '▲', word: 'Ùn tắc' }, fault: { icon: '✖', word: 'Sự cố' }, closed: { icon: '■', word: 'Đóng' }, unknown: { icon: '?', word: 'Chưa rõ' },
+  };
+  const box = (e) => e.getBoundingClientRect();
+  const name = (e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''}${e.dataset?.['lane'] ? `[${e.dataset['lane']}]` : ''}`;
+  const inside = (inner, outer) => inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5 && inner.top >= outer.top - 0.5 && inner.bottom <= outer.bottom + 0.5;
+  const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+  const where = (r) => `[${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.right)},${Math.round(r.bottom)}]`;
+  const screen = new DOMRect(0, 0, innerWidth, innerHeight);
+  const panels = [document.querySelector('.top'), ...document.querySelectorAll('.wall > section'), ...document.querySelectorAll('.kpis .tile')];
+  const outside = [];
+  const overlaps = [];
+  for (const panel of panels) if (!inside(box(panel), screen)) outside.push(name(panel));
+  const boxed = [...document.querySelectorAll('.wall > section')].filter((p) => !p.classList.contains('kpis'));
+  for (const [i, a] of boxed.entries()) for (const b of boxed.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
+  const tiles = [...document.querySelectorAll('.kpis .tile')];
+  for (const [i, a] of tiles.entries()) for (const b of tiles.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
+  for (const panel of boxed) {
+    const list = panel.querySelector('ol, #chart');
+    const items = [...panel.querySelectorAll(':scope > ol > li, #chart .u-wrap, #chart .u-legend')];
+    for (const item of items) if (!inside(box(item), box(list ?? panel)) || !inside(box(item), box(panel))) outside.push(`${name(item)} ${where(box(item))} in ${name(panel)} ${where(box(list ?? panel))}`);
+    const listed = [...panel.querySelectorAll(':scope > ol > li')];
+    for (const [i, a] of listed.entries()) for (const b of listed.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
+  }
+  for (const tile of tiles) for (const part of tile.children) if (!inside(box(part), box(tile))) outside.push(`${name(part)} in a KPI tile`);
+  let smallestFontPx = Infinity;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !node.textContent?.trim() || parent.closest('[hidden]') || parent.getClientRects().length === 0) continue;
+    smallestFontPx = Math.min(smallestFontPx, parseFloat(getComputedStyle(parent).fontSize));
+  }
+  const unlabelled = [];
+  const lanes = [...document.querySelectorAll('#lanes li.lane')];
+  for (const lane of lanes) {
+    const expected = words[lane.dataset['status']];
+    const chip = lane.querySelector('.chip');
+    if (chip?.querySelector('.icon')?.textContent !== expected['icon'] || !chip.textContent?.endsWith(expected['word'])) unlabelled.push(`lane ${lane.dataset['lane']}: ${chip?.textContent}`);
+  }
+  for (const site of document.querySelectorAll('#sites li')) if (site.querySelector('.mark')?.textContent !== words[site.dataset['status']]['icon']) unlabelled.push(`site ${site.dataset['site']}`);
+  for (const alert of document.querySelectorAll('#alerts li[data-severity]')) if (!alert.querySelector('.chip .icon')?.textContent || !alert.querySelector('.chip')?.textContent?.match(/Nghiêm trọng|Chú ý/)) unlabelled.push(`alert ${alert.dataset['alert']}`);
+  const badge = document.querySelector('#connection')?.textContent ?? '';
+  if (!/^[✔↻✖] /.test(badge)) unlabelled.push(`connection badge ${badge}`);
+  const pages = Number(document.querySelector('#lanes').dataset['pages']);
+  const shown = new Set(lanes.map((l) => l.dataset['lane']));
+  return {
+    documentHeight: document.documentElement.scrollHeight,
+    documentWidth: document.documentElement.scrollWidth,
+    outside,
+    overlaps,
+    smallestFontPx,
+    unlabelled,
+    pages,
+    page: Number(document.querySelector('#lanes').dataset['page']),
+    pageIndicator: document.querySelector('#lanes-page')?.textContent,
+    lanesShown: shown.size,
+    // Lanes counted by state in the site list.
+    lanesCounted: [...document.querySelectorAll('#sites li .count')].reduce((sum, count) => sum + Number(count.textContent.replace(/\D/g, '')), 0),
+    statusesShown: [...new Set([...document.querySelectorAll('#sites li')].map((li) => li.dataset['status']))],
+    firstLaneStatus: lanes[0]?.dataset['status'] ?? null,
+  };
+})();
