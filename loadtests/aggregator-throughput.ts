@@ -27,7 +27,6 @@ import {
   JourneyTracker,
   applyMigrations,
   createClickHouse,
-  createKafka,
   createLogger,
   createProducer,
   createTopicsReady,
@@ -43,7 +42,7 @@ import {
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
 import { dimensionsOf, rawRowOf, rawTables } from '../services/aggregator/src/domain/rows.ts';
 import { allRawEvents, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
-import { invocation, machineDescription, print, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchClickHouse, benchKafka, invocation, machineDescription, print, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +66,7 @@ const logger = createLogger({ service: 'bench', level: 'error' });
 const families: FamilyName[] = ['truck', 'container', 'lane'];
 
 async function freshDatabase(infra: BenchInfra, database: string): Promise<ClickHouseClient> {
-  const settings = { url: infra.endpoints.CLICKHOUSE_URL, username: 'default', password: '', database, logger };
+  const settings = benchClickHouse(infra, database, logger);
   const bootstrap = createClickHouse({ ...settings, database: 'default' });
   await bootstrap.command({ query: `CREATE DATABASE ${database}` });
   await bootstrap.close();
@@ -114,7 +113,8 @@ function insert(infra: BenchInfra, database: string, table: string, body: Buffer
   const url = new URL(infra.endpoints.CLICKHOUSE_URL);
   const query = encodeURIComponent(`INSERT INTO ${database}.${table} FORMAT JSONEachRow`);
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: `/?query=${query}`, method: 'POST', headers: { 'content-length': body.length } }, (response) => {
+    const auth = `${infra.endpoints.CLICKHOUSE_USER}:${infra.endpoints.CLICKHOUSE_PASSWORD}`;
+    const request = http.request({ host: url.hostname, port: url.port, path: `/?query=${query}`, method: 'POST', auth, headers: { 'content-length': body.length } }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
       response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`ClickHouse answered ${response.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`))));
@@ -139,7 +139,7 @@ const infra = await startBenchInfra(values['keep-infra']);
 let aggregator: Awaited<ReturnType<typeof startBenchService>> | undefined;
 try {
   // 1. The backlog in Kafka, and the reference bodies built from the same events.
-  const kafka = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-aggregator', logger });
+  const kafka = benchKafka(infra, 'bench-aggregator', logger);
   const admin = kafka.admin();
   await admin.connect();
   const topics = Object.fromEntries(families.map((f) => [f, `${runId}.${f}`])) as Record<FamilyName, string>;
@@ -225,7 +225,7 @@ try {
   if (referenceStored.raw !== totalEvents || referenceStored.aggregated !== totalEvents) throw new Error(`reference database holds ${referenceStored.raw} rows, ${referenceStored.aggregated} aggregated`);
   const referenceBytes = reference.bodies.reduce((sum, b) => sum + b.body.length, 0);
   await referenceDb.close();
-  const cleanup = createClickHouse({ url: infra.endpoints.CLICKHOUSE_URL, username: 'default', password: '', database: 'default', logger });
+  const cleanup = createClickHouse(benchClickHouse(infra, 'default', logger));
   for (const database of [`${runId}_aggregator`, `${runId}_reference`]) await cleanup.command({ query: `DROP DATABASE IF EXISTS ${database}` });
   await cleanup.close();
   await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(extraTopics)] });

@@ -20,11 +20,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { applyMigrations, applyTopicCatalog, createClickHouse, createKafka, createLogger, createTopicsReady, loadMigrations, topicCatalog, type TowerEvent } from '@tower/shared';
+import { applyMigrations, applyTopicCatalog, createClickHouse, createLogger, createTopicsReady, loadMigrations, topicCatalog, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
 import { repoRoot } from '../infra/local/profiles.ts';
 import { migrationsDirectory } from '../services/aggregator/src/test-support.ts';
-import { invocation, machineDescription, percentile, print, simulatedEvents, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { benchClickHouse, benchKafka, invocation, kafkaToolConfig, machineDescription, percentile, print, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,8 +53,8 @@ function post(agent: http.Agent, key: string, body: string): Promise<number> {
 }
 
 /** Kafka's own produce → consume latency on the same broker (ms: p50, p99). */
-async function kafkaEndToEnd(brokers: string, topic: string): Promise<{ p50: number; p99: number; command: string }> {
-  const args = ['-Xmx256m', `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/kafka/log4j2.yaml')}`, '-cp', path.join(repoRoot, '.local/kafka/lib/*'), 'org.apache.kafka.tools.EndToEndLatency', brokers, topic, '5000', 'all', '500'];
+async function kafkaEndToEnd(infra: BenchInfra, topic: string): Promise<{ p50: number; p99: number; command: string }> {
+  const args = ['-Xmx256m', `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/kafka/log4j2.yaml')}`, '-cp', path.join(repoRoot, '.local/kafka/lib/*'), 'org.apache.kafka.tools.EndToEndLatency', infra.endpoints.KAFKA_BROKERS, topic, '5000', 'all', '500', path.relative(repoRoot, kafkaToolConfig(infra))];
   const { stdout } = await run('java', args, { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
   const match = /Percentiles: 50th = ([\d.]+), 99th = ([\d.]+)/.exec(stdout);
   if (!match) throw new Error(`unexpected EndToEndLatency output: ${stdout.slice(-300)}`);
@@ -66,7 +66,7 @@ const infra = await startBenchInfra(values['keep-infra']);
 const services: Awaited<ReturnType<typeof startBenchService>>[] = [];
 try {
   const runId = `bench_${Date.now().toString(36)}`;
-  const kafka = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-e2e', logger });
+  const kafka = benchKafka(infra, 'bench-e2e', logger);
   const admin = kafka.admin();
   await admin.connect();
   // Fresh event and tick topics (the ingest benchmark leaves events in them), a fresh database.
@@ -76,9 +76,9 @@ try {
   await sleep(2000);
   await applyTopicCatalog(admin, recreated, { replicationFactor: infra.profile.kafka.replicationFactor, minInsyncReplicas: infra.profile.kafka.minInsyncReplicas });
   const database = `${runId}_e2e`;
-  const bootstrap = createClickHouse({ url: infra.endpoints.CLICKHOUSE_URL, username: 'default', password: '', database: 'default', logger });
+  const bootstrap = createClickHouse(benchClickHouse(infra, 'default', logger));
   await bootstrap.command({ query: `CREATE DATABASE ${database}` });
-  await applyMigrations({ url: infra.endpoints.CLICKHOUSE_URL, username: 'default', password: '', database, logger }, loadMigrations(migrationsDirectory));
+  await applyMigrations(benchClickHouse(infra, database, logger), loadMigrations(migrationsDirectory));
 
   const credentials = readDemoCredentials(infra.credentialsDir);
   const keys = new Map(credentials.devices.map((d) => [d.site, d.apiKey]));
@@ -150,7 +150,7 @@ try {
   for (const service of services.splice(0).reverse()) await service.stop();
   const referenceTopic = `${runId}.e2e-reference`;
   await createTopicsReady(admin, [{ topic: referenceTopic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }]);
-  const reference = await kafkaEndToEnd(infra.endpoints.KAFKA_BROKERS, referenceTopic);
+  const reference = await kafkaEndToEnd(infra, referenceTopic);
   await admin.deleteTopics({ topics: [referenceTopic] });
   await admin.disconnect();
   await bootstrap.command({ query: `DROP DATABASE IF EXISTS ${database}` });

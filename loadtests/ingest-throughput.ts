@@ -14,9 +14,9 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { EventCodec, createKafka, createLogger, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
+import { EventCodec, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { invocation, machineDescription, percentile, postJson, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, postJson, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,8 +52,8 @@ function requestBodies(events: TowerEvent[], keyOf: (site: string) => string): {
   return bodies;
 }
 
-async function endOffsetTotal(brokers: string[]): Promise<number> {
-  const admin = createKafka({ brokers, clientId: 'bench-offsets', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+async function endOffsetTotal(infra: BenchInfra): Promise<number> {
+  const admin = benchKafka(infra, 'bench-offsets').admin();
   await admin.connect();
   let total = 0;
   for (const topic of Object.values(familyTopics)) for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high);
@@ -101,11 +101,10 @@ try {
     DEVICE_RATE_EVENTS_PER_SECOND: '10000000',
     DEVICE_BURST_EVENTS: '10000000',
   });
-  const brokers = infra.endpoints.KAFKA_BROKERS.split(',');
   await drive(warmup);
-  const before = await endOffsetTotal(brokers);
+  const before = await endOffsetTotal(infra);
   const run = await drive(measured);
-  const landed = (await endOffsetTotal(brokers)) - before;
+  const landed = (await endOffsetTotal(infra)) - before;
   if (landed !== totalEvents) throw new Error(`Kafka holds ${landed} new messages, expected ${totalEvents}`);
   await ingest.stop();
   ingest = undefined;

@@ -18,10 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { createKafka, createTopicsReady, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
+import { createTopicsReady, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
 import { repoRoot } from '../infra/local/profiles.ts';
 import { inspectServer } from '../infra/local/supervisor.ts';
-import { invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -128,7 +128,7 @@ try {
   const accessFile = path.join(infra.credentialsDir, `${runId}-access.json`);
   fs.writeFileSync(accessFile, JSON.stringify({ version: 1, tokens: [{ id: 'bench-wall', role: 'display', name: 'fan-out benchmark', tokenSha256: hashSecret(secret), maxConnections: 20_000, enabled: true }] }));
   const topic = `${runId}.throughput`;
-  const kafka = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-fanout', logger });
+  const kafka = benchKafka(infra, 'bench-fanout', logger);
   const admin = kafka.admin();
   await admin.connect();
   await createTopicsReady(admin, [{ topic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }]);

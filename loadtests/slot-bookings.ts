@@ -17,9 +17,8 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
-import { createKafka, createLogger } from '@tower/shared';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,8 +37,8 @@ const windowMs = 30 * 60_000;
 const perWindow = 300;
 const run = promisify(execFile);
 
-async function slotTopicEnd(brokers: string[]): Promise<number> {
-  const admin = createKafka({ brokers, clientId: 'bench-offsets', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+async function slotTopicEnd(infra: BenchInfra): Promise<number> {
+  const admin = benchKafka(infra, 'bench-offsets').admin();
   await admin.connect();
   const total = (await admin.fetchTopicOffsets('tower.slots.v1')).reduce((sum, p) => sum + Number(p.high), 0);
   await admin.disconnect();
@@ -71,14 +70,15 @@ async function drive(firstWindow: number, offset: number, count: number, keys: s
 }
 
 /** redis-benchmark's own figures for SET with the same number of clients, on the same Redis. */
-async function redisBenchmark(port: number, requests: number): Promise<{ opsPerSecond: number; p50Ms: number; p99Ms: number; command: string }> {
-  const args = ['-p', String(port), '-c', String(clients), '-n', String(requests), '-t', 'set', '--csv'];
-  const { stdout } = await run('redis-benchmark', args, { timeout: 10 * 60_000 });
+async function redisBenchmark(infra: BenchInfra, requests: number): Promise<{ opsPerSecond: number; p50Ms: number; p99Ms: number; command: string }> {
+  const args = ['-p', String(infra.profile.redis.port), '--user', infra.endpoints.REDIS_USERNAME, '-c', String(clients), '-n', String(requests), '-t', 'set', '--csv'];
+  // redis-benchmark takes the password only as -a; the printed command shows where it comes from instead.
+  const { stdout } = await run('redis-benchmark', [...args, '-a', infra.endpoints.REDIS_PASSWORD], { timeout: 10 * 60_000 });
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const row = stdout.trim().split('\n').find((line) => line.startsWith('"SET"'));
   const cells = row?.split(',').map((cell) => Number(cell.replaceAll('"', '')));
   if (!cells || cells.length < 7) throw new Error(`unexpected redis-benchmark output: ${stdout}`);
-  return { opsPerSecond: cells[1]!, p50Ms: cells[4]!, p99Ms: cells[6]!, command: `redis-benchmark ${args.join(' ')}` };
+  return { opsPerSecond: cells[1]!, p50Ms: cells[4]!, p99Ms: cells[6]!, command: `redis-benchmark ${args.join(' ')} -a <tower-admin's password: .local/bench/credentials/infra.json>` };
 }
 
 print(`slot bookings benchmark: ${totalBookings} bookings, ${clients} concurrent clients`);
@@ -101,10 +101,9 @@ try {
   const tag = `bench-${Date.now().toString(36)}`;
   const warmup = Math.min(5000, Math.ceil(totalBookings / 10));
   await drive(firstWindow, 0, warmup, keys, tag);
-  const brokers = infra.endpoints.KAFKA_BROKERS.split(',');
-  const before = await slotTopicEnd(brokers);
+  const before = await slotTopicEnd(infra);
   const measured = await drive(firstWindow, warmup, totalBookings, keys, tag);
-  const published = (await slotTopicEnd(brokers)) - before;
+  const published = (await slotTopicEnd(infra)) - before;
   // Every booking's state, and every window's places at least once (concurrent changes of
   // a window go out as its newest places); more when the relay publishes again a change
   // whose request outlived the outbox grace, or one left by an earlier run.
@@ -114,7 +113,7 @@ try {
   slots = undefined;
 
   const rate = totalBookings / measured.seconds;
-  const reference = await redisBenchmark(infra.profile.redis.port, Math.max(100_000, totalBookings));
+  const reference = await redisBenchmark(infra, Math.max(100_000, totalBookings));
   print();
   print(`machine: ${machineDescription()}`);
   print(`command: ${invocation()}`);

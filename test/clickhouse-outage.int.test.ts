@@ -14,11 +14,11 @@ const outageMs = 30_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ClickHouse outage under the aggregator (real servers)', () => {
-  test(`ClickHouse stopped for ${outageMs / 1000} s mid-stream: the consumer retries with backoff, readiness says so, nothing is lost, lag returns to 0`, { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic }) => {
+  test(`ClickHouse stopped for ${outageMs / 1000} s mid-stream: the consumer retries with backoff, readiness says so, nothing is lost, lag returns to 0`, { timeout: 240_000 }, async ({ kafka, admin, logger, createTopic, infra }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'clickhouse-outage-'));
-    const spec = standaloneClickHouseSpec(root, 27123);
+    const spec = standaloneClickHouseSpec(root, 27123, infra.credentials);
     await startServer(spec);
-    const settings = { url: 'http://127.0.0.1:27123', username: 'default', password: '', database: uniqueName('outage'), logger };
+    const settings = { url: 'http://127.0.0.1:27123', username: infra.CLICKHOUSE_USER, password: infra.CLICKHOUSE_PASSWORD, database: uniqueName('outage'), logger };
     const bootstrap = createClickHouse({ ...settings, database: 'default' });
     await bootstrap.command({ query: `CREATE DATABASE ${settings.database}` });
     await bootstrap.close();

@@ -10,6 +10,7 @@
  * (it never changes a value that is already there).
  */
 import fs from 'node:fs';
+import { newInfraPassword } from '../local/infra-credentials.ts';
 import { newClusterId } from '../local/servers.ts';
 
 export const composeEnvFileName = '.env';
@@ -21,6 +22,8 @@ export interface GeneratedSetting {
   generate(): string;
 }
 
+const password = <const N extends string>(name: N, who: string) => ({ name, description: `password of ${who}`, generate: newInfraPassword });
+
 export const generatedSettings = [
   {
     name: 'TOWER_KAFKA_CLUSTER_ID',
@@ -28,6 +31,20 @@ export const generatedSettings = [
       "Kafka's KRaft cluster id: the kafka-data volume is formatted with it on first start and is refused with any other id.",
     generate: () => newClusterId(),
   },
+  // Kafka's SCRAM users are added when the kafka-data volume is formatted: change these only with a new volume.
+  password('TOWER_KAFKA_ADMIN_PASSWORD', 'Kafka principal tower-admin (super user: provisioning, brokers)'),
+  password('TOWER_KAFKA_CONTROLLER_PASSWORD', "Kafka's controller listener (SASL PLAIN)"),
+  password('TOWER_KAFKA_INGEST_PASSWORD', 'Kafka principal tower-ingest'),
+  password('TOWER_KAFKA_AGGREGATOR_PASSWORD', 'Kafka principal tower-aggregator'),
+  password('TOWER_KAFKA_LIVE_PASSWORD', 'Kafka principal tower-live'),
+  password('TOWER_KAFKA_SLOTS_PASSWORD', 'Kafka principal tower-slots'),
+  password('TOWER_CLICKHOUSE_ADMIN_PASSWORD', 'ClickHouse user tower_admin (migrations, DDL)'),
+  password('TOWER_CLICKHOUSE_WRITER_PASSWORD', 'ClickHouse user tower_writer (INSERT and SELECT, no DDL)'),
+  password('TOWER_CLICKHOUSE_READER_PASSWORD', 'ClickHouse user tower_reader (read-only)'),
+  password('TOWER_REDIS_ADMIN_PASSWORD', 'Redis user tower-admin'),
+  password('TOWER_REDIS_SLOTS_PASSWORD', 'Redis user tower-slots (slots:* keys)'),
+  password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys)'),
+  password('TOWER_REDIS_INGEST_PASSWORD', 'Redis user tower-ingest (ingest:* keys)'),
 ] as const satisfies readonly GeneratedSetting[];
 
 export type GeneratedSettingName = (typeof generatedSettings)[number]['name'];

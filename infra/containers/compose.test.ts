@@ -6,10 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { topicCatalog } from '../../shared/src/kafka/topic-catalog.ts';
 import { repoRoot } from '../local/profiles.ts';
+import { newInfraCredentials } from '../local/infra-credentials.ts';
 import { standaloneRedisSpec } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv, generatedSettings, parseEnvFile } from './compose-env.ts';
-import { composeDocument, composeFile } from './compose.ts';
+import { composeDocument, composeFile, redisAclFile } from './compose.ts';
 import { images, kafkaImageDefaultClusterId, redisPersistence } from './images.ts';
 
 interface ComposeService {
@@ -110,8 +111,26 @@ describe('docker-compose.yml', () => {
     expect(redis.command?.[0]).toBe('redis-server');
     expect(options['appendonly']).toBe('yes');
     expect(options['appendfsync']).toBe('always');
-    expect(options).toEqual(Object.fromEntries(redisPersistence));
+    expect(options).toEqual({ ...Object.fromEntries(redisPersistence), aclfile: redisAclFile });
     expect([...namedVolumeMounts(redis).keys()]).toContain('/data');
+  });
+
+  it('holds no password: every login refers to the generated .env; each service logs in as its own users', () => {
+    const passwords = generatedSettings.filter((setting) => setting.name.endsWith('_PASSWORD'));
+    expect(passwords.length).toBeGreaterThan(10);
+    for (const setting of passwords) expect(committed, setting.name).toContain(fromGeneratedEnv(setting.name));
+    for (const [name, service] of Object.entries(document.services)) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|REDISCLI_AUTH/.test(variable)) expect(value, `${name} ${variable}`).toMatch(/^\$\{TOWER_[A-Z_]+_PASSWORD:\?/);
+      }
+    }
+    expect(document.services['ingest']?.environment).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'tower-ingest', REDIS_USERNAME: 'tower-ingest' });
+    expect(document.services['live']?.environment).toMatchObject({ CLICKHOUSE_USER: 'tower_reader', CLICKHOUSE_ALERT_LOG_USER: 'tower_writer', KAFKA_SASL_USERNAME: 'tower-live' });
+    expect(document.services['provision']?.environment).toMatchObject({ KAFKA_SASL_USERNAME: 'tower-admin', CLICKHOUSE_USER: 'tower_admin' });
+    expect(kafka.environment?.['KAFKA_LISTENER_SECURITY_PROTOCOL_MAP']).not.toMatch(/:PLAINTEXT\b/);
+    expect(kafka.environment?.['KAFKA_AUTHORIZER_CLASS_NAME']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    // The broker's command formats the volume with the SCRAM users; its own variables are the shell's, not compose's.
+    expect(kafka.command?.join(' ')).toContain('$$TOWER_KAFKA_SCRAM_USERS');
   });
 
   it('pins every image to a patch release', () => {
@@ -134,7 +153,7 @@ describe('the local Redis config', () => {
 
   it('is rendered from the same persistence settings as the containers', async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-redis-conf-'));
-    const spec = standaloneRedisSpec(root, 1);
+    const spec = standaloneRedisSpec(root, 1, newInfraCredentials());
     await spec.prepare?.();
     const lines = fs.readFileSync(path.join(root, 'redis', 'redis.conf'), 'utf8').split('\n');
     for (const [name, value] of redisPersistence) expect(lines).toContain(`${name} ${value}`);
@@ -150,7 +169,7 @@ describe('the generated compose env file', () => {
   it('is created on first run with a fresh cluster id, readable by its owner only, and kept afterwards', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-compose-env-'));
     const file = path.join(dir, composeEnvFileName);
-    expect(ensureComposeEnv(file)).toEqual({ added: ['TOWER_KAFKA_CLUSTER_ID'] });
+    expect(ensureComposeEnv(file)).toEqual({ added: generatedSettings.map((setting) => setting.name) });
     const first = parseEnvFile(fs.readFileSync(file, 'utf8'));
     const id = first.get('TOWER_KAFKA_CLUSTER_ID');
     expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
@@ -165,7 +184,7 @@ describe('the generated compose env file', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tower-compose-env-'));
     const file = path.join(dir, composeEnvFileName);
     fs.writeFileSync(file, '# mine\nCOMPOSE_PROJECT_NAME=tower-prod\n', { mode: 0o644 });
-    expect(ensureComposeEnv(file)).toEqual({ added: ['TOWER_KAFKA_CLUSTER_ID'] });
+    expect(ensureComposeEnv(file)).toEqual({ added: generatedSettings.map((setting) => setting.name) });
     const text = fs.readFileSync(file, 'utf8');
     expect(text.startsWith('# mine\nCOMPOSE_PROJECT_NAME=tower-prod\n')).toBe(true);
     expect(parseEnvFile(text).get('TOWER_KAFKA_CLUSTER_ID')).toBeDefined();

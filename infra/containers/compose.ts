@@ -8,10 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { adminEnv, credentialEnv, serviceIdentities, type InfraCredentials } from '../local/infra-credentials.ts';
+import { clickhouseAccessXml, redisAclLines } from '../local/server-users.ts';
 import { discoverServices } from '../local/services.ts';
 import { repoRoot } from '../local/profiles.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv } from './compose-env.ts';
-import { images, kafkaContainerEnv, redisContainerCommand } from './images.ts';
+import { clickhouseUsersFile, images, kafkaContainerAdminConfig, kafkaContainerCommand, kafkaContainerEnv, redisContainerCommand } from './images.ts';
 
 type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
 
@@ -31,7 +33,40 @@ export const composeEndpoints = {
   REDIS_URL: 'redis://redis:6379',
 };
 
+/**
+ * Every user's password as a reference to the deployment's generated .env: the
+ * committed file holds none, compose fills them in (and refuses to start without them).
+ */
+export const composeCredentials: InfraCredentials = {
+  kafka: {
+    'tower-admin': fromGeneratedEnv('TOWER_KAFKA_ADMIN_PASSWORD'),
+    'tower-ingest': fromGeneratedEnv('TOWER_KAFKA_INGEST_PASSWORD'),
+    'tower-aggregator': fromGeneratedEnv('TOWER_KAFKA_AGGREGATOR_PASSWORD'),
+    'tower-live': fromGeneratedEnv('TOWER_KAFKA_LIVE_PASSWORD'),
+    'tower-slots': fromGeneratedEnv('TOWER_KAFKA_SLOTS_PASSWORD'),
+  },
+  kafkaController: fromGeneratedEnv('TOWER_KAFKA_CONTROLLER_PASSWORD'),
+  clickhouse: {
+    tower_admin: fromGeneratedEnv('TOWER_CLICKHOUSE_ADMIN_PASSWORD'),
+    tower_writer: fromGeneratedEnv('TOWER_CLICKHOUSE_WRITER_PASSWORD'),
+    tower_reader: fromGeneratedEnv('TOWER_CLICKHOUSE_READER_PASSWORD'),
+  },
+  redis: {
+    'tower-admin': fromGeneratedEnv('TOWER_REDIS_ADMIN_PASSWORD'),
+    'tower-slots': fromGeneratedEnv('TOWER_REDIS_SLOTS_PASSWORD'),
+    'tower-live': fromGeneratedEnv('TOWER_REDIS_LIVE_PASSWORD'),
+    'tower-ingest': fromGeneratedEnv('TOWER_REDIS_INGEST_PASSWORD'),
+  },
+};
+
+/** Redis's ACL file in its container (a compose config: plain passwords, filled in from .env). */
+export const redisAclFile = '/run/tower/redis-users.acl';
+
+/** `$` in a command is the container shell's, not compose's interpolation: written `$$`. */
+const shellDollars = (part: string) => part.split('$').join('$$');
+
 export function composeDocument(): Yaml {
+  const admin = adminEnv(composeCredentials);
   const services: Record<string, Yaml> = {
     kafka: {
       image: images.kafka,
@@ -42,11 +77,13 @@ export function composeDocument(): Yaml {
         ],
         clusterId: fromGeneratedEnv('TOWER_KAFKA_CLUSTER_ID'),
         logDir: kafkaDataDirectory,
+        credentials: composeCredentials,
       }),
+      command: kafkaContainerCommand.map(shellDollars),
       ports: ['127.0.0.1:9092:9092'],
       volumes: [`kafka-data:${kafkaDataDirectory}`],
       healthcheck: {
-        test: ['CMD-SHELL', '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server kafka:29092 > /dev/null'],
+        test: ['CMD-SHELL', `/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server kafka:29092 --command-config ${kafkaContainerAdminConfig} > /dev/null`],
         interval: '5s',
         timeout: '10s',
         retries: 20,
@@ -55,6 +92,7 @@ export function composeDocument(): Yaml {
     clickhouse: {
       image: images.clickhouse,
       environment: { CLICKHOUSE_SKIP_USER_SETUP: '1' },
+      configs: [{ source: 'clickhouse-users', target: clickhouseUsersFile }],
       ports: ['127.0.0.1:8123:8123'],
       volumes: ['clickhouse-data:/var/lib/clickhouse'],
       ulimits: { nofile: { soft: 262144, hard: 262144 } },
@@ -62,15 +100,19 @@ export function composeDocument(): Yaml {
     },
     redis: {
       image: images.redis,
-      command: redisContainerCommand,
+      command: [...redisContainerCommand, '--aclfile', redisAclFile],
+      configs: [{ source: 'redis-users', target: redisAclFile }],
+      // redis-cli reads the password from REDISCLI_AUTH (the healthcheck logs in as the admin).
+      environment: { REDISCLI_AUTH: admin.REDIS_PASSWORD },
       ports: ['127.0.0.1:6379:6379'],
       volumes: ['redis-data:/data'],
-      healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '5s', timeout: '5s', retries: 20 },
+      healthcheck: { test: ['CMD', 'redis-cli', '--user', admin.REDIS_USERNAME, 'ping'], interval: '5s', timeout: '5s', retries: 20 },
     },
     provision: {
       build: '.',
       command: ['node', '--import', 'tsx', 'infra/provision/main.ts'],
-      environment: composeEndpoints,
+      // Migrations, topics and the services' ACLs: as the administrators.
+      environment: { ...composeEndpoints, ...admin },
       // Demo device keys and gateway tokens (and their hashed registries) are written here and read by the services.
       volumes: [`credentials:${credentialsDirectory}`],
       depends_on: { kafka: { condition: 'service_healthy' }, clickhouse: { condition: 'service_healthy' } },
@@ -81,7 +123,7 @@ export function composeDocument(): Yaml {
     services[service.name] = {
       build: '.',
       command: ['node', ...service.nodeArgs, '--import', 'tsx', path.relative(repoRoot, service.main)],
-      environment: { ...composeEndpoints, PORT: String(service.port) },
+      environment: { ...composeEndpoints, ...credentialEnv(composeCredentials, serviceIdentities[service.name] ?? {}), PORT: String(service.port) },
       volumes: [`credentials:${credentialsDirectory}`],
       ports: [`127.0.0.1:${service.port}:${service.port}`],
       depends_on: { provision: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } },
@@ -94,7 +136,16 @@ export function composeDocument(): Yaml {
       restart: 'unless-stopped',
     };
   }
-  return { name: 'mongcai-tower', services, volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {} } };
+  return {
+    name: 'mongcai-tower',
+    services,
+    // The users of ClickHouse and Redis; compose fills in the passwords from .env when it starts them.
+    configs: {
+      'clickhouse-users': { content: `<clickhouse>\n${clickhouseAccessXml(composeCredentials, 'plain')}\n</clickhouse>\n` },
+      'redis-users': { content: `${redisAclLines(composeCredentials, 'plain').join('\n')}\n` },
+    },
+    volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {} },
+  };
 }
 
 export function composeFile(): string {

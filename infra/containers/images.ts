@@ -8,6 +8,9 @@
  * integration tests run (infra/kafka/pom.xml); ClickHouse on an LTS line; Redis on the
  * 7.4 line; Node on the current Active LTS (the code also runs on Node 20).
  */
+import type { InfraCredentials } from '../local/infra-credentials.ts';
+import { kafkaAdminJaas, kafkaScramArguments, kafkaSecurityProperties, redisAclLines } from '../local/server-users.ts';
+
 export const images = {
   kafka: 'apache/kafka:4.1.2',
   clickhouse: 'clickhouse/clickhouse-server:26.3.21.7',
@@ -40,10 +43,22 @@ export interface KafkaContainerSettings {
    * would start empty.
    */
   logDir: string;
+  /** The users' passwords (server-users.ts): every client listener is SASL_PLAINTEXT with SCRAM, ACLs on. */
+  credentials: InfraCredentials;
 }
 
-/** Single-node KRaft broker+controller with the given client listeners. */
-export function kafkaContainerEnv({ listeners, clusterId, logDir }: KafkaContainerSettings): Record<string, string> {
+/** A broker property as the apache/kafka image's environment variable: `.` → `_`, `_` → `__`, `-` → `___`. */
+export const kafkaPropertyEnvName = (property: string): string => `KAFKA_${property.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`;
+
+/**
+ * Single-node KRaft broker+controller with the given client listeners and the local
+ * servers' security (server-users.ts) as the image's environment variables.
+ */
+export function kafkaContainerEnv({ listeners, clusterId, logDir, credentials }: KafkaContainerSettings): Record<string, string> {
+  const security = kafkaSecurityProperties(
+    credentials,
+    listeners.map((l) => l.name),
+  ).map((line) => [kafkaPropertyEnvName(line.slice(0, line.indexOf('='))), line.slice(line.indexOf('=') + 1)]);
   return {
     CLUSTER_ID: clusterId,
     KAFKA_NODE_ID: '1',
@@ -52,7 +67,7 @@ export function kafkaContainerEnv({ listeners, clusterId, logDir }: KafkaContain
     KAFKA_ADVERTISED_LISTENERS: listeners.map((l) => `${l.name}://${l.advertised}`).join(','),
     KAFKA_INTER_BROKER_LISTENER_NAME: listeners[0]?.name ?? 'PLAINTEXT',
     KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: [...listeners.map((l) => `${l.name}:PLAINTEXT`), 'CONTROLLER:PLAINTEXT'].join(','),
+    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: [...listeners.map((l) => `${l.name}:SASL_PLAINTEXT`), 'CONTROLLER:SASL_PLAINTEXT'].join(','),
     KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
     KAFKA_LOG_DIRS: logDir,
     KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
@@ -61,8 +76,35 @@ export function kafkaContainerEnv({ listeners, clusterId, logDir }: KafkaContain
     KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
     KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
     KAFKA_NUM_PARTITIONS: '6',
+    ...Object.fromEntries(security),
+    TOWER_KAFKA_SCRAM_USERS: kafkaScramArguments(credentials).join(' '),
+    TOWER_KAFKA_ADMIN_JAAS: kafkaAdminJaas(credentials),
   };
 }
+
+/**
+ * The Kafka container's command. The image formats its storage without SCRAM users, so
+ * this formats it first (the same cluster id, node and log dir; the listeners only
+ * satisfy the format tool; `--ignore-formatted` on
+ * a restart) with every principal's SCRAM credential, writes the admin's client config
+ * for the healthcheck (/tmp/tower-admin.properties), then runs the image's own start
+ * script, which finds the storage formatted. `set -f`: `[` `]` in the SCRAM arguments
+ * are not globs.
+ */
+export const kafkaContainerCommand = [
+  'bash',
+  '-c',
+  [
+    'set -ef',
+    'printf "process.roles=broker,controller\\nnode.id=1\\ncontroller.quorum.voters=1@localhost:9093\\ncontroller.listener.names=CONTROLLER\\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\\nlog.dirs=%s\\n" "$KAFKA_LOG_DIRS" > /tmp/tower-format.properties',
+    '/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" -c /tmp/tower-format.properties $TOWER_KAFKA_SCRAM_USERS',
+    'printf "security.protocol=SASL_PLAINTEXT\\nsasl.mechanism=SCRAM-SHA-512\\nsasl.jaas.config=%s\\n" "$TOWER_KAFKA_ADMIN_JAAS" > /tmp/tower-admin.properties',
+    'exec /etc/kafka/docker/run',
+  ].join('; '),
+];
+
+/** The admin's client config (written by the command above), for tools in the container such as the healthcheck. */
+export const kafkaContainerAdminConfig = '/tmp/tower-admin.properties';
 
 /**
  * Redis persistence, as `redis.conf` directives. Bookings must survive a crash:
@@ -81,3 +123,14 @@ export const redisContainerCommand = [
   'redis-server',
   ...redisPersistence.flatMap(([name, value]) => [`--${name}`, ...value.split(' ')]),
 ];
+
+/** ClickHouse's users (users.d file of the container). */
+export const clickhouseUsersFile = '/etc/clickhouse-server/users.d/tower-users.xml';
+
+/** `redis-server` arguments for the ACL users (each config line as `--user …`). */
+export function redisAclArguments(credentials: InfraCredentials): string[] {
+  return redisAclLines(credentials).flatMap((line) => {
+    const [directive, ...args] = line.split(' ');
+    return [`--${directive}`, ...args];
+  });
+}

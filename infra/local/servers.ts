@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { redisPersistence } from '../containers/images.ts';
+import { ensureInfraCredentials, infraCredentialsFile, type InfraCredentials } from './infra-credentials.ts';
+import { clickhouseAccessXml, kafkaScramArguments, kafkaSecurityProperties, kafkaUsersFingerprint, redisAclLines } from './server-users.ts';
 import { repoRoot, resolveProfile, type InfraProfile, type KafkaNode } from './profiles.ts';
 import type { ServerSpec } from './supervisor.ts';
 
@@ -13,13 +15,21 @@ const run = promisify(execFile);
 
 function writeIfChanged(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return;
-  fs.writeFileSync(file, content);
+  // Configurations hold password hashes (Kafka's, the admin's password): the owner's only.
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== content) fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
 }
 
 // --- Kafka (KRaft, combined broker + controller per node) -------------------
 
-function kafkaProperties(profile: InfraProfile, node: KafkaNode): string {
+/**
+ * Clients log in with SASL/SCRAM-SHA-512 (users stored in the metadata log, added when
+ * the storage is formatted) and the StandardAuthorizer allows only what the ACLs say
+ * (shared/src/kafka/acls.ts, applied by provisioning). SCRAM cannot be used between
+ * brokers and controllers (its users live in the metadata the controllers serve), so
+ * the controller listener uses SASL PLAIN with its one login in this file (mode 0600).
+ */
+function kafkaProperties(profile: InfraProfile, node: KafkaNode, credentials: InfraCredentials): string {
   const voters = profile.kafka.nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
   const rf = profile.kafka.replicationFactor;
   return [
@@ -28,11 +38,12 @@ function kafkaProperties(profile: InfraProfile, node: KafkaNode): string {
     `node.id=${node.id}`,
     `controller.quorum.voters=${voters}`,
     // 127.0.0.1, not localhost: Node may resolve localhost to ::1.
-    `listeners=PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.brokerPort}`,
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${node.brokerPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${node.brokerPort}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+    'inter.broker.listener.name=SASL_PLAINTEXT',
+    ...kafkaSecurityProperties(credentials),
     `log.dirs=${node.dataDir}/log`,
     'num.partitions=6',
     `default.replication.factor=${rf}`,
@@ -75,7 +86,7 @@ function clusterId(profile: InfraProfile): string {
 
 const javaClasspath = (profile: InfraProfile) => `${profile.kafka.libDir}/*`;
 
-function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
+function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: InfraCredentials): ServerSpec {
   const propertiesFile = path.join(node.dataDir, 'server.properties');
   const nodeLabel = profile.kafka.nodes.length > 1 ? `Kafka node ${node.id}` : 'Kafka';
   return {
@@ -100,17 +111,30 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode): ServerSpec {
     ],
     profileRoot: profile.root,
     async prepare() {
+      // SCRAM users are written when the storage is formatted: data from before the users, or formatted with other passwords, cannot log them in.
+      const scramMarker = path.join(node.dataDir, 'log', 'tower-scram-users');
+      const fingerprint = kafkaUsersFingerprint(credentials);
+      const formatted = fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'));
+      const formattedWith = fs.existsSync(scramMarker) ? fs.readFileSync(scramMarker, 'utf8').trim() : undefined;
+      if (formatted && formattedWith !== fingerprint) {
+        const why = formattedWith === undefined ? 'before Kafka had users (SASL/SCRAM)' : `with other Kafka passwords than those in ${infraCredentialsFile(profile.root)}`;
+        throw new Error(
+          `Kafka's data in ${node.dataDir} was formatted ${why}, so no user can log in. Reset Kafka's data (its topics and messages are lost): ` +
+            `npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`} && rm -rf ${path.dirname(node.dataDir)}`,
+        );
+      }
       if (!fs.existsSync(path.join(profile.kafka.libDir, `kafka-clients-${kafkaVersion()}.jar`))) {
         throw new Error(`Kafka's jars are missing in ${profile.kafka.libDir}; run infra/local/bootstrap.sh`);
       }
-      writeIfChanged(propertiesFile, kafkaProperties(profile, node));
-      if (fs.existsSync(path.join(node.dataDir, 'log', 'meta.properties'))) return;
-      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, '--ignore-formatted'], {
+      writeIfChanged(propertiesFile, kafkaProperties(profile, node, credentials));
+      if (formatted) return;
+      await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, ...kafkaScramArguments(credentials)], {
         timeout: 60_000,
       });
+      writeIfChanged(scramMarker, `${fingerprint}\n`);
     },
     // Ready when this node's broker answers metadata and sees the whole cluster.
-    isReady: () => kafkaClusterAnswers([`127.0.0.1:${node.brokerPort}`], profile.kafka.nodes.length),
+    isReady: () => kafkaClusterAnswers([`127.0.0.1:${node.brokerPort}`], profile.kafka.nodes.length, credentials.kafka['tower-admin']),
     readyTimeoutMs: 90_000,
     stopTimeoutMs: 30_000,
   };
@@ -123,8 +147,15 @@ export function kafkaVersion(): string {
   return match[1];
 }
 
-export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: number): Promise<boolean> {
-  const kafka = new Kafka({ clientId: 'tower-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 });
+export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: number, adminPassword: string): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'tower-infra',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+    sasl: { mechanism: 'scram-sha-512', username: 'tower-admin', password: adminPassword },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -139,7 +170,7 @@ export async function kafkaClusterAnswers(brokers: string[], expectedBrokers: nu
 
 // --- ClickHouse ---------------------------------------------------------------
 
-function clickhouseConfig(profile: InfraProfile): string {
+function clickhouseConfig(profile: InfraProfile, credentials: InfraCredentials): string {
   const dir = profile.clickhouse.dataDir;
   // Element names that exist in 18.16 and in current releases alike.
   return `<?xml version="1.0"?>
@@ -164,26 +195,13 @@ function clickhouseConfig(profile: InfraProfile): string {
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <timezone>UTC</timezone>
-  <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
-  </users>
-  <profiles>
-    <default>
-      <max_memory_usage>4000000000</max_memory_usage>
-      <load_balancing>random</load_balancing>
-    </default>
-  </profiles>
+${clickhouseAccessXml(credentials)}
   <quotas><default></default></quotas>
 </yandex>
 `;
 }
 
-function clickhouseSpec(profile: InfraProfile): ServerSpec {
+function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
   const configFile = path.join(profile.clickhouse.dataDir, 'config.xml');
   return {
     name: 'clickhouse',
@@ -199,11 +217,13 @@ function clickhouseSpec(profile: InfraProfile): ServerSpec {
       for (const sub of ['data', 'tmp', 'log', 'user_files', 'format_schemas']) {
         fs.mkdirSync(path.join(profile.clickhouse.dataDir, sub), { recursive: true });
       }
-      writeIfChanged(configFile, clickhouseConfig(profile));
+      writeIfChanged(configFile, clickhouseConfig(profile, credentials));
     },
+    // Ready when the administrator's query answers (`/ping` needs no login).
     isReady: async () => {
-      const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/ping`, { signal: AbortSignal.timeout(1000) });
-      return response.ok && (await response.text()).startsWith('Ok.');
+      const login = Buffer.from(`tower_admin:${credentials.clickhouse.tower_admin}`).toString('base64');
+      const response = await fetch(`http://127.0.0.1:${profile.clickhouse.httpPort}/?query=SELECT%201`, { headers: { authorization: `Basic ${login}` }, signal: AbortSignal.timeout(1000) });
+      return response.ok && (await response.text()).trim() === '1';
     },
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 20_000,
@@ -212,7 +232,7 @@ function clickhouseSpec(profile: InfraProfile): ServerSpec {
 
 // --- Redis ----------------------------------------------------------------------
 
-function redisConfig(profile: InfraProfile): string {
+function redisConfig(profile: InfraProfile, credentials: InfraCredentials): string {
   return [
     '# Rendered by infra/local/servers.ts; edits are overwritten.',
     'bind 127.0.0.1 -::1',
@@ -224,11 +244,12 @@ function redisConfig(profile: InfraProfile): string {
     ...redisPersistence.map(([name, value]) => `${name} ${value}`),
     'loglevel warning',
     'logfile ""',
+    ...redisAclLines(credentials),
     '',
   ].join('\n');
 }
 
-function redisSpec(profile: InfraProfile): ServerSpec {
+function redisSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
   const configFile = path.join(profile.redis.dataDir, 'redis.conf');
   return {
     name: 'redis',
@@ -238,15 +259,16 @@ function redisSpec(profile: InfraProfile): ServerSpec {
     ports: [{ port: profile.redis.port, role: 'RESP' }],
     profileRoot: profile.root,
     async prepare() {
-      writeIfChanged(configFile, redisConfig(profile));
+      writeIfChanged(configFile, redisConfig(profile, credentials));
     },
-    isReady: () => redisAnswersPing(profile.redis.port),
+    isReady: () => redisAnswersPing(profile.redis.port, credentials.redis['tower-admin']),
     readyTimeoutMs: 30_000,
     stopTimeoutMs: 20_000,
   };
 }
 
-function redisAnswersPing(port: number): Promise<boolean> {
+/** Ready when the admin logs in and PING answers (a server without our users refuses the login). */
+function redisAnswersPing(port: number, adminPassword: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     let reply = '';
@@ -255,46 +277,48 @@ function redisAnswersPing(port: number): Promise<boolean> {
       resolve(ok);
     };
     socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(`AUTH tower-admin ${adminPassword}\r\nPING\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.split('\r\n').length > 2) done(reply === '+OK\r\n+PONG\r\n');
     });
     socket.once('error', () => done(false));
   });
 }
 
 /** Every local server of a profile, in start order. */
-export function serversOf(profile: InfraProfile): ServerSpec[] {
-  return [redisSpec(profile), clickhouseSpec(profile), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node))];
+export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
+  // Readiness logs in as the administrator: a server left running from before the users (or other passwords) never gets ready.
+  const runningNotReadyHint = `its readiness check logs in with ${infraCredentialsFile(profile.root)}; a server started before the infrastructure users (or with other passwords) refuses that: restart it with npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`}`;
+  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials))].map((spec) => ({ ...spec, runningNotReadyHint }));
 }
 
 /**
  * One extra single-node Kafka with its own ports and data under `root`, for tests that
  * stop Kafka on purpose without disturbing the shared test broker.
  */
-export function standaloneKafkaSpec(root: string, brokerPort: number): ServerSpec {
+export function standaloneKafkaSpec(root: string, brokerPort: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
   const node: KafkaNode = { id: 1, brokerPort, controllerPort: brokerPort + 1, dataDir: path.join(root, 'kafka') };
   const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
-  return kafkaNodeSpec(profile, node);
+  return kafkaNodeSpec(profile, node, credentials);
 }
 
 /**
  * One extra Redis (same configuration: AOF fsync'd before each answer) on `port` with
  * its data under `root`, for tests that kill Redis on purpose.
  */
-export function standaloneRedisSpec(root: string, port: number): ServerSpec {
+export function standaloneRedisSpec(root: string, port: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
-  return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } });
+  return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } }, credentials);
 }
 
 /**
  * One extra ClickHouse with its own ports (`httpPort`, `httpPort + 1` native) and data
  * under `root`, for tests that stop ClickHouse on purpose without disturbing the shared one.
  */
-export function standaloneClickHouseSpec(root: string, httpPort: number): ServerSpec {
+export function standaloneClickHouseSpec(root: string, httpPort: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
   const profile: InfraProfile = { ...base, root, clickhouse: { httpPort, tcpPort: httpPort + 1, dataDir: path.join(root, 'clickhouse') } };
-  return clickhouseSpec(profile);
+  return clickhouseSpec(profile, credentials);
 }

@@ -8,10 +8,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka, createLogger, eventFamilies, loadConfig } from '@tower/shared';
+import { createKafka, createLogger, eventFamilies, loadConfig, type KafkaLogin } from '@tower/shared';
 import { readDemoCredentials } from '../provision/credentials.ts';
 import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
 import { downInfra, upInfra } from './infra.ts';
+import { adminEnv, credentialEnv, ensureInfraCredentials, infraCredentialsFile, serviceIdentities } from './infra-credentials.ts';
 import { endpointsOf, repoRoot, resolveProfile } from './profiles.ts';
 import { discoverServices, serviceSpec } from './services.ts';
 import { inspectServer, startServer, stopServer } from './supervisor.ts';
@@ -54,9 +55,11 @@ async function start(): Promise<void> {
   fs.writeFileSync(lockFile, String(process.pid));
 
   print('Starting the Móng Cái smart-gate control tower (dev profile)…');
+  const infraCredentials = ensureInfraCredentials(profile.root);
   await upInfra(profile, print);
 
   const endpoints = endpointsOf(profile);
+  const admin = adminEnv(infraCredentials);
   const env: Record<string, string> = {
     ...endpoints,
     CLICKHOUSE_DATABASE: 'tower',
@@ -67,12 +70,13 @@ async function start(): Promise<void> {
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
   };
   const logger = createLogger({ service: 'start', level: 'warn' });
-  const report = await provision(loadConfig(provisionEnv, env), logger);
+  const report = await provision(loadConfig(provisionEnv, { ...env, ...admin }), logger);
   for (const line of describeProvision(report)) print(line);
 
   const services = discoverServices();
   const labelWidth = Math.max(14, ...services.map((s) => s.title.length + 1));
-  const specs = services.map((s) => serviceSpec(s, profile, env));
+  // Each service logs in as its own users (infra-credentials.ts), never as an administrator.
+  const specs = services.map((s) => serviceSpec(s, profile, { ...env, ...credentialEnv(infraCredentials, serviceIdentities[s.name] ?? {}) }));
   // A service left over from a killed run is restarted, so it runs today's code.
   for (const spec of specs) if (inspectServer(spec).state === 'running') await stopServer(spec);
   await Promise.all(
@@ -88,6 +92,7 @@ async function start(): Promise<void> {
   row('Kafka', endpoints.KAFKA_BROKERS);
   row('ClickHouse', `${endpoints.CLICKHOUSE_URL}  (database tower)`);
   row('Redis', endpoints.REDIS_URL);
+  row('Infra passwords', `${infraCredentialsFile(profile.root)}  (Kafka SCRAM, ClickHouse and Redis users; mode 0600)`);
   for (const service of services) row(service.title, `http://127.0.0.1:${service.port}${service.links.map((l) => `  ${l}`).join('')}`);
   const credentials = path.join(repoRoot, '.local', 'credentials.json');
   if (fs.existsSync(credentials)) {
@@ -103,12 +108,12 @@ async function start(): Promise<void> {
   }
   row('Logs', `${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
   print('Press Ctrl-C to stop everything.');
-  watchFlow(endpoints.KAFKA_BROKERS.split(','), logger);
+  watchFlow(endpoints.KAFKA_BROKERS.split(','), { mechanism: admin.KAFKA_SASL_MECHANISM, username: admin.KAFKA_SASL_USERNAME, password: admin.KAFKA_SASL_PASSWORD }, logger);
 }
 
 /** Every 30 s, how many events each event topic holds and how many arrived since. */
-function watchFlow(brokers: string[], logger: ReturnType<typeof createLogger>): void {
-  const admin = createKafka({ brokers, clientId: 'tower-start-flow', logger, retries: 1 }).admin();
+function watchFlow(brokers: string[], login: KafkaLogin, logger: ReturnType<typeof createLogger>): void {
+  const admin = createKafka({ brokers, clientId: 'tower-start-flow', logger, retries: 1, login }).admin();
   const previous = new Map<string, number>();
   const report = async () => {
     const parts: string[] = [];

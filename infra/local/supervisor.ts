@@ -25,6 +25,8 @@ export interface ServerSpec {
   isReady(): Promise<boolean>;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Said when a server found running never gets ready (e.g. one started before its users existed). */
+  runningNotReadyHint?: string;
 }
 
 export type ServerState =
@@ -134,7 +136,9 @@ export type StartOutcome = 'started' | 'already-running' | 'recovered';
 export async function startServer(spec: ServerSpec): Promise<StartOutcome> {
   const current = inspectServer(spec);
   if (current.state === 'running') {
-    await waitFor(spec.label, () => spec.isReady(), spec.readyTimeoutMs, () => inspectServer(spec).state === 'running');
+    await waitFor(spec.label, () => spec.isReady(), spec.readyTimeoutMs, () => inspectServer(spec).state === 'running').catch((error: Error) => {
+      throw spec.runningNotReadyHint ? new ServerStartError(`${error.message} (it was already running); ${spec.runningNotReadyHint}`) : error;
+    });
     return 'already-running';
   }
   if (current.state === 'dead') {

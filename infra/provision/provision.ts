@@ -3,10 +3,12 @@ import {
   env,
   loadCatalog,
   applyMigrations,
+  applyServiceAcls,
   applyTopicCatalog,
   clickhouseEnv,
   createKafka,
   kafkaEnv,
+  kafkaLoginOf,
   loadMigrations,
   logEnv,
   topicCatalog,
@@ -32,11 +34,14 @@ export interface ProvisionReport {
   migrationsApplied: string[];
   migrationsAlreadyApplied: number;
   topics: TopicAction[];
+  /** Kafka ACL entries of the services applied (0 when Kafka runs without logins). */
+  acls: number;
 }
 
 /**
  * Brings ClickHouse and Kafka to the shape the services expect: every migration
- * applied, every catalog topic present and configured. Idempotent; run by
+ * applied, every catalog topic present and configured, and (when Kafka has logins)
+ * every service's ACLs (shared/src/kafka/acls.ts). Idempotent; run by
  * `npm start`, by docker-compose's `provision` job and by the tests.
  */
 export async function provision(config: ProvisionConfig, logger: Logger): Promise<ProvisionReport> {
@@ -51,14 +56,16 @@ export async function provision(config: ProvisionConfig, logger: Logger): Promis
     },
     loadMigrations(migrationsDirectory),
   );
-  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-provision`, logger }).admin();
+  const login = kafkaLoginOf(config);
+  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-provision`, logger, login }).admin();
   await admin.connect();
   try {
     const topics = await applyTopicCatalog(admin, topicCatalog, {
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
     });
-    return { credentialsCreated: credentials.created, migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics };
+    const acls = login ? await applyServiceAcls(admin) : 0;
+    return { credentialsCreated: credentials.created, migrationsApplied: migrations.applied, migrationsAlreadyApplied: migrations.alreadyApplied.length, topics, acls };
   } finally {
     await admin.disconnect();
   }
@@ -75,5 +82,6 @@ export function describeProvision(report: ProvisionReport): string[] {
     ...(report.credentialsCreated > 0 ? [`demo credentials: ${report.credentialsCreated} created (device keys and gateway tokens in credentials.json)`] : []),
     `migrations: ${report.migrationsApplied.length} applied${report.migrationsApplied.length ? ` (${report.migrationsApplied.join(', ')})` : ''}, ${report.migrationsAlreadyApplied} already there`,
     ...topicLines,
+    report.acls > 0 ? `Kafka ACLs: ${report.acls} entries for the services' principals applied` : 'Kafka ACLs: none (Kafka runs without logins)',
   ];
 }

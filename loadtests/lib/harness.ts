@@ -4,14 +4,17 @@
  * Kafka's own producer performance tool as the in-run reference, and a report that
  * prints the figures with the command that made them.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createKafka, createLogger, createTopicsReady, loadCatalog, loadConfig, type TowerEvent } from '@tower/shared';
+import { createKafka, createLogger, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, type ClickHouseSettings, type Logger, type TowerEvent } from '@tower/shared';
+import type { Kafka } from 'kafkajs';
 import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
 import { downInfra, upInfra } from '../../infra/local/infra.ts';
+import { adminEnv, ensureInfraCredentials } from '../../infra/local/infra-credentials.ts';
 import { endpointsOf, repoRoot, resolveProfile, type InfraEndpoints, type InfraProfile } from '../../infra/local/profiles.ts';
 import { discoverServices, serviceSpec } from '../../infra/local/services.ts';
 import { startServer, stopServer, type ServerSpec } from '../../infra/local/supervisor.ts';
@@ -22,7 +25,8 @@ export const print = (line = '') => process.stdout.write(`${line}\n`);
 
 export interface BenchInfra {
   profile: InfraProfile;
-  endpoints: InfraEndpoints;
+  /** The servers' addresses and the administrators' logins (the benchmarks and the services they start use their own topics and databases). */
+  endpoints: InfraEndpoints & ReturnType<typeof adminEnv>;
   credentialsDir: string;
   /** Stops the servers unless the caller asked to keep them (--keep-infra). */
   stop(): Promise<void>;
@@ -31,8 +35,9 @@ export interface BenchInfra {
 export async function startBenchInfra(keep: boolean): Promise<BenchInfra> {
   const profile = resolveProfile('bench');
   const report = (line: string) => print(`[bench infra] ${line}`);
+  const admin = adminEnv(ensureInfraCredentials(profile.root));
   const started = await upInfra(profile, report);
-  const endpoints = endpointsOf(profile);
+  const endpoints = { ...endpointsOf(profile), ...admin };
   const credentialsDir = path.join(profile.root, 'credentials');
   const config = loadConfig(provisionEnv, { ...process.env, ...endpoints, CREDENTIALS_DIR: credentialsDir, LOG_LEVEL: 'warn' });
   await provision(config, createLogger({ service: 'bench-provision', level: 'warn' }));
@@ -46,6 +51,28 @@ export async function startBenchInfra(keep: boolean): Promise<BenchInfra> {
       await downInfra('bench', report, startedHere);
     },
   };
+}
+
+/** Kafka as the benchmarks' administrator. */
+export function benchKafka(infra: BenchInfra, clientId: string, logger: Logger = createLogger({ service: 'bench', level: 'warn' })): Kafka {
+  return createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId, logger, login: kafkaLoginOf(infra.endpoints) });
+}
+
+/** ClickHouse settings of the benchmarks' administrator for `database`. */
+export function benchClickHouse(infra: BenchInfra, database: string, logger: Logger): ClickHouseSettings {
+  return { url: infra.endpoints.CLICKHOUSE_URL, username: infra.endpoints.CLICKHOUSE_USER, password: infra.endpoints.CLICKHOUSE_PASSWORD, database, logger };
+}
+
+/** Client settings for Kafka's own tools (the administrator's SCRAM login), in a file of mode 0600. */
+export function kafkaToolConfig(infra: BenchInfra): string {
+  const file = path.join(infra.profile.root, 'credentials', 'kafka-tools.properties');
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = infra.endpoints;
+  fs.writeFileSync(
+    file,
+    ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=SCRAM-SHA-512', `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`, ''].join('\n'),
+    { mode: 0o600 },
+  );
+  return file;
 }
 
 /**
@@ -75,7 +102,7 @@ export interface ProducerPerfResult {
  * the ceiling a JVM client reaches with the same record size and acks=all.
  */
 export async function runProducerPerformance(infra: BenchInfra, options: { topic: string; partitions: number; records: number; recordSize: number }): Promise<ProducerPerfResult> {
-  const admin = createKafka({ brokers: infra.endpoints.KAFKA_BROKERS.split(','), clientId: 'bench-admin', logger: createLogger({ service: 'bench', level: 'warn' }) }).admin();
+  const admin = benchKafka(infra, 'bench-admin').admin();
   await admin.connect();
   if (!(await admin.listTopics()).includes(options.topic)) {
     await createTopicsReady(admin, [{ topic: options.topic, numPartitions: options.partitions, replicationFactor: infra.profile.kafka.replicationFactor }]);
@@ -100,6 +127,8 @@ export async function runProducerPerformance(infra: BenchInfra, options: { topic
     `bootstrap.servers=${infra.endpoints.KAFKA_BROKERS}`,
     'acks=all',
     'enable.idempotence=true',
+    '--producer.config',
+    path.relative(repoRoot, kafkaToolConfig(infra)),
   ];
   const { stdout } = await run('java', args, { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 });
   const summary = stdout.trim().split('\n').at(-1) ?? '';

@@ -136,7 +136,21 @@ export const kafkaEnv = {
   KAFKA_CLIENT_ID: env.string({ default: 'tower', description: 'Kafka client id prefix' }),
   KAFKA_REPLICATION_FACTOR: env.integer({ default: 1, min: 1, max: 5, description: 'replication factor for topics the catalog creates' }),
   KAFKA_MIN_INSYNC_REPLICAS: env.integer({ default: 1, min: 1, max: 5, description: 'min.insync.replicas for topics the catalog creates' }),
+  KAFKA_SASL_MECHANISM: env.oneOf(['scram-sha-512', 'scram-sha-256', 'none'], { default: 'none', description: 'how the service logs in to Kafka (npm start and the tests: scram-sha-512 with a principal per service)' }),
+  KAFKA_SASL_USERNAME: env.string({ default: '', description: 'Kafka principal (SASL/SCRAM user) of the service' }),
+  KAFKA_SASL_PASSWORD: env.string({ default: '', description: 'its password' }),
 };
+
+export type KafkaLogin = ({ mechanism: 'scram-sha-512' } | { mechanism: 'scram-sha-256' }) & { username: string; password: string };
+
+/** The SASL login the Kafka variables describe; undefined for `none`. */
+export function kafkaLoginOf(config: { KAFKA_SASL_MECHANISM: 'scram-sha-512' | 'scram-sha-256' | 'none'; KAFKA_SASL_USERNAME: string; KAFKA_SASL_PASSWORD: string }): KafkaLogin | undefined {
+  if (config.KAFKA_SASL_MECHANISM === 'none') return undefined;
+  if (config.KAFKA_SASL_USERNAME === '' || config.KAFKA_SASL_PASSWORD === '') {
+    throw new ConfigError([{ variable: 'KAFKA_SASL_USERNAME', reason: `KAFKA_SASL_MECHANISM is ${config.KAFKA_SASL_MECHANISM}: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required` }]);
+  }
+  return { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD };
+}
 
 export const clickhouseEnv = {
   CLICKHOUSE_URL: env.url({ default: 'http://127.0.0.1:8123', protocols: ['http', 'https'], description: 'ClickHouse HTTP endpoint' }),
@@ -147,6 +161,8 @@ export const clickhouseEnv = {
 
 export const redisEnv = {
   REDIS_URL: env.url({ default: 'redis://127.0.0.1:6379', protocols: ['redis', 'rediss'], description: 'Redis endpoint' }),
+  REDIS_USERNAME: env.string({ default: '', description: 'Redis ACL user of the service (empty: the default user)' }),
+  REDIS_PASSWORD: env.string({ default: '', description: 'its password' }),
 };
 
 export const logEnv = {

@@ -7,6 +7,7 @@ export * from './logging.ts';
 export * from './redis.ts';
 export * from './kafka/client.ts';
 export * from './kafka/topic-catalog.ts';
+export * from './kafka/acls.ts';
 export * from './clickhouse/client.ts';
 export * from './clickhouse/sql.ts';
 export * from './clickhouse/datetime.ts';

@@ -66,3 +66,16 @@ export class Lifecycle {
     process.once('unhandledRejection', (error) => stopAndExit('unhandledRejection', error));
   }
 }
+
+/**
+ * For a service's main.ts: connects to a dependency at start, or writes why not (a
+ * refused login, nothing listening) naming the dependency and the user, and exits 1.
+ */
+export async function connectOrExit(service: string, dependency: string, user: string, connect: () => Promise<unknown>): Promise<void> {
+  try {
+    await connect();
+  } catch (error) {
+    process.stderr.write(`${service}: cannot connect to ${dependency}${user ? ` as ${user}` : ''}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

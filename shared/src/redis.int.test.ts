@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { test } from './testing/fixtures.ts';
+import { test, testRedis } from './testing/fixtures.ts';
 import { createRedis, pingRedis } from './redis.ts';
 
 describe('Redis (real server)', () => {
@@ -12,7 +12,7 @@ describe('Redis (real server)', () => {
     const takeIfFree = "local v = tonumber(redis.call('GET', KEYS[1])); if v > 0 then return redis.call('DECR', KEYS[1]) end; return -1";
     expect(await redis.eval(takeIfFree, 1, 'slot:bl2:export')).toBe(11);
 
-    const plain = createRedis(infra.REDIS_URL, { connectionName: 'prefix-check', logger });
+    const plain = testRedis(infra, 'prefix-check', logger);
     await plain.connect();
     expect(await plain.get(`${prefix}slot:bl2:export`)).toBe('11');
     plain.disconnect();

@@ -9,9 +9,12 @@ export type { Redis };
  * itself keeps reconnecting with a capped backoff. Call `connect()` before use: it
  * resolves once Redis is ready.
  */
-export function createRedis(url: string, options: { connectionName: string; logger: Logger }): Redis {
+export function createRedis(url: string, options: { connectionName: string; logger: Logger; username?: string; password?: string }): Redis {
   const redis = new Redis(url, {
     connectionName: options.connectionName,
+    // ACL user and password; empty: the URL's (or none).
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: options.password } : {}),
     lazyConnect: true,
     connectTimeout: 3000,
     commandTimeout: 5000,
@@ -28,4 +31,25 @@ export function createRedis(url: string, options: { connectionName: string; logg
 export async function pingRedis(redis: Redis): Promise<void> {
   const reply = await redis.ping();
   if (reply !== 'PONG') throw new Error(`unexpected PING reply '${reply}'`);
+}
+
+const refusal = /^(WRONGPASS|NOAUTH|NOPERM)/;
+
+/**
+ * `redis.connect()`, rejecting with Redis's own reason when it refuses the login
+ * (ioredis reports that as an error event and rejects with "Connection is closed").
+ */
+export async function connectRedis(redis: Redis): Promise<void> {
+  let refused: Error | undefined;
+  const onError = (error: Error) => {
+    if (refusal.test(error.message)) refused = error;
+  };
+  redis.on('error', onError);
+  try {
+    await redis.connect();
+  } catch (error) {
+    throw refused ?? error;
+  } finally {
+    redis.off('error', onError);
+  }
 }

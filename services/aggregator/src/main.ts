@@ -7,7 +7,11 @@
 import path from 'node:path';
 import {
   Lifecycle,
+  checkClickHouseLogin,
+  connectOrExit,
   createClickHouse,
+  derivedOrExit,
+  kafkaLoginOf,
   createKafka,
   createLogger,
   createMetricsRegistry,
@@ -26,12 +30,12 @@ const logger = createLogger({ service: 'aggregator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
 
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-aggregator`, logger });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-aggregator`, logger, login: derivedOrExit('aggregator', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
-await producer.connect();
-await admin.connect();
+await connectOrExit('aggregator', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
+await connectOrExit('aggregator', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
 
 const aggregator = await buildApp({
   settings: {

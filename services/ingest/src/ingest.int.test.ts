@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { EventCodec, createKafka, createMetricsRegistry, createTopicsReady, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerEvent } from '@tower/shared';
-import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
+import { eventually, sampleEvents, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { buildApp, type IngestSettings } from './app.ts';
@@ -202,12 +202,12 @@ describe('ingest API (real Kafka)', () => {
     await close();
   });
 
-  test('Kafka stopped: 503 with Retry-After, never a 2xx', async ({ logger }) => {
+  test('Kafka stopped: 503 with Retry-After, never a 2xx', async ({ logger, infra }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
-    const spec = standaloneKafkaSpec(root, 27092);
+    const spec = standaloneKafkaSpec(root, 27092, infra.credentials);
     await startServer(spec);
     try {
-      const kafka = createKafka({ brokers: ['127.0.0.1:27092'], clientId: uniqueName('outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
+      const kafka = createKafka({ brokers: ['127.0.0.1:27092'], clientId: uniqueName('outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000, login: testKafkaLogin(infra) });
       const admin = kafka.admin();
       await admin.connect();
       await createTopicsReady(admin, ['t', 'c', 'l'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));

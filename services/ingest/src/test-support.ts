@@ -1,7 +1,7 @@
 /** The ingest API's eventId record on the test Redis, for integration tests that build the app. */
 import { inject } from 'vitest';
-import { createRedis, type Logger } from '@tower/shared';
-import { uniqueName } from '@tower/shared/testing';
+import type { Logger } from '@tower/shared';
+import { testRedis, uniqueName } from '@tower/shared/testing';
 import { RedisEventIdLedger } from './event-id-ledger.ts';
 
 /**
@@ -9,7 +9,7 @@ import { RedisEventIdLedger } from './event-id-ledger.ts';
  * see each other's ids. Its keys expire after an hour (a test's ids are random UUIDs).
  */
 export async function testEventIdLedger(logger: Logger): Promise<{ ledger: RedisEventIdLedger; close(): Promise<void> }> {
-  const redis = createRedis(inject('infra').REDIS_URL, { connectionName: uniqueName('ingest-event-ids'), logger });
+  const redis = testRedis(inject('infra'), uniqueName('ingest-event-ids'), logger);
   redis.options.keyPrefix = `${uniqueName('test')}:`;
   await redis.connect();
   return { ledger: new RedisEventIdLedger(redis, 3600), close: async () => void (await redis.quit()) };

@@ -41,7 +41,10 @@ export interface LiveDependencies {
   settings: LiveSettings;
   logger: Logger;
   catalog: SiteCatalog;
+  /** Reads (history API, snapshots, KPIs): the read-only user in a deployment. */
   clickhouse: ClickHouseClient;
+  /** Writes the alert history (alert_events); `clickhouse` when absent. */
+  alertLogClickhouse?: ClickHouseClient;
   /** Open alerts and the lead of alert evaluation, shared by every instance. */
   redis: Redis;
   /** Publishes alert changes. */
@@ -95,7 +98,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => kpiBoard.stop());
   const alertSettings = deps.settings.alerts;
   const alertStore = new AlertStore(deps.redis);
-  const alertLog = new AlertLog(deps.producer, alertSettings.topic, deps.clickhouse);
+  const alertLog = new AlertLog(deps.producer, alertSettings.topic, deps.alertLogClickhouse ?? deps.clickhouse);
   const alertEngine = new AlertEngine(alertStore, alertLog, (maxAgeMs) => kpiBoard.current(maxAgeMs), deps.hub.epoch, alertSettings, deps.logger, now);
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };

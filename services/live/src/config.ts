@@ -8,6 +8,8 @@ export const liveEnv = {
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
   ...kafkaEnv,
   ...clickhouseEnv,
+  CLICKHOUSE_ALERT_LOG_USER: env.string({ default: '', description: 'ClickHouse user that writes the alert history (alert_events), a writer; empty: CLICKHOUSE_USER' }),
+  CLICKHOUSE_ALERT_LOG_PASSWORD: env.string({ default: '', description: 'its password' }),
   ...redisEnv,
   ...logEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),

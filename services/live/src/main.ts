@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, derivedOrExit, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { gatewayLimitsOf, liveEnv } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -24,12 +24,16 @@ lifecycle.installSignalHandlers();
 const epoch = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
 const hub = new LiveHub(epoch, { resumeBufferDeltas: config.RESUME_BUFFER_DELTAS, idleStreamMs: 10 * 60_000, boardHorizonMs: 3_600_000 });
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger });
+// The alert history is the one table the gateway writes: its own (writer) login, the rest reads as the read-only user.
+const alertLogClickhouse = config.CLICKHOUSE_ALERT_LOG_USER
+  ? createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_ALERT_LOG_USER, password: config.CLICKHOUSE_ALERT_LOG_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger })
+  : clickhouse;
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger, login: derivedOrExit('live', () => kafkaLoginOf(config)) });
 const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, `tower-live-ticks-${epoch}`, hub, logger);
 const alerts = alertFeed(kafka, config.TOPIC_ALERTS, `tower-live-alerts-${epoch}`, hub, logger);
 const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, `tower-live-journeys-${epoch}`, hub, logger);
 const feeds = [ticks, alerts, journeys];
-const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger });
+const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
 
 const live = await buildApp({
@@ -72,6 +76,7 @@ const live = await buildApp({
   logger,
   catalog,
   clickhouse,
+  alertLogClickhouse,
   redis,
   producer,
   access: new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE))),
@@ -99,9 +104,12 @@ lifecycle
   .onShutdown({ name: 'feeds', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
   .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
-  .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
+  .onShutdown({ name: 'clickhouse', run: async () => void (await Promise.all([...new Set([clickhouse, alertLogClickhouse])].map((client) => client.close()))) });
 
-await Promise.all([redis.connect(), producer.connect()]);
+await connectOrExit('live', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
+await connectOrExit('live', 'Kafka', config.KAFKA_SASL_USERNAME, () => producer.connect());
+await connectOrExit('live', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
+if (alertLogClickhouse !== clickhouse) await connectOrExit('live', 'ClickHouse', config.CLICKHOUSE_ALERT_LOG_USER, () => checkClickHouseLogin(alertLogClickhouse));
 await live.app.listen({ port: config.PORT, host: config.HOST });
 await Promise.all(feeds.map((feed) => feed.start()));
 live.kpiBoard.start();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { createKafka, createTopicsReady, decodeSlotMessage, type SlotBooking } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { eventually, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { bearer, startSlots, testKeys } from './test-support.ts';
@@ -11,11 +11,11 @@ import { bearer, startSlots, testKeys } from './test-support.ts';
 const windowMs = 30 * 60_000;
 
 describe('slots across a Kafka outage', () => {
-  test('Kafka stopped: 503 naming kafka, never a 2xx; the booking made in Redis is published by the outbox relay once Kafka is back', { timeout: 120_000 }, async ({ redis, clickhouse, logger }) => {
+  test('Kafka stopped: 503 naming kafka, never a 2xx; the booking made in Redis is published by the outbox relay once Kafka is back', { timeout: 120_000 }, async ({ redis, clickhouse, logger, infra }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slots-kafka-outage-'));
-    const spec = standaloneKafkaSpec(root, 27192);
+    const spec = standaloneKafkaSpec(root, 27192, infra.credentials);
     await startServer(spec);
-    const kafka = createKafka({ brokers: ['127.0.0.1:27192'], clientId: uniqueName('slots-outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
+    const kafka = createKafka({ brokers: ['127.0.0.1:27192'], clientId: uniqueName('slots-outage'), logger, retries: 1, connectionTimeoutMs: 1000, requestTimeoutMs: 3000, login: testKafkaLogin(infra) });
     const admin = kafka.admin();
     await admin.connect();
     const topics = { slots: 'slots', trucks: 'trucks', deadLetter: 'dead' };

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, createClickHouse, derivedOrExit, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, createClickHouse, derivedOrExit, kafkaLoginOf, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
 import { buildSlots } from './app.ts';
 import { ledgerRulesOf, slotsEnv } from './config.ts';
 
@@ -21,8 +21,8 @@ const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
 
 const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
-const redis = createRedis(config.REDIS_URL, { connectionName: `slots-${os.hostname()}-${process.pid}`, logger });
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-slots`, logger, retries: 2 });
+const redis = createRedis(config.REDIS_URL, { connectionName: `slots-${os.hostname()}-${process.pid}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-slots`, logger, retries: 2, login: derivedOrExit('slots', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
@@ -65,7 +65,9 @@ lifecycle
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
 
-await Promise.all([redis.connect(), producer.connect(), admin.connect()]);
+await connectOrExit('slots', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
+await connectOrExit('slots', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
+await connectOrExit('slots', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
 await slots.http.listen({ port: config.PORT, host: config.HOST });
 await Promise.all([slots.checkIn.start(), slots.history.start()]);
 slots.sweeper.start();

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect } from 'vitest';
-import { createRedis, type SlotBooking } from '@tower/shared';
-import { test } from '@tower/shared/testing';
+import { type SlotBooking } from '@tower/shared';
+import { test, testRedis } from '@tower/shared/testing';
 import { standaloneRedisSpec } from '../../../infra/local/servers.ts';
 import { inspectServer, startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { defaultLedgerRules } from './domain/ledger.ts';
@@ -14,11 +14,11 @@ const windowMs = 30 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('slots across a Redis crash', () => {
-  test('Redis killed mid-load: clear 503s while it is down, no overbooking, no confirmed booking lost', { timeout: 120_000 }, async ({ kafka, clickhouse, logger, createTopic }) => {
+  test('Redis killed mid-load: clear 503s while it is down, no overbooking, no confirmed booking lost', { timeout: 120_000 }, async ({ kafka, clickhouse, logger, createTopic, infra }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slots-redis-'));
-    const spec = standaloneRedisSpec(root, 17379);
+    const spec = standaloneRedisSpec(root, 17379, infra.credentials);
     await startServer(spec);
-    const redis = createRedis('redis://127.0.0.1:17379', { connectionName: 'slots-restart-test', logger });
+    const redis = testRedis({ ...infra, REDIS_URL: 'redis://127.0.0.1:17379' }, 'slots-restart-test', logger);
     await redis.connect();
     const topics = { slots: await createTopic(), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
     const slots = await startSlots({ kafka, redis, clickhouse: clickhouse.client, logger, topics }, { rules: { ...defaultLedgerRules, maxPerFirmPerWindow: 1000 } });

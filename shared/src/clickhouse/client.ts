@@ -45,8 +45,27 @@ export async function selectRows<T>(client: ClickHouseClient, query: SqlFragment
   return (await client.query({ query: query.text, format: 'JSONEachRow' })).json<T>();
 }
 
-/** Resolves when ClickHouse answers `/ping`; for readiness checks. */
+/**
+ * Resolves when ClickHouse answers a query as the client's user; for readiness checks
+ * and the check at start (`/ping` needs no login, so it would not notice a refused one).
+ */
 export async function pingClickHouse(client: ClickHouseClient): Promise<void> {
-  const result = await client.ping();
-  if (!result.success) throw result.error;
+  await client.command({ query: 'SELECT 1' });
+}
+
+/** ClickHouse's codes for a refused login: UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD (18.16), AUTHENTICATION_FAILED (current). */
+const loginRefusedCodes = new Set(['192', '193', '194', '516']);
+
+/**
+ * At start: fails when ClickHouse refuses the client's login; a ClickHouse that does
+ * not answer is left to readiness and retries (services start while it is down).
+ */
+export async function checkClickHouseLogin(client: ClickHouseClient): Promise<void> {
+  try {
+    await pingClickHouse(client);
+  } catch (error) {
+    // The client parses the code of current servers' errors; 18.16's only say it in the message.
+    const code = (error as { code?: unknown }).code ?? /\bCode: (\d+)/.exec((error as Error).message)?.[1];
+    if (typeof code === 'string' && loginRefusedCodes.has(code)) throw error;
+  }
 }

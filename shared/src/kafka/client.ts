@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
 import { Coalescer } from '../coalescer.ts';
+import type { KafkaLogin } from '../config.ts';
 import type { Logger } from '../logging.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface KafkaSettings {
   requestTimeoutMs?: number;
   /** How often a failed request is retried with backoff before it fails (default 8). */
   retries?: number;
+  /** SASL/SCRAM login (kafkaLoginOf); none: plaintext without a login. */
+  login?: KafkaLogin | undefined;
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {
@@ -22,6 +25,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    ...(settings.login ? { sasl: { ...settings.login } } : {}),
     connectionTimeout: settings.connectionTimeoutMs ?? 3000,
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { initialRetryTime: 300, retries: settings.retries ?? 8, maxRetryTime: 10_000 },

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { eventually, test, uniqueName } from '../testing/fixtures.ts';
+import { eventually, test, testKafkaLogin, uniqueName } from '../testing/fixtures.ts';
 import { createKafka, createProducer } from './client.ts';
 
 describe('Kafka round trip (real broker)', () => {
@@ -37,7 +37,7 @@ describe('Kafka round trip (real broker)', () => {
   });
 
   test('a send to a missing topic fails instead of creating it', async ({ infra, logger }) => {
-    const producer = createProducer(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger, retries: 1 }));
+    const producer = createProducer(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger, retries: 1, login: testKafkaLogin(infra) }));
     await producer.connect();
     await expect(producer.send([{ topic: uniqueName('absent'), messages: [{ key: 'k', value: 'v' }] }])).rejects.toThrow();
     await producer.disconnect();

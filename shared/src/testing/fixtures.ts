@@ -5,17 +5,44 @@ import { createClickHouse, type ClickHouseClient, type ClickHouseSettings } from
 import { identifier } from '../clickhouse/sql.ts';
 import { createKafka } from '../kafka/client.ts';
 import { createTopicsReady } from '../kafka/topic-catalog.ts';
+import type { KafkaLogin } from '../config.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { createRedis, type Redis } from '../redis.ts';
 
-/** What the integration-test global setup provides: the real servers' addresses. */
+/**
+ * What the integration-test global setup provides: the real servers' addresses, the
+ * administrators' logins under the env names services read, and every user's password.
+ */
 export interface TestInfra {
   KAFKA_BROKERS: string;
   KAFKA_REPLICATION_FACTOR: string;
   KAFKA_MIN_INSYNC_REPLICAS: string;
   CLICKHOUSE_URL: string;
   REDIS_URL: string;
+  KAFKA_SASL_MECHANISM: 'scram-sha-512';
+  KAFKA_SASL_USERNAME: string;
+  KAFKA_SASL_PASSWORD: string;
+  CLICKHOUSE_USER: string;
+  CLICKHOUSE_PASSWORD: string;
+  REDIS_USERNAME: string;
+  REDIS_PASSWORD: string;
+  credentials: TestCredentials;
 }
+
+/** Passwords by user (infra/local/infra-credentials.ts). */
+export interface TestCredentials {
+  kafka: Record<'tower-admin' | 'tower-ingest' | 'tower-aggregator' | 'tower-live' | 'tower-slots', string>;
+  kafkaController: string;
+  clickhouse: Record<'tower_admin' | 'tower_writer' | 'tower_reader', string>;
+  redis: Record<'tower-admin' | 'tower-slots' | 'tower-live' | 'tower-ingest', string>;
+}
+
+/** The Kafka login of the tests' administrator. */
+export const testKafkaLogin = (infra: TestInfra): KafkaLogin => ({ mechanism: infra.KAFKA_SASL_MECHANISM, username: infra.KAFKA_SASL_USERNAME, password: infra.KAFKA_SASL_PASSWORD });
+
+/** Redis as the tests' administrator (every key). */
+export const testRedis = (infra: TestInfra, connectionName: string, logger: Logger): Redis =>
+  createRedis(infra.REDIS_URL, { connectionName, logger, username: infra.REDIS_USERNAME, password: infra.REDIS_PASSWORD });
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -63,7 +90,7 @@ export const test = base.extend<TowerFixtures>({
     await use(createLogger({ service: 'test', level: process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent' }));
   },
   kafka: async ({ infra, logger }, use) => {
-    await use(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger }));
+    await use(createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('test'), logger, login: testKafkaLogin(infra) }));
   },
   admin: async ({ kafka }, use) => {
     const admin = kafka.admin();
@@ -84,7 +111,7 @@ export const test = base.extend<TowerFixtures>({
   },
   clickhouse: async ({ infra, logger }, use) => {
     const database = identifier(uniqueName('test'));
-    const settings: ClickHouseSettings = { url: infra.CLICKHOUSE_URL, username: 'default', password: '', database, logger };
+    const settings: ClickHouseSettings = { url: infra.CLICKHOUSE_URL, username: infra.CLICKHOUSE_USER, password: infra.CLICKHOUSE_PASSWORD, database, logger };
     const bootstrap = createClickHouse({ ...settings, database: 'default' });
     await bootstrap.command({ query: `CREATE DATABASE ${database}` });
     const client = createClickHouse(settings);
@@ -95,12 +122,12 @@ export const test = base.extend<TowerFixtures>({
   },
   redis: async ({ infra, logger }, use) => {
     const prefix = `${uniqueName('test')}:`;
-    const redis = createRedis(infra.REDIS_URL, { connectionName: prefix, logger });
+    const redis = testRedis(infra, prefix, logger);
     redis.options.keyPrefix = prefix;
     await redis.connect();
     await use({ redis, prefix });
     // keyPrefix does not apply to SCAN patterns, so clean up with a plain connection.
-    const cleaner = createRedis(infra.REDIS_URL, { connectionName: 'test-cleanup', logger });
+    const cleaner = testRedis(infra, 'test-cleanup', logger);
     await cleaner.connect();
     for await (const keys of cleaner.scanStream({ match: `${prefix}*`, count: 500 })) {
       if ((keys as string[]).length > 0) await cleaner.del(...(keys as string[]));
