@@ -74,9 +74,42 @@ export function aclEntries(grants: readonly AclGrant[]): AclEntry[] {
   );
 }
 
-/** Creates every ACL of the table; the cluster keeps one copy of an ACL created twice, so this is idempotent. */
-export async function applyServiceAcls(admin: Admin, grants: readonly AclGrant[] = serviceAcls): Promise<number> {
+const aclKey = (entry: Pick<AclEntry, 'resourceType' | 'resourceName' | 'resourcePatternType' | 'principal' | 'operation' | 'permissionType'>) =>
+  [entry.resourceType, entry.resourceName, entry.resourcePatternType, entry.principal, entry.operation, entry.permissionType].join('|');
+
+/** The entries of `wanted` the broker answering `describeAcls` does not know yet. */
+async function aclsNotYetInForce(admin: Admin, wanted: readonly AclEntry[]): Promise<AclEntry[]> {
+  const described = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  });
+  const known = new Set(
+    described.resources.flatMap((resource) =>
+      resource.acls.map((acl) => aclKey({ ...acl, resourceType: resource.resourceType, resourceName: resource.resourceName, resourcePatternType: resource.resourcePatternType })),
+    ),
+  );
+  return wanted.filter((entry) => !known.has(aclKey(entry)));
+}
+
+/**
+ * Creates every ACL of the table (the cluster keeps one copy of an ACL created twice, so
+ * this is idempotent) and returns once the brokers' authorizer has them: ACLs travel
+ * through the KRaft metadata log, and a client that connects right after `createAcls`
+ * answered could still be refused (seen: an idempotent producer's InitProducerId refused
+ * with CLUSTER_AUTHORIZATION_FAILED on a fresh broker).
+ */
+export async function applyServiceAcls(admin: Admin, grants: readonly AclGrant[] = serviceAcls, options: { timeoutMs?: number } = {}): Promise<number> {
   const acl = aclEntries(grants);
   await admin.createAcls({ acl });
-  return acl.length;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1000)) {
+    const missing = await aclsNotYetInForce(admin, acl);
+    if (missing.length === 0) return acl.length;
+    if (Date.now() > deadline) {
+      throw new Error(`${missing.length} of ${acl.length} Kafka ACLs were created but are not in force yet, e.g. ${missing[0]?.principal} on ${missing[0]?.resourceName}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
 }
