@@ -81,6 +81,7 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await history.series({ ...range, lane: 'bl2-smart-ex-1', laneKind: 'smart', step: '5m' });
     await history.total({ ...range, site: 'van-ninh' });
     await history.byLane(range);
+    await history.clearances(range);
     await history.laneStates('bac-luan-2', end - 86_400_000);
     await history.laneStates(undefined, end - 86_400_000);
     const plate = (events.find((e) => e.type === 'truck.gate-out') as TruckEvent).plate;

@@ -1,4 +1,5 @@
 import { defaultAlertThresholds } from './domain/alerts.ts';
+import { defaultTileThresholds, type TileThresholds } from './domain/kpis.ts';
 import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv, type ConfigOf } from '@tower/shared';
 import type { MessageRate } from './gateway/message-gate.ts';
 import type { SnapshotBudgets } from './gateway/snapshot-reads.ts';
@@ -32,7 +33,9 @@ export const liveEnv = {
   ALLOWED_ORIGINS: env.origins({ default: ['http://127.0.0.1:8080', 'http://localhost:8080'], description: 'origins a browser may open /v1/live from' }),
   HISTORY_MAX_BUCKETS: env.integer({ default: 2000, min: 10, max: 100_000, description: 'most buckets one /v1/throughput answer may hold; a longer range needs a coarser step' }),
   JOURNEY_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: 'how far back /v1/journeys/:plate looks when the request does not say' }),
-  CLEARANCE_TARGET_MS: env.integer({ default: 15_000, min: 1000, max: 3_600_000, description: 'clearance p95 target of the smart lanes (the 15 s benchmark of Hữu Nghị)' }),
+  CLEARANCE_TARGET_MS: env.integer({ default: defaultTileThresholds.clearanceTargetMs, min: 1000, max: 3_600_000, description: 'clearance p95 target of the smart lanes (the 15 s benchmark of Hữu Nghị)' }),
+  KPI_MIN_TRUCKS: env.integer({ default: defaultTileThresholds.clearanceMinTrucks, min: 1, max: 10_000, description: 'fewest trucks in the last hour a clearance tile is judged on; fewer show "too few" (neutral, not red)' }),
+  KPI_LANES_OPEN_WARNING_PERCENT: env.integer({ default: defaultTileThresholds.lanesOpenWarningShare * 100, min: 1, max: 100, description: 'the lanes-open tile warns when fewer than this share (%) of the lanes are open or congested' }),
   QUEUE_SAMPLE_FRESH_MS: env.integer({ default: 15 * 60_000, min: 60_000, max: 24 * 3_600_000, description: "a lane's last queue sample counts as its current queue for this long" }),
   LANE_STATE_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: "how far back a lane's last open/closed/fault event is looked for" }),
   WS_MAX_SUBSCRIPTIONS: env.integer({ default: 32, min: 1, max: 1000, description: 'subscriptions per WebSocket connection' }),
@@ -54,6 +57,17 @@ export const liveEnv = {
   LIVE_JOURNEYS_MAX: env.integer({ default: 200, min: 1, max: 5000, description: 'most journeys in a `journeys` snapshot (those with a step in the last hour, newest first)' }),
   RESUME_BUFFER_DELTAS: env.integer({ default: 2000, min: 10, max: 1_000_000, description: 'deltas kept per stream so a reconnecting client can resume without a new snapshot' }),
 };
+
+/** What the KPI tiles are judged by: the queue tile by the queue alert rule's own thresholds. */
+export function tileThresholdsOf(config: ConfigOf<typeof liveEnv>): TileThresholds {
+  return {
+    clearanceTargetMs: config.CLEARANCE_TARGET_MS,
+    clearanceMinTrucks: config.KPI_MIN_TRUCKS,
+    queueWarningVehicles: config.ALERT_QUEUE_WARNING,
+    queueCriticalVehicles: config.ALERT_QUEUE_CRITICAL,
+    lanesOpenWarningShare: config.KPI_LANES_OPEN_WARNING_PERCENT / 100,
+  };
+}
 
 /** The gateway's message rate and snapshot budgets from the config. */
 export function gatewayLimitsOf(config: ConfigOf<typeof liveEnv>): { messageRate: MessageRate; snapshotBudgets: SnapshotBudgets } {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
-import { gatewayLimitsOf, liveEnv } from './config.ts';
+import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
@@ -41,7 +41,7 @@ const live = await buildApp({
     history: {
       maxBuckets: config.HISTORY_MAX_BUCKETS,
       journeyLookbackDays: config.JOURNEY_LOOKBACK_DAYS,
-      clearanceTargetMs: config.CLEARANCE_TARGET_MS,
+      tiles: tileThresholdsOf(config),
       queueFreshMs: config.QUEUE_SAMPLE_FRESH_MS,
       laneStateLookbackDays: config.LANE_STATE_LOOKBACK_DAYS,
     },

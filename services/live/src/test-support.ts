@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { eventually } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
 import { gatewayLimitsOf, liveEnv } from './config.ts';
+import { defaultTileThresholds } from './domain/kpis.ts';
 import { liveSubprotocol } from './domain/protocol.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -60,7 +61,7 @@ export async function startLive(
   const hub = deps.hub ?? new LiveHub(`test-${Math.random().toString(36).slice(2)}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
   const live = await buildApp({
     settings: {
-      history: { maxBuckets: 2000, journeyLookbackDays: 7, clearanceTargetMs: 15_000, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
+      history: { maxBuckets: 2000, journeyLookbackDays: 7, tiles: defaultTileThresholds, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
       gateway: { ...testGatewaySettings, ...gateway },
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
       journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },

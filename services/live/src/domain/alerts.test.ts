@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures } from '@tower/shared';
 import { alertConditions, alertOf, defaultAlertThresholds, planAlerts, type AlertCondition } from './alerts.ts';
-import type { KpisNow, LaneNow } from './kpis.ts';
+import { noClearances, type KpisNow, type LaneNow } from './kpis.ts';
 
 const hour = 3_600_000;
 
@@ -17,7 +17,8 @@ function site(lanes: LaneNow[], holds = { lastHour: 0, today: 0 }, hoursIntoDay 
   return {
     site: 'bac-luan-2', at: hoursIntoDay * hour, dayStart: 0,
     lastHour: { ...emptyMeasures, customsHolds: holds.lastHour }, today: { ...emptyMeasures, customsHolds: holds.today },
-    clearance: { targetMs: 15_000, p95Ms: null, withinTarget: null }, lanesOpen: 0, lanesTotal: lanes.length, queueLength: 0, lanes,
+    clearance: { targetMs: 15_000, minTrucks: 20, smart: { ...noClearances, verdict: 'none' }, manual: noClearances },
+    lanesOpen: 0, lanesTotal: lanes.length, lanesOpenLevel: 'warning', queueLength: 0, queueLongest: 0, queueLevel: 'normal', lanes,
   };
 }
 

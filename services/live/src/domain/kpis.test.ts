@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, loadCatalog } from '@tower/shared';
-import { kpisOf, type KpiInputs } from './kpis.ts';
+import { defaultTileThresholds, judgeClearance, judgeLanesOpen, judgeQueue, kpisOf, noClearances, type KpiInputs } from './kpis.ts';
 
 const catalog = loadCatalog();
 const site = catalog.site('bac-luan-2')!;
@@ -15,7 +15,8 @@ const inputs = (overrides: Partial<KpiInputs>): KpiInputs => ({
   today: emptyMeasures,
   lanesLastHour: new Map(),
   laneStates: [],
-  clearanceTargetMs: 15_000,
+  clearances: { smart: noClearances, manual: noClearances },
+  thresholds: { ...defaultTileThresholds, clearanceTargetMs: 15_000, clearanceMinTrucks: 20, queueWarningVehicles: 30, queueCriticalVehicles: 60, lanesOpenWarningShare: 0.8 },
   queueFreshMs: 15 * 60_000,
   ...overrides,
 });
@@ -39,10 +40,54 @@ describe('KPIs of now', () => {
     expect(kpis).toMatchObject({ lanesOpen: 2, lanesTotal: site.lanes.length, queueLength: 34 });
   });
 
-  it('judges the clearance p95 against the target, and says nothing without clearances', () => {
-    expect(kpisOf(inputs({ lastHour: { ...emptyMeasures, clearanceP95Ms: 14_000 } })).clearance).toEqual({ targetMs: 15_000, p95Ms: 14_000, withinTarget: true });
-    expect(kpisOf(inputs({ lastHour: { ...emptyMeasures, clearanceP95Ms: 15_001 } })).clearance.withinTarget).toBe(false);
-    expect(kpisOf(inputs({})).clearance.withinTarget).toBeNull();
+  it('judges the smart lanes’ clearance against the target, and only on at least the minimum of trucks', () => {
+    const smart = (trucks: number, p95Ms: number | null) => ({ trucks, p50Ms: p95Ms, p95Ms, heldTrucks: 0 });
+    expect(judgeClearance(smart(42, 14_000), 15_000, 20)).toBe('within');
+    expect(judgeClearance(smart(20, 15_000), 15_000, 20)).toBe('within');
+    expect(judgeClearance(smart(20, 15_001), 15_000, 20)).toBe('over');
+    // One truck at 15.3 s is not a verdict on the gate (the wall turned red on it).
+    expect(judgeClearance(smart(1, 15_300), 15_000, 20)).toBe('too-few');
+    expect(judgeClearance(smart(19, 90_000), 15_000, 20)).toBe('too-few');
+    expect(judgeClearance(noClearances, 15_000, 20)).toBe('none');
+  });
+
+  it('keeps manual lanes and held trucks out of the smart lanes’ verdict', () => {
+    const kpis = kpisOf(
+      inputs({
+        // What the store gives: smart lanes timed on trucks that passed, holds counted apart; manual lanes with their own figure.
+        clearances: { smart: { trucks: 40, p50Ms: 9_000, p95Ms: 13_500, heldTrucks: 3 }, manual: { trucks: 25, p50Ms: 240_000, p95Ms: 600_000, heldTrucks: 1 } },
+        lastHour: { ...emptyMeasures, clearanceP95Ms: 600_000 },
+      }),
+    );
+    expect(kpis.clearance).toEqual({
+      targetMs: 15_000,
+      minTrucks: 20,
+      smart: { trucks: 40, p50Ms: 9_000, p95Ms: 13_500, heldTrucks: 3, verdict: 'within' },
+      manual: { trucks: 25, p50Ms: 240_000, p95Ms: 600_000, heldTrucks: 1 },
+    });
+  });
+
+  it('colours the queue by the longest lane queue against the alert rule’s thresholds', () => {
+    const thresholds = { queueWarningVehicles: 30, queueCriticalVehicles: 60 };
+    expect(judgeQueue(0, thresholds)).toBe('normal');
+    expect(judgeQueue(29, thresholds)).toBe('normal');
+    expect(judgeQueue(30, thresholds)).toBe('warning');
+    expect(judgeQueue(59, thresholds)).toBe('warning');
+    expect(judgeQueue(60, thresholds)).toBe('critical');
+    const lanesQueuing = (...queues: number[]) =>
+      kpisOf(inputs({ laneStates: queues.map((queueLength, i) => ({ site: site.id, lane: site.lanes[i]!.id, stateType: 'lane.opened', stateAt: now - 60_000, queueLength, queueAt: now - 1000 })) }));
+    // 48 vehicles over many short queues is no lane's warning; 31 at one lane is.
+    expect(lanesQueuing(12, 12, 12, 12)).toMatchObject({ queueLength: 48, queueLongest: 12, queueLevel: 'normal' });
+    expect(lanesQueuing(31, 2)).toMatchObject({ queueLength: 33, queueLongest: 31, queueLevel: 'warning' });
+    expect(lanesQueuing(61)).toMatchObject({ queueLevel: 'critical' });
+  });
+
+  it('warns when fewer than the configured share of the lanes are open', () => {
+    expect(judgeLanesOpen(30, 32, 0.8)).toBe('normal');
+    expect(judgeLanesOpen(26, 32, 0.8)).toBe('normal'); // 81 %
+    expect(judgeLanesOpen(25, 32, 0.8)).toBe('warning'); // 78 %
+    expect(judgeLanesOpen(0, 0, 0.8)).toBe('normal');
+    expect(kpisOf(inputs({})).lanesOpenLevel).toBe('warning'); // no lane has said it is open
   });
 
   it('starts the day at midnight in Vietnam', () => {

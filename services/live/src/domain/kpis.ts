@@ -1,3 +1,4 @@
+import { defaultAlertThresholds } from './alerts.ts';
 import { bucketStart } from './series.ts';
 import type { Lane, Site, ThroughputMeasures } from '@tower/shared';
 
@@ -50,13 +51,85 @@ export interface KpisNow {
   dayStart: number;
   lastHour: ThroughputMeasures;
   today: ThroughputMeasures;
-  clearance: { targetMs: number; p95Ms: number | null; withinTarget: boolean | null };
+  /** Smart lanes judged against the target, manual lanes apart; trucks held by customs counted, not timed. */
+  clearance: { targetMs: number; minTrucks: number; smart: JudgedClearance; manual: ClearanceFigure };
   /** Lanes open or congested (a lane in fault is not serving). */
   lanesOpen: number;
   lanesTotal: number;
+  /** `warning` when fewer than the configured share of the lanes are open. */
+  lanesOpenLevel: LanesOpenLevel;
   /** Sum of the fresh queue samples over the lanes. */
   queueLength: number;
+  /** The longest fresh queue of one lane (0 without samples): what the queue level is judged on. */
+  queueLongest: number;
+  /** The longest lane queue against the queue alert thresholds (per lane, as the alert rule). */
+  queueLevel: QueueLevel;
   lanes: LaneNow[];
+}
+
+/**
+ * The clearances (plate read to gate-out) of one lane kind in the last hour. A truck held
+ * by customs (10–45 min of inspection) is counted in `heldTrucks` and left out of the
+ * times: the 15 s target is the gate's clearance of a truck that passes, and a few holds
+ * would otherwise set the p95 to the inspections' length.
+ */
+export interface ClearanceFigure {
+  /** Trucks that passed without a hold: the sample the times are taken from. */
+  trucks: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  heldTrucks: number;
+}
+
+export const clearanceVerdicts = ['within', 'over', 'too-few', 'none'] as const;
+/** `too-few`: fewer trucks than the minimum, not judged; `none`: no truck at all. */
+export type ClearanceVerdict = (typeof clearanceVerdicts)[number];
+export interface JudgedClearance extends ClearanceFigure {
+  verdict: ClearanceVerdict;
+}
+
+export const queueLevels = ['normal', 'warning', 'critical'] as const;
+export type QueueLevel = (typeof queueLevels)[number];
+export const lanesOpenLevels = ['normal', 'warning'] as const;
+export type LanesOpenLevel = (typeof lanesOpenLevels)[number];
+
+/** What the tiles are judged by (live service config). */
+export interface TileThresholds {
+  clearanceTargetMs: number;
+  /** No clearance is judged on fewer trucks than this. */
+  clearanceMinTrucks: number;
+  /** Vehicles at one lane: the queue alert rule's thresholds. */
+  queueWarningVehicles: number;
+  queueCriticalVehicles: number;
+  /** Share of the lanes (0–1) under which lanes open is a warning. */
+  lanesOpenWarningShare: number;
+}
+
+/** The tiles' thresholds when the environment says nothing (the queue's are the alert rule's). */
+export const defaultTileThresholds: TileThresholds = {
+  clearanceTargetMs: defaultAlertThresholds.clearanceTargetMs,
+  clearanceMinTrucks: 20,
+  queueWarningVehicles: defaultAlertThresholds.queueWarningVehicles,
+  queueCriticalVehicles: defaultAlertThresholds.queueCriticalVehicles,
+  lanesOpenWarningShare: 0.8,
+};
+
+export const noClearances: Readonly<ClearanceFigure> = Object.freeze({ trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0 });
+
+/** The p95 against the target, or not judged when the sample is under the minimum. */
+export function judgeClearance(figure: ClearanceFigure, targetMs: number, minTrucks: number): ClearanceVerdict {
+  if (figure.trucks === 0 || figure.p95Ms === null) return 'none';
+  if (figure.trucks < minTrucks) return 'too-few';
+  return figure.p95Ms <= targetMs ? 'within' : 'over';
+}
+
+export function judgeQueue(longestLaneQueue: number, thresholds: Pick<TileThresholds, 'queueWarningVehicles' | 'queueCriticalVehicles'>): QueueLevel {
+  if (longestLaneQueue >= thresholds.queueCriticalVehicles) return 'critical';
+  return longestLaneQueue >= thresholds.queueWarningVehicles ? 'warning' : 'normal';
+}
+
+export function judgeLanesOpen(open: number, total: number, warningShare: number): LanesOpenLevel {
+  return total > 0 && open < total * warningShare ? 'warning' : 'normal';
 }
 
 export interface KpiInputs {
@@ -68,7 +141,9 @@ export interface KpiInputs {
   /** Last hour per `site/lane`. */
   lanesLastHour: ReadonlyMap<string, ThroughputMeasures>;
   laneStates: readonly StoredLaneState[];
-  clearanceTargetMs: number;
+  /** Last hour's clearances of the smart and the manual lanes in scope. */
+  clearances: { smart: ClearanceFigure; manual: ClearanceFigure };
+  thresholds: TileThresholds;
   queueFreshMs: number;
 }
 
@@ -100,17 +175,27 @@ export function kpisOf(inputs: KpiInputs): KpisNow {
       };
     }),
   );
-  const p95 = inputs.lastHour.clearanceP95Ms;
+  const { thresholds, clearances } = inputs;
+  const lanesOpen = lanes.filter((l) => l.status === 'open' || l.status === 'congested').length;
+  const queueLongest = Math.max(0, ...lanes.map((l) => l.queueLength ?? 0));
   return {
     site: inputs.site,
     at: inputs.now,
     dayStart: vietnamDayStart(inputs.now),
     lastHour: inputs.lastHour,
     today: inputs.today,
-    clearance: { targetMs: inputs.clearanceTargetMs, p95Ms: p95, withinTarget: p95 === null ? null : p95 <= inputs.clearanceTargetMs },
-    lanesOpen: lanes.filter((l) => l.status === 'open' || l.status === 'congested').length,
+    clearance: {
+      targetMs: thresholds.clearanceTargetMs,
+      minTrucks: thresholds.clearanceMinTrucks,
+      smart: { ...clearances.smart, verdict: judgeClearance(clearances.smart, thresholds.clearanceTargetMs, thresholds.clearanceMinTrucks) },
+      manual: clearances.manual,
+    },
+    lanesOpen,
     lanesTotal: lanes.length,
+    lanesOpenLevel: judgeLanesOpen(lanesOpen, lanes.length, thresholds.lanesOpenWarningShare),
     queueLength: lanes.reduce((sum, l) => sum + (l.queueLength ?? 0), 0),
+    queueLongest,
+    queueLevel: judgeQueue(queueLongest, thresholds),
     lanes,
   };
 }

@@ -1,9 +1,9 @@
 import { emptyMeasures, type SiteCatalog } from '@tower/shared';
-import { kpisOf, vietnamDayStart, type KpisNow } from '../domain/kpis.ts';
-import type { HistoryStore } from './store.ts';
+import { kpisOf, noClearances, vietnamDayStart, type ClearanceFigure, type KpisNow, type TileThresholds } from '../domain/kpis.ts';
+import type { ClearanceLaneKind, HistoryStore } from './store.ts';
 
 export interface KpiSettings {
-  clearanceTargetMs: number;
+  tiles: TileThresholds;
   queueFreshMs: number;
   laneStateLookbackDays: number;
 }
@@ -18,7 +18,7 @@ export interface ZoneKpis {
 const dayMs = 86_400_000;
 
 /**
- * The KPI tiles and lane grids of the zone and of every site from one round of six
+ * The KPI tiles and lane grids of the zone and of every site from one round of seven
  * queries, whatever the number of sites: `GET /v1/kpis/now` answers from it and the live
  * gateway publishes it on the `kpis` and `lanes` channels, so both always agree.
  */
@@ -27,22 +27,27 @@ export async function readZoneKpis(store: HistoryStore, catalog: SiteCatalog, se
   const toSeconds = (Math.floor(at / 60_000) + 1) * 60;
   const lastHourRange = { fromSeconds: toSeconds - 3600, toSeconds };
   const todayRange = { fromSeconds: vietnamDayStart(at) / 1000, toSeconds };
-  const [zoneLastHour, zoneToday, sitesLastHour, sitesToday, lanesLastHour, laneStates] = await Promise.all([
+  const [zoneLastHour, zoneToday, sitesLastHour, sitesToday, lanesLastHour, laneStates, clearances] = await Promise.all([
     store.total(lastHourRange),
     store.total(todayRange),
     store.bySite(lastHourRange),
     store.bySite(todayRange),
     store.byLane(lastHourRange),
     store.laneStates(undefined, at - settings.laneStateLookbackDays * dayMs),
+    store.clearances(lastHourRange),
   ]);
-  const common = { now: at, lanesLastHour, laneStates, clearanceTargetMs: settings.clearanceTargetMs, queueFreshMs: settings.queueFreshMs };
+  const clearancesOf = (site: string) => {
+    const figure = (kind: ClearanceLaneKind): ClearanceFigure => clearances.get(`${site}/${kind}`) ?? noClearances;
+    return { smart: figure('smart'), manual: figure('manual') };
+  };
+  const common = { now: at, lanesLastHour, laneStates, thresholds: settings.tiles, queueFreshMs: settings.queueFreshMs };
   const sites = new Map<string, KpisNow>();
   for (const site of catalog.document.sites) {
     sites.set(
       site.id,
-      kpisOf({ ...common, site: site.id, sites: [site], lastHour: sitesLastHour.get(site.id) ?? emptyMeasures, today: sitesToday.get(site.id) ?? emptyMeasures }),
+      kpisOf({ ...common, site: site.id, sites: [site], clearances: clearancesOf(site.id), lastHour: sitesLastHour.get(site.id) ?? emptyMeasures, today: sitesToday.get(site.id) ?? emptyMeasures }),
     );
   }
-  const zone = kpisOf({ ...common, site: null, sites: catalog.document.sites, lastHour: zoneLastHour, today: zoneToday });
+  const zone = kpisOf({ ...common, site: null, sites: catalog.document.sites, clearances: clearancesOf(''), lastHour: zoneLastHour, today: zoneToday });
   return { at, zone, sites };
 }

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { JourneyView, Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
-import { laneStatuses } from '../domain/kpis.ts';
+import { clearanceVerdicts, lanesOpenLevels, laneStatuses, queueLevels } from '../domain/kpis.ts';
 
 /**
  * Request and response schemas of the history API: fastify validates requests and
@@ -76,6 +76,18 @@ const LaneNow = Type.Object(
   { title: 'LaneNow' },
 );
 
+const clearanceFigure = {
+  trucks: Type.Integer({ minimum: 0, description: 'trucks that left through these lanes in the last hour without a customs hold: the sample the times are taken from' }),
+  p50Ms: nullable(Type.Integer({ description: 'plate read to gate-out, exact p50 of those trucks' })),
+  p95Ms: nullable(Type.Integer({ description: 'exact p95 of those trucks' })),
+  heldTrucks: Type.Integer({ minimum: 0, description: 'trucks held by customs between plate read and gate-out: counted here, not timed' }),
+};
+const ClearanceFigure = Type.Object(clearanceFigure);
+const JudgedClearance = Type.Object({
+  ...clearanceFigure,
+  verdict: oneOf(clearanceVerdicts, 'p95 within or over the target; too-few: fewer trucks than minTrucks, not judged; none: no truck'),
+});
+
 export const KpisNowResponse = Type.Object(
   {
     site: nullable(Type.String({ description: 'null: every site of the zone' })),
@@ -83,10 +95,18 @@ export const KpisNowResponse = Type.Object(
     dayStart: epochMs("start of the operators' day (midnight in Vietnam)"),
     lastHour: ThroughputMeasures,
     today: ThroughputMeasures,
-    clearance: Type.Object({ targetMs: Type.Integer(), p95Ms: nullable(Type.Integer()), withinTarget: nullable(Type.Boolean()) }),
+    clearance: Type.Object({
+      targetMs: Type.Integer({ description: 'the smart lanes’ p95 target (CLEARANCE_TARGET_MS)' }),
+      minTrucks: Type.Integer({ description: 'fewest trucks a verdict is given on (KPI_MIN_TRUCKS)' }),
+      smart: JudgedClearance,
+      manual: ClearanceFigure,
+    }),
     lanesOpen: Type.Integer({ description: 'lanes open or congested (a lane in fault is not serving)' }),
     lanesTotal: Type.Integer(),
+    lanesOpenLevel: oneOf(lanesOpenLevels, 'warning: fewer than KPI_LANES_OPEN_WARNING_PERCENT of the lanes open'),
     queueLength: Type.Integer({ description: 'vehicles queued over the lanes with a fresh sample' }),
+    queueLongest: Type.Integer({ description: 'longest fresh queue of one lane' }),
+    queueLevel: oneOf(queueLevels, 'the longest lane queue against ALERT_QUEUE_WARNING and ALERT_QUEUE_CRITICAL'),
     lanes: Type.Array(LaneNow),
   },
   { title: 'KpisNow' },

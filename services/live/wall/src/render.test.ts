@@ -22,8 +22,9 @@ const alert = (state: Alert['state']): Alert => ({
   raisedAt: 0, acknowledgedAt: state === 'acknowledged' ? 1 : null, acknowledgedBy: state === 'acknowledged' ? evil : null, clearedAt: null,
 });
 const kpis: KpisNow = {
-  site: breakout, at: 0, dayStart: 0, lastHour: emptyMeasures, today: emptyMeasures, clearance: { targetMs: 15_000, p95Ms: null, withinTarget: null },
-  lanesOpen: 1, lanesTotal: 1, queueLength: 3, lanes: [lane],
+  site: breakout, at: 0, dayStart: 0, lastHour: emptyMeasures, today: emptyMeasures,
+  clearance: { targetMs: 15_000, minTrucks: 20, smart: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0, verdict: 'none' }, manual: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0 } },
+  lanesOpen: 1, lanesTotal: 1, lanesOpenLevel: 'normal', queueLength: 3, queueLongest: 3, queueLevel: 'normal', lanes: [lane],
 };
 
 /** Renders into a fresh element as the wall does and checks nothing of the data became markup. */
@@ -61,5 +62,34 @@ describe('the wall’s panels', () => {
     expect(parseFloat((slots.querySelector('.booked') as HTMLElement).style.width)).toBe(40);
     expect(parseFloat((slots.querySelector('.held') as HTMLElement).style.width)).toBe(10);
     expect((globalThis as { pwned?: number }).pwned).toBeUndefined();
+  });
+
+  it('judge the clearance only on enough trucks, show the sample and the held trucks, and colour queue and lanes open by their thresholds, each as icon and word', () => {
+    const tiles = (over: Partial<KpisNow>, language: View['language'] = 'en') => {
+      const container = rendered((c) => fill(c, kpiTiles({ ...kpis, ...over }, { ...view, language })));
+      const tile = (key: string) => container.querySelector(`[data-kpi="${key}"]`) as HTMLElement;
+      return { tile, judged: (key: string) => (tile(key).querySelector('[data-judged]') as HTMLElement | null)?.dataset['judged'] ?? null };
+    };
+    // One truck at 15.3 s: no verdict, no red; the figure is shown with its sample.
+    const few = tiles({ clearance: { ...kpis.clearance, smart: { trucks: 1, p50Ms: 15_300, p95Ms: 15_300, heldTrucks: 0, verdict: 'too-few' } } });
+    expect(few.judged('clearance')).toBe('too-few');
+    expect(few.tile('clearance').className).toBe('tile');
+    expect(few.tile('clearance').querySelector('.chip')!.textContent).toBe('?Too few');
+    expect(few.tile('clearance').querySelector('.note')!.textContent).toContain('n\u00a0=\u00a01 truck ·');
+    expect(tiles({ clearance: { ...kpis.clearance, smart: { trucks: 1, p50Ms: 15_300, p95Ms: 15_300, heldTrucks: 0, verdict: 'too-few' } } }, 'vi').tile('clearance').querySelector('.chip')!.textContent).toBe('?Quá ít dữ liệu');
+    const judged = tiles({
+      clearance: { ...kpis.clearance, smart: { trucks: 42, p50Ms: 9_000, p95Ms: 16_000, heldTrucks: 3, verdict: 'over' }, manual: { trucks: 5, p50Ms: 200_000, p95Ms: 300_000, heldTrucks: 1 } },
+      queueLevel: 'warning', queueLongest: 31, lanesOpenLevel: 'warning',
+    });
+    expect(judged.judged('clearance')).toBe('over');
+    expect(judged.tile('clearance').className).toBe('tile bad');
+    expect(judged.tile('clearance').querySelector('.note')!.textContent).toBe('✖Over targetn\u00a0=\u00a042 trucks · 3 held by customs · target 15 s');
+    expect(judged.judged('clearanceManual')).toBe('too-few'); // 5 of the 20 needed; manual lanes have no target of their own
+    expect(judged.tile('clearanceManual').querySelector('.value')!.textContent).toBe('5min');
+    expect(judged.judged('queue')).toBe('warning');
+    expect(judged.tile('queue').querySelector('.note')!.textContent).toBe('▲Warninglongest lane 31');
+    expect(judged.judged('lanesOpen')).toBe('warning');
+    expect(tiles({}).judged('queue')).toBe('normal');
+    expect(tiles({}).judged('clearance')).toBeNull(); // no truck, nothing to judge
   });
 });

@@ -1,8 +1,8 @@
 import type { Site } from '@tower/shared';
-import { h } from './dom.ts';
+import { h, type Child } from './dom.ts';
 import { count, dictionaries, formatDuration, formatNumber, locales, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
 import type { ConnectionState } from './live-client.ts';
-import { listedStatuses, type Alert, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type SlotWindowUse } from './state.ts';
+import { listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SlotWindowUse } from './state.ts';
 
 export { fill } from './dom.ts';
 
@@ -37,26 +37,57 @@ export function chip(status: LaneStatus, icon: string, word: string): HTMLElemen
 
 export const shortSiteName = (view: View, site: string) => shortSiteNames[site]?.[view.language] ?? view.sites.find((s) => s.id === site)?.code.toUpperCase() ?? site;
 
-function tile(key: string, label: string, value: string, note = '', verdict: 'good' | 'bad' | '' = ''): HTMLElement {
+function tile(key: string, label: string, value: string, note: readonly Child[] = [], verdict: 'good' | 'bad' | '' = ''): HTMLElement {
   // The unit after the figure is set smaller ("9,7 giây", "12 phút", "9.7秒"), so the figure keeps its size in a narrow tile.
   const [, figure = value, unit = ''] = /^([\d.,\s/]*\d)\s?(\D*)$/u.exec(value) ?? [];
-  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, figure, unit && h('span', { class: 'unit' }, unit)), h('div', { class: 'note' }, note));
+  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, figure, unit && h('span', { class: 'unit' }, unit)), h('div', { class: 'note' }, ...note));
+}
+
+/** A tile's judgement as icon and word on its colour (the colour of the lane state it borrows). */
+type TileState = Exclude<ClearanceVerdict, 'none'> | QueueLevel;
+const tileStates: Readonly<Record<TileState, { status: LaneStatus; icon: string; word: MessageKey }>> = {
+  within: { status: 'open', icon: '✔', word: 'verdict.within' },
+  over: { status: 'fault', icon: '✖', word: 'verdict.over' },
+  'too-few': { status: 'unknown', icon: '?', word: 'verdict.too-few' },
+  normal: { status: 'open', icon: '✔', word: 'level.normal' },
+  warning: { status: 'congested', icon: '▲', word: 'severity.warning' },
+  critical: { status: 'fault', icon: '✖', word: 'severity.critical' },
+};
+function tileChip(state: TileState, view: View): HTMLElement {
+  const { status, icon, word } = tileStates[state];
+  const element = chip(status, icon, text(view, word));
+  element.dataset['judged'] = state;
+  return element;
+}
+
+/** "n = 42 trucks · 3 held by customs": the sample a clearance figure is taken from, and the held trucks left out of it. */
+function sampleNote(figure: ClearanceFigure, language: Language): string {
+  return [count('sample', figure.trucks, language), figure.heldTrucks > 0 && count('held', figure.heldTrucks, language)].filter(Boolean).join(' · ');
 }
 
 export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
   const { language } = view;
   const t = (key: MessageKey) => text(view, key);
   const hour = kpis.lastHour;
-  const verdict = kpis.clearance.withinTarget === null ? '' : kpis.clearance.withinTarget ? 'good' : 'bad';
-  const half = hour.clearanceP50Ms === null ? '' : ` · ${t('kpi.half')} ${formatDuration(hour.clearanceP50Ms, language)}`;
+  const { smart, manual, minTrucks, targetMs } = kpis.clearance;
+  const smartVerdict = smart.verdict === 'within' ? 'good' : smart.verdict === 'over' ? 'bad' : '';
+  // Manual lanes have no target: their figure is shown, and said to be too few when it is.
+  const manualState = manual.trucks > 0 && manual.trucks < minTrucks ? tileChip('too-few', view) : null;
   return [
     tile('trucksPerHour', t('kpi.trucksPerHour'), formatNumber(hour.trucksCrossed, language)),
     tile('teuPerHour', t('kpi.teuPerHour'), formatNumber(hour.teuMoved, language, 1)),
     tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1)),
-    tile('clearance', t('kpi.clearance'), formatDuration(kpis.clearance.p95Ms, language), `${t('kpi.target')} ${formatDuration(kpis.clearance.targetMs, language)}${half}`, verdict),
-    tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language), t('kpi.turnaroundNote')),
-    tile('queue', t('kpi.queue'), formatNumber(kpis.queueLength, language)),
-    tile('lanesOpen', t('kpi.lanesOpen'), `${kpis.lanesOpen} / ${kpis.lanesTotal}`),
+    tile(
+      'clearance',
+      t('kpi.clearance'),
+      formatDuration(smart.p95Ms, language),
+      [smart.verdict !== 'none' && tileChip(smart.verdict, view), `${sampleNote(smart, language)} · ${t('kpi.target')} ${formatDuration(targetMs, language)}`],
+      smartVerdict,
+    ),
+    tile('clearanceManual', t('kpi.clearanceManual'), formatDuration(manual.p95Ms, language), [manualState, sampleNote(manual, language)]),
+    tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language), [t('kpi.turnaroundNote')]),
+    tile('queue', t('kpi.queue'), formatNumber(kpis.queueLength, language), [tileChip(kpis.queueLevel, view), count('longestQueue', kpis.queueLongest, language)], kpis.queueLevel === 'critical' ? 'bad' : ''),
+    tile('lanesOpen', t('kpi.lanesOpen'), `${kpis.lanesOpen} / ${kpis.lanesTotal}`, [tileChip(kpis.lanesOpenLevel, view)]),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { SlotAvailability, ThroughputTick } from '@tower/shared';
-import type { KpisNow, LaneNow, LaneStatus } from '../../src/domain/kpis.ts';
+import type { ClearanceFigure, ClearanceVerdict, KpisNow, LaneNow, LaneStatus, QueueLevel } from '../../src/domain/kpis.ts';
 import { compareAlerts } from '../../src/domain/alert-order.ts';
 import type { Alert } from '../../src/domain/alerts.ts';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
@@ -115,7 +115,7 @@ export class LaneGrid {
   }
 }
 
-export type { KpisNow, LaneNow, LaneStatus };
+export type { ClearanceFigure, ClearanceVerdict, KpisNow, LaneNow, LaneStatus, QueueLevel };
 
 /** Where a lane state is listed: the lanes that are not open first, a fault on top. */
 export const listingOrder: Readonly<Record<LaneStatus, number>> = { fault: 0, congested: 1, closed: 2, unknown: 3, open: 4 };

@@ -1,7 +1,7 @@
 import { emptyMeasures, journeysOf, loadCatalog, type LaneEvent, type ThroughputMeasures, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { describe, expect, it } from 'vitest';
 import { alertConditions, alertRules, defaultAlertThresholds, type AlertRule } from '../../../live/src/domain/alerts.ts';
-import { kpisOf, type StoredLaneState } from '../../../live/src/domain/kpis.ts';
+import { defaultTileThresholds, kpisOf, noClearances, type StoredLaneState } from '../../../live/src/domain/kpis.ts';
 import { demoScript, trafficProfiles } from './profiles.ts';
 import { TrafficSimulation } from './traffic.ts';
 
@@ -47,7 +47,7 @@ function kpisAt(events: readonly TowerEvent[], now: number) {
       return { site: site.id, lane: lane.id, stateType: state?.type ?? '', stateAt: state?.observedAt ?? 0, queueLength: sample && 'queueLength' in sample ? sample.queueLength : 0, queueAt: sample?.observedAt ?? 0 };
     });
     const siteMeasures = measures(trucks.filter((e) => e.site === site.id));
-    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, clearanceTargetMs: defaultAlertThresholds.clearanceTargetMs, queueFreshMs: 2 * minute });
+    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, clearances: { smart: noClearances, manual: noClearances }, thresholds: defaultTileThresholds, queueFreshMs: 2 * minute });
   });
 }
 
