@@ -239,6 +239,21 @@ describe('the wall display', () => {
         await page.screenshot({ path: screenshotFile.replace('.png', `-${language}.png`) });
       }
       await page.click('button[data-lang="vi"]');
+
+      // Honest tiles: every judgement an icon and a word; the zone's smart lanes (dozens of trucks) judged against the
+      // target, Pò Hèn's manual lanes (a handful of trucks an hour) shown with their sample and "too few", not red.
+      const judged = (kpi: string) => page.locator(`[data-kpi="${kpi}"] [data-judged]`);
+      await expect.poll(() => judged('clearance').getAttribute('data-judged'), { timeout: 30_000 }).toMatch(/^(within|over)$/);
+      for (const kpi of ['clearance', 'queue', 'lanesOpen']) expect(await judged(kpi).textContent(), kpi).toMatch(/^[✔▲✖?]\p{L}/u);
+      expect(await page.locator('[data-kpi="clearance"] .note').textContent()).toMatch(/n\s=\s\d+\sxe/);
+      await page.click('#sites li[data-site="po-hen"]');
+      await expect.poll(() => page.locator('#place-name').textContent()).toContain('Pò Hèn');
+      await expect.poll(() => judged('clearanceManual').getAttribute('data-judged'), { timeout: 30_000 }).toBe('too-few');
+      expect(await judged('clearanceManual').textContent()).toBe('?Quá ít dữ liệu');
+      expect(await page.locator('[data-kpi="clearanceManual"]').getAttribute('class'), 'neutral, not red').toBe('tile');
+      expect(Number(/n\s=\s(\d+)\sxe/.exec((await page.locator('[data-kpi="clearanceManual"] .note').textContent()) ?? '')?.[1])).toBeLessThan(20);
+      expect(await judged('clearance').count(), 'no smart lane at Pò Hèn: nothing to judge').toBe(0);
+      await page.screenshot({ path: screenshotFile.replace('.png', '-too-few.png') });
       expect(pageErrors).toEqual([]);
       expect(violations, 'nothing the CSP blocked: no inline script or style attribute, the WebSocket allowed').toEqual([]);
     } finally {

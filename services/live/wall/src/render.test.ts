@@ -83,7 +83,7 @@ describe('the wall’s panels', () => {
     });
     expect(judged.judged('clearance')).toBe('over');
     expect(judged.tile('clearance').className).toBe('tile bad');
-    expect(judged.tile('clearance').querySelector('.note')!.textContent).toBe('✖Over targetn\u00a0=\u00a042 trucks · 3 held by customs · target 15 s');
+    expect(judged.tile('clearance').querySelector('.note')!.textContent).toBe('✖Over targetn\u00a0=\u00a042 trucks · 3 held · target 15 s');
     expect(judged.judged('clearanceManual')).toBe('too-few'); // 5 of the 20 needed; manual lanes have no target of their own
     expect(judged.tile('clearanceManual').querySelector('.value')!.textContent).toBe('5min');
     expect(judged.judged('queue')).toBe('warning');

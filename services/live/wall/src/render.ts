@@ -60,7 +60,7 @@ function tileChip(state: TileState, view: View): HTMLElement {
   return element;
 }
 
-/** "n = 42 trucks · 3 held by customs": the sample a clearance figure is taken from, and the held trucks left out of it. */
+/** "n = 42 trucks · 3 held": the sample a clearance figure is taken from, and the held trucks left out of it. */
 function sampleNote(figure: ClearanceFigure, language: Language): string {
   return [count('sample', figure.trucks, language), figure.heldTrucks > 0 && count('held', figure.heldTrucks, language)].filter(Boolean).join(' · ');
 }
