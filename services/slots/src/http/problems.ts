@@ -66,6 +66,6 @@ export function holdProblem(refusal: HoldRefusal, context: { windowMs: number; w
     case 'firm-cap-reached':
       return new SlotRuleProblem(refusal, `the firm already holds ${context.cap} place(s) in this window, its cap (anti-hoarding; halved while its no-show rate is over the limit: GET /v1/firms/me)`, { cap: context.cap });
     case 'plate-already-booked':
-      return new SlotRuleProblem(refusal, 'this truck already has a held or confirmed booking in this window');
+      return new SlotRuleProblem(refusal, 'this truck already has a held or confirmed booking in this window (at any site, lane group or direction)');
   }
 }
