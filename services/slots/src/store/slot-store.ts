@@ -188,7 +188,7 @@ const keys = {
   bookingWindow: (id: string) => `slots:booking:${id}`,
   firmRecord: (firm: string) => `slots:firm:${firm}`,
   firmBookings: (firm: string) => `slots:firm:${firm}:bookings`,
-  plateBookings: (plate: string) => `slots:plate:${plate}`,
+  plateBookings: (plate: string) => `slots:plate:${truckOf(plate)}`,
   due: 'slots:due',
   outbox: 'slots:outbox',
 };
