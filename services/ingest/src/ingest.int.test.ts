@@ -5,14 +5,14 @@ import zlib from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
-import { EventCodec, createKafka, createMetricsRegistry, createTopicsReady, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerEvent } from '@tower/shared';
+import { EventCodec, createKafka, createMetricsRegistry, createTopicsReady, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type Redis, type TowerEvent } from '@tower/shared';
 import { eventually, sampleEvents, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { buildApp, type IngestSettings } from './app.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { EventPublisher } from './publisher.ts';
-import { testEventIdLedger } from './test-support.ts';
+import { RedisEventIdLedger } from './event-id-ledger.ts';
 
 const secret = 'integration-test-secret-0123456789';
 const devices = new DeviceRegistry([
@@ -25,21 +25,21 @@ const vn = { authorization: `Bearer vn-gw-1.${secret}` };
 const codec = new EventCodec();
 const settings: IngestSettings = { maxBatchEvents: 1000, bodyLimitBytes: 4 * 1024 * 1024, deviceRatePerSecond: 100_000, deviceBurstEvents: 100_000 };
 
-async function ingestApp(kafka: Kafka, logger: Logger, topics: Record<FamilyName, string>, overrides: Partial<IngestSettings> = {}, sendTimeoutMs = 10_000) {
+/** The app on a real producer; the eventId record on the test's own Redis prefix (the fixture cleans it up). */
+async function ingestApp(kafka: Kafka, redis: Redis, logger: Logger, topics: Record<FamilyName, string>, overrides: Partial<IngestSettings> = {}, sendTimeoutMs = 10_000) {
   const producer = createProducer(kafka);
   await producer.connect();
-  const eventIds = await testEventIdLedger(logger);
   const app = await buildApp({
     settings: { ...settings, ...overrides },
     logger,
     catalog: loadCatalog(),
     devices,
-    eventIds: eventIds.ledger,
+    eventIds: new RedisEventIdLedger(redis, 3600),
     publisher: new EventPublisher(producer, codec, sendTimeoutMs, topics),
     metrics: createMetricsRegistry('ingest-test'),
     readiness: [],
   });
-  return { app, close: async () => { await app.close(); await producer.disconnect(); await eventIds.close(); } };
+  return { app, close: async () => { await app.close(); await producer.disconnect(); } };
 }
 
 interface Landed { topic: string; key: string; event: TowerEvent; headers: Record<string, string>; timestamp: number }
@@ -64,9 +64,9 @@ const post = (app: FastifyInstance, payload: unknown, headers: Record<string, st
   app.inject({ method: 'POST', url: '/v1/events', headers: { ...headers, 'content-type': contentType }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
 
 describe('ingest API (real Kafka)', () => {
-  test('a valid batch lands on the right topics with the right keys, acks=all, before the 200', async ({ kafka, logger, createTopic }) => {
+  test('a valid batch lands on the right topics with the right keys, acks=all, before the 200', async ({ kafka, logger, createTopic, redis }) => {
     const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
-    const { app, close } = await ingestApp(kafka, logger, topics);
+    const { app, close } = await ingestApp(kafka, redis.redis, logger, topics);
     const sentAt = Date.now();
     const bl2Events = sampleEvents().filter((e) => e.site === 'bac-luan-2');
     const vnEvents = sampleEvents().filter((e) => e.site === 'van-ninh');
@@ -90,9 +90,9 @@ describe('ingest API (real Kafka)', () => {
     }
   });
 
-  test('a mixed batch accepts the valid events and reports each invalid one (207); NDJSON too', async ({ kafka, logger, createTopic }) => {
+  test('a mixed batch accepts the valid events and reports each invalid one (207); NDJSON too', async ({ kafka, logger, createTopic, redis }) => {
     const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
-    const { app, close } = await ingestApp(kafka, logger, topics);
+    const { app, close } = await ingestApp(kafka, redis.redis, logger, topics);
     const [arrived, queued, plateRead] = sampleEvents();
     const response = await post(app, [arrived, { ...queued, lane: 'bl2-nowhere' }, { ...plateRead, observedAt: Date.now() + 3_600_000 }]);
     expect(response.statusCode).toBe(207);
@@ -111,9 +111,9 @@ describe('ingest API (real Kafka)', () => {
     expect(landed.map((l) => l.event.type).sort()).toEqual(['truck.arrived', 'truck.predeclaration-matched']);
   });
 
-  test('each error status comes from its real condition, as problem+json', async ({ kafka, logger, createTopic }) => {
+  test('each error status comes from its real condition, as problem+json', async ({ kafka, logger, createTopic, redis }) => {
     const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
-    const { app, close } = await ingestApp(kafka, logger, topics, { deviceRatePerSecond: 1, deviceBurstEvents: 30, maxBatchEvents: 25, bodyLimitBytes: 64 * 1024 });
+    const { app, close } = await ingestApp(kafka, redis.redis, logger, topics, { deviceRatePerSecond: 1, deviceBurstEvents: 30, maxBatchEvents: 25, bodyLimitBytes: 64 * 1024 });
     const one = sampleEvents().slice(0, 1);
     const problem = (r: { statusCode: number; headers: Record<string, unknown>; json(): { status: number; detail: string } }) => {
       expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -137,9 +137,9 @@ describe('ingest API (real Kafka)', () => {
     await close();
   });
 
-  test('a gzipped batch (Content-Encoding: gzip, any case of the Bearer scheme) lands on Kafka like a plain one', async ({ kafka, logger, createTopic }) => {
+  test('a gzipped batch (Content-Encoding: gzip, any case of the Bearer scheme) lands on Kafka like a plain one', async ({ kafka, logger, createTopic, redis }) => {
     const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
-    const { app, close } = await ingestApp(kafka, logger, topics);
+    const { app, close } = await ingestApp(kafka, redis.redis, logger, topics);
     const events = sampleEvents().filter((e) => e.site === 'bac-luan-2');
     const [first, ...rest] = events;
     const gzipped = (body: string, encoding: string, contentType = 'application/json') =>
@@ -154,9 +154,9 @@ describe('ingest API (real Kafka)', () => {
     expect(landed.map((l) => l.event).sort((a, b) => a.eventId.localeCompare(b.eventId))).toEqual([...events].sort((a, b) => a.eventId.localeCompare(b.eventId)));
   });
 
-  test('the body limit holds for the decoded bytes: gzip bombs are 413 without being inflated whole; bad gzip 400; other codings 415', async ({ kafka, logger, createTopic }) => {
+  test('the body limit holds for the decoded bytes: gzip bombs are 413 without being inflated whole; bad gzip 400; other codings 415', async ({ kafka, logger, createTopic, redis }) => {
     const topics = { truck: await createTopic(), container: await createTopic(), lane: await createTopic() };
-    const { app, close } = await ingestApp(kafka, logger, topics);
+    const { app, close } = await ingestApp(kafka, redis.redis, logger, topics);
     const send = (payload: Buffer, encoding: string) =>
       app.inject({ method: 'POST', url: '/v1/events', headers: { ...bl2, 'content-type': 'application/json', 'content-encoding': encoding }, payload });
     const problem = (r: Awaited<ReturnType<typeof send>>) => {
@@ -202,7 +202,7 @@ describe('ingest API (real Kafka)', () => {
     await close();
   });
 
-  test('Kafka stopped: 503 with Retry-After, never a 2xx', async ({ logger, infra }) => {
+  test('Kafka stopped: 503 with Retry-After, never a 2xx', async ({ logger, infra, redis }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
     const spec = standaloneKafkaSpec(root, 27092, infra.credentials);
     await startServer(spec);
@@ -212,7 +212,7 @@ describe('ingest API (real Kafka)', () => {
       await admin.connect();
       await createTopicsReady(admin, ['t', 'c', 'l'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
       await admin.disconnect();
-      const { app, close } = await ingestApp(kafka, logger, { truck: 't', container: 'c', lane: 'l' }, {}, 5000);
+      const { app, close } = await ingestApp(kafka, redis.redis, logger, { truck: 't', container: 'c', lane: 'l' }, {}, 5000);
       expect((await post(app, sampleEvents().slice(0, 3))).statusCode).toBe(200);
 
       await stopServer(spec);
