@@ -38,11 +38,12 @@ export function securityHeaders(csp: string = apiContentSecurityPolicy): Record<
  * wall through @fastify/static's setHeaders, Swagger UI's in openapi.ts). HSTS only on TLS.
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
+  // Built once, not per answer: this runs on every response, each ingest batch included.
+  const plain = Object.entries(securityHeaders());
+  const overTls = [...plain, ['strict-transport-security', 'max-age=31536000'] as [string, string]];
   app.addHook('onSend', async (request, reply) => {
-    const headers = securityHeaders();
-    if (request.protocol === 'https') headers['strict-transport-security'] = 'max-age=31536000';
     // A header the route set on the reply or on the raw response (@fastify/static's setHeaders) stays.
-    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name) && !reply.raw.hasHeader(name)) void reply.header(name, value);
+    for (const [name, value] of request.protocol === 'https' ? overTls : plain) if (!reply.hasHeader(name) && !reply.raw.hasHeader(name)) void reply.header(name, value);
   });
 }
 
