@@ -55,8 +55,13 @@ export class LiveHub {
     this.board = new ThroughputBoard(settings.boardHorizonMs);
   }
 
+  /** The name of the stream of a channel and filter (the stream itself is made only by `stream`). */
+  streamName(channel: LiveChannel, filter: LiveFilter): string {
+    return `${this.epoch}/${streamKey(channel, filter)}`;
+  }
+
   stream(channel: LiveChannel, filter: LiveFilter, now: number): Stream {
-    const name = `${this.epoch}/${streamKey(channel, filter)}`;
+    const name = this.streamName(channel, filter);
     let stream = this.streams.get(name);
     if (!stream) {
       stream = new Stream(name, channel, filter, this.settings.resumeBufferDeltas, now);

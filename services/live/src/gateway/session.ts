@@ -120,15 +120,16 @@ export class LiveSession {
       this.send({ type: 'error', id: message.id, code: 'unknown-filter-value', message: problem });
       return;
     }
-    const stream = this.hub.stream(message.channel, filter, Date.now());
     // The same subscription again while its snapshot is on the way: that snapshot answers both.
     const current = this.subscriptions.get(message.id);
-    if (current?.stream === stream && current.queued && !message.resume) return;
+    if (current?.stream.name === this.hub.streamName(message.channel, filter) && current.queued && !message.resume) return;
     this.drop(message.id);
     if (this.subscriptions.size >= this.settings.maxSubscriptions) {
       this.send({ type: 'error', id: message.id, code: 'too-many-subscriptions', message: `at most ${this.settings.maxSubscriptions} subscriptions per connection` });
       return;
     }
+    // Made only now: a refused or repeated subscribe creates no stream in the hub.
+    const stream = this.hub.stream(message.channel, filter, Date.now());
     const subscription: Subscription = { idJson: JSON.stringify(message.id), stream, queued: [], ended: new AbortController(), listener: (seq, delta, frame) => this.deliver(message.id, subscription, seq, delta, frame) };
     stream.listeners.add(subscription.listener);
     this.subscriptions.set(message.id, subscription);
