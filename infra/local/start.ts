@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka, createLogger, eventFamilies, loadConfig, type KafkaLogin } from '@tower/shared';
+import { createKafka, createLogger, eventFamilies, kafkaLoginOf, loadConfig, type KafkaLogin } from '@tower/shared';
 import { readDemoCredentials } from '../provision/credentials.ts';
 import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
 import { downInfra, upInfra } from './infra.ts';
@@ -108,11 +108,11 @@ async function start(): Promise<void> {
   }
   row('Logs', `${path.join(profile.root, 'logs')}  (npm run infra:logs)`);
   print('Press Ctrl-C to stop everything.');
-  watchFlow(endpoints.KAFKA_BROKERS.split(','), { mechanism: admin.KAFKA_SASL_MECHANISM, username: admin.KAFKA_SASL_USERNAME, password: admin.KAFKA_SASL_PASSWORD }, logger);
+  watchFlow(endpoints.KAFKA_BROKERS.split(','), kafkaLoginOf(admin), logger);
 }
 
 /** Every 30 s, how many events each event topic holds and how many arrived since. */
-function watchFlow(brokers: string[], login: KafkaLogin, logger: ReturnType<typeof createLogger>): void {
+function watchFlow(brokers: string[], login: KafkaLogin | undefined, logger: ReturnType<typeof createLogger>): void {
   const admin = createKafka({ brokers, clientId: 'tower-start-flow', logger, retries: 1, login }).admin();
   const previous = new Map<string, number>();
   const report = async () => {

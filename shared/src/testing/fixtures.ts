@@ -5,7 +5,7 @@ import { createClickHouse, type ClickHouseClient, type ClickHouseSettings } from
 import { identifier } from '../clickhouse/sql.ts';
 import { createKafka } from '../kafka/client.ts';
 import { createTopicsReady } from '../kafka/topic-catalog.ts';
-import type { KafkaLogin } from '../config.ts';
+import { kafkaLoginOf, type KafkaLogin } from '../config.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { createRedis, type Redis } from '../redis.ts';
 
@@ -38,7 +38,7 @@ export interface TestCredentials {
 }
 
 /** The Kafka login of the tests' administrator. */
-export const testKafkaLogin = (infra: TestInfra): KafkaLogin => ({ mechanism: infra.KAFKA_SASL_MECHANISM, username: infra.KAFKA_SASL_USERNAME, password: infra.KAFKA_SASL_PASSWORD });
+export const testKafkaLogin = (infra: TestInfra): KafkaLogin | undefined => kafkaLoginOf(infra);
 
 /** Redis as the tests' administrator (every key). */
 export const testRedis = (infra: TestInfra, connectionName: string, logger: Logger): Redis =>
