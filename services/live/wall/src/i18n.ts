@@ -245,8 +245,22 @@ export function isLanguage(value: string | null | undefined): value is Language 
   return (languages as readonly string[]).includes(value ?? '');
 }
 
+/** Formatters are costly to build and every tile, alert and axis label uses one: one per language and kind. */
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const hourMinuteFormats = new Map<Language, Intl.DateTimeFormat>();
+
 export function formatNumber(value: number, language: Language, fractionDigits = 0): string {
-  return new Intl.NumberFormat(locales[language], { maximumFractionDigits: fractionDigits }).format(value);
+  const key = `${language}/${fractionDigits}`;
+  let format = numberFormats.get(key);
+  if (!format) numberFormats.set(key, (format = new Intl.NumberFormat(locales[language], { maximumFractionDigits: fractionDigits })));
+  return format.format(value);
+}
+
+/** A time of day at the gate (Vietnam time), hours and minutes: "14:25". */
+export function hourMinute(ms: number, language: Language): string {
+  let format = hourMinuteFormats.get(language);
+  if (!format) hourMinuteFormats.set(language, (format = new Intl.DateTimeFormat(locales[language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false })));
+  return format.format(ms);
 }
 
 /** A number with its words in the right plural form: "1 truck/h", "2 trucks/h", "2 xe/giờ". */

@@ -2,7 +2,7 @@ import type { Site } from '@tower/shared';
 import type { SlotAvailability, ThroughputTick } from '@tower/shared';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
-import { count, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
+import { count, hourMinute, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
 import { fitWithMore, paginate } from './fit.ts';
 import { cssProperties } from './palette.ts';
@@ -48,7 +48,7 @@ const element = <T extends HTMLElement>(id: string) => document.getElementById(i
 const view = (): View => ({ language, sites, role, failedAcknowledgements });
 const t = (key: MessageKey) => text(view(), key);
 
-const timeOfDay = (seconds: number) => new Intl.DateTimeFormat(locales[language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false }).format(seconds * 1000);
+const timeOfDay = (seconds: number) => hourMinute(seconds * 1000, language);
 const chart = new ThroughputChart(element('chart'), { trucks: t('chart.trucks'), containers: t('chart.containers') }, timeOfDay);
 
 function renderClock(): void {

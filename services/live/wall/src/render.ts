@@ -1,6 +1,6 @@
 import type { Site } from '@tower/shared';
 import { h, type Child } from './dom.ts';
-import { count, dictionaries, formatDuration, formatNumber, locales, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
+import { count, dictionaries, formatDuration, formatNumber, hourMinute, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
 import type { ConnectionState } from './live-client.ts';
 import { listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SlotWindowUse } from './state.ts';
 
@@ -18,7 +18,7 @@ export interface View {
 
 export const text = (view: View, key: MessageKey) => dictionaries[view.language][key];
 export const named = (view: View, names: Record<string, string> | undefined, fallback: string) => names?.[view.language] ?? names?.['vi'] ?? fallback;
-export const clockTime = (view: View, ms: number) => new Intl.DateTimeFormat(locales[view.language], { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false }).format(ms);
+export const clockTime = (view: View, ms: number) => hourMinute(ms, view.language);
 
 /** A share as a percentage: one decimal under 10 % (a few bookings of hundreds of places still show). */
 const percent = (view: View, share: number) => `${formatNumber(share * 100, view.language, share < 0.1 ? 1 : 0)}%`;
