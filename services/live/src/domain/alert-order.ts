@@ -3,8 +3,9 @@ import type { Alert } from './alerts.ts';
 const severityOrder: Readonly<Record<Alert['severity'], number>> = { critical: 0, warning: 1 };
 
 /**
- * How alerts are listed, on the wall and in GET /v1/alerts: open ones first, the most
- * severe and newest on top, then the cleared ones, most recently cleared first.
+ * How GET /v1/alerts lists alerts: open ones first, the most severe and newest on top,
+ * then the cleared ones, most recently cleared first. The wall orders by state first
+ * (acknowledged below unacknowledged, `AlertPanel.list`) and then by this.
  * (Type-only imports: the wall bundles this file.)
  */
 export function compareAlerts(a: Alert, b: Alert): number {
