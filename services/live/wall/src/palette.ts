@@ -59,7 +59,7 @@ export const tint = (state: StateColour | 'unknown') => mix(palette[state], pale
 export function cssProperties(): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const [name, value] of Object.entries(palette)) properties[`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = value;
-  for (const state of [...stateColours, 'unknown'] as const) properties[`--${state}-tint`] = tint(state);
+  for (const state of chipStates) properties[`--${state}-tint`] = tint(state);
   return properties;
 }
 
