@@ -69,7 +69,6 @@ const live = await buildApp({
         ...defaultAlertThresholds,
         queueWarningVehicles: config.ALERT_QUEUE_WARNING,
         queueCriticalVehicles: config.ALERT_QUEUE_CRITICAL,
-        clearanceTargetMs: config.CLEARANCE_TARGET_MS,
       },
     },
   },

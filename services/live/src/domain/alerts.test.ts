@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures } from '@tower/shared';
 import { alertConditions, alertOf, defaultAlertThresholds, planAlerts, type AlertCondition } from './alerts.ts';
-import { noClearances, type KpisNow, type LaneNow } from './kpis.ts';
+import { judgeClearance, noClearances, type ClearanceFigure, type KpisNow, type LaneNow } from './kpis.ts';
 
 const hour = 3_600_000;
 
@@ -13,11 +13,11 @@ function lane(id: string, overrides: Partial<LaneNow> = {}, lastHour: Partial<La
   };
 }
 
-function site(lanes: LaneNow[], holds = { lastHour: 0, today: 0 }, hoursIntoDay = 10): KpisNow {
+function site(lanes: LaneNow[], holds = { lastHour: 0, today: 0 }, hoursIntoDay = 10, smart: ClearanceFigure = noClearances): KpisNow {
   return {
     site: 'bac-luan-2', at: hoursIntoDay * hour, dayStart: 0,
     lastHour: { ...emptyMeasures, customsHolds: holds.lastHour }, today: { ...emptyMeasures, customsHolds: holds.today },
-    clearance: { targetMs: 15_000, minTrucks: 20, smart: { ...noClearances, verdict: 'none' }, manual: noClearances },
+    clearance: { targetMs: 15_000, minTrucks: 20, smart: { ...smart, verdict: judgeClearance(smart, 15_000, 20) }, manual: noClearances },
     lanesOpen: 0, lanesTotal: lanes.length, lanesOpenLevel: 'warning', queueLength: 0, queueLongest: 0, queueLevel: 'normal', lanes,
   };
 }
@@ -29,7 +29,7 @@ describe('alert rules', () => {
     expect(alertConditions([site([lane('a')])], defaultAlertThresholds)).toEqual([]);
   });
 
-  it('raises for a fault, a queue over threshold (critical past the second), a slow lane with a queue, and a smart lane over its clearance target', () => {
+  it('raises for a fault, a queue over threshold (critical past the second), and a slow lane with a queue', () => {
     const conditions = alertConditions(
       [
         site([
@@ -38,16 +38,12 @@ describe('alert rules', () => {
           lane('jam', { queueLength: 70 }),
           lane('slow', { queueLength: 12 }, { trucksCrossed: 50 }),
           lane('slow-empty', { queueLength: 0 }, { trucksCrossed: 5 }),
-          lane('late', {}, { clearanceP95Ms: 21_000 }),
-          lane('late-manual', { kind: 'manual' }, { clearanceP95Ms: 90_000 }),
-          lane('late-few', {}, { clearanceP95Ms: 21_000, trucksCrossed: 3 }),
         ]),
       ],
       defaultAlertThresholds,
     );
     expect(causes(conditions)).toEqual(
       [
-        'clearance-over-target:bac-luan-2/late@warning',
         'lane-fault:bac-luan-2/fault@critical',
         'queue-over-threshold:bac-luan-2/jam@critical',
         'queue-over-threshold:bac-luan-2/queue@warning',
@@ -56,6 +52,18 @@ describe('alert rules', () => {
     );
     expect(conditions.find((c) => c.rule === 'throughput-below-nominal')).toMatchObject({ value: 50, threshold: 72 });
     expect(conditions.find((c) => c.lane === 'jam')).toMatchObject({ value: 70, threshold: 60 });
+  });
+
+  it('calls clearance over target exactly when the site’s smart-clearance tile says over: the same figure and minimum sample', () => {
+    const over = { trucks: 24, p50Ms: 12_000, p95Ms: 21_000, heldTrucks: 0 };
+    const conditions = alertConditions([site([lane('a')], undefined, undefined, over)], defaultAlertThresholds);
+    expect(conditions).toEqual([{ cause: 'clearance-over-target:bac-luan-2', rule: 'clearance-over-target', severity: 'warning', site: 'bac-luan-2', lane: null, value: 21_000, threshold: 15_000 }]);
+    // A truck held by customs for a 30-minute inspection: its lane's p95 (all gate-outs) is 30 minutes, but the tile times only the trucks that passed.
+    const held = lane('a', {}, { trucksCrossed: 25, clearanceP95Ms: 30 * 60_000 });
+    expect(causes(alertConditions([site([held], undefined, undefined, { trucks: 24, p50Ms: 9_000, p95Ms: 13_000, heldTrucks: 1 })], defaultAlertThresholds))).toEqual([]);
+    // Ten trucks over the target: too few to judge, on the tile and for the alert.
+    const few = lane('a', {}, { trucksCrossed: 10, clearanceP95Ms: 21_000 });
+    expect(causes(alertConditions([site([few], undefined, undefined, { trucks: 10, p50Ms: 16_000, p95Ms: 21_000, heldTrucks: 0 })], defaultAlertThresholds))).toEqual([]);
   });
 
   it('calls a customs-hold spike when the last hour holds at least three times the day’s hourly average (and at least five)', () => {

@@ -43,10 +43,6 @@ export interface AlertThresholds {
   belowNominalRatio: number;
   /** Trucks queuing before "below nominal" counts (an empty lane is not slow). */
   belowNominalMinQueue: number;
-  /** The smart lanes' clearance p95 target (the 15 s of Hữu Nghị). */
-  clearanceTargetMs: number;
-  /** Clearances in the last hour before a smart lane's p95 is judged. */
-  clearanceMinTrucks: number;
   /** Customs holds in the last hour at a site, at least… */
   holdSpikeMin: number;
   /** …and this many times the day's hourly average so far. */
@@ -58,8 +54,6 @@ export const defaultAlertThresholds: AlertThresholds = {
   queueCriticalVehicles: 60,
   belowNominalRatio: 0.3,
   belowNominalMinQueue: 10,
-  clearanceTargetMs: 15_000,
-  clearanceMinTrucks: 5,
   holdSpikeMin: 5,
   holdSpikeFactor: 3,
 };
@@ -77,7 +71,11 @@ export interface AlertCondition {
 
 const hourMs = 3_600_000;
 
-/** What is wrong in one KPI round (per-site tiles; lanes from each site's grid). */
+/**
+ * What is wrong in one KPI round (per-site tiles; lanes from each site's grid). The
+ * clearance rule raises exactly when the site's smart-clearance tile says `over`
+ * (kpis.ts judgeClearance: the tile's target and minimum sample, held trucks not timed).
+ */
 export function alertConditions(sites: Iterable<KpisNow>, thresholds: AlertThresholds): AlertCondition[] {
   const conditions: AlertCondition[] = [];
   const add = (rule: AlertRule, severity: AlertSeverity, site: string, lane: string | null, value: number, threshold: number) =>
@@ -95,11 +93,10 @@ export function alertConditions(sites: Iterable<KpisNow>, thresholds: AlertThres
       if ((lane.status === 'open' || lane.status === 'congested') && queue >= thresholds.belowNominalMinQueue && lane.lastHour.trucksCrossed < floor) {
         add('throughput-below-nominal', 'warning', site, lane.lane, lane.lastHour.trucksCrossed, Math.round(floor));
       }
-      const p95 = lane.lastHour.clearanceP95Ms;
-      if (lane.kind === 'smart' && p95 !== null && lane.lastHour.trucksCrossed >= thresholds.clearanceMinTrucks && p95 > thresholds.clearanceTargetMs) {
-        add('clearance-over-target', 'warning', site, lane.lane, p95, thresholds.clearanceTargetMs);
-      }
     }
+    // The site's smart-clearance tile, as judged: trucks held by customs apart, no verdict under the minimum sample.
+    const { smart, targetMs } = kpis.clearance;
+    if (smart.verdict === 'over' && smart.p95Ms !== null) add('clearance-over-target', 'warning', site, null, smart.p95Ms, targetMs);
     const holds = kpis.lastHour.customsHolds;
     const hoursToday = Math.max(1, (kpis.at - kpis.dayStart) / hourMs);
     const usual = kpis.today.customsHolds / hoursToday;

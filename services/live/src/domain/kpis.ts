@@ -93,7 +93,7 @@ export type QueueLevel = (typeof queueLevels)[number];
 export const lanesOpenLevels = ['normal', 'warning'] as const;
 export type LanesOpenLevel = (typeof lanesOpenLevels)[number];
 
-/** What the tiles are judged by (live service config). */
+/** What the tiles, and the clearance alert on the same figures, are judged by (live service config). */
 export interface TileThresholds {
   clearanceTargetMs: number;
   /** No clearance is judged on fewer trucks than this. */
@@ -107,7 +107,7 @@ export interface TileThresholds {
 
 /** The tiles' thresholds when the environment says nothing (the queue's are the alert rule's). */
 export const defaultTileThresholds: TileThresholds = {
-  clearanceTargetMs: defaultAlertThresholds.clearanceTargetMs,
+  clearanceTargetMs: 15_000,
   clearanceMinTrucks: 20,
   queueWarningVehicles: defaultAlertThresholds.queueWarningVehicles,
   queueCriticalVehicles: defaultAlertThresholds.queueCriticalVehicles,

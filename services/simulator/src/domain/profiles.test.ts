@@ -1,7 +1,7 @@
 import { emptyMeasures, journeysOf, loadCatalog, type LaneEvent, type ThroughputMeasures, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { describe, expect, it } from 'vitest';
 import { alertConditions, alertRules, defaultAlertThresholds, type AlertRule } from '../../../live/src/domain/alerts.ts';
-import { defaultTileThresholds, kpisOf, noClearances, type StoredLaneState } from '../../../live/src/domain/kpis.ts';
+import { defaultTileThresholds, kpisOf, type ClearanceFigure, type StoredLaneState } from '../../../live/src/domain/kpis.ts';
 import { demoScript, trafficProfiles } from './profiles.ts';
 import { TrafficSimulation } from './traffic.ts';
 
@@ -12,7 +12,9 @@ const minute = 60_000;
  * The KPI round the live gateway would compute at `now` from these events (all within
  * its last hour), as the aggregator stores them: border crossings and holds counted,
  * clearance (plate read to gate-out) on the gate-out's lane with ClickHouse's exact
- * quantile, each lane's last state event and queue sample.
+ * quantile, each lane's last state event and queue sample; and each site's clearance
+ * tiles as the history store reads them: by the gate-out lane's kind, a journey held by
+ * customs counted apart and not timed.
  */
 function kpisAt(events: readonly TowerEvent[], now: number) {
   const seen = events.filter((e) => e.observedAt <= now);
@@ -20,16 +22,28 @@ function kpisAt(events: readonly TowerEvent[], now: number) {
   const byPlate = new Map<string, TruckEvent[]>();
   for (const e of trucks) byPlate.set(e.plate, [...(byPlate.get(e.plate) ?? []), e]);
   const clearances = new Map<string, number[]>();
+  /** Clearances of the trucks that passed by `site/lane kind`, and the held trucks' count. */
+  const passed = new Map<string, number[]>();
+  const held = new Map<string, number>();
   for (const journeys of byPlate.values()) {
     for (const journey of journeysOf(journeys)) {
       const lane = journey.lanes.at(-1);
-      if (journey.clearanceMs !== undefined && lane) clearances.set(lane, [...(clearances.get(lane) ?? []), journey.clearanceMs]);
+      if (journey.clearanceMs === undefined || !lane) continue;
+      clearances.set(lane, [...(clearances.get(lane) ?? []), journey.clearanceMs]);
+      const kindKey = `${journey.site}/${catalog.lane(lane)?.lane.kind}`;
+      if (journey.holdReasons.length > 0) held.set(kindKey, (held.get(kindKey) ?? 0) + 1);
+      else passed.set(kindKey, [...(passed.get(kindKey) ?? []), journey.clearanceMs]);
     }
   }
-  const p95 = (values: number[] | undefined) => {
+  const quantile = (values: number[] | undefined, q: number) => {
     if (!values) return null;
     const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))]!;
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  };
+  const p95 = (values: number[] | undefined) => quantile(values, 0.95);
+  const figure = (site: string, kind: string): ClearanceFigure => {
+    const times = passed.get(`${site}/${kind}`);
+    return { trucks: times?.length ?? 0, p50Ms: quantile(times, 0.5), p95Ms: p95(times), heldTrucks: held.get(`${site}/${kind}`) ?? 0 };
   };
   const measures = (of: readonly TruckEvent[], lane?: string): ThroughputMeasures => ({
     ...emptyMeasures,
@@ -47,7 +61,7 @@ function kpisAt(events: readonly TowerEvent[], now: number) {
       return { site: site.id, lane: lane.id, stateType: state?.type ?? '', stateAt: state?.observedAt ?? 0, queueLength: sample && 'queueLength' in sample ? sample.queueLength : 0, queueAt: sample?.observedAt ?? 0 };
     });
     const siteMeasures = measures(trucks.filter((e) => e.site === site.id));
-    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, clearances: { smart: noClearances, manual: noClearances }, thresholds: defaultTileThresholds, queueFreshMs: 2 * minute });
+    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, clearances: { smart: figure(site.id, 'smart'), manual: figure(site.id, 'manual') }, thresholds: defaultTileThresholds, queueFreshMs: 2 * minute });
   });
 }
 
