@@ -76,9 +76,14 @@ describe('the catalog agrees with the press', () => {
     expect(catalog.document.sites.filter((s) => sitePhase(s) === 'construction').map((s) => s.id)).toEqual(['van-ninh']);
   });
 
-  it('has no truck lanes at Bắc Luân I, whose gates are for people, and retires their ids', () => {
+  it('has no truck lanes at Bắc Luân I, only biometric gates for people both ways, and retires the truck lanes\' ids', () => {
     // 004:13 Bắc Luân I: "nhận diện sinh trắc học, hệ thống cổng kiểm soát tự động … cho người xuất nhập cảnh"; 004:15 goods at Bắc Luân II
-    expect(site('bac-luan-1').lanes).toEqual([]);
+    const lanes = site('bac-luan-1').lanes;
+    expect(lanes.length).toBeGreaterThan(0);
+    expect(lanes.every((l) => l.kind === 'biometric-gate')).toBe(true);
+    // FACTS.md: entries ≈ exits (Sep 2025), so as many gates each way
+    expect(lanes.filter((l) => l.direction === 'export')).toHaveLength(lanes.filter((l) => l.direction === 'import').length);
+    expect(catalog.document.sites.filter((s) => s.lanes.some((l) => l.kind === 'biometric-gate')).map((s) => s.id)).toEqual(['bac-luan-1']);
     expect(catalog.document.retired).toEqual(expect.arrayContaining(['bl1-manual-ex-1', 'bl1-manual-im-1']));
   });
 
@@ -147,5 +152,20 @@ describe('catalog validation', () => {
     expect(issues).toContain("id 'bl2-smart-ex-1' is already used at /sites/0/lanes/0");
     expect(issues).toContain("'bl2-smart-ex-1' must start with the site code 'vn-'");
     expect(issues).toContain('a smart lane cannot be at a land-gate site');
+  });
+
+  it('puts gates for people only at a land gate', () => {
+    const doc = base();
+    const bl1 = doc.sites.find((s) => s.id === 'bac-luan-1')!;
+    const km34 = doc.sites.find((s) => s.id === 'km3-4-hai-yen')!;
+    km34.lanes.push({ ...bl1.lanes[0]!, id: 'km34-biometric-gate-ex-1' });
+    expect(() => buildCatalog(doc)).toThrow(/a biometric-gate lane cannot be at a border-opening site/);
+  });
+
+  it('still loads a version 2 catalog, written before the biometric gates', () => {
+    const old = base();
+    old.version = 2;
+    old.sites.find((s) => s.id === 'bac-luan-1')!.lanes = [];
+    expect(buildCatalog(old).site('bac-luan-1')!.lanes).toEqual([]);
   });
 });

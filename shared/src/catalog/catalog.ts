@@ -39,6 +39,8 @@ const laneKindSites: Partial<Record<Lane['kind'], Site['kind'][]>> = {
   smart: ['smart-gate'],
   igv: ['smart-gate'],
   'port-gate': ['seaport'],
+  // Gates for people stand where people cross: an international or bilateral gate (Bắc Luân I).
+  'biometric-gate': ['land-gate'],
 };
 
 /**

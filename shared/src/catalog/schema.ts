@@ -15,7 +15,12 @@ export const Names = Type.Object(
 export const siteKinds = ['smart-gate', 'land-gate', 'auxiliary-gate', 'clearance-passage', 'border-opening', 'seaport'] as const;
 /** `construction`: being built, no traffic yet (Vạn Ninh). Sites without a phase are operating. */
 export const sitePhases = ['operating', 'construction'] as const;
-export const laneKinds = ['smart', 'igv', 'weighbridge', 'scanner', 'checkpoint', 'manual', 'port-gate'] as const;
+/**
+ * `biometric-gate`: an automatic control gate for people (face recognition against the
+ * travel document); its direction `export` is exit (xuất cảnh), `import` entry (nhập
+ * cảnh), and its service rate is in people per hour. Every other kind serves vehicles.
+ */
+export const laneKinds = ['smart', 'igv', 'weighbridge', 'scanner', 'checkpoint', 'manual', 'port-gate', 'biometric-gate'] as const;
 export const zoneKinds = ['yard', 'warehouse', 'cold-store', 'inspection', 'berth', 'quay-crane', 'yard-block'] as const;
 export const directions = ['export', 'import'] as const;
 
@@ -27,7 +32,7 @@ export const Lane = Type.Object(
     kind: Type.Union(laneKinds.map((k) => Type.Literal(k))),
     direction: Type.Union(directions.map((d) => Type.Literal(d))),
     names: Names,
-    serviceRatePerHour: Type.Integer({ minimum: 1, maximum: 3600, description: 'nominal vehicles per hour when open' }),
+    serviceRatePerHour: Type.Integer({ minimum: 1, maximum: 3600, description: 'nominal vehicles per hour when open (people per hour at a biometric gate)' }),
   },
   { additionalProperties: false },
 );
