@@ -89,6 +89,11 @@ export const containerEventTypes = [
 
 const queueLength = Type.Integer({ minimum: 0, maximum: 10000, description: 'vehicles waiting' });
 
+export const personDirections = ['exit', 'entry'] as const;
+export const personDocuments = ['passport', 'border-pass', 'other'] as const;
+export const personVerifications = ['biometric', 'officer'] as const;
+export type PersonDirection = (typeof personDirections)[number];
+
 export const laneEventTypes = [
   eventType('lane', 'lane.opened', { ...laneCommon }, 'the lane opened'),
   eventType('lane', 'lane.closed', { ...laneCommon }, 'the lane closed'),
@@ -107,6 +112,17 @@ export const laneEventTypes = [
       batteryPct: Type.Number({ minimum: 0, maximum: 100 }),
     },
     'position and state of an IGV autonomous vehicle',
+  ),
+  eventType(
+    'lane',
+    'lane.person-crossed',
+    {
+      ...laneCommon,
+      direction: literals(personDirections, 'exit (xuất cảnh) through an exit gate, entry (nhập cảnh) through an entry gate'),
+      documentKind: literals(personDocuments, 'the travel document shown: passport, border pass (giấy thông hành) or other'),
+      verification: literals(personVerifications, 'biometric: the gate matched the face to the document; officer: a border officer checked the person by hand (fallback)'),
+    },
+    'one person passed a biometric gate (a count, never personal data: no name, no document number, no image)',
   ),
 ] as const;
 

@@ -67,6 +67,20 @@ describe('event validation', () => {
     expect(issuesOf({ ...sample('lane.igv-telemetry'), lane: 'bl2-smart-ex-1' })[0]?.reason).toMatch(/cannot happen on a smart lane/);
   });
 
+  it('keeps people and vehicles apart: person crossings only at a biometric gate, in its direction; no truck, container or queue there', () => {
+    expect(issuesOf({ ...sample('lane.person-crossed'), site: 'bac-luan-2', lane: 'bl2-smart-ex-1' })).toContainEqual({ field: '/lane', reason: 'lane.person-crossed cannot happen on a smart lane (bl2-smart-ex-1)' });
+    expect(issuesOf({ ...sample('lane.person-crossed'), direction: 'entry' })).toEqual([{ field: '/direction', reason: 'bl1-biometric-gate-ex-1 is an exit gate; the person is on entry' }]);
+    expect(issuesOf({ ...sample('lane.person-crossed'), lane: 'bl1-biometric-gate-im-2', direction: 'entry', documentKind: 'passport', verification: 'officer' })).toEqual([]);
+    expect(issuesOf({ ...sample('lane.person-crossed'), verification: 'face-id' })).toContainEqual({ field: '/verification', reason: 'must be one of biometric, officer' });
+    // No personal data travels: a name or a document number is refused as an unknown field.
+    expect(issuesOf({ ...sample('lane.person-crossed'), documentNumber: 'C1234567' })).toContainEqual({ field: '/documentNumber', reason: expect.any(String) });
+    const atBl1 = { site: 'bac-luan-1', lane: 'bl1-biometric-gate-ex-1' };
+    expect(issuesOf({ ...sample('truck.arrived'), ...atBl1 })).toEqual([{ field: '/lane', reason: 'bl1-biometric-gate-ex-1 is a gate for people; a truck event cannot name it' }]);
+    expect(issuesOf({ ...sample('truck.gate-in'), ...atBl1 })).toContainEqual({ field: '/lane', reason: 'bl1-biometric-gate-ex-1 is a gate for people; a truck event cannot name it' });
+    expect(issuesOf({ ...sample('lane.queue-sampled'), ...atBl1 })).toEqual([{ field: '/lane', reason: 'lane.queue-sampled cannot happen on a biometric-gate lane (bl1-biometric-gate-ex-1)' }]);
+    expect(issuesOf({ ...sample('lane.fault'), ...atBl1 })).toEqual([]);
+  });
+
   it('checks plates and container check digits', () => {
     expect(issuesOf({ ...sample('truck.arrived'), plate: '桂P·12345' })).toContainEqual({ field: '/plate', reason: "'桂P·12345' is not a Vietnamese plate" });
     expect(issuesOf({ ...sample('truck.arrived'), plate: '桂P·12345', plateCountry: 'CN' })).toEqual([]);

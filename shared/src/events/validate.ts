@@ -1,10 +1,10 @@
 import { TypeCompiler, ValueErrorType, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import type { SiteCatalog } from '../catalog/catalog.ts';
-import type { Lane, LaneKind, Zone } from '../catalog/schema.ts';
+import { laneKinds, type Direction, type Lane, type LaneKind, type Zone } from '../catalog/schema.ts';
 import type { FieldIssue } from '../errors.ts';
 import { containerNumberProblem } from './iso6346.ts';
-import { chinesePlatePattern, eventTypeNames, eventTypeSchemas, vietnamesePlatePattern, type EventFamily, type TowerEvent } from './model.ts';
+import { chinesePlatePattern, eventTypeNames, eventTypeSchemas, vietnamesePlatePattern, type EventFamily, type PersonDirection, type TowerEvent } from './model.ts';
 import { illFormedStrings } from './strings.ts';
 
 export type EventValidation = { ok: true; event: TowerEvent; family: EventFamily } | { ok: false; issues: FieldIssue[] };
@@ -19,6 +19,8 @@ export interface ValidationOptions {
 
 export const defaultValidationOptions: ValidationOptions = { now: Date.now, maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3600_000 };
 
+const vehicleLaneKinds = laneKinds.filter((kind) => kind !== 'biometric-gate');
+
 /** Which lane kinds an event type may name. */
 const laneKindsFor: Partial<Record<TowerEvent['type'], readonly LaneKind[]>> = {
   'truck.queue-joined': ['smart', 'igv', 'manual', 'checkpoint'],
@@ -31,7 +33,17 @@ const laneKindsFor: Partial<Record<TowerEvent['type'], readonly LaneKind[]>> = {
   'container.gate-in': ['port-gate'],
   'container.gate-out': ['port-gate'],
   'lane.igv-telemetry': ['igv'],
+  'lane.person-crossed': ['biometric-gate'],
+  // A queue is of vehicles: none at a gate for people.
+  'lane.queue-sampled': vehicleLaneKinds,
+  'lane.congested': vehicleLaneKinds,
 };
+
+/** The family each lane kind serves: a biometric gate sees people (lane events) only, never a truck or container. */
+const familiesAt = (kind: LaneKind): readonly EventFamily['name'][] => (kind === 'biometric-gate' ? ['lane'] : ['truck', 'container', 'lane']);
+
+/** A person's exit is through an exit (`export`) gate, an entry through an entry (`import`) gate. */
+const laneDirectionOfPerson: Readonly<Record<PersonDirection, Direction>> = { exit: 'export', entry: 'import' };
 
 const vietnamesePlate = new RegExp(vietnamesePlatePattern, 'u');
 const chinesePlate = new RegExp(chinesePlatePattern, 'u');
@@ -94,8 +106,11 @@ export function createEventValidator(catalog: SiteCatalog, options: ValidationOp
       else lane = found.lane;
     }
     const allowedKinds = laneKindsFor[event.type];
-    if (lane && allowedKinds && !allowedKinds.includes(lane.kind)) issues.push({ field: '/lane', reason: `${event.type} cannot happen on a ${lane.kind} lane (${lane.id})` });
-    if (lane && 'direction' in event && lane.direction !== event.direction) issues.push({ field: '/lane', reason: `lane ${lane.id} is an ${lane.direction} lane; the truck is on ${event.direction}` });
+    if (lane && !familiesAt(lane.kind).includes(entry.family.name)) issues.push({ field: '/lane', reason: `${lane.id} is a gate for people; a ${entry.family.name} event cannot name it` });
+    else if (lane && allowedKinds && !allowedKinds.includes(lane.kind)) issues.push({ field: '/lane', reason: `${event.type} cannot happen on a ${lane.kind} lane (${lane.id})` });
+    if (lane && event.type === 'lane.person-crossed') {
+      if (lane.direction !== laneDirectionOfPerson[event.direction]) issues.push({ field: '/direction', reason: `${lane.id} is an ${lane.direction === 'export' ? 'exit' : 'entry'} gate; the person is on ${event.direction}` });
+    } else if (lane && 'direction' in event && lane.direction !== event.direction) issues.push({ field: '/lane', reason: `lane ${lane.id} is an ${lane.direction} lane; the truck is on ${event.direction}` });
 
     if ('plate' in event) {
       const pattern = event.plateCountry === 'VN' ? vietnamesePlate : chinesePlate;

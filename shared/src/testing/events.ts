@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ContainerEvent, LaneEvent, TowerEvent, TruckEvent } from '../events/model.ts';
 
 /**
- * One valid event of every type, at Bắc Luân II and Vạn Ninh, observed `at` (ms).
+ * One valid event of every type, at Bắc Luân II and Vạn Ninh (a person crossing at
+ * Bắc Luân I's biometric gate), observed `at` (ms).
  * For tests; every call makes new event ids.
  */
 export function sampleEvents(at = Date.now()): TowerEvent[] {
@@ -38,6 +39,17 @@ export function sampleEvents(at = Date.now()): TowerEvent[] {
     { ...lane, eventId: randomUUID(), type: 'lane.cleared' },
     { ...lane, eventId: randomUUID(), type: 'lane.queue-sampled', queueLength: 7 },
     { ...lane, eventId: randomUUID(), type: 'lane.igv-telemetry', lane: 'bl2-igv-ex-1', igvId: 'IGV-07', igvState: 'moving', progress: 0.4, batteryPct: 81.5 },
+    {
+      site: 'bac-luan-1',
+      observedAt: at,
+      source: 'BL1-EGATE-EX-1',
+      eventId: randomUUID(),
+      type: 'lane.person-crossed',
+      lane: 'bl1-biometric-gate-ex-1',
+      direction: 'exit',
+      documentKind: 'border-pass',
+      verification: 'biometric',
+    },
   ];
   return [...trucks, ...containers, ...lanes];
 }
