@@ -15,14 +15,17 @@ export interface DemoCredentials {
   access: { id: string; role: AccessRole; name: string; token: string; firm?: string }[];
 }
 
-const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number; firm?: string }[] = [
+const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number; firm?: string; displayName?: string }[] = [
   { id: 'wall-1', role: 'display', name: 'Video wall, Smart Operations Center', maxConnections: 50 },
-  { id: 'operator-1', role: 'operator', name: 'Duty operator, Smart Operations Center', maxConnections: 20 },
+  // The display name is what the wall shows for the alerts this operator acknowledges (a made-up name).
+  { id: 'operator-1', role: 'operator', name: 'Duty operator, Smart Operations Center', displayName: 'Nguyễn Thu Hà', maxConnections: 20 },
   // Two made-up logistics firms, to try the slots API and the firm's live feed.
   { id: 'haiha-1', role: 'firm', firm: 'haiha-logistics', name: 'Hải Hà Logistics (demo firm)', maxConnections: 10 },
   { id: 'donghung-1', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (demo firm)', maxConnections: 10 },
 ];
 
+/** A demo holder's display name (kept in the code, not credentials.json, so an older file gains it). */
+const displayNameOfDemo = (id: string) => demoAccess.find((d) => d.id === id)?.displayName;
 const secretOf = (credential: string, id: string) => credential.slice(id.length + 1);
 
 export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): { created: number; file: string } {
@@ -45,23 +48,29 @@ export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): 
     created += 1;
   }
   fs.mkdirSync(directory, { recursive: true });
-  if (created > 0 || !fs.existsSync(deviceRegistryFile) || !fs.existsSync(accessRegistryFile)) {
-    const deviceRecords: DeviceRecord[] = devices.map((d) => ({ id: d.id, site: d.site, keySha256: hashSecret(secretOf(d.apiKey, d.id)), enabled: true }));
-    const accessRecords: AccessRecord[] = access.map((a) => ({
-      id: a.id,
-      role: a.role,
-      ...(a.firm ? { firm: a.firm } : {}),
-      name: a.name,
-      tokenSha256: hashSecret(secretOf(a.token, a.id)),
-      maxConnections: demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
-      enabled: true,
-    }));
+  const deviceRecords: DeviceRecord[] = devices.map((d) => ({ id: d.id, site: d.site, keySha256: hashSecret(secretOf(d.apiKey, d.id)), enabled: true }));
+  const accessRecords: AccessRecord[] = access.map((a) => ({
+    id: a.id,
+    role: a.role,
+    ...(a.firm ? { firm: a.firm } : {}),
+    name: a.name,
+    ...(displayNameOfDemo(a.id) ? { displayName: displayNameOfDemo(a.id) } : {}),
+    tokenSha256: hashSecret(secretOf(a.token, a.id)),
+    maxConnections: demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
+    enabled: true,
+  }));
+  if (created > 0 || !fs.existsSync(credentialsFile)) {
     const note = 'Demo credentials. Devices: Authorization: Bearer <apiKey> on the ingest API. Access: the live gateway token (wall display: http://127.0.0.1:8080/?token=<token>); firm tokens are API keys of the slots API (Authorization: Bearer <token> on http://127.0.0.1:8082). Keep out of version control.';
     fs.writeFileSync(credentialsFile, `${JSON.stringify({ note, devices, access }, null, 2)}\n`, { mode: 0o600 });
-    fs.writeFileSync(deviceRegistryFile, `${JSON.stringify({ version: 1, devices: deviceRecords }, null, 2)}\n`);
-    fs.writeFileSync(accessRegistryFile, `${JSON.stringify({ version: 1, tokens: accessRecords }, null, 2)}\n`);
   }
+  // The registries follow the credentials and the code (a registry written by an older version gains the display names).
+  writeIfChanged(deviceRegistryFile, `${JSON.stringify({ version: 1, devices: deviceRecords }, null, 2)}\n`);
+  writeIfChanged(accessRegistryFile, `${JSON.stringify({ version: 1, tokens: accessRecords }, null, 2)}\n`);
   return { created, file: credentialsFile };
+}
+
+function writeIfChanged(file: string, text: string): void {
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
 }
 
 export function readDemoCredentials(directory: string): DemoCredentials {

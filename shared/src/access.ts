@@ -20,6 +20,7 @@ export const AccessRecord = Type.Object(
     role: Type.Union(accessRoles.map((r) => Type.Literal(r))),
     firm: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{2,40}$', description: 'the firm a `firm` token acts for (several keys may share one firm)' })),
     name: Type.String({ minLength: 1, maxLength: 100, description: 'who or what holds it, e.g. "Wall 1, Smart Operations Center"' }),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'what the wall shows for what this token did, e.g. the operator who acknowledged an alert ("Nguyễn Thu Hà"); the id when absent' })),
     tokenSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     maxConnections: Type.Integer({ minimum: 1, maximum: 100_000, description: 'sockets open at once with this token' }),
     enabled: Type.Boolean(),
@@ -38,6 +39,9 @@ export function readAccessRegistry(file: string): AccessRecord[] {
   return tokens;
 }
 
+/** The name shown for what a token's holder did: its display name, else its id. */
+export const displayNameOf = (record: AccessRecord): string => record.displayName ?? record.id;
+
 /**
  * The token of an `Authorization: Bearer <token>` header ('' when there is none). The
  * scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are Bearer too.
@@ -52,6 +56,12 @@ export class AccessRegistry {
 
   constructor(records: readonly AccessRecord[]) {
     this.byId = new Map(records.map((r) => [r.id, r]));
+  }
+
+  /** The name shown for a token's holder (its display name, else its id); undefined for an id the registry does not hold. */
+  displayName(id: string): string | undefined {
+    const record = this.byId.get(id);
+    return record && displayNameOf(record);
   }
 
   /** The enabled record a `<id>.<secret>` token belongs to, or undefined. */

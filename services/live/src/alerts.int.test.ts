@@ -8,7 +8,7 @@ import { migrate, queryRows } from '../../aggregator/src/test-support.ts';
 import type { Alert } from './domain/alerts.ts';
 import { alertFeed } from './gateway/broadcast-feed.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { connectLiveClient, startLive, storeLaneEvents, testTokens, withToken } from './test-support.ts';
+import { connectLiveClient, startLive, storeLaneEvents, testOperatorName, testTokens, withToken } from './test-support.ts';
 
 async function alertsClient(port: number) {
   const client = await connectLiveClient(port);
@@ -62,9 +62,16 @@ describe('alerts against real Redis, Kafka and ClickHouse', () => {
       expect((await ack(testTokens.operator, 'no-such-alert')).statusCode).toBe(404);
       const acknowledged = await ack(testTokens.operator);
       expect(acknowledged.statusCode, acknowledged.body).toBe(200);
-      expect(acknowledged.json<Alert>()).toMatchObject({ id: raised.id, state: 'acknowledged', acknowledgedBy: 'operator-t', revision: 2 });
+      // The operator's display name is recorded with the acknowledgement (the wall shows it), the token id beside it.
+      expect(acknowledged.json<Alert>()).toMatchObject({ id: raised.id, state: 'acknowledged', acknowledgedBy: 'operator-t', acknowledgedByName: testOperatorName, revision: 2 });
       expect((await ack(testTokens.operator)).json<Alert>().revision).toBe(2); // twice is harmless
-      for (const client of clients) await eventually(async () => client.deltas().find((d) => d.state === 'acknowledged'), { what: 'the acknowledgement on every instance' });
+      for (const client of clients) {
+        const delta = await eventually(async () => client.deltas().find((d) => d.state === 'acknowledged'), { what: 'the acknowledgement on every instance' });
+        expect(delta.acknowledgedByName).toBe(testOperatorName);
+      }
+      // Listed (open, from Redis) with the name too.
+      const open = (await a.live.app.inject({ url: '/v1/alerts?site=bac-luan-2', headers: withToken() })).json<{ alerts: Alert[] }>().alerts;
+      expect(open.find((alert) => alert.id === raised.id)).toMatchObject({ state: 'acknowledged', acknowledgedByName: testOperatorName });
 
       // The lane is fixed: after the clear delay the alert clears.
       await storeLaneEvents(store, [laneEvent('lane.cleared', 'bl2-smart-ex-2', Date.now())]);
@@ -76,13 +83,22 @@ describe('alerts against real Redis, Kafka and ClickHouse', () => {
         { timeoutMs: 20_000, what: 'the alert cleared on every instance' },
       );
       const cleared = clients[0]!.deltas().find((d) => d.state === 'cleared')!;
-      expect(cleared).toMatchObject({ id: raised.id, revision: 3, acknowledgedBy: 'operator-t' });
+      expect(cleared).toMatchObject({ id: raised.id, revision: 3, acknowledgedBy: 'operator-t', acknowledgedByName: testOperatorName });
 
       const history = await queryRows<{ revision: number; state: string }>(clickhouse.client, `SELECT revision, state FROM alert_events FINAL WHERE alert_id = '${raised.id}' ORDER BY revision`);
       expect(history.map((r) => [Number(r.revision), r.state])).toEqual([[1, 'active'], [2, 'acknowledged'], [3, 'cleared']]);
       const listed = (await a.live.app.inject({ url: '/v1/alerts?site=bac-luan-2', headers: withToken() })).json<{ alerts: Alert[] }>().alerts;
       expect(listed).toEqual([cleared]);
       expect((await a.live.app.inject({ url: '/v1/alerts?site=atlantis', headers: withToken() })).statusCode).toBe(400);
+
+      // An alert stored in Redis by the previous version (no acknowledgedByName) still lists and is acknowledged with the name.
+      const { acknowledgedByName: _absent, ...stored } = { ...raised, id: randomUUID(), cause: 'queue-over-threshold:bac-luan-2/bl2-smart-im-1', rule: 'queue-over-threshold' as const, lane: 'bl2-smart-im-1' };
+      await redis.redis.hset('alerts:open', stored.cause, JSON.stringify(stored));
+      await redis.redis.hset('alerts:ids', stored.id, stored.cause);
+      const before = await a.live.app.inject({ url: '/v1/alerts?site=bac-luan-2', headers: withToken() });
+      expect(before.statusCode, before.body).toBe(200);
+      expect(before.json<{ alerts: Alert[] }>().alerts.find((alert) => alert.id === stored.id)).toEqual(stored);
+      expect((await ack(testTokens.operator, stored.id)).json<Alert>()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'operator-t', acknowledgedByName: testOperatorName });
       for (const client of clients) client.ws.close();
     } finally {
       for (const { feed, live } of instances) {

@@ -98,7 +98,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   app.addHook('onClose', async () => kpiBoard.stop());
   const alertSettings = deps.settings.alerts;
   const alertStore = new AlertStore(deps.redis);
-  const alertLog = new AlertLog(deps.producer, alertSettings.topic, deps.alertLogClickhouse ?? deps.clickhouse);
+  const alertLog = new AlertLog(deps.producer, alertSettings.topic, deps.alertLogClickhouse ?? deps.clickhouse, (id) => deps.access.displayName(id));
   const alertEngine = new AlertEngine(alertStore, alertLog, (maxAgeMs) => kpiBoard.current(maxAgeMs), deps.hub.epoch, alertSettings, deps.logger, now);
   app.addHook('onClose', async () => alertEngine.stop());
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };

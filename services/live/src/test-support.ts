@@ -23,9 +23,12 @@ export const wallDirectory = path.resolve(import.meta.dirname, '../dist/wall');
 /** Tokens the test registry accepts: a wall display allowed 3 sockets, and an operator. */
 export const testTokens = { display: `wall-t.${secret}`, operator: `operator-t.${secret}`, disabled: `old-wall.${secret}`, haiha: `haiha-t.${secret}`, donghung: `donghung-t.${secret}` };
 
+/** The test operator's display name, shown for what it acknowledges. */
+export const testOperatorName = 'Trần Thu Hà';
+
 export const testAccess = new AccessRegistry([
   { id: 'wall-t', role: 'display', name: 'test wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
-  { id: 'operator-t', role: 'operator', name: 'test operator', tokenSha256: hashSecret(secret), maxConnections: 10, enabled: true },
+  { id: 'operator-t', role: 'operator', name: 'test operator', displayName: testOperatorName, tokenSha256: hashSecret(secret), maxConnections: 10, enabled: true },
   { id: 'old-wall', role: 'display', name: 'retired wall', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: false },
   { id: 'haiha-t', role: 'firm', firm: 'haiha-logistics', name: 'Hải Hà Logistics (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },
   { id: 'donghung-t', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (test)', tokenSha256: hashSecret(secret), maxConnections: 3, enabled: true },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, displayNameOf, type AccessRegistry, type SiteCatalog } from '@tower/shared';
 import { compareAlerts } from '../domain/alert-order.ts';
 import { Alert } from '../domain/alerts.ts';
 import type { AlertEngine } from '../gateway/alert-engine.ts';
@@ -75,7 +75,7 @@ export function registerAlertRoutes(root: FastifyInstance, options: AlertRouteOp
       if (who.role !== 'operator') throw new ForbiddenProblem(`${who.id} is a ${who.role} token; acknowledging needs an operator token`);
       let alert;
       try {
-        alert = await options.engine.acknowledge(request.params.id, who.id);
+        alert = await options.engine.acknowledge(request.params.id, { id: who.id, name: displayNameOf(who) });
       } catch (error) {
         throw new DependencyUnavailableProblem('alerts', `the acknowledgement could not be recorded in Redis and Kafka (${(error as Error).message}); try again`);
       }

@@ -28,6 +28,11 @@ export const Alert = Type.Object(
     raisedAt: Type.Integer(),
     acknowledgedAt: Type.Union([Type.Integer(), Type.Null()]),
     acknowledgedBy: Type.Union([Type.String(), Type.Null()], { description: 'the operator token id that acknowledged' }),
+    acknowledgedByName: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: "the acknowledging operator's display name as the wall shows it (the token's displayName, else its id); absent on alerts stored before it existed",
+      }),
+    ),
     clearedAt: Type.Union([Type.Integer(), Type.Null()]),
   },
   { additionalProperties: false, title: 'Alert' },
@@ -143,5 +148,5 @@ export function planAlerts(open: readonly Alert[], conditions: readonly AlertCon
 
 /** A new alert for a condition. */
 export function alertOf(condition: AlertCondition, id: string, now: number): Alert {
-  return { id, ...condition, state: 'active', revision: 1, raisedAt: now, acknowledgedAt: null, acknowledgedBy: null, clearedAt: null };
+  return { id, ...condition, state: 'active', revision: 1, raisedAt: now, acknowledgedAt: null, acknowledgedBy: null, acknowledgedByName: null, clearedAt: null };
 }

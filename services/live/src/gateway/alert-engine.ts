@@ -3,7 +3,7 @@ import type { Logger } from '@tower/shared';
 import { alertConditions, alertOf, planAlerts, type Alert, type AlertThresholds } from '../domain/alerts.ts';
 import type { ZoneKpis } from '../history/kpi-reader.ts';
 import type { AlertLog } from './alert-log.ts';
-import type { AlertStore } from './alert-store.ts';
+import type { AlertStore, Operator } from './alert-store.ts';
 
 export interface AlertEngineSettings {
   /** How often the leading instance evaluates the rules on a fresh KPI round. */
@@ -64,7 +64,7 @@ export class AlertEngine {
   }
 
   /** Acknowledges an open alert for an operator; undefined when no such alert is open. Throws when Kafka did not take the change (the caller answers 503; a retry publishes it). */
-  async acknowledge(id: string, operator: string): Promise<Alert | undefined> {
+  async acknowledge(id: string, operator: Operator): Promise<Alert | undefined> {
     const alert = await this.store.acknowledge(id, operator, this.now());
     if (alert) await this.log.publish(alert);
     return alert;

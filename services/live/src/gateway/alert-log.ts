@@ -9,12 +9,16 @@ export const decodeAlert = jsonMessageDecoder(Alert, 'an alert');
  * broadcast and pushes it on the `alerts` channel; resolves once all in-sync replicas
  * have it), then the `alert_events` history in ClickHouse. Publishing the same revision
  * twice is harmless: clients keep the highest revision per id and the table collapses it.
+ * The history keeps the acknowledging token's id, not its display name (no column for
+ * it: ClickHouse 18.16 cannot add one re-runnably): a history row takes the name the
+ * access registry gives that id now, the id itself when the registry no longer holds it.
  */
 export class AlertLog {
   constructor(
     private readonly producer: TowerProducer,
     private readonly topic: string,
     private readonly clickhouse: ClickHouseClient,
+    private readonly displayName: (tokenId: string) => string | undefined,
   ) {}
 
   async publish(alert: Alert): Promise<void> {
@@ -55,21 +59,25 @@ export class AlertLog {
         WHERE (alert_id, revision) IN (SELECT alert_id, max(revision) FROM alert_events WHERE ${sqlJoin(conditions, ' AND ')} GROUP BY alert_id)
         ORDER BY raised_ms DESC, alert_id LIMIT 1 BY alert_id LIMIT ${limit}`,
     );
-    return rows.map((row) => ({
-      id: String(row['alert_id']),
-      revision: Number(row['revision']),
-      cause: String(row['cause']),
-      rule: String(row['rule']) as Alert['rule'],
-      severity: String(row['severity']) as Alert['severity'],
-      site: String(row['site']),
-      lane: row['lane'] === '' ? null : String(row['lane']),
-      state: String(row['state']) as Alert['state'],
-      value: Number(row['value']),
-      threshold: Number(row['threshold']),
-      raisedAt: Number(row['raised_ms']),
-      acknowledgedAt: Number(row['acknowledged_ms']) || null,
-      acknowledgedBy: row['acknowledged_by'] === '' ? null : String(row['acknowledged_by']),
-      clearedAt: Number(row['cleared_ms']) || null,
-    }));
+    return rows.map((row): Alert => {
+      const acknowledgedBy = row['acknowledged_by'] === '' ? null : String(row['acknowledged_by']);
+      return {
+        id: String(row['alert_id']),
+        revision: Number(row['revision']),
+        cause: String(row['cause']),
+        rule: String(row['rule']) as Alert['rule'],
+        severity: String(row['severity']) as Alert['severity'],
+        site: String(row['site']),
+        lane: row['lane'] === '' ? null : String(row['lane']),
+        state: String(row['state']) as Alert['state'],
+        value: Number(row['value']),
+        threshold: Number(row['threshold']),
+        raisedAt: Number(row['raised_ms']),
+        acknowledgedAt: Number(row['acknowledged_ms']) || null,
+        acknowledgedBy,
+        acknowledgedByName: acknowledgedBy === null ? null : (this.displayName(acknowledgedBy) ?? acknowledgedBy),
+        clearedAt: Number(row['cleared_ms']) || null,
+      };
+    });
   }
 }

@@ -1,6 +1,12 @@
 import type { Redis } from '@tower/shared';
 import type { Alert } from '../domain/alerts.ts';
 
+/** Who acknowledges: the operator token's id and the name the wall shows for it. */
+export interface Operator {
+  id: string;
+  name: string;
+}
+
 /**
  * The open alerts in Redis, shared by every gateway instance: a hash cause → alert (so
  * there is never a second open alert for a cause) and an index id → cause. Every change
@@ -10,7 +16,7 @@ import type { Alert } from '../domain/alerts.ts';
 const scripts = {
   /** KEYS: open, ids. ARGV: cause, alert JSON, id. The alert, or nil if the cause is already open. */
   raise: `if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then redis.call('HSET', KEYS[2], ARGV[3], ARGV[1]) return ARGV[2] end return false`,
-  /** KEYS: open, ids. ARGV: id, who, at. The alert after the change (unchanged if already acknowledged), or nil if not open. */
+  /** KEYS: open, ids. ARGV: id, who (token id), at, who's display name. The alert after the change (unchanged if already acknowledged), or nil if not open. */
   acknowledge: `local cause = redis.call('HGET', KEYS[2], ARGV[1])
     if not cause then return false end
     local encoded = redis.call('HGET', KEYS[1], cause)
@@ -20,6 +26,7 @@ const scripts = {
     alert.state = 'acknowledged'
     alert.acknowledgedBy = ARGV[2]
     alert.acknowledgedAt = tonumber(ARGV[3])
+    alert.acknowledgedByName = ARGV[4]
     alert.revision = alert.revision + 1
     encoded = cjson.encode(alert)
     redis.call('HSET', KEYS[1], cause, encoded)
@@ -56,8 +63,8 @@ export class AlertStore {
     return this.decoded(await this.redis.eval(scripts.raise, 2, keys.open, keys.ids, alert.cause, JSON.stringify(alert), alert.id));
   }
 
-  async acknowledge(id: string, who: string, at: number): Promise<Alert | undefined> {
-    return this.decoded(await this.redis.eval(scripts.acknowledge, 2, keys.open, keys.ids, id, who, String(at)));
+  async acknowledge(id: string, who: Operator, at: number): Promise<Alert | undefined> {
+    return this.decoded(await this.redis.eval(scripts.acknowledge, 2, keys.open, keys.ids, id, who.id, String(at), who.name));
   }
 
   async clear(alert: Alert, at: number): Promise<Alert | undefined> {
