@@ -1,7 +1,7 @@
-import { DependencyUnavailableProblem, ForbiddenProblem, laneGroupOf, NotFoundProblem, ProblemError, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SlotAvailability } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, laneGroupOf, NotFoundProblem, ProblemError, sitePhase, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
 import { bookingIdOf, firmCap, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
-import { holdProblem, SlotRuleProblem } from './http/problems.ts';
+import { holdProblem, siteUnderConstructionProblem, SlotRuleProblem } from './http/problems.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
 /** Sends changes to `tower.slots.v1` and forgets them in the outbox; throws a 503 problem when Kafka does not acknowledge. */
@@ -65,6 +65,7 @@ export class SlotDesk {
     private readonly store: RedisSlotStore,
     private readonly publisher: ChangePublisher,
     plan: CapacityPlan,
+    private readonly catalog: SiteCatalog,
     private readonly settings: DeskSettings,
   ) {
     this.groups = new Map();
@@ -88,6 +89,7 @@ export class SlotDesk {
     const from = Math.floor((query.from ?? at) / windowMs) * windowMs;
     const to = Math.ceil((query.to ?? from + dayMs) / windowMs) * windowMs;
     this.checkRange(from, to, '/querystring/to');
+    this.checkBuilt(query.site, '/querystring/site');
     const groups = this.laneGroups(query.site).filter((g) => (query.laneKind === undefined || g.laneKind === query.laneKind) && (query.direction === undefined || g.direction === query.direction));
     if (groups.length === 0) this.noSuchGroup(query.site, '/querystring/laneKind', query.laneKind, query.direction);
     const windows: SlotWindow[] = [];
@@ -100,6 +102,7 @@ export class SlotDesk {
 
   async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
     const firm = this.firmOf(caller, 'book a slot');
+    this.checkBuilt(request.site, '/body/site');
     this.checkGroup(request, '/body/laneKind');
     if (request.windowStart > request.at + this.settings.horizonMs) {
       throw new ValidationProblem([{ field: '/body/windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
@@ -157,6 +160,7 @@ export class SlotDesk {
 
   async setWindow(caller: AccessRecord, override: WindowOverride, at: number): Promise<Places> {
     if (caller.role !== 'operator') throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; changing a window needs an operator token`);
+    this.checkBuilt(override.site, '/body/site');
     this.checkGroup(override, '/body/laneKind');
     if (override.windowStart % this.windowMs !== 0) throw holdProblem('window-not-aligned', { windowMs: this.windowMs, windowStart: override.windowStart, bookingId: '', cap: 0 });
     if (override.capacity === undefined && override.closed === undefined) throw new ValidationProblem([{ field: '/body', reason: 'say what changes: capacity, closed or both' }]);
@@ -244,6 +248,12 @@ export class SlotDesk {
   private firmOf(caller: AccessRecord, what: string): string {
     if (caller.role !== 'firm' || caller.firm === undefined) throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; to ${what} use the firm’s API key`);
     return caller.firm;
+  }
+
+  /** A site being built has no windows: said as such, not as a site without lanes. */
+  private checkBuilt(site: string, field: string): void {
+    const known = this.catalog.site(site);
+    if (known && sitePhase(known) === 'construction') throw siteUnderConstructionProblem(known, field);
   }
 
   private checkGroup(window: Pick<SlotWindow, 'site' | 'laneKind' | 'direction'>, field: string): void {

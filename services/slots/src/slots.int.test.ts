@@ -188,7 +188,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
           messages: [
             truck('truck.arrived', '14C-401.01', windowStart - 10 * minute),
             truck('truck.arrived', '14C-401.02', windowStart + windowMs + 45 * minute),
-            truck('truck.arrived', '14C-401.03', windowStart, 'van-ninh'),
+            truck('truck.arrived', '14C-401.03', windowStart, 'van-gia'),
             truck('truck.border-crossed', '14C-401.01', windowStart + 5 * minute),
           ].map((event) => ({ key: event.plate, value: codec.encode('truck', event) })),
         },
@@ -220,6 +220,43 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
     }
   });
 
+  test('a site being built (Vạn Ninh) takes no bookings: hold, places and window changes refused naming the site; nothing stored or published; Vạn Gia’s port gates book as before', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const topics = await slotsTopics(createTopic);
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics });
+    const feed = await readSlotMessages(kafka, topics.slots);
+    try {
+      const http = slots.http;
+      const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / windowMs) * windowMs;
+      const body = { site: 'van-ninh', laneKind: 'port-gate', direction: 'import', windowStart, plate: '14C-777.01', cargoClass: 'machinery' };
+      const refusals = [
+        [await http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(testKeys.haiha), 'idempotency-key': 'van-ninh-0001' }, payload: body }), '/body/site'],
+        [await http.inject({ method: 'GET', url: `/v1/slots?site=van-ninh&from=${windowStart}`, headers: bearer(testKeys.haiha) }), '/querystring/site'],
+        [await http.inject({ method: 'PUT', url: '/v1/windows', headers: bearer(testKeys.operator), payload: { site: 'van-ninh', laneKind: 'port-gate', direction: 'import', windowStart, capacity: 10 } }), '/body/site'],
+      ] as const;
+      for (const [response, field] of refusals) {
+        expect(response.statusCode, field).toBe(409);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        expect(response.json(), field).toMatchObject({
+          type: 'https://mongcai-tower.dev/problems/site-under-construction',
+          rule: 'site-under-construction',
+          site: 'van-ninh',
+          errors: [{ field, reason: expect.stringContaining('under construction (no opening date known)') }],
+        });
+      }
+      expect(await slots.store.outboxLength()).toBe(0);
+      expect((await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.haiha) })).json().bookings).toEqual([]);
+
+      // The other seaport, operating, books: the messages that follow are Vạn Gia's only.
+      const vanGia = await http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(testKeys.haiha), 'idempotency-key': 'van-gia-0001' }, payload: { ...body, site: 'van-gia' } });
+      expect(vanGia.statusCode, vanGia.body).toBe(201);
+      await eventually(async () => (feed.messages.some((m) => m.kind === 'booking' && m.booking.site === 'van-gia') ? true : undefined), { what: 'the Vạn Gia booking on the topic' });
+      expect(feed.messages.filter((m) => (m.kind === 'booking' ? m.booking.site : m.availability.site) === 'van-ninh')).toEqual([]);
+    } finally {
+      await feed.stop();
+      await slots.close();
+    }
+  });
+
   test('a change Kafka did not get stays in the outbox and the relay publishes it', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
     const topics = await slotsTopics(createTopic);
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { outboxGraceMs: 0 });
@@ -227,12 +264,12 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
     try {
       const windowStart = Math.ceil((Date.now() + 3_600_000) / windowMs) * windowMs;
       // Straight into the store, as if the instance died before publishing.
-      const held = await slots.store.hold({ site: 'van-ninh', laneKind: 'port-gate', direction: 'import', windowStart, firm: 'haiha-logistics', plate: '14C-555.55', cargoClass: 'machinery', idempotencyKey: 'crashed-before-publish', at: Date.now() });
+      const held = await slots.store.hold({ site: 'van-gia', laneKind: 'port-gate', direction: 'import', windowStart, firm: 'haiha-logistics', plate: '14C-555.55', cargoClass: 'machinery', idempotencyKey: 'crashed-before-publish', at: Date.now() });
       if (!held.ok) throw new Error(held.refusal);
       expect(await slots.store.outboxLength()).toBe(1);
       await slots.relay.runOnce();
       await eventually(async () => (bookingStatesOf(feed.messages, held.booking.id).length > 0 ? true : undefined), { what: 'the relayed booking' });
-      const places = await eventually(async () => feed.messages.find((m) => m.kind === 'availability' && m.availability.site === 'van-ninh'), { what: 'the relayed places' });
+      const places = await eventually(async () => feed.messages.find((m) => m.kind === 'availability' && m.availability.site === 'van-gia'), { what: 'the relayed places' });
       expect(places).toMatchObject({ availability: { held: 1, version: 1 } });
       expect(await slots.store.outboxLength()).toBe(0);
     } finally {

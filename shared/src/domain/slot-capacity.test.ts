@@ -21,9 +21,24 @@ describe('capacity plan', () => {
     // Three smart export lanes at 240 trucks/h each: 360 places in 30 minutes.
     expect(plannedCapacity(plan, { ...smartExport, windowStart: at }, windowMs)).toBe(360);
     expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'igv', direction: 'import' as const, windowStart: at }, windowMs)).toBe(15);
-    expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: at }, windowMs)).toBe(60);
+    expect(plannedCapacity(plan, { site: 'van-gia', laneKind: 'port-gate', direction: 'export', windowStart: at }, windowMs)).toBe(30);
     // Steps of a crossing are not booked.
     expect(plannedCapacity(plan, { site: 'bac-luan-2', laneKind: 'weighbridge', direction: 'export', windowStart: at }, windowMs)).toBe(0);
+  });
+
+  it('offers no window at a site being built (Vạn Ninh, phase construction), and a plan file cannot open one there', () => {
+    const catalog = loadCatalog().document;
+    const plan = roundTheClockPlan(catalog);
+    const at = Date.UTC(2026, 10, 23, 3, 0);
+    expect(Object.keys(plan.weekly).filter((group) => group.startsWith('van-ninh|'))).toEqual([]);
+    for (const direction of ['export', 'import']) expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction, windowStart: at }, windowMs)).toBe(0);
+    const day = Array.from({ length: 24 }, () => 1);
+    expect(() => capacityPlanOf(catalog, { version: 1, weekly: { 'van-ninh|port-gate|export': Array.from({ length: 7 }, () => day) } }, 'f.json')).toThrow(
+      'capacity plan f.json is invalid at /weekly/van-ninh|port-gate|export: site van-ninh is under construction and takes no bookings',
+    );
+    // Once it opens (the phase left out or `operating`), its port gates are booked like Vạn Gia's.
+    const opened = { ...catalog, sites: catalog.sites.map((site) => (site.id === 'van-ninh' ? { ...site, phase: 'operating' as const } : site)) };
+    expect(plannedCapacity(roundTheClockPlan(opened), { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: at }, windowMs)).toBe(60);
   });
 
   it('lets a dated override (Tết) replace the weekly template for that day only', () => {
@@ -45,7 +60,7 @@ describe('capacity plan', () => {
     expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2027, 1, 6, 3, 0) }, windowMs)).toBe(120);
     expect(plannedCapacity(plan, { ...smartExport, windowStart: Date.UTC(2027, 1, 6, 12, 0) }, windowMs)).toBe(0);
     // Groups the file leaves out keep the default.
-    expect(plannedCapacity(plan, { site: 'van-ninh', laneKind: 'port-gate', direction: 'export', windowStart: Date.UTC(2026, 10, 23, 3, 0) }, windowMs)).toBe(60);
+    expect(plannedCapacity(plan, { site: 'van-gia', laneKind: 'port-gate', direction: 'export', windowStart: Date.UTC(2026, 10, 23, 3, 0) }, windowMs)).toBe(30);
     const day = (open: number) => Array.from({ length: 24 }, () => open);
     expect(() => capacityPlanOf(catalog, { version: 1, weekly: { 'bac-luan-2|smart|export': [day(4), day(3), day(3), day(3), day(3), day(3), day(3)] } }, 'f.json')).toThrow('capacity plan f.json is invalid at /weekly/bac-luan-2|smart|export: more than the 3 lane(s) the group has');
     expect(() => capacityPlanOf(catalog, { version: 1, overrides: { '2027-02-06': { 'bac-luan-2|weighbridge|export': day(1) } } }, 'f.json')).toThrow(/'bac-luan-2\|weighbridge\|export' is not a bookable lane group/);

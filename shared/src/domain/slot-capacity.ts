@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { sitePhase } from '../catalog/catalog.ts';
 import type { SiteCatalogDocument } from '../catalog/schema.ts';
 
 /** One window of one lane group (lane kind and direction) at one site. */
@@ -55,11 +56,13 @@ export function plannedCapacity(plan: CapacityPlan, window: SlotWindowRef, windo
 
 /**
  * The default plan from the site catalog: every bookable lane open around the clock (the
- * smart gate's 24/7 aim), at the mean nominal rate of its group's lanes.
+ * smart gate's 24/7 aim), at the mean nominal rate of its group's lanes. A site being
+ * built (phase `construction`, Vạn Ninh) takes no bookings: none of its groups is in it.
  */
 export function roundTheClockPlan(catalog: SiteCatalogDocument): CapacityPlan {
   const lanes = new Map<string, number[]>();
   for (const site of catalog.sites) {
+    if (sitePhase(site) !== 'operating') continue;
     for (const lane of site.lanes) {
       if (!bookableLaneKinds.has(lane.kind) || !lane.direction) continue;
       const group = laneGroupOf({ site: site.id, laneKind: lane.kind, direction: lane.direction });
@@ -98,8 +101,8 @@ const checkPlanFile = TypeCompiler.Compile(CapacityPlanFile);
 
 /**
  * The plan of a file laid over the catalog's default, checked: every group must be a
- * bookable lane group of the catalog, with no more lanes open than it has, and every
- * date a real one. Throws one error naming the file, the place and the reason.
+ * bookable lane group of an operating site of the catalog, with no more lanes open than
+ * it has, and every date a real one. Throws one error naming the file, the place and the reason.
  */
 export function capacityPlanOf(catalog: SiteCatalogDocument, document: unknown, source: string): CapacityPlan {
   const base = roundTheClockPlan(catalog);
@@ -107,8 +110,11 @@ export function capacityPlanOf(catalog: SiteCatalogDocument, document: unknown, 
   if (first) throw new Error(`capacity plan ${source} is invalid at ${first.path || '/'}: ${first.message}`);
   const file = document as CapacityPlanFile;
   const lanesOf = (group: string) => base.weekly[group]?.[0]?.[0];
+  const building = new Set(catalog.sites.filter((site) => sitePhase(site) !== 'operating').map((site) => site.id));
   const checkGroup = (group: string, where: string, days: readonly (readonly number[])[]) => {
     const lanes = lanesOf(group);
+    const site = group.split('|')[0] ?? '';
+    if (building.has(site)) throw new Error(`capacity plan ${source} is invalid at ${where}: site ${site} is under construction and takes no bookings`);
     if (lanes === undefined) throw new Error(`capacity plan ${source} is invalid at ${where}: '${group}' is not a bookable lane group of the catalog (${Object.keys(base.weekly).join(', ')})`);
     if (days.some((day) => day.some((open) => open > lanes))) throw new Error(`capacity plan ${source} is invalid at ${where}: more than the ${lanes} lane(s) the group has`);
   };

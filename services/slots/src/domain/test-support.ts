@@ -3,6 +3,6 @@ export const zoneLaneGroups = [
   { site: 'bac-luan-2', laneKind: 'smart', direction: 'export' },
   { site: 'bac-luan-2', laneKind: 'igv', direction: 'export' },
   { site: 'bac-luan-2', laneKind: 'smart', direction: 'import' },
-  { site: 'van-ninh', laneKind: 'port-gate', direction: 'export' },
+  { site: 'van-gia', laneKind: 'port-gate', direction: 'export' },
   { site: 'po-hen', laneKind: 'manual', direction: 'import' },
 ] as const;

@@ -1,8 +1,9 @@
-import { ProblemError, ValidationProblem } from '@tower/shared';
+import { ProblemError, ValidationProblem, type Site } from '@tower/shared';
 import type { BookingRefusal } from '../domain/bookings.ts';
 import type { HoldRefusal } from '../domain/ledger.ts';
 
-const titles: Record<Exclude<HoldRefusal | BookingRefusal, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused'>, string> = {
+const titles: Record<Exclude<HoldRefusal | BookingRefusal, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused'> | 'site-under-construction', string> = {
+  'site-under-construction': 'The site is under construction',
   'window-full': 'The window is full',
   'window-closed': 'The window is closed',
   'firm-cap-reached': 'The firm’s cap for this window is reached',
@@ -33,6 +34,17 @@ export class SlotRuleProblem extends ProblemError {
     this.code = rule;
     this.title = titles[rule];
   }
+}
+
+/**
+ * A site being built (catalog phase `construction`, Vạn Ninh) takes no bookings and has
+ * no windows: 409 naming the field that chose it. The catalog knows no opening date.
+ */
+export function siteUnderConstructionProblem(site: Site, field: string): SlotRuleProblem {
+  return new SlotRuleProblem('site-under-construction', `${site.names.en} (${site.id}) is under construction: it takes no bookings until it opens, and no opening date is known`, {
+    site: site.id,
+    errors: [{ field, reason: 'the site is under construction (no opening date known): it takes no bookings' }],
+  });
 }
 
 /** The same Idempotency-Key was sent before for a different slot or truck: 422. */

@@ -43,7 +43,7 @@ export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOpti
     {
       schema: {
         summary: 'Availability: places per window of each lane group of a site',
-        description: 'Total (capacity), held, booked, free and closed per window, as the slot store has them now. Any valid token may read it.',
+        description: 'Total (capacity), held, booked, free and closed per window, as the slot store has them now. Any valid token may read it. A site under construction has no windows (409 site-under-construction).',
         tags: ['slots'],
         security,
         querystring: schemas.AvailabilityQuery,
@@ -65,7 +65,7 @@ export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOpti
         description: [
           'Holds a place for a truck; confirm it with POST /v1/bookings/{id}/confirm before `heldUntil` or it expires.',
           'Send an Idempotency-Key: the same key again returns the same booking (200, Idempotent-Replayed: true) instead of a second place.',
-          'Refusals are 409 problems whose type names the rule: window-full, window-closed, firm-cap-reached, plate-already-booked.',
+          'Refusals are 409 problems whose type names the rule: window-full, window-closed, firm-cap-reached, plate-already-booked, site-under-construction (a site being built, Vạn Ninh, has no windows).',
           'The booking is in the slot store and on tower.slots.v1 before the answer; Redis or Kafka unavailable: 503 with Retry-After.',
         ].join(' '),
         tags: ['bookings'],
