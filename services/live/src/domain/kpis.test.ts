@@ -90,6 +90,14 @@ describe('KPIs of now', () => {
     expect(kpisOf(inputs({})).lanesOpenLevel).toBe('warning'); // no lane has said it is open
   });
 
+  it('leaves out the lanes of a site under construction: they are neither lanes without data nor lanes closed', () => {
+    const vanNinh = catalog.site('van-ninh')!;
+    expect(vanNinh.phase).toBe('construction');
+    const kpis = kpisOf(inputs({ site: null, sites: [site, vanNinh], laneStates: site.lanes.map((l) => ({ site: site.id, lane: l.id, stateType: 'lane.opened', stateAt: now - 60_000, queueLength: 0, queueAt: now - 1000 })) }));
+    expect(kpis.lanes.map((l) => l.site)).not.toContain('van-ninh');
+    expect(kpis).toMatchObject({ lanesOpen: site.lanes.length, lanesTotal: site.lanes.length, lanesOpenLevel: 'normal' });
+  });
+
   it('starts the day at midnight in Vietnam', () => {
     expect(kpisOf(inputs({})).dayStart).toBe(Date.UTC(2026, 10, 22, 17, 0));
   });

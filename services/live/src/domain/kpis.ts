@@ -1,6 +1,6 @@
 import { defaultAlertThresholds } from './alerts.ts';
 import { bucketStart } from './series.ts';
-import type { Lane, Site, ThroughputMeasures } from '@tower/shared';
+import { sitePhase, type Lane, type Site, type ThroughputMeasures } from '@tower/shared';
 
 /** What the lane's last state event says; `unknown` when it sent none in the lookback. */
 export const laneStatuses = ['open', 'congested', 'fault', 'closed', 'unknown'] as const;
@@ -155,7 +155,8 @@ export function vietnamDayStart(ms: number): number {
 /** The KPI tiles and the lane grid, from what the store returned. */
 export function kpisOf(inputs: KpiInputs): KpisNow {
   const states = new Map(inputs.laneStates.map((s) => [`${s.site}/${s.lane}`, s]));
-  const lanes: LaneNow[] = inputs.sites.flatMap((site) =>
+  // A site under construction (Vạn Ninh) has no lane in service yet: its catalog lanes are neither lanes without data nor lanes closed.
+  const lanes: LaneNow[] = inputs.sites.filter((site) => sitePhase(site) === 'operating').flatMap((site) =>
     site.lanes.map((lane) => {
       const key = `${site.id}/${lane.id}`;
       const state = states.get(key);
