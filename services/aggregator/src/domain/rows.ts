@@ -103,6 +103,8 @@ export function rawRowOf(consumed: ConsumedEvent, { lane, laneKind, direction }:
         igv_state: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.igvState : '',
         progress: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.progress : 0,
         battery_pct: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.batteryPct : 0,
+        document_kind: laneEvent.type === 'lane.person-crossed' ? laneEvent.documentKind : '',
+        verification: laneEvent.type === 'lane.person-crossed' ? laneEvent.verification : '',
         open_ms: derived.openMs,
       });
     }
