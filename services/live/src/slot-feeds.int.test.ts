@@ -40,6 +40,7 @@ describe('slot feeds: slots service → tower.slots.v1 → gateway → WebSocket
       const wall = await connectLiveClient(port, { token: testTokens.display });
       haiha.send({ type: 'subscribe', id: 'mine', channel: 'bookings' });
       haiha.send({ type: 'subscribe', id: 'places', channel: 'slots', filter: { site: 'bac-luan-2' } });
+      haiha.send({ type: 'subscribe', id: 'zone', channel: 'slots' });
       donghung.send({ type: 'subscribe', id: 'mine', channel: 'bookings' });
       donghung.send({ type: 'subscribe', id: 'spy', channel: 'bookings', filter: { firm: 'haiha-logistics' } });
       donghung.send({ type: 'subscribe', id: 'ops', channel: 'throughput' });
@@ -55,6 +56,9 @@ describe('slot feeds: slots service → tower.slots.v1 → gateway → WebSocket
       expect(windows.every((w) => w.site === 'bac-luan-2')).toBe(true);
       expect(new Set(windows.map((w) => w.windowStart)).size).toBe(12);
       expect(windows.find((w) => w.laneKind === 'igv')).toMatchObject({ capacity: 15, version: 0 });
+      // The whole zone: every operating site's groups, none of Vạn Ninh (under construction, no bookings).
+      const zone = (await haiha.next((m) => m.type === 'snapshot' && m.id === 'zone', 'the zone’s slots snapshot')).data as { windows: SlotAvailability[] };
+      expect(new Set(zone.windows.map((w) => w.site))).toEqual(new Set(['bac-luan-2', 'km3-4-hai-yen', 'ka-long', 'po-hen', 'hoanh-mo', 'bac-phong-sinh', 'van-gia']));
 
       expect((await donghung.next((m) => m.type === 'snapshot' && m.id === 'mine', 'the other firm’s snapshot')).data).toEqual({ bookings: [] });
       expect(await donghung.next((m) => m.id === 'spy', 'refusal of another firm’s bookings')).toMatchObject({ type: 'error', code: 'forbidden' });
