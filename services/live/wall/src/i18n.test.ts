@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '@tower/shared';
-import { count, countedWords, dictionaries, formatDuration, languages, locales, shortSiteNames } from './i18n.ts';
+import { ago, count, countedWords, dictionaries, formatDuration, languages, locales, shortSiteNames } from './i18n.ts';
 
 /** Latin words allowed in the Chinese and Vietnamese texts: units, codes and proper nouns. */
 const allowedLatin = new Set(['teu', 'igv', 'token', 'npm', 'start', 'km3', 'container', 'gmt']);
@@ -42,6 +42,22 @@ describe('the wall’s words', () => {
     expect(formatDuration(180_000, 'vi')).toBe('3 phút');
     expect(formatDuration(180_000, 'zh')).toBe('3分钟');
     expect(formatDuration(null, 'zh')).toBe('—');
+  });
+
+  it('says how long ago an alert was raised in each language: seconds, minutes, hours, days, in whole units and the right plural', () => {
+    const second = 1000;
+    const cases: [number, string, string, string][] = [
+      [0, '0 giây trước', '0 seconds ago', '0秒钟前'],
+      [1 * second, '1 giây trước', '1 second ago', '1秒钟前'],
+      [59_900, '59 giây trước', '59 seconds ago', '59秒钟前'],
+      [60 * second, '1 phút trước', '1 minute ago', '1分钟前'],
+      [4 * 60 * second + 59 * second, '4 phút trước', '4 minutes ago', '4分钟前'],
+      [3600 * second, '1 giờ trước', '1 hour ago', '1小时前'],
+      [2 * 3600 * second + 59 * 60 * second, '2 giờ trước', '2 hours ago', '2小时前'],
+      [26 * 3600 * second, '1 ngày trước', '1 day ago', '1天前'],
+    ];
+    for (const [ms, vi, en, zh] of cases) expect([ago(ms, 'vi'), ago(ms, 'en'), ago(ms, 'zh')], `${ms} ms`).toEqual([vi, en, zh]);
+    expect(ago(-5 * second, 'en'), 'a clock a little behind the gateway: not in the future').toBe('0 seconds ago');
   });
 
   it('leaves no English in Vietnamese or Chinese, no stray spaces in Chinese, and no p50/p95 jargon', () => {

@@ -34,6 +34,8 @@ const vi = {
   'chart.title': 'Lưu lượng 60 phút qua (mỗi phút)',
   'chart.trucks': 'Xe qua biên',
   'chart.containers': 'Container',
+  'chart.trucksAxis': 'xe/phút',
+  'chart.containersAxis': 'container/phút',
   'slots.title': 'Đặt chỗ qua cửa khẩu',
   'slots.booked': 'đã đặt',
   'slots.held': 'đang giữ',
@@ -71,6 +73,8 @@ const vi = {
   'alerts.acknowledgedBy': 'Đã xác nhận bởi',
   'alerts.cleared': 'Đã hết',
   'alerts.failed': 'Chưa xác nhận được, thử lại',
+  'alerts.sound': 'Âm báo bật',
+  'alerts.soundBlocked': 'Âm báo bị chặn: bấm vào màn hình',
   'rule.lane-fault': 'Sự cố thiết bị tại làn',
   'rule.queue-over-threshold': 'Hàng chờ vượt ngưỡng',
   'rule.throughput-below-nominal': 'Lưu lượng thấp hơn nhiều so với công suất',
@@ -108,6 +112,8 @@ const en: Dictionary = {
   'chart.title': 'Throughput, last 60 minutes (per minute)',
   'chart.trucks': 'Trucks crossed',
   'chart.containers': 'Containers',
+  'chart.trucksAxis': 'trucks/min',
+  'chart.containersAxis': 'containers/min',
   'slots.title': 'Crossing slots',
   'slots.booked': 'booked',
   'slots.held': 'on hold',
@@ -145,6 +151,8 @@ const en: Dictionary = {
   'alerts.acknowledgedBy': 'Acknowledged by',
   'alerts.cleared': 'Cleared',
   'alerts.failed': 'Not acknowledged yet, try again',
+  'alerts.sound': 'Sound on',
+  'alerts.soundBlocked': 'Sound blocked: click the screen',
   'rule.lane-fault': 'Equipment fault on the lane',
   'rule.queue-over-threshold': 'Queue over threshold',
   'rule.throughput-below-nominal': 'Throughput far below the lane’s rate',
@@ -180,6 +188,8 @@ const zh: Dictionary = {
   'chart.title': '近60分钟通行量（每分钟）',
   'chart.trucks': '过境车辆',
   'chart.containers': '集装箱',
+  'chart.trucksAxis': '辆/分钟',
+  'chart.containersAxis': '箱/分钟',
   'slots.title': '过境预约时段',
   'slots.booked': '已预约',
   'slots.held': '保留中',
@@ -217,6 +227,8 @@ const zh: Dictionary = {
   'alerts.acknowledgedBy': '确认人',
   'alerts.cleared': '已解除',
   'alerts.failed': '确认未成功，请重试',
+  'alerts.sound': '提示音已开',
+  'alerts.soundBlocked': '提示音被阻止：请点击屏幕',
   'rule.lane-fault': '通道设备故障',
   'rule.queue-over-threshold': '排队超过阈值',
   'rule.throughput-below-nominal': '通行量远低于通道能力',
@@ -280,6 +292,22 @@ export function count(key: CountKey, value: number, language: Language, fraction
   const forms: Forms = countedWords[key][language];
   const form = forms[rules.select(value)] ?? forms.other;
   return form.replace('{n}', formatNumber(value, language, fractionDigits));
+}
+
+const relativeTimeFormats = new Map<Language, Intl.RelativeTimeFormat>();
+
+/**
+ * How long ago something happened, in whole units rounded down: seconds under a minute,
+ * minutes under an hour, hours under a day, then days ("4 phút trước", "4 minutes ago",
+ * "4分钟前"); the language's own plural forms and word order (`Intl.RelativeTimeFormat`).
+ */
+export function ago(elapsedMs: number, language: Language): string {
+  let format = relativeTimeFormats.get(language);
+  if (!format) relativeTimeFormats.set(language, (format = new Intl.RelativeTimeFormat(locales[language], { numeric: 'always', style: 'long' })));
+  const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
+  const [value, unit]: [number, Intl.RelativeTimeFormatUnit] =
+    seconds < 60 ? [seconds, 'second'] : seconds < 3600 ? [Math.floor(seconds / 60), 'minute'] : seconds < 86_400 ? [Math.floor(seconds / 3600), 'hour'] : [Math.floor(seconds / 86_400), 'day'];
+  return format.format(-value, unit);
 }
 
 /** A duration in seconds with one decimal below a minute, minutes above; '—' for none. */

@@ -190,6 +190,47 @@ export class AlertPanel {
 
 export type { Alert };
 
+/** Alert ids the chime remembers (the oldest are forgotten first; far more than a panel holds). */
+const chimeMemory = 1000;
+
+/**
+ * Which alerts the optional chime (`sound=1`) sounds for: a critical alert that is new,
+ * i.e. first seen in a delta while still active; never for what a snapshot holds (the
+ * first one, or a site's on changing site), nor for a later revision of a known alert
+ * (acknowledged, cleared, re-sent), never twice for one alert; and at most once every
+ * `minGapMs`, so a storm of alerts makes one sound, not a hundred. Pure: the caller plays
+ * the tone.
+ */
+export class AlertChime {
+  private readonly known = new Set<string>();
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly minGapMs: number) {}
+
+  /** A snapshot's alerts: known from now on, silently. */
+  snapshot(alerts: readonly Alert[]): void {
+    for (const alert of alerts) this.remember(alert.id);
+  }
+
+  /** Whether this delta's alert sounds the chime now. */
+  delta(alert: Alert, now: number): boolean {
+    const isNew = !this.known.has(alert.id);
+    this.remember(alert.id);
+    if (!isNew || alert.severity !== 'critical' || alert.state !== 'active' || now - this.lastAt < this.minGapMs) return false;
+    this.lastAt = now;
+    return true;
+  }
+
+  private remember(id: string): void {
+    this.known.delete(id);
+    this.known.add(id);
+    for (const oldest of this.known) {
+      if (this.known.size <= chimeMemory) break;
+      this.known.delete(oldest);
+    }
+  }
+}
+
 /** One upcoming window of the site (or zone) on screen, its lane groups summed. */
 export interface SlotWindowUse {
   windowStart: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type SlotAvailability, type ThroughputTick } from '@tower/shared';
 import { LiveClient, type SocketLike } from './live-client.ts';
-import { AlertPanel, LaneGrid, laneGroups, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
+import { AlertChime, AlertPanel, LaneGrid, laneGroups, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
 
 const minute = 60_000;
 
@@ -165,6 +165,36 @@ describe('the alerts panel', () => {
     expect(list.slice(0, 2).map((a) => [a.id, a.state])).toEqual([['w', 'active'], ['k', 'acknowledged']]);
     expect(list[2]!.id).toBe('c79');
     expect(list.at(-1)!.id).toBe(`c${80 - (maxAlerts - 2)}`);
+  });
+});
+
+describe('the alert chime (sound=1)', () => {
+  const alert = (id: string, severity: Alert['severity'], state: Alert['state'] = 'active', revision = 1): Alert => ({
+    id, cause: `lane-fault:x/${id}`, rule: 'lane-fault', severity, site: 'x', lane: id, state, revision, value: 1, threshold: 1,
+    raisedAt: 0, acknowledgedAt: null, acknowledgedBy: null, clearedAt: null,
+  });
+
+  it('sounds for a new critical alert only: not for the snapshot, a warning, a later revision, a re-sent alert, or one first seen acknowledged', () => {
+    const chime = new AlertChime(5_000);
+    chime.snapshot([alert('old', 'critical')]);
+    expect(chime.delta(alert('old', 'critical'), 0), 'in the first snapshot').toBe(false);
+    expect(chime.delta(alert('w', 'warning'), 10_000), 'a warning').toBe(false);
+    expect(chime.delta(alert('k', 'critical'), 20_000), 'a new critical alert').toBe(true);
+    expect(chime.delta(alert('k', 'critical'), 40_000), 'the same alert re-sent').toBe(false);
+    expect(chime.delta(alert('k', 'critical', 'acknowledged', 2), 60_000), 'its acknowledgement').toBe(false);
+    expect(chime.delta(alert('a', 'critical', 'acknowledged', 2), 80_000), 'first seen already acknowledged').toBe(false);
+    expect(chime.delta(alert('c', 'critical', 'cleared', 3), 100_000), 'first seen cleared').toBe(false);
+    chime.snapshot([alert('s', 'critical')]); // a later snapshot (another site on screen): silent too
+    expect(chime.delta(alert('s', 'critical'), 120_000)).toBe(false);
+  });
+
+  it('makes one sound per gap in a storm of alerts, and remembers a bounded number of alerts', () => {
+    const chime = new AlertChime(5_000);
+    const sounded = Array.from({ length: 100 }, (_, i) => chime.delta(alert(`storm-${i}`, 'critical'), 100_000 + i * 200)).filter(Boolean).length;
+    expect(sounded, '100 alerts in 20 s, one sound every 5 s at most').toBe(4);
+    expect(chime.delta(alert('after', 'critical'), 200_000), 'the storm over, the next new one sounds').toBe(true);
+    for (let i = 0; i < 5_000; i += 1) chime.delta(alert(`many-${i}`, 'warning'), 300_000);
+    expect(chime.delta(alert('after', 'critical'), 400_000), 'forgotten after thousands of others: it would sound again').toBe(true);
   });
 });
 
