@@ -18,7 +18,7 @@ lifecycle.installSignalHandlers();
 const credentials = JSON.parse(fs.readFileSync(path.resolve(config.CREDENTIALS_FILE), 'utf8')) as { devices: { site: string; apiKey: string }[]; access?: { role: string; token: string }[] };
 const keysBySite = new Map(credentials.devices.map((d) => [d.site, d.apiKey]));
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
-const simulation = new TrafficSimulation(catalog, { seed: config.SIM_SEED, rate: config.SIM_RATE, start: Date.now(), profile: trafficProfiles[config.SIM_PROFILE] });
+const simulation = new TrafficSimulation(catalog, { seed: config.SIM_SEED, rate: config.SIM_RATE, peopleRate: config.SIM_PEOPLE_RATE, start: Date.now(), profile: trafficProfiles[config.SIM_PROFILE] });
 const sender = new IngestSender(config.INGEST_URL, keysBySite, config.SIM_BATCH_EVENTS, logger);
 const ingestUrl = config.INGEST_URL;
 const firmKeys = (credentials.access ?? []).filter((a) => a.role === 'firm').map((a) => a.token);

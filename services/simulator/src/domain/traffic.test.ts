@@ -51,9 +51,34 @@ describe('traffic simulation', () => {
   });
 
   it('sends no trucks over Bắc Luân I (its gates are for people) and nothing from Vạn Ninh, still being built', () => {
-    expect(day.filter((e) => e.site === 'bac-luan-1')).toEqual([]);
+    expect(day.filter((e) => e.site === 'bac-luan-1' && !e.type.startsWith('lane.'))).toEqual([]);
     expect(day.filter((e) => e.site === 'van-ninh')).toEqual([]);
     expect(day.some((e) => e.type === 'container.discharged' && e.site === 'van-gia')).toBe(true);
+  });
+
+  it('takes about 22,000 people a day through Bắc Luân I’s biometric gates (8 M a year), as many out as in, busier by day, most checked by the gate', () => {
+    const people = day.filter((e): e is Extract<TowerEvent, { type: 'lane.person-crossed' }> => e.type === 'lane.person-crossed');
+    // 8 M a year is 21,918 a day; a Poisson count of that size is within ±3 % (about 7 standard deviations).
+    expect(people.length).toBeGreaterThan(21_918 * 0.97);
+    expect(people.length).toBeLessThan(21_918 * 1.03);
+    expect(new Set(people.map((e) => e.site))).toEqual(new Set(['bac-luan-1']));
+    const exits = people.filter((e) => e.direction === 'exit').length;
+    expect(Math.abs(exits / people.length - 0.5)).toBeLessThan(0.02);
+    // Exits through exit gates, entries through entry gates, spread over the four gates each way.
+    expect(new Set(people.filter((e) => e.direction === 'exit').map((e) => e.lane))).toEqual(new Set(['bl1-biometric-gate-ex-1', 'bl1-biometric-gate-ex-2', 'bl1-biometric-gate-ex-3', 'bl1-biometric-gate-ex-4']));
+    const hourOf = (e: TowerEvent) => new Date(e.observedAt + 7 * 3600_000).getUTCHours();
+    expect(people.filter((e) => hourOf(e) === 10).length).toBeGreaterThan(2 * people.filter((e) => hourOf(e) === 3).length);
+    expect(people.filter((e) => e.verification === 'officer').length / people.length).toBeLessThan(0.1);
+    // Gates for people report no vehicle queue, and people are never trucks.
+    expect(day.filter((e) => e.site === 'bac-luan-1' && (e.type === 'lane.queue-sampled' || e.type === 'lane.congested'))).toEqual([]);
+  });
+
+  it('scales people with SIM_PEOPLE_RATE, not with the goods’ SIM_RATE', () => {
+    const count = (options: { rate: number; peopleRate?: number }) =>
+      new TrafficSimulation(catalog, { seed: 5, start, ...options }).advanceTo(start + 2 * 3600_000).filter((e) => e.type === 'lane.person-crossed').length;
+    const base = count({ rate: 1 });
+    expect(count({ rate: 10 })).toBeLessThan(base * 1.3);
+    expect(count({ rate: 1, peopleRate: 3 })).toBeGreaterThan(base * 2.4);
   });
 
   it('exports mostly farm produce at Km3+4, the zone’s farm-produce export point, and a wider mix at Bắc Luân II', () => {

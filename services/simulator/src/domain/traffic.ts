@@ -1,7 +1,7 @@
-import { iso6346CheckDigit, sitePhase, type ContainerEvent, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { iso6346CheckDigit, sitePhase, type ContainerEvent, type Direction, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { Random } from './random.ts';
 import { trafficProfiles, type Episode, type TrafficProfile } from './profiles.ts';
-import { cargoMix, dailyProfile, exportShare, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
+import { cargoMix, dailyProfile, exportShare, officerCheckShare, peoplePerDay, personDocumentMix, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
 
 /**
  * A discrete-event simulation of the zone's traffic. Actions sit on an agenda by
@@ -15,13 +15,16 @@ import { cargoMix, dailyProfile, exportShare, seasonalFactor, siteShare, trucksP
  * site has them), a share held by customs, gate-in, the border line, gate-out. Smart
  * lanes clear within the 15 s of Hữu Nghị (8–14 s); manual lanes in minutes. Lanes
  * report their queue, congestion and faults; IGVs report position; ports see vessel
- * calls. A profile (profiles.ts) sets the volume and season and may add a script of
- * incidents (faults, convoys, slow lanes).
+ * calls. People cross Bắc Luân I's biometric gates, each way as a Poisson process of
+ * its own, through an open gate of their direction. A profile (profiles.ts) sets the
+ * volume and season and may add a script of incidents (faults, convoys, slow lanes).
  */
 export interface SimulationOptions {
   seed: number;
-  /** Multiplies arrival rates (trucks and vessel calls). */
+  /** Multiplies arrival rates of goods (trucks and vessel calls). */
   rate: number;
+  /** Multiplies arrival rates of people (1 when left out: the press volume, whatever `rate`). */
+  peopleRate?: number;
   start: number;
   /** What to play; `real` (the press-derived volumes, no script) when left out. */
   profile?: TrafficProfile;
@@ -148,6 +151,10 @@ export class TrafficSimulation {
   private readonly profile: TrafficProfile;
   /** Arrival-rate multiplier: SIM_RATE times the profile's volume. */
   private readonly rate: number;
+  /** The same for people: SIM_PEOPLE_RATE times the profile's volume. */
+  private readonly peopleRate: number;
+  /** The biometric gates of each site and direction (`site|direction`). */
+  private readonly gates = new Map<string, LaneState[]>();
 
   constructor(
     catalog: SiteCatalog,
@@ -158,15 +165,21 @@ export class TrafficSimulation {
     this.now = options.start;
     this.profile = options.profile ?? trafficProfiles.real;
     this.rate = options.rate * this.profile.volumeFactor;
+    this.peopleRate = (options.peopleRate ?? 1) * this.profile.volumeFactor;
     // A site being built (Vạn Ninh) has no devices and no traffic yet.
     const operating = catalog.document.sites.filter((site) => sitePhase(site) === 'operating');
     for (const site of operating) {
-      for (const lane of site.lanes) this.lanes.set(lane.id, { lane, site, queue: [], busy: false, faultUntil: 0, congested: false, slowUntil: 0, slowFactor: 1 });
+      for (const lane of site.lanes) {
+        const state: LaneState = { lane, site, queue: [], busy: false, faultUntil: 0, congested: false, slowUntil: 0, slowFactor: 1 };
+        this.lanes.set(lane.id, state);
+        if (lane.kind === 'biometric-gate') this.gates.set(`${site.id}|${lane.direction}`, [...(this.gates.get(`${site.id}|${lane.direction}`) ?? []), state]);
+      }
     }
     this.schedule(options.start, () => this.openAllLanes());
     if (this.profile.episodes.length > 0) this.schedule(options.start, () => this.playScript(catalog));
     for (const site of operating) {
       if (siteShare[site.id] && site.lanes.some((l) => truckLaneKinds.has(l.kind))) this.scheduleNextTruck(site);
+      if (peoplePerDay[site.id]) for (const direction of ['export', 'import'] as const) if (this.gates.has(`${site.id}|${direction}`)) this.scheduleNextPerson(site, direction);
       if (vesselCallEveryHours[site.id]) {
         this.exportPool.set(site.id, []);
         this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site));
@@ -205,7 +218,8 @@ export class TrafficSimulation {
   private openAllLanes(): void {
     for (const state of this.lanes.values()) {
       this.emit({ type: 'lane.opened', site: state.site.id, lane: state.lane.id, source: `${state.site.code}-lane-ctl` });
-      this.after(this.random.between(0, 30) * second, () => this.sampleQueue(state));
+      // A queue is of vehicles: a gate for people reports none.
+      if (state.lane.kind !== 'biometric-gate') this.after(this.random.between(0, 30) * second, () => this.sampleQueue(state));
       this.scheduleNextFault(state);
       if (state.lane.kind === 'igv') for (let n = 1; n <= 2; n += 1) this.startIgv(state, n);
     }
@@ -314,6 +328,33 @@ export class TrafficSimulation {
       batteryPct: Math.round(igv.battery * 10) / 10,
     });
     this.after(stepSeconds * second, () => this.igvTick(igv));
+  }
+
+  // --- People -------------------------------------------------------------------------
+
+  /** People crossing one way at the site (half its daily crossings), shaped by the hour and the season. */
+  private scheduleNextPerson(site: Site, direction: Direction): void {
+    const perDay = ((peoplePerDay[site.id] ?? 0) / 2) * this.peopleRate * dailyProfile(this.now) * seasonalFactor(this.now, 'other', this.profile.season);
+    this.after(this.random.exponential((24 * hour) / perDay), () => {
+      this.personCrosses(site, direction);
+      this.scheduleNextPerson(site, direction);
+    });
+  }
+
+  /** One person through an open gate of the way; with every gate of the way in fault, officers check people by hand at the gates. */
+  private personCrosses(site: Site, direction: Direction): void {
+    const gates = this.gates.get(`${site.id}|${direction}`) ?? [];
+    const open = gates.filter((g) => g.faultUntil <= this.now);
+    const gate = this.random.pick(open.length > 0 ? open : gates);
+    this.emit({
+      type: 'lane.person-crossed',
+      site: site.id,
+      lane: gate.lane.id,
+      source: gate.lane.id,
+      direction: direction === 'export' ? 'exit' : 'entry',
+      documentKind: this.random.weighted(personDocumentMix),
+      verification: open.length === 0 || this.random.chance(officerCheckShare) ? 'officer' : 'biometric',
+    });
   }
 
   // --- Trucks -------------------------------------------------------------------------

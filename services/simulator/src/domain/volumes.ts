@@ -24,11 +24,24 @@ import type { TruckEvent } from '@tower/shared';
  *   every 8 hours at Vạn Ninh once it operates and every 24 hours at Vạn Gia, each
  *   moving 40 to 120 containers.
  *
- * SIM_RATE multiplies all arrival rates (trucks and vessel calls) for demos and load;
- * the `demo` profile (profiles.ts, what `npm start` plays) multiplies them by 3 and plays
- * the run-up to Tết.
+ * SIM_RATE multiplies all arrival rates of goods (trucks and vessel calls) for demos and
+ * load, SIM_PEOPLE_RATE those of people; the `demo` profile (profiles.ts, what `npm
+ * start` plays) multiplies both by 3 and plays the run-up to Tết.
  */
 export const trucksPerDay = 340;
+
+/**
+ * People (FACTS.md): over 8 M crossings in 2025 through the Móng Cái international gate
+ * (003:5), about 22,000 a day, entries ≈ exits (Sep 2025: > 732,000). All go through
+ * Bắc Luân I's biometric gates (004:13 plans them there; the gates' count and rate are
+ * the catalog's assumption), half each way, spread over the day like the trucks and
+ * lifted before Tết like them. Not in the press, our assumptions: the documents shown
+ * (most cross-border visitors carry a border pass, giấy thông hành) and the share a
+ * border officer checks by hand (a face that does not match, a child, a damaged chip).
+ */
+export const peoplePerDay: Readonly<Record<string, number>> = { 'bac-luan-1': 22_000 };
+export const personDocumentMix: Readonly<Record<'passport' | 'border-pass' | 'other', number>> = { 'border-pass': 55, passport: 40, other: 5 };
+export const officerCheckShare = 0.05;
 
 export const siteShare: Readonly<Record<string, number>> = {
   'bac-luan-2': 0.5,
