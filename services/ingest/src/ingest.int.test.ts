@@ -193,6 +193,8 @@ describe('ingest API (real Kafka)', () => {
     const brotli = await send(zlib.brotliCompressSync(JSON.stringify(sampleEvents())), 'br');
     expect(problem(brotli)).toMatchObject({ status: 415, detail: 'Content-Encoding must be gzip or identity (none)' });
     expect(brotli.headers['accept-encoding']).toBe('gzip, identity');
+    const catalog = (await app.inject({ method: 'GET', url: '/v1/catalog' })).json<{ clearancePoints: { site?: string }[] }>();
+    expect(catalog.clearancePoints.map((p) => p.site ?? null)).toEqual([null, 'km3-4-hai-yen', null, null, 'po-hen', 'ka-long', null, null, null, null, null, null, null]);
     const wrongMethod = await app.inject({ method: 'GET', url: '/v1/events' });
     expect(wrongMethod.statusCode).toBe(405);
     expect(wrongMethod.headers['allow']).toBe('POST');

@@ -87,6 +87,32 @@ describe('the catalog agrees with the press', () => {
     expect(catalog.document.retired).toEqual(expect.arrayContaining(['bl1-manual-ex-1', 'bl1-manual-im-1']));
   });
 
+  it('lists the 13 clearance points of the province in the article’s order, each in its district and zone, linked to the site modelled there', () => {
+    // 001:3 "13 điểm thông quan (lối mở biên giới) gồm: Lục Lầm, Thành Đạt (km3+4), Đại Vai, Lục Chắn, Pò Hèn, cửa khẩu phụ Ka Long (TP Móng Cái);
+    // Mốc 1342+300 (Vắn Tốc), Mốc 1344+500 (huyện Hải Hà); Đồng Văn, Mốc 1322-500 (Nà Kép), Mốc 1306, Mốc 1326, Mốc 1302 (huyện Bình Liêu)"
+    const points = catalog.document.clearancePoints ?? [];
+    expect(points.map((p) => [p.names.vi, p.district, p.economicZone ?? null, p.site ?? null])).toEqual([
+      ['Điểm thông quan Lục Lầm', 'Móng Cái', 'mong-cai', null],
+      ['Điểm thông quan Thành Đạt (Km3+4)', 'Móng Cái', 'mong-cai', 'km3-4-hai-yen'],
+      ['Điểm thông quan Đại Vai', 'Móng Cái', 'mong-cai', null],
+      ['Điểm thông quan Lục Chắn', 'Móng Cái', 'mong-cai', null],
+      ['Điểm thông quan Pò Hèn', 'Móng Cái', 'mong-cai', 'po-hen'],
+      ['Cửa khẩu phụ Ka Long', 'Móng Cái', 'mong-cai', 'ka-long'],
+      // 001:2 Hải Hà holds both the Bắc Phong Sinh zone and 9 communes of the Móng Cái zone: the article gives no zone.
+      ['Mốc 1342+300 (Vắn Tốc)', 'Hải Hà', null, null],
+      ['Mốc 1344+500', 'Hải Hà', null, null],
+      // 001:2 "KKT cửa khẩu Hoành Mô – Đồng Văn thuộc huyện Bình Liêu", the district's only border-gate economic zone
+      ['Điểm thông quan Đồng Văn', 'Bình Liêu', 'hoanh-mo-dong-van', null],
+      ['Mốc 1322-500 (Nà Kép)', 'Bình Liêu', 'hoanh-mo-dong-van', null],
+      ['Mốc 1306', 'Bình Liêu', 'hoanh-mo-dong-van', null],
+      ['Mốc 1326', 'Bình Liêu', 'hoanh-mo-dong-van', null],
+      ['Mốc 1302', 'Bình Liêu', 'hoanh-mo-dong-van', null],
+    ]);
+    // The sites with a clearance point are those the list names; the other crossings are gates, passages or ports.
+    const linked = points.flatMap((p) => (p.site ? [catalog.site(p.site)!] : []));
+    expect(linked.map((s) => s.kind)).toEqual(['border-opening', 'border-opening', 'auxiliary-gate']);
+  });
+
   it('orders the crossings along the border, west to east, the ports last', () => {
     expect(catalog.alongBorder().map((s) => s.id)).toEqual(['hoanh-mo', 'bac-phong-sinh', 'po-hen', 'km3-4-hai-yen', 'ka-long', 'bac-luan-1', 'bac-luan-2', 'van-gia', 'van-ninh']);
     const land = catalog.alongBorder().filter((s) => s.kind !== 'seaport');
@@ -96,11 +122,21 @@ describe('the catalog agrees with the press', () => {
 
 describe('catalog validation', () => {
   const base = () => structuredClone(catalog.document);
+  /** What buildCatalog refuses in a document, one issue a line ('' when it loads). */
+  const issuesOf = (doc: SiteCatalogDocument) => {
+    try {
+      buildCatalog(doc);
+      return '';
+    } catch (e) {
+      return (e as CatalogError).issues.join('\n');
+    }
+  };
 
   it('still loads a catalog written before version 2 (no phase, economic zones, border order or retired ids)', () => {
     const old = base() as Partial<SiteCatalogDocument> & { sites: Record<string, unknown>[] };
     delete old.economicZones;
     delete old.retired;
+    delete old.clearancePoints;
     for (const s of old.sites) {
       delete s['phase'];
       delete s['economicZone'];
@@ -118,17 +154,29 @@ describe('catalog validation', () => {
     doc.retired = [...(doc.retired ?? []), 'bl2-smart-ex-1'];
     doc.sites[1]!.economicZone = 'nowhere';
     doc.sites[2]!.borderOrder = doc.sites[3]!.borderOrder!;
-    const issues = (() => {
-      try {
-        buildCatalog(doc);
-        return '';
-      } catch (e) {
-        return (e as CatalogError).issues.join('\n');
-      }
-    })();
+    const issues = issuesOf(doc);
     expect(issues).toContain("/sites/0/lanes/0: id 'bl2-smart-ex-1' is already used at /retired/");
     expect(issues).toContain("/sites/1/economicZone: 'nowhere' is not in economicZones");
     expect(issues).toMatch(/\/sites\/3\/borderOrder: \d+ is already bac-luan-1's/);
+  });
+
+  it('refuses a clearance point on an unknown site, in another district or zone than its site, on a site already linked, or with an id in use', () => {
+    const doc = base();
+    const points = doc.clearancePoints!;
+    points[0]!.site = 'nowhere';
+    points[2]!.site = 'po-hen';
+    points[6]!.site = 'hoanh-mo';
+    points[8]!.site = 'bac-phong-sinh';
+    points[9]!.id = 'bac-luan-2';
+    points[10]!.economicZone = 'nowhere';
+    const issues = issuesOf(doc);
+    expect(issues).toContain("/clearancePoints/0/site: 'nowhere' is not a site of the catalog");
+    expect(issues).toContain('/clearancePoints/4/site: po-hen is already the site of cp-dai-vai');
+    expect(issues).toContain("/clearancePoints/6/district: 'Hải Hà', but its site hoanh-mo is in 'Bình Liêu'");
+    expect(issues).toContain("/clearancePoints/8/district: 'Bình Liêu', but its site bac-phong-sinh is in 'Hải Hà'");
+    expect(issues).toContain("/clearancePoints/8/economicZone: 'hoanh-mo-dong-van', but its site bac-phong-sinh is in 'bac-phong-sinh'");
+    expect(issues).toContain("/clearancePoints/9: id 'bac-luan-2' is already used at /sites/0");
+    expect(issues).toContain("/clearancePoints/10/economicZone: 'nowhere' is not in economicZones");
   });
 
   it('names the path of a shape error', () => {

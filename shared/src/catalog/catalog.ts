@@ -46,7 +46,8 @@ const laneKindSites: Partial<Record<Lane['kind'], Site['kind'][]>> = {
 /**
  * Validates a catalog document (shape, then meaning: unique ids everywhere, retired ids
  * never used again, lane and zone ids prefixed by their site's code, lane kinds that
- * fit the site, economic zones that exist, border positions used once) and indexes it.
+ * fit the site, economic zones that exist, border positions used once, clearance points
+ * linked to a site at most once and in that site's district and zone) and indexes it.
  */
 export function buildCatalog(document: unknown, source = 'document'): SiteCatalog {
   const shapeIssues = [...checkDocument.Errors(document)].map((e) => `${e.path || '/'}: ${e.message}`);
@@ -92,6 +93,21 @@ export function buildCatalog(document: unknown, source = 'document'): SiteCatalo
       if (!zone.id.startsWith(`${site.code}-`)) issues.push(`${where}/id: '${zone.id}' must start with the site code '${site.code}-'`);
       zones.set(zone.id, { zone, site });
     });
+  });
+  const linked = new Map<string, string>();
+  (doc.clearancePoints ?? []).forEach((point, p) => {
+    const where = `/clearancePoints/${p}`;
+    claim(point.id, where);
+    if (point.economicZone !== undefined && !economicZones.has(point.economicZone)) issues.push(`${where}/economicZone: '${point.economicZone}' is not in economicZones`);
+    if (point.site === undefined) return;
+    const site = sites.get(point.site);
+    if (!site) issues.push(`${where}/site: '${point.site}' is not a site of the catalog`);
+    else {
+      if (site.district !== point.district) issues.push(`${where}/district: '${point.district}', but its site ${site.id} is in '${site.district}'`);
+      if (point.economicZone !== undefined && point.economicZone !== site.economicZone) issues.push(`${where}/economicZone: '${point.economicZone}', but its site ${site.id} is in '${site.economicZone ?? '(the document’s zone)'}'`);
+    }
+    if (linked.has(point.site)) issues.push(`${where}/site: ${point.site} is already the site of ${linked.get(point.site)}`);
+    linked.set(point.site, point.id);
   });
   if (issues.length > 0) throw new CatalogError(source, issues);
 

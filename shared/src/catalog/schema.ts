@@ -63,6 +63,22 @@ export const Site = Type.Object(
 
 export const EconomicZone = Type.Object({ id: slug('stable economic zone id'), names: Names }, { additionalProperties: false });
 
+/**
+ * A clearance point (điểm thông quan) the province lists on the border line: where goods
+ * may cross, modelled as a site with lanes or only named. Traffic, devices and events
+ * exist only at sites; a point with no `site` is on the list and nowhere else.
+ */
+export const ClearancePoint = Type.Object(
+  {
+    id: slug('stable id, `cp-<name>`; never a site, lane or zone id'),
+    names: Names,
+    district: Type.String({ minLength: 1, description: 'the city or district the province lists it under' }),
+    economicZone: Type.Optional(slug('id of its border-gate economic zone in `economicZones`; left out where the source names only a district two zones share')),
+    site: Type.Optional(slug('the modelled site at this point (Thành Đạt is the Km3+4 border opening); left out: not modelled, no traffic')),
+  },
+  { additionalProperties: false },
+);
+
 export const SiteCatalogDocument = Type.Object(
   {
     $comment: Type.Optional(Type.String()),
@@ -70,6 +86,7 @@ export const SiteCatalogDocument = Type.Object(
     zone: Names,
     economicZones: Type.Optional(Type.Array(EconomicZone, { description: 'the border-gate economic zones the sites belong to' })),
     sites: Type.Array(Site, { minItems: 1 }),
+    clearancePoints: Type.Optional(Type.Array(ClearancePoint, { description: 'the clearance points (điểm thông quan) of the province’s list, in its order; seeds/README.md cites it' })),
     retired: Type.Optional(Type.Array(slug('id of a removed site, lane or zone'), { description: 'ids removed from the catalog, never to be used again' })),
   },
   { additionalProperties: false },
@@ -81,6 +98,7 @@ export type Zone = Static<typeof Zone>;
 export type Site = Static<typeof Site>;
 export type SitePhase = (typeof sitePhases)[number];
 export type EconomicZone = Static<typeof EconomicZone>;
+export type ClearancePoint = Static<typeof ClearancePoint>;
 export type SiteCatalogDocument = Static<typeof SiteCatalogDocument>;
 export type Direction = (typeof directions)[number];
 export type LaneKind = (typeof laneKinds)[number];

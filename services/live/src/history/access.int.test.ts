@@ -26,6 +26,10 @@ describe("who may read the operators' HTTP API", () => {
         expect(await status(url, withToken(testTokens.display)), url).toBe(found);
         expect(await status(url, withToken(testTokens.operator)), url).toBe(found);
       }
+      // The sites and, beside them, the province's 13 clearance points, three of them modelled as sites.
+      const catalog = (await live.app.inject({ url: '/v1/sites', headers: withToken(testTokens.display) })).json<{ sites: { id: string }[]; clearancePoints: { id: string; site?: string }[] }>();
+      expect(catalog.clearancePoints).toHaveLength(13);
+      expect(catalog.clearancePoints.filter((p) => p.site).map((p) => [p.id, p.site])).toEqual([['cp-thanh-dat', 'km3-4-hai-yen'], ['cp-po-hen', 'po-hen'], ['cp-ka-long', 'ka-long']]);
       // A stranger learns nothing from validation (the 400 would list the site ids).
       expect(await status('/v1/throughput?site=atlantis')).toBe(401);
       expect(await status('/v1/throughput?site=atlantis', withToken())).toBe(400);

@@ -32,8 +32,8 @@ export function registerHistoryRoutes(root: FastifyInstance, { catalog, access, 
 
   app.get(
     '/v1/sites',
-    { schema: { summary: 'The crossings with their lanes and zones, along the border line west to east, the ports last', tags: ['history'], security: readerSecurity, response: { 200: SitesResponse, ...readerProblems } }, onRequest },
-    async () => ({ sites: catalog.alongBorder() }),
+    { schema: { summary: 'The crossings with their lanes and zones, along the border line west to east, the ports last, and the clearance points', tags: ['history'], security: readerSecurity, response: { 200: SitesResponse, ...readerProblems } }, onRequest },
+    async () => ({ sites: catalog.alongBorder(), clearancePoints: catalog.document.clearancePoints ?? [] }),
   );
 
   app.get(

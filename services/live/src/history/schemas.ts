@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { JourneyView, Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
+import { ClearancePoint, JourneyView, Site, ThroughputMeasures, laneKinds, throughputSteps, type SiteCatalog } from '@tower/shared';
 import { clearanceVerdicts, lanesOpenLevels, laneStatuses, queueLevels } from '../domain/kpis.ts';
 
 /**
@@ -38,7 +38,13 @@ export function historySchemas(catalog: SiteCatalog) {
 export type ThroughputQuery = Static<ReturnType<typeof historySchemas>['ThroughputQuery']>;
 export type KpisQuery = Static<ReturnType<typeof historySchemas>['KpisQuery']>;
 
-export const SitesResponse = Type.Object({ sites: Type.Array(Site) }, { title: 'Sites' });
+export const SitesResponse = Type.Object(
+  {
+    sites: Type.Array(Site),
+    clearancePoints: Type.Array(ClearancePoint, { description: 'the clearance points (điểm thông quan) of the province’s list; `site` links those modelled as a site, the others carry no traffic' }),
+  },
+  { title: 'Sites' },
+);
 
 export const Bucket = Type.Object({ start: epochMs('bucket start'), ...ThroughputMeasures.properties }, { title: 'ThroughputBucket' });
 
