@@ -7,6 +7,7 @@ import { describe, expect } from 'vitest';
 import { createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
+import { vietnamDayStart } from '../services/live/src/domain/kpis.ts';
 import { startLive, withToken } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
@@ -89,6 +90,25 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
         expect(lane.status, lane.lane).toBe(statusOf[lastState.get(lane.lane) ?? ''] ?? 'unknown');
         expect(lane.lastHour.trucksCrossed).toBe(inLastHour.filter((e) => e.type === 'truck.border-crossed' && laneOf(e) === lane.lane).length);
       }
+
+      // People at Bắc Luân I: its biometric gates' crossings, exits and entries apart, per
+      // gate on the lane grid, in the zone's tiles too, and never counted as trucks.
+      const people = events.filter((e): e is Extract<TowerEvent, { type: 'lane.person-crossed' }> => e.type === 'lane.person-crossed');
+      const dayStart = vietnamDayStart(now);
+      const ways = (list: typeof people) => ({ exits: list.filter((e) => e.direction === 'exit').length, entries: list.filter((e) => e.direction === 'entry').length });
+      const peopleLastHour = people.filter((e) => e.observedAt >= hourEnd - 3600_000 && e.observedAt < hourEnd);
+      type PeopleKpis = { people: { lastHour: { exits: number; entries: number }; today: { exits: number; entries: number } }; lastHour: { trucksCrossed: number }; lanes: { lane: string; lastHour: { people: number; trucksCrossed: number } }[] };
+      const bl1 = (await live.inject({ url: '/v1/kpis/now?site=bac-luan-1', headers: withToken() })).json<PeopleKpis>();
+      expect(peopleLastHour.length).toBeGreaterThan(100);
+      expect(bl1.people).toEqual({ lastHour: ways(peopleLastHour), today: ways(people.filter((e) => e.observedAt >= dayStart)) });
+      expect(bl1.lastHour.trucksCrossed).toBe(0);
+      for (const gate of bl1.lanes) expect(gate.lastHour, gate.lane).toEqual(expect.objectContaining({ people: peopleLastHour.filter((e) => e.lane === gate.lane).length, trucksCrossed: 0 }));
+      const zone = (await live.inject({ url: '/v1/kpis/now', headers: withToken() })).json<PeopleKpis>();
+      expect(zone.people.lastHour).toEqual(ways(peopleLastHour));
+      const allInLastHour = events.filter((e) => e.observedAt >= hourEnd - 3600_000 && e.observedAt < hourEnd);
+      expect(zone.lastHour.trucksCrossed).toBe(allInLastHour.filter((e) => e.type === 'truck.border-crossed').length);
+      // Bắc Luân II's own tiles count none of them.
+      expect((kpis as unknown as PeopleKpis).people.lastHour).toEqual({ exits: 0, entries: 0 });
 
       // A truck's journey read back from the stored rows.
       const crossed = events.find((e): e is TruckEvent => e.type === 'truck.gate-out' && e.site === site)!;

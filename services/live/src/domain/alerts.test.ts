@@ -9,7 +9,7 @@ function lane(id: string, overrides: Partial<LaneNow> = {}, lastHour: Partial<La
   return {
     site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status: 'open', statusSince: 1, queueLength: 0, queueSampledAt: 1,
     ...overrides,
-    lastHour: { trucksCrossed: 200, containersMoved: 0, events: 900, clearanceP95Ms: 9000, ...lastHour },
+    lastHour: { trucksCrossed: 200, containersMoved: 0, events: 900, clearanceP95Ms: 9000, people: 0, ...lastHour },
   };
 }
 
@@ -18,6 +18,7 @@ function site(lanes: LaneNow[], holds = { lastHour: 0, today: 0 }, hoursIntoDay 
     site: 'bac-luan-2', at: hoursIntoDay * hour, dayStart: 0,
     lastHour: { ...emptyMeasures, customsHolds: holds.lastHour }, today: { ...emptyMeasures, customsHolds: holds.today },
     clearance: { targetMs: 15_000, minTrucks: 20, smart: { ...smart, verdict: judgeClearance(smart, 15_000, 20) }, manual: noClearances },
+    people: { lastHour: { exits: 0, entries: 0 }, today: { exits: 0, entries: 0 } },
     lanesOpen: 0, lanesTotal: lanes.length, lanesOpenLevel: 'warning', queueLength: 0, queueLongest: 0, queueLevel: 'normal', lanes,
   };
 }

@@ -15,6 +15,7 @@ const inputs = (overrides: Partial<KpiInputs>): KpiInputs => ({
   today: emptyMeasures,
   lanesLastHour: new Map(),
   laneStates: [],
+  people: [],
   clearances: { smart: noClearances, manual: noClearances },
   thresholds: { ...defaultTileThresholds, clearanceTargetMs: 15_000, clearanceMinTrucks: 20, queueWarningVehicles: 30, queueCriticalVehicles: 60, lanesOpenWarningShare: 0.8 },
   queueFreshMs: 15 * 60_000,
@@ -80,6 +81,22 @@ describe('KPIs of now', () => {
     expect(lanesQueuing(12, 12, 12, 12)).toMatchObject({ queueLength: 48, queueLongest: 12, queueLevel: 'normal' });
     expect(lanesQueuing(31, 2)).toMatchObject({ queueLength: 33, queueLongest: 31, queueLevel: 'warning' });
     expect(lanesQueuing(61)).toMatchObject({ queueLevel: 'critical' });
+  });
+
+  it('counts people through the biometric gates of the sites in scope, exits and entries apart, and never as trucks', () => {
+    const bl1 = catalog.site('bac-luan-1')!;
+    const people = [
+      { site: 'bac-luan-1', lane: 'bl1-biometric-gate-ex-1', direction: 'exit', lastHour: 300, today: 4_000 },
+      { site: 'bac-luan-1', lane: 'bl1-biometric-gate-ex-2', direction: 'exit', lastHour: 250, today: 3_900 },
+      { site: 'bac-luan-1', lane: 'bl1-biometric-gate-im-1', direction: 'entry', lastHour: 540, today: 7_700 },
+    ];
+    const atBl1 = kpisOf(inputs({ site: bl1.id, sites: [bl1], people }));
+    expect(atBl1.people).toEqual({ lastHour: { exits: 550, entries: 540 }, today: { exits: 7_900, entries: 7_700 } });
+    expect(atBl1.lanes.find((l) => l.lane === 'bl1-biometric-gate-ex-2')?.lastHour).toMatchObject({ people: 250, trucksCrossed: 0 });
+    expect(atBl1.lastHour.trucksCrossed).toBe(0);
+    // Bắc Luân II's tiles count none of them; the zone counts them all.
+    expect(kpisOf(inputs({ people })).people).toEqual({ lastHour: { exits: 0, entries: 0 }, today: { exits: 0, entries: 0 } });
+    expect(kpisOf(inputs({ site: null, sites: catalog.document.sites, people })).people.lastHour).toEqual({ exits: 550, entries: 540 });
   });
 
   it('warns when fewer than the configured share of the lanes are open', () => {

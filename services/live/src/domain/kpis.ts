@@ -41,7 +41,23 @@ export interface LaneNow {
   /** Last queue sample while fresh, else null. */
   queueLength: number | null;
   queueSampledAt: number | null;
-  lastHour: { trucksCrossed: number; containersMoved: number; events: number; clearanceP95Ms: number | null };
+  /** `people`: person crossings through the lane (a biometric gate), never counted in `trucksCrossed`. */
+  lastHour: { trucksCrossed: number; containersMoved: number; events: number; clearanceP95Ms: number | null; people: number };
+}
+
+/** Person crossings through the biometric gates, exits (xuất cảnh) and entries (nhập cảnh). */
+export interface PeopleCount {
+  exits: number;
+  entries: number;
+}
+
+/** People of one gate and direction (`exit` / `entry`) as stored: the last hour and today. */
+export interface StoredPeople {
+  site: string;
+  lane: string;
+  direction: string;
+  lastHour: number;
+  today: number;
 }
 
 export interface KpisNow {
@@ -58,6 +74,8 @@ export interface KpisNow {
   lanesTotal: number;
   /** `warning` when fewer than the configured share of the lanes are open. */
   lanesOpenLevel: LanesOpenLevel;
+  /** People through the biometric gates in scope: apart from every truck figure. */
+  people: { lastHour: PeopleCount; today: PeopleCount };
   /** Sum of the fresh queue samples over the lanes. */
   queueLength: number;
   /** The longest fresh queue of one lane (0 without samples): what the queue level is judged on. */
@@ -141,6 +159,8 @@ export interface KpiInputs {
   /** Last hour per `site/lane`. */
   lanesLastHour: ReadonlyMap<string, ThroughputMeasures>;
   laneStates: readonly StoredLaneState[];
+  /** People per gate and direction, every site (those in scope are counted). */
+  people: readonly StoredPeople[];
   /** Last hour's clearances of the smart and the manual lanes in scope. */
   clearances: { smart: ClearanceFigure; manual: ClearanceFigure };
   thresholds: TileThresholds;
@@ -155,6 +175,16 @@ export function vietnamDayStart(ms: number): number {
 /** The KPI tiles and the lane grid, from what the store returned. */
 export function kpisOf(inputs: KpiInputs): KpisNow {
   const states = new Map(inputs.laneStates.map((s) => [`${s.site}/${s.lane}`, s]));
+  const inScope = new Set(inputs.sites.map((s) => s.id));
+  const people = { lastHour: { exits: 0, entries: 0 }, today: { exits: 0, entries: 0 } };
+  const peopleByLane = new Map<string, number>();
+  for (const row of inputs.people) {
+    if (!inScope.has(row.site) || (row.direction !== 'exit' && row.direction !== 'entry')) continue;
+    const way = row.direction === 'exit' ? 'exits' : 'entries';
+    people.lastHour[way] += row.lastHour;
+    people.today[way] += row.today;
+    peopleByLane.set(`${row.site}/${row.lane}`, (peopleByLane.get(`${row.site}/${row.lane}`) ?? 0) + row.lastHour);
+  }
   // A site under construction (Vạn Ninh) has no lane in service yet: its catalog lanes are neither lanes without data nor lanes closed.
   const lanes: LaneNow[] = inputs.sites.filter((site) => sitePhase(site) === 'operating').flatMap((site) =>
     site.lanes.map((lane) => {
@@ -172,7 +202,7 @@ export function kpisOf(inputs: KpiInputs): KpisNow {
         statusSince: state && state.stateAt > 0 ? state.stateAt : null,
         queueLength: fresh ? state.queueLength : null,
         queueSampledAt: fresh ? state.queueAt : null,
-        lastHour: { trucksCrossed: hour?.trucksCrossed ?? 0, containersMoved: hour?.containersMoved ?? 0, events: hour?.events ?? 0, clearanceP95Ms: hour?.clearanceP95Ms ?? null },
+        lastHour: { trucksCrossed: hour?.trucksCrossed ?? 0, containersMoved: hour?.containersMoved ?? 0, events: hour?.events ?? 0, clearanceP95Ms: hour?.clearanceP95Ms ?? null, people: peopleByLane.get(key) ?? 0 },
       };
     }),
   );
@@ -194,6 +224,7 @@ export function kpisOf(inputs: KpiInputs): KpisNow {
     lanesOpen,
     lanesTotal: lanes.length,
     lanesOpenLevel: judgeLanesOpen(lanesOpen, lanes.length, thresholds.lanesOpenWarningShare),
+    people,
     queueLength: lanes.reduce((sum, l) => sum + (l.queueLength ?? 0), 0),
     queueLongest,
     queueLevel: judgeQueue(queueLongest, thresholds),

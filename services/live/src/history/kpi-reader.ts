@@ -18,7 +18,7 @@ export interface ZoneKpis {
 const dayMs = 86_400_000;
 
 /**
- * The KPI tiles and lane grids of the zone and of every site from one round of seven
+ * The KPI tiles and lane grids of the zone and of every site from one round of eight
  * queries, whatever the number of sites: `GET /v1/kpis/now` answers from it and the live
  * gateway publishes it on the `kpis` and `lanes` channels, so both always agree.
  */
@@ -27,7 +27,7 @@ export async function readZoneKpis(store: HistoryStore, catalog: SiteCatalog, se
   const toSeconds = (Math.floor(at / 60_000) + 1) * 60;
   const lastHourRange = { fromSeconds: toSeconds - 3600, toSeconds };
   const todayRange = { fromSeconds: vietnamDayStart(at) / 1000, toSeconds };
-  const [zoneLastHour, zoneToday, sitesLastHour, sitesToday, lanesLastHour, laneStates, clearances] = await Promise.all([
+  const [zoneLastHour, zoneToday, sitesLastHour, sitesToday, lanesLastHour, laneStates, clearances, people] = await Promise.all([
     store.total(lastHourRange),
     store.total(todayRange),
     store.bySite(lastHourRange),
@@ -35,12 +35,13 @@ export async function readZoneKpis(store: HistoryStore, catalog: SiteCatalog, se
     store.byLane(lastHourRange),
     store.laneStates(undefined, at - settings.laneStateLookbackDays * dayMs),
     store.clearances(lastHourRange),
+    store.people({ lastHourFromSeconds: lastHourRange.fromSeconds, todayFromSeconds: todayRange.fromSeconds, toSeconds }),
   ]);
   const clearancesOf = (site: string) => {
     const figure = (kind: ClearanceLaneKind): ClearanceFigure => clearances.get(`${site}/${kind}`) ?? noClearances;
     return { smart: figure('smart'), manual: figure('manual') };
   };
-  const common = { now: at, lanesLastHour, laneStates, thresholds: settings.tiles, queueFreshMs: settings.queueFreshMs };
+  const common = { now: at, lanesLastHour, laneStates, people, thresholds: settings.tiles, queueFreshMs: settings.queueFreshMs };
   const sites = new Map<string, KpisNow>();
   for (const site of catalog.document.sites) {
     sites.set(

@@ -77,6 +77,7 @@ const LaneNow = Type.Object(
       containersMoved: Type.Integer(),
       events: Type.Integer(),
       clearanceP95Ms: Type.Union([Type.Integer(), Type.Null()], { description: 'exact p95 of the clearances through this lane in the last hour' }),
+      people: Type.Integer({ minimum: 0, description: 'people through this biometric gate in the last hour (0 for every other lane); never in trucksCrossed' }),
     }),
   },
   { title: 'LaneNow' },
@@ -92,6 +93,11 @@ const ClearanceFigure = Type.Object(clearanceFigure);
 const JudgedClearance = Type.Object({
   ...clearanceFigure,
   verdict: oneOf(clearanceVerdicts, 'p95 within or over the target; too-few: fewer trucks than minTrucks, not judged; none: no truck'),
+});
+
+const PeopleCount = Type.Object({
+  exits: Type.Integer({ minimum: 0, description: 'people who left Vietnam (xuất cảnh) through an exit gate' }),
+  entries: Type.Integer({ minimum: 0, description: 'people who entered Vietnam (nhập cảnh) through an entry gate' }),
 });
 
 export const KpisNowResponse = Type.Object(
@@ -110,6 +116,10 @@ export const KpisNowResponse = Type.Object(
     lanesOpen: Type.Integer({ description: 'lanes open or congested (a lane in fault is not serving)' }),
     lanesTotal: Type.Integer(),
     lanesOpenLevel: oneOf(lanesOpenLevels, 'warning: fewer than KPI_LANES_OPEN_WARNING_PERCENT of the lanes open'),
+    people: Type.Object(
+      { lastHour: PeopleCount, today: PeopleCount },
+      { description: 'person crossings through the biometric gates in scope (Bắc Luân I), apart from every truck figure' },
+    ),
     queueLength: Type.Integer({ description: 'vehicles queued over the lanes with a fresh sample' }),
     queueLongest: Type.Integer({ description: 'longest fresh queue of one lane' }),
     queueLevel: oneOf(queueLevels, 'the longest lane queue against ALERT_QUEUE_WARNING and ALERT_QUEUE_CRITICAL'),

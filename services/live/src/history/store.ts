@@ -15,7 +15,7 @@ import {
   type TruckEvent,
   type TruckRow,
 } from '@tower/shared';
-import { laneStateEventTypes, type ClearanceFigure, type StoredLaneState } from '../domain/kpis.ts';
+import { laneStateEventTypes, type ClearanceFigure, type StoredLaneState, type StoredPeople } from '../domain/kpis.ts';
 
 /** The lane kinds whose clearances the KPI tiles show. */
 export const clearanceLaneKinds = ['smart', 'manual'] as const;
@@ -92,6 +92,27 @@ export class HistoryStore {
         return [`${String(row['scope'])}/${String(row['lane_kind'])}`, { trucks: Number(row['trucks']), p50Ms, p95Ms, heldTrucks: Number(row['held_trucks']) }];
       }),
     );
+  }
+
+  /**
+   * People per biometric gate and direction (people_1m) in the last hour and today, both
+   * ranges ending at `toSeconds` (whichever starts first is read once).
+   */
+  async people(ranges: { lastHourFromSeconds: number; todayFromSeconds: number; toSeconds: number }): Promise<StoredPeople[]> {
+    const { lastHourFromSeconds, todayFromSeconds, toSeconds } = ranges;
+    const rows = await selectRows<Record<string, string | number>>(
+      this.client,
+      sql`SELECT site, lane, direction,
+          sumIf(people, window_start >= toDateTime(${lastHourFromSeconds})) AS last_hour,
+          sumIf(people, window_start >= toDateTime(${todayFromSeconds})) AS today
+        FROM (
+          SELECT site, lane, direction, window_start, sumMerge(people) AS people FROM people_1m
+          WHERE window_start >= toDateTime(${Math.min(lastHourFromSeconds, todayFromSeconds)}) AND window_start < toDateTime(${toSeconds})
+          GROUP BY site, lane, direction, window_start
+        )
+        GROUP BY site, lane, direction`,
+    );
+    return rows.map((row) => ({ site: String(row['site']), lane: String(row['lane']), direction: String(row['direction']), lastHour: Number(row['last_hour']), today: Number(row['today']) }));
   }
 
   /** Each lane's last state event and last queue sample observed since `sinceMs`. */

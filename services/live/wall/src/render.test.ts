@@ -15,7 +15,7 @@ const view: View = { language: 'en', sites: [site], role: 'operator', failedAckn
 
 const lane: LaneNow = {
   site: breakout, lane: breakout, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status: 'open', statusSince: null, queueLength: 3, queueSampledAt: null,
-  lastHour: { trucksCrossed: 1, containersMoved: 0, events: 2, clearanceP95Ms: null },
+  lastHour: { trucksCrossed: 1, containersMoved: 0, events: 2, clearanceP95Ms: null, people: 0 },
 };
 const alert = (state: Alert['state']): Alert => ({
   id: breakout, cause: evil, rule: 'lane-fault', severity: 'critical', site: breakout, lane: breakout, state, revision: 1, value: 1, threshold: 1,
@@ -25,6 +25,7 @@ const kpis: KpisNow = {
   site: breakout, at: 0, dayStart: 0, lastHour: emptyMeasures, today: emptyMeasures,
   clearance: { targetMs: 15_000, minTrucks: 20, smart: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0, verdict: 'none' }, manual: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0 } },
   lanesOpen: 1, lanesTotal: 1, lanesOpenLevel: 'normal', queueLength: 3, queueLongest: 3, queueLevel: 'normal', lanes: [lane],
+  people: { lastHour: { exits: 0, entries: 0 }, today: { exits: 0, entries: 0 } },
 };
 
 /** Renders into a fresh element as the wall does and checks nothing of the data became markup. */

@@ -118,7 +118,7 @@ describe('the chart model', () => {
 describe('zone view and rotation', () => {
   it('sums lanes per site and shows the most serious status', () => {
     const lane = (id: string, status: LaneNow['status'], queueLength: number | null): LaneNow => ({
-      site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status, statusSince: null, queueLength, queueSampledAt: null, lastHour: { trucksCrossed: 10, containersMoved: 0, events: 20, clearanceP95Ms: null },
+      site: 'bac-luan-2', lane: id, kind: 'smart', direction: 'export', serviceRatePerHour: 240, status, statusSince: null, queueLength, queueSampledAt: null, lastHour: { trucksCrossed: 10, containersMoved: 0, events: 20, clearanceP95Ms: null, people: 0 },
     });
     const grid = new LaneGrid();
     grid.reset([lane('x', 'open', 4), lane('y', 'congested', 9), lane('z', 'closed', null)]);
@@ -129,7 +129,7 @@ describe('zone view and rotation', () => {
 
   it('groups lanes by site for the wall: sites with a fault first, then congestion; the lanes not open first; catalog order otherwise', () => {
     const lane = (site: string, id: string, status: LaneNow['status']): LaneNow => ({
-      site, lane: id, kind: 'manual', direction: 'export', serviceRatePerHour: 30, status, statusSince: null, queueLength: null, queueSampledAt: null, lastHour: { trucksCrossed: 0, containersMoved: 0, events: 0, clearanceP95Ms: null },
+      site, lane: id, kind: 'manual', direction: 'export', serviceRatePerHour: 30, status, statusSince: null, queueLength: null, queueSampledAt: null, lastHour: { trucksCrossed: 0, containersMoved: 0, events: 0, clearanceP95Ms: null, people: 0 },
     });
     const sites = [
       { id: 'a', lanes: [{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }] },

@@ -61,7 +61,7 @@ function kpisAt(events: readonly TowerEvent[], now: number) {
       return { site: site.id, lane: lane.id, stateType: state?.type ?? '', stateAt: state?.observedAt ?? 0, queueLength: sample && 'queueLength' in sample ? sample.queueLength : 0, queueAt: sample?.observedAt ?? 0 };
     });
     const siteMeasures = measures(trucks.filter((e) => e.site === site.id));
-    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, clearances: { smart: figure(site.id, 'smart'), manual: figure(site.id, 'manual') }, thresholds: defaultTileThresholds, queueFreshMs: 2 * minute });
+    return kpisOf({ site: site.id, sites: [site], now, lastHour: siteMeasures, today: siteMeasures, lanesLastHour, laneStates, people: [], clearances: { smart: figure(site.id, 'smart'), manual: figure(site.id, 'manual') }, thresholds: defaultTileThresholds, queueFreshMs: 2 * minute });
   });
 }
 
