@@ -82,6 +82,8 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await history.total({ ...range, site: 'van-ninh' });
     await history.byLane(range);
     await history.clearances(range);
+    // People at Bắc Luân I's gates: the last hour (inside) and the day (the whole range), as the KPIs read them.
+    await history.people({ lastHourFromSeconds: range.toSeconds - 3600, todayFromSeconds: range.fromSeconds, toSeconds: range.toSeconds });
     await history.laneStates('bac-luan-2', end - 86_400_000);
     await history.laneStates(undefined, end - 86_400_000);
     const plate = (events.find((e) => e.type === 'truck.gate-out') as TruckEvent).plate;
