@@ -6,7 +6,7 @@
  * machine. Steps at 1,000 and 10,000 events/s offered. The reference, in the same run,
  * is Kafka's own `EndToEndLatency` tool (produce → consume, acks=all) on the same broker.
  *
- *   npx tsx loadtests/end-to-end-latency.ts [--rates 1000,10000] [--seconds 20] [--keep-infra]
+ *   npx tsx loadtests/bench/end-to-end-latency.ts [--rates 1000,10000] [--seconds 20] [--keep-infra]
  *
  * Starts its own servers (bench profile), recreates the event and tick topics, and
  * runs ingest (28081), aggregator (28084) and live gateway (28080) processes on a fresh
@@ -21,9 +21,9 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { applyMigrations, applyTopicCatalog, createClickHouse, createLogger, createTopicsReady, loadMigrations, topicCatalog, type TowerEvent } from '@tower/shared';
-import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { repoRoot } from '../infra/local/profiles.ts';
-import { migrationsDirectory } from '../services/aggregator/src/test-support.ts';
+import { readDemoCredentials } from '../../infra/provision/credentials.ts';
+import { repoRoot } from '../../infra/local/profiles.ts';
+import { migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
 import { benchClickHouse, benchKafka, invocation, kafkaToolConfig, machineDescription, percentile, print, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({

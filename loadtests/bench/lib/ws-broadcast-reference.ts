@@ -5,7 +5,7 @@
  * frame is the gateway's delta frame for a throughput tick (same shape, same size), so
  * both sides of the comparison move and parse the same bytes.
  *
- *   node --import tsx loadtests/lib/ws-broadcast-reference.ts <port> <frames per second>
+ *   node --import tsx loadtests/bench/lib/ws-broadcast-reference.ts <port> <frames per second>
  *
  * Prints `ready` when listening; sends after receiving "start <seconds>" on stdin.
  */

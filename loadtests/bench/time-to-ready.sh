@@ -2,13 +2,13 @@
 # Time from `npm start` to "ready" on a fresh clone of this repository, then again
 # warm (second start, same clone). Prints both figures and the command that made them.
 #
-#   loadtests/time-to-ready.sh            fresh clone into a temp dir (Node packages and
+#   loadtests/bench/time-to-ready.sh      fresh clone into a temp dir (Node packages and
 #                                         Kafka jars are fetched again; apt packages and
 #                                         the Maven cache are whatever the machine has)
 #
 # It uses the dev profile's ports, so stop any running demo first (npm stop).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLONE="$(mktemp -d)/tower"
 git clone -q "$ROOT" "$CLONE"
 
@@ -31,7 +31,7 @@ time_to_ready() { # prints seconds from `npm start` to its "Press Ctrl-C" line, 
 
 cold=$(time_to_ready)
 warm=$(time_to_ready)
-echo "command: loadtests/time-to-ready.sh"
+echo "command: loadtests/bench/time-to-ready.sh"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(lscpu | sed -n 's/^Model name: *//p')"
 printf 'fresh clone to ready: %.1f s\n' "$cold"
 printf 'warm restart to ready: %.1f s\n' "$warm"

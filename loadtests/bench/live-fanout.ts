@@ -5,9 +5,9 @@
  * → delta parsed by the client), deliveries vs expected, and the gateway's resident
  * memory per connection. The reference, in the same run: a bare `ws` server sending the
  * same number of clients one pre-serialised frame at the same rate
- * (loadtests/lib/ws-broadcast-reference.ts).
+ * (loadtests/bench/lib/ws-broadcast-reference.ts).
  *
- *   npx tsx loadtests/live-fanout.ts [--clients 1000,5000,10000] [--rate 10] [--seconds 15] [--keep-infra]
+ *   npx tsx loadtests/bench/live-fanout.ts [--clients 1000,5000,10000] [--rate 10] [--seconds 15] [--keep-infra]
  *
  * Clients run in this process, on the same 2 cores as the gateway, Kafka and the
  * reference: the figures are a floor. Starts its own servers (bench profile) and a
@@ -19,8 +19,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { createTopicsReady, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
-import { repoRoot } from '../infra/local/profiles.ts';
-import { inspectServer } from '../infra/local/supervisor.ts';
+import { repoRoot } from '../../infra/local/profiles.ts';
+import { inspectServer } from '../../infra/local/supervisor.ts';
 import { benchKafka, invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
@@ -177,7 +177,7 @@ try {
 
   // The reference: a bare ws broadcast to the same numbers of clients at the same rate.
   const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
-  const reference = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(repoRoot, 'loadtests/lib/ws-broadcast-reference.ts'), String(referencePort), String(rate)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+  const reference = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(repoRoot, 'loadtests/bench/lib/ws-broadcast-reference.ts'), String(referencePort), String(rate)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   reference.stdout.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
   while (!lines.includes('ready')) await sleep(50);

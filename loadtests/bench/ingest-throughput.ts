@@ -3,7 +3,7 @@
  * a batch size of 100, against Kafka's own ProducerPerformance tool with the same
  * record size on the same broker, in the same run.
  *
- *   npx tsx loadtests/ingest-throughput.ts [--events 300000] [--batch 100] [--concurrency 16] [--keep-infra]
+ *   npx tsx loadtests/bench/ingest-throughput.ts [--events 300000] [--batch 100] [--concurrency 16] [--keep-infra]
  *
  * Starts its own Kafka/ClickHouse/Redis (bench profile, ports 29092/28123/26379) and an
  * ingest process on 28081; the load generator runs in this process on the same 2
@@ -15,7 +15,7 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { EventCodec, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
-import { readDemoCredentials } from '../infra/provision/credentials.ts';
+import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { benchKafka, invocation, machineDescription, percentile, postJson, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@
  * materialized views on), against ClickHouse's own `INSERT ... FORMAT JSONEachRow` of
  * the same rows into the same schema, in the same run.
  *
- *   npx tsx loadtests/aggregator-throughput.ts [--events 1000000] [--days 1] [--partitions 6] [--insert-rows 50000] [--keep-infra]
+ *   npx tsx loadtests/bench/aggregator-throughput.ts [--events 1000000] [--days 1] [--partitions 6] [--insert-rows 50000] [--keep-infra]
  *
  * Starts its own Kafka/ClickHouse/Redis (bench profile, ports 29092/28123/26379). Each
  * run writes the backlog to fresh topics and drains it into a fresh database, so runs
@@ -39,9 +39,9 @@ import {
   type LaneEvent,
   type TruckEvent,
 } from '@tower/shared';
-import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
-import { dimensionsOf, rawRowOf, rawTables } from '../services/aggregator/src/domain/rows.ts';
-import { allRawEvents, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
+import { LaneOpenTracker } from '../../services/aggregator/src/domain/lanes.ts';
+import { dimensionsOf, rawRowOf, rawTables } from '../../services/aggregator/src/domain/rows.ts';
+import { allRawEvents, migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
 import { benchClickHouse, benchKafka, invocation, machineDescription, print, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
  * clients, next to `redis-benchmark` (SET, same client count) on the same Redis in the
  * same run.
  *
- *   npx tsx loadtests/slot-bookings.ts [--bookings 60000] [--clients 1000] [--keep-infra]
+ *   npx tsx loadtests/bench/slot-bookings.ts [--bookings 60000] [--clients 1000] [--keep-infra]
  *
  * Starts its own Kafka/ClickHouse/Redis (bench profile; Redis with the project's
  * configuration: AOF fsync'd before each answer) and a slots process on 28082. Each
@@ -17,7 +17,7 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
-import { readDemoCredentials } from '../infra/provision/credentials.ts';
+import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { benchKafka, invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
