@@ -38,6 +38,18 @@ describe('ClickHouse (real server)', () => {
     expect(count[0]?.n).toBe('0');
   });
 
+  test('a migration that failed after adding a column runs again from the top (18.16 has no ADD COLUMN IF NOT EXISTS)', async ({ clickhouse }) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
+    const file = path.join(dir, '0001_add.sql');
+    const script = (last: string) => `CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree() ORDER BY x; ALTER TABLE t ADD COLUMN y UInt8, ADD COLUMN z AggregateFunction(sum, UInt64); ${last}`;
+    fs.writeFileSync(file, script('CREATE TABLE nonsense'));
+    await expect(applyMigrations(clickhouse.settings, loadMigrations(dir))).rejects.toThrow(/0001_add, statement 3/);
+    fs.writeFileSync(file, script('CREATE TABLE IF NOT EXISTS u (x UInt8) ENGINE = Memory'));
+    expect((await applyMigrations(clickhouse.settings, loadMigrations(dir))).applied).toEqual(['0001_add']);
+    const columns = await (await clickhouse.client.query({ query: "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 't' ORDER BY name", format: 'JSONEachRow' })).json<{ name: string }>();
+    expect(columns.map((c) => c.name)).toEqual(['x', 'y', 'z']);
+  });
+
   test('inserts and selects JSONEachRow rows in a migrated table', async ({ clickhouse }) => {
     await applyMigrations(clickhouse.settings, loadMigrations(repoMigrations));
     const rows = Array.from({ length: 100 }, (_, i) => ({

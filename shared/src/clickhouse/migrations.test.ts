@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MigrationError, loadMigrations, splitStatements } from './migrations.ts';
+import { MigrationError, addedColumns, loadMigrations, splitStatements } from './migrations.ts';
 
 describe('splitStatements', () => {
   it('splits on semicolons outside strings and comments', () => {
@@ -60,7 +60,25 @@ describe('the repository migrations', () => {
     for (const migration of loadMigrations(dir)) {
       for (const statement of migration.statements) {
         if (/^\s*CREATE\b/i.test(statement)) expect(statement, `${migration.name}: ${statement.slice(0, 60)}`).toMatch(/^\s*CREATE\s+(MATERIALIZED\s+VIEW|TABLE|VIEW|DATABASE)\s+IF\s+NOT\s+EXISTS\b/i);
+        // 18.16 has no ADD COLUMN IF NOT EXISTS: the runner skips an ALTER whose columns exist, so it must only add columns.
+        if (/^\s*ALTER\b/i.test(statement)) expect(addedColumns(statement), `${migration.name}: ${statement.slice(0, 60)}`).toBeDefined();
       }
     }
+  });
+});
+
+describe('ADD COLUMN statements', () => {
+  it('name their table and every column added, types with commas included', () => {
+    expect(addedColumns('ALTER TABLE truck_events ADD COLUMN crossed_kg UInt32 AFTER turnaround_ms')).toEqual({ table: 'truck_events', columns: ['crossed_kg'] });
+    expect(addedColumns('alter table throughput_1m add column trucks_unweighed AggregateFunction(sum, UInt64) AFTER trucks_crossed, ADD COLUMN x String')).toEqual({
+      table: 'throughput_1m',
+      columns: ['trucks_unweighed', 'x'],
+    });
+  });
+
+  it('are not any other statement, nor an ALTER that does more than add columns', () => {
+    expect(addedColumns('CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = Memory')).toBeUndefined();
+    expect(addedColumns('ALTER TABLE t DROP COLUMN x')).toBeUndefined();
+    expect(addedColumns('ALTER TABLE t ADD COLUMN x UInt8, DROP COLUMN y')).toBeUndefined();
   });
 });

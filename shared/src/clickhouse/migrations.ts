@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createClickHouse, type ClickHouseSettings } from './client.ts';
-import { identifier } from './sql.ts';
+import { createClickHouse, selectRows, type ClickHouseClient, type ClickHouseSettings } from './client.ts';
+import { identifier, sql } from './sql.ts';
 
 /**
  * Versioned ClickHouse migrations: `NNNN_name.sql` files applied in order and recorded
@@ -97,6 +97,42 @@ export function loadMigrations(directory: string): Migration[] {
   return migrations;
 }
 
+const addColumnStatement = /^\s*ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+(ADD\s+COLUMN\b[\s\S]*)$/i;
+const addColumnClause = /^\s*ADD\s+COLUMN\s+([A-Za-z_][A-Za-z0-9_]*)\s/i;
+
+/**
+ * The table and columns of an `ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...`
+ * statement; undefined for any other statement (or an ALTER that does more than add
+ * columns). ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so the runner skips such
+ * a statement when every column is already there: a migration that failed after its
+ * ALTER re-runs from the top like any other.
+ */
+export function addedColumns(statement: string): { table: string; columns: string[] } | undefined {
+  const match = addColumnStatement.exec(statement);
+  if (!match) return undefined;
+  const clauses = splitTopLevel(match[2] as string);
+  const columns = clauses.map((clause) => addColumnClause.exec(clause)?.[1]);
+  if (columns.some((c) => c === undefined)) return undefined;
+  return { table: match[1] as string, columns: columns as string[] };
+}
+
+/** Splits on commas outside parentheses (`AggregateFunction(sum, UInt64)` stays whole). */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    if (text[i] === '(') depth += 1;
+    else if (text[i] === ')') depth -= 1;
+    else if (text[i] === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
 export interface MigrationReport {
   applied: string[];
   alreadyApplied: string[];
@@ -150,6 +186,7 @@ export async function applyMigrations(
       }
       for (const [index, statement] of migration.statements.entries()) {
         try {
+          if (await columnsAlreadyAdded(client, statement)) continue;
           await client.command({ query: statement });
         } catch (error) {
           throw new MigrationError(`${label}, statement ${index + 1}: ${(error as Error).message}`);
@@ -167,4 +204,14 @@ export async function applyMigrations(
   } finally {
     await client.close();
   }
+}
+
+/** Whether an ADD COLUMN statement's columns are all there already; some but not all is an error. */
+async function columnsAlreadyAdded(client: ClickHouseClient, statement: string): Promise<boolean> {
+  const added = addedColumns(statement);
+  if (!added) return false;
+  const rows = await selectRows<{ name: string }>(client, sql`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${added.table} AND name IN ${added.columns}`);
+  if (rows.length === 0) return false;
+  if (rows.length === added.columns.length) return true;
+  throw new MigrationError(`${added.table} has only some of the columns ${added.columns.join(', ')}: add the missing ones by hand`);
 }
