@@ -9,7 +9,7 @@ import { JourneyTracker, bookingRow, eventTypeSchemas, loadCatalog, loadMigratio
 import { test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
-import { dimensionsOf, rawRowOf, rawTables, type RawRow } from '../services/aggregator/src/domain/rows.ts';
+import { dimensionsOf, noDerived, rawRowOf, rawTables, type RawRow } from '../services/aggregator/src/domain/rows.ts';
 import { EventStore } from '../services/aggregator/src/store.ts';
 import { migrate, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
 import { HistoryStore } from '../services/live/src/history/store.ts';
@@ -25,7 +25,7 @@ function rawInserts(events: readonly TowerEvent[]): string[] {
   events.forEach((event, offset) => {
     const family = eventTypeSchemas.get(event.type)!.family.name;
     const consumed: ConsumedEvent = { topic: `tower.${family}`, partition: 0, offset: BigInt(offset), ingestedAt: event.observedAt + 50, family, schemaVersion: 1, event };
-    const derived = { clearanceMs: 0, turnaroundMs: 0, openMs: 0 };
+    const derived = { ...noDerived };
     if (family === 'truck') Object.assign(derived, journeys.apply(event as TruckEvent));
     if (family === 'lane') derived.openMs = lanes.apply(event as LaneEvent);
     const table = rawTables[family];

@@ -40,7 +40,7 @@ import {
   type TruckEvent,
 } from '@tower/shared';
 import { LaneOpenTracker } from '../../services/aggregator/src/domain/lanes.ts';
-import { dimensionsOf, rawRowOf, rawTables } from '../../services/aggregator/src/domain/rows.ts';
+import { dimensionsOf, noDerived, rawRowOf, rawTables } from '../../services/aggregator/src/domain/rows.ts';
 import { allRawEvents, migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
 import { benchClickHouse, benchKafka, invocation, machineDescription, print, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
@@ -89,7 +89,7 @@ class ReferenceBodies {
   private offset = 0n;
 
   add(consumedFamily: FamilyName, event: ConsumedEvent['event']): void {
-    const derived = { clearanceMs: 0, turnaroundMs: 0, openMs: 0 };
+    const derived = { ...noDerived };
     if (consumedFamily === 'truck') Object.assign(derived, this.journeys.apply(event as TruckEvent));
     if (consumedFamily === 'lane') derived.openMs = this.lanes.apply(event as LaneEvent);
     const consumed: ConsumedEvent = { topic: `reference.${consumedFamily}`, partition: 0, offset: this.offset++, ingestedAt: event.observedAt, family: consumedFamily, schemaVersion: 1, event };

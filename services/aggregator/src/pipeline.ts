@@ -1,7 +1,7 @@
 import { JourneyTracker, journeyView, type ConsumedEvent, type JourneyView, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
-import { dimensionsOf, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
+import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
 import type { LiveJourneys } from './domain/live-journeys.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -131,11 +131,11 @@ export class AggregationPipeline implements ConsumerHandler {
   /** The figures stored on the event's row; for a live truck event, its journey as it stands after it. */
   private derive(consumed: ConsumedEvent, state: PartitionState, now: number): { derived: Derived; journey?: JourneyView } {
     if (consumed.family === 'truck') {
-      const { journey, times } = state.journeys.advance(consumed.event as TruckEvent);
-      const derived = { clearanceMs: times.clearanceMs, turnaroundMs: times.turnaroundMs, openMs: 0 };
+      const { journey, figures } = state.journeys.advance(consumed.event as TruckEvent);
+      const derived = { ...figures, openMs: 0 };
       return this.live.windows.isLive(consumed.event.observedAt, now) ? { derived, journey: journeyView(journey) } : { derived };
     }
-    if (consumed.family === 'lane') return { derived: { clearanceMs: 0, turnaroundMs: 0, openMs: state.lanes.apply(consumed.event as LaneEvent) } };
-    return { derived: { clearanceMs: 0, turnaroundMs: 0, openMs: 0 } };
+    if (consumed.family === 'lane') return { derived: { ...noDerived, openMs: state.lanes.apply(consumed.event as LaneEvent) } };
+    return { derived: noDerived };
   }
 }

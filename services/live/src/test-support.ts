@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
 import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type ReadinessCheck, type Redis } from '@tower/shared';
-import { dimensionsOf, rawRowOf } from '../../aggregator/src/domain/rows.ts';
+import { dimensionsOf, noDerived, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
 import { eventually } from '@tower/shared/testing';
@@ -92,7 +92,7 @@ export async function startLive(
 export async function storeLaneEvents(store: EventStore, events: LaneEvent[]): Promise<void> {
   const catalog = loadCatalog();
   const rows = events.map((event, i) =>
-    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), { clearanceMs: 0, turnaroundMs: 0, openMs: 0 }),
+    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
   );
   await store.insert('lane', rows);
 }

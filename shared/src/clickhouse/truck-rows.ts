@@ -6,7 +6,7 @@ import { sql } from './sql.ts';
  * rebuilds its journey tracker from them after a restart, and the history API cuts a
  * plate's journeys from them, so both read the same columns the same way.
  */
-export const journeyColumns = sql`type, site, plate, plate_country, direction, lane, observed_ms, cargo_class, containers, gross_kg, hold_reason`;
+export const journeyColumns = sql`type, site, plate, plate_country, direction, lane, observed_ms, cargo_class, containers, gross_kg, declared_gross_kg, hold_reason`;
 
 export type TruckRow = Record<string, string | number | string[]>;
 
@@ -24,6 +24,7 @@ export function truckEventOfRow(row: TruckRow): TruckEvent {
     ...(text('cargo_class') ? { cargoClass: text('cargo_class') } : {}),
     containers: Array.isArray(row['containers']) ? row['containers'] : [],
     grossKg: Number(row['gross_kg']),
+    ...(Number(row['declared_gross_kg']) > 0 ? { declaredGrossKg: Number(row['declared_gross_kg']) } : {}),
     holdReason: text('hold_reason'),
   } as unknown as TruckEvent;
 }

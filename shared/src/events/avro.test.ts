@@ -81,6 +81,18 @@ describe('schema versions', () => {
     }
   });
 
+  it('a gate-in written with truck v1 (before the declared weight) still decodes; one with it round-trips', () => {
+    const v1 = snapshots.find((s) => s.family === 'truck' && s.version === 1)!;
+    const gateIn = sampleEvents().find((e) => e.type === 'truck.gate-in')!;
+    const written = Buffer.concat([Buffer.from([0xc3, 0x01]), v1.fingerprint, v1.type.toBuffer(gateIn)]);
+    const decoded = codec.decode(written, 'truck');
+    expect(decoded.version).toBe(1);
+    expect(decoded.event).toEqual(gateIn);
+    expect(decoded.event).not.toHaveProperty('declaredGrossKg');
+    const declared = { ...gateIn, declaredGrossKg: 24_500 };
+    expect(codec.decode(codec.encode('truck', declared), 'truck').event).toEqual(declared);
+  });
+
   it('an old reader reads a new writer and a new reader reads an old writer', () => {
     // A v2 of the truck record as the evolution rules allow: one field added, with a default.
     const v1Schema = deriveFamilySchema(eventFamilies[0]!);

@@ -63,17 +63,24 @@ function eventType<F extends string, T extends string, P extends TProperties>(fa
 }
 
 const withLane = { lane: laneId };
+/** A truck's gross weight (truck and load), whole kg: weighed or declared, within the same bounds. */
+const grossKg = (description: string) => Type.Integer({ minimum: 1000, maximum: 80000, description });
 
 export const truckEventTypes = [
   eventType('truck', 'truck.arrived', { ...truckCommon }, 'the truck arrived at the site'),
   eventType('truck', 'truck.queue-joined', { ...truckCommon, ...withLane }, 'the truck joined the queue of a lane'),
   eventType('truck', 'truck.plate-read', { ...truckCommon, ...withLane, confidence: Type.Number({ minimum: 0, maximum: 1, description: 'ANPR confidence' }) }, 'a camera read the plate'),
   eventType('truck', 'truck.predeclaration-matched', { ...truckCommon, declarationId: Type.String({ minLength: 1, maxLength: 40 }) }, 'the electronic pre-declaration was matched'),
-  eventType('truck', 'truck.weighed', { ...truckCommon, ...withLane, grossKg: Type.Integer({ minimum: 1000, maximum: 80000, description: 'gross weight, kg' }) }, 'the truck was weighed'),
+  eventType('truck', 'truck.weighed', { ...truckCommon, ...withLane, grossKg: grossKg('gross weight on the weighbridge, kg') }, 'the truck was weighed'),
   eventType('truck', 'truck.scanned', { ...truckCommon, ...withLane, scanResult: literals(['clear', 'inspect'] as const) }, 'the cargo was scanned'),
   eventType('truck', 'truck.customs-held', { ...truckCommon, holdReason: literals(holdReasons) }, 'customs put the truck on hold'),
   eventType('truck', 'truck.customs-released', { ...truckCommon }, 'customs released the truck'),
-  eventType('truck', 'truck.gate-in', { ...truckCommon, ...withLane }, 'the truck passed the gate into the control zone'),
+  eventType(
+    'truck',
+    'truck.gate-in',
+    { ...truckCommon, ...withLane, declaredGrossKg: Type.Optional(grossKg('gross weight stated on the electronic customs declaration, kg: counted where no weighbridge weighed the truck')) },
+    'the truck passed the gate into the control zone',
+  ),
   eventType('truck', 'truck.border-crossed', { ...truckCommon, ...withLane }, 'the truck crossed the border line'),
   eventType('truck', 'truck.gate-out', { ...truckCommon, ...withLane }, 'the truck left the control zone: clearance complete'),
 ] as const;

@@ -56,6 +56,8 @@ describe('event validation', () => {
 
   it('refuses an insane weight', () => {
     expect(issuesOf({ ...sample('truck.weighed'), grossKg: 250_000 })[0]?.field).toBe('/grossKg');
+    expect(issuesOf({ ...sample('truck.gate-in'), declaredGrossKg: 250_000 })[0]?.field).toBe('/declaredGrossKg');
+    expect(issuesOf({ ...sample('truck.gate-in'), declaredGrossKg: 24_500 })).toEqual([]);
   });
 
   it('checks sites, lanes and zones against the catalog', () => {

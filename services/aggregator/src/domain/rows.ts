@@ -1,14 +1,15 @@
-import { clickHouseDateTime, type ConsumedEvent, type ContainerEvent, type FamilyName, type LaneEvent, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { clickHouseDateTime, noJourneyFigures, type ConsumedEvent, type ContainerEvent, type FamilyName, type JourneyFigures, type LaneEvent, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 
 /** The raw table of each family (see infra/clickhouse/migrations/0002_events_and_throughput.sql). */
 export const rawTables: Readonly<Record<FamilyName, string>> = { truck: 'truck_events', container: 'container_events', lane: 'lane_events' };
 
-/** What the trackers derived for one event; stored on its row. */
-export interface Derived {
-  clearanceMs: number;
-  turnaroundMs: number;
+/** What the trackers derived for one event (its journey's figures, its lane's open time); stored on its row. */
+export interface Derived extends JourneyFigures {
   openMs: number;
 }
+
+/** The derived figures of an event that completes nothing (copy it before changing it). */
+export const noDerived: Readonly<Derived> = Object.freeze({ ...noJourneyFigures, openMs: 0 });
 
 export type RawRow = Record<string, string | number | string[]>;
 
@@ -67,12 +68,15 @@ export function rawRowOf(consumed: ConsumedEvent, { lane, laneKind, direction }:
         trailer: truck.trailer ?? '',
         containers: truck.containers ?? [],
         gross_kg: truck.type === 'truck.weighed' ? truck.grossKg : 0,
+        declared_gross_kg: truck.type === 'truck.gate-in' ? (truck.declaredGrossKg ?? 0) : 0,
         scan_result: truck.type === 'truck.scanned' ? truck.scanResult : '',
         hold_reason: truck.type === 'truck.customs-held' ? truck.holdReason : '',
         declaration_id: truck.type === 'truck.predeclaration-matched' ? truck.declarationId : '',
         confidence: truck.type === 'truck.plate-read' ? truck.confidence : 0,
         clearance_ms: derived.clearanceMs,
         turnaround_ms: derived.turnaroundMs,
+        crossed_kg: derived.crossedKg,
+        crossed_weight: derived.crossedWeight,
       });
     }
     case 'container': {
