@@ -13,7 +13,7 @@ export const simulatorEnv = {
     default: 'demo',
     description: 'what to play: demo (a busy pre-Tết day at 3x the press volumes with scripted incidents, so every alert rule fires within ten minutes) or real (the press-derived volumes, calm); see src/domain/profiles.ts',
   }),
-  SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the profile\'s volumes (real: about 340 trucks a day, derived from FACTS.md; demo: 4.5 times that)' }),
+  SIM_RATE: env.integer({ default: 1, min: 1, max: 10_000, description: 'multiplier on the profile\'s volumes (real: about 296 trucks a day, the land share of the goods in FACTS.md; demo: 4.5 times that)' }),
   SIM_PEOPLE_RATE: env.integer({ default: 1, min: 1, max: 100, description: 'multiplier on the profile\'s person crossings at Bắc Luân I\'s biometric gates (real: about 22,000 a day, from FACTS.md; demo: 4.5 times that); apart from SIM_RATE, so a load test on goods does not bring 8 M people a year times its rate' }),
   SIM_TICK_MS: env.integer({ default: 500, min: 50, max: 10_000, description: 'how often the simulation advances and sends' }),
   SIM_BATCH_EVENTS: env.integer({ default: 500, min: 1, max: 1000, description: 'events per request to the ingest API' }),

@@ -8,7 +8,7 @@ import type { TruckEvent } from '@tower/shared';
  *   average day: a few trucks an hour at most crossings.
  * - `demo` (what `npm start` plays): a busy day. The run-up to Tết (×1.5 for every
  *   cargo, whatever the date) at three times the yearly average of the press figures
- *   (×4.5 in all, about 1,500 trucks a day), and a script of incidents that starts with
+ *   (×4.5 in all, about 1,330 trucks a day), and a script of incidents that starts with
  *   the simulator and repeats every three hours, so that each alert rule of the wall
  *   fires within the first ten minutes (see `demoScript`).
  *

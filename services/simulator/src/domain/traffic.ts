@@ -1,7 +1,7 @@
 import { iso6346CheckDigit, sitePhase, type ContainerEvent, type Direction, type Lane, type Site, type SiteCatalog, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { Random } from './random.ts';
 import { trafficProfiles, type Episode, type TrafficProfile } from './profiles.ts';
-import { cargoMix, dailyProfile, exportShare, officerCheckShare, peoplePerDay, personDocumentMix, seasonalFactor, siteShare, trucksPerDay, vesselCallEveryHours } from './volumes.ts';
+import { cargoMix, dailyProfile, exportShare, officerCheckShare, peoplePerDay, personDocumentMix, portCalls, seasonalFactor, siteShare, trucksPerDay, type PortCalls } from './volumes.ts';
 
 /**
  * A discrete-event simulation of the zone's traffic. Actions sit on an agenda by
@@ -12,7 +12,8 @@ import { cargoMix, dailyProfile, exportShare, officerCheckShare, peoplePerDay, p
  * Trucks arrive at each crossing as a Poisson process shaped by the daily profile and
  * the season, pick the open lane with the shortest queue, wait their turn, and go
  * through the journey: plate read, pre-declaration, (weighing and scanning where the
- * site has them), a share held by customs, gate-in, the border line, gate-out. Smart
+ * site has them), a share held by customs, gate-in (with the gross weight declared,
+ * within 3 % of the real one), the border line, gate-out. Smart
  * lanes clear within the 15 s of Hữu Nghị (8–14 s); manual lanes in minutes. Lanes
  * report their queue, congestion and faults; IGVs report position; ports see vessel
  * calls. People cross Bắc Luân I's biometric gates, each way as a Poisson process of
@@ -180,10 +181,11 @@ export class TrafficSimulation {
     for (const site of operating) {
       if (siteShare[site.id] && site.lanes.some((l) => truckLaneKinds.has(l.kind))) this.scheduleNextTruck(site);
       if (peoplePerDay[site.id]) for (const direction of ['export', 'import'] as const) if (this.gates.has(`${site.id}|${direction}`)) this.scheduleNextPerson(site, direction);
-      if (vesselCallEveryHours[site.id]) {
+      const calls = portCalls[site.id];
+      if (calls) {
         this.exportPool.set(site.id, []);
-        this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site));
-        this.scheduleNextExportContainer(site);
+        this.schedule(options.start + this.random.between(10, 40) * minute, () => this.vesselCall(site, calls));
+        this.scheduleNextExportContainer(site, calls);
       }
     }
   }
@@ -440,12 +442,15 @@ export class TrafficSimulation {
     const step = (min: number, max: number) => this.random.between(min, max) * slow * second;
     const weighbridge = this.stationFor(truck, 'weighbridge');
     const scanner = this.stationFor(truck, 'scanner');
+    // The truck's real gross weight, and the one on its declaration, within a few % of it.
+    const grossKg = this.random.integer(12_000, 44_000);
+    const declaredGrossKg = Math.round(grossKg * this.random.between(0.97, 1.03));
     // Smart lanes: 8 to 14 s from plate read to gate-out, within the 15 s of Hữu Nghị.
     let t = smart ? step(0.5, 1.5) : step(30, 120);
     this.after(t, () => this.truckEvent(truck, 'truck.predeclaration-matched', { declarationId: `TK-${this.random.integer(100000000, 999999999)}` }, `${truck.site.code}-vnsw`));
     if (weighbridge) {
       t += smart ? step(1.5, 2.5) : step(60, 180);
-      this.after(t, () => this.truckEvent(truck, 'truck.weighed', { lane: weighbridge, grossKg: this.random.integer(12_000, 44_000) }, `${truck.site.code}-wim`));
+      this.after(t, () => this.truckEvent(truck, 'truck.weighed', { lane: weighbridge, grossKg }, `${truck.site.code}-wim`));
     }
     const inspect = this.random.chance(truck.holdShare ?? (smart ? 0.05 : 0.12));
     if (scanner) {
@@ -463,7 +468,7 @@ export class TrafficSimulation {
     }
     t += smart ? step(1.5, 2.5) : step(90, 240);
     this.after(t, () => {
-      this.truckEvent(truck, 'truck.gate-in', { lane: laneId });
+      this.truckEvent(truck, 'truck.gate-in', { lane: laneId, declaredGrossKg });
       if (!inspect) free();
     });
     t += smart ? step(1.5, 2.5) : step(120, 300);
@@ -502,8 +507,8 @@ export class TrafficSimulation {
       ?? site.lanes.find((l) => l.kind === 'port-gate' && l.direction === direction)?.id;
   }
 
-  private scheduleNextExportContainer(site: Site): void {
-    const perHour = (60 / (vesselCallEveryHours[site.id] ?? 24)) * this.rate;
+  private scheduleNextExportContainer(site: Site, calls: PortCalls): void {
+    const perHour = calls.exportsPerHour * this.rate;
     this.after(this.random.exponential(hour / perHour), () => {
       const container = this.newContainer(this.random.chance(0.9) ? 'full' : 'empty');
       const lane = this.portLane(site, 'export');
@@ -515,18 +520,18 @@ export class TrafficSimulation {
           this.exportPool.get(site.id)?.push(container);
         });
       }
-      this.scheduleNextExportContainer(site);
+      this.scheduleNextExportContainer(site, calls);
     });
   }
 
-  private vesselCall(site: Site): void {
+  private vesselCall(site: Site, calls: PortCalls): void {
     const berths = this.zonesOf(site, 'berth');
     const cranes = this.zonesOf(site, 'quay-crane');
     const blocks = this.zonesOf(site, 'yard-block');
     if (berths.length === 0 || cranes.length === 0) return; // a port without berths or cranes in the catalog sees no calls
     const vessel = this.random.pick(vessels);
     const berth = this.random.pick(berths);
-    const discharges = this.random.integer(40, 120);
+    const discharges = this.random.integer(...calls.discharges);
     const pool = this.exportPool.get(site.id) ?? [];
     const loads = pool.splice(0, Math.min(pool.length, this.random.integer(30, 100)));
     const crane = (i: number) => cranes[i % cranes.length] as string;
@@ -541,8 +546,8 @@ export class TrafficSimulation {
     loads.forEach((container, i) => {
       this.after((discharges + i) * perMove, () => this.containerEvent(site, container, 'container.loaded', { vessel, berth, crane: crane(i) }, `${site.code}-qc`));
     });
-    const everyHours = (vesselCallEveryHours[site.id] ?? 24) / this.rate;
-    this.after(this.random.between(0.75, 1.25) * everyHours * hour, () => this.vesselCall(site));
+    const everyHours = calls.everyHours / this.rate;
+    this.after(this.random.between(0.75, 1.25) * everyHours * hour, () => this.vesselCall(site, calls));
   }
 
   private importJourney(site: Site, container: PortContainer, blocks: string[]): void {

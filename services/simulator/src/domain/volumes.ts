@@ -1,14 +1,24 @@
 import type { TruckEvent } from '@tower/shared';
 
 /**
- * Default volumes, derived from ../shared/domain/FACTS.md (2025 press figures):
+ * Default volumes, derived from ../shared/domain/FACTS.md (2025 press figures; seed
+ * articles cited as article:line):
  *
- * - Goods through the zone's gates: "over 3,000 million tonnes" is a slip for about
- *   3 million t a year. At about 25 t per truck that is 120,000 crossings a year,
- *   about 330 a day.
- * - Cross-check by value: 6,293 M USD of Móng Cái trade a year over ~340 trucks a day
- *   is about 51,000 USD per truck, plausible for a mix of electronics and farm produce.
- *   So the zone averages ~340 trucks a day: 14 an hour.
+ * - Goods through the border gates: "trên 3.000 triệu tấn" (003:3) is a slip for about
+ *   3 million t a year; the trade value is 6,458.8 M USD, 6,293.21 M USD of it through
+ *   the Móng Cái branch (003:3).
+ * - Land and sea apart: these figures count every gate of the zone, and the gates listed
+ *   with Guangxi include a seaport, "cảng biển (cảng Vạn Gia)" (001:3), so goods by sea
+ *   are in them. The press gives no split: **our assumption** is that 10 % of the
+ *   weight and value goes by sea through Vạn Gia (`seaborneShare`), 90 % by land.
+ * - Trucks: the land share at about 25 t of goods per truck is 108,000 crossings a year,
+ *   296 a day (14 an hour at the day's peak hours, fewer at night). Cross-check by value:
+ *   90 % of 6,293 M USD over 108,000 trucks is about 52,000 USD per truck, plausible for
+ *   a mix of electronics and farm produce.
+ * - Vạn Gia: the sea share at about 20 t of goods per full container (an assumption) is
+ *   15,000 containers a year, 41 a day, 55 % export like the land (below), carried by
+ *   small vessels calling every 12 hours (an assumption: Vạn Gia is an anchorage for
+ *   coasters, not a deep-water berth); see `portCalls`.
  * - Split between crossings (not in the press: our assumption, documented): Bắc Luân II
  *   (the smart gate, the goods lanes of the Móng Cái – Đông Hưng pair) 50%, Km3+4 (the
  *   busiest point for farm exports) 30%, Ka Long, Pò Hèn, Hoành Mô and Bắc Phong Sinh
@@ -16,19 +26,30 @@ import type { TruckEvent } from '@tower/shared';
  *   (seeds/README.md).
  * - Cargo: the export and import mixes of FACTS.md; at Km3+4, the zone's farm-produce
  *   export point, three quarters of the exports are farm produce.
- * - Direction: exports ≈ 55% of Móng Cái trade (Q1 2025), so 55% export, 45% import.
+ * - Direction: exports ≈ 55% of Móng Cái trade (Q1 2025, 000:14), so 55% export, 45% import.
  * - Peaks: the fruit harvest (May to August) lifts farm exports, and the weeks before
  *   Tết lift everything.
- * - Ports: Vạn Ninh is still being built (phase `construction` in the catalog: no
- *   traffic until it operates), so the press has no figures; we assume a vessel call
- *   every 8 hours at Vạn Ninh once it operates and every 24 hours at Vạn Gia, each
- *   moving 40 to 120 containers.
+ * - Vạn Ninh is still being built (phase `construction` in the catalog: no traffic until
+ *   it operates; 002:33), so the press has no figures for it; once it operates we assume
+ *   a call every 8 hours moving 40 to 120 containers each way.
  *
  * SIM_RATE multiplies all arrival rates of goods (trucks and vessel calls) for demos and
  * load, SIM_PEOPLE_RATE those of people; the `demo` profile (profiles.ts, what `npm
  * start` plays) multiplies both by 3 and plays the run-up to Tết.
  */
-export const trucksPerDay = 340;
+export const goodsTonnesPerYear = 3_000_000;
+/** Share of the border gates' goods that goes by sea, through Vạn Gia: our assumption (the press gives none). */
+export const seaborneShare = 0.1;
+/** Goods per truck and per full container, t: our assumptions. */
+export const tonnesPerTruck = 25;
+export const tonnesPerContainer = 20;
+
+const perDay = (tonnesPerYear: number, tonnesEach: number) => tonnesPerYear / tonnesEach / 365;
+
+/** Trucks a day over the land crossings: the land share of the weight. */
+export const trucksPerDay = Math.round(perDay(goodsTonnesPerYear * (1 - seaborneShare), tonnesPerTruck));
+/** Full containers a day through Vạn Gia, both ways: the sea share of the weight. */
+export const seaborneContainersPerDay = perDay(goodsTonnesPerYear * seaborneShare, tonnesPerContainer);
 
 /**
  * People (FACTS.md): over 8 M crossings in 2025 through the Móng Cái international gate
@@ -72,7 +93,29 @@ export function cargoMix(site: string, direction: TruckEvent['direction']): Carg
   return direction === 'import' ? importCargo : (exportCargoBySite[site] ?? exportCargo);
 }
 
-export const vesselCallEveryHours: Readonly<Record<string, number>> = { 'van-ninh': 8, 'van-gia': 24 };
+/** A port's vessel calls: how often, how many containers discharged, and export boxes arriving at the gate to load. */
+export interface PortCalls {
+  everyHours: number;
+  /** Containers discharged per call, at least and at most (uniform). */
+  discharges: readonly [number, number];
+  /** Export containers brought in through the port gate per hour, loaded on the next call. */
+  exportsPerHour: number;
+}
+
+/** Vạn Gia's seaborne share: small vessels every 12 hours, imports discharged, exports loaded (see above). */
+function seaborneCalls(everyHours: number): PortCalls {
+  const importsPerCall = (seaborneContainersPerDay * (1 - exportShare) * everyHours) / 24;
+  return {
+    everyHours,
+    discharges: [Math.round(importsPerCall / 2), Math.round((importsPerCall * 3) / 2)],
+    exportsPerHour: (seaborneContainersPerDay * exportShare) / 24,
+  };
+}
+
+export const portCalls: Readonly<Record<string, PortCalls>> = {
+  'van-ninh': { everyHours: 8, discharges: [40, 120], exportsPerHour: 60 / 8 },
+  'van-gia': seaborneCalls(12),
+};
 
 /** Relative traffic by hour of day (Vietnam time); the gate runs 24/7, quieter at night. */
 const hourly = [0.35, 0.3, 0.3, 0.3, 0.35, 0.5, 0.8, 1.1, 1.4, 1.5, 1.5, 1.3, 1.0, 1.2, 1.4, 1.5, 1.4, 1.2, 1.0, 0.9, 0.8, 0.65, 0.5, 0.4];
