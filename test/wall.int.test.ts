@@ -15,7 +15,7 @@ import { LiveHub } from '../services/live/src/gateway/hub.ts';
 import { alertFeed, slotFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
 import { bearer, startSlots, testKeys as slotKeys } from '../services/slots/src/test-support.ts';
 import { wallContentSecurityPolicy } from '../services/live/src/app.ts';
-import { startLive, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
+import { startLive, testOperatorName, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
@@ -41,6 +41,8 @@ interface WallLayout {
   documentWidth: number;
   outside: string[];
   overlaps: string[];
+  /** KPI tile text cut off (clamped, ellipsed, or sticking out of its tile). */
+  clipped: string[];
   smallestFontPx: number;
   unlabelled: string[];
   pages: number;
@@ -111,14 +113,15 @@ describe('the wall display', () => {
       }
     })();
 
-    const browser = await chromium.launch(chromiumOptions);
+    // As a kiosk is started: audio allowed without a click, so the chime (sound=1) can sound (docs/wall.md).
+    const browser = await chromium.launch({ ...chromiumOptions, args: [...chromiumOptions.args, '--autoplay-policy=no-user-gesture-required'] });
     try {
       const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
       const pageErrors: string[] = [];
       const violations: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await watchPolicyViolations(page, violations);
-      const served = await page.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.display)}&site=bac-luan-2`);
+      const served = await page.goto(`http://127.0.0.1:${gateway.port}/?token=${encodeURIComponent(testTokens.display)}&site=bac-luan-2&sound=1`);
       expect(served?.headers()['content-security-policy'], 'the wall runs under a strict CSP').toBe(wallContentSecurityPolicy);
       expect(page.url(), 'the token is taken out of the address bar').not.toContain('token');
       await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
@@ -193,10 +196,15 @@ describe('the wall display', () => {
       await expect.poll(() => faultAlert(operator).count(), { timeout: 60_000 }).toBe(1);
       await expect.poll(() => faultAlert(page).count(), { timeout: 10_000 }).toBe(1);
       expect(await faultAlert(page).locator('button').count(), 'a display token cannot acknowledge').toBe(0);
+      // How long ago, and the chime: armed on the wall (sound=1, the room sees it), sounded for the new critical alert; no marker without sound=1.
+      expect(await faultAlert(page).locator('.age').textContent()).toMatch(/^\d+ giây trước$/);
+      expect(await page.locator('#alerts-sound').textContent()).toBe('♪ Âm báo bật');
+      await expect.poll(() => page.locator('#alerts-sound').getAttribute('data-played'), { timeout: 10_000 }).not.toBe('0');
+      expect(await operator.locator('#alerts-sound').isHidden()).toBe(true);
       await faultAlert(operator).locator('button[data-acknowledge]').click();
       await expect.poll(() => faultAlert(operator).getAttribute('data-state'), { timeout: 10_000 }).toBe('acknowledged');
       await expect.poll(() => faultAlert(page).getAttribute('data-state'), { timeout: 10_000 }).toBe('acknowledged');
-      expect(await faultAlert(page).textContent()).toContain('Đã xác nhận bởi operator-t');
+      expect(await faultAlert(page).textContent(), 'the operator’s display name, not the token id').toContain(`Đã xác nhận bởi ${testOperatorName}`);
       await page.screenshot({ path: screenshotFile });
 
       // More lane states (a congested and a closed lane elsewhere), then the whole zone on the four screens of a control room.
@@ -218,6 +226,7 @@ describe('the wall display', () => {
         expect(layout.documentWidth, `nothing wider than ${width} px`).toBeLessThanOrEqual(width);
         expect(layout.outside, `every panel inside the screen, every item inside its panel at ${width}x${height}`).toEqual([]);
         expect(layout.overlaps, `nothing overlaps at ${width}x${height}`).toEqual([]);
+        expect(layout.clipped, `no KPI tile cuts its text off at ${width}x${height}`).toEqual([]);
         expect(layout.smallestFontPx, `text at least 1/${minimumTextFraction} of the screen height at ${width}x${height}`).toBeGreaterThanOrEqual(height / minimumTextFraction);
         expect(layout.lanesShown, 'lane tiles on screen').toBeGreaterThan(0);
         const lanesTotal = Number((await figure(page, 'lanesOpen'))!.split('/')[1]);
@@ -235,6 +244,7 @@ describe('the wall display', () => {
         const layout = await page.evaluate<WallLayout>(wallLayout);
         expect(layout.outside, `every item inside its panel in ${language}`).toEqual([]);
         expect(layout.overlaps, `nothing overlaps in ${language}`).toEqual([]);
+        expect(layout.clipped, `no KPI tile cuts its text off in ${language}`).toEqual([]);
         expect(layout.documentHeight).toBe(768);
         await page.screenshot({ path: screenshotFile.replace('.png', `-${language}.png`) });
       }
@@ -253,6 +263,7 @@ describe('the wall display', () => {
       expect(await page.locator('[data-kpi="clearanceManual"]').getAttribute('class'), 'neutral, not red').toBe('tile');
       expect(Number(/n\s=\s(\d+)\sxe/.exec((await page.locator('[data-kpi="clearanceManual"] .note').textContent()) ?? '')?.[1])).toBeLessThan(20);
       expect(await judged('clearance').count(), 'no smart lane at Pò Hèn: nothing to judge').toBe(0);
+      expect((await page.evaluate<WallLayout>(wallLayout)).clipped, 'the too-few chips whole').toEqual([]);
       await page.screenshot({ path: screenshotFile.replace('.png', '-too-few.png') });
       expect(pageErrors).toEqual([]);
       expect(violations, 'nothing the CSP blocked: no inline script or style attribute, the WebSocket allowed').toEqual([]);

@@ -1,8 +1,9 @@
 /*
  * Runs in the wall's page (page.evaluate in test/wall.int.test.ts): the layout as the
  * browser laid it out. The document's size; panels or items outside their box;
- * overlapping panels, tiles or list items; the smallest font of any visible text; and
- * lane, site, alert and connection states shown without their icon and word.
+ * overlapping panels, tiles or list items; text a KPI tile cuts off (clamped, ellipsed
+ * or sticking out of its box); the smallest font of any visible text; and lane, site,
+ * alert and connection states shown without their icon and word.
  * Plain JavaScript: the browser runs it as it is.
  */
 (() => {
@@ -25,12 +26,21 @@
   for (const [i, a] of tiles.entries()) for (const b of tiles.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
   for (const panel of boxed) {
     const list = panel.querySelector('ol, #chart');
-    const items = [...panel.querySelectorAll(':scope > ol > li, #chart .u-wrap, #chart .u-legend')];
+    const items = [...panel.querySelectorAll(':scope > ol > li, #chart .units, #chart .u-wrap, #chart .u-legend')];
     for (const item of items) if (!inside(box(item), box(list ?? panel)) || !inside(box(item), box(panel))) outside.push(`${name(item)} ${where(box(item))} in ${name(panel)} ${where(box(list ?? panel))}`);
     const listed = [...panel.querySelectorAll(':scope > ol > li')];
     for (const [i, a] of listed.entries()) for (const b of listed.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
   }
   for (const tile of tiles) for (const part of tile.children) if (!inside(box(part), box(tile))) outside.push(`${name(part)} in a KPI tile`);
+  // A tile's text is whole: no box holds more than it shows (line clamp, ellipsis, overflow hidden), no part sticks out of the tile.
+  const clipped = [];
+  for (const tile of tiles) {
+    const edge = box(tile);
+    for (const part of tile.querySelectorAll('*')) {
+      const cut = part.clientWidth > 0 && (part.scrollWidth > part.clientWidth + 1 || part.scrollHeight > part.clientHeight + 1);
+      if (cut || !inside(box(part), edge)) clipped.push(`${tile.dataset['kpi']} ${name(part)} "${part.textContent}" ${part.scrollWidth}x${part.scrollHeight} in ${part.clientWidth}x${part.clientHeight}`);
+    }
+  }
   let smallestFontPx = Infinity;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -56,6 +66,7 @@
     documentWidth: document.documentElement.scrollWidth,
     outside,
     overlaps,
+    clipped,
     smallestFontPx,
     unlabelled,
     pages,

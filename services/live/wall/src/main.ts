@@ -7,14 +7,15 @@ import { LiveClient, type ConnectionState } from './live-client.ts';
 import { fitWithMore, paginate } from './fit.ts';
 import { cssProperties } from './palette.ts';
 import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, siteItems, slotItems, text, type View } from './render.ts';
-import { AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
+import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
+import { Chime, type SoundState } from './sound.ts';
 import './style.css';
 
 /**
  * The Smart Operations Center wall. Kiosk mode is the URL: `?token=` (a display token,
  * kept in the tab's session storage and taken out of the address bar), `site=` (a site
  * id; the whole zone without it), `rotate=` (seconds between sites, 0 = no rotation),
- * `lang=vi|en|zh`.
+ * `lang=vi|en|zh`, `sound=1` (a chime for each new critical alert; off without it).
  */
 const params = new URLSearchParams(location.search);
 const token = params.get('token') ?? sessionStorage.getItem('tower.token');
@@ -32,6 +33,11 @@ const lanes = new LaneGrid();
 const chartModel = new ThroughputChartModel();
 const alerts = new AlertPanel();
 const slots = new SlotUtilisation();
+/** The chime, only with `sound=1`: at most one tone every 5 s however many alerts arrive. */
+const chimeGapMs = 5_000;
+const alertChime = params.get('sound') === '1' ? new AlertChime(chimeGapMs) : undefined;
+let chime: Chime | undefined;
+let sound: SoundState | undefined;
 /** Slot windows shown: the current one and the next (2 hours of 30-minute windows). */
 const slotWindowsShown = 4;
 /** Operators may acknowledge; displays only show. */
@@ -49,7 +55,8 @@ const view = (): View => ({ language, sites, role, failedAcknowledgements });
 const t = (key: MessageKey) => text(view(), key);
 
 const timeOfDay = (seconds: number) => hourMinute(seconds * 1000, language);
-const chart = new ThroughputChart(element('chart'), { trucks: t('chart.trucks'), containers: t('chart.containers') }, timeOfDay);
+const chartLabels = () => ({ trucks: t('chart.trucks'), containers: t('chart.containers'), trucksAxis: t('chart.trucksAxis'), containersAxis: t('chart.containersAxis') });
+const chart = new ThroughputChart(element('chart'), chartLabels(), timeOfDay);
 
 function renderClock(): void {
   const now = new Date();
@@ -67,7 +74,7 @@ function renderStatic(): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-lang]')) button.setAttribute('aria-pressed', String(button.dataset['lang'] === language));
   const current = sites.find((s) => s.id === site);
   element('place-name').textContent = current ? named(view(), current.names, current.id) : t('zone');
-  chart.relabel({ trucks: t('chart.trucks'), containers: t('chart.containers') });
+  chart.relabel(chartLabels());
   renderConnection();
 }
 
@@ -119,7 +126,18 @@ function renderSites(): void {
 
 function renderAlerts(): void {
   const v = view();
-  element('alerts').dataset['hidden'] = String(fitWithMore(element('alerts'), alertItems(alerts.list(), v), (hidden) => moreAlerts(hidden, v)));
+  element('alerts').dataset['hidden'] = String(fitWithMore(element('alerts'), alertItems(alerts.list(), v, Date.now()), (hidden) => moreAlerts(hidden, v)));
+  renderSound();
+}
+
+/** The marker that tells the room the chime is armed (or that the browser blocks it until a click). */
+function renderSound(): void {
+  const marker = element('alerts-sound');
+  marker.hidden = sound === undefined;
+  if (sound === undefined) return;
+  marker.dataset['state'] = sound;
+  marker.dataset['played'] = String(chime?.played ?? 0);
+  marker.textContent = `♪ ${t(sound === 'on' ? 'alerts.sound' : 'alerts.soundBlocked')}`;
 }
 
 function renderSlots(): void {
@@ -178,10 +196,12 @@ function followSite(): void {
     filter,
     onSnapshot: (data) => {
       alerts.reset((data as { alerts: Alert[] }).alerts);
+      alertChime?.snapshot((data as { alerts: Alert[] }).alerts);
       renderAlerts();
     },
     onDelta: (data) => {
       alerts.apply(data as Alert);
+      if (alertChime?.delta(data as Alert, Date.now())) chime?.play();
       renderAlerts();
     },
   });
@@ -241,6 +261,11 @@ async function start(): Promise<void> {
   for (const [name, value] of Object.entries(cssProperties())) document.documentElement.style.setProperty(name, value);
   renderClock();
   setInterval(renderClock, 1000);
+  if (alertChime)
+    chime = new Chime((state) => {
+      sound = state;
+      renderSound();
+    });
   renderAll();
   if (token === null) return;
   // The catalog (names in three languages); retried until the gateway answers.
@@ -296,10 +321,11 @@ async function start(): Promise<void> {
   followSite();
   client.start();
   renderAll();
-  // The chart's minutes and the slot windows move on even when nothing arrives.
+  // The chart's minutes, the slot windows and the alerts' ages move on even when nothing arrives.
   setInterval(() => {
     renderChart();
     renderSlots();
+    renderAlerts();
   }, 15_000);
   setInterval(() => {
     lanePage += 1;

@@ -142,6 +142,8 @@ export const textPairs: readonly { what: string; text: PaletteName; on: PaletteN
   { what: 'a bad figure, a fault’s icon', text: 'fault', on: 'panel' },
   { what: 'a congested lane’s icon', text: 'congested', on: 'panel' },
   { what: 'the acknowledge button', text: 'bg', on: 'text' },
+  { what: 'the chart’s trucks axis', text: 'chartTrucks', on: 'panel' },
+  { what: 'the chart’s containers axis', text: 'chartContainers', on: 'panel' },
 ];
 
 /** The colour a pair's `on` names. */

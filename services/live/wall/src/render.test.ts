@@ -19,7 +19,7 @@ const lane: LaneNow = {
 };
 const alert = (state: Alert['state']): Alert => ({
   id: breakout, cause: evil, rule: 'lane-fault', severity: 'critical', site: breakout, lane: breakout, state, revision: 1, value: 1, threshold: 1,
-  raisedAt: 0, acknowledgedAt: state === 'acknowledged' ? 1 : null, acknowledgedBy: state === 'acknowledged' ? evil : null, clearedAt: null,
+  raisedAt: 0, acknowledgedAt: state === 'acknowledged' ? 1 : null, acknowledgedBy: state === 'acknowledged' ? 'operator-1' : null, acknowledgedByName: state === 'acknowledged' ? evil : null, clearedAt: null,
 });
 const kpis: KpisNow = {
   site: breakout, at: 0, dayStart: 0, lastHour: emptyMeasures, today: emptyMeasures,
@@ -50,12 +50,18 @@ describe('the wall’s panels', () => {
     expect(sites.querySelector('li')!.getAttribute('title')).toBe(evil);
     expect(sites.querySelector('li')!.getAttribute('aria-current')).toBe('true');
 
-    const open = rendered((c) => fill(c, alertItems([alert('active')], view)));
+    const fourMinutesLater = 4 * 60_000 + 5_000;
+    const open = rendered((c) => fill(c, alertItems([alert('active')], view, fourMinutesLater)));
     expect(open.textContent).toContain(`${evil} · BL2`); // the lane's name, the site's short name (its code when it has none)
     expect((open.querySelector('button') as HTMLElement).dataset['acknowledge']).toBe(breakout);
     expect((open.querySelector('li') as HTMLElement).dataset['alert']).toBe(breakout);
-    const acknowledged = rendered((c) => fill(c, alertItems([alert('acknowledged')], view)));
-    expect(acknowledged.textContent).toContain(`Acknowledged by ${evil}`);
+    expect(open.querySelector('.when .age')!.textContent).toBe('4 minutes ago');
+    expect((open.querySelector('li') as HTMLElement).dataset['status'], 'unacknowledged: tinted as its severity').toBe('fault');
+    const acknowledged = rendered((c) => fill(c, alertItems([alert('acknowledged')], view, fourMinutesLater)));
+    expect(acknowledged.textContent).toContain(`Acknowledged by ${evil}`); // the operator's display name, not the token id
+    expect((acknowledged.querySelector('li') as HTMLElement).dataset['status']).toBeUndefined();
+    const { acknowledgedByName: _none, ...stored } = alert('acknowledged'); // stored before names were recorded
+    expect(rendered((c) => fill(c, alertItems([stored], view, fourMinutesLater))).textContent).toContain('Acknowledged by operator-1');
     expect(acknowledged.querySelector('button')).toBeNull();
 
     rendered((c) => fill(c, kpiTiles(kpis, view)));

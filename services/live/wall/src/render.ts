@@ -1,6 +1,6 @@
 import type { Site } from '@tower/shared';
 import { h, type Child } from './dom.ts';
-import { count, dictionaries, formatDuration, formatNumber, hourMinute, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
+import { ago, count, dictionaries, formatDuration, formatNumber, hourMinute, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
 import type { ConnectionState } from './live-client.ts';
 import { listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SlotWindowUse } from './state.ts';
 
@@ -166,7 +166,13 @@ function alertFigures(view: View, alert: Alert): string {
   }
 }
 
-export function alertItems(list: readonly Alert[], view: View): HTMLElement[] {
+/**
+ * The alert cards: severity as icon and word, what and where, how long ago it was raised
+ * (at `now`; main.ts draws them again every few seconds) and its time, who acknowledged
+ * it (the operator's display name; the token id for an alert stored before names were
+ * recorded). An alert nobody acknowledged yet is tinted with its severity's colour.
+ */
+export function alertItems(list: readonly Alert[], view: View, now: number): HTMLElement[] {
   const t = (key: MessageKey) => text(view, key);
   if (list.length === 0) return [h('li', { class: 'empty' }, t('alerts.none'))];
   return list.map((alert) => {
@@ -174,15 +180,15 @@ export function alertItems(list: readonly Alert[], view: View): HTMLElement[] {
       alert.state === 'cleared'
         ? `${t('alerts.cleared')} ${clockTime(view, alert.clearedAt ?? 0)}`
         : alert.state === 'acknowledged'
-          ? `${t('alerts.acknowledgedBy')} ${alert.acknowledgedBy ?? ''} ${clockTime(view, alert.acknowledgedAt ?? 0)}`
+          ? `${t('alerts.acknowledgedBy')} ${alert.acknowledgedByName ?? alert.acknowledgedBy ?? ''} ${clockTime(view, alert.acknowledgedAt ?? 0)}`
           : '';
     const failed = view.failedAcknowledgements.has(alert.id) ? ` · ${t('alerts.failed')}` : '';
     return h(
       'li',
-      { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity } },
+      { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity, ...(alert.state === 'active' ? { status: severityColour[alert.severity] } : {}) } },
       h('div', { class: 'head' }, chip(severityColour[alert.severity], severityIcons[alert.severity], t(`severity.${alert.severity}`)), h('span', { class: 'what' }, t(`rule.${alert.rule}`))),
       h('div', {}, `${alertPlace(view, alert)} ${alertFigures(view, alert)}`),
-      h('div', { class: 'when' }, `${clockTime(view, alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}`),
+      h('div', { class: 'when' }, h('span', { class: 'age' }, ago(now - alert.raisedAt, view.language)), ` · ${clockTime(view, alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}`),
       view.role === 'operator' && alert.state === 'active' && h('button', { attrs: { type: 'button' }, data: { acknowledge: alert.id } }, t('alerts.acknowledge')),
     );
   });
