@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { journeyView } from '../events/journey-updates.ts';
 import type { TruckEvent } from '../events/model.ts';
 import { JourneyTracker, crossingWeightOf, journeysOf, noJourneyFigures } from './journeys.ts';
 
@@ -56,6 +57,8 @@ describe('journeys', () => {
       );
       expect(figures.map((f) => f.crossedKg)).toEqual([0, 0, 24_500, 0, 0]);
       expect(figures.map((f) => f.crossedWeight)).toEqual(['', '', 'declared', '', '']);
+      const [journey] = journeysOf([step('truck.gate-in', 10, { ...lane, declaredGrossKg: 24_500 })]);
+      expect(journeyView(journey!)).toMatchObject({ grossKg: null, declaredGrossKg: 24_500 });
     });
 
     it('a weighed truck with a declared weight counts the weighbridge weight only, whichever came first', () => {

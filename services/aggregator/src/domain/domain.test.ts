@@ -111,6 +111,7 @@ describe('live journeys waiting for a round', () => {
     lastStepAt,
     holdReasons: [],
     grossKg: null,
+    declaredGrossKg: null,
     containers: [],
     clearanceMs: null,
     turnaroundMs: null,
