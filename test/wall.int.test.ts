@@ -53,8 +53,18 @@ interface WallLayout {
   lanesCounted: number;
   statusesShown: string[];
   firstLaneStatus: string | null;
+  /** The schematic's texts that had to be narrowed to fit (squeezed, shortened). */
+  narrowed: string[];
+  /** The schematic as drawn: each crossing west to east (or each lane of the site on screen), its counterpart and its state's icon and word. */
+  schematic: { id: string; counterpart: string | null; state: string | null }[];
 }
 const wallLayout = fs.readFileSync(path.resolve(import.meta.dirname, 'support/wall-layout.browser.js'), 'utf8');
+
+/** Shows a site by clicking its crossing on the zone's schematic (a site's own schematic goes back to the zone when clicked). */
+async function openSite(page: Page, site: string): Promise<void> {
+  if ((await page.locator('#zone svg[data-view="site"]').count()) > 0) await page.click('#zone svg');
+  await page.click(`#zone g.crossing[data-site="${site}"]`);
+}
 
 const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .value`).textContent();
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
@@ -131,12 +141,14 @@ describe('the wall display', () => {
       await expect.poll(async () => digits(await figure(page, 'trucksPerHour')), { timeout: 60_000 }).toBeGreaterThan(0);
       const first = await figure(page, 'trucksPerHour');
       await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(first);
-      // The site's 13 lanes: counted by state in the site list, shown a page at a time (as many as fit).
-      const countedLanes = () => page.locator('#sites li[data-site="bac-luan-2"] .count').evaluateAll((counts) => counts.reduce((sum, c) => sum + Number(c.textContent!.replace(/\D/g, '')), 0));
-      await expect.poll(countedLanes).toBe(13);
+      // The site on screen drawn as its 13 lanes (exports first, each state as icon and word) and its zones; its lane tiles paged below (as many as fit).
+      const bacLuan2 = catalog.site('bac-luan-2')!;
+      await expect.poll(() => page.locator('#zone svg[data-view="site"] g.lane').count()).toBe(bacLuan2.lanes.length);
+      expect(await page.locator('#zone g.zone').allTextContents()).toEqual(bacLuan2.zones.map((z) => z.names.vi));
+      await expect.poll(async () => (await page.evaluate<WallLayout>(wallLayout)).schematic.filter((lane) => lane.state === null || !/^[✔▲✖■?] \p{L}/u.test(lane.state)), { timeout: 30_000 }).toEqual([]);
+      expect((await page.evaluate<WallLayout>(wallLayout)).unlabelled, 'every lane of the site’s schematic and tile with its icon and word').toEqual([]);
       await expect.poll(() => page.locator('#lanes li.lane').count()).toBeGreaterThan(0);
       await expect.poll(() => page.locator('#lanes li[data-status="open"], #lanes li[data-status="congested"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-      await expect.poll(() => page.locator('#sites li').count()).toBe(catalog.document.sites.length);
       await expect.poll(() => page.locator('#chart .u-over').count()).toBe(1);
       await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-trucks')), { timeout: 30_000 }).toBeGreaterThan(0);
 
@@ -212,8 +224,19 @@ describe('the wall display', () => {
         { eventId: randomUUID(), type: 'lane.congested', site: 'km3-4-hai-yen', lane: 'km34-manual-ex-2', observedAt: Date.now(), source: 'km34-gw-1', queueLength: 40 } as LaneEvent,
         { eventId: randomUUID(), type: 'lane.closed', site: 'ka-long', lane: 'kl-manual-im-1', observedAt: Date.now(), source: 'kl-gw-1' } as LaneEvent,
       ]);
-      await page.click('#sites li[aria-current="true"]'); // the site on screen again: back to the zone
+      await page.click('#zone svg'); // the site's schematic: back to the zone
       await expect.poll(() => page.locator('#place-name').textContent()).toBe('Toàn khu vực');
+      // The zone as a schematic: every crossing of the catalog on the border line in its border order, each with its Chinese
+      // counterpart (the ports none) and its state as icon and word; Vạn Ninh, a port being built, under construction, never "Chưa rõ".
+      const along = catalog.alongBorder();
+      await expect.poll(async () => (await page.evaluate<WallLayout>(wallLayout)).schematic.map((crossing) => crossing.id)).toEqual(along.map((s) => s.id));
+      const drawn = (await page.evaluate<WallLayout>(wallLayout)).schematic;
+      for (const [i, site] of along.entries()) {
+        expect(drawn[i]!.counterpart, site.id).toBe(site.counterpart ? site.counterpart.vi.replace(/\s*\(.*\)$/, '') : null);
+        expect(drawn[i]!.state, site.id).toMatch(/^[✔▲✖■?⚒] \p{L}/u);
+      }
+      expect(drawn.map((crossing) => crossing.counterpart)).toContain('Thán Sản');
+      expect(drawn.find((crossing) => crossing.id === 'van-ninh')!.state).toBe('⚒ Đang xây dựng');
       for (const [width, height] of [[3840, 2160], [2560, 1440], [1920, 1080], [1366, 768]] as const) {
         await page.setViewportSize({ width, height });
         const chartGap = "Math.abs(document.querySelector('#chart .u-wrap').offsetWidth - document.querySelector('#chart').clientWidth)";
@@ -250,13 +273,26 @@ describe('the wall display', () => {
       }
       await page.click('button[data-lang="vi"]');
 
+      // A site being built: its planned lanes and zones drawn under construction, and no lane of it in service below.
+      await openSite(page, 'van-ninh');
+      await expect.poll(() => page.locator('#place-name').textContent()).toBe('Bến cảng tổng hợp Vạn Ninh');
+      const vanNinh = catalog.site('van-ninh')!;
+      await expect.poll(() => page.locator('#zone g.lane .band-text').allTextContents()).toEqual(vanNinh.lanes.map(() => '⚒ Đang xây dựng'));
+      expect(await page.locator('#zone g.zone').count()).toBe(vanNinh.zones.length);
+      await expect.poll(() => page.locator('#lanes').textContent()).toBe('Không có làn đang hoạt động');
+      const building = await page.evaluate<WallLayout>(wallLayout);
+      expect({ outside: building.outside, overlaps: building.overlaps, unlabelled: building.unlabelled }, 'Vạn Ninh’s schematic at 1366x768').toEqual({ outside: [], overlaps: [], unlabelled: [] });
+      await page.screenshot({ path: screenshotFile.replace('.png', '-van-ninh.png') });
+      await page.click('#zone svg');
+      await expect.poll(() => page.locator('#place-name').textContent()).toBe('Toàn khu vực');
+
       // Honest tiles: every judgement an icon and a word; the zone's smart lanes (dozens of trucks) judged against the
       // target, Pò Hèn's manual lanes (a handful of trucks an hour) shown with their sample and "too few", not red.
       const judged = (kpi: string) => page.locator(`[data-kpi="${kpi}"] [data-judged]`);
       await expect.poll(() => judged('clearance').getAttribute('data-judged'), { timeout: 30_000 }).toMatch(/^(within|over)$/);
       for (const kpi of ['clearance', 'queue', 'lanesOpen']) expect(await judged(kpi).textContent(), kpi).toMatch(/^[✔▲✖?]\p{L}/u);
       expect(await page.locator('[data-kpi="clearance"] .note').textContent()).toMatch(/n\s=\s\d+\sxe/);
-      await page.click('#sites li[data-site="po-hen"]');
+      await openSite(page, 'po-hen');
       await expect.poll(() => page.locator('#place-name').textContent()).toContain('Pò Hèn');
       await expect.poll(() => judged('clearanceManual').getAttribute('data-judged'), { timeout: 30_000 }).toBe('too-few');
       expect(await judged('clearanceManual').textContent()).toBe('?Quá ít dữ liệu');
@@ -265,6 +301,17 @@ describe('the wall display', () => {
       expect(await judged('clearance').count(), 'no smart lane at Pò Hèn: nothing to judge').toBe(0);
       expect((await page.evaluate<WallLayout>(wallLayout)).clipped, 'the too-few chips whole').toEqual([]);
       await page.screenshot({ path: screenshotFile.replace('.png', '-too-few.png') });
+
+      // People at Bắc Luân I: its biometric gates counted in people per hour, exits and entries apart, never as trucks.
+      await openSite(page, 'bac-luan-1');
+      await expect.poll(() => page.locator('#place-name').textContent()).toContain('Bắc Luân I');
+      await expect.poll(async () => digits(await figure(page, 'peoplePerHour')), { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(await page.locator('[data-kpi="peoplePerHour"] .note').textContent()).toMatch(/^[\d.]+ xuất cảnh · [\d.]+ nhập cảnh$/);
+      expect(digits(await figure(page, 'trucksPerHour')), 'no truck crosses Bắc Luân I').toBe(0);
+      await expect.poll(() => page.locator('#lanes li.lane[data-site="bac-luan-1"] .figures').first().textContent(), { timeout: 30_000 }).toMatch(/^[\d.]+ người\/giờ$/);
+      expect(await page.locator('#lanes li.lane[data-site="bac-luan-1"] .name').first().textContent()).toMatch(/^Cổng sinh trắc · (Xuất|Nhập) cảnh\s\d$/);
+      expect((await page.evaluate<WallLayout>(wallLayout)).clipped, 'the people tile whole').toEqual([]);
+      await page.screenshot({ path: screenshotFile.replace('.png', '-people.png') });
       expect(pageErrors).toEqual([]);
       expect(violations, 'nothing the CSP blocked: no inline script or style attribute, the WebSocket allowed').toEqual([]);
     } finally {

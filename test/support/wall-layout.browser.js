@@ -2,13 +2,15 @@
  * Runs in the wall's page (page.evaluate in test/wall.int.test.ts): the layout as the
  * browser laid it out. The document's size; panels or items outside their box;
  * overlapping panels, tiles or list items; text a KPI tile cuts off (clamped, ellipsed
- * or sticking out of its box); the smallest font of any visible text; and lane, site,
+ * or sticking out of its box); the schematic's texts outside it or over each other; the
+ * smallest font of any visible text (the schematic's SVG text too); and lane, crossing,
  * alert and connection states shown without their icon and word.
  * Plain JavaScript: the browser runs it as it is.
  */
 (() => {
   const words = {
     open: { icon: '✔', word: 'Mở' }, congested: { icon: '▲', word: 'Ùn tắc' }, fault: { icon: '✖', word: 'Sự cố' }, closed: { icon: '■', word: 'Đóng' }, unknown: { icon: '?', word: 'Chưa rõ' },
+    construction: { icon: '⚒', word: 'Đang xây dựng' },
   };
   const box = (e) => e.getBoundingClientRect();
   const name = (e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''}${e.dataset?.['lane'] ? `[${e.dataset['lane']}]` : ''}`;
@@ -41,6 +43,14 @@
       if (cut || !inside(box(part), edge)) clipped.push(`${tile.dataset['kpi']} ${name(part)} "${part.textContent}" ${part.scrollWidth}x${part.scrollHeight} in ${part.clientWidth}x${part.clientHeight}`);
     }
   }
+  // The schematic (one SVG): every text inside the drawing and its panel, no two texts over each other; the texts narrowed to fit.
+  const zone = document.querySelector('#zone');
+  const drawing = zone?.querySelector('svg');
+  const drawn = drawing ? [...drawing.querySelectorAll('text')].filter((t) => t.textContent.trim() && t.getClientRects().length > 0) : [];
+  const svgText = (t) => `svg text "${t.textContent}" ${where(box(t))}`;
+  for (const t of drawn) if (!inside(box(t), box(drawing)) || !inside(box(t), box(zone))) outside.push(`${svgText(t)} in ${where(box(drawing))}`);
+  for (const [i, a] of drawn.entries()) for (const b of drawn.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${svgText(a)} / ${svgText(b)}`);
+  const narrowed = drawn.filter((t) => t.hasAttribute('data-full')).map((t) => `${t.getAttribute('data-full')} → ${t.textContent} (${t.getAttribute('textLength') ?? 'whole'} of ${Math.round(t.getComputedTextLength())} px)`);
   let smallestFontPx = Infinity;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -55,7 +65,12 @@
     const chip = lane.querySelector('.chip');
     if (chip?.querySelector('.icon')?.textContent !== expected['icon'] || !chip.textContent?.endsWith(expected['word'])) unlabelled.push(`lane ${lane.dataset['lane']}: ${chip?.textContent}`);
   }
-  for (const site of document.querySelectorAll('#sites li')) if (site.querySelector('.mark')?.textContent !== words[site.dataset['status']]['icon']) unlabelled.push(`site ${site.dataset['site']}`);
+  // Each crossing of the schematic (and each lane of a site's): a band with the icon and the word of its state.
+  const crossings = [...document.querySelectorAll('#zone g.crossing, #zone g.lane')];
+  for (const item of crossings) {
+    const expected = words[item.getAttribute('data-status')];
+    if (item.querySelector('.band-text')?.textContent !== `${expected?.['icon']} ${expected?.['word']}`) unlabelled.push(`${item.getAttribute('data-site') ?? item.getAttribute('data-lane')}: ${item.querySelector('.band-text')?.textContent}`);
+  }
   for (const alert of document.querySelectorAll('#alerts li[data-severity]')) if (!alert.querySelector('.chip .icon')?.textContent || !alert.querySelector('.chip')?.textContent?.match(/Nghiêm trọng|Chú ý/)) unlabelled.push(`alert ${alert.dataset['alert']}`);
   const badge = document.querySelector('#connection')?.textContent ?? '';
   if (!/^[✔↻✖] /.test(badge)) unlabelled.push(`connection badge ${badge}`);
@@ -67,15 +82,18 @@
     outside,
     overlaps,
     clipped,
+    narrowed,
     smallestFontPx,
     unlabelled,
     pages,
     page: Number(document.querySelector('#lanes').dataset['page']),
     pageIndicator: document.querySelector('#lanes-page')?.textContent,
     lanesShown: shown.size,
-    // Lanes counted by state in the site list.
-    lanesCounted: [...document.querySelectorAll('#sites li .count')].reduce((sum, count) => sum + Number(count.textContent.replace(/\D/g, '')), 0),
-    statusesShown: [...new Set([...document.querySelectorAll('#sites li')].map((li) => li.dataset['status']))],
+    // Lanes counted by state on the schematic's markers.
+    lanesCounted: [...document.querySelectorAll('#zone g.crossing .marker .count')].reduce((sum, count) => sum + Number(count.textContent.replace(/\D/g, '')), 0),
+    statusesShown: [...new Set([...document.querySelectorAll('#zone g.crossing')].map((g) => g.getAttribute('data-status')))],
+    // The schematic as drawn: each crossing west to east (or each lane of the site), its counterpart and its state's icon and word.
+    schematic: crossings.map((item) => ({ id: item.getAttribute('data-site') ?? item.getAttribute('data-lane'), counterpart: item.querySelector('.counterpart')?.textContent ?? null, state: item.querySelector('.band-text')?.textContent ?? null })),
     firstLaneStatus: lanes[0]?.dataset['status'] ?? null,
   };
 })();

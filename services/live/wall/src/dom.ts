@@ -20,7 +20,20 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, properties: Pro
   if (properties.class) element.className = properties.class;
   for (const [name, value] of Object.entries(properties.data ?? {})) element.dataset[name] = value;
   for (const [name, value] of Object.entries(properties.attrs ?? {})) element.setAttribute(name, value);
-  element.append(...children.filter((child): child is Node | string => child !== false && child !== null && child !== undefined));
+  element.append(...present(children));
+  return element;
+}
+
+const present = (children: readonly Child[]) => children.filter((child): child is Node | string => child !== false && child !== null && child !== undefined);
+
+/**
+ * An SVG element with its attributes (numbers written as they are: SVG user units) and
+ * children; strings become text nodes. Like `h`, never markup, never `style`.
+ */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+  const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, typeof value === 'number' ? String(Math.round(value * 10) / 10) : value);
+  element.append(...present(children));
   return element;
 }
 

@@ -5,8 +5,10 @@ import { ThroughputChart } from './chart.ts';
 import { count, hourMinute, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
 import { fitWithMore, paginate } from './fit.ts';
+import { h } from './dom.ts';
 import { cssProperties } from './palette.ts';
-import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, siteItems, slotItems, text, type View } from './render.ts';
+import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, slotItems, text, type View } from './render.ts';
+import { fitLabels, siteSchematic, zoneSchematic } from './schematic.ts';
 import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import { Chime, type SoundState } from './sound.ts';
 import './style.css';
@@ -111,7 +113,7 @@ function renderLanes(): void {
     const pages = paginate(container, entries, (entry) => (entry.heading ? [] : continued(entry.group)), (entry) => !entry.heading);
     lanePage %= Math.max(1, pages.length);
     const page = pages[lanePage];
-    fill(container, page ? [...page.lead, ...page.items.map((entry) => entry.node)] : []);
+    fill(container, page ? [...page.lead, ...page.items.map((entry) => entry.node)] : [h('li', { class: 'empty' }, t('lanes.none'))]);
     const indicator = element('lanes-page');
     indicator.hidden = pages.length < 2;
     indicator.textContent = `${t('lanes.page')} ${lanePage + 1}/${pages.length}`;
@@ -120,8 +122,20 @@ function renderLanes(): void {
   });
 }
 
-function renderSites(): void {
-  fill(element('sites'), siteItems(lanes, site, view()));
+let zoneFrame = 0;
+
+/** The schematic: the zone's crossings along the border, or the site on screen as its lanes and zones. */
+function renderZone(): void {
+  if (zoneFrame) return;
+  zoneFrame = requestAnimationFrame(() => {
+    zoneFrame = 0;
+    const box = element('zone');
+    const size = { width: box.clientWidth - parseFloat(getComputedStyle(box).paddingLeft) - parseFloat(getComputedStyle(box).paddingRight), rem: parseFloat(getComputedStyle(document.documentElement).fontSize) };
+    const current = sites.find((s) => s.id === site);
+    const drawing = current ? siteSchematic(current, lanes, view(), size) : zoneSchematic(sites, lanes, view(), size);
+    fill(box, [drawing]);
+    fitLabels(drawing);
+  });
 }
 
 function renderAlerts(): void {
@@ -160,7 +174,7 @@ function renderAll(): void {
   renderStatic();
   renderKpis();
   renderLanes();
-  renderSites();
+  renderZone();
   renderAlerts();
   renderSlots();
   renderChart();
@@ -252,9 +266,11 @@ element('alerts').addEventListener('click', (event) => {
     .catch(() => failedAcknowledgements.add(id))
     .finally(renderAlerts);
 });
-element('sites').addEventListener('click', (event) => {
-  const item = (event.target as HTMLElement).closest<HTMLElement>('[data-site]');
-  if (item) show(item.dataset['site'] === site ? null : item.dataset['site']!);
+// A crossing on the schematic shows that site; the site's own schematic goes back to the zone.
+element('zone').addEventListener('click', (event) => {
+  if (site !== null) return show(null);
+  const crossing = (event.target as Element).closest('[data-site]');
+  if (crossing) show(crossing.getAttribute('data-site'));
 });
 
 async function start(): Promise<void> {
@@ -310,12 +326,12 @@ async function start(): Promise<void> {
     onSnapshot: (data) => {
       lanes.reset((data as { lanes: LaneNow[] }).lanes);
       renderLanes();
-      renderSites();
+      renderZone();
     },
     onDelta: (data) => {
       lanes.apply(data as LaneNow);
       renderLanes();
-      renderSites();
+      renderZone();
     },
   });
   followSite();
@@ -333,6 +349,7 @@ async function start(): Promise<void> {
   }, lanePageSeconds * 1000);
   // A new size lays the lists out again (what fits changes).
   window.addEventListener('resize', () => {
+    renderZone();
     renderLanes();
     renderAlerts();
     renderSlots();

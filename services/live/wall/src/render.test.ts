@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, loadCatalog, type Site } from '@tower/shared';
-import { alertItems, fill, kpiTiles, laneTile, siteItems, slotItems, type View } from './render.ts';
+import { alertItems, fill, kpiTiles, laneTile, slotItems, type View } from './render.ts';
+import { siteSchematic, zoneSchematic } from './schematic.ts';
 import { LaneGrid, type Alert, type KpisNow, type LaneNow } from './state.ts';
 
 /** What a hostile or broken feed could put where the wall shows a name, an id or a figure. */
@@ -24,8 +25,8 @@ const alert = (state: Alert['state']): Alert => ({
 const kpis: KpisNow = {
   site: breakout, at: 0, dayStart: 0, lastHour: emptyMeasures, today: emptyMeasures,
   clearance: { targetMs: 15_000, minTrucks: 20, smart: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0, verdict: 'none' }, manual: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0 } },
-  lanesOpen: 1, lanesTotal: 1, lanesOpenLevel: 'normal', queueLength: 3, queueLongest: 3, queueLevel: 'normal', lanes: [lane],
   people: { lastHour: { exits: 0, entries: 0 }, today: { exits: 0, entries: 0 } },
+  lanesOpen: 1, lanesTotal: 1, lanesOpenLevel: 'normal', queueLength: 3, queueLongest: 3, queueLevel: 'normal', lanes: [lane],
 };
 
 /** Renders into a fresh element as the wall does and checks nothing of the data became markup. */
@@ -46,9 +47,11 @@ describe('the wall’s panels', () => {
     expect(lanes.querySelector('.site')!.textContent).toBe('BL2'); // the site's short name (its code when it has none)
     expect((lanes.querySelector('li') as HTMLElement).dataset['lane']).toBe(breakout);
 
-    const sites = rendered((c) => fill(c, siteItems(grid, breakout, view)));
-    expect(sites.querySelector('li')!.getAttribute('title')).toBe(evil);
-    expect(sites.querySelector('li')!.getAttribute('aria-current')).toBe('true');
+    const zone = rendered((c) => fill(c, [zoneSchematic([site], grid, view, { width: 1000, rem: 20 })]));
+    expect(zone.querySelector('[data-site] title')!.textContent).toBe(evil); // the catalog's full name, as the crossing's tooltip
+    expect(zone.querySelector('[data-site]')!.getAttribute('data-site')).toBe(breakout);
+    const drawn = rendered((c) => fill(c, [siteSchematic(site, grid, view, { width: 1000, rem: 20 })]));
+    expect(drawn.querySelector('[data-lane] title')!.textContent).toBe(evil);
 
     const fourMinutesLater = 4 * 60_000 + 5_000;
     const open = rendered((c) => fill(c, alertItems([alert('active')], view, fourMinutesLater)));

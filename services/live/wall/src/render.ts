@@ -2,7 +2,7 @@ import type { Site } from '@tower/shared';
 import { h, type Child } from './dom.ts';
 import { ago, count, dictionaries, formatDuration, formatNumber, hourMinute, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
 import type { ConnectionState } from './live-client.ts';
-import { listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGrid, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SlotWindowUse } from './state.ts';
+import { isGateForPeople, listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SiteSummary, type SlotWindowUse } from './state.ts';
 
 export { fill } from './dom.ts';
 
@@ -88,7 +88,16 @@ export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
     tile('turnaround', t('kpi.turnaround'), formatDuration(hour.turnaroundP50Ms, language), [t('kpi.turnaroundNote')]),
     tile('queue', t('kpi.queue'), formatNumber(kpis.queueLength, language), [tileChip(kpis.queueLevel, view), count('longestQueue', kpis.queueLongest, language)], kpis.queueLevel === 'critical' ? 'bad' : ''),
     tile('lanesOpen', t('kpi.lanesOpen'), `${kpis.lanesOpen} / ${kpis.lanesTotal}`, [tileChip(kpis.lanesOpenLevel, view)]),
+    ...(kpis.lanes.some(isGateForPeople) ? [peopleTile(kpis, view)] : []),
   ];
+}
+
+/** People per hour through the biometric gates (Bắc Luân I), exits and entries apart: never added to a truck figure. */
+function peopleTile(kpis: KpisNow, view: View): HTMLElement {
+  const { exits, entries } = kpis.people.lastHour;
+  const { language } = view;
+  const way = (n: number, key: MessageKey) => `${formatNumber(n, language)} ${text(view, key)}`;
+  return tile('peoplePerHour', text(view, 'kpi.peoplePerHour'), formatNumber(exits + entries, language), [`${way(exits, 'people.exits')} · ${way(entries, 'people.entries')}`]);
 }
 
 function laneName(view: View, lane: LaneNow): string {
@@ -100,9 +109,23 @@ function laneName(view: View, lane: LaneNow): string {
  * A lane's short label on its tile, from the catalog's kind and direction and the number
  * its id ends with ("Thông minh · Xuất 3"); the catalog's full name is the tile's title.
  */
-export function laneLabel(view: View, lane: LaneNow): string {
-  const number = /-(\d+)$/.exec(lane.lane)?.[1] ?? lane.lane;
-  return text(view, 'lane.label').replace('{kind}', text(view, `kind.${lane.kind}`)).replace('{direction}', text(view, `direction.${lane.direction}`)).replace('{n}', number);
+export function laneLabel(view: View, lane: LaneNamed): string {
+  const { kind, direction, number } = laneLabelParts(view, lane);
+  return text(view, 'lane.label').replace('{kind}', kind).replace('{direction}', direction).replace('{n}', number);
+}
+
+/** What a lane is called by: the catalog's id, kind and direction (a live lane or a catalog one). */
+export type LaneNamed = Pick<LaneNow, 'lane' | 'kind' | 'direction'>;
+
+/** A lane label's parts: its kind's word, its direction's word, the number its id ends with. */
+export function laneLabelParts(view: View, lane: LaneNamed): { kind: string; direction: string; number: string } {
+  return { kind: text(view, `kind.${lane.kind}`), direction: text(view, directionWord(lane)), number: /-(\d+)$/.exec(lane.lane)?.[1] ?? lane.lane };
+}
+
+/** A gate for people's direction is exit (xuất cảnh) or entry (nhập cảnh), a vehicle lane's export or import. */
+function directionWord(lane: LaneNamed): MessageKey {
+  if (isGateForPeople(lane)) return lane.direction === 'export' ? 'direction.exit' : 'direction.entry';
+  return `direction.${lane.direction}`;
 }
 
 /** A lane tile: its state (icon, word, colour), its site and its name, its last hour and queue. */
@@ -113,35 +136,35 @@ export function laneTile(lane: LaneNow, view: View): HTMLElement {
     { class: 'lane', data: { lane: lane.lane, site: lane.site, status: lane.status } },
     h('div', { class: 'head' }, chip(lane.status, stateIcons[lane.status], text(view, `status.${lane.status}`)), h('span', { class: 'site' }, shortSiteName(view, lane.site))),
     h('div', { class: 'name', attrs: { title: laneName(view, lane) } }, laneLabel(view, lane)),
-    h('div', { class: 'figures' }, `${count('trucksPerHour', lane.lastHour.trucksCrossed, language)} · ${lane.queueLength === null ? text(view, 'noData') : count('queuing', lane.queueLength, language)}`),
+    h(
+      'div',
+      { class: 'figures' },
+      isGateForPeople(lane)
+        ? count('peoplePerHour', lane.lastHour.people, language)
+        : `${count('trucksPerHour', lane.lastHour.trucksCrossed, language)} · ${lane.queueLength === null ? text(view, 'noData') : count('queuing', lane.queueLength, language)}`,
+    ),
   );
 }
 
 /** A state count as icon, number and word ("✖ 1 Sự cố"), for the states that have lanes. */
-function stateCounts(counts: Readonly<Record<LaneStatus, number>>, view: View, words: boolean): HTMLElement[] {
+function stateCounts(counts: Readonly<Record<LaneStatus, number>>, view: View): HTMLElement[] {
   return listedStatuses
     .filter((status) => counts[status] > 0)
-    .map((status) => h('span', { class: 'count', data: { status } }, h('span', { class: 'icon', attrs: { 'aria-hidden': 'true' } }, stateIcons[status]), ` ${counts[status]}${words ? ` ${text(view, `status.${status}`)}` : ''}`));
+    .map((status) => h('span', { class: 'count', data: { status } }, h('span', { class: 'icon', attrs: { 'aria-hidden': 'true' } }, stateIcons[status]), ` ${counts[status]} ${text(view, `status.${status}`)}`));
 }
 
 /** A site's heading in the lane grid, with its lanes counted by state. */
 export function laneGroupHeader(group: LaneGroup, view: View, continued: boolean): HTMLElement {
   const name = `${shortSiteName(view, group.site)}${continued ? ` ${text(view, 'lanes.continued')}` : ''}`;
-  return h('li', { class: 'group', data: { group: group.site } }, h('span', { class: 'site' }, name), ...stateCounts(group.counts, view, true));
+  return h('li', { class: 'group', data: { group: group.site } }, h('span', { class: 'site' }, name), ...stateCounts(group.counts, view));
 }
 
-/** The zone's crossings, each summed from its lanes; `current` is the site on screen (null: the zone). */
-export function siteItems(grid: LaneGrid, current: string | null, view: View): HTMLElement[] {
-  const { language } = view;
-  return view.sites.map((s) => {
-    const summary = grid.summary(s.id);
-    return h(
-      'li',
-      { data: { site: s.id, status: summary.worst }, attrs: { 'aria-current': String(s.id === current), title: named(view, s.names, s.id) } },
-      h('div', { class: 'head' }, h('span', { class: 'mark', attrs: { 'aria-hidden': 'true' } }, stateIcons[summary.worst]), h('span', { class: 'name' }, shortSiteName(view, s.id)), h('span', { class: 'counts' }, ...stateCounts(summary.counts, view, false))),
-      h('div', { class: 'figures' }, `${count('trucksPerHour', summary.trucksLastHour, language)} · ${count('queuing', summary.queueLength, language)}`),
-    );
-  });
+/** A crossing's last hour and queue, summed from its lanes ("99 xe/giờ · 3 xe chờ"). */
+export function siteFigures(summary: SiteSummary, view: View): string {
+  // People apart from trucks, never added to them; a crossing with only gates for people (Bắc Luân I) says no "0 trucks/h".
+  const people = summary.gatesForPeople > 0 ? [count('peoplePerHour', summary.peopleLastHour, view.language)] : [];
+  const vehicles = summary.gatesForPeople === 0 || summary.lanesTotal > summary.gatesForPeople ? [count('trucksPerHour', summary.trucksLastHour, view.language), count('queuing', summary.queueLength, view.language)] : [];
+  return [...vehicles, ...people].join(' · ');
 }
 
 function alertPlace(view: View, alert: Alert): string {

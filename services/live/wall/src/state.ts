@@ -73,12 +73,20 @@ export interface SiteSummary {
   lanesOpen: number;
   lanesTotal: number;
   trucksLastHour: number;
+  /** Its biometric gates (lanes for people, also in `lanesTotal`) and the people through them in the last hour. */
+  gatesForPeople: number;
+  peopleLastHour: number;
   queueLength: number;
   /** The most serious lane status: fault, then congested, closed, open, unknown. */
   worst: LaneStatus;
   /** Lanes in each state. */
   counts: Readonly<Record<LaneStatus, number>>;
+  /** A lane in the `worst` state, the one with the longest queue (the first in the catalog among equals); none without lanes. */
+  worstLane: LaneNow | undefined;
 }
+
+/** A biometric gate: it counts people, never vehicles, and reports no queue. */
+export const isGateForPeople = (lane: Pick<LaneNow, 'kind'>): boolean => lane.kind === 'biometric-gate';
 
 const seriousness: Readonly<Record<LaneStatus, number>> = { fault: 4, congested: 3, closed: 2, open: 1, unknown: 0 };
 
@@ -108,9 +116,12 @@ export class LaneGrid {
       lanesOpen: lanes.filter((l) => l.status === 'open' || l.status === 'congested').length,
       lanesTotal: lanes.length,
       trucksLastHour: lanes.reduce((sum, l) => sum + l.lastHour.trucksCrossed, 0),
+      gatesForPeople: lanes.filter(isGateForPeople).length,
+      peopleLastHour: lanes.reduce((sum, l) => sum + l.lastHour.people, 0),
       queueLength: lanes.reduce((sum, l) => sum + (l.queueLength ?? 0), 0),
       worst,
       counts: countByStatus(lanes),
+      worstLane: lanes.filter((l) => l.status === worst).sort((a, b) => (b.queueLength ?? 0) - (a.queueLength ?? 0))[0],
     };
   }
 }

@@ -122,9 +122,13 @@ describe('zone view and rotation', () => {
     });
     const grid = new LaneGrid();
     grid.reset([lane('x', 'open', 4), lane('y', 'congested', 9), lane('z', 'closed', null)]);
-    expect(grid.summary('bac-luan-2')).toEqual({ site: 'bac-luan-2', lanesOpen: 2, lanesTotal: 3, trucksLastHour: 30, queueLength: 13, worst: 'congested', counts: { open: 1, congested: 1, fault: 0, closed: 1, unknown: 0 } });
+    expect(grid.summary('bac-luan-2')).toEqual({ site: 'bac-luan-2', lanesOpen: 2, lanesTotal: 3, trucksLastHour: 30, gatesForPeople: 0, peopleLastHour: 0, queueLength: 13, worst: 'congested', counts: { open: 1, congested: 1, fault: 0, closed: 1, unknown: 0 }, worstLane: lane('y', 'congested', 9) });
     grid.apply(lane('z', 'fault', null));
-    expect(grid.summary('bac-luan-2').worst).toBe('fault');
+    expect(grid.summary('bac-luan-2')).toMatchObject({ worst: 'fault', worstLane: { lane: 'z' } });
+    // Among lanes in the same state, the longest queue is the worst.
+    grid.reset([lane('x', 'open', 4), lane('y', 'open', 9), lane('z', 'open', null)]);
+    expect(grid.summary('bac-luan-2').worstLane?.lane).toBe('y');
+    expect(grid.summary('ka-long').worstLane).toBeUndefined();
   });
 
   it('groups lanes by site for the wall: sites with a fault first, then congestion; the lanes not open first; catalog order otherwise', () => {
