@@ -12,14 +12,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/wall/**/*.test.ts', 'infra/**/*.test.ts'],
+          include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/wall/**/*.test.ts', 'infra/**/*.test.ts', 'loadtests/sre/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['shared/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'infra/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          include: ['shared/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'infra/**/*.int.test.ts', 'test/**/*.int.test.ts', 'loadtests/sre/**/*.int.test.ts'],
           globalSetup: ['infra/local/test-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

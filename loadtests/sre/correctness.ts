@@ -1,0 +1,51 @@
+/**
+ * Correctness under load, checked after the run: what the ingest API acknowledged is
+ * stored (rows of this run's sources in ClickHouse, read with a read-only login), and
+ * no window holds more bookings than places.
+ */
+import type { Target } from './target.ts';
+
+const rawTables = ['truck_events', 'container_events', 'lane_events'] as const;
+
+/** Rows of the run's events in the raw tables (source starts with the run's prefix). */
+export async function storedRows(clickhouse: NonNullable<Target['clickhouse']>, sourcePrefix: string): Promise<number> {
+  if (!/^[a-z0-9-]+$/.test(sourcePrefix)) throw new Error(`source prefix ${sourcePrefix} is not [a-z0-9-]+`);
+  const database = clickhouse.database.replace(/`/g, '');
+  const counts = rawTables.map((table) => `SELECT count() AS c FROM \`${database}\`.${table} WHERE source LIKE '${sourcePrefix}%'`).join(' UNION ALL ');
+  const response = await fetch(`${clickhouse.url}/`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clickhouse.user}:${clickhouse.password}`).toString('base64')}` },
+    body: `SELECT sum(c) FROM (${counts}) FORMAT TabSeparated`,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`ClickHouse answered ${response.status}: ${text.slice(0, 300)}`);
+  return Number(text.trim());
+}
+
+/** Waits until the stored rows reach `accepted` or `deadlineMs` passes; the last count. */
+export async function awaitStored(clickhouse: NonNullable<Target['clickhouse']>, sourcePrefix: string, accepted: number, deadlineMs: number): Promise<number> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const stored = await storedRows(clickhouse, sourcePrefix);
+    if (stored >= accepted || Date.now() > until) return stored;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+export interface WindowPlaces {
+  laneKind: string;
+  direction: string;
+  windowStart: number;
+  capacity: number;
+  held: number;
+  booked: number;
+}
+
+/** Windows of the site whose held + booked places exceed their capacity (none is correct). */
+export async function overbookedWindows(target: Target, firmToken: string, site: string, from: number): Promise<WindowPlaces[]> {
+  const response = await fetch(`${target.slots}/v1/slots?site=${encodeURIComponent(site)}&from=${from}`, { headers: { authorization: `Bearer ${firmToken}` } });
+  if (!response.ok) throw new Error(`GET /v1/slots answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  const { windows } = (await response.json()) as { windows: WindowPlaces[] };
+  return windows.filter((w) => w.held + w.booked > w.capacity);
+}

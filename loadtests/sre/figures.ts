@@ -1,0 +1,100 @@
+/**
+ * The figures a run is judged on, from Artillery's JSON outputs (one per part of the
+ * scenario) and the correctness checks, and the SLO verdicts (slos.json: figure →
+ * highest value that passes).
+ */
+import { customMetric } from './run-context.ts';
+
+export interface Summary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** One Artillery JSON output: the aggregate and the periods (every 10 s). */
+export interface ArtilleryReport {
+  aggregate: ArtilleryPeriod;
+  intermediate: ArtilleryPeriod[];
+}
+export interface ArtilleryPeriod {
+  period?: number | string;
+  firstMetricAt?: number;
+  counters: Record<string, number>;
+  summaries: Record<string, Summary>;
+}
+
+export type Figures = Record<string, number | null>;
+
+const endpoint = (name: string) => `plugins.metrics-by-endpoint.response_time.${name}`;
+
+/** Counters summed over the parts; a summary is the worst part's (each name is measured in one part). */
+export function combine(periods: readonly ArtilleryPeriod[]): ArtilleryPeriod {
+  const counters: Record<string, number> = {};
+  const summaries: Record<string, Summary> = {};
+  for (const period of periods) {
+    for (const [name, value] of Object.entries(period.counters)) counters[name] = (counters[name] ?? 0) + value;
+    for (const [name, summary] of Object.entries(period.summaries)) if (!summaries[name] || summaries[name].p99 < summary.p99) summaries[name] = summary;
+  }
+  return { counters, summaries };
+}
+
+function worst(summaries: Record<string, Summary>, names: readonly string[], stat: 'p95' | 'p99'): number | null {
+  const values = names.map((n) => summaries[n]?.[stat]).filter((v): v is number => typeof v === 'number');
+  return values.length > 0 ? Math.max(...values) : null;
+}
+
+export interface Correctness {
+  accepted: number;
+  stored: number | null;
+  overbookedWindows: number | null;
+}
+
+export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness): Figures {
+  const c = aggregate.counters;
+  const s = aggregate.summaries;
+  const requests = c['http.requests'] ?? 0;
+  const ok = Object.entries(c).filter(([name]) => /^http\.codes\.2\d\d$/.test(name)).reduce((sum, [, v]) => sum + v, 0);
+  const errors = Object.entries(c).filter(([name]) => name.startsWith('errors.')).reduce((sum, [, v]) => sum + v, 0);
+  const history = Object.keys(s).filter((n) => n.startsWith(endpoint('history-')));
+  const booking = Object.keys(s).filter((n) => n.startsWith(endpoint('booking-')));
+  return {
+    'http.requests': requests,
+    'http.error_rate_percent': requests > 0 ? ((requests - ok + errors) / requests) * 100 : null,
+    'vusers.created': c['vusers.created'] ?? 0,
+    'vusers.failed': c['vusers.failed'] ?? 0,
+    'vusers.skipped': c['vusers.skipped'] ?? 0,
+    'ingest.p50_ms': s[endpoint('ingest')]?.p50 ?? null,
+    'ingest.p99_ms': worst(s, [endpoint('ingest')], 'p99'),
+    'history.p99_ms': worst(s, history, 'p99'),
+    'booking.p99_ms': worst(s, booking, 'p99'),
+    'live.snapshot_p99_ms': worst(s, [customMetric.snapshotMs], 'p99'),
+    'live.freshness_p95_ms': worst(s, [customMetric.freshnessMs], 'p95'),
+    'live.ticks': c[customMetric.ticks] ?? 0,
+    'events.sent': c[customMetric.eventsSent] ?? 0,
+    'events.accepted': correctness.accepted,
+    'events.stored': correctness.stored,
+    'bookings.confirmed': c[customMetric.bookingsConfirmed] ?? 0,
+    'correctness.events_rejected': c[customMetric.eventsRejected] ?? 0,
+    'correctness.events_missing': correctness.stored === null ? null : Math.max(0, correctness.accepted - correctness.stored),
+    'correctness.overbooked_windows': correctness.overbookedWindows,
+  };
+}
+
+export interface Verdict {
+  figure: string;
+  max: number;
+  value: number | null;
+  /** A figure that could not be measured (no ClickHouse login, nothing seen) fails: an SLO is never passed by default. */
+  pass: boolean;
+}
+
+export function verdicts(figures: Figures, slos: Record<string, number>): Verdict[] {
+  return Object.entries(slos).map(([figure, max]) => {
+    const value = figures[figure] ?? null;
+    return { figure, max, value, pass: value !== null && value <= max };
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * The load generator (Artillery, MPL-2.0) is a pinned package of its own
+ * (loadtests/kit: package.json + package-lock.json), about 460 MB with its cloud SDKs,
+ * so it is installed on demand (npm ci from the committed lock), never with the
+ * workspaces. Its Playwright dependency downloads no browser; telemetry is off.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const kitDirectory = path.resolve(import.meta.dirname, '../kit');
+const artilleryPackage = path.join(kitDirectory, 'node_modules/artillery/package.json');
+
+export const kitEnv = { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ARTILLERY_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' };
+
+function pinnedVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(kitDirectory, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  return manifest.dependencies['artillery'] ?? '';
+}
+
+function installedVersion(): string | undefined {
+  return fs.existsSync(artilleryPackage) ? (JSON.parse(fs.readFileSync(artilleryPackage, 'utf8')) as { version: string }).version : undefined;
+}
+
+/** Installs the kit when it is missing or another version; resolves with Artillery's version. */
+export async function ensureKit(say: (line: string) => void): Promise<string> {
+  const pinned = pinnedVersion();
+  if (installedVersion() === pinned) return pinned;
+  say(`installing the load generator (Artillery ${pinned}, npm ci in ${path.relative(process.cwd(), kitDirectory) || '.'}; a few minutes the first time)`);
+  await promisify(execFile)('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: kitDirectory, env: { ...process.env, ...kitEnv }, maxBuffer: 64 * 1024 * 1024 });
+  const version = installedVersion();
+  if (version !== pinned) throw new Error(`the kit installed Artillery ${version ?? 'nothing'}, not ${pinned}`);
+  return pinned;
+}
+
+/** Bundles the TypeScript processor into one CommonJS file with the kit's esbuild (the repository is ESM, so Artillery's own bundle would not load). */
+export function bundleProcessor(entry: string, outfile: string): void {
+  const esbuild = createRequire(artilleryPackage)('esbuild-wasm') as { buildSync(options: Record<string, unknown>): unknown };
+  esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+}
+
+/** Runs one Artillery script; its progress lines go to `say` with the part's name; resolves with its exit code. */
+export function runArtillery(script: string, output: string, part: string, say: (line: string) => void): Promise<number> {
+  const child = spawn(process.execPath, [path.join(kitDirectory, 'node_modules/artillery/bin/run'), 'run', '--output', output, script], {
+    cwd: path.dirname(script),
+    env: { ...process.env, ...kitEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const relay = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) say(`[${part}] ${line}`);
+  };
+  child.stdout.on('data', relay);
+  child.stderr.on('data', relay);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N]
+ *
+ * Resolves the target (default: the local npm start stack), installs the load
+ * generator if missing, prepares what the scenario needs (device keys by site, the
+ * target's catalog, a window with free places, the event pool), runs the scenario's
+ * Artillery scripts side by side while sampling the services' /metrics, checks
+ * correctness (events acknowledged = rows stored for this run's sources, no window over
+ * capacity), judges every SLO of slos.json and writes
+ * loadtests/results/<timestamp>-<scenario>/ (Artillery's JSON, summary.md,
+ * report.html). Exits 1 when an SLO fails, 2 when the run could not be made.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildCatalog, sitePhase, type SiteCatalog } from '@tower/shared';
+import { awaitStored, overbookedWindows } from './correctness.ts';
+import { eventPool } from './events.ts';
+import { combine, figuresOf, verdicts, type ArtilleryReport } from './figures.ts';
+import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
+import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
+import type { RunContext } from './run-context.ts';
+import { scenarioNamed, type LoadOptions } from './scenarios.ts';
+import { MetricsSampler } from './server-metrics.ts';
+import { localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function getJson<T>(url: string, token?: string): Promise<T> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new TargetError(`GET ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  return (await response.json()) as T;
+}
+
+/** The first lane group with free places in a window at least three hours on (firms may cancel up to two hours before). */
+async function bookableWindow(target: Target, catalog: SiteCatalog, firmToken: string): Promise<RunContext['slot']> {
+  const from = Math.ceil((Date.now() + 3 * 3600_000) / 1_800_000) * 1_800_000;
+  for (const site of catalog.document.sites.filter((s) => sitePhase(s) === 'operating')) {
+    const places = await getJson<{ windows: { laneKind: string; direction: string; windowStart: number; free: number; closed: boolean }[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site.id)}&from=${from}`, firmToken).catch(() => undefined);
+    const window = places?.windows.find((w) => w.free > 0 && !w.closed && w.windowStart >= from);
+    if (window) return { site: site.id, laneKind: window.laneKind, direction: window.direction, windowStart: window.windowStart, cargoClass: 'textiles' };
+  }
+  throw new TargetError(`no lane group of ${target.slots} has a free place from ${new Date(from).toISOString()}`);
+}
+
+function options(): { scenario: string; targetFile?: string; overrides: Partial<LoadOptions>; slosFile: string; resultsDir: string; tickTimeout: number; storeTimeout: number } {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      target: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      batch: { type: 'string' },
+      clients: { type: 'string' },
+      slos: { type: 'string' },
+      results: { type: 'string' },
+      'tick-timeout': { type: 'string' },
+      'store-timeout': { type: 'string' },
+    },
+  });
+  const scenario = positionals[0];
+  if (!scenario || positionals.length > 1) throw new TargetError('usage: npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N] [--slos <file>] [--results <dir>]');
+  const number = (name: string, value: string | undefined, min: number, max: number) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new TargetError(`--${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+  const overrides: Partial<LoadOptions> = {};
+  for (const [name, min, max] of [['rate', 0.01, 10_000], ['duration', 5, 7 * 86_400], ['batch', 1, 1000], ['clients', 1, 100_000]] as const) {
+    const n = number(name, values[name], min, max);
+    if (n !== undefined) overrides[name] = n;
+  }
+  return {
+    scenario,
+    ...(values.target ? { targetFile: values.target } : {}),
+    overrides,
+    slosFile: values.slos ?? path.join(import.meta.dirname, 'slos.json'),
+    resultsDir: values.results ?? path.join(repoRoot, 'loadtests/results'),
+    tickTimeout: number('tick-timeout', values['tick-timeout'], 1, 600) ?? 30,
+    storeTimeout: number('store-timeout', values['store-timeout'], 1, 3600) ?? 120,
+  };
+}
+
+async function main(): Promise<number> {
+  const args = options();
+  const scenario = scenarioNamed(args.scenario);
+  const load: LoadOptions = { ...scenario.defaults, ...args.overrides };
+  const slos = (JSON.parse(fs.readFileSync(args.slosFile, 'utf8')) as Record<string, Record<string, number>>)[scenario.name];
+  if (!slos) throw new TargetError(`${args.slosFile} has no SLOs for ${scenario.name}`);
+  const target = args.targetFile ? readTarget(args.targetFile) : localTarget(repoRoot);
+  const artillery = await ensureKit(say);
+
+  const catalog = buildCatalog(await getJson(`${target.ingest}/v1/catalog`), `${target.ingest}/v1/catalog`);
+  const deviceKeys: Record<string, string> = {};
+  for (const device of target.credentials.devices) deviceKeys[device.site] ??= device.apiKey;
+  const firmToken = tokenOf(target, 'firm');
+  const runId = randomBytes(4).toString('hex');
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const directory = path.join(args.resultsDir, `${stamp}-${scenario.name}`);
+  fs.mkdirSync(directory, { recursive: true });
+  const context: RunContext = {
+    ingest: target.ingest,
+    live: target.live,
+    slots: target.slots,
+    deviceKeys,
+    displayToken: tokenOf(target, 'display'),
+    firmToken,
+    sourcePrefix: `lt-${runId}-`,
+    pool: eventPool(catalog, { batchSize: load.batch, batches: 200, seed: parseInt(runId, 16), sites: new Set(Object.keys(deviceKeys)) }),
+    slot: await bookableWindow(target, catalog, firmToken),
+    wallHoldSeconds: Math.max(10, load.duration - 20),
+    tickTimeoutSeconds: args.tickTimeout,
+  };
+  // The context holds the target's keys: readable by us only, and removed after the run.
+  const contextFile = path.join(directory, 'run-context.json');
+  fs.writeFileSync(contextFile, JSON.stringify(context), { mode: 0o600 });
+  const processor = path.join(directory, 'processor.cjs');
+  bundleProcessor(path.join(import.meta.dirname, 'processor.ts'), processor);
+
+  say(`load test ${scenario.name} against ${target.name}: ${scenario.shape(load)}; results in ${path.relative(process.cwd(), directory)}`);
+  const sampler = new MetricsSampler(target.metrics);
+  sampler.start();
+  const startedAt = Date.now();
+  const parts = scenario.parts(load, contextFile);
+  let codes: number[];
+  try {
+    codes = await Promise.all(
+      parts.map((part) => {
+        const script = path.join(directory, `${part.name}.script.json`);
+        fs.writeFileSync(script, JSON.stringify({ ...part.script, config: { ...part.script.config, processor } }, null, 2));
+        return runArtillery(script, path.join(directory, `${part.name}.json`), part.name, say);
+      }),
+    );
+  } finally {
+    fs.rmSync(contextFile, { force: true });
+  }
+  const reports = Object.fromEntries(parts.map((part) => [part.name, JSON.parse(fs.readFileSync(path.join(directory, `${part.name}.json`), 'utf8')) as ArtilleryReport]));
+  const aggregate = combine(Object.values(reports).map((r) => r.aggregate));
+  const accepted = aggregate.counters['tower.events_accepted'] ?? 0;
+  const notes: string[] = [];
+  codes.forEach((code, i) => code !== 0 && notes.push(`Artillery exited ${code} for part ${parts[i]?.name}`));
+
+  say(`checking correctness: ${accepted} events acknowledged; waiting for them in ClickHouse (up to ${args.storeTimeout} s)`);
+  let stored: number | null = null;
+  if (scenario.writes.events && target.clickhouse) stored = await awaitStored(target.clickhouse, context.sourcePrefix, accepted, args.storeTimeout * 1000);
+  else if (scenario.writes.events) notes.push('the target names no ClickHouse login: stored rows not checked (correctness.events_missing is not measured)');
+  const overbooked = scenario.writes.bookings ? (await overbookedWindows(target, firmToken, context.slot.site, context.slot.windowStart)).length : null;
+  const servers = await sampler.stop();
+  const endedAt = Date.now();
+
+  const figures = figuresOf(aggregate, { accepted, stored, overbookedWindows: overbooked });
+  const record: RunRecord = {
+    scenario: scenario.name,
+    purpose: scenario.purpose,
+    shape: scenario.shape(load),
+    command: `npm run load -- ${process.argv.slice(2).join(' ')}`,
+    target: { name: target.name, source: target.source, ingest: target.ingest, live: target.live, slots: target.slots },
+    sharesMachine: target.sharesMachine,
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Artillery ${artillery}`,
+    startedAt,
+    endedAt,
+    figures,
+    verdicts: verdicts(figures, slos),
+    periods: Object.fromEntries(Object.entries(reports).map(([name, r]) => [name, r.intermediate])),
+    servers,
+    notes: [...notes, `events carry the source prefix ${context.sourcePrefix} (ClickHouse: WHERE source LIKE '${context.sourcePrefix}%')`],
+  };
+  fs.writeFileSync(path.join(directory, 'summary.md'), summaryMarkdown(record));
+  fs.writeFileSync(path.join(directory, 'report.html'), reportHtml(record));
+  fs.writeFileSync(path.join(directory, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+  for (const v of record.verdicts) say(`${v.pass ? 'pass' : 'FAIL'}  ${v.figure} = ${v.value ?? 'not measured'} (SLO ≤ ${v.max})`);
+  const ok = passed(record) && codes.every((c) => c === 0);
+  say(`${ok ? 'PASS' : 'FAIL'}: ${path.join(path.relative(process.cwd(), directory), 'summary.md')}`);
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`load: ${error instanceof TargetError ? error.message : (error as Error).stack ?? String(error)}\n`);
+    process.exit(2);
+  },
+);

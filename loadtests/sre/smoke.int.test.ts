@@ -1,0 +1,54 @@
+/**
+ * The SREs' load kit cannot rot: `smoke` runs against the four services started as
+ * real processes on the test servers (a target file naming their ports, the demo
+ * credentials and the read-only ClickHouse login), with its SLOs on, and must pass
+ * and leave its report.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect } from 'vitest';
+import { test } from '@tower/shared/testing';
+import { startServices } from '../../test/support/service-processes.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+describe('load tests: smoke against the test stack', () => {
+  test('every path once at a low rate passes its SLOs and writes summary.md, report.html and the Artillery JSON', { timeout: 900_000 }, async ({ infra, logger }) => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'load-smoke-'));
+    const services = await startServices(infra, directory, logger, ['ingest', 'aggregator', 'live', 'slots']);
+    try {
+      const target = {
+        name: 'test stack',
+        ingest: services.url('ingest'),
+        live: services.url('live'),
+        slots: services.url('slots'),
+        credentialsFile: 'credentials.json',
+        clickhouse: { url: infra.CLICKHOUSE_URL, user: 'tower_reader', password: infra.credentials.clickhouse.tower_reader },
+        metrics: Object.fromEntries(['ingest', 'aggregator', 'live', 'slots'].map((name) => [name, services.url(name, '/metrics')])),
+      };
+      fs.writeFileSync(path.join(directory, 'target.json'), JSON.stringify(target));
+      const results = path.join(directory, 'results');
+      const run = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'loadtests/sre/main.ts'), 'smoke', '--target', path.join(directory, 'target.json'), '--duration', '20', '--results', results],
+        { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+      ).catch((error: { code?: number; stdout?: string; stderr?: string }) => ({ ...error, failed: true }));
+      const [report] = fs.existsSync(results) ? fs.readdirSync(results) : [];
+      const summary = report ? fs.readFileSync(path.join(results, report, 'summary.md'), 'utf8') : '';
+      expect('failed' in run, `${run.stdout}\n${run.stderr}\n${summary}`).toBe(false);
+      expect(summary).toMatch(/^# Load test `smoke`: PASS/);
+      expect(summary).toMatch(/\| correctness\.events_missing \| 0 \| ≤ 0 \| pass \|/);
+      for (const file of ['report.html', 'smoke.json', 'run.json']) expect(fs.existsSync(path.join(results, report ?? '', file)), file).toBe(true);
+      expect(fs.existsSync(path.join(results, report ?? '', 'run-context.json')), 'the keys are removed after the run').toBe(false);
+      const html = fs.readFileSync(path.join(results, report ?? '', 'report.html'), 'utf8');
+      expect(html).toContain('<svg');
+      expect(html).not.toMatch(/<script|src="http/);
+    } finally {
+      await services.stop();
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * The services as real processes on the test servers (as `npm start` runs them, each
+ * logged in as its own users), on free ports, with the demo registries of a directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { loadConfig, type Logger } from '@tower/shared';
+import { eventually, type TestInfra } from '@tower/shared/testing';
+import { credentialEnv, serviceIdentities } from '../../infra/local/infra-credentials.ts';
+import { provision, provisionEnv } from '../../infra/provision/provision.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Running {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+}
+
+export function startService(name: string, env: Record<string, string>, port: number): Running {
+  let stderr = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'services', name, 'src/main.ts')], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, port, stderr: () => stderr };
+}
+
+/** Its exit code, once its stderr is read to the end too ('close', not 'exit'). */
+export const exited = (running: Running) =>
+  new Promise<number | null>((resolve) => (running.child.exitCode !== null && running.child.stderr?.closed ? resolve(running.child.exitCode) : running.child.once('close', (code) => resolve(code))));
+
+/** The servers' addresses and the demo registries; no login (each service adds its own). */
+export function baseEnv(infra: TestInfra, directory: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: infra.KAFKA_BROKERS,
+    KAFKA_REPLICATION_FACTOR: infra.KAFKA_REPLICATION_FACTOR,
+    KAFKA_MIN_INSYNC_REPLICAS: infra.KAFKA_MIN_INSYNC_REPLICAS,
+    CLICKHOUSE_URL: infra.CLICKHOUSE_URL,
+    CLICKHOUSE_DATABASE: 'tower',
+    REDIS_URL: infra.REDIS_URL,
+    DEVICES_FILE: path.join(directory, 'devices.json'),
+    ACCESS_FILE: path.join(directory, 'access.json'),
+  };
+}
+
+/** The administrators' logins, for provisioning. */
+export const adminLogins = (infra: TestInfra) => ({
+  KAFKA_SASL_MECHANISM: infra.KAFKA_SASL_MECHANISM,
+  KAFKA_SASL_USERNAME: infra.KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD: infra.KAFKA_SASL_PASSWORD,
+  CLICKHOUSE_USER: infra.CLICKHOUSE_USER,
+  CLICKHOUSE_PASSWORD: infra.CLICKHOUSE_PASSWORD,
+});
+
+/**
+ * Provisions the test servers (migrations, topics, demo credentials into `directory`),
+ * starts the named services as their own users and waits until each is ready. `stop`
+ * ends them (SIGTERM) and waits for their exits.
+ */
+export async function startServices(infra: TestInfra, directory: string, logger: Logger, names: readonly string[], extraEnv: Record<string, string> = {}) {
+  await provision(loadConfig(provisionEnv, { ...baseEnv(infra, directory), ...adminLogins(infra), CREDENTIALS_DIR: directory }), logger);
+  const running: Record<string, Running> = {};
+  const stop = async () => {
+    for (const service of Object.values(running)) service.child.kill('SIGTERM');
+    await Promise.all(Object.values(running).map(exited));
+  };
+  try {
+    for (const name of names) running[name] = startService(name, { ...baseEnv(infra, directory), ...credentialEnv(infra.credentials, serviceIdentities[name] ?? {}), ...extraEnv }, await freePort());
+    for (const [name, service] of Object.entries(running)) {
+      await eventually(
+        async () => {
+          if (service.child.exitCode !== null) throw new Error(`${name} exited: ${service.stderr()}`);
+          const response = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+          return response.ok ? true : undefined;
+        },
+        { timeoutMs: 120_000, what: `${name} to be ready` },
+      );
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { running, url: (name: string, route = '') => `http://127.0.0.1:${running[name]?.port}${route}`, stop };
+}
