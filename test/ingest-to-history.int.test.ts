@@ -4,7 +4,7 @@
  * operators' API reading it back.
  */
 import { describe, expect } from 'vitest';
-import { createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
 import { vietnamDayStart } from '../services/live/src/domain/kpis.ts';
@@ -56,13 +56,20 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
       // The history API gives the same totals per site, whatever the step.
       const bySite = tally(events, (e) => e.site);
       const crossedBySite = tally(events.filter((e) => e.type === 'truck.border-crossed'), (e) => e.site);
+      // Tonnes as the journeys count them: each crossing once, weighbridge else declared (manual sites too).
+      const tracker = new JourneyTracker();
+      const tonnesBySite = new Map<string, number>();
+      for (const e of events) if (e.type.startsWith('truck.')) tonnesBySite.set(e.site, (tonnesBySite.get(e.site) ?? 0) + tracker.apply(e as TruckEvent).crossedKg / 1000);
+      expect(tonnesBySite.get('km3-4-hai-yen')).toBeGreaterThan(0);
       for (const step of throughputSteps) {
         for (const [site, count] of bySite) {
           const response = await live.inject({ url: `/v1/throughput?site=${site}&from=${now - 3 * 3600_000}&to=${now}&step=${step}`, headers: withToken() });
           expect(response.statusCode, response.body).toBe(200);
-          const series = response.json<{ from: number; to: number; buckets: { start: number; events: number; trucksCrossed: number }[] }>();
+          const series = response.json<{ from: number; to: number; buckets: { start: number; events: number; trucksCrossed: number; tonnes: number; trucksUnweighed: number }[] }>();
           expect(series.buckets.reduce((sum, b) => sum + b.events, 0), `${site} at ${step}`).toBe(count);
           expect(series.buckets.reduce((sum, b) => sum + b.trucksCrossed, 0)).toBe(crossedBySite.get(site) ?? 0);
+          expect(series.buckets.reduce((sum, b) => sum + b.tonnes, 0), `${site} tonnes at ${step}`).toBeCloseTo(tonnesBySite.get(site) ?? 0, 3);
+          expect(series.buckets.reduce((sum, b) => sum + b.trucksUnweighed, 0)).toBe(0);
           const size = stepSeconds[step] * 1000;
           expect(series.buckets.every((b, i) => b.start === series.from + i * size)).toBe(true);
           expect(series.to).toBe(series.from + series.buckets.length * size);
