@@ -2,7 +2,7 @@
 # Installs what the control tower needs on this machine, and nothing twice.
 #
 #   infra/local/bootstrap.sh            what `npm start` needs
-#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB, fastavro, schemathesis)
+#   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB, fastavro, schemathesis, the load kit)
 #
 # System packages come from Debian (apt-get, as root); Kafka's jars from Maven
 # Central (mvn); Node packages from the npm registry (npm ci); chDB, fastavro and
@@ -73,6 +73,19 @@ if [ ! -f "$lock_stamp" ] || [ "$(cat "$lock_stamp")" != "$want_lock" ]; then
   say "installing Node packages (npm ci)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
   echo "$want_lock" >"$lock_stamp"
+fi
+
+# The SREs' load generator (Artillery, pinned in loadtests/kit, ~460 MB): npm test runs
+# the smoke load test with it. Its Playwright dependency downloads no browser.
+if [ "$WITH_TEST" = 1 ]; then
+  kit_stamp="$ROOT/loadtests/kit/node_modules/.tower-lock.sha"
+  want_kit="$(sha "$ROOT/loadtests/kit/package-lock.json")"
+  if [ ! -f "$kit_stamp" ] || [ "$(cat "$kit_stamp")" != "$want_kit" ]; then
+    say "installing the load generator (npm ci in loadtests/kit)"
+    (cd "$ROOT/loadtests/kit" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 ARTILLERY_DISABLE_TELEMETRY=true \
+      npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in loadtests/kit failed"
+    echo "$want_kit" >"$kit_stamp"
+  fi
 fi
 
 # --- 3. Apache Kafka jars (Maven Central) ----------------------------------
