@@ -288,6 +288,7 @@ const counted = {
   queuing: { vi: { other: '{n} xe chờ' }, en: { one: '{n} in queue', other: '{n} in queue' }, zh: { other: '排队{n}辆' } },
   sample: { vi: { other: 'n\u00a0=\u00a0{n} xe' }, en: { one: 'n\u00a0=\u00a0{n} truck', other: 'n\u00a0=\u00a0{n} trucks' }, zh: { other: '样本{n}辆' } },
   held: { vi: { other: '{n} xe bị giữ' }, en: { one: '{n} held', other: '{n} held' }, zh: { other: '扣留{n}辆' } },
+  unweighed: { vi: { other: '{n} xe chưa rõ trọng lượng' }, en: { one: '{n} truck without a weight', other: '{n} trucks without a weight' }, zh: { other: '{n}辆重量不明' } },
   longestQueue: { vi: { other: 'làn dài nhất {n} xe' }, en: { one: 'longest lane {n}', other: 'longest lane {n}' }, zh: { other: '最长通道{n}辆' } },
   moreAlerts: { vi: { other: '+{n} cảnh báo khác' }, en: { one: '+{n} more alert', other: '+{n} more alerts' }, zh: { other: '另有{n}条告警' } },
   seconds: { vi: { other: '{n} giây' }, en: { other: '{n} s' }, zh: { other: '{n}秒' } },

@@ -102,4 +102,14 @@ describe('the wall’s panels', () => {
     expect(tiles({}).judged('queue')).toBe('normal');
     expect(tiles({}).judged('clearance')).toBeNull(); // no truck, nothing to judge
   });
+
+  it('say how many trucks the tonnes lack (neither weighed nor declared), and nothing when none', () => {
+    const note = (trucksUnweighed: number, language: View['language']) =>
+      rendered((c) => fill(c, kpiTiles({ ...kpis, today: { ...emptyMeasures, tonnes: 2635.6, trucksUnweighed } }, { ...view, language }))).querySelector('[data-kpi="tonnesToday"] .note')!.textContent;
+    expect(note(0, 'en')).toBe('');
+    expect(note(1, 'en')).toBe('1 truck without a weight');
+    expect(note(3, 'en')).toBe('3 trucks without a weight');
+    expect(note(3, 'vi')).toBe('3 xe chưa rõ trọng lượng');
+    expect(note(3, 'zh')).toBe('3辆重量不明');
+  });
 });

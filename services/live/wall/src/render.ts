@@ -76,7 +76,8 @@ export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
   return [
     tile('trucksPerHour', t('kpi.trucksPerHour'), formatNumber(hour.trucksCrossed, language)),
     tile('teuPerHour', t('kpi.teuPerHour'), formatNumber(hour.teuMoved, language, 1)),
-    tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1)),
+    // Weighbridge weights, else declared ones; the trucks with neither are said, not guessed.
+    tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1), [kpis.today.trucksUnweighed > 0 && count('unweighed', kpis.today.trucksUnweighed, language)]),
     tile(
       'clearance',
       t('kpi.clearance'),
