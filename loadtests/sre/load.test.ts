@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { combine, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
+import { reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
+import { figuresOf, parsePrometheus } from './server-metrics.ts';
+import { targetOf, TargetError } from './target.ts';
+
+const credentials = { devices: [{ id: 'bl2-gw-1', site: 'bac-luan-2', apiKey: 'bl2-gw-1.secret' }], access: [{ id: 'wall-1', role: 'display', token: 'wall-1.t' }] };
+const staging = { name: 'staging', ingest: 'https://ingest.staging.example/', live: 'https://ops.staging.example', slots: 'https://slots.staging.example', credentials };
+
+describe('target files', () => {
+  it('takes a deployment’s URLs (trailing slash dropped) and says the generator runs elsewhere when no URL is loopback', () => {
+    const target = targetOf(staging, 'staging.json', '/');
+    expect(target).toMatchObject({ ingest: 'https://ingest.staging.example', sharesMachine: false, metrics: {} });
+    expect(target.clickhouse).toBeUndefined();
+    expect(targetOf({ ...staging, ingest: 'http://127.0.0.1:8081', live: 'http://localhost:8080', slots: 'http://127.0.0.1:8082' }, 't', '/').sharesMachine).toBe(true);
+  });
+
+  it.each([
+    [{ ...staging, slots: undefined }, /staging\.json: \/slots /],
+    [{ ...staging, ingest: 'ingest.staging.example' }, /\/ingest /],
+    [{ ...staging, extra: 1 }, /\/extra /],
+    [{ ...staging, credentialsFile: 'c.json' }, /exactly one of credentials and credentialsFile/],
+    [{ ...staging, credentials: { devices: [{ id: 'x', site: 's' }], access: [] } }, /\/credentials\/devices\/0\/apiKey Expected required property/],
+    [{ ...staging, clickhouse: { url: 'http://ch:8123', user: 'tower_reader' } }, /\/clickhouse give exactly one of password and passwordFile/],
+  ])('refuses a bad target naming the field (%#)', (document, says) => {
+    expect(() => targetOf(document, 'staging.json', '/')).toThrow(TargetError);
+    expect(() => targetOf(document, 'staging.json', '/')).toThrow(says);
+  });
+
+  it('reads credentials and the ClickHouse password from files relative to the target', () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'target-'));
+    fs.writeFileSync(path.join(directory, 'keys.json'), JSON.stringify(credentials));
+    fs.writeFileSync(path.join(directory, 'infra.json'), JSON.stringify({ clickhouse: { tower_reader: 'pw' } }));
+    const { credentials: _, ...rest } = staging;
+    const target = targetOf({ ...rest, credentialsFile: 'keys.json', clickhouse: { url: 'http://ch:8123', user: 'tower_reader', passwordFile: 'infra.json#clickhouse.tower_reader' } }, 't', directory);
+    expect(target.credentials.devices[0]?.apiKey).toBe('bl2-gw-1.secret');
+    expect(target.clickhouse).toEqual({ url: 'http://ch:8123', user: 'tower_reader', password: 'pw', database: 'tower' });
+    fs.rmSync(directory, { recursive: true });
+  });
+});
+
+describe('server-side figures from /metrics', () => {
+  const exposition = (ackCount: number, ackSum: number) => `# HELP x
+nodejs_eventloop_lag_p99_seconds{service="ingest"} 0.012
+process_resident_memory_bytes{service="ingest"} 104857600
+tower_consumer_lag_messages{service="aggregator",topic="tower.trucks.v1",partition="0"} 3
+tower_consumer_lag_messages{service="aggregator",topic="tower.trucks.v1",partition="1"} 4
+tower_ingest_kafka_ack_seconds_bucket{le="+Inf"} ${ackCount}
+tower_ingest_kafka_ack_seconds_sum ${ackSum}
+tower_ingest_kafka_ack_seconds_count ${ackCount}
+odd_metric NaN
+`;
+
+  it('parses names, labels (escaped quotes too) and values, skipping comments and NaN', () => {
+    const samples = parsePrometheus(`a_total{x="say \\"hi\\"",y="2"} 5\n# comment\nb 1e3\nc NaN\n`);
+    expect(samples).toEqual([
+      { name: 'a_total', labels: { x: 'say \\"hi\\"', y: '2' }, value: 5 },
+      { name: 'b', labels: {}, value: 1000 },
+    ]);
+  });
+
+  it('reduces a read to lag, memory and consumer lag summed over partitions, and the mean ack time of the interval', () => {
+    const first = figuresOf(exposition(10, 0.5));
+    expect(first).toMatchObject({ eventLoopLagP99Ms: 12, rssMiB: 100, consumerLag: 7, kafkaAckCount: 10 });
+    expect(first['kafkaAckMeanMs']).toBeUndefined();
+    const second = figuresOf(exposition(30, 1.5), first);
+    expect(second['kafkaAckMeanMs']).toBeCloseTo(50);
+  });
+});
+
+describe('figures and verdicts', () => {
+  const period = (counters: Record<string, number>, p99: number): ArtilleryPeriod => ({
+    counters,
+    summaries: { 'plugins.metrics-by-endpoint.response_time.ingest': { count: 1, min: 1, max: p99, mean: 1, p50: 1, p95: p99, p99 } },
+  });
+
+  it('sums counters over parts, keeps the worst part’s percentiles, and counts non-2xx and errors in the error rate', () => {
+    const aggregate = combine([period({ 'http.requests': 90, 'http.codes.200': 89, 'http.codes.503': 1 }, 40), period({ 'http.requests': 10, 'http.codes.201': 10, 'errors.ETIMEDOUT': 1 }, 250)]);
+    const figures = runFigures(aggregate, { accepted: 100, stored: 98, overbookedWindows: 0 });
+    expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2 });
+  });
+
+  it('fails an SLO over its bound or not measured, passes one at its bound', () => {
+    expect(verdicts({ a: 200, b: 201, c: null }, { a: 200, b: 200, c: 0, d: 0 }).map((v) => v.pass)).toEqual([true, false, false, false]);
+  });
+});
+
+describe('the report', () => {
+  const record: RunRecord = {
+    scenario: 'smoke',
+    purpose: 'p',
+    shape: 's',
+    command: 'npm run load -- smoke',
+    target: { name: '<b>staging</b>', source: 'staging.json', ingest: 'https://i', live: 'https://l', slots: 'https://s' },
+    sharesMachine: true,
+    machine: 'm',
+    startedAt: 0,
+    endedAt: 60_000,
+    figures: { 'ingest.p99_ms': 250 },
+    verdicts: [{ figure: 'ingest.p99_ms', max: 200, value: 250, pass: false }],
+    periods: { smoke: [{ firstMetricAt: 10_000, counters: { 'http.requests': 5 }, summaries: {} }] },
+    servers: [{ service: 'ingest', url: 'u', failures: 0, samples: [{ at: 5000, figures: { rssMiB: 100 } }, { at: 10_000, figures: { rssMiB: 140 } }] }],
+    notes: [],
+  };
+
+  it('names the failed SLO, says the generator shares the machine, and shows the course of each server figure', () => {
+    const summary = summaryMarkdown(record);
+    expect(summary).toMatch(/^# Load test `smoke`: FAIL \(ingest\.p99_ms\)/);
+    expect(summary).toContain('| ingest.p99_ms | 250 | ≤ 200 | **FAIL** |');
+    expect(summary).toContain('shares the machine');
+    expect(summary).toContain('| ingest | — | 100 / 140 / 140 |');
+  });
+
+  it('is one self-contained HTML file: inline SVG, no script, no outside resource, names escaped', () => {
+    const html = reportHtml(record);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|src=|href=/);
+    expect(html).toContain('&lt;b&gt;staging&lt;/b&gt;');
+  });
+});
