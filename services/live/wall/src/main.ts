@@ -8,7 +8,7 @@ import { fitWithMore, paginate } from './fit.ts';
 import { h } from './dom.ts';
 import { cssProperties } from './palette.ts';
 import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, slotItems, text, type View } from './render.ts';
-import { fitLabels, siteSchematic, zoneSchematic } from './schematic.ts';
+import { fitLabels, schematicHeightRem, siteSchematic, zoneSchematic } from './schematic.ts';
 import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import { Chime, type SoundState } from './sound.ts';
 import './style.css';
@@ -275,6 +275,8 @@ element('zone').addEventListener('click', (event) => {
 
 async function start(): Promise<void> {
   for (const [name, value] of Object.entries(cssProperties())) document.documentElement.style.setProperty(name, value);
+  // The schematic's strip has its height before it is drawn, so the panels under it are laid out once.
+  document.documentElement.style.setProperty('--schematic-height', `${schematicHeightRem}rem`);
   renderClock();
   setInterval(renderClock, 1000);
   if (alertChime)
@@ -347,13 +349,14 @@ async function start(): Promise<void> {
     lanePage += 1;
     renderLanes();
   }, lanePageSeconds * 1000);
-  // A new size lays the lists out again (what fits changes).
-  window.addEventListener('resize', () => {
+  // A panel of a new size lays its list out again (what fits changes): a new screen, or the KPI row taking another line.
+  const resized = new ResizeObserver(() => {
     renderZone();
     renderLanes();
     renderAlerts();
     renderSlots();
   });
+  for (const id of ['zone', 'lanes', 'alerts', 'slots']) resized.observe(element(id));
   if (rotateSeconds > 0) {
     let left = rotateSeconds;
     setInterval(() => {
