@@ -51,6 +51,8 @@ export interface Correctness {
   accepted: number;
   stored: number | null;
   overbookedWindows: number | null;
+  /** The places of the rushed window (slot-rush), to judge the holds answered 201. */
+  places: number | null;
 }
 
 export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness): Figures {
@@ -59,11 +61,16 @@ export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness):
   const requests = c['http.requests'] ?? 0;
   const ok = Object.entries(c).filter(([name]) => /^http\.codes\.2\d\d$/.test(name)).reduce((sum, [, v]) => sum + v, 0);
   const errors = Object.entries(c).filter(([name]) => name.startsWith('errors.')).reduce((sum, [, v]) => sum + v, 0);
+  const serverErrors = Object.entries(c).filter(([name]) => /^http\.codes\.5\d\d$/.test(name)).reduce((sum, [, v]) => sum + v, 0);
+  const won = c['plugins.metrics-by-endpoint.booking-rush.codes.201'] ?? 0;
   const history = Object.keys(s).filter((n) => n.startsWith(endpoint('history-')));
   const booking = Object.keys(s).filter((n) => n.startsWith(endpoint('booking-')));
   return {
     'http.requests': requests,
     'http.error_rate_percent': requests > 0 ? ((requests - ok + errors) / requests) * 100 : null,
+    'http.server_error_rate_percent': requests > 0 ? ((serverErrors + errors) / requests) * 100 : null,
+    'http.refused_409': c['http.codes.409'] ?? 0,
+    'http.rate_limited_429': c['http.codes.429'] ?? 0,
     'vusers.created': c['vusers.created'] ?? 0,
     'vusers.failed': c['vusers.failed'] ?? 0,
     'vusers.skipped': c['vusers.skipped'] ?? 0,
@@ -78,9 +85,11 @@ export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness):
     'events.accepted': correctness.accepted,
     'events.stored': correctness.stored,
     'bookings.confirmed': c[customMetric.bookingsConfirmed] ?? 0,
+    'bookings.holds_won': won,
     'correctness.events_rejected': c[customMetric.eventsRejected] ?? 0,
     'correctness.events_missing': correctness.stored === null ? null : Math.max(0, correctness.accepted - correctness.stored),
     'correctness.overbooked_windows': correctness.overbookedWindows,
+    'correctness.holds_over_places': correctness.places === null ? null : Math.max(0, won - correctness.places),
   };
 }
 

@@ -79,7 +79,7 @@ describe('figures and verdicts', () => {
 
   it('sums counters over parts, keeps the worst part’s percentiles, and counts non-2xx and errors in the error rate', () => {
     const aggregate = combine([period({ 'http.requests': 90, 'http.codes.200': 89, 'http.codes.503': 1 }, 40), period({ 'http.requests': 10, 'http.codes.201': 10, 'errors.ETIMEDOUT': 1 }, 250)]);
-    const figures = runFigures(aggregate, { accepted: 100, stored: 98, overbookedWindows: 0 });
+    const figures = runFigures(aggregate, { accepted: 100, stored: 98, overbookedWindows: 0, places: null });
     expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2 });
   });
 

@@ -23,6 +23,7 @@ import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
 import { scenarioNamed, type LoadOptions } from './scenarios.ts';
+import { releaseWindow, setPlaces } from './slot-rush.ts';
 import { MetricsSampler } from './server-metrics.ts';
 import { localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
 
@@ -35,12 +36,12 @@ async function getJson<T>(url: string, token?: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** The first lane group with free places in a window at least three hours on (firms may cancel up to two hours before). */
+/** The first lane group with no booking yet in a window at least three hours on (firms may cancel up to two hours before). */
 async function bookableWindow(target: Target, catalog: SiteCatalog, firmToken: string): Promise<RunContext['slot']> {
   const from = Math.ceil((Date.now() + 3 * 3600_000) / 1_800_000) * 1_800_000;
   for (const site of catalog.document.sites.filter((s) => sitePhase(s) === 'operating')) {
-    const places = await getJson<{ windows: { laneKind: string; direction: string; windowStart: number; free: number; closed: boolean }[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site.id)}&from=${from}`, firmToken).catch(() => undefined);
-    const window = places?.windows.find((w) => w.free > 0 && !w.closed && w.windowStart >= from);
+    const places = await getJson<{ windows: { laneKind: string; direction: string; windowStart: number; free: number; held: number; booked: number; closed: boolean }[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site.id)}&from=${from}`, firmToken).catch(() => undefined);
+    const window = places?.windows.find((w) => w.free > 0 && w.held + w.booked === 0 && !w.closed && w.windowStart >= from);
     if (window) return { site: site.id, laneKind: window.laneKind, direction: window.direction, windowStart: window.windowStart, cargoClass: 'textiles' };
   }
   throw new TargetError(`no lane group of ${target.slots} has a free place from ${new Date(from).toISOString()}`);
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
   const deviceKeys: Record<string, string> = {};
   for (const device of target.credentials.devices) deviceKeys[device.site] ??= device.apiKey;
   const firmToken = tokenOf(target, 'firm');
+  const firmTokens = target.credentials.access.filter((a) => a.role === 'firm').map((a) => a.token);
   const runId = randomBytes(4).toString('hex');
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const directory = path.join(args.resultsDir, `${stamp}-${scenario.name}`);
@@ -108,9 +110,9 @@ async function main(): Promise<number> {
     slots: target.slots,
     deviceKeys,
     displayToken: tokenOf(target, 'display'),
-    firmToken,
+    firmTokens,
     sourcePrefix: `lt-${runId}-`,
-    pool: eventPool(catalog, { batchSize: load.batch, batches: 200, seed: parseInt(runId, 16), sites: new Set(Object.keys(deviceKeys)) }),
+    pool: scenario.writes.events ? eventPool(catalog, { batchSize: load.batch, batches: 200, seed: parseInt(runId, 16), sites: new Set(Object.keys(deviceKeys)) }) : [],
     slot: await bookableWindow(target, catalog, firmToken),
     wallHoldSeconds: Math.max(10, load.duration - 20),
     tickTimeoutSeconds: args.tickTimeout,
@@ -121,6 +123,8 @@ async function main(): Promise<number> {
   const processor = path.join(directory, 'processor.cjs');
   bundleProcessor(path.join(import.meta.dirname, 'processor.ts'), processor);
 
+  const operatorToken = scenario.rush ? tokenOf(target, 'operator') : '';
+  const placesBefore = scenario.rush ? await setPlaces(target, operatorToken, context.slot, load.clients) : 0;
   say(`load test ${scenario.name} against ${target.name}: ${scenario.shape(load)}; results in ${path.relative(process.cwd(), directory)}`);
   const sampler = new MetricsSampler(target.metrics);
   sampler.start();
@@ -144,15 +148,18 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   codes.forEach((code, i) => code !== 0 && notes.push(`Artillery exited ${code} for part ${parts[i]?.name}`));
 
-  say(`checking correctness: ${accepted} events acknowledged; waiting for them in ClickHouse (up to ${args.storeTimeout} s)`);
   let stored: number | null = null;
-  if (scenario.writes.events && target.clickhouse) stored = await awaitStored(target.clickhouse, context.sourcePrefix, accepted, args.storeTimeout * 1000);
+  if (scenario.writes.events && target.clickhouse) {
+    say(`checking correctness: ${accepted} events acknowledged; waiting for them in ClickHouse (up to ${args.storeTimeout} s)`);
+    stored = await awaitStored(target.clickhouse, context.sourcePrefix, accepted, args.storeTimeout * 1000);
+  }
   else if (scenario.writes.events) notes.push('the target names no ClickHouse login: stored rows not checked (correctness.events_missing is not measured)');
   const overbooked = scenario.writes.bookings ? (await overbookedWindows(target, firmToken, context.slot.site, context.slot.windowStart)).length : null;
+  if (scenario.rush) notes.push(`an operator set ${context.slot.site} ${context.slot.laneKind} ${context.slot.direction} ${new Date(context.slot.windowStart).toISOString()} to ${load.clients} places (it had ${placesBefore}), then cancelled the ${await releaseWindow(target, operatorToken, context.slot, placesBefore)} bookings of the rush and gave it its places back`);
   const servers = await sampler.stop();
   const endedAt = Date.now();
 
-  const figures = figuresOf(aggregate, { accepted, stored, overbookedWindows: overbooked });
+  const figures = figuresOf(aggregate, { accepted, stored, overbookedWindows: overbooked, places: scenario.rush ? load.clients : null });
   const record: RunRecord = {
     scenario: scenario.name,
     purpose: scenario.purpose,
@@ -167,7 +174,7 @@ async function main(): Promise<number> {
     verdicts: verdicts(figures, slos),
     periods: Object.fromEntries(Object.entries(reports).map(([name, r]) => [name, r.intermediate])),
     servers,
-    notes: [...notes, `events carry the source prefix ${context.sourcePrefix} (ClickHouse: WHERE source LIKE '${context.sourcePrefix}%')`],
+    notes: [...notes, ...(scenario.writes.events ? [`events carry the source prefix ${context.sourcePrefix} (ClickHouse: WHERE source LIKE '${context.sourcePrefix}%')`] : [])],
   };
   fs.writeFileSync(path.join(directory, 'summary.md'), summaryMarkdown(record));
   fs.writeFileSync(path.join(directory, 'report.html'), reportHtml(record));

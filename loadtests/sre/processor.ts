@@ -83,7 +83,7 @@ export function runVars(context: Vars, _events: Emitter, next: Next): void {
     ingest: run.ingest,
     live: run.live,
     slots: run.slots,
-    firmToken: run.firmToken,
+    firmToken: run.firmTokens[Math.floor(Math.random() * run.firmTokens.length)],
     displayToken: run.displayToken,
     plate: `99C-${digits.slice(0, 3)}.${digits.slice(3)}`,
     idempotencyKey: `load-${randomUUID()}`,

@@ -18,7 +18,8 @@ export interface RunContext {
   /** Device key per site (Authorization: Bearer <key>). */
   deviceKeys: Record<string, string>;
   displayToken: string;
-  firmToken: string;
+  /** Every firm key of the target: each virtual user books as one of them. */
+  firmTokens: string[];
   /** Prepended to every event's source: the run's rows are found by it. */
   sourcePrefix: string;
   pool: { site: string; events: PoolEvent[] }[];

@@ -11,7 +11,7 @@ export interface LoadOptions {
   duration: number;
   /** Events per device batch. */
   batch: number;
-  /** Live-feed clients (wall-swarm). */
+  /** Live-feed clients (wall-swarm); places of the window (slot-rush). */
   clients: number;
 }
 
@@ -27,6 +27,8 @@ export interface Scenario {
   defaults: LoadOptions;
   /** Does it write events or bookings (then correctness is checked afterwards). */
   writes: { events: boolean; bookings: boolean };
+  /** The places of its window are set to `clients` by an operator first (slot-rush), and its bookings cancelled afterwards. */
+  rush?: true;
   parts(options: LoadOptions, runContextFile: string): ScenarioPart[];
   /** A line describing the load shape, for the report. */
   shape(options: LoadOptions): string;
@@ -132,6 +134,39 @@ export const scenarios: Record<string, Scenario> = {
     ],
   },
 };
+
+const rush: Scenario = {
+  name: 'slot-rush',
+  purpose: 'firms racing for the places of one window the moment it opens: holds answered 201 never exceed its places, every other answer is a refusal (409), and the slot store agrees afterwards',
+  defaults: { rate: 30, duration: 10, batch: 0, clients: 10 },
+  writes: { events: false, bookings: true },
+  rush: true,
+  shape: (o) => `${o.rate} holds/s for ${o.duration} s (open model) from every firm key of the target on one window an operator set to ${o.clients} places; each hold answered 201 is confirmed`,
+  parts: (o, file) => [
+    {
+      name: 'firms',
+      script: script(file, [{ name: 'rush', duration: o.duration, arrivalRate: o.rate, maxVusers: Math.max(50, o.rate * 10) }], [
+        {
+          name: 'firm',
+          flow: [
+            urlVars,
+            {
+              post: {
+                name: 'booking-rush',
+                url: '{{ slots }}/v1/bookings',
+                headers: { ...auth('firmToken'), 'idempotency-key': '{{ idempotencyKey }}' },
+                json: { site: '{{ site }}', laneKind: '{{ laneKind }}', direction: '{{ direction }}', windowStart: '{{ windowStart }}', plate: '{{ plate }}', cargoClass: '{{ cargoClass }}' },
+                capture: { json: '$.id', as: 'bookingId', strict: false },
+              },
+            },
+            { post: { name: 'booking-confirm', url: '{{ slots }}/v1/bookings/{{ bookingId }}/confirm', headers: auth('firmToken'), ifTrue: 'bookingId', afterResponse: 'bookingConfirmed' } },
+          ],
+        },
+      ]),
+    },
+  ],
+};
+scenarios[rush.name] = rush;
 
 export function scenarioNamed(name: string): Scenario {
   const scenario = scenarios[name];
