@@ -28,7 +28,7 @@
   for (const [i, a] of tiles.entries()) for (const b of tiles.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);
   for (const panel of boxed) {
     const list = panel.querySelector('ol, #chart');
-    const items = [...panel.querySelectorAll(':scope > ol > li, #chart .units, #chart .u-wrap, #chart .u-legend')];
+    const items = [...panel.querySelectorAll(':scope > ol > li, #chart .units, #chart .u-wrap')];
     for (const item of items) if (!inside(box(item), box(list ?? panel)) || !inside(box(item), box(panel))) outside.push(`${name(item)} ${where(box(item))} in ${name(panel)} ${where(box(list ?? panel))}`);
     const listed = [...panel.querySelectorAll(':scope > ol > li')];
     for (const [i, a] of listed.entries()) for (const b of listed.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${name(a)} / ${name(b)}`);

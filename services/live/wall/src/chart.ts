@@ -8,12 +8,10 @@ type Series = [number[], number[], number[]];
 /** The page's 1rem in px (the wall sizes everything from it). */
 const rem = () => parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
 
-/** The words of the chart: the legend's series and the axes' units. */
+/** Each series' name with its unit ("Xe qua biên / phút"), written over its axis. */
 export interface ChartLabels {
   trucks: string;
   containers: string;
-  trucksAxis: string;
-  containersAxis: string;
 }
 
 /** Whole steps only: no half a truck on an axis. */
@@ -22,64 +20,57 @@ const wholeSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 /**
  * The live throughput chart: trucks crossed and containers moved per minute over the last
  * hour. Trucks and containers are different units, so each has its own axis: trucks on
- * the left, containers on the right, each drawn in its series' colour and titled with
- * its unit above it (a line of the page, so a short chart keeps its titles whole; the
- * canvas would turn them on their side). Axis text is drawn on the canvas, so it is sized
- * from 1rem like the page's text (built again when the screen size or the language
- * changes it); both axes have whole steps only.
+ * the left, containers on the right, each drawn in its series' colour and titled above
+ * it with the series' name and unit, which is also the legend (a line of the page: a
+ * short chart keeps its titles whole, where the canvas would turn them on their side).
+ * Axis text is drawn on the canvas, so it is sized from 1rem like the page's text (built
+ * again when the screen size changes it); both axes have whole steps only.
  */
 export class ThroughputChart {
   private plot: uPlot | undefined;
   private fontPx: number;
   private data: Series = [[], [], []];
   private readonly resize: ResizeObserver;
-  /** The axes' units, over each axis. */
+  /** The series' names and units, over each axis. */
   private readonly units = { trucks: h('span', { class: 'trucks' }), containers: h('span', { class: 'containers' }) };
   private readonly unitsRow = h('div', { class: 'units' }, this.units.trucks, this.units.containers);
 
   constructor(
     private readonly container: HTMLElement,
-    private labels: ChartLabels,
+    labels: ChartLabels,
     private readonly timeZoneFormat: (seconds: number) => string,
   ) {
     this.fontPx = Math.round(0.9 * rem());
     container.append(this.unitsRow);
+    this.relabel(labels);
     this.plot = this.build();
     this.resize = new ResizeObserver(() => {
       const fontPx = Math.round(0.9 * rem());
       if (fontPx !== this.fontPx) {
         this.fontPx = fontPx;
-        this.rebuild();
+        this.plot?.destroy();
+        this.plot = undefined;
+        this.plot = this.build();
       } else this.plot?.setSize(this.size());
     });
     this.resize.observe(container);
   }
 
-  /** The plot's size that makes the whole chart (units, plot and legend) fill its box. */
+  /** The plot's size that makes the whole chart (titles and plot) fill its box. */
   private size(): { width: number; height: number } {
-    const root = this.container.querySelector<HTMLElement>('.uplot');
-    const legend = root && this.plot ? root.offsetHeight - this.plot.height : 2.5 * this.fontPx;
-    return { width: this.container.clientWidth, height: Math.max(4 * this.fontPx, Math.floor(this.container.clientHeight - this.unitsRow.offsetHeight - legend) - 2) };
-  }
-
-  private rebuild(): void {
-    this.plot?.destroy();
-    this.plot = undefined;
-    this.plot = this.build();
+    return { width: this.container.clientWidth, height: Math.max(4 * this.fontPx, Math.floor(this.container.clientHeight - this.unitsRow.offsetHeight) - 2) };
   }
 
   private build(): uPlot {
     const font = `${this.fontPx}px 'Noto Sans', 'DejaVu Sans', sans-serif`;
     const axis = { stroke: palette.muted, font, grid: { stroke: palette.line }, ticks: { stroke: palette.line } };
     const count = (colour: string) => ({ ...axis, stroke: colour, size: 2.6 * this.fontPx, space: 1.6 * this.fontPx, incrs: wholeSteps });
-    this.units.trucks.textContent = this.labels.trucksAxis;
-    this.units.containers.textContent = this.labels.containersAxis;
     const range = (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(5, Math.ceil(max * 1.15))];
     const plot = new uPlot(
       {
         width: this.container.clientWidth || 600,
-        height: Math.max(4 * this.fontPx, (this.container.clientHeight || 240) - 2.5 * this.fontPx),
-        legend: { show: true, live: false },
+        height: Math.max(4 * this.fontPx, (this.container.clientHeight || 240) - 1.5 * this.fontPx),
+        legend: { show: false },
         cursor: { show: false },
         padding: [this.fontPx, 0, 0, 0],
         scales: { x: { time: true }, trucks: { range }, containers: { range } },
@@ -91,8 +82,8 @@ export class ThroughputChart {
         ],
         series: [
           {},
-          { label: this.labels.trucks, scale: 'trucks', stroke: palette.chartTrucks, width: 3, fill: 'rgba(95, 212, 240, 0.15)' },
-          { label: this.labels.containers, scale: 'containers', stroke: palette.chartContainers, width: 3 },
+          { scale: 'trucks', stroke: palette.chartTrucks, width: 3, fill: 'rgba(95, 212, 240, 0.15)' },
+          { scale: 'containers', stroke: palette.chartContainers, width: 3 },
         ],
       },
       this.data,
@@ -109,10 +100,9 @@ export class ThroughputChart {
     this.plot?.setData(series);
   }
 
-  /** New words (another language): the legend is uPlot's, so the plot is built again. */
+  /** New words (another language). */
   relabel(labels: ChartLabels): void {
-    if (JSON.stringify(labels) === JSON.stringify(this.labels)) return;
-    this.labels = labels;
-    this.rebuild();
+    this.units.trucks.textContent = labels.trucks;
+    this.units.containers.textContent = labels.containers;
   }
 }

@@ -57,7 +57,7 @@ const view = (): View => ({ language, sites, role, failedAcknowledgements });
 const t = (key: MessageKey) => text(view(), key);
 
 const timeOfDay = (seconds: number) => hourMinute(seconds * 1000, language);
-const chartLabels = () => ({ trucks: t('chart.trucks'), containers: t('chart.containers'), trucksAxis: t('chart.trucksAxis'), containersAxis: t('chart.containersAxis') });
+const chartLabels = () => ({ trucks: t('chart.trucks'), containers: t('chart.containers') });
 const chart = new ThroughputChart(element('chart'), chartLabels(), timeOfDay);
 
 function renderClock(): void {
