@@ -7,6 +7,7 @@ export const ingestEnv = {
   ...redisEnv,
   ...logEnv,
   DEVICES_FILE: env.string({ default: '.local/devices.json', description: 'device registry (ids, sites, SHA-256 of keys), written by npm start / provision' }),
+  DEVICES_RELOAD_MS: env.integer({ default: 2000, min: 100, max: 600_000, description: 'how often the device registry file is checked for changes (added or disabled devices take effect without a restart)' }),
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog' }),
   MAX_BATCH_EVENTS: env.integer({ default: 1000, min: 1, max: 10_000, description: 'events per request' }),
   BODY_LIMIT_BYTES: env.integer({ default: 4 * 1024 * 1024, min: 1024, max: 64 * 1024 * 1024, description: 'request body limit; larger is 413' }),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { EventCodec, connectOrExit, connectRedis, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
+import { watchDeviceRegistry } from './device-registry-watch.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { RedisEventIdLedger } from './event-id-ledger.ts';
 import { EventPublisher } from './publisher.ts';
@@ -20,6 +21,7 @@ lifecycle.installSignalHandlers();
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
+const stopWatchingDevices = watchDeviceRegistry(path.resolve(config.DEVICES_FILE), devices, logger, config.DEVICES_RELOAD_MS);
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
@@ -47,6 +49,7 @@ const app = await buildApp({
 });
 
 lifecycle
+  .onShutdown({ name: 'device registry watch', run: async () => stopWatchingDevices() })
   .onShutdown({ name: 'http (stop intake, drain in-flight batches)', run: () => app.close(), timeoutMs: 15_000 })
   .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
   .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })

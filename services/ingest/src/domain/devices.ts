@@ -13,9 +13,14 @@ export interface Device {
 }
 
 export class DeviceRegistry {
-  private readonly byId: Map<string, DeviceRecord>;
+  private byId: Map<string, DeviceRecord>;
 
   constructor(records: readonly DeviceRecord[]) {
+    this.byId = new Map(records.map((r) => [r.id, r]));
+  }
+
+  /** The registry as re-read from its file: devices added, removed or disabled take effect at the next request. */
+  replace(records: readonly DeviceRecord[]): void {
     this.byId = new Map(records.map((r) => [r.id, r]));
   }
 

@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger, hashSecret, type DeviceRecord } from '@tower/shared';
+import { describe, expect, it } from 'vitest';
+import { watchDeviceRegistry } from './device-registry-watch.ts';
+import { DeviceRegistry } from './domain/devices.ts';
+
+const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ';
+const device = (id: string, enabled = true): DeviceRecord => ({ id, site: 'bac-luan-2', keySha256: hashSecret(secret), enabled });
+const write = (file: string, devices: DeviceRecord[]) => {
+  // A new file renamed over the old, as an editor or provisioning would; its mtime moves on.
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, devices }));
+  fs.renameSync(`${file}.tmp`, file);
+};
+const accepts = (registry: DeviceRegistry, id: string) => {
+  try {
+    registry.authenticate(`Bearer ${id}.${secret}`);
+    return true;
+  } catch {
+    return false;
+  }
+};
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('device registry file watch', () => {
+  it('takes a device added or disabled in the file without a restart, and keeps the registry when the file is broken', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'devices-')), 'devices.json');
+    write(file, [device('bl2-gw-1')]);
+    const registry = new DeviceRegistry([device('bl2-gw-1')]);
+    const stop = watchDeviceRegistry(file, registry, createLogger({ service: 'test', level: 'silent' }), 20);
+    try {
+      expect(accepts(registry, 'bl2-load-1')).toBe(false);
+      write(file, [device('bl2-gw-1'), device('bl2-load-1')]);
+      await until(() => accepts(registry, 'bl2-load-1'), 'the added device accepted');
+
+      write(file, [device('bl2-gw-1', false), device('bl2-load-1')]);
+      await until(() => !accepts(registry, 'bl2-gw-1'), 'the disabled device refused');
+
+      fs.writeFileSync(file, '{ not json');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(accepts(registry, 'bl2-load-1')).toBe(true);
+    } finally {
+      stop();
+      fs.rmSync(path.dirname(file), { recursive: true });
+    }
+  });
+});
