@@ -112,4 +112,10 @@ describe('the wall’s panels', () => {
     expect(note(3, 'vi')).toBe('3 xe chưa rõ trọng lượng');
     expect(note(3, 'zh')).toBe('3辆重量不明');
   });
+
+  it('show whole tonnes from 100 t up (a tenth of a tonne over thousands is noise and does not fit a ninth of a laptop screen)', () => {
+    const tonnes = (today: number) => rendered((c) => fill(c, kpiTiles({ ...kpis, today: { ...emptyMeasures, tonnes: today } }, { ...view, language: 'vi' }))).querySelector('[data-kpi="tonnesToday"] .value')!.textContent;
+    expect(tonnes(3934.7)).toBe('3.935');
+    expect(tonnes(12.34)).toBe('12,3');
+  });
 });

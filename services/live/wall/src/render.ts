@@ -77,7 +77,7 @@ export function kpiTiles(kpis: KpisNow, view: View): HTMLElement[] {
     tile('trucksPerHour', t('kpi.trucksPerHour'), formatNumber(hour.trucksCrossed, language)),
     tile('teuPerHour', t('kpi.teuPerHour'), formatNumber(hour.teuMoved, language, 1)),
     // Weighbridge weights, else declared ones; the trucks with neither are said, not guessed.
-    tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, 1), [kpis.today.trucksUnweighed > 0 && count('unweighed', kpis.today.trucksUnweighed, language)]),
+    tile('tonnesToday', t('kpi.tonnesToday'), formatNumber(kpis.today.tonnes, language, kpis.today.tonnes < 100 ? 1 : 0), [kpis.today.trucksUnweighed > 0 && count('unweighed', kpis.today.trucksUnweighed, language)]),
     tile(
       'clearance',
       t('kpi.clearance'),
