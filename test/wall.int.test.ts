@@ -309,7 +309,7 @@ describe('the wall display', () => {
       expect(await page.locator('[data-kpi="peoplePerHour"] .note').textContent()).toMatch(/^[\d.]+ xuất cảnh · [\d.]+ nhập cảnh$/);
       expect(digits(await figure(page, 'trucksPerHour')), 'no truck crosses Bắc Luân I').toBe(0);
       await expect.poll(() => page.locator('#lanes li.lane[data-site="bac-luan-1"] .figures').first().textContent(), { timeout: 30_000 }).toMatch(/^[\d.]+ người\/giờ$/);
-      expect(await page.locator('#lanes li.lane[data-site="bac-luan-1"] .name').first().textContent()).toMatch(/^Cổng sinh trắc · (Xuất|Nhập) cảnh\s\d$/);
+      expect(await page.locator('#lanes li.lane[data-site="bac-luan-1"] .name').first().textContent()).toMatch(/^Cổng tự động · (Xuất|Nhập) cảnh\s\d$/);
       expect((await page.evaluate<WallLayout>(wallLayout)).clipped, 'the people tile whole').toEqual([]);
       await page.screenshot({ path: screenshotFile.replace('.png', '-people.png') });
       expect(pageErrors).toEqual([]);

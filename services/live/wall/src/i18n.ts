@@ -70,7 +70,7 @@ const vi = {
   'kind.checkpoint': 'Kiểm soát',
   'kind.manual': 'Thủ công',
   'kind.port-gate': 'Cổng cảng',
-  'kind.biometric-gate': 'Cổng sinh trắc',
+  'kind.biometric-gate': 'Cổng tự động',
   'direction.exit': 'Xuất cảnh',
   'direction.entry': 'Nhập cảnh',
   'rotation.next': 'Chuyển sau',

@@ -34,7 +34,7 @@ describe('people at Bắc Luân I on the wall', () => {
 
   it('shows a biometric gate as exit or entry with its people per hour, no trucks and no queue', () => {
     const exit = laneTile(gate('bl1-biometric-gate-ex-3', 'export', 212), view('vi'));
-    expect(exit.querySelector('.name')!.textContent).toBe('Cổng sinh trắc · Xuất cảnh\u00a03');
+    expect(exit.querySelector('.name')!.textContent).toBe('Cổng tự động · Xuất cảnh\u00a03');
     expect(exit.querySelector('.figures')!.textContent).toBe('212 người/giờ');
     const entry = laneTile(gate('bl1-biometric-gate-im-1', 'import', 1), view('en'));
     expect(entry.querySelector('.name')!.textContent).toBe('Biometric gate · Entry\u00a01');
