@@ -295,7 +295,7 @@ describe('the wall display', () => {
       await openSite(page, 'po-hen');
       await expect.poll(() => page.locator('#place-name').textContent()).toContain('Pò Hèn');
       await expect.poll(() => judged('clearanceManual').getAttribute('data-judged'), { timeout: 30_000 }).toBe('too-few');
-      expect(await judged('clearanceManual').textContent()).toBe('?Quá ít dữ liệu');
+      expect(await judged('clearanceManual').textContent()).toBe('?Quá ít xe');
       expect(await page.locator('[data-kpi="clearanceManual"]').getAttribute('class'), 'neutral, not red').toBe('tile');
       expect(Number(/n\s=\s(\d+)\sxe/.exec((await page.locator('[data-kpi="clearanceManual"] .note').textContent()) ?? '')?.[1])).toBeLessThan(20);
       expect(await judged('clearance').count(), 'no smart lane at Pò Hèn: nothing to judge').toBe(0);

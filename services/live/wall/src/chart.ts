@@ -64,7 +64,8 @@ export class ThroughputChart {
   private build(): uPlot {
     const font = `${this.fontPx}px 'Noto Sans', 'DejaVu Sans', sans-serif`;
     const axis = { stroke: palette.muted, font, grid: { stroke: palette.line }, ticks: { stroke: palette.line } };
-    const count = (colour: string) => ({ ...axis, stroke: colour, size: 2.6 * this.fontPx, space: 1.6 * this.fontPx, incrs: wholeSteps });
+    // Ticks at least 1.2 lines apart: a short chart still gets two labelled ticks (0 and its top).
+    const count = (colour: string) => ({ ...axis, stroke: colour, size: 2.6 * this.fontPx, space: 1.2 * this.fontPx, incrs: wholeSteps });
     const range = (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, Math.max(5, Math.ceil(max * 1.15))];
     const plot = new uPlot(
       {

@@ -86,18 +86,18 @@ describe('the wall’s panels', () => {
     expect(few.tile('clearance').className).toBe('tile');
     expect(few.tile('clearance').querySelector('.chip')!.textContent).toBe('?Too few');
     expect(few.tile('clearance').querySelector('.note')!.textContent).toContain('n\u00a0=\u00a01 truck ·');
-    expect(tiles({ clearance: { ...kpis.clearance, smart: { trucks: 1, p50Ms: 15_300, p95Ms: 15_300, heldTrucks: 0, verdict: 'too-few' } } }, 'vi').tile('clearance').querySelector('.chip')!.textContent).toBe('?Quá ít dữ liệu');
+    expect(tiles({ clearance: { ...kpis.clearance, smart: { trucks: 1, p50Ms: 15_300, p95Ms: 15_300, heldTrucks: 0, verdict: 'too-few' } } }, 'vi').tile('clearance').querySelector('.chip')!.textContent).toBe('?Quá ít xe');
     const judged = tiles({
       clearance: { ...kpis.clearance, smart: { trucks: 42, p50Ms: 9_000, p95Ms: 16_000, heldTrucks: 3, verdict: 'over' }, manual: { trucks: 5, p50Ms: 200_000, p95Ms: 300_000, heldTrucks: 1 } },
       queueLevel: 'warning', queueLongest: 31, lanesOpenLevel: 'warning',
     });
     expect(judged.judged('clearance')).toBe('over');
     expect(judged.tile('clearance').className).toBe('tile bad');
-    expect(judged.tile('clearance').querySelector('.note')!.textContent).toBe('✖Over targetn\u00a0=\u00a042 trucks · 3 held · target 15 s');
+    expect(judged.tile('clearance').querySelector('.note')!.textContent).toBe('✖Over target n\u00a0=\u00a042 trucks · 3 held · target 15 s');
     expect(judged.judged('clearanceManual')).toBe('too-few'); // 5 of the 20 needed; manual lanes have no target of their own
     expect(judged.tile('clearanceManual').querySelector('.value')!.textContent).toBe('5min');
     expect(judged.judged('queue')).toBe('warning');
-    expect(judged.tile('queue').querySelector('.note')!.textContent).toBe('▲Warninglongest lane 31');
+    expect(judged.tile('queue').querySelector('.note')!.textContent).toBe('▲Warning longest lane 31');
     expect(judged.judged('lanesOpen')).toBe('warning');
     expect(tiles({}).judged('queue')).toBe('normal');
     expect(tiles({}).judged('clearance')).toBeNull(); // no truck, nothing to judge

@@ -40,7 +40,9 @@ export const shortSiteName = (view: View, site: string) => shortSiteNames[site]?
 function tile(key: string, label: string, value: string, note: readonly Child[] = [], verdict: 'good' | 'bad' | '' = ''): HTMLElement {
   // The unit after the figure is set smaller ("9,7 giây", "12 phút", "9.7秒"), so the figure keeps its size in a narrow tile.
   const [, figure = value, unit = ''] = /^([\d.,\s/]*\d)\s?(\D*)$/u.exec(value) ?? [];
-  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, figure, unit && h('span', { class: 'unit' }, unit)), h('div', { class: 'note' }, ...note));
+  // The note's parts (a judgement chip, its words) flow a space apart: on one line where they fit, wrapping between them where not.
+  const parts = note.filter(Boolean).flatMap((part, i) => (i === 0 ? [part] : [' ', part]));
+  return h('div', { class: `tile ${verdict}`.trim(), data: { kpi: key } }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, figure, unit && h('span', { class: 'unit' }, unit)), h('div', { class: 'note' }, ...parts));
 }
 
 /** A tile's judgement as icon and word on its colour (the colour of the lane state it borrows). */
