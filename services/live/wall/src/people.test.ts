@@ -17,8 +17,8 @@ const truckLane: LaneNow = {
   lastHour: { trucksCrossed: 40, containersMoved: 0, events: 300, clearanceP95Ms: 9_000, people: 0 },
 };
 
-const kpis = (lanes: LaneNow[], exits: number, entries: number): KpisNow => ({
-  site: null, at: 0, dayStart: 0, lastHour: { ...emptyMeasures, trucksCrossed: 40 }, today: emptyMeasures,
+const kpis = (site: string | null, lanes: LaneNow[], exits: number, entries: number): KpisNow => ({
+  site, at: 0, dayStart: 0, lastHour: { ...emptyMeasures, trucksCrossed: 40 }, today: emptyMeasures,
   clearance: { targetMs: 15_000, minTrucks: 20, smart: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0, verdict: 'none' }, manual: { trucks: 0, p50Ms: null, p95Ms: null, heldTrucks: 0 } },
   people: { lastHour: { exits, entries }, today: { exits: 10 * exits, entries: 10 * entries } },
   lanesOpen: lanes.length, lanesTotal: lanes.length, lanesOpenLevel: 'normal', queueLength: 2, queueLongest: 2, queueLevel: 'normal', lanes,
@@ -50,13 +50,15 @@ describe('people at Bắc Luân I on the wall', () => {
     expect(siteFigures(grid.summary('bac-luan-2'), view('en'))).toBe('40 trucks/h · 2 in queue');
   });
 
-  it('adds a people tile, exits and entries apart, where the scope has gates for people, and none elsewhere', () => {
-    const withGates = kpiTiles(kpis([truckLane, gate('bl1-biometric-gate-ex-1', 'export', 550)], 550, 540), view('en'));
+  it('adds a people tile, exits and entries apart, on the page of a crossing with gates for people, and none elsewhere', () => {
+    const withGates = kpiTiles(kpis('bac-luan-1', [truckLane, gate('bl1-biometric-gate-ex-1', 'export', 550)], 550, 540), view('en'));
     const tile = withGates.find((t) => t.dataset['kpi'] === 'peoplePerHour')!;
     expect(tile.querySelector('.value')!.textContent).toBe('1,090');
     expect(tile.querySelector('.note')!.textContent).toBe('550 out · 540 in');
     // The trucks tile is the trucks' alone.
     expect(withGates.find((t) => t.dataset['kpi'] === 'trucksPerHour')!.querySelector('.value')!.textContent).toBe('40');
-    expect(kpiTiles(kpis([truckLane], 0, 0), view('en')).some((t) => t.dataset['kpi'] === 'peoplePerHour')).toBe(false);
+    expect(kpiTiles(kpis('bac-luan-2', [truckLane], 0, 0), view('en')).some((t) => t.dataset['kpi'] === 'peoplePerHour')).toBe(false);
+    // The zone's row keeps its eight tiles (a ninth does not fit at 1366x768); its schematic shows Bắc Luân I's people per hour.
+    expect(kpiTiles(kpis(null, [truckLane, gate('bl1-biometric-gate-ex-1', 'export', 550)], 550, 540), view('en')).some((t) => t.dataset['kpi'] === 'peoplePerHour')).toBe(false);
   });
 });
