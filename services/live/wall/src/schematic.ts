@@ -55,14 +55,11 @@ function lanePlace(view: View, lane: LaneNamed): string {
 }
 
 /** A state as a band of its colour with icon and word (the SVG twin of the HTML chip). */
-function band(view: View, state: SchematicState, x: number, y: number, width: number, rem: number): SVGGElement {
-  const height = 1.25 * rem;
-  return svg(
-    'g',
-    { class: 'band', 'data-status': state },
-    svg('rect', { x, y, width, height, rx: 0.25 * rem }),
-    label(x + width / 2, y + 0.92 * rem, `${stateIcon(state)} ${stateWord(view, state)}`, 'band-text', width - 0.4 * rem),
-  );
+function band(view: View, state: SchematicState, x: number, y: number, width: number, rem: number, lines: 1 | 2 = 1): SVGGElement {
+  const height = (lines === 1 ? 1.25 : 2.35) * rem;
+  const text = label(x + width / 2, y + height / 2 + 0.33 * rem, `${stateIcon(state)} ${stateWord(view, state)}`, 'band-text', width - 0.4 * rem);
+  if (lines === 2) text.setAttribute('data-wrap', '');
+  return svg('g', { class: 'band', 'data-status': state }, svg('rect', { x, y, width, height, rx: 0.25 * rem }), text);
 }
 
 /** A crossing's lanes counted by state on its marker ("✖ 1 ✔ 12"), the icons in their colours. */
@@ -88,14 +85,14 @@ export function siteState(site: Site, summary: SiteSummary): SchematicState {
 
 /** "China" above the line, "Vietnam" below, one word a line, right-aligned in the gutter. */
 function sideLabels(view: View, gutter: number, rem: number, above: string): SVGGElement {
-  const lines = (words: string, firstBaseline: number) => words.split(' ').map((word, i) => label(gutter - 0.5 * rem, firstBaseline + i * 1.06 * rem, word, 'side', gutter - 0.6 * rem, 'end'));
+  const lines = (words: string, firstBaseline: number) => words.split(' ').map((word, i) => label(gutter - 0.5 * rem, firstBaseline + i * 1.1 * rem, word, 'side', gutter - 0.6 * rem, 'end'));
   const up = above.split(' ').length;
-  return svg('g', { class: 'sides' }, ...lines(above, (rows.line - 0.09 - (up - 1) * 1.06) * rem), ...lines(text(view, 'schematic.vietnam'), (rows.line + 1.15) * rem));
+  return svg('g', { class: 'sides' }, ...lines(above, (rows.line - 0.05 - (up - 1) * 1.1) * rem), ...lines(text(view, 'schematic.vietnam'), (rows.line + 1.15) * rem));
 }
 
 /** The gutter for the side labels, and where things sit from the top (rem). */
 const gutterRem = 4;
-const rows = { far: 1.0, line: 2.05, name: 3.85, band: 4.12, worstLane: 6.33, figures: 7.4, laneBand: 3.05, laneKind: 5.2, lanePlace: 6.25, zones: 6.48 } as const;
+const rows = { far: 1.0, line: 2.05, name: 3.85, band: 4.12, worstLane: 6.3, figures: 7.42, laneBand: 3.0, laneKind: 5.15, lanePlace: 6.27, zones: 6.5 } as const;
 
 /**
  * The whole zone: the crossings on the border line in border order, each a column (its
@@ -122,7 +119,8 @@ export function zoneSchematic(sites: readonly Site[], grid: LaneGrid, view: View
       site.counterpart && label(cx, rows.far * rem, counterpartName(view, site), 'counterpart', room),
       marker(state, summary, cx, rows.line * rem, Math.min(column - 0.6 * rem, markerWidth(summary, rem)), rem),
       label(cx, rows.name * rem, shortSiteName(view, site.id), 'name', room),
-      band(view, state, x + 0.2 * rem, rows.band * rem, column - 0.4 * rem, rem),
+      // A site being built has no worst lane or figures: its band may take two lines ("⚒ Under / construction").
+      band(view, state, x + 0.2 * rem, rows.band * rem, column - 0.4 * rem, rem, state === 'construction' ? 2 : 1),
       state !== 'construction' && summary.worstLane && label(cx, rows.worstLane * rem, laneLabel(view, summary.worstLane), 'worst-lane', room, 'middle', lanePlace(view, summary.worstLane)),
       state !== 'construction' && label(cx, rows.figures * rem, siteFigures(summary, view), 'figures', room),
     );
@@ -148,7 +146,7 @@ function laneState(site: Site, live: LaneNow | undefined): SchematicState {
 
 /** A zone of the site (yard, warehouse, berth, crane…) as a labelled box. */
 function zoneBox(view: View, zone: Zone, x: number, y: number, width: number, rem: number): SVGGElement {
-  return svg('g', { class: 'zone', 'data-zone': zone.id, 'data-kind': zone.kind }, svg('rect', { x, y, width, height: 1.17 * rem, rx: 0.2 * rem }), label(x + width / 2, y + 0.88 * rem, named(view, zone.names, zone.id), 'zone-name', width - 0.3 * rem));
+  return svg('g', { class: 'zone', 'data-zone': zone.id, 'data-kind': zone.kind }, svg('rect', { x, y, width, height: 1.17 * rem, rx: 0.2 * rem }), label(x + width / 2, y + 0.9 * rem, named(view, zone.names, zone.id), 'zone-name', width - 0.3 * rem));
 }
 
 /**
@@ -209,6 +207,7 @@ export function fitLabels(root: SVGSVGElement): void {
     let length = node.getComputedTextLength();
     if (length <= room) continue;
     node.setAttribute('data-full', node.textContent ?? '');
+    if (node.hasAttribute('data-wrap') && wrap(node, room)) continue;
     const short = node.getAttribute('data-short');
     if (short && length * minimumSqueeze > room) {
       node.textContent = short;
@@ -226,6 +225,28 @@ export function fitLabels(root: SVGSVGElement): void {
       node.setAttribute('lengthAdjust', 'spacingAndGlyphs');
     }
   }
+}
+
+/**
+ * Breaks a text onto two lines at the space nearest its middle (the first line keeps the
+ * space, so the text reads the same); each line squeezed if it must. False when it has no space.
+ */
+function wrap(node: SVGTextElement, room: number): boolean {
+  const whole = node.textContent ?? '';
+  const spaces = [...whole.matchAll(/ /g)].map((m) => m.index).filter((i) => i > 2);
+  if (spaces.length === 0) return false;
+  const at = spaces.reduce((best, i) => (Math.abs(i - whole.length / 2) < Math.abs(best - whole.length / 2) ? i : best));
+  const x = node.getAttribute('x') ?? '0';
+  const first = svg('tspan', { x, dy: '-0.55em' }, whole.slice(0, at + 1));
+  const second = svg('tspan', { x, dy: '1.1em' }, whole.slice(at + 1));
+  node.replaceChildren(first, second);
+  for (const line of [first, second]) {
+    if (line.getComputedTextLength() > room) {
+      line.setAttribute('textLength', String(room));
+      line.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+    }
+  }
+  return true;
 }
 
 /** The narrowest a text is squeezed before it is shortened. */
