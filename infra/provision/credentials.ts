@@ -73,6 +73,29 @@ function writeIfChanged(file: string, text: string): void {
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
 }
 
+/**
+ * Device keys for load tests: `<site code>-load-<n>` up to the given count per site,
+ * added to credentials.json (existing ones kept) and so to the ingest registry, which
+ * the ingest service re-reads within seconds. Returns how many were added.
+ */
+export function ensureLoadDevices(catalog: SiteCatalog, directory: string, perSite: Readonly<Record<string, number>>): number {
+  const credentials = readDemoCredentials(directory);
+  let added = 0;
+  for (const site of catalog.document.sites) {
+    for (let n = 1; n <= (perSite[site.id] ?? 0); n += 1) {
+      const id = `${site.code}-load-${n}`;
+      if (credentials.devices.some((d) => d.id === id)) continue;
+      credentials.devices.push({ id, site: site.id, apiKey: `${id}.${newDeviceSecret()}` });
+      added += 1;
+    }
+  }
+  if (added > 0) {
+    fs.writeFileSync(path.join(directory, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+    ensureDemoCredentials(catalog, directory);
+  }
+  return added;
+}
+
 export function readDemoCredentials(directory: string): DemoCredentials {
   return JSON.parse(fs.readFileSync(path.join(directory, 'credentials.json'), 'utf8')) as DemoCredentials;
 }

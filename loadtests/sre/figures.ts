@@ -59,6 +59,7 @@ export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness):
   const c = aggregate.counters;
   const s = aggregate.summaries;
   const requests = c['http.requests'] ?? 0;
+  const responses = c['http.responses'] ?? 0;
   const ok = Object.entries(c).filter(([name]) => /^http\.codes\.2\d\d$/.test(name)).reduce((sum, [, v]) => sum + v, 0);
   const errors = Object.entries(c).filter(([name]) => name.startsWith('errors.')).reduce((sum, [, v]) => sum + v, 0);
   const serverErrors = Object.entries(c).filter(([name]) => /^http\.codes\.5\d\d$/.test(name)).reduce((sum, [, v]) => sum + v, 0);
@@ -67,8 +68,9 @@ export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness):
   const booking = Object.keys(s).filter((n) => n.startsWith(endpoint('booking-')));
   return {
     'http.requests': requests,
-    'http.error_rate_percent': requests > 0 ? ((requests - ok + errors) / requests) * 100 : null,
-    'http.server_error_rate_percent': requests > 0 ? ((serverErrors + errors) / requests) * 100 : null,
+    // Over answers and failures (not requests: a period's requests still in flight have neither yet).
+    'http.error_rate_percent': responses + errors > 0 ? ((responses - ok + errors) / (responses + errors)) * 100 : null,
+    'http.server_error_rate_percent': responses + errors > 0 ? ((serverErrors + errors) / (responses + errors)) * 100 : null,
     'http.refused_409': c['http.codes.409'] ?? 0,
     'http.rate_limited_429': c['http.codes.429'] ?? 0,
     'vusers.created': c['vusers.created'] ?? 0,
@@ -106,4 +108,40 @@ export function verdicts(figures: Figures, slos: Record<string, number>): Verdic
     const value = figures[figure] ?? null;
     return { figure, max, value, pass: value !== null && value <= max };
   });
+}
+
+/** Where a ramp broke an SLO: the first 10-second period over a bound, and the devices' rate then. */
+export interface BreakPoint {
+  /** Seconds since the first period. */
+  atSeconds: number;
+  eventsPerSecond: number;
+  figure: string;
+  value: number;
+  max: number;
+}
+
+const periodSeconds = 10;
+
+/**
+ * Judges every period (the parts' periods of the same time merged) on the SLOs that a
+ * period can show (not correctness, which is the whole run's); the first over a bound
+ * is the break. Also the highest rate of events any period sent.
+ */
+export function findBreak(periodsByPart: Readonly<Record<string, readonly ArtilleryPeriod[]>>, slos: Readonly<Record<string, number>>): { broke?: BreakPoint; peakEventsPerSecond: number } {
+  const byTime = new Map<number, ArtilleryPeriod[]>();
+  for (const periods of Object.values(periodsByPart)) for (const p of periods) byTime.set(Number(p.period), [...(byTime.get(Number(p.period)) ?? []), p]);
+  const times = [...byTime.keys()].sort((a, b) => a - b);
+  const judged = times.map((time) => {
+    const period = combine(byTime.get(time) ?? []);
+    return { time, eventsPerSecond: (period.counters[customMetric.eventsSent] ?? 0) / periodSeconds, figures: figuresOf(period, { accepted: 0, stored: null, overbookedWindows: null, places: null }) };
+  });
+  const peakEventsPerSecond = Math.max(0, ...judged.map((p) => p.eventsPerSecond));
+  for (const { time, eventsPerSecond, figures } of judged) {
+    for (const [figure, max] of Object.entries(slos)) {
+      const value = figures[figure];
+      if (figure.startsWith('correctness.') || value === null || value === undefined || value <= max) continue;
+      return { broke: { atSeconds: (time - (times[0] ?? time)) / 1000, eventsPerSecond, figure, value, max }, peakEventsPerSecond };
+    }
+  }
+  return { peakEventsPerSecond };
 }

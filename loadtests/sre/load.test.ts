@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { combine, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
+import { combine, findBreak, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
 import { reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import { figuresOf, parsePrometheus } from './server-metrics.ts';
 import { targetOf, TargetError } from './target.ts';
@@ -78,9 +78,26 @@ describe('figures and verdicts', () => {
   });
 
   it('sums counters over parts, keeps the worst part’s percentiles, and counts non-2xx and errors in the error rate', () => {
-    const aggregate = combine([period({ 'http.requests': 90, 'http.codes.200': 89, 'http.codes.503': 1 }, 40), period({ 'http.requests': 10, 'http.codes.201': 10, 'errors.ETIMEDOUT': 1 }, 250)]);
+    const aggregate = combine([
+      period({ 'http.requests': 90, 'http.responses': 90, 'http.codes.200': 89, 'http.codes.503': 1 }, 40),
+      period({ 'http.requests': 10, 'http.responses': 9, 'http.codes.201': 9, 'errors.ETIMEDOUT': 1 }, 250),
+    ]);
     const figures = runFigures(aggregate, { accepted: 100, stored: 98, overbookedWindows: 0, places: null });
-    expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2 });
+    expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'http.server_error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2 });
+  });
+
+  it('counts no error for requests still in flight at the end of a period', () => {
+    const figures = runFigures(period({ 'http.requests': 100, 'http.responses': 60, 'http.codes.200': 60 }, 10), { accepted: 0, stored: null, overbookedWindows: null, places: null });
+    expect(figures['http.error_rate_percent']).toBe(0);
+  });
+
+  it('finds where a ramp broke: the first period over a bound (parts of the same period merged), and the highest rate sent', () => {
+    const at = (time: number, sent: number, p99: number, codes: Record<string, number>): ArtilleryPeriod => ({ ...period({ 'tower.events_sent': sent, ...codes }, p99), period: time });
+    const devices = [at(0, 1000, 50, { 'http.responses': 10, 'http.codes.200': 10 }), at(10_000, 5000, 150, { 'http.responses': 50, 'http.codes.200': 50 }), at(20_000, 9000, 900, { 'http.responses': 90, 'http.codes.200': 90 }), at(30_000, 12_000, 150, { 'http.responses': 1, 'http.codes.200': 1 })];
+    const walls = [at(10_000, 0, 0, { 'http.responses': 1, 'http.codes.500': 1 })];
+    expect(findBreak({ devices }, { 'ingest.p99_ms': 200, 'correctness.events_missing': 0 })).toEqual({ broke: { atSeconds: 20, eventsPerSecond: 900, figure: 'ingest.p99_ms', value: 900, max: 200 }, peakEventsPerSecond: 1200 });
+    expect(findBreak({ devices, walls }, { 'http.error_rate_percent': 0.1 }).broke).toMatchObject({ atSeconds: 10, figure: 'http.error_rate_percent' });
+    expect(findBreak({ devices }, { 'ingest.p99_ms': 1000 })).toEqual({ peakEventsPerSecond: 1200 });
   });
 
   it('fails an SLO over its bound or not measured, passes one at its bound', () => {

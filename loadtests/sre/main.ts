@@ -17,14 +17,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCatalog, sitePhase, type SiteCatalog } from '@tower/shared';
 import { awaitStored, overbookedWindows } from './correctness.ts';
-import { eventPool } from './events.ts';
-import { combine, figuresOf, verdicts, type ArtilleryReport } from './figures.ts';
+import { devicesNeeded, provideDeviceKeys } from './device-keys.ts';
+import { trafficModel } from './events.ts';
+import { combine, figuresOf, findBreak, verdicts, type ArtilleryReport } from './figures.ts';
 import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
 import { scenarioNamed, type LoadOptions } from './scenarios.ts';
 import { releaseWindow, setPlaces } from './slot-rush.ts';
-import { MetricsSampler } from './server-metrics.ts';
+import { MetricsSampler, serverFigures } from './server-metrics.ts';
 import { localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -56,6 +57,7 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
       duration: { type: 'string' },
       batch: { type: 'string' },
       clients: { type: 'string' },
+      factor: { type: 'string' },
       slos: { type: 'string' },
       results: { type: 'string' },
       'tick-timeout': { type: 'string' },
@@ -63,7 +65,7 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
     },
   });
   const scenario = positionals[0];
-  if (!scenario || positionals.length > 1) throw new TargetError('usage: npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N] [--slos <file>] [--results <dir>]');
+  if (!scenario || positionals.length > 1) throw new TargetError('usage: npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N] [--factor F] [--slos <file>] [--results <dir>]');
   const number = (name: string, value: string | undefined, min: number, max: number) => {
     if (value === undefined) return undefined;
     const n = Number(value);
@@ -71,7 +73,7 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
     return n;
   };
   const overrides: Partial<LoadOptions> = {};
-  for (const [name, min, max] of [['rate', 0.01, 10_000], ['duration', 5, 7 * 86_400], ['batch', 1, 1000], ['clients', 1, 100_000]] as const) {
+  for (const [name, min, max] of [['rate', 0.001, 10_000], ['duration', 5, 7 * 86_400], ['batch', 1, 1000], ['clients', 1, 100_000], ['factor', 0.01, 10_000]] as const) {
     const n = number(name, values[name], min, max);
     if (n !== undefined) overrides[name] = n;
   }
@@ -89,30 +91,36 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
 async function main(): Promise<number> {
   const args = options();
   const scenario = scenarioNamed(args.scenario);
-  const load: LoadOptions = { ...scenario.defaults, ...args.overrides };
   const slos = (JSON.parse(fs.readFileSync(args.slosFile, 'utf8')) as Record<string, Record<string, number>>)[scenario.name];
   if (!slos) throw new TargetError(`${args.slosFile} has no SLOs for ${scenario.name}`);
   const target = args.targetFile ? readTarget(args.targetFile) : localTarget(repoRoot);
   const artillery = await ensureKit(say);
 
   const catalog = buildCatalog(await getJson(`${target.ingest}/v1/catalog`), `${target.ingest}/v1/catalog`);
-  const deviceKeys: Record<string, string> = {};
-  for (const device of target.credentials.devices) deviceKeys[device.site] ??= device.apiKey;
+  const keyedSites = new Set(target.registryDirectory ? catalog.document.sites.map((s) => s.id) : target.credentials.devices.map((d) => d.site));
   const firmToken = tokenOf(target, 'firm');
   const firmTokens = target.credentials.access.filter((a) => a.role === 'firm').map((a) => a.token);
   const runId = randomBytes(4).toString('hex');
+  const defaults = { ...scenario.defaults, ...args.overrides };
+  const model = scenario.writes.events ? trafficModel(catalog, { batchSize: defaults.batch, batches: 200, seed: parseInt(runId, 16), sites: keyedSites }) : undefined;
+  const load: LoadOptions = {
+    ...defaults,
+    rate: defaults.rate ?? ((model?.eventsPerSecond ?? 0) * defaults.factor) / defaults.batch,
+    firms: (model?.bookingsPerSecond ?? 0) * defaults.factor,
+  };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const devices = await provideDeviceKeys(target, catalog, devicesNeeded(model?.pool ?? [], load.rate * (scenario.peakFactor ?? 1) * load.batch), say);
   const directory = path.join(args.resultsDir, `${stamp}-${scenario.name}`);
   fs.mkdirSync(directory, { recursive: true });
   const context: RunContext = {
     ingest: target.ingest,
     live: target.live,
     slots: target.slots,
-    deviceKeys,
+    deviceKeys: devices.keys,
     displayToken: tokenOf(target, 'display'),
     firmTokens,
     sourcePrefix: `lt-${runId}-`,
-    pool: scenario.writes.events ? eventPool(catalog, { batchSize: load.batch, batches: 200, seed: parseInt(runId, 16), sites: new Set(Object.keys(deviceKeys)) }) : [],
+    pool: model?.pool ?? [],
     slot: await bookableWindow(target, catalog, firmToken),
     wallHoldSeconds: Math.max(10, load.duration - 20),
     tickTimeoutSeconds: args.tickTimeout,
@@ -142,10 +150,16 @@ async function main(): Promise<number> {
   } finally {
     fs.rmSync(contextFile, { force: true });
   }
-  const reports = Object.fromEntries(parts.map((part) => [part.name, JSON.parse(fs.readFileSync(path.join(directory, `${part.name}.json`), 'utf8')) as ArtilleryReport]));
+  const reports = Object.fromEntries(
+    parts.map((part, i) => {
+      const output = path.join(directory, `${part.name}.json`);
+      if (!fs.existsSync(output)) throw new Error(`Artillery wrote no results for part ${part.name} (exit code ${codes[i]}); its output is above`);
+      return [part.name, JSON.parse(fs.readFileSync(output, 'utf8')) as ArtilleryReport];
+    }),
+  );
   const aggregate = combine(Object.values(reports).map((r) => r.aggregate));
   const accepted = aggregate.counters['tower.events_accepted'] ?? 0;
-  const notes: string[] = [];
+  const notes: string[] = [...devices.notes];
   codes.forEach((code, i) => code !== 0 && notes.push(`Artillery exited ${code} for part ${parts[i]?.name}`));
 
   let stored: number | null = null;
@@ -159,7 +173,21 @@ async function main(): Promise<number> {
   const servers = await sampler.stop();
   const endedAt = Date.now();
 
-  const figures = figuresOf(aggregate, { accepted, stored, overbookedWindows: overbooked, places: scenario.rush ? load.clients : null });
+  const figures = { ...figuresOf(aggregate, { accepted, stored, overbookedWindows: overbooked, places: scenario.rush ? load.clients : null }), ...serverFigures(servers) };
+  const periods = Object.fromEntries(Object.entries(reports).map(([name, r]) => [name, r.intermediate]));
+  // A ramp is judged period by period (where did it break); the whole run only on correctness.
+  let judged = slos;
+  if (scenario.breakpoint) {
+    const { broke, peakEventsPerSecond } = findBreak(periods, slos);
+    figures['breakpoint.events_per_s'] = broke?.eventsPerSecond ?? null;
+    figures['breakpoint.peak_events_per_s'] = peakEventsPerSecond;
+    notes.unshift(
+      broke
+        ? `BREAKPOINT: ${broke.figure} broke its SLO (${Math.round(broke.value * 100) / 100} > ${broke.max}) ${broke.atSeconds} s into the ramp, at ${broke.eventsPerSecond} events/s sent`
+        : `no SLO broke up to ${peakEventsPerSecond} events/s: raise --rate (the top of the ramp, batches/s)`,
+    );
+    judged = Object.fromEntries(Object.entries(slos).filter(([figure]) => figure.startsWith('correctness.')));
+  }
   const record: RunRecord = {
     scenario: scenario.name,
     purpose: scenario.purpose,
@@ -171,8 +199,8 @@ async function main(): Promise<number> {
     startedAt,
     endedAt,
     figures,
-    verdicts: verdicts(figures, slos),
-    periods: Object.fromEntries(Object.entries(reports).map(([name, r]) => [name, r.intermediate])),
+    verdicts: verdicts(figures, judged),
+    periods,
     servers,
     notes: [...notes, ...(scenario.writes.events ? [`events carry the source prefix ${context.sourcePrefix} (ClickHouse: WHERE source LIKE '${context.sourcePrefix}%')`] : [])],
   };

@@ -40,7 +40,8 @@ function nextBatch(run: RunContext): { key: string; events: PoolEvent[] } {
   const newest = batch.events[batch.events.length - 1]!.observedAt;
   const now = Date.now();
   const events = batch.events.map((e) => ({ ...e, eventId: randomUUID(), observedAt: now - Math.min(60_000, newest - e.observedAt), source: `${run.sourcePrefix}${e.source}`.slice(0, 64) }));
-  return { key: run.deviceKeys[batch.site] ?? '', events };
+  const keys = run.deviceKeys[batch.site] ?? [];
+  return { key: keys[cursor % Math.max(1, keys.length)] ?? '', events };
 }
 
 function countAnswer(status: number, body: unknown, sent: number, events: Emitter): void {
@@ -101,7 +102,7 @@ interface Frame {
   type: string;
   id?: string;
   channel?: string;
-  data?: { newestIngestedAt?: number };
+  data?: { newestIngestedAt?: number; final?: boolean; correction?: boolean };
   code?: string;
 }
 
@@ -160,14 +161,15 @@ export async function liveTick(context: Vars, events: Emitter): Promise<void> {
 
 /**
  * A wall (or operator console): the zone's throughput and KPIs, as the wall subscribes
- * them; the snapshots' times, then the freshness of every throughput tick for
- * `wallHoldSeconds`.
+ * them; the snapshots' times, then the freshness of every throughput tick of an open
+ * window for `wallHoldSeconds`.
  */
 export async function wallClient(context: Vars, events: Emitter): Promise<void> {
   const run = runContext(context);
   const waiters = new Map<string, (frame: Frame) => void>();
   const socket = await openFeed(run, (frame) => {
-    if (frame.type === 'delta' && frame.id === 'zone' && typeof frame.data?.newestIngestedAt === 'number') {
+    // Freshness is that of new data: a window made final (the watermark passed it, minutes later) or corrected by a late event is not.
+    if (frame.type === 'delta' && frame.id === 'zone' && typeof frame.data?.newestIngestedAt === 'number' && !frame.data.final && !frame.data.correction) {
       events.emit('histogram', customMetric.freshnessMs, Date.now() - frame.data.newestIngestedAt);
       events.emit('counter', customMetric.ticks, 1);
     } else if (frame.type !== 'delta') waiters.get(frame.id ?? '')?.(frame);

@@ -4,7 +4,7 @@
  * Artillery's JSON and the sampled /metrics.
  */
 import type { ArtilleryPeriod, Figures, Verdict } from './figures.ts';
-import type { ServiceSeries } from './server-metrics.ts';
+import { course, type ServiceSeries } from './server-metrics.ts';
 
 export interface RunRecord {
   scenario: string;
@@ -34,13 +34,6 @@ const serverFigures: { key: string; label: string }[] = [
 ];
 
 const fmt = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : Number.isInteger(value) ? value.toLocaleString('en') : value.toLocaleString('en', { maximumFractionDigits: 1 }));
-
-/** First, highest and last value of one figure of one service, or undefined when it has none. */
-export function course(series: ServiceSeries, key: string): { first: number; max: number; last: number } | undefined {
-  const values = series.samples.map((s) => s.figures[key]).filter((v): v is number => typeof v === 'number');
-  if (values.length === 0) return undefined;
-  return { first: values[0]!, max: Math.max(...values), last: values.at(-1)! };
-}
 
 export function passed(record: RunRecord): boolean {
   return record.verdicts.every((v) => v.pass);

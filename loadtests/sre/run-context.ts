@@ -15,8 +15,8 @@ export interface RunContext {
   ingest: string;
   live: string;
   slots: string;
-  /** Device key per site (Authorization: Bearer <key>). */
-  deviceKeys: Record<string, string>;
+  /** Device keys per site (Authorization: Bearer <key>): a site's batches go round its devices. */
+  deviceKeys: Record<string, string[]>;
   displayToken: string;
   /** Every firm key of the target: each virtual user books as one of them. */
   firmTokens: string[];

@@ -5,15 +5,22 @@
  * names only paths.
  */
 export interface LoadOptions {
-  /** Arrivals per second of the scenario's main traffic (device batches, firms). */
+  /** Arrivals per second of the scenario's main traffic (device batches; holds in slot-rush); the top of the ramp in breakpoint. */
   rate: number;
   /** Seconds of arrivals. */
   duration: number;
   /** Events per device batch. */
   batch: number;
-  /** Live-feed clients (wall-swarm); places of the window (slot-rush). */
+  /** Live-feed clients (walls, consoles); places of the window (slot-rush). */
   clients: number;
+  /** Multiplies the traffic model's average (average-day 1, peak 3: the pre-Tết lift). */
+  factor: number;
+  /** Bookings per second by firms (the model's share of trucks booked, times the factor). */
+  firms: number;
 }
+
+/** What a scenario defaults to; a rate left out is the traffic model's average times the factor, in batches. */
+export type LoadDefaults = Omit<LoadOptions, 'rate' | 'firms'> & { rate?: number };
 
 export interface ScenarioPart {
   /** Name of the part (its JSON output is `<name>.json`). */
@@ -24,11 +31,15 @@ export interface ScenarioPart {
 export interface Scenario {
   name: string;
   purpose: string;
-  defaults: LoadOptions;
+  defaults: LoadDefaults;
   /** Does it write events or bookings (then correctness is checked afterwards). */
   writes: { events: boolean; bookings: boolean };
   /** The places of its window are set to `clients` by an operator first (slot-rush), and its bookings cancelled afterwards. */
   rush?: true;
+  /** Its SLOs are judged per 10-second period to find the rate where one breaks (breakpoint). */
+  breakpoint?: true;
+  /** Its highest device rate is this many times `rate` (spike), for the device keys it needs. */
+  peakFactor?: number;
   parts(options: LoadOptions, runContextFile: string): ScenarioPart[];
   /** A line describing the load shape, for the report. */
   shape(options: LoadOptions): string;
@@ -88,17 +99,34 @@ const bookingSteps: Step[] = [
 /** The run context's URLs, tokens and booking window as Artillery variables, once per virtual user. */
 const urlVars: Step = { function: 'runVars' };
 
+/** A constant rate; Artillery takes whole arrival rates only, so another rate is the same count of arrivals spread evenly. */
+const steady = (name: string, rate: number, duration: number): Phase => ({
+  name,
+  duration,
+  ...(Number.isInteger(rate) ? { arrivalRate: rate } : { arrivalCount: Math.max(1, Math.round(rate * duration)) }),
+  maxVusers: Math.max(20, Math.ceil(rate * 30)),
+});
+
+/** Devices (gateways) sending batches on the given phases. */
+const devicesPart = (file: string, phases: Phase[]): ScenarioPart => ({ name: 'devices', script: script(file, phases, [{ name: 'device batch', flow: [urlVars, deviceBatchStep] }]) });
+
+/** Walls connecting within 20 s and watching until the end. */
+const wallsPart = (file: string, clients: number): ScenarioPart => ({
+  name: 'walls',
+  script: script(file, [{ name: 'walls connect', duration: 20, arrivalCount: clients }], [{ name: 'wall', flow: [urlVars, { function: 'wallClient' }] }]),
+});
+
 export const scenarios: Record<string, Scenario> = {
   smoke: {
     name: 'smoke',
     purpose: 'every path once at a low rate: a device batch, the catalog, history reads with a token, the live feed (subscribe, snapshot, one tick of a batch sent after it), slot places and a hold, confirm and cancel',
-    defaults: { rate: 1, duration: 60, batch: 50, clients: 0 },
+    defaults: { rate: 1, duration: 60, batch: 50, clients: 0, factor: 1 },
     writes: { events: true, bookings: true },
     shape: (o) => `${o.rate} virtual user/s for ${o.duration} s (open model), each: 1 batch of ${o.batch} events, catalog, 3 history reads, live subscribe + tick (+1 batch), places, hold, confirm, cancel`,
     parts: (o, file) => [
       {
         name: 'smoke',
-        script: script(file, [{ name: 'steady', duration: o.duration, arrivalRate: o.rate, maxVusers: Math.max(10, o.rate * 30) }], [
+        script: script(file, [steady('steady', o.rate, o.duration)], [
           {
             name: 'every path',
             flow: [
@@ -119,26 +147,79 @@ export const scenarios: Record<string, Scenario> = {
   'wall-swarm': {
     name: 'wall-swarm',
     purpose: 'N live-feed clients (walls, operator consoles) connecting within 20 s and watching the zone while devices send: snapshot time and freshness (now − the tick’s newestIngestedAt)',
-    defaults: { rate: 5, duration: 120, batch: 50, clients: 40 },
+    defaults: { rate: 5, duration: 120, batch: 50, clients: 40, factor: 1 },
     writes: { events: true, bookings: false },
     shape: (o) => `${o.clients} live-feed clients connecting over 20 s, each subscribed to throughput and KPIs until the end; devices: ${o.rate} batches/s of ${o.batch} events for ${o.duration} s (open model)`,
-    parts: (o, file) => [
-      {
-        name: 'devices',
-        script: script(file, [{ name: 'devices', duration: o.duration, arrivalRate: o.rate, maxVusers: Math.max(20, o.rate * 20) }], [{ name: 'device batch', flow: [urlVars, deviceBatchStep] }]),
-      },
-      {
-        name: 'walls',
-        script: script(file, [{ name: 'walls connect', duration: 20, arrivalCount: o.clients }], [{ name: 'wall', flow: [urlVars, { function: 'wallClient' }] }]),
-      },
-    ],
+    parts: (o, file) => [devicesPart(file, [steady('devices', o.rate, o.duration)]), wallsPart(file, o.clients)],
   },
 };
+
+/** Devices on the given phases, `clients` walls for the whole run, and firms booking (hold, confirm, cancel) at their rate. */
+function mixedParts(o: LoadOptions, file: string, devicePhases: Phase[]): ScenarioPart[] {
+  const bookings = Math.max(1, Math.round(o.firms * o.duration));
+  return [
+    devicesPart(file, devicePhases),
+    wallsPart(file, o.clients),
+    { name: 'firms', script: script(file, [{ name: 'firms', duration: o.duration, arrivalCount: bookings }], [{ name: 'booking', flow: [urlVars, ...bookingSteps] }]) },
+  ];
+}
+
+const eventsPerSecond = (o: LoadOptions, rate = o.rate) => `${Math.round(rate * o.batch * 10) / 10} events/s (${Math.round(rate * 1000) / 1000} batches/s of ${o.batch})`;
+const others = (o: LoadOptions) => `${o.clients} live-feed clients for the whole run; firms: ${Math.max(1, Math.round(o.firms * o.duration))} bookings (hold, confirm, cancel) spread over it`;
+const mixed = { writes: { events: true, bookings: true } } as const;
+
+const averageDay: Scenario = {
+  ...mixed,
+  name: 'average-day',
+  purpose: 'the simulator’s press-derived volumes (every operating site: trucks, containers, lanes, people) as devices send them, with wall clients and firms booking',
+  defaults: { duration: 600, batch: 10, clients: 5, factor: 1 },
+  shape: (o) => `devices: ${eventsPerSecond(o)} for ${o.duration} s (open model: the model's daily average × ${o.factor}); ${others(o)}`,
+  parts: (o, file) => mixedParts(o, file, [steady('average', o.rate, o.duration)]),
+};
+
+const peak: Scenario = {
+  ...averageDay,
+  name: 'peak',
+  purpose: 'the pre-Tết peak: the average day × --factor (3 by default, the run-up to Tết the demo plays; raise it for harvest plus Tết or growth)',
+  defaults: { ...averageDay.defaults, factor: 3 },
+  shape: (o) => `devices: ${eventsPerSecond(o)} for ${o.duration} s (open model: the daily average × ${o.factor}); ${others(o)}`,
+};
+
+/** A minute at the base rate, ×10 for two minutes, then the base rate again until the end (the recovery). */
+const spike: Scenario = {
+  ...mixed,
+  name: 'spike',
+  peakFactor: 10,
+  purpose: 'a sudden ×10 for two minutes and the recovery: does the lag drain and freshness come back once the spike is over',
+  defaults: { duration: 360, batch: 10, clients: 5, factor: 1 },
+  shape: (o) => `devices: ${eventsPerSecond(o)} for 60 s, then ${eventsPerSecond(o, o.rate * 10)} for 120 s, then the base rate for ${Math.max(20, o.duration - 180)} s (recovery); ${others(o)}`,
+  parts: (o, file) => mixedParts(o, file, [steady('base', o.rate, 60), steady('spike ×10', o.rate * 10, 120), steady('recovery', o.rate, Math.max(20, o.duration - 180))]),
+};
+
+const soak: Scenario = {
+  ...averageDay,
+  name: 'soak',
+  purpose: 'hours at the average load, memory and lag sampled: any growth of RSS, heap or consumer lag over the run is reported',
+  defaults: { ...averageDay.defaults, duration: 7200 },
+};
+
+/** Ramps device batches from the model's average to --rate; every 10-second period is judged on its own. */
+const breakpoint: Scenario = {
+  ...mixed,
+  name: 'breakpoint',
+  breakpoint: true,
+  purpose: 'ramping the devices’ arrival rate until an SLO breaks: the rate where it broke and which SLO (judged per 10-second period), and whether what was acknowledged was still stored',
+  defaults: { rate: 200, duration: 300, batch: 100, clients: 5, factor: 1 },
+  shape: (o) => `devices: ramp from 1 to ${o.rate} batches/s of ${o.batch} events (${o.rate * o.batch} events/s) over ${o.duration} s (open model); ${others(o)}`,
+  parts: (o, file) => mixedParts(o, file, [{ name: 'ramp', duration: o.duration, arrivalRate: 1, rampTo: Math.max(2, Math.round(o.rate)), maxVusers: Math.ceil(o.rate * 30) }]),
+};
+
+for (const scenario of [averageDay, peak, spike, soak, breakpoint]) scenarios[scenario.name] = scenario;
 
 const rush: Scenario = {
   name: 'slot-rush',
   purpose: 'firms racing for the places of one window the moment it opens: holds answered 201 never exceed its places, every other answer is a refusal (409), and the slot store agrees afterwards',
-  defaults: { rate: 30, duration: 10, batch: 0, clients: 10 },
+  defaults: { rate: 30, duration: 10, batch: 0, clients: 10, factor: 1 },
   writes: { events: false, bookings: true },
   rush: true,
   shape: (o) => `${o.rate} holds/s for ${o.duration} s (open model) from every firm key of the target on one window an operator set to ${o.clients} places; each hold answered 201 is confirmed`,

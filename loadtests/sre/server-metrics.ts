@@ -58,6 +58,27 @@ export function figuresOf(text: string, previous?: Record<string, number>): Reco
   return figures;
 }
 
+/** First, highest and last value of one figure of one service, or undefined when it has none. */
+export function course(series: ServiceSeries, key: string): { first: number; max: number; last: number } | undefined {
+  const values = series.samples.map((s) => s.figures[key]).filter((v): v is number => typeof v === 'number');
+  if (values.length === 0) return undefined;
+  return { first: values[0]!, max: Math.max(...values), last: values.at(-1)! };
+}
+
+/** The run's server-side figures an SLO may bound: growth of memory, the lag left at the end, the worst event-loop lag. */
+export function serverFigures(series: readonly ServiceSeries[]): Record<string, number | null> {
+  const of = (key: string) => series.map((s) => course(s, key)).filter((c) => c !== undefined);
+  const most = (values: number[]) => (values.length > 0 ? Math.max(...values) : null);
+  const lag = of('consumerLag');
+  return {
+    'server.rss_growth_mib': most(of('rssMiB').map((c) => c.last - c.first)),
+    'server.heap_growth_mib': most(of('heapUsedMiB').map((c) => c.last - c.first)),
+    'server.event_loop_lag_p99_max_ms': most(of('eventLoopLagP99Ms').map((c) => c.max)),
+    'server.consumer_lag_max': lag.length > 0 ? lag.reduce((sum, c) => sum + c.max, 0) : null,
+    'server.consumer_lag_end': lag.length > 0 ? lag.reduce((sum, c) => sum + c.last, 0) : null,
+  };
+}
+
 /** Reads every service's /metrics every `everyMs` until stopped. */
 export class MetricsSampler {
   readonly series: ServiceSeries[];

@@ -1,8 +1,8 @@
 /**
  * The SREs' load kit cannot rot: `smoke` runs against the four services started as
  * real processes on the test servers (a target file naming their ports, the demo
- * credentials and the read-only ClickHouse login), with its SLOs on, and must pass
- * and leave its report.
+ * credentials, the registry to add device keys to and the read-only ClickHouse
+ * login), with its SLOs on, and must pass and leave its report.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +26,8 @@ describe('load tests: smoke against the test stack', () => {
         live: services.url('live'),
         slots: services.url('slots'),
         credentialsFile: 'credentials.json',
+        // As for npm start's stack: the run adds its device keys to the registry, and ingest takes them without a restart.
+        registryDirectory: '.',
         clickhouse: { url: infra.CLICKHOUSE_URL, user: 'tower_reader', password: infra.credentials.clickhouse.tower_reader },
         metrics: Object.fromEntries(['ingest', 'aggregator', 'live', 'slots'].map((name) => [name, services.url(name, '/metrics')])),
       };

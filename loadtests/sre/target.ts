@@ -50,6 +50,7 @@ export const TargetSchema = Type.Object(
     ),
     metrics: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), BaseUrl, { description: 'service name → URL of its Prometheus /metrics' })),
     sharesMachine: Type.Optional(Type.Boolean({ description: 'the load generator runs on the machine of the system; default: true when every URL is a loopback address' })),
+    registryDirectory: Type.Optional(Type.String({ minLength: 1, description: 'a local stack’s .local directory (credentials.json, devices.json), relative to the target file: the load test adds the device keys it needs there' })),
   },
   { additionalProperties: false },
 );
@@ -66,6 +67,8 @@ export interface Target {
   clickhouse?: { url: string; user: string; password: string; database: string };
   metrics: Record<string, string>;
   sharesMachine: boolean;
+  /** A local stack's credentials directory, where device keys can be added (absolute). */
+  registryDirectory?: string;
 }
 
 const checkTarget = TypeCompiler.Compile(TargetSchema);
@@ -119,6 +122,7 @@ export function targetOf(document: unknown, source: string, base: string): Targe
     ...(ch ? { clickhouse: { url: trimmed(ch.url), user: ch.user, password: ch.password ?? secretFrom(ch.passwordFile ?? '', base, '/clickhouse/passwordFile'), database: ch.database ?? 'tower' } } : {}),
     metrics: file.metrics ?? {},
     sharesMachine: file.sharesMachine ?? urls.every(loopback),
+    ...(file.registryDirectory ? { registryDirectory: path.resolve(base, file.registryDirectory) } : {}),
   };
 }
 
@@ -139,6 +143,7 @@ export function localTarget(repoRoot: string): Target {
       credentialsFile: 'credentials.json',
       clickhouse: { url: 'http://127.0.0.1:8123', user: 'tower_reader', passwordFile: 'dev/credentials/infra.json#clickhouse.tower_reader' },
       metrics: { ingest: 'http://127.0.0.1:8081/metrics', aggregator: 'http://127.0.0.1:8084/metrics', live: 'http://127.0.0.1:8080/metrics', slots: 'http://127.0.0.1:8082/metrics' },
+      registryDirectory: '.',
     },
     'local npm start (.local/credentials.json)',
     local,
