@@ -250,6 +250,7 @@ describe('the wall display', () => {
         expect(layout.outside, `every panel inside the screen, every item inside its panel at ${width}x${height}`).toEqual([]);
         expect(layout.overlaps, `nothing overlaps at ${width}x${height}`).toEqual([]);
         expect(layout.clipped, `no KPI tile cuts its text off at ${width}x${height}`).toEqual([]);
+        expect(await page.locator('#alerts li[data-alert]').count(), `the most serious alert on screen at ${width}x${height}, not only a count`).toBeGreaterThan(0);
         expect(layout.smallestFontPx, `text at least 1/${minimumTextFraction} of the screen height at ${width}x${height}`).toBeGreaterThanOrEqual(height / minimumTextFraction);
         expect(layout.lanesShown, 'lane tiles on screen').toBeGreaterThan(0);
         const lanesTotal = Number((await figure(page, 'lanesOpen'))!.split('/')[1]);
@@ -268,6 +269,7 @@ describe('the wall display', () => {
         expect(layout.outside, `every item inside its panel in ${language}`).toEqual([]);
         expect(layout.overlaps, `nothing overlaps in ${language}`).toEqual([]);
         expect(layout.clipped, `no KPI tile cuts its text off in ${language}`).toEqual([]);
+        expect(await page.locator('#alerts li[data-alert]').count(), `the most serious alert on screen in ${language}, not only a count`).toBeGreaterThan(0);
         expect(layout.documentHeight).toBe(768);
         await page.screenshot({ path: screenshotFile.replace('.png', `-${language}.png`) });
       }

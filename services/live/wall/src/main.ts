@@ -140,7 +140,16 @@ function renderZone(): void {
 
 function renderAlerts(): void {
   const v = view();
-  element('alerts').dataset['hidden'] = String(fitWithMore(element('alerts'), alertItems(alerts.list(), v, Date.now()), (hidden) => moreAlerts(hidden, v)));
+  const container = element('alerts');
+  const items = alertItems(alerts.list(), v, Date.now());
+  const more = (hidden: number) => moreAlerts(hidden, v);
+  let hidden = fitWithMore(container, items, more);
+  if (hidden === items.length) {
+    // Not even the first alert fits above the count line: the most serious alert alone, without the count, when it fits.
+    const alone = fitWithMore(container, items);
+    hidden = alone < items.length ? alone : fitWithMore(container, items, more);
+  }
+  container.dataset['hidden'] = String(hidden);
   renderSound();
 }
 

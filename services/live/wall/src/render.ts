@@ -171,11 +171,14 @@ export function siteFigures(summary: SiteSummary, view: View): string {
   return [...vehicles, ...people].join(' · ');
 }
 
-function alertPlace(view: View, alert: Alert): string {
+/** Where an alert is, as short as the lane tiles say it ("Thông minh · Xuất 3 · Bắc Luân II"), and the catalog's full names (its title). */
+function alertPlace(view: View, alert: Alert): { short: string; full: string } {
   const where = view.sites.find((s) => s.id === alert.site);
-  const siteName = shortSiteName(view, alert.site);
-  if (alert.lane === null) return named(view, where?.names, alert.site);
-  return `${named(view, where?.lanes.find((l) => l.id === alert.lane)?.names, alert.lane)} · ${siteName}`;
+  const siteName = named(view, where?.names, alert.site);
+  if (alert.lane === null) return { short: shortSiteName(view, alert.site), full: siteName };
+  const lane = where?.lanes.find((l) => l.id === alert.lane);
+  const label = lane ? laneLabel(view, { lane: lane.id, kind: lane.kind, direction: lane.direction }) : alert.lane;
+  return { short: `${label} · ${shortSiteName(view, alert.site)}`, full: `${named(view, lane?.names, alert.lane)} · ${siteName}` };
 }
 
 function alertFigures(view: View, alert: Alert): string {
@@ -194,10 +197,11 @@ function alertFigures(view: View, alert: Alert): string {
 }
 
 /**
- * The alert cards: severity as icon and word, what and where, how long ago it was raised
- * (at `now`; main.ts draws them again every few seconds) and its time, who acknowledged
- * it (the operator's display name; the token id for an alert stored before names were
- * recorded). An alert nobody acknowledged yet is tinted with its severity's colour.
+ * The alert cards: severity as icon and word, what and where (short, the full names as
+ * its title), how long ago it was raised (at `now`; main.ts draws them again every few
+ * seconds; the time of day is the age's title), who acknowledged it (the operator's
+ * display name; the token id for an alert stored before names were recorded). An alert
+ * nobody acknowledged yet is tinted with its severity's colour.
  */
 export function alertItems(list: readonly Alert[], view: View, now: number): HTMLElement[] {
   const t = (key: MessageKey) => text(view, key);
@@ -210,12 +214,13 @@ export function alertItems(list: readonly Alert[], view: View, now: number): HTM
           ? `${t('alerts.acknowledgedBy')} ${alert.acknowledgedByName ?? alert.acknowledgedBy ?? ''} ${clockTime(view, alert.acknowledgedAt ?? 0)}`
           : '';
     const failed = view.failedAcknowledgements.has(alert.id) ? ` · ${t('alerts.failed')}` : '';
+    const place = alertPlace(view, alert);
     return h(
       'li',
       { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity, ...(alert.state === 'active' ? { status: severityColour[alert.severity] } : {}) } },
       h('div', { class: 'head' }, chip(severityColour[alert.severity], severityIcons[alert.severity], t(`severity.${alert.severity}`)), h('span', { class: 'what' }, t(`rule.${alert.rule}`))),
-      h('div', {}, `${alertPlace(view, alert)} ${alertFigures(view, alert)}`),
-      h('div', { class: 'when' }, h('span', { class: 'age' }, ago(now - alert.raisedAt, view.language)), ` · ${clockTime(view, alert.raisedAt)}${state ? ` · ${state}` : ''}${failed}`),
+      h('div', { class: 'place', attrs: { title: place.full } }, [place.short, alertFigures(view, alert)].filter(Boolean).join(' ')),
+      h('div', { class: 'when' }, h('span', { class: 'age', attrs: { title: clockTime(view, alert.raisedAt) } }, ago(now - alert.raisedAt, view.language)), `${state ? ` · ${state}` : ''}${failed}`),
       view.role === 'operator' && alert.state === 'active' && h('button', { attrs: { type: 'button' }, data: { acknowledge: alert.id } }, t('alerts.acknowledge')),
     );
   });
