@@ -55,8 +55,8 @@ describe('the wall’s panels', () => {
 
     const fourMinutesLater = 4 * 60_000 + 5_000;
     const open = rendered((c) => fill(c, alertItems([alert('active')], view, fourMinutesLater)));
-    expect(open.querySelector('.place')!.textContent).toBe(`Smart · Export\u00a0${breakout} · BL2`); // as the lane tiles say it, the site's short name (its code when it has none)
-    expect(open.querySelector('.place')!.getAttribute('title')).toBe(`${evil} · ${evil}`); // the catalog's full names
+    expect(open.querySelector('.where')!.textContent).toBe(`Smart · Export\u00a0${breakout} · BL2`); // as the lane tiles say it, the site's short name (its code when it has none)
+    expect(open.querySelector('.where')!.getAttribute('title')).toBe(`${evil} · ${evil}`); // the catalog's full names
     expect((open.querySelector('button') as HTMLElement).dataset['acknowledge']).toBe(breakout);
     expect((open.querySelector('li') as HTMLElement).dataset['alert']).toBe(breakout);
     expect(open.querySelector('.when .age')!.textContent).toBe('4 minutes ago');

@@ -219,7 +219,7 @@ export function alertItems(list: readonly Alert[], view: View, now: number): HTM
       'li',
       { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity, ...(alert.state === 'active' ? { status: severityColour[alert.severity] } : {}) } },
       h('div', { class: 'head' }, chip(severityColour[alert.severity], severityIcons[alert.severity], t(`severity.${alert.severity}`)), h('span', { class: 'what' }, t(`rule.${alert.rule}`))),
-      h('div', { class: 'place', attrs: { title: place.full } }, [place.short, alertFigures(view, alert)].filter(Boolean).join(' ')),
+      h('div', { class: 'where', attrs: { title: place.full } }, [place.short, alertFigures(view, alert)].filter(Boolean).join(' ')),
       h('div', { class: 'when' }, h('span', { class: 'age', attrs: { title: clockTime(view, alert.raisedAt) } }, ago(now - alert.raisedAt, view.language)), `${state ? ` · ${state}` : ''}${failed}`),
       view.role === 'operator' && alert.state === 'active' && h('button', { attrs: { type: 'button' }, data: { acknowledge: alert.id } }, t('alerts.acknowledge')),
     );
