@@ -20,10 +20,10 @@ import { listedStatuses, type LaneGrid, type LaneNow, type LaneStatus, type Site
 
 /** A crossing's or a lane's state on the schematic: a lane state, or a site being built. */
 export type SchematicState = LaneStatus | 'construction';
-export const constructionIcon = '⚒';
+const constructionIcon = '⚒';
 
-export const stateIcon = (state: SchematicState) => (state === 'construction' ? constructionIcon : stateIcons[state]);
-export const stateWord = (view: View, state: SchematicState) => text(view, state === 'construction' ? 'phase.construction' : `status.${state}`);
+const stateIcon = (state: SchematicState) => (state === 'construction' ? constructionIcon : stateIcons[state]);
+const stateWord = (view: View, state: SchematicState) => text(view, state === 'construction' ? 'phase.construction' : `status.${state}`);
 
 /** The box the schematic fills: its width and the root font size (1rem), both in CSS px. */
 export interface SchematicSize {
@@ -35,7 +35,7 @@ export interface SchematicSize {
 export const schematicHeightRem = 7.7;
 
 /** A site being built (Vạn Ninh): drawn and listed as such, never as lanes without data. */
-export const underConstruction = (site: Pick<Site, 'phase'>) => site.phase === 'construction';
+const underConstruction = (site: Pick<Site, 'phase'>) => site.phase === 'construction';
 
 /** The counterpart's name without its province ("Đông Hưng (Quảng Tây)" → "Đông Hưng"): every one is in Guangxi. */
 export const counterpartName = (view: View, site: Site) => (site.counterpart ? named(view, site.counterpart, '').replace(/\s*[(（][^)）]*[)）]\s*$/u, '') : '');
@@ -79,7 +79,7 @@ function marker(state: SchematicState, summary: SiteSummary, cx: number, cy: num
 const markerWidth = (summary: SiteSummary, rem: number) => (1.2 + 2.2 * Math.max(1, listedStatuses.filter((status) => summary.counts[status] > 0).length)) * rem;
 
 /** A site's state on the schematic: under construction, or its worst lane's. */
-export function siteState(site: Site, summary: SiteSummary): SchematicState {
+function siteState(site: Site, summary: SiteSummary): SchematicState {
   return underConstruction(site) ? 'construction' : summary.worst;
 }
 
@@ -136,7 +136,6 @@ export function zoneSchematic(sites: readonly Site[], grid: LaneGrid, view: View
     ...columns,
   );
 }
-
 
 /** A catalog lane's state on the site's schematic: its live state (none yet: no data), or the site's construction. */
 function laneState(site: Site, live: LaneNow | undefined): SchematicState {
@@ -195,6 +194,9 @@ export function siteSchematic(site: Site, grid: LaneGrid, view: View, size: Sche
   );
 }
 
+/** The narrowest a text is squeezed before it is shortened. */
+const minimumSqueeze = 0.8;
+
 /**
  * Narrows the texts wider than the room they were given, once laid out: squeezed
  * (`textLength`, the letters' height kept) down to 80 % of their width; beyond that,
@@ -248,6 +250,3 @@ function wrap(node: SVGTextElement, room: number): boolean {
   }
   return true;
 }
-
-/** The narrowest a text is squeezed before it is shortened. */
-export const minimumSqueeze = 0.8;
