@@ -26,6 +26,7 @@ describe('ingest writes Avro a strict reader decodes', () => {
     try {
       const bl2 = sampleEvents().filter((e) => e.site === 'bac-luan-2');
       const vn = sampleEvents().filter((e) => e.site === 'van-ninh');
+      const bl1 = sampleEvents().filter((e) => e.site === 'bac-luan-1'); // a person through a biometric gate (lane v2)
       const fault = bl2.find((e) => e.type === 'lane.fault')!;
       const illFormed = [
         { ...bl2.find((e) => e.type === 'truck.arrived')!, eventId: randomUUID(), source: 'SEC\uD800' },
@@ -45,8 +46,9 @@ describe('ingest writes Avro a strict reader decodes', () => {
         },
       ]);
       expect((await post(ingest, 'van-ninh', vn)).statusCode).toBe(200);
+      expect((await post(ingest, 'bac-luan-1', bl1)).statusCode).toBe(200);
 
-      const sent = [...bl2, ...vn];
+      const sent = [...bl2, ...vn, ...bl1];
       const messages = await readTopics(kafka, Object.values(topics), sent.length);
       const readings = readWithFastavro(messages.map((m) => m.message.value as Buffer));
       expect(readings.filter((r) => !r.ok)).toEqual([]);
