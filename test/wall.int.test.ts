@@ -242,6 +242,8 @@ describe('the wall display', () => {
         await page.setViewportSize({ width, height });
         const chartGap = "Math.abs(document.querySelector('#chart .u-wrap').offsetWidth - document.querySelector('#chart').clientWidth)";
         await expect.poll(() => page.evaluate<number>(chartGap), { timeout: 10_000 }).toBeLessThan(2); // the chart has followed the new size
+        // The schematic and the lane pages are laid out again a frame after the resize: measured once they are.
+        for (const panel of ['#zone', '#lanes']) await expect.poll(() => page.locator(panel).getAttribute('data-laid-out-for'), { timeout: 10_000 }).toBe(`${width}x${height}/vi`);
         // The lanes are paged; the first page shows the lanes that are not open first (a fault on top).
         await expect.poll(() => page.locator('#lanes').getAttribute('data-page'), { timeout: 60_000, interval: 250 }).toBe('0');
         const layout = await page.evaluate<WallLayout>(wallLayout);
@@ -266,6 +268,7 @@ describe('the wall display', () => {
       // English and Chinese words fit the same boxes (Chinese shows as boxes here: no CJK font on this machine).
       for (const language of ['en', 'zh'] as const) {
         await page.click(`button[data-lang="${language}"]`);
+        for (const panel of ['#zone', '#lanes']) await expect.poll(() => page.locator(panel).getAttribute('data-laid-out-for'), { timeout: 10_000 }).toBe(`1366x768/${language}`);
         const layout = await page.evaluate<WallLayout>(wallLayout);
         expect(layout.outside, `every item inside its panel in ${language}`).toEqual([]);
         expect(layout.overlaps, `nothing overlaps in ${language}`).toEqual([]);

@@ -119,10 +119,14 @@ function renderLanes(): void {
     indicator.textContent = `${t('lanes.page')} ${lanePage + 1}/${pages.length}`;
     container.dataset['pages'] = String(pages.length);
     container.dataset['page'] = String(lanePage);
+    container.dataset['laidOutFor'] = screenSize();
   });
 }
 
 let zoneFrame = 0;
+
+/** The screen size and language a panel was last laid out for (`data-laid-out-for`): drawn a frame after a change, so tests wait for it. */
+const screenSize = () => `${innerWidth}x${innerHeight}/${language}`;
 
 /** The schematic: the zone's crossings along the border, or the site on screen as its lanes and zones. */
 function renderZone(): void {
@@ -135,6 +139,7 @@ function renderZone(): void {
     const drawing = current ? siteSchematic(current, lanes, view(), size) : zoneSchematic(sites, lanes, view(), size);
     fill(box, [drawing]);
     fitLabels(drawing);
+    box.dataset['laidOutFor'] = screenSize();
   });
 }
 
