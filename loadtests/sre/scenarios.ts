@@ -4,6 +4,8 @@
  * from the run's options. URLs come from the target through the run context; a script
  * names only paths.
  */
+import { TargetError } from './target.ts';
+
 export interface LoadOptions {
   /** Arrivals per second of the scenario's main traffic (device batches; holds in slot-rush); the top of the ramp in breakpoint. */
   rate: number;
@@ -156,16 +158,16 @@ export const scenarios: Record<string, Scenario> = {
 
 /** Devices on the given phases, `clients` walls for the whole run, and firms booking (hold, confirm, cancel) at their rate. */
 function mixedParts(o: LoadOptions, file: string, devicePhases: Phase[]): ScenarioPart[] {
-  const bookings = Math.max(1, Math.round(o.firms * o.duration));
   return [
     devicesPart(file, devicePhases),
     wallsPart(file, o.clients),
-    { name: 'firms', script: script(file, [{ name: 'firms', duration: o.duration, arrivalCount: bookings }], [{ name: 'booking', flow: [urlVars, ...bookingSteps] }]) },
+    { name: 'firms', script: script(file, [{ name: 'firms', duration: o.duration, arrivalCount: bookingsOf(o) }], [{ name: 'booking', flow: [urlVars, ...bookingSteps] }]) },
   ];
 }
 
 const eventsPerSecond = (o: LoadOptions, rate = o.rate) => `${Math.round(rate * o.batch * 10) / 10} events/s (${Math.round(rate * 1000) / 1000} batches/s of ${o.batch})`;
-const others = (o: LoadOptions) => `${o.clients} live-feed clients for the whole run; firms: ${Math.max(1, Math.round(o.firms * o.duration))} bookings (hold, confirm, cancel) spread over it`;
+const bookingsOf = (o: LoadOptions) => Math.max(1, Math.round(o.firms * o.duration));
+const others = (o: LoadOptions) => `${o.clients} live-feed clients for the whole run; firms: ${bookingsOf(o)} booking${bookingsOf(o) === 1 ? '' : 's'} (hold, confirm, cancel) spread over it`;
 const mixed = { writes: { events: true, bookings: true } } as const;
 
 const averageDay: Scenario = {
@@ -251,6 +253,6 @@ scenarios[rush.name] = rush;
 
 export function scenarioNamed(name: string): Scenario {
   const scenario = scenarios[name];
-  if (!scenario) throw new Error(`no scenario ${name}; built: ${Object.keys(scenarios).join(', ')} (the others are described in loadtests/README.md)`);
+  if (!scenario) throw new TargetError(`no scenario ${name}; built: ${Object.keys(scenarios).join(', ')} (loadtests/README.md describes them)`);
   return scenario;
 }
