@@ -38,7 +38,7 @@ export function dimensionsOf(event: TowerEvent, catalog: SiteCatalog): Dimension
  * The raw-table row of an event, with its window dimensions (computed once, also used for
  * live windows). Object.assign, not spread: on Node 20, `{ ...common, <13 more> }` takes
  * V8's slow path (~20–30 µs a row), which was most of the aggregator's CPU
- * (loadtests/aggregator-throughput.ts).
+ * (loadtests/bench/aggregator-throughput.ts).
  */
 export function rawRowOf(consumed: ConsumedEvent, { lane, laneKind, direction }: Dimensions, derived: Derived): RawRow {
   const { event } = consumed;
