@@ -122,10 +122,14 @@ export interface BreakPoint {
 
 const periodSeconds = 10;
 
+/** Periods in a row over a bound that make a break: one period alone may be a hiccup (a rebalance, the JIT warming up in the first seconds). */
+export const breakPeriods = 2;
+
 /**
  * Judges every period (the parts' periods of the same time merged) on the SLOs that a
- * period can show (not correctness, which is the whole run's); the first over a bound
- * is the break. Also the highest rate of events any period sent.
+ * period can show (not correctness, which is the whole run's); the break is the first
+ * of `breakPeriods` periods in a row each over a bound (the first period's figure over
+ * its bound is named). Also the highest rate of events any period sent.
  */
 export function findBreak(periodsByPart: Readonly<Record<string, readonly ArtilleryPeriod[]>>, slos: Readonly<Record<string, number>>): { broke?: BreakPoint; peakEventsPerSecond: number } {
   const byTime = new Map<number, ArtilleryPeriod[]>();
@@ -133,15 +137,32 @@ export function findBreak(periodsByPart: Readonly<Record<string, readonly Artill
   const times = [...byTime.keys()].sort((a, b) => a - b);
   const judged = times.map((time) => {
     const period = combine(byTime.get(time) ?? []);
-    return { time, eventsPerSecond: (period.counters[customMetric.eventsSent] ?? 0) / periodSeconds, figures: figuresOf(period, { accepted: 0, stored: null, overbookedWindows: null, places: null }) };
+    const figures = figuresOf(period, { accepted: 0, stored: null, overbookedWindows: null, places: null });
+    const over = Object.entries(slos).find(([figure, max]) => !figure.startsWith('correctness.') && (figures[figure] ?? -Infinity) > max);
+    return { time, eventsPerSecond: (period.counters[customMetric.eventsSent] ?? 0) / periodSeconds, over: over && { figure: over[0], max: over[1], value: figures[over[0]] ?? 0 } };
   });
   const peakEventsPerSecond = Math.max(0, ...judged.map((p) => p.eventsPerSecond));
-  for (const { time, eventsPerSecond, figures } of judged) {
-    for (const [figure, max] of Object.entries(slos)) {
-      const value = figures[figure];
-      if (figure.startsWith('correctness.') || value === null || value === undefined || value <= max) continue;
-      return { broke: { atSeconds: (time - (times[0] ?? time)) / 1000, eventsPerSecond, figure, value, max }, peakEventsPerSecond };
-    }
-  }
-  return { peakEventsPerSecond };
+  const first = judged.findIndex((_, i) => judged.slice(i, i + breakPeriods).length === breakPeriods && judged.slice(i, i + breakPeriods).every((p) => p.over));
+  const start = judged[first];
+  if (!start?.over) return { peakEventsPerSecond };
+  return { broke: { atSeconds: (start.time - (times[0] ?? start.time)) / 1000, eventsPerSecond: start.eventsPerSecond, ...start.over }, peakEventsPerSecond };
+}
+
+/** How long after its end a period is judged even if a part reported none (a part with nothing to measure then, like the firms' few bookings). */
+export const periodGraceMs = 15_000;
+
+/**
+ * Whether a ramp still running should stop (pure: the periods reported so far and the
+ * time): the break among the periods that are complete. A period is complete once each
+ * part still running has reported it or a later one, or `periodGraceMs` after its end
+ * (parts report their periods seconds apart; one with nothing to measure reports
+ * none), so a break is not called on half a period's answers.
+ */
+export function breakSoFar(periodsByPart: Readonly<Record<string, readonly ArtilleryPeriod[]>>, finished: ReadonlySet<string>, slos: Readonly<Record<string, number>>, now: number): BreakPoint | undefined {
+  const latest = Object.entries(periodsByPart)
+    .filter(([part]) => !finished.has(part))
+    .map(([, periods]) => Math.max(-Infinity, ...periods.map((p) => Number(p.period))));
+  const everyPartHas = Math.min(Infinity, ...latest);
+  const complete = (p: ArtilleryPeriod) => Number(p.period) <= everyPartHas || Number(p.period) + periodSeconds * 1000 + periodGraceMs <= now;
+  return findBreak(Object.fromEntries(Object.entries(periodsByPart).map(([part, periods]) => [part, periods.filter(complete)])), slos).broke;
 }

@@ -35,17 +35,31 @@ export async function ensureKit(say: (line: string) => void): Promise<string> {
   return pinned;
 }
 
-/** Bundles the TypeScript processor into one CommonJS file with the kit's esbuild (the repository is ESM, so Artillery's own bundle would not load). */
-export function bundleProcessor(entry: string, outfile: string): void {
+/**
+ * Bundles a TypeScript module into one CommonJS file with the kit's esbuild (the
+ * repository is ESM, so Artillery's own bundle would not load). `defaultExport`: the
+ * file exports its default export itself (Artillery calls a reporter module as it is).
+ */
+export function bundleProcessor(entry: string, outfile: string, defaultExport = false): void {
   const esbuild = createRequire(artilleryPackage)('esbuild-wasm') as { buildSync(options: Record<string, unknown>): unknown };
-  esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+  esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error', ...(defaultExport ? { footer: { js: 'module.exports = module.exports.default;' } } : {}) });
 }
 
-/** Runs one Artillery script; its progress lines go to `say` with the part's name; resolves with its exit code. */
-export function runArtillery(script: string, output: string, part: string, say: (line: string) => void): Promise<number> {
+export interface ArtilleryRun {
+  /** Its exit code (130 after `stop`). */
+  exit: Promise<number>;
+  /** Stops it as Ctrl-C does: no new arrivals, the workers shut down; it writes no JSON output then (the periods file has what it reported). */
+  stop(): void;
+}
+
+/**
+ * Runs one Artillery script; its progress lines go to `say` with the part's name. Every
+ * period it reports is appended to `periodsFile` as it goes (the period reporter).
+ */
+export function runArtillery(script: string, output: string, part: string, say: (line: string) => void, reporter: { module: string; periodsFile: string }): ArtilleryRun {
   const child = spawn(process.execPath, [path.join(kitDirectory, 'node_modules/artillery/bin/run'), 'run', '--output', output, script], {
     cwd: path.dirname(script),
-    env: { ...process.env, ...kitEnv },
+    env: { ...process.env, ...kitEnv, CUSTOM_REPORTERS: reporter.module, TOWER_PERIODS_FILE: reporter.periodsFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const relay = (chunk: Buffer) => {
@@ -53,8 +67,13 @@ export function runArtillery(script: string, output: string, part: string, say: 
   };
   child.stdout.on('data', relay);
   child.stderr.on('data', relay);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code ?? 1));
-  });
+  return {
+    exit: new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => resolve(code ?? 1));
+    }),
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+    },
+  };
 }

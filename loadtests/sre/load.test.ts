@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { combine, findBreak, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
+import { breakSoFar, combine, findBreak, periodGraceMs, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
 import { reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import { figuresOf, parsePrometheus } from './server-metrics.ts';
 import { targetOf, TargetError } from './target.ts';
@@ -91,13 +91,37 @@ describe('figures and verdicts', () => {
     expect(figures['http.error_rate_percent']).toBe(0);
   });
 
-  it('finds where a ramp broke: the first period over a bound (parts of the same period merged), and the highest rate sent', () => {
+  it('finds where a ramp broke: the first of two periods in a row over a bound (parts of the same period merged), and the highest rate sent; one period over is a hiccup', () => {
     const at = (time: number, sent: number, p99: number, codes: Record<string, number>): ArtilleryPeriod => ({ ...period({ 'tower.events_sent': sent, ...codes }, p99), period: time });
-    const devices = [at(0, 1000, 50, { 'http.responses': 10, 'http.codes.200': 10 }), at(10_000, 5000, 150, { 'http.responses': 50, 'http.codes.200': 50 }), at(20_000, 9000, 900, { 'http.responses': 90, 'http.codes.200': 90 }), at(30_000, 12_000, 150, { 'http.responses': 1, 'http.codes.200': 1 })];
-    const walls = [at(10_000, 0, 0, { 'http.responses': 1, 'http.codes.500': 1 })];
-    expect(findBreak({ devices }, { 'ingest.p99_ms': 200, 'correctness.events_missing': 0 })).toEqual({ broke: { atSeconds: 20, eventsPerSecond: 900, figure: 'ingest.p99_ms', value: 900, max: 200 }, peakEventsPerSecond: 1200 });
+    const ok = (n: number) => ({ 'http.responses': n, 'http.codes.200': n });
+    const devices = [at(0, 1000, 50, ok(10)), at(10_000, 5000, 250, ok(50)), at(20_000, 9000, 150, ok(90)), at(30_000, 10_000, 900, ok(100)), at(40_000, 12_000, 700, ok(1))];
+    const walls = [at(10_000, 0, 0, { 'http.responses': 1, 'http.codes.500': 1 }), at(20_000, 0, 0, { 'http.responses': 1, 'http.codes.500': 1 })];
+    expect(findBreak({ devices }, { 'ingest.p99_ms': 200, 'correctness.events_missing': 0 })).toEqual({ broke: { atSeconds: 30, eventsPerSecond: 1000, figure: 'ingest.p99_ms', value: 900, max: 200 }, peakEventsPerSecond: 1200 });
+    expect(findBreak({ devices, walls }, { 'ingest.p99_ms': 200, 'http.error_rate_percent': 0.1 }).broke).toMatchObject({ atSeconds: 10, figure: 'ingest.p99_ms', value: 250 });
     expect(findBreak({ devices, walls }, { 'http.error_rate_percent': 0.1 }).broke).toMatchObject({ atSeconds: 10, figure: 'http.error_rate_percent' });
+    expect(findBreak({ devices: devices.slice(0, 4) }, { 'ingest.p99_ms': 200 })).toEqual({ peakEventsPerSecond: 1000 });
     expect(findBreak({ devices }, { 'ingest.p99_ms': 1000 })).toEqual({ peakEventsPerSecond: 1200 });
+  });
+
+  it('stops a running ramp at a break once every running part has reported its periods, or their grace is over', () => {
+    const at = (time: number, p99: number, codes: Record<string, number> = { 'http.responses': 10, 'http.codes.200': 10 }): ArtilleryPeriod => ({ ...period({ 'tower.events_sent': 100, ...codes }, p99), period: time });
+    const slos = { 'ingest.p99_ms': 200, 'http.error_rate_percent': 0.1, 'correctness.events_missing': 0 };
+    const devices = [at(0, 50), at(10_000, 900), at(20_000, 800)];
+    const none = new Set<string>();
+    expect(breakSoFar({ devices }, none, slos, 30_000)).toMatchObject({ figure: 'ingest.p99_ms', atSeconds: 10, value: 900 });
+    expect(breakSoFar({ devices: devices.slice(0, 2) }, none, slos, 30_000)).toBeUndefined();
+    // The firms have reported only the first period: the others wait for them, or for their grace.
+    const firms = [at(0, 0)];
+    expect(breakSoFar({ devices, firms }, none, slos, 30_000)).toBeUndefined();
+    expect(breakSoFar({ devices, firms }, none, slos, 30_000 + periodGraceMs)).toMatchObject({ figure: 'ingest.p99_ms' });
+    expect(breakSoFar({ devices, firms }, new Set(['firms']), slos, 30_000)).toMatchObject({ figure: 'ingest.p99_ms' });
+    // Nothing reported yet by a running part: not complete either.
+    expect(breakSoFar({ devices, walls: [] }, none, slos, 30_000)).toBeUndefined();
+    // Errors that arrive with another part's answers break too.
+    const calm = [at(0, 50), at(10_000, 50), at(20_000, 50)];
+    const failing = [at(10_000, 0, { 'http.responses': 1, 'http.codes.500': 1 }), at(20_000, 0, { 'http.responses': 1, 'http.codes.500': 1 })];
+    expect(breakSoFar({ devices: calm, firms: failing }, none, slos, 30_000)).toMatchObject({ figure: 'http.error_rate_percent', atSeconds: 10 });
+    expect(breakSoFar({ devices: [at(0, 50), at(10_000, 199), at(20_000, 200)] }, none, slos, 60_000)).toBeUndefined();
   });
 
   it('fails an SLO over its bound or not measured, passes one at its bound', () => {

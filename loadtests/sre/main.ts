@@ -19,7 +19,7 @@ import { buildCatalog, sitePhase, type SiteCatalog } from '@tower/shared';
 import { awaitStored, overbookedWindows } from './correctness.ts';
 import { devicesNeeded, provideDeviceKeys } from './device-keys.ts';
 import { trafficModel } from './events.ts';
-import { combine, figuresOf, findBreak, verdicts, type ArtilleryReport } from './figures.ts';
+import { breakSoFar, combine, figuresOf, findBreak, verdicts, type ArtilleryPeriod, type ArtilleryReport, type BreakPoint } from './figures.ts';
 import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
@@ -88,6 +88,21 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
   };
 }
 
+/** The periods a part's reporter wrote so far (a line being written is left for the next read). */
+function readPeriods(file: string): ArtilleryPeriod[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line.trim() ? [JSON.parse(line) as ArtilleryPeriod] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
 async function main(): Promise<number> {
   const args = options();
   const scenario = scenarioNamed(args.scenario);
@@ -138,29 +153,52 @@ async function main(): Promise<number> {
   sampler.start();
   const startedAt = Date.now();
   const parts = scenario.parts(load, contextFile);
+  const reporter = path.join(directory, 'period-reporter.cjs');
+  bundleProcessor(path.join(import.meta.dirname, 'period-reporter.ts'), reporter, true);
+  const periodsFile = (name: string) => path.join(directory, `${name}.periods.jsonl`);
   let codes: number[];
+  let stoppedAt: BreakPoint | undefined;
+  let stopMs = 0;
   try {
-    codes = await Promise.all(
-      parts.map((part) => {
-        const script = path.join(directory, `${part.name}.script.json`);
-        fs.writeFileSync(script, JSON.stringify({ ...part.script, config: { ...part.script.config, processor } }, null, 2));
-        return runArtillery(script, path.join(directory, `${part.name}.json`), part.name, say);
-      }),
-    );
+    const runs = parts.map((part) => {
+      const script = path.join(directory, `${part.name}.script.json`);
+      fs.writeFileSync(script, JSON.stringify({ ...part.script, config: { ...part.script.config, processor } }, null, 2));
+      return runArtillery(script, path.join(directory, `${part.name}.json`), part.name, say, { module: reporter, periodsFile: periodsFile(part.name) });
+    });
+    // A ramp stops at the break: the periods reported so far are judged every 2 s, and every part is stopped once one broke.
+    const finished = new Set<string>();
+    runs.forEach((run, i) => void run.exit.then(() => finished.add(parts[i]?.name ?? '')));
+    const watch = scenario.breakpoint
+      ? setInterval(() => {
+          const broke = breakSoFar(Object.fromEntries(parts.map((part) => [part.name, readPeriods(periodsFile(part.name))])), finished, slos, Date.now());
+          if (!broke || stoppedAt) return;
+          stoppedAt = broke;
+          stopMs = Date.now();
+          say(`the ramp broke ${broke.figure} (${Math.round(broke.value * 100) / 100} > ${broke.max}) at ${broke.eventsPerSecond} events/s: stopping the load`);
+          for (const run of runs) run.stop();
+        }, 2000)
+      : undefined;
+    codes = await Promise.all(runs.map((run) => run.exit)).finally(() => clearInterval(watch));
   } finally {
     fs.rmSync(contextFile, { force: true });
   }
   const reports = Object.fromEntries(
     parts.map((part, i) => {
       const output = path.join(directory, `${part.name}.json`);
-      if (!fs.existsSync(output)) throw new Error(`Artillery wrote no results for part ${part.name} (exit code ${codes[i]}); its output is above`);
-      return [part.name, JSON.parse(fs.readFileSync(output, 'utf8')) as ArtilleryReport];
+      if (fs.existsSync(output)) return [part.name, JSON.parse(fs.readFileSync(output, 'utf8')) as ArtilleryReport];
+      // Stopped at the break, Artillery writes no output: the periods it reported make it up (a summary is the worst period's).
+      const periods = readPeriods(periodsFile(part.name));
+      if (!stoppedAt) throw new Error(`Artillery wrote no results for part ${part.name} (exit code ${codes[i]}); its output is above`);
+      return [part.name, { aggregate: combine(periods), intermediate: periods } satisfies ArtilleryReport];
     }),
   );
   const aggregate = combine(Object.values(reports).map((r) => r.aggregate));
   const accepted = aggregate.counters['tower.events_accepted'] ?? 0;
   const notes: string[] = [...devices.notes];
+  // Stopped at the break, a part exits 130 (Ctrl-C): that is the plan, not a failure.
+  codes = codes.map((code) => (stoppedAt && code === 130 ? 0 : code));
   codes.forEach((code, i) => code !== 0 && notes.push(`Artillery exited ${code} for part ${parts[i]?.name}`));
+  if (stoppedAt) notes.push(`the load was stopped once the ramp broke (${Math.round((stopMs - startedAt) / 1000)} s after the start, of ${load.duration} s planned); Artillery wrote no output for the parts stopped, so their figures are the periods they reported (a percentile of the whole run is its worst 10-second period's, and answers of the last period before the stop are not counted: events acknowledged then are not checked)`);
 
   let stored: number | null = null;
   if (scenario.writes.events && target.clickhouse) {
