@@ -20,6 +20,7 @@ export * from './events/iso6346.ts';
 export * from './events/validate.ts';
 export * from './devices.ts';
 export * from './access.ts';
+export * from './registry-watch.ts';
 export * from './kafka/consumer.ts';
 export * from './clickhouse/throughput.ts';
 export * from './clickhouse/truck-rows.ts';

@@ -16,6 +16,7 @@ export const liveEnv = {
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),
   WALL_DIR: env.string({ default: 'services/live/dist/wall', description: 'the built wall display served at / (npm run build:wall)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),
+  ACCESS_RELOAD_MS: env.integer({ default: 2000, min: 100, max: 600_000, description: 'how often the access registry file is checked for changes (tokens added, disabled or given more connections take effect without a restart)' }),
   TOPIC_THROUGHPUT: env.string({ default: 'tower.throughput.v1', description: 'live throughput ticks topic (read as a broadcast)' }),
   TOPIC_JOURNEYS: env.string({ default: 'tower.journeys.v1', description: 'live journey updates topic (read as a broadcast)' }),
   TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'crossing-slot changes from the slots service (read as a broadcast: `slots` and `bookings` channels)' }),

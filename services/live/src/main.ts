@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { watchAccessRegistry } from './access-registry-watch.ts';
 import { buildApp } from './app.ts';
 import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
@@ -35,6 +36,7 @@ const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, `tower-live-journeys-
 const feeds = [ticks, alerts, journeys];
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
+const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
 
 const live = await buildApp({
   settings: {
@@ -78,7 +80,7 @@ const live = await buildApp({
   alertLogClickhouse,
   redis,
   producer,
-  access: new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE))),
+  access,
   hub,
   metrics: createMetricsRegistry('live'),
   readiness: [
@@ -94,10 +96,12 @@ const live = await buildApp({
   ],
 });
 
+const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS);
 const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, `tower-live-slots-${epoch}`, hub, live.slotBoard, logger);
 feeds.push(slotChanges);
 
 lifecycle
+  .onShutdown({ name: 'access registry watch', run: async () => stopWatchingAccess() })
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
   .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
   .onShutdown({ name: 'feeds', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })

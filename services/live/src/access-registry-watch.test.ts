@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AccessRegistry, createLogger, hashSecret, type AccessRecord } from '@tower/shared';
+import { describe, expect, it } from 'vitest';
+import { watchAccessRegistry } from './access-registry-watch.ts';
+
+const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ';
+const token = (id: string, maxConnections = 50, enabled = true): AccessRecord => ({ id, role: 'display', name: id, tokenSha256: hashSecret(secret), maxConnections, enabled });
+const write = (file: string, tokens: AccessRecord[]) => {
+  // A new file renamed over the old, as provisioning would; its mtime moves on.
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, tokens }));
+  fs.renameSync(`${file}.tmp`, file);
+};
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('access registry file watch', () => {
+  it('takes a token added, given more connections or disabled in the file without a restart, and keeps the registry when the file is broken', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'access-')), 'access.json');
+    write(file, [token('wall-1')]);
+    const registry = new AccessRegistry([token('wall-1')]);
+    const stop = watchAccessRegistry(file, registry, createLogger({ service: 'test', level: 'silent' }), 20);
+    try {
+      expect(registry.verify(`wall-load.${secret}`)).toBeUndefined();
+      write(file, [token('wall-1'), token('wall-load', 200)]);
+      await until(() => registry.verify(`wall-load.${secret}`)?.maxConnections === 200, 'the added token accepted');
+
+      write(file, [token('wall-1'), token('wall-load', 1000)]);
+      await until(() => registry.verify(`wall-load.${secret}`)?.maxConnections === 1000, 'the token’s new connection limit');
+
+      write(file, [token('wall-1', 50, false), token('wall-load', 1000)]);
+      await until(() => registry.verify(`wall-1.${secret}`) === undefined, 'the disabled token refused');
+
+      fs.writeFileSync(file, '{ not json');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(registry.verify(`wall-load.${secret}`)?.maxConnections).toBe(1000);
+    } finally {
+      stop();
+      fs.rmSync(path.dirname(file), { recursive: true });
+    }
+  });
+});
