@@ -12,7 +12,8 @@ import { hashSecret, newDeviceSecret, type AccessRecord, type AccessRole, type D
  */
 export interface DemoCredentials {
   devices: { id: string; site: string; apiKey: string }[];
-  access: { id: string; role: AccessRole; name: string; token: string; firm?: string }[];
+  /** `maxConnections`: a token's own limit (the load tests' display token); the demo's come from the code. */
+  access: { id: string; role: AccessRole; name: string; token: string; firm?: string; maxConnections?: number }[];
 }
 
 const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: number; firm?: string; displayName?: string }[] = [
@@ -56,7 +57,7 @@ export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): 
     name: a.name,
     ...(displayNameOfDemo(a.id) ? { displayName: displayNameOfDemo(a.id) } : {}),
     tokenSha256: hashSecret(secretOf(a.token, a.id)),
-    maxConnections: demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
+    maxConnections: a.maxConnections ?? demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
     enabled: true,
   }));
   if (created > 0 || !fs.existsSync(credentialsFile)) {
@@ -94,6 +95,27 @@ export function ensureLoadDevices(catalog: SiteCatalog, directory: string, perSi
     ensureDemoCredentials(catalog, directory);
   }
   return added;
+}
+
+/** The display token of load tests: its id in credentials.json and access.json. */
+export const loadDisplayId = 'wall-load';
+
+/**
+ * A display token for load tests allowing at least `maxConnections` sockets at once
+ * (`wall-load`, added or raised in credentials.json and so in the access registry,
+ * which the live gateway re-reads within seconds) with a new secret whenever it
+ * changes. Returns its token and whether the registry changed.
+ */
+export function ensureLoadDisplay(catalog: SiteCatalog, directory: string, maxConnections: number): { token: string; changed: boolean } {
+  const credentials = readDemoCredentials(directory);
+  const holder = credentials.access.find((a) => a.id === loadDisplayId);
+  if (holder && (holder.maxConnections ?? 0) >= maxConnections) return { token: holder.token, changed: false };
+  // A new secret each time: once the service accepts the new token, it has the new limit too.
+  const token = `${loadDisplayId}.${newDeviceSecret()}`;
+  credentials.access = [...credentials.access.filter((a) => a !== holder), { id: loadDisplayId, role: 'display', name: 'Load tests (live-feed clients)', token, maxConnections }];
+  fs.writeFileSync(path.join(directory, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  ensureDemoCredentials(catalog, directory);
+  return { token, changed: true };
 }
 
 export function readDemoCredentials(directory: string): DemoCredentials {

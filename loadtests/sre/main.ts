@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCatalog, sitePhase, type SiteCatalog } from '@tower/shared';
 import { awaitStored, overbookedWindows } from './correctness.ts';
-import { devicesNeeded, provideDeviceKeys } from './device-keys.ts';
+import { devicesNeeded, provideDeviceKeys, provideDisplayToken } from './device-keys.ts';
 import { trafficModel } from './events.ts';
 import { breakSoFar, combine, figuresOf, findBreak, verdicts, type ArtilleryPeriod, type ArtilleryReport, type BreakPoint } from './figures.ts';
 import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
     live: target.live,
     slots: target.slots,
     deviceKeys: devices.keys,
-    displayToken: tokenOf(target, 'display'),
+    displayToken: await provideDisplayToken(target, catalog, load.clients, say),
     firmTokens,
     sourcePrefix: `lt-${runId}-`,
     pool: model?.pool ?? [],
