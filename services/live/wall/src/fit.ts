@@ -42,24 +42,11 @@ export function paginate<T extends { node: HTMLElement }>(container: HTMLElement
   return pages;
 }
 
-/**
- * Shows as many of `nodes` as fit in `container`; with `more`, the last line counts the
- * others (`more(hidden)`). Returns how many are hidden.
- */
-export function fitWithMore(container: HTMLElement, nodes: readonly HTMLElement[], more?: (hidden: number) => HTMLElement): number {
+/** Shows as many of `nodes` as fit in `container` (from the first); returns how many are hidden. */
+export function fitFirst(container: HTMLElement, nodes: readonly HTMLElement[]): number {
   if (nodes.length === 0) return 0;
   let shown = fitting(container, [], nodes);
-  const last = nodes[shown - 1]!;
-  if (shown === nodes.length && last.getBoundingClientRect().bottom <= floor(container)) return 0;
-  if (!more) {
-    if (last.getBoundingClientRect().bottom > floor(container)) shown = Math.max(0, shown - 1);
-    fill(container, nodes.slice(0, shown));
-    return nodes.length - shown;
-  }
-  for (;;) {
-    const line = more(nodes.length - shown);
-    fill(container, [...nodes.slice(0, shown), line]);
-    if (shown === 0 || line.getBoundingClientRect().bottom <= floor(container)) return nodes.length - shown;
-    shown -= 1;
-  }
+  if (nodes[shown - 1]!.getBoundingClientRect().bottom > floor(container)) shown -= 1;
+  if (shown < nodes.length) fill(container, nodes.slice(0, shown));
+  return nodes.length - shown;
 }

@@ -31,7 +31,7 @@ describe('the wall’s words', () => {
     expect(count('trucksPerHour', 2, 'en')).toBe('2 trucks/h');
     expect(count('trucksPerHour', 0, 'en')).toBe('0 trucks/h');
     expect(count('trucksPerHour', 1, 'vi')).toBe('1 xe/giờ');
-    expect(count('moreAlerts', 1, 'en')).toBe('+1 more alert');
+    expect(count('moreAlerts', 1, 'en')).toBe('+1 more');
     expect(count('seconds', 1, 'en', 1)).toBe('1 s');
   });
 

@@ -281,7 +281,7 @@ const counted = {
   held: { vi: { other: '{n} xe bị giữ' }, en: { one: '{n} held', other: '{n} held' }, zh: { other: '扣留{n}辆' } },
   unweighed: { vi: { other: '{n} xe chưa rõ trọng lượng' }, en: { one: '{n} truck without a weight', other: '{n} trucks without a weight' }, zh: { other: '{n}辆重量不明' } },
   longestQueue: { vi: { other: 'làn dài nhất {n} xe' }, en: { one: 'longest lane {n}', other: 'longest lane {n}' }, zh: { other: '最长通道{n}辆' } },
-  moreAlerts: { vi: { other: '+{n} cảnh báo khác' }, en: { one: '+{n} more alert', other: '+{n} more alerts' }, zh: { other: '另有{n}条告警' } },
+  moreAlerts: { vi: { other: '+{n} khác' }, en: { one: '+{n} more', other: '+{n} more' }, zh: { other: '另有{n}条' } }, // after the alerts panel's title
   seconds: { vi: { other: '{n} giây' }, en: { other: '{n} s' }, zh: { other: '{n}秒' } },
   minutes: { vi: { other: '{n} phút' }, en: { other: '{n} min' }, zh: { other: '{n}分钟' } },
 } satisfies Record<string, Record<Language, Forms>>;

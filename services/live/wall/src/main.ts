@@ -4,7 +4,7 @@ import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
 import { ThroughputChart } from './chart.ts';
 import { count, hourMinute, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
-import { fitWithMore, paginate } from './fit.ts';
+import { fitFirst, paginate } from './fit.ts';
 import { h } from './dom.ts';
 import { cssProperties } from './palette.ts';
 import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, slotItems, text, type View } from './render.ts';
@@ -147,13 +147,16 @@ function renderAlerts(): void {
   const v = view();
   const container = element('alerts');
   const items = alertItems(alerts.list(), v, Date.now());
-  const more = (hidden: number) => moreAlerts(hidden, v);
-  let hidden = fitWithMore(container, items, more);
-  if (hidden === items.length) {
-    // Not even the first alert fits above the count line: the most serious alert alone, without the count, when it fits.
-    const alone = fitWithMore(container, items);
-    hidden = alone < items.length ? alone : fitWithMore(container, items, more);
-  }
+  // The count of the alerts that do not fit sits in the panel's title, not on a row of the list. Measured under the
+  // widest count first: should the title wrap in a narrow panel, the list is already measured under it.
+  const more = element('alerts-more');
+  const count = (hidden: number) => {
+    more.textContent = moreAlerts(hidden, v);
+    more.hidden = hidden === 0;
+  };
+  count(items.length);
+  const hidden = fitFirst(container, items);
+  count(hidden);
   container.dataset['hidden'] = String(hidden);
   renderSound();
 }
@@ -169,7 +172,7 @@ function renderSound(): void {
 }
 
 function renderSlots(): void {
-  fitWithMore(element('slots'), slotItems(slots.upcoming(site, Date.now(), slotWindowsShown), view()));
+  fitFirst(element('slots'), slotItems(slots.upcoming(site, Date.now(), slotWindowsShown), view()));
 }
 
 let chartFrame = 0;

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, loadCatalog, type Site } from '@tower/shared';
-import { alertItems, fill, kpiTiles, laneTile, slotItems, type View } from './render.ts';
+import { alertItems, fill, kpiTiles, laneTile, moreAlerts, slotItems, type View } from './render.ts';
 import { siteSchematic, zoneSchematic } from './schematic.ts';
 import { LaneGrid, type Alert, type KpisNow, type LaneNow } from './state.ts';
 
@@ -60,13 +60,19 @@ describe('the wall’s panels', () => {
     expect((open.querySelector('button') as HTMLElement).dataset['acknowledge']).toBe(breakout);
     expect((open.querySelector('li') as HTMLElement).dataset['alert']).toBe(breakout);
     expect(open.querySelector('.when .age')!.textContent).toBe('4 minutes ago');
+    expect(open.querySelector('.when')!.textContent, 'how long ago, where and a failed acknowledgement on one running line').toBe(`4 minutes ago · Smart · Export\u00a0${breakout} · BL2 · Not acknowledged yet, try again`);
+    expect(open.querySelectorAll('li > div').length, 'two blocks: severity and what, then when and where').toBe(2);
     expect((open.querySelector('li') as HTMLElement).dataset['status'], 'unacknowledged: tinted as its severity').toBe('fault');
     const acknowledged = rendered((c) => fill(c, alertItems([alert('acknowledged')], view, fourMinutesLater)));
     expect(acknowledged.textContent).toContain(`Acknowledged by ${evil}`); // the operator's display name, not the token id
+    expect(acknowledged.querySelector('.when')!.textContent).toMatch(new RegExp(`^4 minutes ago · .* · Acknowledged by `));
     expect((acknowledged.querySelector('li') as HTMLElement).dataset['status']).toBeUndefined();
     const { acknowledgedByName: _none, ...stored } = alert('acknowledged'); // stored before names were recorded
     expect(rendered((c) => fill(c, alertItems([stored], view, fourMinutesLater))).textContent).toContain('Acknowledged by operator-1');
     expect(acknowledged.querySelector('button')).toBeNull();
+    // The alerts that do not fit are counted in the panel's title (a string), nothing when all fit.
+    expect(moreAlerts(3, view)).toBe('+3 more');
+    expect(moreAlerts(0, view)).toBe('');
 
     rendered((c) => fill(c, kpiTiles(kpis, view)));
     const slots = rendered((c) => fill(c, slotItems([{ windowStart: 0, windowEnd: 1_800_000, capacity: 10, held: 1, booked: 4, utilisation: 0.5, closedGroups: 0 }], view)));

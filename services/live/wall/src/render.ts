@@ -197,11 +197,13 @@ function alertFigures(view: View, alert: Alert): string {
 }
 
 /**
- * The alert cards: severity as icon and word, what and where (short, the full names as
- * its title), how long ago it was raised (at `now`; main.ts draws them again every few
- * seconds; the time of day is the age's title), who acknowledged it (the operator's
- * display name; the token id for an alert stored before names were recorded). An alert
- * nobody acknowledged yet is tinted with its severity's colour.
+ * The alert cards, compact so that a control-room wall shows several: the severity as icon
+ * and word with what happened beside it (wrapping beside the chip), then one running line:
+ * how long ago it was raised (at `now`; main.ts draws them again every few seconds; the time
+ * of day is the age's title), where (short, the full names as its title) with its figures,
+ * and who acknowledged it (the operator's display name; the token id for an alert stored
+ * before names were recorded). An alert nobody acknowledged yet is tinted with its
+ * severity's colour.
  */
 export function alertItems(list: readonly Alert[], view: View, now: number): HTMLElement[] {
   const t = (key: MessageKey) => text(view, key);
@@ -219,16 +221,22 @@ export function alertItems(list: readonly Alert[], view: View, now: number): HTM
       'li',
       { data: { alert: alert.id, rule: alert.rule, lane: alert.lane ?? '', state: alert.state, severity: alert.severity, ...(alert.state === 'active' ? { status: severityColour[alert.severity] } : {}) } },
       h('div', { class: 'head' }, chip(severityColour[alert.severity], severityIcons[alert.severity], t(`severity.${alert.severity}`)), h('span', { class: 'what' }, t(`rule.${alert.rule}`))),
-      h('div', { class: 'where', attrs: { title: place.full } }, [place.short, alertFigures(view, alert)].filter(Boolean).join(' ')),
-      h('div', { class: 'when' }, h('span', { class: 'age', attrs: { title: clockTime(view, alert.raisedAt) } }, ago(now - alert.raisedAt, view.language)), `${state ? ` · ${state}` : ''}${failed}`),
+      h(
+        'div',
+        { class: 'when' },
+        h('span', { class: 'age', attrs: { title: clockTime(view, alert.raisedAt) } }, ago(now - alert.raisedAt, view.language)),
+        ' · ',
+        h('span', { class: 'where', attrs: { title: place.full } }, [place.short, alertFigures(view, alert)].filter(Boolean).join(' ')),
+        `${state ? ` · ${state}` : ''}${failed}`,
+      ),
       view.role === 'operator' && alert.state === 'active' && h('button', { attrs: { type: 'button' }, data: { acknowledge: alert.id } }, t('alerts.acknowledge')),
     );
   });
 }
 
-/** The line under the alerts that did not fit: "+3 more alerts". */
-export function moreAlerts(hidden: number, view: View): HTMLElement {
-  return h('li', { class: 'more' }, count('moreAlerts', hidden, view.language));
+/** The alerts that did not fit, counted in the panel's title: "+3 more alerts" (nothing when none). */
+export function moreAlerts(hidden: number, view: View): string {
+  return hidden === 0 ? '' : count('moreAlerts', hidden, view.language);
 }
 
 /** A bar segment `share` of the bar wide (through CSSOM: a strict CSP blocks `style` attributes, not this). */
