@@ -21,6 +21,7 @@ import { devicesNeeded, provideDeviceKeys, provideDisplayToken } from './device-
 import { trafficModel } from './events.ts';
 import { breakSoFar, combine, figuresOf, findBreak, verdicts, type ArtilleryPeriod, type ArtilleryReport, type BreakPoint } from './figures.ts';
 import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
+import { exposition, servePrometheus, type LoadSnapshot } from './prometheus.ts';
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
 import { scenarioNamed, type LoadOptions } from './scenarios.ts';
@@ -48,7 +49,7 @@ async function bookableWindow(target: Target, catalog: SiteCatalog, firmToken: s
   throw new TargetError(`no lane group of ${target.slots} has a free place from ${new Date(from).toISOString()}`);
 }
 
-function options(): { scenario: string; targetFile?: string; overrides: Partial<LoadOptions>; slosFile: string; resultsDir: string; tickTimeout: number; storeTimeout: number } {
+function options(): { scenario: string; targetFile?: string; overrides: Partial<LoadOptions>; slosFile: string; resultsDir: string; tickTimeout: number; storeTimeout: number; prometheus?: { port: number; host: string } } {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -62,10 +63,12 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
       results: { type: 'string' },
       'tick-timeout': { type: 'string' },
       'store-timeout': { type: 'string' },
+      'prometheus-port': { type: 'string' },
+      'prometheus-host': { type: 'string' },
     },
   });
   const scenario = positionals[0];
-  if (!scenario || positionals.length > 1) throw new TargetError('usage: npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N] [--factor F] [--slos <file>] [--results <dir>]');
+  if (!scenario || positionals.length > 1) throw new TargetError('usage: npm run load -- <scenario> [--target <file>] [--rate N] [--duration S] [--batch N] [--clients N] [--factor F] [--slos <file>] [--results <dir>] [--prometheus-port N [--prometheus-host H]]');
   const number = (name: string, value: string | undefined, min: number, max: number) => {
     if (value === undefined) return undefined;
     const n = Number(value);
@@ -85,6 +88,7 @@ function options(): { scenario: string; targetFile?: string; overrides: Partial<
     resultsDir: values.results ?? path.join(repoRoot, 'loadtests/results'),
     tickTimeout: number('tick-timeout', values['tick-timeout'], 1, 600) ?? 30,
     storeTimeout: number('store-timeout', values['store-timeout'], 1, 3600) ?? 120,
+    ...(values['prometheus-port'] === undefined ? {} : { prometheus: { port: number('prometheus-port', values['prometheus-port'], 0, 65_535) ?? 0, host: values['prometheus-host'] ?? '127.0.0.1' } }),
   };
 }
 
@@ -156,6 +160,11 @@ async function main(): Promise<number> {
   const reporter = path.join(directory, 'period-reporter.cjs');
   bundleProcessor(path.join(import.meta.dirname, 'period-reporter.ts'), reporter, true);
   const periodsFile = (name: string) => path.join(directory, `${name}.periods.jsonl`);
+  // The generator's own figures for Prometheus: the periods reported so far at each scrape, the whole run's once done.
+  let finalAggregate: ArtilleryPeriod | undefined;
+  const loadSnapshot = (): LoadSnapshot => ({ scenario: scenario.name, runId, periods: parts.flatMap((part) => readPeriods(periodsFile(part.name))), ...(finalAggregate ? { final: finalAggregate } : {}) });
+  const prometheus = args.prometheus && (await servePrometheus(args.prometheus.port, args.prometheus.host, loadSnapshot));
+  if (prometheus) say(`the load generator's figures for Prometheus: http://${args.prometheus?.host}:${prometheus.port}/metrics`);
   let codes: number[];
   let stoppedAt: BreakPoint | undefined;
   let stopMs = 0;
@@ -193,6 +202,8 @@ async function main(): Promise<number> {
     }),
   );
   const aggregate = combine(Object.values(reports).map((r) => r.aggregate));
+  finalAggregate = aggregate;
+  fs.writeFileSync(path.join(directory, 'metrics.prom'), exposition(loadSnapshot()));
   const accepted = aggregate.counters['tower.events_accepted'] ?? 0;
   const notes: string[] = [...devices.notes];
   // Stopped at the break, a part exits 130 (Ctrl-C): that is the plan, not a failure.
@@ -245,6 +256,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(path.join(directory, 'summary.md'), summaryMarkdown(record));
   fs.writeFileSync(path.join(directory, 'report.html'), reportHtml(record));
   fs.writeFileSync(path.join(directory, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
+  await prometheus?.close();
   for (const v of record.verdicts) say(`${v.pass ? 'pass' : 'FAIL'}  ${v.figure} = ${v.value ?? 'not measured'} (SLO ≤ ${v.max})`);
   const ok = passed(record) && codes.every((c) => c === 0);
   say(`${ok ? 'PASS' : 'FAIL'}: ${path.join(path.relative(process.cwd(), directory), 'summary.md')}`);

@@ -42,7 +42,7 @@ describe('load tests: smoke against the test stack', () => {
       const results = path.join(directory, 'results');
       const run = await promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', path.join(root, 'loadtests/sre/main.ts'), 'smoke', '--target', path.join(directory, 'target.json'), '--duration', '20', '--slos', path.join(directory, 'slos.json'), '--results', results],
+        ['--import', 'tsx', path.join(root, 'loadtests/sre/main.ts'), 'smoke', '--target', path.join(directory, 'target.json'), '--duration', '20', '--slos', path.join(directory, 'slos.json'), '--results', results, '--prometheus-port', '0'],
         { cwd: root, maxBuffer: 64 * 1024 * 1024 },
       ).catch((error: { code?: number; stdout?: string; stderr?: string }) => ({ ...error, failed: true }));
       const [report] = fs.existsSync(results) ? fs.readdirSync(results) : [];
@@ -51,8 +51,11 @@ describe('load tests: smoke against the test stack', () => {
       expect(summary).toMatch(/^# Load test `smoke`: PASS/);
       expect(summary).toMatch(/\| correctness\.events_missing \| 0 \| ≤ 0 \| pass \|/);
       expect(summary).toMatch(/\| ingest\.p99_ms \| [\d.,]+ \| ≤ 2,000 \| pass \|/);
-      for (const file of ['report.html', 'smoke.json', 'run.json']) expect(fs.existsSync(path.join(results, report ?? '', file)), file).toBe(true);
+      for (const file of ['report.html', 'smoke.json', 'run.json', 'metrics.prom']) expect(fs.existsSync(path.join(results, report ?? '', file)), file).toBe(true);
       expect(fs.existsSync(path.join(results, report ?? '', 'run-context.json')), 'the keys are removed after the run').toBe(false);
+      const metrics = fs.readFileSync(path.join(results, report ?? '', 'metrics.prom'), 'utf8');
+      expect(metrics).toMatch(/^tower_load_running\{scenario="smoke",run="[0-9a-f]+"\} 0$/m);
+      expect(metrics).toMatch(/^tower_load_response_time_seconds_count\{scenario="smoke",run="[0-9a-f]+",path="ingest"\} [1-9]/m);
       const html = fs.readFileSync(path.join(results, report ?? '', 'report.html'), 'utf8');
       expect(html).toContain('<svg');
       expect(html).not.toMatch(/<script|src="http/);
