@@ -12,6 +12,7 @@ import { buildApp } from './app.ts';
 import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-feed.ts';
+import { FeedLagMetrics } from './gateway/feed-lag.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
@@ -37,6 +38,7 @@ const feeds = [ticks, alerts, journeys];
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
 const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
+const metrics = createMetricsRegistry('live');
 
 const live = await buildApp({
   settings: {
@@ -82,7 +84,7 @@ const live = await buildApp({
   producer,
   access,
   hub,
-  metrics: createMetricsRegistry('live'),
+  metrics,
   readiness: [
     { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
     { name: 'redis', check: () => pingRedis(redis) },
@@ -99,12 +101,15 @@ const live = await buildApp({
 const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS);
 const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, `tower-live-slots-${epoch}`, hub, live.slotBoard, logger);
 feeds.push(slotChanges);
+// How far each broadcast feed is behind its topic's end, sampled at each scrape of /metrics.
+const feedLag = new FeedLagMetrics(kafka.admin(), () => feeds, metrics, logger);
 
 lifecycle
   .onShutdown({ name: 'access registry watch', run: async () => stopWatchingAccess() })
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
   .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
   .onShutdown({ name: 'feeds', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
+  .onShutdown({ name: 'feed lag (kafka admin)', run: () => feedLag.stop() })
   .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: async () => void (await Promise.all([...new Set([clickhouse, alertLogClickhouse])].map((client) => client.close()))) });

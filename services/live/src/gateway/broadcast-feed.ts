@@ -14,6 +14,8 @@ import type { SlotBoard } from './slot-board.ts';
 export class BroadcastFeed {
   private readonly consumer: Consumer;
   private joined = false;
+  /** Next offset to deliver, by partition: after the last batch delivered. */
+  private readonly next = new Map<number, bigint>();
 
   constructor(
     kafka: Kafka,
@@ -45,8 +47,14 @@ export class BroadcastFeed {
             this.logger.warn({ err: error, topic: this.topic, partition: batch.partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
           }
         }
+        this.next.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
       },
     });
+  }
+
+  /** Next offset to deliver of each partition a batch came from (a partition with none delivered yet is absent). */
+  get positions(): ReadonlyMap<number, bigint> {
+    return this.next;
   }
 
   /** In the group with partitions assigned: messages published from now on arrive. */
