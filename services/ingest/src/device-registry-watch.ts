@@ -7,16 +7,5 @@ import type { DeviceRegistry } from './domain/devices.ts';
  * `intervalMs`, without a restart; a broken file keeps the registry as it was.
  * Returns the stop function.
  */
-export function watchDeviceRegistry(file: string, registry: DeviceRegistry, logger: Logger, intervalMs: number): () => void {
-  return watchRegistryFile(
-    file,
-    'device registry',
-    () => {
-      const records = readDeviceRegistry(file);
-      registry.replace(records);
-      return records.length;
-    },
-    logger,
-    intervalMs,
-  );
-}
+export const watchDeviceRegistry = (file: string, registry: DeviceRegistry, logger: Logger, intervalMs: number): (() => void) =>
+  watchRegistryFile(file, 'device registry', readDeviceRegistry, registry, logger, intervalMs);

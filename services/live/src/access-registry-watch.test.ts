@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, createLogger, hashSecret, type AccessRecord } from '@tower/shared';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '@tower/shared/testing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 
 const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ';
@@ -12,13 +13,7 @@ const write = (file: string, tokens: AccessRecord[]) => {
   fs.writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, tokens }));
   fs.renameSync(`${file}.tmp`, file);
 };
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean, what: string) => eventually(async () => (condition() ? true : undefined), { timeoutMs: 20_000, what });
 
 describe('access registry file watch', () => {
   it('takes a token added, given more connections or disabled in the file without a restart, and keeps the registry when the file is broken', async () => {

@@ -6,16 +6,5 @@ import { readAccessRegistry, watchRegistryFile, type AccessRegistry, type Logger
  * takes effect within `intervalMs`, without a restart; a broken file keeps the registry
  * as it was. Sockets already open stay open. Returns the stop function.
  */
-export function watchAccessRegistry(file: string, registry: AccessRegistry, logger: Logger, intervalMs: number): () => void {
-  return watchRegistryFile(
-    file,
-    'access registry',
-    () => {
-      const records = readAccessRegistry(file);
-      registry.replace(records);
-      return records.length;
-    },
-    logger,
-    intervalMs,
-  );
-}
+export const watchAccessRegistry = (file: string, registry: AccessRegistry, logger: Logger, intervalMs: number): (() => void) =>
+  watchRegistryFile(file, 'access registry', readAccessRegistry, registry, logger, intervalMs);
