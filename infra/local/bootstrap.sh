@@ -42,6 +42,7 @@ want clickhouse-server clickhouse-server "ClickHouse server"
 if [ "$WITH_TEST" = 1 ]; then
   want python3 python3 "Python 3, for the chDB migration check"
   want chromium chromium "Chromium, for the wall display's browser tests"
+  want promtool prometheus "promtool, to check the load tests' Prometheus output"
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
@@ -53,7 +54,7 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >"${TMPDIR:-/tmp}/tower-apt-install.log" 2>&1 \
       || fail "apt-get install ${missing_pkgs[*]} failed; see ${TMPDIR:-/tmp}/tower-apt-install.log"
     # Debian's packages may start system-wide servers on our default ports; we run our own.
-    for svc in redis-server clickhouse-server; do
+    for svc in redis-server clickhouse-server prometheus; do
       if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
     done
   else
