@@ -12,7 +12,7 @@
 -- view that lacks a column of its target).
 -- Run with the aggregator stopped (npm start does): between the DROP and the CREATE of
 -- the views an insert would not reach the aggregates. A truck weighed before the
--- upgrade and crossing after it is counted twice (once on each row), once.
+-- upgrade and crossing after it is counted twice (once on each row).
 -- ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: the migration runner skips an
 -- `ALTER TABLE t ADD COLUMN c` whose column exists, so the file is safe to re-run.
 ALTER TABLE truck_events ADD COLUMN declared_gross_kg UInt32 AFTER gross_kg;
