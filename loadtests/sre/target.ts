@@ -145,7 +145,7 @@ export function localTarget(repoRoot: string): Target {
       metrics: { ingest: 'http://127.0.0.1:8081/metrics', aggregator: 'http://127.0.0.1:8084/metrics', live: 'http://127.0.0.1:8080/metrics', slots: 'http://127.0.0.1:8082/metrics' },
       registryDirectory: '.',
     },
-    'local npm start (.local/credentials.json)',
+    '.local/credentials.json',
     local,
   );
 }
