@@ -13,6 +13,7 @@ import {
   ValidationProblem,
   type FieldIssue,
 } from './errors.ts';
+import { installHttpMetrics } from './http-metrics.ts';
 
 export const problemContentType = 'application/problem+json; charset=utf-8';
 
@@ -175,13 +176,15 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<strin
 
 /**
  * `/healthz` (the process is alive), `/readyz` (every dependency answers: 200, or 503
- * problem+json naming the ones that do not) and `/metrics` (Prometheus text).
+ * problem+json naming the ones that do not) and `/metrics` (Prometheus text), and the
+ * request-duration histogram of every route in that registry (http-metrics.ts).
  */
 export function registerOpsRoutes(
   app: FastifyInstance,
   options: { metrics: Registry; readiness: ReadinessCheck[]; checkTimeoutMs?: number },
 ): void {
   const timeoutMs = options.checkTimeoutMs ?? 2000;
+  installHttpMetrics(app, options.metrics);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => {
     const results = await Promise.all(options.readiness.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const));
