@@ -24,6 +24,6 @@ export class AggregatorMetrics {
     this.ticksPublished = new Counter({ name: 'tower_aggregator_ticks_published_total', help: 'Throughput ticks published', registers });
     this.journeyUpdatesPublished = new Counter({ name: 'tower_aggregator_journey_updates_published_total', help: 'Journey updates published', registers });
     this.tickFailures = new Counter({ name: 'tower_aggregator_tick_failures_total', help: 'Live rounds (ticks and journey updates) that failed (retried)', registers });
-    this.watermark = new Gauge({ name: 'tower_aggregator_watermark_seconds', help: 'Event-time watermark', registers });
+    this.watermark = new Gauge({ name: 'tower_aggregator_watermark_timestamp_seconds', help: 'Event-time watermark, as a Unix time in seconds', registers });
   }
 }

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
 import type { TowerEvent } from '@tower/shared';
 import type { SlotBooker } from './slot-booker.ts';
@@ -43,7 +43,8 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
   /** Events simulated ahead of the clock, in time order, sent when their time comes. */
   const ahead: TowerEvent[] = [];
   new Gauge({ name: 'tower_simulator_buffered_events', help: 'events waiting for the ingest API', registers: [deps.metrics], collect() { this.set(sender.buffered); } });
-  new Gauge({ name: 'tower_simulator_sent_events', help: 'events accepted by the ingest API', registers: [deps.metrics], collect() { this.set(sender.stats.sent); } });
+  // The sender keeps the running count; the counter reads it at scrape.
+  new Counter({ name: 'tower_simulator_events_sent_total', help: 'events accepted by the ingest API', registers: [deps.metrics], collect() { this.reset(); this.inc(sender.stats.sent); } });
 
   app.get('/v1/status', async () => ({
     profile: settings.profile,
