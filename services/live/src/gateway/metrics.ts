@@ -1,4 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ThroughputTick } from '@tower/shared';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { LiveChannel, LiveDelta } from '../domain/protocol.ts';
 
 type MessageType = 'snapshot' | 'resumed' | 'delta' | 'unsubscribed' | 'error';
 
@@ -11,6 +13,7 @@ export class GatewayMetrics {
   readonly closes: Counter<'reason'>;
   readonly refused: Counter;
   readonly snapshotReads: Counter<'outcome'>;
+  readonly freshness: Histogram;
 
   constructor(registers: Registry) {
     const r = [registers];
@@ -27,6 +30,19 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers: r,
     });
+    this.freshness = new Histogram({
+      name: 'tower_live_tick_freshness_seconds',
+      help: 'Now minus newestIngestedAt of each throughput tick of new data sent to a client (not a window made final or corrected): the end-to-end age an operator sees',
+      buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
+      registers: r,
+    });
+  }
+
+  /** A delta sent to a client: a throughput tick of new data counts its end-to-end age. */
+  delivered(channel: LiveChannel, delta: LiveDelta): void {
+    if (channel !== 'throughput') return;
+    const tick = delta as ThroughputTick;
+    if (!tick.final && !tick.correction) this.freshness.observe((Date.now() - tick.newestIngestedAt) / 1000);
   }
 
   private readonly sentByType = new Map<MessageType, { inc(): void }>();

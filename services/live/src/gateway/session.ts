@@ -211,6 +211,7 @@ export class LiveSession {
     }
     this.holdWrites();
     this.sendFrame(frame ? frame(subscription.idJson) : deltaFrame(subscription.idJson, seq, JSON.stringify(delta), false), 'delta');
+    this.metrics.delivered(subscription.stream.channel, delta);
   }
 
   private flushConflated(): void {
@@ -230,7 +231,9 @@ export class LiveSession {
     for (const [key, { id, subscription, seq, delta }] of this.conflated) {
       if (this.socket.bufferedAmount > this.settings.softQueueBytes) break;
       this.conflated.delete(key);
-      if (this.subscriptions.get(id) === subscription) this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(delta), true), 'delta');
+      if (this.subscriptions.get(id) !== subscription) continue;
+      this.sendFrame(deltaFrame(subscription.idJson, seq, JSON.stringify(delta), true), 'delta');
+      this.metrics.delivered(subscription.stream.channel, delta);
     }
     if (this.conflated.size > 0) return;
     this.behindSince = undefined;
