@@ -42,6 +42,21 @@ describe('Prometheus rules (infra/prometheus)', () => {
     expect(run.status, run.output).toBe(0);
   });
 
+  it('read only tower_ metrics listed in docs/metrics.md (the table its test holds to the code), by their declared labels', () => {
+    const table = new Map(
+      [...readFileSync(join(here, '../../docs/metrics.md'), 'utf8').matchAll(/^\| `(tower_\w+)` \| \w+ \|([^|]*)\|/gm)].map(([, name, labels]) => [name!, labels!.split(',').map((l) => l.trim())]),
+    );
+    const exprs = ruleFiles.flatMap((f) => (parse(readFileSync(join(rulesDir, f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.expr)));
+    const read = new Set(exprs.flatMap((e) => [...e.matchAll(/(?<![:\w])(tower_\w+?)(?:_bucket|_count|_sum)?\{([^}]*)\}|(?<![:\w])(tower_\w+?)(?:_bucket|_count|_sum)?\b(?!:)/g)].map((m) => JSON.stringify([m[1] ?? m[3], m[2] ?? '']))));
+    expect(read.size).toBeGreaterThan(5);
+    for (const entry of read) {
+      const [name, selector] = JSON.parse(entry) as [string, string];
+      expect(table.has(name), `${name} is not in docs/metrics.md`).toBe(true);
+      const labels = [...selector.matchAll(/(\w+)\s*[=!]~?/g)].map((m) => m[1]!);
+      for (const label of labels) expect([...table.get(name)!, 'service', 'le', 'instance', 'job'], `${name}{${label}}`).toContain(label);
+    }
+  });
+
   it('every alert has a severity, a summary, a description and a runbook section with what it means, how to confirm, what to do', () => {
     expect(alerts.length).toBeGreaterThan(0);
     for (const rule of alerts) {
