@@ -91,6 +91,15 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
       this.set(await store.outboxLength().catch(() => -1));
     },
   });
+  new Gauge({
+    name: 'tower_slots_outbox_oldest_age_seconds',
+    help: 'Age of the oldest slot change in the Redis outbox not yet acknowledged by Kafka (0 when empty, -1 when Redis does not answer)',
+    registers: [metrics],
+    async collect() {
+      const oldest = await store.oldestOutboxEntryAt().then((at) => (at === undefined ? 0 : Math.max(0, now() - at) / 1000), () => -1);
+      this.set(oldest);
+    },
+  });
 
   const checkIn = new ConsumerRunner(
     {

@@ -18,6 +18,9 @@ async function readSlotMessages(kafka: Kafka, topic: string) {
   return { messages, stop: () => consumer.disconnect() };
 }
 
+/** One sample of the Prometheus text (a metric without labels but the registry's `service`), NaN when absent. */
+const sample = (text: string, name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))?.split(' ').at(-1));
+
 const bookingStatesOf = (messages: SlotMessage[], id: string) => messages.flatMap((m) => (m.kind === 'booking' && m.booking.id === id ? [m.booking.state] : []));
 
 async function slotsTopics(createTopic: (o?: { partitions?: number }) => Promise<string>): Promise<SlotsTopics> {
@@ -257,9 +260,11 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
     }
   });
 
-  test('a change Kafka did not get stays in the outbox and the relay publishes it', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+  test('a change Kafka did not get stays in the outbox, its age is measured, and the relay publishes it', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
     const topics = await slotsTopics(createTopic);
-    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { outboxGraceMs: 0 });
+    let clock = Date.now();
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics, now: () => clock }, { outboxGraceMs: 0 });
+    const outboxAge = async () => sample((await slots.http.inject({ method: 'GET', url: '/metrics' })).body, 'tower_slots_outbox_oldest_age_seconds');
     const feed = await readSlotMessages(kafka, topics.slots);
     try {
       const windowStart = Math.ceil((Date.now() + 3_600_000) / windowMs) * windowMs;
@@ -267,11 +272,16 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       const held = await slots.store.hold({ site: 'van-gia', laneKind: 'port-gate', direction: 'import', windowStart, firm: 'haiha-logistics', plate: '14C-555.55', cargoClass: 'machinery', idempotencyKey: 'crashed-before-publish', at: Date.now() });
       if (!held.ok) throw new Error(held.refusal);
       expect(await slots.store.outboxLength()).toBe(1);
+      // The scrape 90 s later sees the entry's age (the clock of Redis made its id).
+      clock = Date.now() + 90_000;
+      expect(await outboxAge()).toBeGreaterThanOrEqual(85);
+      expect(await outboxAge()).toBeLessThan(120);
       await slots.relay.runOnce();
       await eventually(async () => (bookingStatesOf(feed.messages, held.booking.id).length > 0 ? true : undefined), { what: 'the relayed booking' });
       const places = await eventually(async () => feed.messages.find((m) => m.kind === 'availability' && m.availability.site === 'van-gia'), { what: 'the relayed places' });
       expect(places).toMatchObject({ availability: { held: 1, version: 1 } });
       expect(await slots.store.outboxLength()).toBe(0);
+      expect(await outboxAge()).toBe(0);
     } finally {
       await feed.stop();
       await slots.close();

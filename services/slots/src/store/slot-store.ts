@@ -405,6 +405,12 @@ export class RedisSlotStore {
     return this.redis.xlen(keys.outbox);
   }
 
+  /** When the oldest entry still in the outbox was made (ms, Redis's clock: its stream id), or undefined when the outbox is empty. */
+  async oldestOutboxEntryAt(): Promise<number | undefined> {
+    const [first] = await this.redis.xrange(keys.outbox, '-', '+', 'COUNT', 1);
+    return first ? Number(first[0].split('-')[0]) : undefined;
+  }
+
   private async replay(id: string, request: HoldRequest): Promise<StoredHold> {
     const booking = await this.booking(id, request.at);
     if (!booking) throw new Error(`idempotency key of booking ${id} outlived it`);
