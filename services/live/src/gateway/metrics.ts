@@ -1,4 +1,4 @@
-import type { ThroughputTick } from '@tower/shared';
+import type { AccessRole, ThroughputTick } from '@tower/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LiveChannel, LiveDelta } from '../domain/protocol.ts';
 
@@ -14,6 +14,7 @@ export class GatewayMetrics {
   readonly refused: Counter;
   readonly snapshotReads: Counter<'outcome'>;
   readonly freshness: Histogram;
+  readonly snapshotDuration: Histogram<'channel' | 'role'>;
 
   constructor(registers: Registry) {
     const r = [registers];
@@ -36,6 +37,13 @@ export class GatewayMetrics {
       buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
       registers: r,
     });
+    this.snapshotDuration = new Histogram({
+      name: 'tower_live_snapshot_duration_seconds',
+      help: 'Time from a subscribe to its snapshot sent (the budgets waited for, then the ClickHouse read or a share of one under way), by channel and role',
+      labelNames: ['channel', 'role'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    });
   }
 
   /** A delta sent to a client: a throughput tick of new data counts its end-to-end age. */
@@ -43,6 +51,11 @@ export class GatewayMetrics {
     if (channel !== 'throughput') return;
     const tick = delta as ThroughputTick;
     if (!tick.final && !tick.correction) this.freshness.observe((Date.now() - tick.newestIngestedAt) / 1000);
+  }
+
+  /** A snapshot sent `seconds` after its subscribe arrived. */
+  snapshotSent(channel: LiveChannel, role: AccessRole, seconds: number): void {
+    this.snapshotDuration.observe({ channel, role }, seconds);
   }
 
   private readonly sentByType = new Map<MessageType, { inc(): void }>();

@@ -143,6 +143,7 @@ export class LiveSession {
       return;
     }
     if (message.resume) this.metrics.resumes.inc({ outcome: 'resync' });
+    const started = performance.now();
     let snapshot: { position: number; value: LiveSnapshot };
     try {
       snapshot = await this.reads.read<LiveSnapshot>({
@@ -170,6 +171,7 @@ export class LiveSession {
     if (this.subscriptions.get(message.id) !== subscription) return; // replaced or dropped meanwhile
     const seq = snapshot.position;
     this.send({ type: 'snapshot', id: message.id, channel: message.channel, stream: stream.name, seq, resync: message.resume !== undefined, data: snapshot.value });
+    this.metrics.snapshotSent(message.channel, this.access.role, (performance.now() - started) / 1000);
     const queued = subscription.queued ?? [];
     subscription.queued = undefined;
     for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.delta);
