@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger, hashSecret, type DeviceRecord } from '@tower/shared';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '@tower/shared/testing';
 import { watchDeviceRegistry } from './device-registry-watch.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 
@@ -21,13 +22,7 @@ const accepts = (registry: DeviceRegistry, id: string) => {
     return false;
   }
 };
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean, what: string) => eventually(async () => (condition() ? true : undefined), { timeoutMs: 20_000, what });
 
 describe('device registry file watch', () => {
   it('takes a device added or disabled in the file without a restart, and keeps the registry when the file is broken', async () => {
