@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, createLogger, hashSecret, type AccessRecord } from '@tower/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eventually } from '@tower/shared/testing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 
@@ -20,7 +20,9 @@ describe('access registry file watch', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'access-')), 'access.json');
     write(file, [token('wall-1')]);
     const registry = new AccessRegistry([token('wall-1')]);
-    const stop = watchAccessRegistry(file, registry, createLogger({ service: 'test', level: 'silent' }), 20);
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    const errorsLogged = vi.spyOn(logger, 'error');
+    const stop = watchAccessRegistry(file, registry, logger, 20);
     try {
       expect(registry.verify(`wall-load.${secret}`)).toBeUndefined();
       write(file, [token('wall-1'), token('wall-load', 200)]);
@@ -32,8 +34,9 @@ describe('access registry file watch', () => {
       write(file, [token('wall-1', 50, false), token('wall-load', 1000)]);
       await until(() => registry.verify(`wall-1.${secret}`) === undefined, 'the disabled token refused');
 
+      // Checked once the watch has read the broken file and said so (a fixed sleep could check before it is read at all).
       fs.writeFileSync(file, '{ not json');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await until(() => errorsLogged.mock.calls.length > 0, 'the broken file read and refused');
       expect(registry.verify(`wall-load.${secret}`)?.maxConnections).toBe(1000);
     } finally {
       stop();
