@@ -3,7 +3,7 @@
  * stored (rows of this run's sources in ClickHouse, read with a read-only login), and
  * no window holds more bookings than places.
  */
-import type { Target } from './target.ts';
+import { callJson, type Target } from './target.ts';
 
 const rawTables = ['truck_events', 'container_events', 'lane_events'] as const;
 
@@ -44,8 +44,6 @@ export interface WindowPlaces {
 
 /** Windows of the site whose held + booked places exceed their capacity (none is correct). */
 export async function overbookedWindows(target: Target, firmToken: string, site: string, from: number): Promise<WindowPlaces[]> {
-  const response = await fetch(`${target.slots}/v1/slots?site=${encodeURIComponent(site)}&from=${from}`, { headers: { authorization: `Bearer ${firmToken}` } });
-  if (!response.ok) throw new Error(`GET /v1/slots answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  const { windows } = (await response.json()) as { windows: WindowPlaces[] };
+  const { windows } = await callJson<{ windows: WindowPlaces[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site)}&from=${from}`, firmToken);
   return windows.filter((w) => w.held + w.booked > w.capacity);
 }

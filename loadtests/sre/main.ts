@@ -27,22 +27,16 @@ import type { RunContext } from './run-context.ts';
 import { scenarioNamed, type LoadOptions } from './scenarios.ts';
 import { releaseWindow, setPlaces } from './slot-rush.ts';
 import { MetricsSampler, serverFigures } from './server-metrics.ts';
-import { localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
+import { callJson, localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-async function getJson<T>(url: string, token?: string): Promise<T> {
-  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(30_000) });
-  if (!response.ok) throw new TargetError(`GET ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  return (await response.json()) as T;
-}
 
 /** The first lane group with no booking yet in a window at least three hours on (firms may cancel up to two hours before). */
 async function bookableWindow(target: Target, catalog: SiteCatalog, firmToken: string): Promise<RunContext['slot']> {
   const from = Math.ceil((Date.now() + 3 * 3600_000) / 1_800_000) * 1_800_000;
   for (const site of catalog.document.sites.filter((s) => sitePhase(s) === 'operating')) {
-    const places = await getJson<{ windows: { laneKind: string; direction: string; windowStart: number; free: number; held: number; booked: number; closed: boolean }[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site.id)}&from=${from}`, firmToken).catch(() => undefined);
+    const places = await callJson<{ windows: { laneKind: string; direction: string; windowStart: number; free: number; held: number; booked: number; closed: boolean }[] }>(`${target.slots}/v1/slots?site=${encodeURIComponent(site.id)}&from=${from}`, firmToken).catch(() => undefined);
     const window = places?.windows.find((w) => w.free > 0 && w.held + w.booked === 0 && !w.closed && w.windowStart >= from);
     if (window) return { site: site.id, laneKind: window.laneKind, direction: window.direction, windowStart: window.windowStart, cargoClass: 'textiles' };
   }
@@ -115,7 +109,7 @@ async function main(): Promise<number> {
   const target = args.targetFile ? readTarget(args.targetFile) : localTarget(repoRoot);
   const artillery = await ensureKit(say);
 
-  const catalog = buildCatalog(await getJson(`${target.ingest}/v1/catalog`), `${target.ingest}/v1/catalog`);
+  const catalog = buildCatalog(await callJson(`${target.ingest}/v1/catalog`), `${target.ingest}/v1/catalog`);
   const keyedSites = new Set(target.registryDirectory ? catalog.document.sites.map((s) => s.id) : target.credentials.devices.map((d) => d.site));
   const firmToken = tokenOf(target, 'firm');
   const firmTokens = target.credentials.access.filter((a) => a.role === 'firm').map((a) => a.token);

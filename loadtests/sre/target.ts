@@ -76,6 +76,14 @@ const checkCredentials = TypeCompiler.Compile(CredentialsSchema);
 
 export class TargetError extends Error {}
 
+/** A request to the target (with a Bearer token when given, a JSON body when `init` has one) and its JSON answer; any answer but 2xx is a TargetError. */
+export async function callJson<T>(url: string, token?: string, init: RequestInit = {}): Promise<T> {
+  const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) };
+  const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new TargetError(`${init.method ?? 'GET'} ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  return (await response.json()) as T;
+}
+
 function firstProblem(check: { Errors(value: unknown): { First(): { path: string; message: string } | undefined } }, value: unknown, where: string): void {
   const first = check.Errors(value).First();
   if (first) throw new TargetError(`${where}: ${first.path || '/'} ${first.message}`);
