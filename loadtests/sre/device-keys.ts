@@ -11,7 +11,7 @@ import type { PoolBatch } from './events.ts';
 import { tokenOf, type Target } from './target.ts';
 
 /** Events per second one simulated device sends at most: half of ingest's default per-device rate. */
-export const eventsPerDevice = 1000;
+const eventsPerDevice = 1000;
 
 /** Devices per site for a peak rate, by each site's share of the pool's events. */
 export function devicesNeeded(pool: readonly PoolBatch[], peakEventsPerSecond: number): Record<string, number> {
@@ -43,7 +43,7 @@ const awaitKnown = (target: Target, key: string) =>
   awaitAccepted(`${target.ingest}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '[]' }, `the new device keys (${target.registryDirectory}/devices.json, DEVICES_RELOAD_MS)`);
 
 /** Sockets the display token allows beyond the scenario's live-feed clients (the smoke's users each open one for a moment). */
-export const displayHeadroom = 50;
+const displayHeadroom = 50;
 
 /**
  * The display token for the live-feed clients: on a local stack, the load tests' own

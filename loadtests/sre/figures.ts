@@ -123,7 +123,7 @@ export interface BreakPoint {
 const periodSeconds = 10;
 
 /** Periods in a row over a bound that make a break: one period alone may be a hiccup (a rebalance, the JIT warming up in the first seconds). */
-export const breakPeriods = 2;
+const breakPeriods = 2;
 
 /**
  * Judges every period (the parts' periods of the same time merged) on the SLOs that a

@@ -10,10 +10,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-export const kitDirectory = path.resolve(import.meta.dirname, '../kit');
+const kitDirectory = path.resolve(import.meta.dirname, '../kit');
 const artilleryPackage = path.join(kitDirectory, 'node_modules/artillery/package.json');
 
-export const kitEnv = { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ARTILLERY_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' };
+const kitEnv = { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ARTILLERY_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' };
 
 function pinnedVersion(): string {
   const manifest = JSON.parse(fs.readFileSync(path.join(kitDirectory, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };

@@ -83,7 +83,7 @@ export function summaryMarkdown(record: RunRecord): string {
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A line chart of one or more series (x: seconds since the start), as inline SVG. */
-export function lineChart(title: string, series: { name: string; points: [number, number][] }[]): string {
+function lineChart(title: string, series: { name: string; points: [number, number][] }[]): string {
   const width = 560;
   const height = 180;
   const pad = { left: 56, right: 12, top: 24, bottom: 28 };

@@ -42,7 +42,7 @@ function newJourney(event: TruckEvent): Journey {
  * weighed, else the weight on its declaration; `none` when neither is known (it adds 0 t
  * and is counted as unweighed, so a figure can say how many trucks it lacks).
  */
-export const crossingWeights = ['weighbridge', 'declared', 'none'] as const;
+const crossingWeights = ['weighbridge', 'declared', 'none'] as const;
 export type CrossingWeight = (typeof crossingWeights)[number];
 
 /**
