@@ -52,10 +52,10 @@ export function bearerToken(authorization: string | undefined): string {
 
 /** Looks tokens up by id and checks the secret's hash; knows nothing of HTTP. */
 export class AccessRegistry {
-  private byId: Map<string, AccessRecord>;
+  private byId = new Map<string, AccessRecord>();
 
   constructor(records: readonly AccessRecord[]) {
-    this.byId = new Map(records.map((r) => [r.id, r]));
+    this.replace(records);
   }
 
   /** The registry as re-read from its file: tokens added, changed (maxConnections) or disabled take effect at the next request or connection. */

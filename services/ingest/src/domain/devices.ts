@@ -13,10 +13,10 @@ export interface Device {
 }
 
 export class DeviceRegistry {
-  private byId: Map<string, DeviceRecord>;
+  private byId = new Map<string, DeviceRecord>();
 
   constructor(records: readonly DeviceRecord[]) {
-    this.byId = new Map(records.map((r) => [r.id, r]));
+    this.replace(records);
   }
 
   /** The registry as re-read from its file: devices added, removed or disabled take effect at the next request. */
