@@ -25,8 +25,6 @@ const demoAccess: { id: string; role: AccessRole; name: string; maxConnections: 
   { id: 'donghung-1', role: 'firm', firm: 'donghung-trade', name: 'Đông Hưng Trade (demo firm)', maxConnections: 10 },
 ];
 
-/** A demo holder's display name (kept in the code, not credentials.json, so an older file gains it). */
-const displayNameOfDemo = (id: string) => demoAccess.find((d) => d.id === id)?.displayName;
 const secretOf = (credential: string, id: string) => credential.slice(id.length + 1);
 
 export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): { created: number; file: string } {
@@ -50,16 +48,20 @@ export function ensureDemoCredentials(catalog: SiteCatalog, directory: string): 
   }
   fs.mkdirSync(directory, { recursive: true });
   const deviceRecords: DeviceRecord[] = devices.map((d) => ({ id: d.id, site: d.site, keySha256: hashSecret(secretOf(d.apiKey, d.id)), enabled: true }));
-  const accessRecords: AccessRecord[] = access.map((a) => ({
-    id: a.id,
-    role: a.role,
-    ...(a.firm ? { firm: a.firm } : {}),
-    name: a.name,
-    ...(displayNameOfDemo(a.id) ? { displayName: displayNameOfDemo(a.id) } : {}),
-    tokenSha256: hashSecret(secretOf(a.token, a.id)),
-    maxConnections: a.maxConnections ?? demoAccess.find((d) => d.id === a.id)?.maxConnections ?? 10,
-    enabled: true,
-  }));
+  const accessRecords: AccessRecord[] = access.map((a) => {
+    // A demo holder's display name and limit are kept in the code, not credentials.json, so an older file gains them.
+    const demo = demoAccess.find((d) => d.id === a.id);
+    return {
+      id: a.id,
+      role: a.role,
+      ...(a.firm ? { firm: a.firm } : {}),
+      name: a.name,
+      ...(demo?.displayName ? { displayName: demo.displayName } : {}),
+      tokenSha256: hashSecret(secretOf(a.token, a.id)),
+      maxConnections: a.maxConnections ?? demo?.maxConnections ?? 10,
+      enabled: true,
+    };
+  });
   if (created > 0 || !fs.existsSync(credentialsFile)) {
     const note = 'Demo credentials. Devices: Authorization: Bearer <apiKey> on the ingest API. Access: the live gateway token (wall display: http://127.0.0.1:8080/?token=<token>); firm tokens are API keys of the slots API (Authorization: Bearer <token> on http://127.0.0.1:8082). Keep out of version control.';
     fs.writeFileSync(credentialsFile, `${JSON.stringify({ note, devices, access }, null, 2)}\n`, { mode: 0o600 });
