@@ -39,9 +39,6 @@ const laneKindsFor: Partial<Record<TowerEvent['type'], readonly LaneKind[]>> = {
   'lane.congested': vehicleLaneKinds,
 };
 
-/** The family each lane kind serves: a biometric gate sees people (lane events) only, never a truck or container. */
-const familiesAt = (kind: LaneKind): readonly EventFamily['name'][] => (kind === 'biometric-gate' ? ['lane'] : ['truck', 'container', 'lane']);
-
 /** A person's exit is through an exit (`export`) gate, an entry through an entry (`import`) gate. */
 const laneDirectionOfPerson: Readonly<Record<PersonDirection, Direction>> = { exit: 'export', entry: 'import' };
 
@@ -106,7 +103,8 @@ export function createEventValidator(catalog: SiteCatalog, options: ValidationOp
       else lane = found.lane;
     }
     const allowedKinds = laneKindsFor[event.type];
-    if (lane && !familiesAt(lane.kind).includes(entry.family.name)) issues.push({ field: '/lane', reason: `${lane.id} is a gate for people; a ${entry.family.name} event cannot name it` });
+    // A biometric gate sees people (lane events) only, never a truck or container.
+    if (lane && lane.kind === 'biometric-gate' && entry.family.name !== 'lane') issues.push({ field: '/lane', reason: `${lane.id} is a gate for people; a ${entry.family.name} event cannot name it` });
     else if (lane && allowedKinds && !allowedKinds.includes(lane.kind)) issues.push({ field: '/lane', reason: `${event.type} cannot happen on a ${lane.kind} lane (${lane.id})` });
     if (lane && event.type === 'lane.person-crossed') {
       if (lane.direction !== laneDirectionOfPerson[event.direction]) issues.push({ field: '/direction', reason: `${lane.id} is an ${lane.direction === 'export' ? 'exit' : 'entry'} gate; the person is on ${event.direction}` });
