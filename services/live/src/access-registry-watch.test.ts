@@ -42,5 +42,5 @@ describe('access registry file watch', () => {
       stop();
       fs.rmSync(path.dirname(file), { recursive: true });
     }
-  });
+  }, 30_000);
 });
