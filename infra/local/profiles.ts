@@ -36,12 +36,23 @@ export interface InfraProfile {
   };
   clickhouse: { httpPort: number; tcpPort: number; dataDir: string };
   redis: { port: number; dataDir: string };
+  /**
+   * Prometheus and the exporters that give it the infrastructure's figures. Kafka's JMX
+   * exporter is a java agent inside each broker, on `kafkaJmxBasePort + node index`.
+   */
+  monitoring: {
+    prometheusPort: number;
+    prometheusDataDir: string;
+    nodeExporterPort: number;
+    redisExporterPort: number;
+    kafkaJmxBasePort: number;
+  };
 }
 
-const basePorts: Record<ProfileName, { kafka: number; chHttp: number; chTcp: number; redis: number }> = {
-  dev: { kafka: 9092, chHttp: 8123, chTcp: 9000, redis: 6379 },
-  test: { kafka: 19092, chHttp: 18123, chTcp: 19000, redis: 16379 },
-  bench: { kafka: 29092, chHttp: 28123, chTcp: 29000, redis: 26379 },
+const basePorts: Record<ProfileName, { kafka: number; chHttp: number; chTcp: number; redis: number; prometheus: number; nodeExporter: number; redisExporter: number; kafkaJmx: number }> = {
+  dev: { kafka: 9092, chHttp: 8123, chTcp: 9000, redis: 6379, prometheus: 9090, nodeExporter: 9100, redisExporter: 9121, kafkaJmx: 9404 },
+  test: { kafka: 19092, chHttp: 18123, chTcp: 19000, redis: 16379, prometheus: 19090, nodeExporter: 19100, redisExporter: 19121, kafkaJmx: 19404 },
+  bench: { kafka: 29092, chHttp: 28123, chTcp: 29000, redis: 26379, prometheus: 29090, nodeExporter: 29100, redisExporter: 29121, kafkaJmx: 29404 },
 };
 
 export function resolveProfile(name: ProfileName, kafkaMode: KafkaMode = 'single'): InfraProfile {
@@ -68,6 +79,13 @@ export function resolveProfile(name: ProfileName, kafkaMode: KafkaMode = 'single
     },
     clickhouse: { httpPort: ports.chHttp, tcpPort: ports.chTcp, dataDir: path.join(root, 'clickhouse') },
     redis: { port: ports.redis, dataDir: path.join(root, 'redis') },
+    monitoring: {
+      prometheusPort: ports.prometheus,
+      prometheusDataDir: path.join(root, 'prometheus'),
+      nodeExporterPort: ports.nodeExporter,
+      redisExporterPort: ports.redisExporter,
+      kafkaJmxBasePort: ports.kafkaJmx,
+    },
   };
 }
 
