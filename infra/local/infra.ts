@@ -7,7 +7,8 @@ export type Report = (line: string) => void;
 
 /**
  * Starts every server of the profile (in parallel: a Kafka cluster's nodes need each
- * other to become ready). Idempotent: servers already running are kept. If any
+ * other to become ready; those that start after the others, Prometheus, once they are
+ * ready). Idempotent: servers already running are kept. If any
  * server fails, the ones this call started are stopped again and the first error is
  * thrown.
  */
@@ -19,21 +20,23 @@ export async function upInfra(profile: InfraProfile, report: Report): Promise<Ma
   }
   const servers = serversOf(profile);
   const outcomes = new Map<string, StartOutcome>();
-  const results = await Promise.allSettled(
-    servers.map(async (spec) => {
-      const outcome = await startServer(spec);
-      outcomes.set(spec.name, outcome);
-      const note = outcome === 'recovered' ? ' (its previous run had died; restarted on the same data)' : outcome === 'already-running' ? ' (already running)' : '';
-      report(`${spec.label.padEnd(14)} ready on ${spec.ports.map((p) => `127.0.0.1:${p.port}`).join(', ')}${note}`);
-      return outcome;
-    }),
-  );
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    for (const spec of servers) {
-      if (outcomes.get(spec.name) === 'started' || outcomes.get(spec.name) === 'recovered') await stopServer(spec);
+  for (const phase of [servers.filter((s) => !s.startsAfterOthers), servers.filter((s) => s.startsAfterOthers)]) {
+    const results = await Promise.allSettled(
+      phase.map(async (spec) => {
+        const outcome = await startServer(spec);
+        outcomes.set(spec.name, outcome);
+        const note = outcome === 'recovered' ? ' (its previous run had died; restarted on the same data)' : outcome === 'already-running' ? ' (already running)' : '';
+        report(`${spec.label.padEnd(14)} ready on ${spec.ports.map((p) => `127.0.0.1:${p.port}`).join(', ')}${note}`);
+        return outcome;
+      }),
+    );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      for (const spec of servers) {
+        if (outcomes.get(spec.name) === 'started' || outcomes.get(spec.name) === 'recovered') await stopServer(spec);
+      }
+      throw failure.reason;
     }
-    throw failure.reason;
   }
   return outcomes;
 }

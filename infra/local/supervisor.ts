@@ -27,6 +27,10 @@ export interface ServerSpec {
   stopTimeoutMs: number;
   /** Said when a server found running never gets ready (e.g. one started before its users existed). */
   runningNotReadyHint?: string;
+  /** Started once every other server of its profile is ready (Prometheus: its first scrapes find them up). */
+  startsAfterOthers?: boolean;
+  /** Brings a server found already running up to today's configuration (Prometheus: re-render, SIGHUP). */
+  reconfigure?(pid: number): Promise<void>;
 }
 
 export type ServerState =
@@ -136,6 +140,7 @@ export type StartOutcome = 'started' | 'already-running' | 'recovered';
 export async function startServer(spec: ServerSpec): Promise<StartOutcome> {
   const current = inspectServer(spec);
   if (current.state === 'running') {
+    await spec.reconfigure?.(current.pid);
     await waitFor(spec.label, () => spec.isReady(), spec.readyTimeoutMs, () => inspectServer(spec).state === 'running').catch((error: Error) => {
       throw spec.runningNotReadyHint ? new ServerStartError(`${error.message} (it was already running); ${spec.runningNotReadyHint}`) : error;
     });
