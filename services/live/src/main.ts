@@ -31,9 +31,9 @@ const alertLogClickhouse = config.CLICKHOUSE_ALERT_LOG_USER
   ? createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_ALERT_LOG_USER, password: config.CLICKHOUSE_ALERT_LOG_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger })
   : clickhouse;
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger, login: derivedOrExit('live', () => kafkaLoginOf(config)) });
-const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, `tower-live-ticks-${epoch}`, hub, logger);
-const alerts = alertFeed(kafka, config.TOPIC_ALERTS, `tower-live-alerts-${epoch}`, hub, logger);
-const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, `tower-live-journeys-${epoch}`, hub, logger);
+const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, 'tower-live-ticks', hub, logger);
+const alerts = alertFeed(kafka, config.TOPIC_ALERTS, 'tower-live-alerts', hub, logger);
+const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, 'tower-live-journeys', hub, logger);
 const feeds = [ticks, alerts, journeys];
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
@@ -99,7 +99,7 @@ const live = await buildApp({
 });
 
 const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS);
-const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, `tower-live-slots-${epoch}`, hub, live.slotBoard, logger);
+const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, 'tower-live-slots', hub, live.slotBoard, logger);
 feeds.push(slotChanges);
 // How far each broadcast feed is behind its topic's end, sampled at each scrape of /metrics.
 const feedLag = new FeedLagMetrics(kafka.admin(), () => feeds, metrics, logger);

@@ -8,6 +8,7 @@ import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
+import { SlotMetrics } from './metrics.ts';
 import { KafkaChangePublisher } from './publisher.ts';
 import { RedisSlotStore } from './store/slot-store.ts';
 
@@ -71,7 +72,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   };
   const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity, retentionMs: settings.retentionMs });
   const publisher = new KafkaChangePublisher(deps.producer, settings.topics.slots, store, settings.kafkaSendTimeoutMs);
-  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs });
+  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs }, new SlotMetrics(metrics));
 
   const sweeper = new Periodic('slot sweeper', settings.sweepIntervalMs, async () => {
     while ((await desk.sweep(now(), 500)) === 500);

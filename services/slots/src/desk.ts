@@ -1,6 +1,6 @@
 import { DependencyUnavailableProblem, ForbiddenProblem, laneGroupOf, NotFoundProblem, ProblemError, sitePhase, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
-import { bookingIdOf, firmCap, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
+import { bookingIdOf, firmCap, type HoldRefusal, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
 import { holdProblem, siteUnderConstructionProblem, SlotRuleProblem } from './http/problems.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
@@ -8,6 +8,23 @@ import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 export interface ChangePublisher {
   publish(changes: readonly SlotChange[]): Promise<void>;
 }
+
+/** The firms' booking operations (check-in and the sweeper are the system's). */
+export type BookingOperation = 'hold' | 'confirm' | 'cancel';
+
+/** How a booking operation ended: the state it made, an idempotent replay, a rule's refusal, or Redis or Kafka not answering (503). */
+export type BookingOutcome = 'held' | 'replayed' | 'confirmed' | 'cancelled' | 'refused' | 'unavailable';
+
+/** What the desk tells of the firms' booking operations (the service's metrics); every label value comes from the code. */
+export interface BookingObserver {
+  /** The slot store answered `operation` (refusals too) `seconds` after the desk took it. */
+  answered(operation: BookingOperation, seconds: number): void;
+  /** How `operation` ended; `rule` names the rule that refused it. Requests refused before the store (403, 404, invalid) are not booking outcomes. */
+  ended(operation: BookingOperation, outcome: BookingOutcome, rule?: HoldRefusal | BookingRefusal): void;
+}
+
+const unobserved: BookingObserver = { answered: () => {}, ended: () => {} };
+const secondsSince = (started: number) => (performance.now() - started) / 1000;
 
 export interface DeskSettings {
   /** How far ahead a window may be booked. */
@@ -67,6 +84,7 @@ export class SlotDesk {
     plan: CapacityPlan,
     private readonly catalog: SiteCatalog,
     private readonly settings: DeskSettings,
+    private readonly observer: BookingObserver = unobserved,
   ) {
     this.groups = new Map();
     for (const group of Object.keys(plan.weekly)) {
@@ -101,19 +119,25 @@ export class SlotDesk {
   }
 
   async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
+    const started = performance.now();
     const firm = this.firmOf(caller, 'book a slot');
     this.checkBuilt(request.site, '/body/site');
     this.checkGroup(request, '/body/laneKind');
     if (request.windowStart > request.at + this.settings.horizonMs) {
       throw new ValidationProblem([{ field: '/body/windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
     }
-    const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
-    if (!outcome.ok) {
-      const cap = outcome.refusal === 'firm-cap-reached' ? firmCap(await this.redis(() => this.store.firmRecord(firm)), this.store.rules) : 0;
-      throw holdProblem(outcome.refusal, { windowMs: this.windowMs, windowStart: request.windowStart, bookingId: bookingIdOf(firm, request.idempotencyKey), cap });
-    }
-    if (outcome.change) await this.publisher.publish([outcome.change]);
-    return { booking: outcome.booking, replayed: outcome.replayed };
+    return this.observing('hold', async () => {
+      const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
+      this.observer.answered('hold', secondsSince(started));
+      if (!outcome.ok) {
+        const cap = outcome.refusal === 'firm-cap-reached' ? firmCap(await this.redis(() => this.store.firmRecord(firm)), this.store.rules) : 0;
+        this.observer.ended('hold', 'refused', outcome.refusal);
+        throw holdProblem(outcome.refusal, { windowMs: this.windowMs, windowStart: request.windowStart, bookingId: bookingIdOf(firm, request.idempotencyKey), cap });
+      }
+      if (outcome.change) await this.publisher.publish([outcome.change]);
+      this.observer.ended('hold', outcome.replayed ? 'replayed' : 'held');
+      return { booking: outcome.booking, replayed: outcome.replayed };
+    });
   }
 
   async confirm(caller: AccessRecord, id: string, at: number): Promise<Booking> {
@@ -217,14 +241,33 @@ export class SlotDesk {
     return transition?.ok ? transition.booking : undefined;
   }
 
-  private async act(caller: AccessRecord, id: string, action: BookingAction): Promise<Booking> {
-    await this.booking(caller, id, action.at);
-    const transition = await this.redis(() => this.store.act(id, action));
-    if (!transition) throw new NotFoundProblem(`no booking ${id}`);
-    // A refused action may still store what time did (an expired hold): publish that too.
-    if (transition.change) await this.publisher.publish([transition.change]);
-    if (!transition.ok) throw this.refusal(transition.refusal, transition.booking);
-    return transition.booking;
+  private async act(caller: AccessRecord, id: string, action: Extract<BookingAction, { type: BookingOperation }>): Promise<Booking> {
+    const started = performance.now();
+    const operation = action.type;
+    return this.observing(operation, async () => {
+      await this.booking(caller, id, action.at);
+      const transition = await this.redis(() => this.store.act(id, action));
+      if (!transition) throw new NotFoundProblem(`no booking ${id}`);
+      this.observer.answered(operation, secondsSince(started));
+      // A refused action may still store what time did (an expired hold): publish that too.
+      if (transition.change) await this.publisher.publish([transition.change]);
+      if (!transition.ok) {
+        this.observer.ended(operation, 'refused', transition.refusal);
+        throw this.refusal(transition.refusal, transition.booking);
+      }
+      this.observer.ended(operation, operation === 'confirm' ? 'confirmed' : 'cancelled');
+      return transition.booking;
+    });
+  }
+
+  /** Runs a booking operation; Redis or Kafka not answering (503) is one of its outcomes. */
+  private async observing<T>(operation: BookingOperation, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof DependencyUnavailableProblem) this.observer.ended(operation, 'unavailable');
+      throw error;
+    }
   }
 
   private refusal(refusal: BookingRefusal, booking: Booking): ProblemError {

@@ -153,6 +153,36 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       );
       expect(rows.map((r) => r.state)).toEqual(['held', 'confirmed', 'cancelled']);
       expect(await slots.store.outboxLength()).toBe(0);
+
+      // /metrics: each booking operation by outcome and refusing rule (requests refused before the store, 401, 403, 404 and
+      // invalid bodies, are not bookings), and the store's answer time of every one that reached it.
+      const metrics = (await http.inject({ method: 'GET', url: '/metrics' })).body;
+      const outcomes = Object.fromEntries(
+        [...metrics.matchAll(/^tower_slots_bookings_total\{operation="(\w+)",outcome="(\w+)",rule="([\w-]+)"\} (\d+)$/gm)].map(([, operation, outcome, rule, count]) => [`${operation} ${outcome} ${rule}`, Number(count)]),
+      );
+      expect(outcomes).toEqual({
+        'hold held none': 11,
+        'hold replayed none': 1,
+        'hold refused idempotency-key-reused': 1,
+        'hold refused window-not-aligned': 1,
+        'hold refused window-past': 1,
+        'hold refused plate-already-booked': 1,
+        'hold refused window-full': 1,
+        'hold refused window-closed': 1,
+        'hold refused firm-cap-reached': 1,
+        'confirm confirmed none': 1,
+        'confirm refused not-held': 1,
+        'cancel cancelled none': 2,
+      });
+      const answered = (operation: string) => sample(metrics, `tower_slots_booking_duration_seconds_count{operation="${operation}"}`);
+      expect([answered('hold'), answered('confirm'), answered('cancel')]).toEqual([19, 2, 2]);
+      // The history writer's consumer group reports its lag with the others': 0 once it has stored every change.
+      const historyLag = async () => {
+        const text = (await http.inject({ method: 'GET', url: '/metrics' })).body;
+        const lines = [...text.matchAll(new RegExp(`^tower_consumer_lag_messages\\{group="history-\\w+",topic="${topics.slots}",partition="\\d+"\\} (\\d+)$`, 'gm'))];
+        return lines.length > 0 && lines.every(([, lag]) => lag === '0') ? lines.length : undefined;
+      };
+      expect(await eventually(historyLag, { what: 'the history group’s lag at 0', timeoutMs: 30_000 })).toBeGreaterThan(0);
     } finally {
       await feed.stop();
       await slots.close();

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { DecodeError, type EventCodec } from '../events/avro.ts';
 import type { FamilyName, TowerEvent } from '../events/model.ts';
@@ -98,13 +98,37 @@ class ConsumerMetrics {
   readonly consumed: Counter<'topic'>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
   readonly batchFailures: Counter<'topic'>;
-  readonly lag: Gauge<'topic' | 'partition'>;
 
   constructor(registry: Registry) {
     this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled', labelNames: ['topic'], registers: [registry] });
     this.deadLettered = new Counter({ name: 'tower_consumer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['topic', 'reason'], registers: [registry] });
     this.batchFailures = new Counter({ name: 'tower_consumer_batch_failures_total', help: 'Batch attempts that failed and were retried', labelNames: ['topic'], registers: [registry] });
-    this.lag = new Gauge({ name: 'tower_consumer_lag_messages', help: 'High watermark minus the next offset to process, per partition', labelNames: ['topic', 'partition'], registers: [registry] });
+  }
+}
+
+const lagMetric = 'tower_consumer_lag_messages';
+
+/**
+ * How far one consumer group is behind, as `tower_consumer_lag_messages{group,topic,partition}`:
+ * after each batch handled, its partition's high watermark minus the next offset to read.
+ * One gauge per registry, shared by every group of the service (slots reads in two).
+ */
+export class ConsumerLag {
+  private readonly gauge: Gauge<'group' | 'topic' | 'partition'>;
+
+  constructor(
+    registry: Registry,
+    private readonly group: string,
+  ) {
+    this.gauge =
+      (registry.getSingleMetric(lagMetric) as Gauge<'group' | 'topic' | 'partition'> | undefined) ??
+      new Gauge({ name: 'tower_consumer_lag_messages', help: 'High watermark minus the next offset to process, per consumer group and partition', labelNames: ['group', 'topic', 'partition'], registers: [registry] });
+  }
+
+  /** A batch was handled up to its last offset. */
+  handled(batch: Pick<Batch, 'topic' | 'partition' | 'highWatermark' | 'lastOffset'>): void {
+    const behind = BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n;
+    this.gauge.set({ group: this.group, topic: batch.topic, partition: String(batch.partition) }, Number(behind > 0n ? behind : 0n));
   }
 }
 
@@ -121,6 +145,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly metrics: ConsumerMetrics;
+  private readonly lag: ConsumerLag;
   private readonly retry: { initialMs: number; maxMs: number };
   /** Partitions whose batch is failing: since when, and the last error. */
   private readonly failing = new Map<string, { since: number; error: string }>();
@@ -132,6 +157,7 @@ export class ConsumerRunner {
   ) {
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
     this.metrics = new ConsumerMetrics(settings.metrics);
+    this.lag = new ConsumerLag(settings.metrics, settings.groupId);
     this.consumer = settings.kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
@@ -219,7 +245,7 @@ export class ConsumerRunner {
     resolveOffset(batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
     this.metrics.consumed.inc({ topic }, events.length);
-    this.metrics.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - lastOffset - 1n)));
+    this.lag.handled(batch);
     await heartbeat();
   }
 

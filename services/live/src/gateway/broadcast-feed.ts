@@ -1,14 +1,19 @@
+import os from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeJourneyUpdate, decodeSlotMessage, decodeTick, type Logger } from '@tower/shared';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
 import type { SlotBoard } from './slot-board.ts';
 
+/** Makes each process's broadcast groups its own: host, pid and start time. */
+const processSuffix = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
+
 /**
  * A topic read as a broadcast (throughput ticks, alert changes): each gateway instance
- * reads all of it in a consumer group of its own, from the newest offset (history comes
- * from ClickHouse and Redis), so instances side by side serve the same stream to their
- * own clients. A message `deliver` cannot take is logged and skipped: a broadcast
+ * reads all of it in a consumer group of its own (`<group>-<host>-<pid>-<start>`), from
+ * the newest offset (history comes from ClickHouse and Redis), so instances side by side
+ * serve the same stream to their own clients. `group` is the stable name the lag is
+ * reported under. A message `deliver` cannot take is logged and skipped: a broadcast
  * reader must never stall on one bad message.
  */
 export class BroadcastFeed {
@@ -20,11 +25,11 @@ export class BroadcastFeed {
   constructor(
     kafka: Kafka,
     readonly topic: string,
-    groupId: string,
+    readonly group: string,
     private readonly deliver: (value: Buffer) => void,
     private readonly logger: Logger,
   ) {
-    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
+    this.consumer = kafka.consumer({ groupId: `${group}-${processSuffix}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
     });
@@ -68,18 +73,18 @@ export class BroadcastFeed {
 }
 
 /** `tower.throughput.v1` into the hub (board and `throughput` streams). */
-export function tickFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publishTick(decodeTick(value), Date.now()), logger);
+export function tickFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, group, (value) => hub.publishTick(decodeTick(value), Date.now()), logger);
 }
 
 /** `tower.alerts.v1` into the hub (`alerts` streams). */
-export function alertFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('alerts', decodeAlert(value), Date.now()), logger);
+export function alertFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, group, (value) => hub.publish('alerts', decodeAlert(value), Date.now()), logger);
 }
 
 /** `tower.journeys.v1` into the hub (`journeys` streams). */
-export function journeyFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, groupId, (value) => hub.publish('journeys', decodeJourneyUpdate(value), Date.now()), logger);
+export function journeyFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
+  return new BroadcastFeed(kafka, topic, group, (value) => hub.publish('journeys', decodeJourneyUpdate(value), Date.now()), logger);
 }
 
 /**
@@ -87,11 +92,11 @@ export function journeyFeed(kafka: Kafka, topic: string, groupId: string, hub: L
  * `bookings` (each firm's stream sees only its own). Duplicates (a change the outbox
  * relay published again) are dropped by the board.
  */
-export function slotFeed(kafka: Kafka, topic: string, groupId: string, hub: LiveHub, board: SlotBoard, logger: Logger): BroadcastFeed {
+export function slotFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, board: SlotBoard, logger: Logger): BroadcastFeed {
   return new BroadcastFeed(
     kafka,
     topic,
-    groupId,
+    group,
     (value) => {
       const now = Date.now();
       const change = decodeSlotMessage(value);

@@ -1,13 +1,14 @@
 import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
 import { createProducer } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { eventually, test } from '@tower/shared/testing';
 import { BroadcastFeed } from './broadcast-feed.ts';
 import { FeedLagMetrics } from './feed-lag.ts';
 
+/** The feed's lag summed over partitions, under its stable group name (not its per-process group id). */
 const lagOf = async (registry: Registry, topic: string) => {
   const text = await registry.metrics();
-  const values = [...text.matchAll(new RegExp(`^tower_consumer_lag_messages\\{topic="${topic}",partition="\\d+"\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+  const values = [...text.matchAll(new RegExp(`^tower_consumer_lag_messages\\{group="live-lag-feed",topic="${topic}",partition="\\d+"\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
   return values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
 };
 
@@ -15,7 +16,7 @@ describe('broadcast feed lag in /metrics', () => {
   test('a feed keeping up shows 0 behind its topic’s end; one that stopped reading shows the messages published since, per partition summed', async ({ kafka, admin, createTopic, logger }) => {
     const topic = await createTopic({ partitions: 2 });
     const delivered: string[] = [];
-    const feed = new BroadcastFeed(kafka, topic, uniqueName('live-lag'), (value) => delivered.push(value.toString()), logger);
+    const feed = new BroadcastFeed(kafka, topic, 'live-lag-feed', (value) => delivered.push(value.toString()), logger);
     const registry = new Registry();
     const lag = new FeedLagMetrics(kafka.admin(), () => [feed], registry, logger);
     const producer = createProducer(kafka);

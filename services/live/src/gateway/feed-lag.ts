@@ -2,16 +2,18 @@ import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '@tower/shared';
 
-/** What the lag is measured on: a broadcast feed's topic and how far it has delivered. */
+/** What the lag is measured on: a broadcast feed's stable group name, its topic and how far it has delivered. */
 export interface LaggingFeed {
+  readonly group: string;
   readonly topic: string;
   readonly positions: ReadonlyMap<number, bigint>;
 }
 
 /**
  * How far each broadcast feed of this instance is behind its topic's end, as
- * `tower_consumer_lag_messages{topic,partition}` (the name the other services' consumers
- * use, so a dashboard or the load kit sums them alike): at each scrape, the topic's high
+ * `tower_consumer_lag_messages{group,topic,partition}` (the name and labels the other
+ * services' consumers use, so a dashboard or the load kit sums them alike; `group` is the
+ * feed's stable name, `tower-live-ticks`, not its per-process group id): at each scrape, the topic's high
  * watermark minus the next offset the feed will deliver. A partition the feed has
  * delivered nothing from since it joined is measured from the topic's end at the first
  * scrape. When Kafka does not answer within `timeoutMs`, the last values stay.
@@ -27,11 +29,11 @@ export class FeedLagMetrics {
     private readonly logger: Logger,
     private readonly timeoutMs = 2000,
   ) {
-    const sample = (gauge: Gauge<'topic' | 'partition'>) => this.sample(gauge);
+    const sample = (gauge: Gauge<'group' | 'topic' | 'partition'>) => this.sample(gauge);
     new Gauge({
       name: 'tower_consumer_lag_messages',
-      help: 'High watermark minus the next offset to process, per partition (the live gateway: its broadcast feeds)',
-      labelNames: ['topic', 'partition'],
+      help: 'High watermark minus the next offset to process, per consumer group and partition (the live gateway: its broadcast feeds)',
+      labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
       async collect() {
         await sample(this);
@@ -39,7 +41,7 @@ export class FeedLagMetrics {
     });
   }
 
-  private async sample(gauge: Gauge<'topic' | 'partition'>): Promise<void> {
+  private async sample(gauge: Gauge<'group' | 'topic' | 'partition'>): Promise<void> {
     try {
       this.connected ??= this.admin.connect();
       await this.connected;
@@ -50,7 +52,7 @@ export class FeedLagMetrics {
           const end = BigInt(high);
           const next = feed.positions.get(partition) ?? this.baseline.get(key) ?? end;
           if (!feed.positions.has(partition)) this.baseline.set(key, next);
-          gauge.set({ topic: feed.topic, partition: String(partition) }, Number(end > next ? end - next : 0n));
+          gauge.set({ group: feed.group, topic: feed.topic, partition: String(partition) }, Number(end > next ? end - next : 0n));
         }
       }
     } catch (error) {

@@ -1,16 +1,18 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import { bookingRow, decodeSlotMessage, MessageDecodeError, windowRow, type ClickHouseClient, type Logger } from '@tower/shared';
+import { bookingRow, ConsumerLag, decodeSlotMessage, MessageDecodeError, windowRow, type ClickHouseClient, type Logger } from '@tower/shared';
 
 /**
  * `tower.slots.v1` into ClickHouse (`slot_bookings`, `slot_windows`), batch by batch:
  * offsets are committed only after the insert, so a crash re-inserts at most a batch,
  * which the tables collapse. A message that is not a slot change is counted and logged
- * with its offset, never retried forever.
+ * with its offset, never retried forever. Its lag is reported with the other consumers'
+ * (`tower_consumer_lag_messages{group}`).
  */
 export class SlotHistoryWriter {
   private readonly consumer: Consumer;
   private readonly undecodable: Counter;
+  private readonly lag: ConsumerLag;
 
   constructor(
     kafka: Kafka,
@@ -21,6 +23,7 @@ export class SlotHistoryWriter {
     metrics: Registry,
   ) {
     this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
+    this.lag = new ConsumerLag(metrics, groupId);
     this.undecodable = new Counter({ name: 'tower_slots_history_undecodable_total', help: 'Messages on the slots topic that are not slot changes (skipped)', registers: [metrics] });
   }
 
@@ -45,6 +48,7 @@ export class SlotHistoryWriter {
         }
         if (bookings.length > 0) await this.clickhouse.insert({ table: 'slot_bookings', format: 'JSONEachRow', values: bookings });
         if (windows.length > 0) await this.clickhouse.insert({ table: 'slot_windows', format: 'JSONEachRow', values: windows });
+        this.lag.handled(batch);
       },
     });
   }
