@@ -6,8 +6,8 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { slo } from './limits.ts';
-import { dashboard, graph, labelVariable, overviewUid, stat, upDown } from './panels.ts';
-import { quantiles, serviceUid } from './services.ts';
+import { dashboard, graph, labelVariable, overviewUid, quantiles, stat, upDown } from './panels.ts';
+import { serviceUid } from './services.ts';
 
 const link = (service: string, title = service) => [{ title: `Tower / ${title}`, uid: serviceUid(service) }];
 
@@ -51,7 +51,7 @@ export function overview(): Dashboard {
           stat({ title: 'Worst 5xx share', description: 'The highest share of 5xx answers of any service over 5 minutes (SLO http.error_rate_percent).', unit: 'percentunit', limit: slo('http.error_rate_percent'),
             series: [{ expr: 'max(service:tower_http_requests_5xx:ratio_rate5m)' }] }),
           stat({ title: 'Worst consumer lag', description: 'The most messages any consumer group is behind on a topic (load tests\' bound server.consumer_lag_end).', unit: 'short', limit: slo('server.consumer_lag_end'),
-            series: [{ expr: 'max(service_topic:tower_consumer_lag_messages:sum)' }] }),
+            series: [{ expr: 'max(service_group_topic:tower_consumer_lag_messages:sum)' }] }),
         ],
       },
       {
@@ -68,8 +68,8 @@ export function overview(): Dashboard {
         panels: [
           graph({ title: 'Tick freshness at the clients', description: 'End-to-end age of the throughput ticks delivered to wall clients: p50, p95 (the SLO\'s figure), p99.', unit: 's', width: 12,
             limit: slo('live.freshness_p95_ms'), links: link('live', 'Live gateway'), series: quantiles('tower_live_tick_freshness_seconds', '', '5m').map((q) => q.legend === 'p95' ? { ...q, expr: ':tower_live_tick_freshness_seconds:p95_5m' } : q) }),
-          graph({ title: 'Consumer lag', description: 'Messages behind the high watermark per consuming service and topic.', unit: 'short', width: 12, limit: slo('server.consumer_lag_end'),
-            series: [{ expr: `service_topic:tower_consumer_lag_messages:sum${services}`, legend: '{{service}} {{topic}}' }] }),
+          graph({ title: 'Consumer lag', description: 'Messages behind the high watermark per consumer group and topic (the worst instance of each partition, summed): every group, the live gateways\' broadcast feeds included.', unit: 'short', width: 12,
+            limit: slo('server.consumer_lag_end'), series: [{ expr: `service_group_topic:tower_consumer_lag_messages:sum${services}`, legend: '{{group}} {{topic}}' }] }),
         ],
       },
       {

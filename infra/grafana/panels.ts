@@ -58,6 +58,15 @@ export interface Series {
   legend?: string;
 }
 
+/** `rate(metric selector [window])`, over Grafana's rate interval unless told. */
+export const rate = (metric: string, selector: string, window = '$__rate_interval') => `rate(${metric}${selector}[${window}])`;
+/** The q-quantile of histogram `metric` over `selector`, kept apart by `by`. */
+export const quantile = (q: number, metric: string, selector: string, by: string[] = [], window?: string) =>
+  `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rate(`${metric}_bucket`, selector, window)}))`;
+/** p50, p95 and p99 of histogram `metric`, as three series. */
+export const quantiles = (metric: string, selector: string, window?: string) =>
+  [0.5, 0.95, 0.99].map((q) => ({ expr: quantile(q, metric, selector, [], window), legend: `p${Math.round(q * 100)}` }));
+
 export interface PanelSpec {
   title: string;
   /** What the panel answers, shown on hover. */

@@ -5,20 +5,13 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { alertBound, slo } from './limits.ts';
-import { dashboard, graph, labelVariable, type Section } from './panels.ts';
+import { dashboard, graph, labelVariable, quantile, quantiles, rate, type Section } from './panels.ts';
 
 /** Every tower service's dashboard uid. */
 export const serviceUid = (service: string) => `tower-${service}`;
 
 /** The matchers that pick `service`'s series on the instances the dashboard's variable selects. */
 const of = (service: string, extra = '') => `{service="${service}", instance=~"$instance"${extra ? `, ${extra}` : ''}}`;
-const rate = (metric: string, selector: string, window = '$__rate_interval') => `rate(${metric}${selector}[${window}])`;
-/** The q-quantile of histogram `metric` over `selector`, kept apart by `by`. */
-const quantile = (q: number, metric: string, selector: string, by: string[] = [], window?: string) =>
-  `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rate(`${metric}_bucket`, selector, window)}))`;
-/** p50, p95 and p99 of histogram `metric`, as three series. */
-export const quantiles = (metric: string, selector: string, window?: string) =>
-  [0.5, 0.95, 0.99].map((q) => ({ expr: quantile(q, metric, selector, [], window), legend: `p${Math.round(q * 100)}` }));
 
 const httpMetric = 'tower_http_request_duration_seconds';
 
@@ -42,8 +35,11 @@ function httpSection(service: string, latencyLimit?: number): Section {
 /** Lag per group and topic against the load tests' end-of-run bound, and, for the shared consumer runner, events, dead letters and failed batches. */
 function consumerSection(service: string, runner: boolean): Section {
   const s = of(service);
+  // The worst instance's lag of each partition, summed: every live gateway reads the whole topic, and in a shared
+  // group an instance keeps the last value of a partition it lost in a rebalance (as the recording rule does).
   const lag = graph({ title: 'Consumer lag', description: 'Messages behind the high watermark, per consumer group and topic (every partition summed).', unit: 'short',
-    limit: slo('server.consumer_lag_end'), series: [{ expr: `sum by (group, topic) (tower_consumer_lag_messages${s})`, legend: '{{group}} {{topic}}' }] });
+    limit: slo('server.consumer_lag_end'),
+    series: [{ expr: `sum by (group, topic) (max by (group, topic, partition) (tower_consumer_lag_messages${s}))`, legend: '{{group}} {{topic}}' }] });
   if (!runner) return { title: 'Kafka', panels: [lag] };
   return {
     title: 'Kafka consumers',
@@ -172,9 +168,16 @@ function slots(): Dashboard {
     {
       title: 'Bookings',
       panels: [
-        graph({ title: 'Booking p99', description: 'p99 of hold, confirm and cancel requests (POST /v1/bookings…), SLO booking.p99_ms.', unit: 's', width: 12, limit: slo('booking.p99_ms'),
-          series: [{ expr: quantile(0.99, httpMetric, of('slots', 'route=~"/v1/bookings.*", method="POST"'), ['route']), legend: '{{route}}' }] }),
-        graph({ title: 'Check-ins by outcome', description: 'Truck events matched to a booking per second: checked-in, late, completed.', unit: 'ops', width: 12,
+        graph({ title: 'Booking p99', description: 'p99 of hold, confirm and cancel requests (POST /v1/bookings…) from request to response (SLO booking.p99_ms), and of the slot store\'s part (desk to Redis\'s answer) by operation.', unit: 's',
+          limit: slo('booking.p99_ms'), series: [
+            { expr: quantile(0.99, httpMetric, of('slots', 'route=~"/v1/bookings.*", method="POST"'), ['route']), legend: 'request {{route}}' },
+            { expr: quantile(0.99, 'tower_slots_booking_duration_seconds', s, ['operation']), legend: 'slot store {{operation}}' },
+          ] }),
+        graph({ title: 'Bookings by outcome', description: 'Booking operations per second by operation and outcome: held, replayed, confirmed, cancelled, refused (a rule said no), unavailable (Redis or Kafka did not answer: 503).', unit: 'ops', stacked: true,
+          series: [{ expr: `sum by (operation, outcome) (${rate('tower_slots_bookings_total', s)})`, legend: '{{operation}} {{outcome}}' }] }),
+        graph({ title: 'Refusals by rule', description: 'Booking operations refused per second, by the rule that said no (window full, firm cap, hold expired…).', unit: 'ops', stacked: true,
+          series: [{ expr: `sum by (rule) (${rate('tower_slots_bookings_total', of('slots', 'outcome="refused"'))})`, legend: '{{rule}}' }] }),
+        graph({ title: 'Check-ins by outcome', description: 'Truck events matched to a booking per second: checked-in, late, completed.', unit: 'ops', width: 24,
           series: [{ expr: `sum by (outcome) (${rate('tower_slots_check_ins_total', s)})`, legend: '{{outcome}}' }] }),
       ],
     },
