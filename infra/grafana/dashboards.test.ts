@@ -1,10 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dashboard, Panel, RowPanel } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { Dataquery as PrometheusQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { dashboardsDir, renderDashboards } from './dashboards.ts';
 import { overviewUid, prometheusDatasourceUid } from './panels.ts';
 import { selectors } from './promql.ts';
@@ -98,6 +100,19 @@ describe('Grafana dashboards (infra/grafana)', () => {
       expect.stringContaining('tower_made_up_total is not in docs/metrics.md'),
       expect.stringContaining('up has no label made_up_label'),
     ]);
+  });
+
+  it('are PromQL Prometheus 2.42 parses (promtool check rules on every query, Grafana\'s variables filled in)', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'tower-dashboards-'));
+    try {
+      const rules = built.flatMap(expressions).map(({ expr }, i) => ({ record: `dashboard_query_${i}`, expr: expr.replaceAll('$__rate_interval', '1m') }));
+      writeFileSync(join(scratch, 'queries.yml'), stringify({ groups: [{ name: 'dashboards', rules }] }));
+      const run = spawnSync('promtool', ['check', 'rules', join(scratch, 'queries.yml')], { encoding: 'utf8' });
+      if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('promtool is not installed: run `bash infra/local/bootstrap.sh --test`');
+      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('give every panel a unit, a description, queries and the datasource variable', () => {
