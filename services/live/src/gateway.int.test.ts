@@ -51,6 +51,15 @@ function refusal(port: number, query: string, headers: Record<string, string> = 
 
 const portOf = (live: { app: { server: { address(): unknown } } }) => (live.app.server.address() as AddressInfo).port;
 
+/** The client's TCP socket: paused, the client stops reading (a slow wall). */
+const socketOf = (client: { ws: WebSocket }) => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+
+/** A gauge or counter of the gateway's /metrics by its one label's value ('' without labels). */
+async function metricOf(live: { app: { inject(request: { url: string }): Promise<{ body: string }> } }, name: string): Promise<Record<string, number>> {
+  const text = (await live.app.inject({ url: '/metrics' })).body;
+  return Object.fromEntries([...text.matchAll(new RegExp(`^${name}(?:\\{\\w+="([\\w-]+)"\\})? (\\S+)$`, 'gm'))].map(([, value, count]) => [value ?? '', Number(count)]));
+}
+
 describe('live gateway against real ClickHouse and Kafka', () => {
   test('refuses at the upgrade: no or bad token 401, bad origin 403, too many sockets for a token 429; accepts the token as a subprotocol', async ({ logger, clickhouse, redis, kafka }) => {
     await migrate(clickhouse.settings);
@@ -189,7 +198,6 @@ describe('live gateway against real ClickHouse and Kafka', () => {
     await migrate(clickhouse.settings);
     const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, { softQueueBytes: 64 * 1024, hardQueueBytes: 64 * 1024 * 1024, slowCloseMs: 1500, pingIntervalMs: 60_000 });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
-    const socketOf = (client: { ws: WebSocket }) => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     const now = Math.floor(Date.now() / minute) * minute;
     // ~13 MB of ticks of a window each (nothing to conflate): more than a fresh loopback
     // socket buffers while its reader is paused (receive buffers only grow as the reader
@@ -222,6 +230,51 @@ describe('live gateway against real ClickHouse and Kafka', () => {
       await eventually(async () => (/tower_live_closes_total\{reason="too-slow"\} 1/.test((await live.app.inject({ url: '/metrics' })).body) ? true : undefined), { timeoutMs: 30_000, what: 'the slow client closed' });
       socketOf(slower).resume();
       expect(await slower.closed).toEqual({ code: closeCodes.tooSlow, reason: 'too slow: reconnect and resume' });
+    } finally {
+      await live.closeGateway();
+      await live.app.close();
+    }
+  });
+
+  test('/metrics: open sockets by role, bytes queued for a wall that stopped reading, closes by reason (the gateway’s and the clients’)', async ({ logger, clickhouse, redis, kafka }) => {
+    await migrate(clickhouse.settings);
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka });
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = portOf(live);
+    try {
+      const [leaving, wall] = [await connect(port), await connect(port)];
+      const operator = await connect(port, { token: testTokens.operator });
+      await connect(port, { token: testTokens.haiha });
+      expect(await metricOf(live, 'tower_live_connections')).toEqual({ display: 2, operator: 1, firm: 1 });
+
+      // A wall leaves (1000); a binary frame is closed with 4002.
+      leaving!.ws.close();
+      operator.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+      expect((await operator.closed).code).toBe(closeCodes.protocolError);
+      await eventually(async () => (live.connections() === 2 ? true : undefined), { what: 'both sockets counted out' });
+      expect(await metricOf(live, 'tower_live_closes_total')).toEqual({ 'client-closed': 1, 'protocol-error': 1 });
+      expect(await metricOf(live, 'tower_live_connections')).toEqual({ display: 1, operator: 0, firm: 1 });
+
+      // The other wall stops reading: what the gateway wrote and it has not taken is queued, all of it on that socket.
+      wall!.send({ type: 'subscribe', id: 't', channel: 'throughput' });
+      await wall!.next((m) => m.type === 'snapshot', 'snapshot');
+      socketOf(wall!).pause();
+      const now = Math.floor(Date.now() / minute) * minute;
+      // ~13 MB of ticks of a window each: more than a loopback socket buffers with its reader paused.
+      for (let i = 0; i < 20_000; i += 1) live.hub.publishTick(tick('bl2-smart-ex-1', now - i * minute, i), Date.now());
+      const queued = await eventually(
+        async () => {
+          const [total, largest] = [(await metricOf(live, 'tower_live_queued_bytes'))[''], (await metricOf(live, 'tower_live_socket_queued_max_bytes'))['']];
+          return total !== undefined && total > 0 ? { total, largest } : undefined;
+        },
+        { what: 'bytes queued for the paused wall' },
+      );
+      expect(queued.largest).toBe(queued.total);
+      socketOf(wall!).resume();
+
+      // Shutdown: the sockets still open are closed with 1001.
+      await live.closeGateway();
+      expect(await metricOf(live, 'tower_live_closes_total')).toEqual({ 'client-closed': 1, 'protocol-error': 1, shutdown: 2 });
     } finally {
       await live.closeGateway();
       await live.app.close();

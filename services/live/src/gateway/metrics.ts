@@ -4,13 +4,34 @@ import type { LiveChannel, LiveDelta } from '../domain/protocol.ts';
 
 type MessageType = 'snapshot' | 'resumed' | 'delta' | 'unsubscribed' | 'error';
 
+/**
+ * Why the gateway ends a connection; each reason is a close code (domain/protocol.ts
+ * closeCodes): too-slow 4008, message-rate 4029, protocol-error 4002 (a binary frame),
+ * shutdown 1001; bad-frame is the WebSocket library's 1002, 1007 or 1009 (a malformed
+ * frame, invalid UTF-8, over WS_MAX_PAYLOAD_BYTES); unresponsive is terminated without a
+ * close frame (the client sees 1006).
+ */
+export type GatewayCloseReason = 'too-slow' | 'message-rate' | 'protocol-error' | 'bad-frame' | 'shutdown' | 'unresponsive';
+
+/** A socket as the metrics see it: what it has queued for the client. */
+interface QueuedSocket {
+  readonly bufferedAmount: number;
+}
+
+/** The close code of a connection the client ended: 1006 when it ended without a close frame. */
+const abnormalClosure = 1006;
+
 export class GatewayMetrics {
-  readonly connections: Gauge;
+  readonly connections: Gauge<'role'>;
   readonly rejected: Counter<'status'>;
   readonly messages: Counter<'type'>;
   readonly conflated: Counter;
   readonly resumes: Counter<'outcome'>;
-  readonly closes: Counter<'reason'>;
+  private readonly closes: Counter<'reason'>;
+  /** Sockets the gateway closed: their close event is not counted again as the client's. */
+  private readonly closedByGateway = new WeakSet<QueuedSocket>();
+  /** The open sockets, for the queued bytes read at scrape (attachGateway sets it). */
+  private sockets: () => Iterable<QueuedSocket> = () => [];
   readonly refused: Counter;
   readonly snapshotReads: Counter<'outcome'>;
   readonly freshness: Histogram;
@@ -18,12 +39,34 @@ export class GatewayMetrics {
 
   constructor(registers: Registry) {
     const r = [registers];
-    this.connections = new Gauge({ name: 'tower_live_connections', help: 'Open WebSocket connections', registers: r });
+    this.connections = new Gauge({ name: 'tower_live_connections', help: 'Open WebSocket connections, by the role of their token', labelNames: ['role'], registers: r });
+    const queued = () => [...this.sockets()].map((socket) => socket.bufferedAmount);
+    new Gauge({
+      name: 'tower_live_queued_bytes',
+      help: 'Bytes written to the sockets and not yet taken by the clients (sum of bufferedAmount over the open sockets), read at scrape',
+      registers: r,
+      collect() {
+        this.set(queued().reduce((sum, bytes) => sum + bytes, 0));
+      },
+    });
+    new Gauge({
+      name: 'tower_live_socket_queued_max_bytes',
+      help: 'The most bytes one socket has queued for its client (the slowest client), read at scrape',
+      registers: r,
+      collect() {
+        this.set(Math.max(0, ...queued()));
+      },
+    });
     this.rejected = new Counter({ name: 'tower_live_upgrades_rejected_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'], registers: r });
     this.messages = new Counter({ name: 'tower_live_messages_sent_total', help: 'Messages sent to clients, by type', labelNames: ['type'], registers: r });
     this.conflated = new Counter({ name: 'tower_live_deltas_conflated_total', help: 'Deltas held back for a slow client (only the newest per window is sent)', registers: r });
     this.resumes = new Counter({ name: 'tower_live_resumes_total', help: 'Subscriptions resumed from a seq: replayed from the buffer, or resync with a fresh snapshot', labelNames: ['outcome'], registers: r });
-    this.closes = new Counter({ name: 'tower_live_closes_total', help: 'Connections closed by the gateway, by reason', labelNames: ['reason'], registers: r });
+    this.closes = new Counter({
+      name: 'tower_live_closes_total',
+      help: 'Connections closed, by reason: the gateway (too-slow, message-rate, protocol-error, bad-frame, shutdown, unresponsive) or the client (client-closed with a close frame, connection-lost without)',
+      labelNames: ['reason'],
+      registers: r,
+    });
     this.refused = new Counter({ name: 'tower_live_messages_refused_total', help: 'Client messages dropped for being over the socket’s message rate', registers: r });
     this.snapshotReads = new Counter({
       name: 'tower_live_snapshot_reads_total',
@@ -44,6 +87,22 @@ export class GatewayMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: r,
     });
+  }
+
+  /** Where the queued-bytes gauges read the open sockets from. */
+  watchQueues(sockets: () => Iterable<QueuedSocket>): void {
+    this.sockets = sockets;
+  }
+
+  /** The gateway is closing `socket` (or terminating it) for `reason`. */
+  closing(socket: QueuedSocket, reason: GatewayCloseReason): void {
+    this.closedByGateway.add(socket);
+    this.closes.inc({ reason });
+  }
+
+  /** `socket` closed with `code`: counted here when the client ended it. */
+  closed(socket: QueuedSocket, code: number): void {
+    if (!this.closedByGateway.has(socket)) this.closes.inc({ reason: code === abnormalClosure ? 'connection-lost' : 'client-closed' });
   }
 
   /** A delta sent to a client: a throughput tick of new data counts its end-to-end age. */

@@ -69,6 +69,7 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
   const batcher = new WriteBatcher();
   const canceller = new QueryCanceller(deps.clickhouse, logger);
   const reads = new SnapshotReads(settings.snapshotBudgets, (signal) => canceller.bind(signal), (outcome) => metrics.snapshotReads.inc({ outcome }));
+  metrics.watchQueues(() => sessions.keys());
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: settings.maxPayloadBytes,
@@ -106,31 +107,37 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
     perToken.set(access.id, (perToken.get(access.id) ?? 0) + 1);
     const session = new LiveSession(ws, access, deps.hub, deps.catalog, deps.snapshots, reads, settings, metrics, logger, () => batcher.hold(socket));
     sessions.set(ws, { session, alive: true });
-    metrics.connections.inc();
+    metrics.connections.inc({ role: access.role });
     ws.on('pong', () => {
       const entry = sessions.get(ws);
       if (entry) entry.alive = true;
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
+        metrics.closing(ws, 'protocol-error');
         ws.close(closeCodes.protocolError, 'text frames only');
         return;
       }
       session.onMessage(data.toString()).catch((error: unknown) => logger.error({ err: error }, 'live message failed'));
     });
-    ws.on('error', (error) => logger.info({ err: error, access: access.id }, 'live socket error'));
-    ws.on('close', () => {
+    // A frame the WebSocket library refused (malformed, invalid UTF-8, too big): it closes the socket with the code.
+    ws.on('error', (error) => {
+      metrics.closing(ws, 'bad-frame');
+      logger.info({ err: error, access: access.id }, 'live socket error');
+    });
+    ws.on('close', (code) => {
       session.close();
       sessions.delete(ws);
       perToken.set(access.id, (perToken.get(access.id) ?? 1) - 1);
-      metrics.connections.dec();
+      metrics.connections.dec({ role: access.role });
+      metrics.closed(ws, code);
     });
   }
 
   const heartbeat = setInterval(() => {
     for (const [ws, entry] of sessions) {
       if (!entry.alive) {
-        metrics.closes.inc({ reason: 'unresponsive' });
+        metrics.closing(ws, 'unresponsive');
         ws.terminate();
         continue;
       }
@@ -144,7 +151,10 @@ export function attachGateway(app: FastifyInstance, deps: GatewayDependencies): 
     connections: () => sessions.size,
     async close() {
       clearInterval(heartbeat);
-      for (const ws of sessions.keys()) ws.close(closeCodes.goingAway, 'gateway shutting down');
+      for (const ws of sessions.keys()) {
+        metrics.closing(ws, 'shutdown');
+        ws.close(closeCodes.goingAway, 'gateway shutting down');
+      }
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -101,7 +101,7 @@ export class LiveSession {
     if (admission === 'warn') this.send({ type: 'error', code: 'rate-limited', message: this.gate.describe() });
     if (admission === 'close') {
       this.logger.info({ access: this.access.id }, 'closing a client that keeps sending over its message rate');
-      this.metrics.closes.inc({ reason: 'message-rate' });
+      this.metrics.closing(this.socket, 'message-rate');
       this.socket.close(closeCodes.messageRate, 'message rate exceeded');
     }
     return false;
@@ -221,7 +221,7 @@ export class LiveSession {
     const now = Date.now();
     if (this.socket.bufferedAmount > this.settings.hardQueueBytes || (this.behindSince !== undefined && now - this.behindSince > this.settings.slowCloseMs)) {
       this.logger.info({ access: this.access.id, queuedBytes: this.socket.bufferedAmount }, 'closing a client that cannot keep up');
-      this.metrics.closes.inc({ reason: 'too-slow' });
+      this.metrics.closing(this.socket, 'too-slow');
       this.stopFlushing();
       this.socket.close(closeCodes.tooSlow, 'too slow: reconnect and resume');
       return;
