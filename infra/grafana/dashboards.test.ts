@@ -115,6 +115,15 @@ describe('Grafana dashboards (infra/grafana)', () => {
     }
   });
 
+  it('burn the freshness budget at a bucket bound the gateway\'s histogram has (le="<SLO>" must be a series)', () => {
+    const declaration = read('services/live/src/gateway/metrics.ts');
+    const buckets = /name: 'tower_live_tick_freshness_seconds',[\s\S]*?buckets: \[([^\]]*)\]/.exec(declaration)?.[1]?.split(',').map(Number);
+    expect(buckets, 'the freshness histogram\'s buckets in services/live/src/gateway/metrics.ts').toBeDefined();
+    const bounds = built.flatMap(expressions).flatMap(({ expr }) => [...expr.matchAll(/tower_live_tick_freshness_seconds_bucket\{le="([^"]+)"\}/g)].map((m) => Number(m[1])));
+    expect(bounds.length).toBeGreaterThan(0);
+    for (const bound of bounds) expect(buckets).toContain(bound);
+  });
+
   it('give every panel a unit, a description, queries and the datasource variable', () => {
     for (const d of built) {
       for (const p of panelsOf(d)) {

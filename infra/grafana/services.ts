@@ -142,7 +142,13 @@ function live(): Dashboard {
     {
       title: 'Sockets',
       panels: [
-        graph({ title: 'Open connections', description: 'Open WebSocket connections.', unit: 'short', series: [{ expr: `sum(tower_live_connections${s})`, legend: 'open' }] }),
+        graph({ title: 'Open connections by role', description: 'Open WebSocket connections, by the role of their token (display, operator, firm).', unit: 'short', stacked: true,
+          series: [{ expr: `sum by (role) (tower_live_connections${s})`, legend: '{{role}}' }] }),
+        graph({ title: 'Bytes queued for the clients', description: 'Bytes written to the sockets that the clients have not taken yet, in all and on the slowest socket: past the soft bound its deltas are conflated, near the hard one it is closed (4008).', unit: 'bytes',
+          series: [
+            { expr: `sum(tower_live_queued_bytes${s})`, legend: 'all sockets' },
+            { expr: `max(tower_live_socket_queued_max_bytes${s})`, legend: 'slowest socket' },
+          ] }),
         graph({ title: 'Messages sent by type', description: 'Messages sent to clients per second, by type.', unit: 'ops', stacked: true,
           series: [{ expr: `sum by (type) (${rate('tower_live_messages_sent_total', s)})`, legend: '{{type}}' }] }),
         graph({ title: 'Held back and refused', description: 'Per second: deltas conflated for slow clients, client messages over the socket\'s rate, upgrades refused (by status).', unit: 'ops',
@@ -151,9 +157,9 @@ function live(): Dashboard {
             { expr: `sum(${rate('tower_live_messages_refused_total', s)})`, legend: 'messages refused' },
             { expr: `sum by (status) (${rate('tower_live_upgrades_rejected_total', s)})`, legend: 'upgrade refused {{status}}' },
           ] }),
-        graph({ title: 'Closes by reason', description: 'Connections the gateway closed per second, by reason.', unit: 'ops', width: 12,
+        graph({ title: 'Closes by reason', description: 'Connections closed per second, by reason (each one close code): the gateway\'s (too-slow, message-rate, unresponsive…) and the client\'s (client-closed, connection-lost).', unit: 'ops',
           series: [{ expr: `sum by (reason) (${rate('tower_live_closes_total', s)})`, legend: '{{reason}}' }] }),
-        graph({ title: 'Resumes by outcome', description: 'Subscriptions resumed from a seq per second: replayed from the buffer, or resync with a fresh snapshot.', unit: 'ops', width: 12,
+        graph({ title: 'Resumes by outcome', description: 'Subscriptions resumed from a seq per second: replayed from the buffer, or resync with a fresh snapshot.', unit: 'ops',
           series: [{ expr: `sum by (outcome) (${rate('tower_live_resumes_total', s)})`, legend: '{{outcome}}' }] }),
       ],
     },
