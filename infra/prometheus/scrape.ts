@@ -104,8 +104,13 @@ function replaceFile(file: string, content: string): boolean {
   return true;
 }
 
-/** Renders the profile's prometheus.yml; returns whether it changed. */
+/**
+ * Renders the profile's prometheus.yml; returns whether it changed. Every service's target
+ * file exists afterwards (empty when new): discovery watches their directory only if it
+ * exists when the configuration is loaded, and would otherwise see them minutes late.
+ */
 export function writePrometheusConfig(profile: InfraProfile, services: readonly ServiceDescription[] = discoverServices()): boolean {
+  for (const { name } of services) if (!fs.existsSync(targetsFile(profile, name))) replaceFile(targetsFile(profile, name), '[]\n');
   return replaceFile(prometheusFiles(profile).config, renderPrometheusConfig(localScrapePlan(profile, services), 'Rendered by infra/local/servers.ts'));
 }
 
