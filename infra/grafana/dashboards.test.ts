@@ -7,6 +7,7 @@ import type { Dataquery as PrometheusQuery } from '@grafana/grafana-foundation-s
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { composeMonitoring, composeScrapePlan } from '../prometheus/scrape.ts';
 import { dashboardsDir, renderDashboards } from './dashboards.ts';
 import { overviewUid, prometheusDatasourceUid } from './panels.ts';
 import { selectors } from './promql.ts';
@@ -179,8 +180,10 @@ describe('Grafana provisioning (infra/grafana/provisioning, mounted by compose)'
           type: 'object', additionalProperties: false, required: ['name', 'uid', 'type', 'access', 'url', 'isDefault'],
           properties: {
             name: { type: 'string' }, uid: { const: prometheusDatasourceUid }, type: { const: 'prometheus' }, access: { const: 'proxy' },
-            url: { const: 'http://prometheus:9090' }, isDefault: { const: true }, editable: { type: 'boolean' },
-            jsonData: { type: 'object', properties: { timeInterval: { type: 'string', pattern: '^[0-9]+[smh]$' }, httpMethod: { enum: ['GET', 'POST'] } } },
+            // Compose's Prometheus (infra/prometheus/scrape.ts), and its scrape interval, which $__rate_interval is built on.
+            url: { const: `http://${composeMonitoring.prometheus.host}:${composeMonitoring.prometheus.port}` }, isDefault: { const: true }, editable: { type: 'boolean' },
+            jsonData: { type: 'object', additionalProperties: false, required: ['timeInterval'],
+              properties: { timeInterval: { const: composeScrapePlan([]).interval }, httpMethod: { enum: ['GET', 'POST'] } } },
           },
         } },
       },
