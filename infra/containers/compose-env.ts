@@ -45,6 +45,7 @@ export const generatedSettings = [
   password('TOWER_REDIS_SLOTS_PASSWORD', 'Redis user tower-slots (slots:* keys)'),
   password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys)'),
   password('TOWER_REDIS_INGEST_PASSWORD', 'Redis user tower-ingest (ingest:* keys)'),
+  password('TOWER_REDIS_MONITOR_PASSWORD', 'Redis user tower-monitor (the Redis exporter: INFO and the like, no key)'),
 ] as const satisfies readonly GeneratedSetting[];
 
 export type GeneratedSettingName = (typeof generatedSettings)[number]['name'];

@@ -56,6 +56,7 @@ export const composeCredentials: InfraCredentials = {
     'tower-slots': fromGeneratedEnv('TOWER_REDIS_SLOTS_PASSWORD'),
     'tower-live': fromGeneratedEnv('TOWER_REDIS_LIVE_PASSWORD'),
     'tower-ingest': fromGeneratedEnv('TOWER_REDIS_INGEST_PASSWORD'),
+    'tower-monitor': fromGeneratedEnv('TOWER_REDIS_MONITOR_PASSWORD'),
   },
 };
 

@@ -4,7 +4,7 @@
 #   infra/local/bootstrap.sh            what `npm start` needs
 #   infra/local/bootstrap.sh --test     plus what `npm test` needs (chDB, fastavro, schemathesis, the load kit)
 #
-# System packages come from Debian (apt-get, as root); Kafka's jars from Maven
+# System packages come from Debian (apt-get, as root); Kafka's jars and its JMX exporter agent from Maven
 # Central (mvn); Node packages from the npm registry (npm ci); chDB, fastavro and
 # schemathesis from PyPI.
 # Each step is skipped when its result is already there and up to date.
@@ -39,6 +39,8 @@ want java openjdk-17-jre-headless "Java 17+ for Apache Kafka"
 want mvn maven "Maven, to fetch Kafka's jars from Maven Central"
 want redis-server redis-server "Redis 7"
 want clickhouse-server clickhouse-server "ClickHouse server"
+want prometheus-redis-exporter prometheus-redis-exporter "Prometheus Redis exporter (Redis's metrics)"
+want prometheus-node-exporter prometheus-node-exporter "Prometheus node exporter (the host's metrics)"
 if [ "$WITH_TEST" = 1 ]; then
   want python3 python3 "Python 3, for the chDB migration check"
   want chromium chromium "Chromium, for the wall display's browser tests"
@@ -89,18 +91,23 @@ if [ "$WITH_TEST" = 1 ]; then
   fi
 fi
 
-# --- 3. Apache Kafka jars (Maven Central) ----------------------------------
-kafka_lib="$LOCAL/kafka/lib"
-kafka_stamp="$LOCAL/kafka/lib.sha"
-want_pom="$(sha "$ROOT/infra/kafka/pom.xml")"
-if [ ! -f "$kafka_stamp" ] || [ "$(cat "$kafka_stamp")" != "$want_pom" ]; then
-  say "fetching Apache Kafka jars from Maven Central (mvn dependency:copy-dependencies)"
-  rm -rf "$kafka_lib" && mkdir -p "$kafka_lib"
-  mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$kafka_lib" -DincludeScope=runtime >"$LOCAL/kafka/mvn.log" 2>&1 \
-    || fail "mvn could not fetch Kafka's jars; see $LOCAL/kafka/mvn.log"
-  echo "$want_pom" >"$kafka_stamp"
-fi
+# --- 3. Apache Kafka jars and the brokers' JMX exporter agent (Maven Central) ---
+# The agent goes to its own directory: it is loaded with -javaagent, never put on Kafka's classpath.
+maven_copy() { # maven_copy POM DIR WHAT [MVN_OPTION...]: the POM's dependencies into .local/kafka/DIR when the POM changed
+  local pom="$ROOT/$1" dir="$LOCAL/kafka/$2" what="$3"
+  shift 3
+  local want
+  want="$(sha "$pom")"
+  if [ ! -f "$dir.sha" ] || [ "$(cat "$dir.sha")" != "$want" ]; then
+    say "fetching $what from Maven Central (mvn dependency:copy-dependencies)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$dir" -DincludeScope=runtime "$@" >"$dir.mvn.log" 2>&1 \
+      || fail "mvn could not fetch $what; see $dir.mvn.log"
+    echo "$want" >"$dir.sha"
+  fi
+}
+maven_copy infra/kafka/pom.xml lib "Apache Kafka jars"
+maven_copy infra/kafka/jmx-agent.pom.xml agent "the Prometheus JMX exporter agent for the brokers" -Dmdep.stripVersion=true
 
 # --- 4. Python packages for the tests (PyPI) ------------------------------
 pip_want() { # pip_want MODULE VERSION WHY

@@ -14,7 +14,7 @@ export const kafkaPrincipals = ['tower-admin', 'tower-ingest', 'tower-aggregator
 export type KafkaPrincipal = (typeof kafkaPrincipals)[number];
 export const clickhouseUsers = ['tower_admin', 'tower_writer', 'tower_reader'] as const;
 export type ClickHouseUser = (typeof clickhouseUsers)[number];
-export const redisUsers = ['tower-admin', 'tower-slots', 'tower-live', 'tower-ingest'] as const;
+export const redisUsers = ['tower-admin', 'tower-slots', 'tower-live', 'tower-ingest', 'tower-monitor'] as const;
 export type RedisUser = (typeof redisUsers)[number];
 
 export interface InfraCredentials {

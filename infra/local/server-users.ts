@@ -55,7 +55,11 @@ export function clickhouseAccessXml(credentials: InfraCredentials, form: Passwor
 /**
  * Redis ACL users (redis.conf lines, or `--user …` arguments): `default` locked;
  * tower-admin everything (provisioning, tests); each service its own key prefix and no
- * administrative or dangerous command (INFO stays: the client's ready check sends it).
+ * administrative or dangerous command (INFO stays: the client's ready check sends it);
+ * tower-monitor (the Prometheus Redis exporter) no key, no channel, and only the
+ * commands the exporter sends without key checks: PING, INFO, CONFIG GET (maxmemory,
+ * maxclients), CLIENT SETNAME (it names its connection), LATENCY LATEST, SLOWLOG GET and
+ * LEN (infra/local/exporters.int.test.ts fails on any command Redis refuses it).
  */
 export function redisAclLines(credentials: InfraCredentials, form: PasswordForm = 'sha256'): string[] {
   const password = (secret: string) => (form === 'sha256' ? `#${sha256(secret)}` : `>${secret}`);
@@ -71,6 +75,7 @@ export function redisAclLines(credentials: InfraCredentials, form: PasswordForm 
     service('tower-slots', '~slots:*'),
     service('tower-live', '~alerts:*'),
     service('tower-ingest', '~ingest:*'),
+    `user tower-monitor on ${password(credentials.redis['tower-monitor'])} resetkeys resetchannels -@all +ping +info +config|get +client|setname +latency|latest +slowlog|get +slowlog|len`,
   ];
 }
 

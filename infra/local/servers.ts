@@ -86,9 +86,17 @@ function clusterId(profile: InfraProfile): string {
 
 const javaClasspath = (profile: InfraProfile) => `${profile.kafka.libDir}/*`;
 
+/** The Prometheus JMX exporter java agent (infra/kafka/jmx-agent.pom.xml, fetched by bootstrap.sh next to Kafka's jars) and its rules. */
+const jmxAgentJar = (profile: InfraProfile) => path.join(path.dirname(profile.kafka.libDir), 'agent', 'jmx_prometheus_javaagent.jar');
+const jmxExporterConfig = path.join(repoRoot, 'infra/kafka/jmx-exporter.yaml');
+
+/** Where a node's JMX exporter agent serves `/metrics`: the profile's base port plus the node's index. */
+const kafkaJmxPort = (profile: InfraProfile, node: KafkaNode): number => profile.monitoring.kafkaJmxBasePort + profile.kafka.nodes.indexOf(node);
+
 function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: InfraCredentials): ServerSpec {
   const propertiesFile = path.join(node.dataDir, 'server.properties');
   const nodeLabel = profile.kafka.nodes.length > 1 ? `Kafka node ${node.id}` : 'Kafka';
+  const jmxPort = kafkaJmxPort(profile, node);
   return {
     name: `kafka-${profile.kafkaMode}-${node.id}`,
     label: nodeLabel,
@@ -100,6 +108,8 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: Infr
       '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/kafka/log4j2.yaml')}`,
       `-Dtower.profile=${profile.root}`,
+      // Only the broker loads the agent: the storage tool below runs without it.
+      `-javaagent:${jmxAgentJar(profile)}=127.0.0.1:${jmxPort}:${jmxExporterConfig}`,
       '-cp',
       javaClasspath(profile),
       'kafka.Kafka',
@@ -108,6 +118,7 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: Infr
     ports: [
       { port: node.brokerPort, role: 'broker' },
       { port: node.controllerPort, role: 'controller' },
+      { port: jmxPort, role: 'metrics' },
     ],
     profileRoot: profile.root,
     async prepare() {
@@ -126,6 +137,7 @@ function kafkaNodeSpec(profile: InfraProfile, node: KafkaNode, credentials: Infr
       if (!fs.existsSync(path.join(profile.kafka.libDir, `kafka-clients-${kafkaVersion()}.jar`))) {
         throw new Error(`Kafka's jars are missing in ${profile.kafka.libDir}; run infra/local/bootstrap.sh`);
       }
+      if (!fs.existsSync(jmxAgentJar(profile))) throw new Error(`The JMX exporter agent ${jmxAgentJar(profile)} is missing; run infra/local/bootstrap.sh`);
       writeIfChanged(propertiesFile, kafkaProperties(profile, node, credentials));
       if (formatted) return;
       await run('java', ['-cp', javaClasspath(profile), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(profile)}`, '-c', propertiesFile, ...kafkaScramArguments(credentials)], {
@@ -219,6 +231,11 @@ function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): S
       }
       writeIfChanged(configFile, clickhouseConfig(profile, credentials));
     },
+    // A user added since it started (tower_monitor): it re-reads its users from the
+    // rewritten file within seconds, no restart (18.16 and current alike).
+    async reconfigure() {
+      writeIfChanged(configFile, clickhouseConfig(profile, credentials));
+    },
     // Ready when the administrator's query answers (`/ping` needs no login).
     isReady: async () => {
       const login = Buffer.from(`tower_admin:${credentials.clickhouse.tower_admin}`).toString('base64');
@@ -286,21 +303,80 @@ function redisAnswersPing(port: number, adminPassword: string): Promise<boolean>
   });
 }
 
+// --- Exporters: Redis's and the host's figures for Prometheus (Debian's packages) ----
+
+/** Ready when `/metrics` answers (what it says about Redis is Prometheus's business: `redis_up`). */
+async function servesMetrics(port: number): Promise<boolean> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).ok;
+}
+
+/**
+ * Debian's prometheus-redis-exporter, logged in as tower-monitor (server-users.ts: INFO and
+ * the like, no key). The password goes in its environment, not its arguments (which any
+ * user of the machine can read); no Go runtime metrics.
+ */
+function redisExporterSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
+  const port = profile.monitoring.redisExporterPort;
+  return {
+    name: 'redis-exporter',
+    label: 'Redis exporter',
+    command: 'prometheus-redis-exporter',
+    args: [`--web.listen-address=127.0.0.1:${port}`, `--redis.addr=redis://127.0.0.1:${profile.redis.port}`, '--redis.user=tower-monitor', '--redis-only-metrics'],
+    env: { REDIS_PASSWORD: credentials.redis['tower-monitor'] },
+    ports: [{ port, role: 'metrics' }],
+    profileRoot: profile.root,
+    async prepare() {},
+    isReady: () => servesMetrics(port),
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 10_000,
+  };
+}
+
+/**
+ * The collectors the node exporter runs: CPU, memory, disks and filesystems, load and
+ * pressure stall, network, file descriptors, vmstat (OOM kills), uname. Every other
+ * (the textfile directory among them) is off.
+ */
+export const nodeExporterCollectors = ['cpu', 'meminfo', 'loadavg', 'pressure', 'vmstat', 'filesystem', 'diskstats', 'netdev', 'filefd', 'uname'] as const;
+
+/** Debian's prometheus-node-exporter: the host's CPU, memory, disks and network. */
+function nodeExporterSpec(profile: InfraProfile): ServerSpec {
+  const port = profile.monitoring.nodeExporterPort;
+  return {
+    name: 'node-exporter',
+    label: 'Node exporter',
+    command: 'prometheus-node-exporter',
+    args: [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', ...nodeExporterCollectors.map((c) => `--collector.${c}`)],
+    ports: [{ port, role: 'metrics' }],
+    profileRoot: profile.root,
+    async prepare() {},
+    isReady: () => servesMetrics(port),
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 10_000,
+  };
+}
+
 /** Every local server of a profile, in start order. */
 export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
   // Readiness logs in as the administrator: a server left running from before the users (or other passwords) never gets ready.
   const runningNotReadyHint = `its readiness check logs in with ${infraCredentialsFile(profile.root)}; a server started before the infrastructure users (or with other passwords) refuses that: restart it with npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`}`;
-  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials))].map((spec) => ({ ...spec, runningNotReadyHint }));
+  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials)), redisExporterSpec(profile, credentials), nodeExporterSpec(profile)].map((spec) => ({ ...spec, runningNotReadyHint }));
 }
 
 /**
- * One extra single-node Kafka with its own ports and data under `root`, for tests that
- * stop Kafka on purpose without disturbing the shared test broker.
+ * One extra single-node Kafka with its own ports (broker `brokerPort`, controller
+ * `brokerPort + 1`, JMX exporter agent `jmxPort`) and data under `root`, for tests that
+ * stop Kafka on purpose or read its metrics without disturbing the shared test broker.
  */
-export function standaloneKafkaSpec(root: string, brokerPort: number, credentials: InfraCredentials): ServerSpec {
+export function standaloneKafkaSpec(root: string, brokerPort: number, credentials: InfraCredentials, jmxPort = brokerPort + 2): ServerSpec {
   const base = resolveProfile('test');
   const node: KafkaNode = { id: 1, brokerPort, controllerPort: brokerPort + 1, dataDir: path.join(root, 'kafka') };
-  const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 } };
+  const profile: InfraProfile = {
+    ...base,
+    root,
+    kafka: { ...base.kafka, nodes: [node], replicationFactor: 1, minInsyncReplicas: 1 },
+    monitoring: { ...base.monitoring, kafkaJmxBasePort: jmxPort },
+  };
   return kafkaNodeSpec(profile, node, credentials);
 }
 
@@ -311,6 +387,18 @@ export function standaloneKafkaSpec(root: string, brokerPort: number, credential
 export function standaloneRedisSpec(root: string, port: number, credentials: InfraCredentials): ServerSpec {
   const base = resolveProfile('test');
   return redisSpec({ ...base, root, redis: { ...base.redis, port, dataDir: path.join(root, 'redis') } }, credentials);
+}
+
+/** The Redis exporter on `port` for a Redis on `redisPort`, pid and log under `root`, for tests of what it can read. */
+export function standaloneRedisExporterSpec(root: string, port: number, redisPort: number, credentials: InfraCredentials): ServerSpec {
+  const base = resolveProfile('test');
+  return redisExporterSpec({ ...base, root, redis: { ...base.redis, port: redisPort }, monitoring: { ...base.monitoring, redisExporterPort: port } }, credentials);
+}
+
+/** The node exporter on `port`, pid and log under `root`. */
+export function standaloneNodeExporterSpec(root: string, port: number): ServerSpec {
+  const base = resolveProfile('test');
+  return nodeExporterSpec({ ...base, root, monitoring: { ...base.monitoring, nodeExporterPort: port } });
 }
 
 /**

@@ -34,7 +34,7 @@ export interface TestCredentials {
   kafka: Record<'tower-admin' | 'tower-ingest' | 'tower-aggregator' | 'tower-live' | 'tower-slots', string>;
   kafkaController: string;
   clickhouse: Record<'tower_admin' | 'tower_writer' | 'tower_reader', string>;
-  redis: Record<'tower-admin' | 'tower-slots' | 'tower-live' | 'tower-ingest', string>;
+  redis: Record<'tower-admin' | 'tower-slots' | 'tower-live' | 'tower-ingest' | 'tower-monitor', string>;
 }
 
 /** The Kafka login of the tests' administrator. */
