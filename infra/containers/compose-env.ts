@@ -41,6 +41,7 @@ export const generatedSettings = [
   password('TOWER_CLICKHOUSE_ADMIN_PASSWORD', 'ClickHouse user tower_admin (migrations, DDL)'),
   password('TOWER_CLICKHOUSE_WRITER_PASSWORD', 'ClickHouse user tower_writer (INSERT and SELECT, no DDL)'),
   password('TOWER_CLICKHOUSE_READER_PASSWORD', 'ClickHouse user tower_reader (read-only)'),
+  password('TOWER_CLICKHOUSE_MONITOR_PASSWORD', 'ClickHouse user tower_monitor (read-only: the ClickHouse exporter)'),
   password('TOWER_REDIS_ADMIN_PASSWORD', 'Redis user tower-admin'),
   password('TOWER_REDIS_SLOTS_PASSWORD', 'Redis user tower-slots (slots:* keys)'),
   password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys)'),

@@ -50,6 +50,7 @@ export const composeCredentials: InfraCredentials = {
     tower_admin: fromGeneratedEnv('TOWER_CLICKHOUSE_ADMIN_PASSWORD'),
     tower_writer: fromGeneratedEnv('TOWER_CLICKHOUSE_WRITER_PASSWORD'),
     tower_reader: fromGeneratedEnv('TOWER_CLICKHOUSE_READER_PASSWORD'),
+    tower_monitor: fromGeneratedEnv('TOWER_CLICKHOUSE_MONITOR_PASSWORD'),
   },
   redis: {
     'tower-admin': fromGeneratedEnv('TOWER_REDIS_ADMIN_PASSWORD'),

@@ -12,7 +12,7 @@ import path from 'node:path';
  */
 export const kafkaPrincipals = ['tower-admin', 'tower-ingest', 'tower-aggregator', 'tower-live', 'tower-slots'] as const;
 export type KafkaPrincipal = (typeof kafkaPrincipals)[number];
-export const clickhouseUsers = ['tower_admin', 'tower_writer', 'tower_reader'] as const;
+export const clickhouseUsers = ['tower_admin', 'tower_writer', 'tower_reader', 'tower_monitor'] as const;
 export type ClickHouseUser = (typeof clickhouseUsers)[number];
 export const redisUsers = ['tower-admin', 'tower-slots', 'tower-live', 'tower-ingest', 'tower-monitor'] as const;
 export type RedisUser = (typeof redisUsers)[number];
@@ -74,6 +74,7 @@ export const serviceIdentities: Readonly<Record<string, ServiceIdentity>> = {
   live: { kafka: 'tower-live', clickhouse: 'tower_reader', clickhouseAlertLog: 'tower_writer', redis: 'tower-live' },
   slots: { kafka: 'tower-slots', clickhouse: 'tower_writer', redis: 'tower-slots' },
   simulator: {},
+  'clickhouse-exporter': { clickhouse: 'tower_monitor' },
 };
 
 export const kafkaSaslMechanism = 'scram-sha-512' as const;

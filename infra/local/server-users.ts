@@ -21,8 +21,11 @@ export type PasswordForm = 'sha256' | 'plain';
  * tower_admin (migrations, DDL), tower_writer (INSERT and SELECT in the tower database,
  * no DDL: aggregator, slots history, alert history), tower_reader (readonly=2: SELECT
  * with per-query settings, no writes, no DDL, tower database only: history API,
- * gateway). `default` stays (the server wants it), read-only, with a password nobody
- * is given; `replace` drops the password-less `default` an image may define.
+ * gateway), tower_monitor (the ClickHouse exporter: readonly=2 like tower_reader; it
+ * cannot be held to the system database alone, as system.parts lists only the tables
+ * of databases the user may read, in 18.16 as in current releases). `default` stays
+ * (the server wants it), read-only, with a password nobody is given; `replace` drops
+ * the password-less `default` an image may define.
  */
 export function clickhouseAccessXml(credentials: InfraCredentials, form: PasswordForm = 'sha256'): string {
   const user = (name: string, secret: string, profile: string, databases?: string[]) =>
@@ -43,6 +46,7 @@ export function clickhouseAccessXml(credentials: InfraCredentials, form: Passwor
     user('tower_admin', credentials.clickhouse.tower_admin, 'default'),
     user('tower_writer', credentials.clickhouse.tower_writer, 'writer', ['tower']),
     user('tower_reader', credentials.clickhouse.tower_reader, 'reader', ['tower']),
+    user('tower_monitor', credentials.clickhouse.tower_monitor, 'reader', ['tower']),
     '  </users>',
     '  <profiles>',
     profile('default', []),

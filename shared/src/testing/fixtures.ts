@@ -33,7 +33,7 @@ export interface TestInfra {
 export interface TestCredentials {
   kafka: Record<'tower-admin' | 'tower-ingest' | 'tower-aggregator' | 'tower-live' | 'tower-slots', string>;
   kafkaController: string;
-  clickhouse: Record<'tower_admin' | 'tower_writer' | 'tower_reader', string>;
+  clickhouse: Record<'tower_admin' | 'tower_writer' | 'tower_reader' | 'tower_monitor', string>;
   redis: Record<'tower-admin' | 'tower-slots' | 'tower-live' | 'tower-ingest' | 'tower-monitor', string>;
 }
 
