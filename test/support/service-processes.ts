@@ -37,6 +37,18 @@ export function startService(name: string, env: Record<string, string>, port: nu
   return { child, port, stderr: () => stderr };
 }
 
+/** Resolves once the service answers its /readyz with 2xx; fails naming it if it exits first. */
+export async function waitReady(name: string, service: Running): Promise<void> {
+  await eventually(
+    async () => {
+      if (service.child.exitCode !== null) throw new Error(`${name} exited: ${service.stderr()}`);
+      const response = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+      return response.ok ? true : undefined;
+    },
+    { timeoutMs: 120_000, what: `${name} to be ready` },
+  );
+}
+
 /** Its exit code, once its stderr is read to the end too ('close', not 'exit'). */
 export const exited = (running: Running) =>
   new Promise<number | null>((resolve) => (running.child.exitCode !== null && running.child.stderr?.closed ? resolve(running.child.exitCode) : running.child.once('close', (code) => resolve(code))));
@@ -78,16 +90,7 @@ export async function startServices(infra: TestInfra, directory: string, logger:
   };
   try {
     for (const name of names) running[name] = startService(name, { ...baseEnv(infra, directory), ...credentialEnv(infra.credentials, serviceIdentities[name] ?? {}), ...extraEnv }, await freePort());
-    for (const [name, service] of Object.entries(running)) {
-      await eventually(
-        async () => {
-          if (service.child.exitCode !== null) throw new Error(`${name} exited: ${service.stderr()}`);
-          const response = await fetch(`http://127.0.0.1:${service.port}/readyz`);
-          return response.ok ? true : undefined;
-        },
-        { timeoutMs: 120_000, what: `${name} to be ready` },
-      );
-    }
+    for (const [name, service] of Object.entries(running)) await waitReady(name, service);
   } catch (error) {
     await stop();
     throw error;
