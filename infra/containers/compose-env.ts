@@ -47,6 +47,7 @@ export const generatedSettings = [
   password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys)'),
   password('TOWER_REDIS_INGEST_PASSWORD', 'Redis user tower-ingest (ingest:* keys)'),
   password('TOWER_REDIS_MONITOR_PASSWORD', 'Redis user tower-monitor (the Redis exporter: INFO and the like, no key)'),
+  password('TOWER_GRAFANA_ADMIN_PASSWORD', "Grafana's admin user (set when the grafana-data volume is created: change it in Grafana afterwards)"),
 ] as const satisfies readonly GeneratedSetting[];
 
 export type GeneratedSettingName = (typeof generatedSettings)[number]['name'];

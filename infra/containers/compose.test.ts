@@ -10,11 +10,13 @@ import { newInfraCredentials } from '../local/infra-credentials.ts';
 import { standaloneRedisSpec } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv, generatedSettings, parseEnvFile } from './compose-env.ts';
-import { composeDocument, composeFile, redisAclFile } from './compose.ts';
+import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths } from '../prometheus/scrape.ts';
+import { composeDocument, composeFile, grafanaProvisioning, redisAclFile } from './compose.ts';
 import { images, kafkaImageDefaultClusterId, redisPersistence } from './images.ts';
 
 interface ComposeService {
   image?: string;
+  ports?: string[];
   build?: unknown;
   command?: string[];
   depends_on?: Record<string, unknown>;
@@ -135,13 +137,63 @@ describe('docker-compose.yml', () => {
 
   it('pins every image to a patch release', () => {
     const withImage = Object.entries(document.services).filter(([, service]) => service.image !== undefined);
-    expect(withImage.map(([name]) => name).sort()).toEqual(['clickhouse', 'kafka', 'redis']);
-    for (const [name, service] of withImage) expect(service.image, name).toMatch(/:\d+\.\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
+    expect(withImage.map(([name]) => name)).toEqual(expect.arrayContaining(['clickhouse', 'kafka', 'redis', 'prometheus', 'grafana']));
+    // Every container is either built from the Dockerfile or runs one of the pinned images.
+    for (const [name, service] of Object.entries(document.services)) {
+      if (service.image === undefined) expect(service.build, name).toBe('.');
+      else expect(Object.values(images), name).toContain(service.image);
+    }
+    for (const [name, service] of withImage) expect(service.image, name).toMatch(/:v?\d+\.\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
     // The services' image is built from the Dockerfile on the pinned Node image.
     const from = [...fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(from.length).toBeGreaterThan(0);
     for (const image of from) expect(image).toBe(images.node);
     expect(images.node).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+  });
+});
+
+describe('Prometheus and Grafana in docker-compose.yml', () => {
+  const prometheus = document.services['prometheus']!;
+  const grafana = document.services['grafana']!;
+  /** Bind mounts (`./path:target[:ro]`) as target → repository path. */
+  const bindMounts = (service: ComposeService) =>
+    new Map((service.volumes ?? []).filter((mount) => mount.startsWith('./')).map((mount) => [mount.split(':')[1]!, mount.split(':')[0]!.slice(2)]));
+
+  it(`scrapes with ${composePrometheusConfigFile}, what the scrape plan generates (run npm run compose:generate)`, () => {
+    expect(fs.readFileSync(path.join(repoRoot, composePrometheusConfigFile), 'utf8')).toBe(composePrometheusConfig());
+    expect(bindMounts(prometheus).get(composePrometheusPaths.config)).toBe(composePrometheusConfigFile);
+    expect(prometheus.command).toContain(`--config.file=${composePrometheusPaths.config}`);
+  });
+
+  it('evaluates the rules of infra/prometheus/rules and keeps its data in a named volume', () => {
+    expect(bindMounts(prometheus).get(composePrometheusPaths.rules)).toBe('infra/prometheus/rules');
+    const config = parse(composePrometheusConfig()) as { rule_files: string[] };
+    expect(config.rule_files).toEqual([`${composePrometheusPaths.rules}/*.yml`]);
+    expect(namedVolumeMounts(prometheus).get(composePrometheusPaths.data)).toBe('prometheus-data');
+    expect(prometheus.command).toContain(`--storage.tsdb.path=${composePrometheusPaths.data}`);
+  });
+
+  it('scrapes every service by its compose name and port, and the monitoring containers that run', () => {
+    const config = parse(composePrometheusConfig()) as { scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[] };
+    const targets = new Map(config.scrape_configs.map((job) => [job.job_name, job.static_configs?.flatMap((c) => c.targets) ?? []]));
+    for (const service of discoverServices()) expect(targets.get(service.name)).toEqual([`${service.name}:${service.port}`]);
+    for (const [job, target] of [['prometheus', composeMonitoring.prometheus], ['node', composeMonitoring.nodeExporter], ['redis', composeMonitoring.redisExporter], ['kafka', composeMonitoring.kafkaJmx]] as const) {
+      expect(targets.get(job), job).toEqual([job === 'prometheus' ? `localhost:${target.port}` : `${target.host}:${target.port}`]);
+    }
+  });
+
+  it("provisions Grafana from infra/grafana (the Prometheus data source, the generated dashboards) with its admin password from the generated .env", () => {
+    expect(bindMounts(grafana).get('/etc/grafana/provisioning')).toBe(grafanaProvisioning.provisioning);
+    expect(bindMounts(grafana).get('/var/lib/grafana/dashboards')).toBe(grafanaProvisioning.dashboards);
+    for (const source of [...bindMounts(grafana).values(), ...bindMounts(prometheus).values()]) expect(fs.existsSync(path.join(repoRoot, source)), `${source} exists`).toBe(true);
+    expect(grafana.environment?.['GF_SECURITY_ADMIN_PASSWORD']).toBe(fromGeneratedEnv('TOWER_GRAFANA_ADMIN_PASSWORD'));
+    expect(grafana.depends_on).toHaveProperty('prometheus');
+    expect(namedVolumeMounts(grafana).get('/var/lib/grafana')).toBe('grafana-data');
+  });
+
+  it('publishes Prometheus and Grafana on 127.0.0.1 only', () => {
+    expect(prometheus.ports).toEqual([`127.0.0.1:${composeMonitoring.prometheus.port}:${composeMonitoring.prometheus.port}`]);
+    expect(grafana.ports).toEqual([`127.0.0.1:${composeMonitoring.grafana.port}:${composeMonitoring.grafana.port}`]);
   });
 });
 

@@ -2,8 +2,11 @@
  * Generates docker-compose.yml for hosts that have a Docker engine, from the same
  * images, env names, provisioning job (migrations + topic catalog) and service list
  * as the local scripts, so the two cannot drift: a test fails when the committed
- * file differs from what this prints. Regenerate with `npm run compose:generate`,
- * which also creates the deployment's own `.env` (compose-env.ts) when it is missing.
+ * file differs from what this prints. Prometheus's configuration comes from the same
+ * scrape plan as the local stack's (infra/prometheus/scrape.ts), written to
+ * infra/prometheus/prometheus.compose.yml and compared the same way. Regenerate with
+ * `npm run compose:generate`, which also creates the deployment's own `.env`
+ * (compose-env.ts) when it is missing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { adminEnv, credentialEnv, serviceIdentities, type InfraCredentials } fro
 import { clickhouseAccessXml, redisAclLines } from '../local/server-users.ts';
 import { discoverServices } from '../local/services.ts';
 import { repoRoot } from '../local/profiles.ts';
+import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths, retention } from '../prometheus/scrape.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv } from './compose-env.ts';
 import { clickhouseUsersFile, images, kafkaContainerAdminConfig, kafkaContainerCommand, kafkaContainerEnv, redisContainerCommand } from './images.ts';
 
@@ -22,6 +26,9 @@ const credentialsDirectory = '/app/.local';
 
 /** Kafka's volume, and its log dir (records and KRaft metadata); the image makes it writable for its user. */
 const kafkaDataDirectory = '/var/lib/kafka/data';
+
+/** Grafana's provisioning (data source, dashboard provider) and the generated dashboards, mounted into its container. */
+export const grafanaProvisioning = { provisioning: 'infra/grafana/provisioning', dashboards: 'infra/grafana/dashboards' } as const;
 
 /** The env every service and the provision job get inside the compose network. */
 export const composeEndpoints = {
@@ -121,6 +128,34 @@ export function composeDocument(): Yaml {
       restart: 'no',
     },
   };
+  services['prometheus'] = {
+    image: images.prometheus,
+    command: [
+      `--config.file=${composePrometheusPaths.config}`,
+      `--storage.tsdb.path=${composePrometheusPaths.data}`,
+      `--storage.tsdb.retention.time=${retention.time}`,
+      `--storage.tsdb.retention.size=${retention.size}`,
+    ],
+    // The same scrape plan as the local stack (infra/prometheus/scrape.ts), generated next to this file, and the same rules.
+    volumes: [`./${composePrometheusConfigFile}:${composePrometheusPaths.config}:ro`, `./infra/prometheus/rules:${composePrometheusPaths.rules}:ro`, `prometheus-data:${composePrometheusPaths.data}`],
+    ports: [`127.0.0.1:${composeMonitoring.prometheus.port}:${composeMonitoring.prometheus.port}`],
+    healthcheck: { test: ['CMD', 'wget', '-qO', '/dev/null', `http://127.0.0.1:${composeMonitoring.prometheus.port}/-/ready`], interval: '10s', timeout: '5s', retries: 12 },
+    restart: 'unless-stopped',
+  };
+  services['grafana'] = {
+    image: images.grafana,
+    environment: {
+      GF_SECURITY_ADMIN_PASSWORD: fromGeneratedEnv('TOWER_GRAFANA_ADMIN_PASSWORD'),
+      GF_USERS_ALLOW_SIGN_UP: 'false',
+      GF_ANALYTICS_REPORTING_ENABLED: 'false',
+      GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    },
+    // The Prometheus data source and the dashboards generated into infra/grafana (infra/grafana/dashboards.ts).
+    volumes: [`./${grafanaProvisioning.provisioning}:/etc/grafana/provisioning:ro`, `./${grafanaProvisioning.dashboards}:/var/lib/grafana/dashboards:ro`, 'grafana-data:/var/lib/grafana'],
+    ports: [`127.0.0.1:${composeMonitoring.grafana.port}:${composeMonitoring.grafana.port}`],
+    depends_on: { prometheus: { condition: 'service_healthy' } },
+    restart: 'unless-stopped',
+  };
   for (const service of discoverServices()) {
     services[service.name] = {
       build: '.',
@@ -146,7 +181,7 @@ export function composeDocument(): Yaml {
       'clickhouse-users': { content: `<clickhouse>\n${clickhouseAccessXml(composeCredentials, 'plain')}\n</clickhouse>\n` },
       'redis-users': { content: `${redisAclLines(composeCredentials, 'plain').join('\n')}\n` },
     },
-    volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {} },
+    volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {}, 'prometheus-data': {}, 'grafana-data': {} },
   };
 }
 
@@ -158,7 +193,8 @@ export function composeFile(): string {
 
 if (process.argv[1] === import.meta.filename) {
   fs.writeFileSync(path.join(repoRoot, 'docker-compose.yml'), composeFile());
+  fs.writeFileSync(path.join(repoRoot, composePrometheusConfigFile), composePrometheusConfig());
   const { added } = ensureComposeEnv(path.join(repoRoot, composeEnvFileName));
   const envNote = added.length > 0 ? `; ${composeEnvFileName} now holds ${added.join(', ')}` : '';
-  process.stdout.write(`docker-compose.yml written${envNote}\n`);
+  process.stdout.write(`docker-compose.yml and ${composePrometheusConfigFile} written${envNote}\n`);
 }

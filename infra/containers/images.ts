@@ -15,6 +15,9 @@ export const images = {
   kafka: 'apache/kafka:4.1.2',
   clickhouse: 'clickhouse/clickhouse-server:26.3.21.7',
   redis: 'redis:7.4.10',
+  /** Prometheus and Grafana (compose only; the local stack runs Debian's Prometheus 2.42, the same scrape plan and rules). */
+  prometheus: 'prom/prometheus:v3.16.0',
+  grafana: 'grafana/grafana:13.2.3',
   /** The base of the services' image (Dockerfile). */
   node: 'node:26.13.0-trixie-slim',
 } as const;

@@ -41,10 +41,10 @@ want redis-server redis-server "Redis 7"
 want clickhouse-server clickhouse-server "ClickHouse server"
 want prometheus-redis-exporter prometheus-redis-exporter "Prometheus Redis exporter (Redis's metrics)"
 want prometheus-node-exporter prometheus-node-exporter "Prometheus node exporter (the host's metrics)"
+want prometheus prometheus "Prometheus 2.42, which scrapes every service (ships promtool, for the rule checks)"
 if [ "$WITH_TEST" = 1 ]; then
   want python3 python3 "Python 3, for the chDB migration check"
   want chromium chromium "Chromium, for the wall display's browser tests"
-  want promtool prometheus "promtool, to check the load tests' Prometheus output"
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
@@ -55,8 +55,8 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
       || fail "apt-get update failed; see ${TMPDIR:-/tmp}/tower-apt-update.log"
     apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >"${TMPDIR:-/tmp}/tower-apt-install.log" 2>&1 \
       || fail "apt-get install ${missing_pkgs[*]} failed; see ${TMPDIR:-/tmp}/tower-apt-install.log"
-    # Debian's packages may start system-wide servers on our default ports; we run our own.
-    for svc in redis-server clickhouse-server prometheus; do
+    # Debian's packages may start system-wide servers and exporters on our default ports; we run our own.
+    for svc in redis-server clickhouse-server prometheus prometheus-node-exporter prometheus-redis-exporter; do
       if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
     done
   else

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { redisPersistence } from '../containers/images.ts';
+import { prometheusFiles, retention, writePrometheusConfig } from '../prometheus/scrape.ts';
 import { ensureInfraCredentials, infraCredentialsFile, type InfraCredentials } from './infra-credentials.ts';
 import { clickhouseAccessXml, kafkaScramArguments, kafkaSecurityProperties, kafkaUsersFingerprint, redisAclLines } from './server-users.ts';
 import { repoRoot, resolveProfile, type InfraProfile, type KafkaNode } from './profiles.ts';
@@ -303,6 +304,46 @@ function redisAnswersPing(port: number, adminPassword: string): Promise<boolean>
   });
 }
 
+// --- Prometheus (Debian's 2.42) ------------------------------------------------
+
+/**
+ * Scrapes every service and exporter of the profile (infra/prometheus/scrape.ts) and
+ * evaluates infra/prometheus/rules/*.yml; data under `.local/<profile>/prometheus/data`.
+ * No lifecycle API: a running Prometheus is reconfigured with SIGHUP.
+ */
+function prometheusSpec(profile: InfraProfile): ServerSpec {
+  const files = prometheusFiles(profile);
+  const port = profile.monitoring.prometheusPort;
+  return {
+    name: 'prometheus',
+    label: 'Prometheus',
+    command: 'prometheus',
+    args: [
+      `--config.file=${files.config}`,
+      `--storage.tsdb.path=${files.data}`,
+      `--storage.tsdb.retention.time=${retention.time}`,
+      `--storage.tsdb.retention.size=${retention.size}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    ports: [{ port, role: 'HTTP' }],
+    profileRoot: profile.root,
+    startsAfterOthers: true,
+    runningNotReadyHint: `it may still be replaying its write-ahead log in ${files.data}; see npm run infra:logs --${profile.name === 'dev' ? '' : ` --profile ${profile.name}`} prometheus`,
+    async prepare() {
+      fs.mkdirSync(files.data, { recursive: true });
+      writePrometheusConfig(profile);
+    },
+    // The services or the rules may have changed since it started: SIGHUP re-reads both.
+    async reconfigure(pid) {
+      writePrometheusConfig(profile);
+      process.kill(pid, 'SIGHUP');
+    },
+    isReady: async () => (await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok,
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 20_000,
+  };
+}
+
 // --- Exporters: Redis's and the host's figures for Prometheus (Debian's packages) ----
 
 /** Ready when `/metrics` answers (what it says about Redis is Prometheus's business: `redis_up`). */
@@ -360,7 +401,7 @@ function nodeExporterSpec(profile: InfraProfile): ServerSpec {
 export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
   // Readiness logs in as the administrator: a server left running from before the users (or other passwords) never gets ready.
   const runningNotReadyHint = `its readiness check logs in with ${infraCredentialsFile(profile.root)}; a server started before the infrastructure users (or with other passwords) refuses that: restart it with npm run infra:down${profile.name === 'dev' ? '' : ` -- --profile ${profile.name}`}`;
-  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials)), redisExporterSpec(profile, credentials), nodeExporterSpec(profile)].map((spec) => ({ ...spec, runningNotReadyHint }));
+  return [redisSpec(profile, credentials), clickhouseSpec(profile, credentials), ...profile.kafka.nodes.map((node) => kafkaNodeSpec(profile, node, credentials)), redisExporterSpec(profile, credentials), nodeExporterSpec(profile), prometheusSpec(profile)].map((spec) => ({ runningNotReadyHint, ...spec }));
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole control tower on this machine. Starts (or reuses) the dev
- * profile's Kafka, ClickHouse and Redis, applies migrations and the topic catalog,
- * starts every service under services/, prints what is up and where, and on Ctrl-C
+ * profile's Kafka, ClickHouse, Redis and Prometheus, applies migrations and the topic
+ * catalog, starts every service under services/ (and tells Prometheus where they are),
+ * prints what is up and where, and on Ctrl-C
  * (or SIGTERM) stops services first and then the servers.
  *
  * `npm stop` stops everything a crashed or killed `npm start` left behind.
@@ -9,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createKafka, createLogger, eventFamilies, kafkaLoginOf, loadConfig, type KafkaLogin } from '@tower/shared';
+import { prometheusFiles, writeServiceTargets } from '../prometheus/scrape.ts';
 import { readDemoCredentials } from '../provision/credentials.ts';
 import { describeProvision, provision, provisionEnv } from '../provision/provision.ts';
 import { downInfra, upInfra } from './infra.ts';
@@ -85,6 +87,8 @@ async function start(): Promise<void> {
       print(`${spec.label.padEnd(labelWidth)} ready on http://127.0.0.1:${spec.ports[0]?.port}`);
     }),
   );
+  // Prometheus's file-based discovery: from now on it scrapes each service where it runs.
+  writeServiceTargets(profile, services.map((s) => ({ service: s.name, port: s.port })), services);
 
   print('');
   print(`Ready in ${seconds()}.`);
@@ -92,6 +96,7 @@ async function start(): Promise<void> {
   row('Kafka', endpoints.KAFKA_BROKERS);
   row('ClickHouse', `${endpoints.CLICKHOUSE_URL}  (database tower)`);
   row('Redis', endpoints.REDIS_URL);
+  row('Prometheus', `http://127.0.0.1:${profile.monitoring.prometheusPort}  (targets at /targets; data in ${prometheusFiles(profile).data})`);
   row('Infra passwords', `${infraCredentialsFile(profile.root)}  (Kafka SCRAM, ClickHouse and Redis users; mode 0600)`);
   for (const service of services) row(service.title, `http://127.0.0.1:${service.port}${service.links.map((l) => `  ${l}`).join('')}`);
   const credentials = path.join(repoRoot, '.local', 'credentials.json');
@@ -137,7 +142,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    print(`\n${signal}: stopping services, then Kafka, ClickHouse and Redis…`);
+    print(`\n${signal}: stopping services, then Kafka, ClickHouse, Redis and Prometheus…`);
     void stopAll().then(() => process.exit(0));
   });
 }

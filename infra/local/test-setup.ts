@@ -1,10 +1,11 @@
 /**
- * vitest global setup for integration tests: real Kafka, ClickHouse and Redis for the
- * whole run. Local processes of the `test` profile (own ports and data, never the
- * demo's) by default; containers through testcontainers where a Docker engine
- * answers. TOWER_TEST_INFRA=local|containers forces one. Whatever this setup started
- * it stops at the end, even when tests fail; set TOWER_TEST_KEEP_INFRA=1 to keep the
- * servers up between runs while iterating. TOWER_TEST_PROFILE=bench runs them on the
+ * vitest global setup for integration tests: real Kafka, ClickHouse and Redis (and the
+ * profile's Prometheus and exporters) for the whole run. Local processes of the `test`
+ * profile (own ports and data, never the demo's) by default; containers through
+ * testcontainers where a Docker engine answers (no Prometheus there).
+ * TOWER_TEST_INFRA=local|containers forces one. Whatever this setup started it stops
+ * at the end, even when tests fail; set TOWER_TEST_KEEP_INFRA=1 to keep the servers up
+ * between runs while iterating. TOWER_TEST_PROFILE=bench runs them on the
  * benchmark profile's servers instead of the test profile's.
  *
  * The servers run with their users on (Kafka SASL/SCRAM and ACLs, ClickHouse and Redis
@@ -19,6 +20,13 @@ import { endpointsOf, resolveProfile, type ProfileName } from './profiles.ts';
 
 const report = (line: string) => process.stdout.write(`[test infra] ${line}\n`);
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The profile whose Prometheus scrapes the test servers; null where the servers are containers (no Prometheus). */
+    monitoringProfile: ProfileName | null;
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const requested = process.env['TOWER_TEST_INFRA'];
   if (requested !== undefined && requested !== 'local' && requested !== 'containers') {
@@ -29,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     report('starting Kafka, ClickHouse and Redis containers (testcontainers)');
     const containers = await startTestContainers();
     project.provide('infra', containers.infra);
+    project.provide('monitoringProfile', null);
     return containers.stop;
   }
   const profileName = process.env['TOWER_TEST_PROFILE'] ?? 'test';
@@ -37,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const credentials = ensureInfraCredentials(profile.root);
   const outcomes = await upInfra(profile, report);
   project.provide('infra', { ...endpointsOf(profile), ...adminEnv(credentials), credentials });
+  project.provide('monitoringProfile', profile.name);
   return async () => {
     if (process.env['TOWER_TEST_KEEP_INFRA'] === '1') return;
     const startedHere = new Set([...outcomes].filter(([, outcome]) => outcome !== 'already-running').map(([name]) => name));
