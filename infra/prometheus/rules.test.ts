@@ -48,7 +48,7 @@ describe('Prometheus rules (infra/prometheus)', () => {
     );
     const exprs = ruleFiles.flatMap((f) => (parse(readFileSync(join(rulesDir, f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.expr)));
     // The services' metrics and the exporters' (`up` is Prometheus's own); recorded series (with a colon) are the rules' own.
-    const family = String.raw`(?<![:\w])((?:${['tower', 'kafka', 'jvm', 'redis', 'node', 'clickhouse'].join('|')})_\w+?)(?:_bucket|_count|_sum)?`;
+    const family = String.raw`(?<![:\w])((?:${['tower', 'kafka', 'jvm', 'redis', 'node', 'ClickHouse(?:Metrics|ProfileEvents|AsyncMetrics)'].join('|')})_\w+?)(?:_bucket|_count|_sum)?`;
     const read = new Set(exprs.flatMap((e) => [...e.matchAll(new RegExp(String.raw`${family}\{([^}]*)\}|${family}\b(?!:)`, 'g'))].map((m) => JSON.stringify([m[1] ?? m[3], m[2] ?? '']))));
     expect(read.size).toBeGreaterThan(5);
     expect([...read].some((entry) => entry.startsWith('["node_'))).toBe(true);
