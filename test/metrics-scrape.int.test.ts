@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import type { ThroughputTick } from '@tower/shared';
 import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
-import { exited, freePort, startService, startServices, waitReady, type Running } from './support/service-processes.ts';
+import { startEveryService } from './support/service-processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -61,18 +61,12 @@ describe('every service’s /metrics against docs/metrics.md', () => {
     const table = documentedMetrics(fs.readFileSync(path.join(root, 'docs/metrics.md'), 'utf8'), services);
     expect(table.length).toBeGreaterThan(30);
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-scrape-'));
-    const stack = await startServices(infra, directory, logger, services.filter((name) => name !== 'simulator'));
+    const stack = await startEveryService(infra, directory, logger);
     const { url } = stack;
-    let simulator: Running | undefined;
     let wall: WebSocket | undefined;
     try {
-      // The simulator sends the calm profile through this stack's ingest API (no scripted incidents, no bookings: the
-      // servers' database and slot store are shared with the other test files running meanwhile).
-      simulator = startService('simulator', { CREDENTIALS_FILE: path.join(directory, 'credentials.json'), INGEST_URL: url('ingest'), SLOTS_URL: url('slots'), SIM_PROFILE: 'real', SIM_SLOT_SHARE_PERCENT: '0' }, await freePort());
-      await waitReady('simulator', simulator);
-      const port = (name: string) => (name === 'simulator' ? simulator!.port : stack.running[name]!.port);
       const scrape = async (name: string) => {
-        const response = await fetch(`http://127.0.0.1:${port(name)}/metrics`);
+        const response = await fetch(url(name, '/metrics'));
         expect(response.status, `${name} /metrics`).toBe(200);
         return response.text();
       };
@@ -80,7 +74,7 @@ describe('every service’s /metrics against docs/metrics.md', () => {
       // A wall: a display token's socket subscribed to throughput, counting the ticks of new data it receives.
       const demo = readDemoCredentials(directory);
       const display = demo.access.find((a) => a.role === 'display')!;
-      wall = new WebSocket(`ws://127.0.0.1:${port('live')}/v1/live`, ['tower.live.v1', `token.${display.token}`]);
+      wall = new WebSocket(`ws://127.0.0.1:${stack.running['live']?.port}/v1/live`, ['tower.live.v1', `token.${display.token}`]);
       let ticksReceived = 0;
       wall.on('message', (data) => {
         const message = JSON.parse(data.toString()) as { type: string; data?: ThroughputTick };
@@ -140,13 +134,9 @@ describe('every service’s /metrics against docs/metrics.md', () => {
         expect(missing, `${service} /metrics against docs/metrics.md`).toEqual([]);
       }
       expect(valueOf(await scrape('ingest'), 'tower_ingest_kafka_ack_seconds_count')).toBeGreaterThan(0);
-      for (const [name, service] of Object.entries({ ...stack.running, simulator })) expect(service.child.exitCode, `${name}: ${service.stderr()}`).toBeNull();
+      for (const [name, service] of Object.entries(stack.running)) expect(service.child.exitCode, `${name}: ${service.stderr()}`).toBeNull();
     } finally {
       wall?.close();
-      if (simulator) {
-        simulator.child.kill('SIGTERM');
-        await exited(simulator);
-      }
       await stack.stop();
       fs.rmSync(directory, { recursive: true, force: true });
     }

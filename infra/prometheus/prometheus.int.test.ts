@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, inject } from 'vitest';
 import { eventually, test } from '@tower/shared/testing';
 import { parse } from 'yaml';
-import { baseEnv, exited, freePort, startService, startServices, type Running } from '../../test/support/service-processes.ts';
+import { startEveryService, type Running } from '../../test/support/service-processes.ts';
 import { repoRoot, resolveProfile, type InfraProfile } from '../local/profiles.ts';
 import { serversOf } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
@@ -80,15 +80,10 @@ describe('Prometheus in the test stack', () => {
       await eventually(async () => ((await fetch(`http://127.0.0.1:${profile.monitoring.prometheusPort}/-/ready`)).ok ? true : undefined), { timeoutMs: 60_000, what: 'Prometheus to be ready' });
 
       const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-targets-'));
-      const names = discoverServices().map((s) => s.name);
-      // The simulator is ready only once ingest is: it is started after the others, posting the calm profile to this ingest.
-      const stack = await startServices(infra, directory, logger, names.filter((n) => n !== 'simulator'));
+      const stack = await startEveryService(infra, directory, logger);
       const running = new Map(Object.entries(stack.running));
       try {
-        if (names.includes('simulator')) {
-          const simulatorEnv = { CREDENTIALS_FILE: path.join(directory, 'credentials.json'), INGEST_URL: stack.url('ingest'), SLOTS_URL: stack.url('slots'), SIM_PROFILE: 'real', SIM_SLOT_SHARE_PERCENT: '0' };
-          running.set('simulator', startService('simulator', { ...baseEnv(infra, directory), ...simulatorEnv }, await freePort()));
-        }
+        expect([...running.keys()].sort()).toEqual(discoverServices().map((s) => s.name).sort());
         writeServiceTargets(profile, [...running].map(([service, { port }]) => ({ service, port })));
 
         const plan = localScrapePlan(profile);
@@ -156,9 +151,7 @@ describe('Prometheus in the test stack', () => {
         expect(await query(profile, 'up == 0')).toEqual([]);
       } finally {
         writeServiceTargets(profile, []);
-        const simulator = running.get('simulator');
-        simulator?.child.kill('SIGTERM');
-        await Promise.all([stack.stop(), simulator && exited(simulator)]);
+        await stack.stop();
         fs.rmSync(directory, { recursive: true, force: true });
       }
     },

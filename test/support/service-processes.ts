@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfig, type Logger } from '@tower/shared';
 import { eventually, type TestInfra } from '@tower/shared/testing';
 import { credentialEnv, serviceIdentities } from '../../infra/local/infra-credentials.ts';
+import { discoverServices } from '../../infra/local/services.ts';
 import { provision, provisionEnv } from '../../infra/provision/provision.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -96,4 +97,26 @@ export async function startServices(infra: TestInfra, directory: string, logger:
     throw error;
   }
   return { running, url: (name: string, route = '') => `http://127.0.0.1:${running[name]?.port}${route}`, stop };
+}
+
+/**
+ * Every service under services/, as `npm start` runs them. The simulator, ready only once
+ * ingest is, starts after the others and sends the calm profile through this stack's
+ * ingest API (no scripted incidents, no bookings: the servers' database and slot store
+ * are shared with the other test files running meanwhile); `stop` ends it with the others.
+ */
+export async function startEveryService(infra: TestInfra, directory: string, logger: Logger) {
+  const names = discoverServices().map((s) => s.name);
+  const stack = await startServices(infra, directory, logger, names.filter((name) => name !== 'simulator'));
+  if (!names.includes('simulator')) return stack;
+  try {
+    const simulatorEnv = { CREDENTIALS_FILE: path.join(directory, 'credentials.json'), INGEST_URL: stack.url('ingest'), SLOTS_URL: stack.url('slots'), SIM_PROFILE: 'real', SIM_SLOT_SHARE_PERCENT: '0' };
+    const simulator = startService('simulator', simulatorEnv, await freePort());
+    stack.running['simulator'] = simulator;
+    await waitReady('simulator', simulator);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
 }
