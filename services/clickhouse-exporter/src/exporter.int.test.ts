@@ -107,7 +107,7 @@ describe('clickhouse-exporter on real ClickHouse', () => {
     expect(tables?.map((row) => row['name'])).toEqual(['crossings']);
   });
 
-  test('a ClickHouse of its own, watched as tower_monitor: the tower tables, up 0 while it is stopped (200, no 5xx), up 1 once it is back', { timeout: 180_000 }, async ({ infra, logger }) => {
+  test('a ClickHouse of its own, watched as tower_monitor: the tower tables, up 0 while it is stopped (200, no 5xx), up 1 once it is back; found running, it learns a changed user without a restart', { timeout: 180_000 }, async ({ infra, logger }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'clickhouse-exporter-'));
     const port = 27323;
     const spec = standaloneClickHouseSpec(root, port, infra.credentials);
@@ -142,6 +142,19 @@ describe('clickhouse-exporter on real ClickHouse', () => {
         return sample(again, up) === 1 ? again : undefined;
       }, { timeoutMs: 60_000, what: 'up 1 once ClickHouse is back' });
       expect(sample(back, tableSeries('tower_clickhouse_table_rows', 'tower', 'crossings'))).toBe(4);
+
+      // A server found running learns users added or changed since it started (as tower_monitor was), without a restart.
+      const changed = { ...infra.credentials, clickhouse: { ...infra.credentials.clickhouse, tower_monitor: `changed-${Date.now()}` } };
+      expect(await startServer(standaloneClickHouseSpec(root, port, changed))).toBe('already-running');
+      await eventually(async () => {
+        const client = createClickHouse({ url, username: 'tower_monitor', password: changed.clickhouse.tower_monitor, database: 'system', logger });
+        try {
+          await client.command({ query: 'SELECT 1' });
+          return true;
+        } finally {
+          await client.close();
+        }
+      }, { timeoutMs: 30_000, what: 'the running ClickHouse to know the changed user' });
     } finally {
       await watched.close();
       await admin.close();
