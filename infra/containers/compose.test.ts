@@ -7,11 +7,11 @@ import { parse } from 'yaml';
 import { topicCatalog } from '../../shared/src/kafka/topic-catalog.ts';
 import { repoRoot } from '../local/profiles.ts';
 import { newInfraCredentials } from '../local/infra-credentials.ts';
-import { standaloneRedisSpec } from '../local/servers.ts';
+import { nodeExporterCollectors, standaloneRedisSpec } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv, generatedSettings, parseEnvFile } from './compose-env.ts';
 import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths } from '../prometheus/scrape.ts';
-import { composeDocument, composeFile, grafanaProvisioning, redisAclFile } from './compose.ts';
+import { composeDocument, composeFile, grafanaProvisioning, kafkaAgent, redisAclFile } from './compose.ts';
 import { images, kafkaImageDefaultClusterId, redisPersistence } from './images.ts';
 
 interface ComposeService {
@@ -26,6 +26,7 @@ interface ComposeService {
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
+  configs: Record<string, unknown>;
 }
 
 const committed = fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8');
@@ -135,6 +136,27 @@ describe('docker-compose.yml', () => {
     expect(kafka.command?.join(' ')).toContain('$$TOWER_KAFKA_SCRAM_USERS');
   });
 
+  it("runs Kafka with the JMX exporter agent and the local stack's rules, Redis's exporter as tower-monitor and the host's with the local collectors, under the names the compose Prometheus scrapes", () => {
+    const agentJob = document.services['kafka-agent']!;
+    expect(agentJob.volumes).toContain(`./${kafkaAgent.pom}:/tower/jmx-agent.pom.xml:ro`);
+    expect(agentJob.command?.join(' ')).toContain('mvn -q -B -f /tower/jmx-agent.pom.xml dependency:copy-dependencies -DoutputDirectory=/agent');
+    expect(kafka.depends_on).toEqual({ 'kafka-agent': { condition: 'service_completed_successfully' } });
+    expect(namedVolumeMounts(agentJob).get('/agent')).toBe('kafka-agent');
+    expect(namedVolumeMounts(kafka).get(kafkaAgent.directory)).toBe('kafka-agent');
+    expect(document.configs['kafka-jmx-exporter']).toEqual({ file: `./${kafkaAgent.config}` });
+    for (const file of [kafkaAgent.config, kafkaAgent.pom]) expect(fs.existsSync(path.join(repoRoot, file)), file).toBe(true);
+    // The agent is the broker's only: in the container's environment it would load into the healthcheck's tools too.
+    expect(kafka.environment).not.toHaveProperty('KAFKA_OPTS');
+    expect(kafka.environment?.['TOWER_KAFKA_JAVAAGENT']).toBe(`-javaagent:${kafkaAgent.directory}/${kafkaAgent.jar}=${composeMonitoring.kafkaJmx.port}:${kafkaAgent.configTarget}`);
+    expect(kafka.command?.join(' ')).toContain('export KAFKA_OPTS="$${KAFKA_OPTS:-} $$TOWER_KAFKA_JAVAAGENT"');
+
+    const redisExporter = document.services[composeMonitoring.redisExporter.host]!;
+    expect(redisExporter.command).toEqual(['--redis.addr=redis://redis:6379', '--redis.user=tower-monitor', '--redis-only-metrics']);
+    expect(redisExporter.environment).toEqual({ REDIS_PASSWORD: fromGeneratedEnv('TOWER_REDIS_MONITOR_PASSWORD') });
+    expect(document.services[composeMonitoring.nodeExporter.host]?.command).toEqual(['--path.rootfs=/host', '--collector.disable-defaults', ...nodeExporterCollectors.map((c) => `--collector.${c}`)]);
+    expect(document.services).toHaveProperty(composeMonitoring.kafkaJmx.host);
+  });
+
   it('pins every image to a patch release', () => {
     const withImage = Object.entries(document.services).filter(([, service]) => service.image !== undefined);
     expect(withImage.map(([name]) => name)).toEqual(expect.arrayContaining(['clickhouse', 'kafka', 'redis', 'prometheus', 'grafana']));
@@ -143,7 +165,7 @@ describe('docker-compose.yml', () => {
       if (service.image === undefined) expect(service.build, name).toBe('.');
       else expect(Object.values(images), name).toContain(service.image);
     }
-    for (const [name, service] of withImage) expect(service.image, name).toMatch(/:v?\d+\.\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/);
+    for (const [name, service] of withImage) expect(service.image, name).toMatch(/:v?\d+\.\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/);
     // The services' image is built from the Dockerfile on the pinned Node image.
     const from = [...fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(from.length).toBeGreaterThan(0);

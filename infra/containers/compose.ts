@@ -13,6 +13,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { adminEnv, credentialEnv, serviceIdentities, type InfraCredentials } from '../local/infra-credentials.ts';
 import { clickhouseAccessXml, redisAclLines } from '../local/server-users.ts';
+import { nodeExporterArguments, redisExporterArguments } from '../local/servers.ts';
 import { discoverServices } from '../local/services.ts';
 import { repoRoot } from '../local/profiles.ts';
 import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths, retention } from '../prometheus/scrape.ts';
@@ -29,6 +30,31 @@ const kafkaDataDirectory = '/var/lib/kafka/data';
 
 /** Grafana's provisioning (data source, dashboard provider) and the generated dashboards, mounted into its container. */
 export const grafanaProvisioning = { provisioning: 'infra/grafana/provisioning', dashboards: 'infra/grafana/dashboards' } as const;
+
+/**
+ * The brokers' JMX exporter agent: the kafka-agent job fetches it into a volume with the
+ * POM bootstrap.sh uses (infra/kafka/jmx-agent.pom.xml; again only when the POM changed),
+ * and the broker loads it with the rules of the local stack (infra/kafka/jmx-exporter.yaml).
+ */
+export const kafkaAgent = {
+  pom: 'infra/kafka/jmx-agent.pom.xml',
+  config: 'infra/kafka/jmx-exporter.yaml',
+  /** Where the kafka container mounts the agent's volume and its rules. */
+  directory: '/opt/tower/agent',
+  configTarget: '/opt/tower/jmx-exporter.yaml',
+  jar: 'jmx_prometheus_javaagent.jar',
+} as const;
+
+/** The kafka-agent job's command: mvn as bootstrap.sh runs it, skipped when the volume holds what this POM fetched. */
+const kafkaAgentFetch = [
+  'sh',
+  '-ec',
+  [
+    'if cmp -s /tower/jmx-agent.pom.xml /agent/pom.xml; then exit 0; fi',
+    'mvn -q -B -f /tower/jmx-agent.pom.xml dependency:copy-dependencies -DoutputDirectory=/agent -DincludeScope=runtime -Dmdep.stripVersion=true',
+    'cp /tower/jmx-agent.pom.xml /agent/pom.xml',
+  ].join('; '),
+];
 
 /** The env every service and the provision job get inside the compose network. */
 export const composeEndpoints = {
@@ -77,20 +103,32 @@ const shellDollars = (part: string) => part.split('$').join('$$');
 export function composeDocument(): Yaml {
   const admin = adminEnv(composeCredentials);
   const services: Record<string, Yaml> = {
+    'kafka-agent': {
+      image: images.maven,
+      command: kafkaAgentFetch.map(shellDollars),
+      volumes: [`./${kafkaAgent.pom}:/tower/jmx-agent.pom.xml:ro`, 'kafka-agent:/agent'],
+      restart: 'no',
+    },
     kafka: {
       image: images.kafka,
-      environment: kafkaContainerEnv({
-        listeners: [
-          { name: 'INTERNAL', port: 29092, advertised: 'kafka:29092' },
-          { name: 'HOST', port: 9092, advertised: '127.0.0.1:9092' },
-        ],
-        clusterId: fromGeneratedEnv('TOWER_KAFKA_CLUSTER_ID'),
-        logDir: kafkaDataDirectory,
-        credentials: composeCredentials,
-      }),
+      environment: {
+        ...kafkaContainerEnv({
+          listeners: [
+            { name: 'INTERNAL', port: 29092, advertised: 'kafka:29092' },
+            { name: 'HOST', port: 9092, advertised: '127.0.0.1:9092' },
+          ],
+          clusterId: fromGeneratedEnv('TOWER_KAFKA_CLUSTER_ID'),
+          logDir: kafkaDataDirectory,
+          credentials: composeCredentials,
+        }),
+        // Prometheus scrapes kafka:9404 in the compose network; the port is not published.
+        TOWER_KAFKA_JAVAAGENT: `-javaagent:${kafkaAgent.directory}/${kafkaAgent.jar}=${composeMonitoring.kafkaJmx.port}:${kafkaAgent.configTarget}`,
+      },
       command: kafkaContainerCommand.map(shellDollars),
+      configs: [{ source: 'kafka-jmx-exporter', target: kafkaAgent.configTarget }],
       ports: ['127.0.0.1:9092:9092'],
-      volumes: [`kafka-data:${kafkaDataDirectory}`],
+      volumes: [`kafka-data:${kafkaDataDirectory}`, `kafka-agent:${kafkaAgent.directory}:ro`],
+      depends_on: { 'kafka-agent': { condition: 'service_completed_successfully' } },
       healthcheck: {
         test: ['CMD-SHELL', `/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server kafka:29092 --command-config ${kafkaContainerAdminConfig} > /dev/null`],
         interval: '5s',
@@ -127,6 +165,22 @@ export function composeDocument(): Yaml {
       depends_on: { kafka: { condition: 'service_healthy' }, clickhouse: { condition: 'service_healthy' } },
       restart: 'no',
     },
+  };
+  // The exporters of Redis (as tower-monitor) and of the host, with the local stack's arguments.
+  services[composeMonitoring.redisExporter.host] = {
+    image: images.redisExporter,
+    command: redisExporterArguments('redis:6379'),
+    environment: { REDIS_PASSWORD: composeCredentials.redis['tower-monitor'] },
+    depends_on: { redis: { condition: 'service_healthy' } },
+    restart: 'unless-stopped',
+  };
+  // The host's figures: its processes and its root filesystem, read-only (the network is the container's).
+  services[composeMonitoring.nodeExporter.host] = {
+    image: images.nodeExporter,
+    command: ['--path.rootfs=/host', ...nodeExporterArguments],
+    pid: 'host',
+    volumes: ['/:/host:ro,rslave'],
+    restart: 'unless-stopped',
   };
   services['prometheus'] = {
     image: images.prometheus,
@@ -180,8 +234,9 @@ export function composeDocument(): Yaml {
     configs: {
       'clickhouse-users': { content: `<clickhouse>\n${clickhouseAccessXml(composeCredentials, 'plain')}\n</clickhouse>\n` },
       'redis-users': { content: `${redisAclLines(composeCredentials, 'plain').join('\n')}\n` },
+      'kafka-jmx-exporter': { file: `./${kafkaAgent.config}` },
     },
-    volumes: { 'kafka-data': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {}, 'prometheus-data': {}, 'grafana-data': {} },
+    volumes: { 'kafka-data': {}, 'kafka-agent': {}, 'clickhouse-data': {}, 'redis-data': {}, credentials: {}, 'prometheus-data': {}, 'grafana-data': {} },
   };
 }
 

@@ -18,6 +18,11 @@ export const images = {
   /** Prometheus and Grafana (compose only; the local stack runs Debian's Prometheus 2.42, the same scrape plan and rules). */
   prometheus: 'prom/prometheus:v3.16.0',
   grafana: 'grafana/grafana:13.2.3',
+  /** The exporters (compose only; the local stack runs Debian's, with the same arguments: infra/local/servers.ts). */
+  redisExporter: 'oliver006/redis_exporter:v1.90.0',
+  nodeExporter: 'prom/node-exporter:v1.10.0',
+  /** Fetches the brokers' JMX exporter agent from Maven Central with infra/kafka/jmx-agent.pom.xml, as bootstrap.sh does locally. */
+  maven: 'maven:3.9.11-eclipse-temurin-21',
   /** The base of the services' image (Dockerfile). */
   node: 'node:26.13.0-trixie-slim',
 } as const;
@@ -92,7 +97,9 @@ export function kafkaContainerEnv({ listeners, clusterId, logDir, credentials }:
  * a restart) with every principal's SCRAM credential, writes the admin's client config
  * for the healthcheck (/tmp/tower-admin.properties), then runs the image's own start
  * script, which finds the storage formatted. `set -f`: `[` `]` in the SCRAM arguments
- * are not globs.
+ * are not globs. Where TOWER_KAFKA_JAVAAGENT is set (compose: the JMX exporter agent),
+ * it joins KAFKA_OPTS for the broker only: KAFKA_OPTS in the container's environment
+ * would load the agent into the healthcheck's tools too, which fail to bind its port.
  */
 export const kafkaContainerCommand = [
   'bash',
@@ -102,6 +109,7 @@ export const kafkaContainerCommand = [
     'printf "process.roles=broker,controller\\nnode.id=1\\ncontroller.quorum.voters=1@localhost:9093\\ncontroller.listener.names=CONTROLLER\\nlisteners=PLAINTEXT://:9092,CONTROLLER://:9093\\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\\nlog.dirs=%s\\n" "$KAFKA_LOG_DIRS" > /tmp/tower-format.properties',
     '/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" -c /tmp/tower-format.properties $TOWER_KAFKA_SCRAM_USERS',
     'printf "security.protocol=SASL_PLAINTEXT\\nsasl.mechanism=SCRAM-SHA-512\\nsasl.jaas.config=%s\\n" "$TOWER_KAFKA_ADMIN_JAAS" > /tmp/tower-admin.properties',
+    'if [ -n "${TOWER_KAFKA_JAVAAGENT:-}" ]; then export KAFKA_OPTS="${KAFKA_OPTS:-} $TOWER_KAFKA_JAVAAGENT"; fi',
     'exec /etc/kafka/docker/run',
   ].join('; '),
 ];

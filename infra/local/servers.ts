@@ -346,32 +346,41 @@ function prometheusSpec(profile: InfraProfile): ServerSpec {
 
 // --- Exporters: Redis's and the host's figures for Prometheus (Debian's packages) ----
 
-/** Ready when `/metrics` answers (what it says about Redis is Prometheus's business: `redis_up`). */
-async function servesMetrics(port: number): Promise<boolean> {
-  return (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).ok;
+/**
+ * An exporter (Debian's package) serving `/metrics` on 127.0.0.1:`port`. Ready when
+ * `/metrics` answers: what it says about its server is Prometheus's business (`redis_up`).
+ */
+function exporterSpec(profile: InfraProfile, exporter: { name: string; label: string; command: string; port: number; args: string[]; env?: Record<string, string> }): ServerSpec {
+  const { port, args, ...rest } = exporter;
+  return {
+    ...rest,
+    args: [`--web.listen-address=127.0.0.1:${port}`, ...args],
+    ports: [{ port, role: 'metrics' }],
+    profileRoot: profile.root,
+    async prepare() {},
+    isReady: async () => (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).ok,
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 10_000,
+  };
 }
+
+/** The Redis exporter's arguments but its address (compose runs the same in the official image); the password comes in REDIS_PASSWORD. */
+export const redisExporterArguments = (redis: string): string[] => [`--redis.addr=redis://${redis}`, '--redis.user=tower-monitor', '--redis-only-metrics'];
 
 /**
  * Debian's prometheus-redis-exporter, logged in as tower-monitor (server-users.ts: INFO and
  * the like, no key). The password goes in its environment, not its arguments (which any
  * user of the machine can read); no Go runtime metrics.
  */
-function redisExporterSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
-  const port = profile.monitoring.redisExporterPort;
-  return {
+const redisExporterSpec = (profile: InfraProfile, credentials: InfraCredentials): ServerSpec =>
+  exporterSpec(profile, {
     name: 'redis-exporter',
     label: 'Redis exporter',
     command: 'prometheus-redis-exporter',
-    args: [`--web.listen-address=127.0.0.1:${port}`, `--redis.addr=redis://127.0.0.1:${profile.redis.port}`, '--redis.user=tower-monitor', '--redis-only-metrics'],
+    port: profile.monitoring.redisExporterPort,
+    args: redisExporterArguments(`127.0.0.1:${profile.redis.port}`),
     env: { REDIS_PASSWORD: credentials.redis['tower-monitor'] },
-    ports: [{ port, role: 'metrics' }],
-    profileRoot: profile.root,
-    async prepare() {},
-    isReady: () => servesMetrics(port),
-    readyTimeoutMs: 30_000,
-    stopTimeoutMs: 10_000,
-  };
-}
+  });
 
 /**
  * The collectors the node exporter runs: CPU, memory, disks and filesystems, load and
@@ -380,22 +389,12 @@ function redisExporterSpec(profile: InfraProfile, credentials: InfraCredentials)
  */
 export const nodeExporterCollectors = ['cpu', 'meminfo', 'loadavg', 'pressure', 'vmstat', 'filesystem', 'diskstats', 'netdev', 'filefd', 'uname'] as const;
 
+/** The node exporter's arguments but its address (compose runs the same in the official image). */
+export const nodeExporterArguments = ['--collector.disable-defaults', ...nodeExporterCollectors.map((c) => `--collector.${c}`)];
+
 /** Debian's prometheus-node-exporter: the host's CPU, memory, disks and network. */
-function nodeExporterSpec(profile: InfraProfile): ServerSpec {
-  const port = profile.monitoring.nodeExporterPort;
-  return {
-    name: 'node-exporter',
-    label: 'Node exporter',
-    command: 'prometheus-node-exporter',
-    args: [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', ...nodeExporterCollectors.map((c) => `--collector.${c}`)],
-    ports: [{ port, role: 'metrics' }],
-    profileRoot: profile.root,
-    async prepare() {},
-    isReady: () => servesMetrics(port),
-    readyTimeoutMs: 30_000,
-    stopTimeoutMs: 10_000,
-  };
-}
+const nodeExporterSpec = (profile: InfraProfile): ServerSpec =>
+  exporterSpec(profile, { name: 'node-exporter', label: 'Node exporter', command: 'prometheus-node-exporter', port: profile.monitoring.nodeExporterPort, args: nodeExporterArguments });
 
 /** Every local server of a profile, in start order. */
 export function serversOf(profile: InfraProfile, credentials: InfraCredentials = ensureInfraCredentials(profile.root)): ServerSpec[] {
