@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { infrastructureDashboards } from './infrastructure.ts';
 import { overview } from './overview.ts';
 import { serviceDashboards } from './services.ts';
 
@@ -14,7 +15,7 @@ export const dashboardsDir = join(import.meta.dirname, 'dashboards');
 
 /** Every dashboard, built. */
 export function dashboards(): Dashboard[] {
-  return [overview(), ...Object.values(serviceDashboards).map((build) => build())];
+  return [overview(), ...[...Object.values(serviceDashboards), ...Object.values(infrastructureDashboards)].map((build) => build())];
 }
 
 /** File name → the text written for it. */

@@ -5,6 +5,7 @@
  * recording rules of infra/prometheus/rules/tower.rules.yml where they exist.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { infrastructureUid } from './infrastructure.ts';
 import { slo } from './limits.ts';
 import { dashboard, graph, labelVariable, overviewUid, quantiles, stat, upDown } from './panels.ts';
 import { serviceUid } from './services.ts';
@@ -95,7 +96,10 @@ export function overview(): Dashboard {
         title: 'Targets',
         panels: [
           stat({ title: 'Targets up', description: 'Every target Prometheus scrapes, by job and instance (down: the last scrape failed).', unit: 'short', width: 24, limit: 1, lowIsBad: true, mappings: upDown,
-            links: ['ingest', 'aggregator', 'live', 'slots', 'simulator'].flatMap((s) => link(s)),
+            links: [
+              ...['ingest', 'aggregator', 'live', 'slots', 'simulator'].flatMap((s) => link(s)),
+              ...['kafka', 'clickhouse', 'redis', 'host'].map((part) => ({ title: `Tower / ${part}`, uid: infrastructureUid(part) })),
+            ],
             series: [{ expr: 'up', legend: '{{job}} {{instance}}' }] }),
         ],
       },

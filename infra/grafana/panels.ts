@@ -177,7 +177,7 @@ export function labelVariable(name: string, selector: string, label = name): cog
   return new QueryVariableBuilder(name)
     .label(name)
     .datasource(datasource)
-    .query({ query: `label_values(${selector}, ${label})`, refId: 'variable' })
+    .query(`label_values(${selector}, ${label})`)
     .definition(`label_values(${selector}, ${label})`)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
