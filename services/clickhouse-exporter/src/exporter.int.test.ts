@@ -5,6 +5,7 @@
  * (chDB), and the process itself started while ClickHouse is down.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
@@ -160,6 +161,32 @@ describe('clickhouse-exporter on real ClickHouse', () => {
       await admin.close();
       await stopServer(spec);
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a ClickHouse that takes the connection and never answers: the scrape ends at the read timeout with up 0, and the next one reads again', async ({ logger }) => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const client = createClickHouse({ url, username: 'tower_monitor', password: 'unused', database: 'system', requestTimeoutMs: 500, logger });
+    const app = buildApp({ logger, reader: new SystemTablesReader(client, 'tower') });
+    try {
+      for (const count of [1, 2]) {
+        const response = await app.inject({ url: '/metrics' });
+        expect(response.statusCode).toBe(200);
+        expect(sample(response.body, up)).toBe(0);
+        expect(sample(response.body, readCountSeries)).toBe(count);
+      }
+      // Each read waited for the timeout, no more than a scrape's worth.
+      const text = (await app.inject({ url: '/metrics' })).body;
+      expect(sample(text, 'tower_clickhouse_scrape_duration_seconds_sum{service="clickhouse-exporter"}')).toBeGreaterThanOrEqual(3 * 0.5);
+      expect(sample(text, 'tower_clickhouse_scrape_duration_seconds_bucket{le="5",service="clickhouse-exporter"}')).toBe(3);
+    } finally {
+      await app.close();
+      await client.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
