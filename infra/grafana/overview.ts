@@ -22,7 +22,8 @@ function burn(window: string) {
   const freshness = slo('live.freshness_p95_ms');
   const count = (selector: string) => `sum(rate(tower_http_request_duration_seconds_count${selector}[${window}]))`;
   return [
-    { expr: `${count('{status_class="5xx"}')} / ${count('')} / ${errors}`, legend: `5xx, ${window}` },
+    // `or vector(0)`: with no 5xx at all there is no 5xx series, and the burn is 0, not no data.
+    { expr: `(${count('{status_class="5xx"}')} or vector(0)) / ${count('')} / ${errors}`, legend: `5xx, ${window}` },
     // A p95 SLO lets 5 % of the ticks be older than the bound; the histogram has a bucket at the bound.
     { expr: `(1 - sum(rate(tower_live_tick_freshness_seconds_bucket{le="${freshness}"}[${window}])) / sum(rate(tower_live_tick_freshness_seconds_count[${window}]))) / 0.05`,
       legend: `ticks over ${freshness} s, ${window}` },
@@ -60,7 +61,7 @@ export function overview(): Dashboard {
           stat({ title: 'Worst 5xx share',
             description: 'The highest share of 5xx answers of any service over 5 minutes (SLO http.error_rate_percent).',
             unit: 'percentunit', limit: slo('http.error_rate_percent'),
-            series: [{ expr: 'max(service:tower_http_requests_5xx:ratio_rate5m)' }] }),
+            series: [{ expr: 'max(service:tower_http_requests_5xx:ratio_rate5m) or vector(0)' }] }),
           stat({ title: 'Worst consumer lag',
             description: 'The most messages any consumer group is behind on a topic (load tests\' bound server.consumer_lag_end).',
             unit: 'short', limit: slo('server.consumer_lag_end'),

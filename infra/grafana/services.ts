@@ -26,7 +26,8 @@ function httpSection(service: string, latencyLimit?: number): Section {
       graph({ title: '5xx share',
         description: 'Share of requests answered 5xx (SLO: the strictest http.error_rate_percent of loadtests/sre/slos.json). 4xx are refusals of bad or over-budget requests, not errors.',
         unit: 'percentunit', limit: slo('http.error_rate_percent'),
-        series: [{ expr: `sum(${rate(`${httpMetric}_count`, of(service, 'status_class="5xx"'))}) / sum(${rate(`${httpMetric}_count`, s)})`, legend: '5xx' }] }),
+        // `or vector(0)`: a service that never answered 5xx has no such series, and shows 0 rather than no data.
+        series: [{ expr: `(sum(${rate(`${httpMetric}_count`, of(service, 'status_class="5xx"'))}) or vector(0)) / sum(${rate(`${httpMetric}_count`, s)})`, legend: '5xx' }] }),
       graph({ title: 'p99 duration by route',
         description: 'p99 time from request to the end of its response, per route template and method.',
         unit: 's', limit: latencyLimit,
