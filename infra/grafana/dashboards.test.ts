@@ -59,6 +59,22 @@ function expressions(d: Dashboard): { where: string; expr: string }[] {
   return [...fromPanels, ...fromVariables];
 }
 
+/** A dashboard query with Grafana's variables filled in as it would fill them (every instance, every service). */
+const filled = (expr: string) => expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.*').replaceAll('$service', '.*');
+
+/** `promtool <command> <subcommand>` on `document` written as a YAML file; fails (never skips) where promtool is not installed. */
+function promtool(command: string, subcommand: string, document: object): { status: number | null; output: string } {
+  const scratch = mkdtempSync(join(tmpdir(), 'tower-dashboards-'));
+  try {
+    writeFileSync(join(scratch, 'input.yml'), stringify(document));
+    const run = spawnSync('promtool', [command, subcommand, join(scratch, 'input.yml')], { encoding: 'utf8' });
+    if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('promtool is not installed: run `bash infra/local/bootstrap.sh --test`');
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /** What the dashboards read that does not exist: unknown metrics, and labels their metric does not have. */
 function unknownReads(all: Dashboard[], known: Catalog): string[] {
   return all.flatMap(expressions).flatMap(({ where, expr }) => selectors(expr).flatMap(({ name, labels }) => {
@@ -104,16 +120,27 @@ describe('Grafana dashboards (infra/grafana)', () => {
   });
 
   it('are PromQL Prometheus 2.42 parses (promtool check rules on every query, Grafana\'s variables filled in)', () => {
-    const scratch = mkdtempSync(join(tmpdir(), 'tower-dashboards-'));
-    try {
-      const rules = built.flatMap(expressions).map(({ expr }, i) => ({ record: `dashboard_query_${i}`, expr: expr.replaceAll('$__rate_interval', '1m') }));
-      writeFileSync(join(scratch, 'queries.yml'), stringify({ groups: [{ name: 'dashboards', rules }] }));
-      const run = spawnSync('promtool', ['check', 'rules', join(scratch, 'queries.yml')], { encoding: 'utf8' });
-      if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('promtool is not installed: run `bash infra/local/bootstrap.sh --test`');
-      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    const rules = built.flatMap(expressions).map(({ expr }, i) => ({ record: `dashboard_query_${i}`, expr: filled(expr) }));
+    const run = promtool('check', 'rules', { groups: [{ name: 'dashboards', rules }] });
+    expect(run.status, run.output).toBe(0);
+  });
+
+  it('show a 5xx share and burn of 0, not no data, where no request was ever answered 5xx (promtool test rules)', () => {
+    const queries = built.flatMap(expressions).map(({ expr }) => filled(expr)).filter((expr) => expr.includes('status_class="5xx"') && !expr.includes(':'));
+    expect(queries.length).toBeGreaterThan(5);
+    const services = ['ingest', 'aggregator', 'live', 'slots', 'simulator'];
+    const run = promtool('test', 'rules', {
+      tests: [{
+        interval: '1m',
+        // Every service answers 60 requests a minute, all 2xx: no 5xx series exists.
+        input_series: services.map((service) => ({
+          series: `tower_http_request_duration_seconds_count{service="${service}", instance="${service}:1", job="${service}", route="/v1/x", method="GET", status_class="2xx"}`,
+          values: '0+60x120',
+        })),
+        promql_expr_test: queries.map((expr) => ({ expr, eval_time: '90m', exp_samples: [{ labels: '{}', value: 0 }] })),
+      }],
+    });
+    expect(run.status, run.output).toBe(0);
   });
 
   it('burn the freshness budget at a bucket bound the gateway\'s histogram has (le="<SLO>" must be a series)', () => {
