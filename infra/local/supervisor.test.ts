@@ -48,6 +48,18 @@ describe('supervisor', () => {
     expect(await portIsOpen(spec.ports[0]!.port)).toBe(false);
   });
 
+  it('reconfigures a server found already running, with its pid (not one it has just started)', async () => {
+    const reconfigured: number[] = [];
+    const spec = { ...listenerSpec(await freePort()), reconfigure: async (pid: number) => void reconfigured.push(pid) };
+    cleanups.push(async () => void (await stopServer(spec)));
+    expect(await startServer(spec)).toBe('started');
+    expect(reconfigured).toEqual([]);
+    const running = inspectServer(spec);
+    expect(await startServer(spec)).toBe('already-running');
+    expect(running.state === 'running' ? [running.pid] : []).toEqual(reconfigured);
+    expect(reconfigured).toHaveLength(1);
+  });
+
   it('sees a crashed server as dead and restarts it as recovered', async () => {
     const spec = listenerSpec(await freePort());
     await startServer(spec);
