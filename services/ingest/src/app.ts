@@ -15,6 +15,7 @@ import {
   type ReadinessCheck,
   type SiteCatalog,
 } from '@tower/shared';
+import type { Tracing } from '@tower/shared/tracing';
 import type { DeviceRegistry } from './domain/devices.ts';
 import type { EventIdentityLedger } from './domain/event-identity.ts';
 import { registerEventsRoute } from './http/events-route.ts';
@@ -38,6 +39,8 @@ export interface IngestDependencies {
   metrics: Registry;
   readiness: ReadinessCheck[];
   now?: () => number;
+  /** Only where a collector is configured (see @tower/shared/tracing). */
+  tracing?: Tracing;
 }
 
 /** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
@@ -65,6 +68,7 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
     metrics: createIngestMetrics(deps.metrics),
     maxBatchEvents: deps.settings.maxBatchEvents,
     now,
+    tracing: deps.tracing,
   });
   return app;
 }

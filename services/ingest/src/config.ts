@@ -1,4 +1,5 @@
 import { env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
+import { tracingEnv } from '@tower/shared/tracing';
 
 export const ingestEnv = {
   PORT: env.port({ default: 8081, description: 'HTTP port' }),
@@ -6,6 +7,7 @@ export const ingestEnv = {
   ...kafkaEnv,
   ...redisEnv,
   ...logEnv,
+  ...tracingEnv,
   DEVICES_FILE: env.string({ default: '.local/devices.json', description: 'device registry (ids, sites, SHA-256 of keys), written by npm start / provision' }),
   DEVICES_RELOAD_MS: env.integer({ default: 2000, min: 100, max: 600_000, description: 'how often the device registry file is checked for changes (added or disabled devices take effect without a restart)' }),
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog' }),

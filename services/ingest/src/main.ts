@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { EventCodec, connectOrExit, connectRedis, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
+import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { watchDeviceRegistry } from './device-registry-watch.ts';
@@ -18,6 +19,7 @@ const config = loadConfigOrExit('ingest', ingestEnv);
 const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
+const tracing = Tracing.start('ingest', config, logger);
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
@@ -46,6 +48,7 @@ const app = await buildApp({
     { name: 'kafka', check: () => pingKafka(admin) },
     { name: 'redis', check: () => pingRedis(redis) },
   ],
+  tracing,
 });
 
 lifecycle
@@ -54,6 +57,7 @@ lifecycle
   .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
   .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) });
+if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
 
 await app.listen({ port: config.PORT, host: config.HOST });
 logger.info({ port: config.PORT, devices: devices.size, catalogVersion: catalog.version }, 'ingest ready');

@@ -1,3 +1,4 @@
+import type { TraceHeaders } from '@tower/shared/tracing';
 import { DependencyUnavailableProblem, type EventCodec, type EventFamily, type FamilyName, type TopicMessages, type TowerEvent, type TowerProducer } from '@tower/shared';
 
 /**
@@ -17,9 +18,12 @@ export class EventPublisher {
     private readonly topics: Readonly<Record<FamilyName, string>>,
   ) {}
 
-  async publish(accepted: readonly { event: TowerEvent; family: EventFamily }[], device: string, receivedAt: number): Promise<void> {
+  /** `trace`: the request's span context, written to every record (a traced request only). */
+  async publish(accepted: readonly { event: TowerEvent; family: EventFamily }[], device: string, receivedAt: number, trace?: TraceHeaders): Promise<void> {
     const byTopic = new Map<string, TopicMessages>();
     const ingestedAt = String(receivedAt);
+    // One headers object for the request's records (the producer only reads it).
+    const headers = trace ? { 'tower-device': device, ...trace } : { 'tower-device': device };
     for (const { event, family } of accepted) {
       const topic = this.topics[family.name];
       let batch = byTopic.get(topic);
@@ -30,7 +34,7 @@ export class EventPublisher {
         // The message timestamp is when the API received the event: consumers measure
         // end-to-end latency from it. The event type is in the Avro body.
         timestamp: ingestedAt,
-        headers: { 'tower-device': device },
+        headers,
       });
     }
     let timer: NodeJS.Timeout | undefined;

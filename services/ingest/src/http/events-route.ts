@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PayloadTooLargeProblem, ProblemDocument, RateLimitedProblem, ValidationProblem, type EventValidator, type RateLimiter } from '@tower/shared';
+import { endRequestSpan, traceHeadersOf, type Span, type Tracing } from '@tower/shared/tracing';
 import { judgeBatch, parseNdjson } from '../domain/batch.ts';
 import type { Device, DeviceRegistry } from '../domain/devices.ts';
 import { refuseConflictingIds, type EventIdentityLedger } from '../domain/event-identity.ts';
@@ -12,6 +13,8 @@ import { AnyEvent, BatchResult } from './schemas.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     device?: Device;
+    /** The request's span, only when tracing is on. */
+    span?: Span;
   }
 }
 
@@ -25,14 +28,18 @@ export interface EventsRouteOptions {
   metrics: IngestMetrics;
   maxBatchEvents: number;
   now: () => number;
+  /** Set only where a collector is configured; absent, a request costs no tracing work. */
+  tracing?: Tracing;
 }
 
 export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOptions): void {
-  const { devices, rateLimiter, validate, eventIds, publisher, metrics, maxBatchEvents, now } = options;
+  const { devices, rateLimiter, validate, eventIds, publisher, metrics, maxBatchEvents, now, tracing } = options;
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => done(null, parseNdjson(body as string)));
   app.decorateRequest('device', undefined);
+  app.decorateRequest('span', undefined);
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url === '/v1/events') metrics.batches.inc({ status: String(reply.statusCode) });
+    if (request.span) endRequestSpan(request.span, reply.statusCode);
   });
 
   app.post(
@@ -67,6 +74,8 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       // The body is validated event by event below, so that one bad event does not refuse the batch.
       validatorCompiler: () => (value) => ({ value }),
       onRequest: async (request) => {
+        // First, so that a refused request is in the trace too.
+        if (tracing) request.span = tracing.startRequestSpan('POST', '/v1/events', request.headers);
         request.device = devices.authenticate(request.headers.authorization);
       },
       // After authentication: only a known device gets a body inflated.
@@ -94,7 +103,10 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         );
       }
       const stopTimer = metrics.kafkaLatency.startTimer();
-      await publisher.publish(verdict.accepted, device.id, receivedAt);
+      const span = request.span;
+      span?.setAttributes({ 'tower.device': device.id, 'tower.events.accepted': verdict.accepted.length, 'tower.events.rejected': verdict.rejected.length });
+      // The records carry the request's span, so the aggregator can link its batch to it.
+      await publisher.publish(verdict.accepted, device.id, receivedAt, span && traceHeadersOf(span.spanContext()));
       stopTimer();
       for (const { family } of verdict.accepted) metrics.accepted.inc({ family: family.name });
       return reply.status(verdict.rejected.length > 0 ? 207 : 200).send({ accepted: verdict.accepted.length, rejected: verdict.rejected });
