@@ -22,6 +22,7 @@ export * from './devices.ts';
 export * from './access.ts';
 export * from './registry-watch.ts';
 export * from './kafka/consumer.ts';
+export * from './kafka/lag.ts';
 export * from './clickhouse/throughput.ts';
 export * from './clickhouse/truck-rows.ts';
 export * from './domain/journeys.ts';

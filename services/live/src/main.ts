@@ -102,7 +102,7 @@ const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE),
 const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, 'tower-live-slots', hub, live.slotBoard, logger);
 feeds.push(slotChanges);
 // How far each broadcast feed is behind its topic's end, sampled at each scrape of /metrics.
-const feedLag = new FeedLagMetrics(kafka.admin(), () => feeds, metrics, logger);
+const feedLag = new FeedLagMetrics(kafka, () => feeds, metrics, logger);
 
 lifecycle
   .onShutdown({ name: 'access registry watch', run: async () => stopWatchingAccess() })

@@ -127,4 +127,39 @@ describe('consumer runner against real Kafka', () => {
     expect(stored).toEqual(trucks.slice(0, 3).map((e) => e.eventId));
     expect(second).toEqual(trucks.slice(3, 5).map((e) => e.eventId));
   });
+
+  test('reports its group’s lag at each scrape from the committed offsets: growing while a failing batch is retried, 0 once it is handled, gone once stopped', async ({ kafka, logger, createTopic }) => {
+    const topic = await createTopic({ partitions: 2 });
+    const deadLetterTopic = await createTopic({ partitions: 1 });
+    const groupId = uniqueName('group');
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const trucks = sampleEvents().filter((e) => e.type.startsWith('truck.'));
+    const send = (events: TowerEvent[]) => producer.send([{ topic, messages: events.map((e, i) => ({ key: `k${i}`, value: codec.encode('truck', e) })) }]);
+    let failing = true;
+    const metrics = new Registry();
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
+      async handleBatch() {
+        if (failing) throw new Error('sink unavailable');
+      },
+    }, metrics);
+    /** The group's lag summed over both partitions; undefined until both are reported. */
+    const lag = async () => {
+      const values = [...(await metrics.metrics()).matchAll(new RegExp(`^tower_consumer_lag_messages\\{group="${groupId}",topic="${topic}",partition="\\d+"\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+      return values.length === 2 ? values.reduce((a, b) => a + b, 0) : undefined;
+    };
+    try {
+      await consumer.start();
+      await send(trucks.slice(0, 4));
+      await eventually(async () => ((await lag()) === 4 ? true : undefined), { timeoutMs: 30_000, what: 'a lag of 4 while the batches fail' });
+      await send(trucks.slice(4, 7));
+      await eventually(async () => ((await lag()) === 7 ? true : undefined), { timeoutMs: 30_000, what: 'the lag growing to 7 while the group is stuck' });
+      failing = false;
+      await eventually(async () => ((await lag()) === 0 ? true : undefined), { timeoutMs: 30_000, what: 'a lag of 0 once handled' });
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    expect(await metrics.metrics()).not.toMatch(/^tower_consumer_lag_messages\{/m);
+  });
 });

@@ -1,9 +1,10 @@
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
 import { DecodeError, type EventCodec } from '../events/avro.ts';
 import type { FamilyName, TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
 import type { OutgoingMessage, TowerProducer } from './client.ts';
+import { CommittedLag } from './lag.ts';
 
 /** One decoded event with where it came from; the coordinates make idempotent sinks possible. */
 export interface ConsumedEvent {
@@ -106,32 +107,6 @@ class ConsumerMetrics {
   }
 }
 
-const lagMetric = 'tower_consumer_lag_messages';
-
-/**
- * How far one consumer group is behind, as `tower_consumer_lag_messages{group,topic,partition}`:
- * after each batch handled, its partition's high watermark minus the next offset to read.
- * One gauge per registry, shared by every group of the service (slots reads in two).
- */
-export class ConsumerLag {
-  private readonly gauge: Gauge<'group' | 'topic' | 'partition'>;
-
-  constructor(
-    registry: Registry,
-    private readonly group: string,
-  ) {
-    this.gauge =
-      (registry.getSingleMetric(lagMetric) as Gauge<'group' | 'topic' | 'partition'> | undefined) ??
-      new Gauge({ name: 'tower_consumer_lag_messages', help: 'High watermark minus the next offset to process, per consumer group and partition', labelNames: ['group', 'topic', 'partition'], registers: [registry] });
-  }
-
-  /** A batch was handled up to its last offset. */
-  handled(batch: Pick<Batch, 'topic' | 'partition' | 'highWatermark' | 'lastOffset'>): void {
-    const behind = BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n;
-    this.gauge.set({ group: this.group, topic: batch.topic, partition: String(batch.partition) }, Number(behind > 0n ? behind : 0n));
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -145,7 +120,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly metrics: ConsumerMetrics;
-  private readonly lag: ConsumerLag;
+  private readonly lag: CommittedLag;
   private readonly retry: { initialMs: number; maxMs: number };
   /** Partitions whose batch is failing: since when, and the last error. */
   private readonly failing = new Map<string, { since: number; error: string }>();
@@ -157,7 +132,7 @@ export class ConsumerRunner {
   ) {
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
     this.metrics = new ConsumerMetrics(settings.metrics);
-    this.lag = new ConsumerLag(settings.metrics, settings.groupId);
+    this.lag = new CommittedLag(settings.kafka, { registry: settings.metrics, logger: settings.logger, group: settings.groupId, topics: Object.keys(settings.topics), fromBeginning: settings.fromBeginning ?? true });
     this.consumer = settings.kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
@@ -183,6 +158,7 @@ export class ConsumerRunner {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: Object.keys(this.settings.topics), fromBeginning: this.settings.fromBeginning ?? true });
     this.running = true;
+    this.lag.report();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -195,6 +171,7 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer.disconnect();
+    await this.lag.stop();
   }
 
   health(): ConsumerHealth {
@@ -245,7 +222,6 @@ export class ConsumerRunner {
     resolveOffset(batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
     this.metrics.consumed.inc({ topic }, events.length);
-    this.lag.handled(batch);
     await heartbeat();
   }
 

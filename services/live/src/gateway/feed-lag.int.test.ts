@@ -18,7 +18,7 @@ describe('broadcast feed lag in /metrics', () => {
     const delivered: string[] = [];
     const feed = new BroadcastFeed(kafka, topic, 'live-lag-feed', (value) => delivered.push(value.toString()), logger);
     const registry = new Registry();
-    const lag = new FeedLagMetrics(kafka.admin(), () => [feed], registry, logger);
+    const lag = new FeedLagMetrics(kafka, () => [feed], registry, logger);
     const producer = createProducer(kafka);
     await producer.connect();
     const send = (from: number, count: number) =>

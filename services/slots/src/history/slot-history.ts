@@ -1,6 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import { bookingRow, ConsumerLag, decodeSlotMessage, MessageDecodeError, windowRow, type ClickHouseClient, type Logger } from '@tower/shared';
+import { bookingRow, CommittedLag, decodeSlotMessage, MessageDecodeError, windowRow, type ClickHouseClient, type Logger } from '@tower/shared';
 
 /**
  * `tower.slots.v1` into ClickHouse (`slot_bookings`, `slot_windows`), batch by batch:
@@ -12,7 +12,7 @@ import { bookingRow, ConsumerLag, decodeSlotMessage, MessageDecodeError, windowR
 export class SlotHistoryWriter {
   private readonly consumer: Consumer;
   private readonly undecodable: Counter;
-  private readonly lag: ConsumerLag;
+  private readonly lag: CommittedLag;
 
   constructor(
     kafka: Kafka,
@@ -23,13 +23,14 @@ export class SlotHistoryWriter {
     metrics: Registry,
   ) {
     this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
-    this.lag = new ConsumerLag(metrics, groupId);
+    this.lag = new CommittedLag(kafka, { registry: metrics, logger, group: groupId, topics: [topic], fromBeginning: true });
     this.undecodable = new Counter({ name: 'tower_slots_history_undecodable_total', help: 'Messages on the slots topic that are not slot changes (skipped)', registers: [metrics] });
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    this.lag.report();
     await this.consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
@@ -48,12 +49,12 @@ export class SlotHistoryWriter {
         }
         if (bookings.length > 0) await this.clickhouse.insert({ table: 'slot_bookings', format: 'JSONEachRow', values: bookings });
         if (windows.length > 0) await this.clickhouse.insert({ table: 'slot_windows', format: 'JSONEachRow', values: windows });
-        this.lag.handled(batch);
       },
     });
   }
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.lag.stop();
   }
 }
