@@ -37,10 +37,10 @@ export type TracingConfig = ConfigOf<typeof tracingEnv>;
 export type TraceCarrier = Readonly<Record<string, Buffer | string | readonly (Buffer | string)[] | undefined>>;
 
 /** The W3C trace context of a span, as Kafka headers. */
-export interface TraceHeaders {
+export type TraceHeaders = {
   traceparent: string;
   tracestate?: string;
-}
+};
 
 const propagator = new W3CTraceContextPropagator();
 const getter: TextMapGetter<TraceCarrier> = {
@@ -148,4 +148,29 @@ export function endSpan(span: Span, error?: unknown): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
   }
   span.end();
+}
+
+/** Runs `work` (sync or async) and ends the span when it is done, as failed if it throws. */
+export function runInSpan<T>(span: Span, work: () => T): T {
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    endSpan(span, error);
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    endSpan(span);
+    return result;
+  }
+  return result.then(
+    (value: unknown) => {
+      endSpan(span);
+      return value;
+    },
+    (error: unknown) => {
+      endSpan(span, error);
+      throw error;
+    },
+  ) as T;
 }

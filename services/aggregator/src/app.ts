@@ -16,6 +16,7 @@ import {
   type SiteCatalog,
   type TowerProducer,
 } from '@tower/shared';
+import type { Tracing } from '@tower/shared/tracing';
 import { LiveJourneys } from './domain/live-journeys.ts';
 import { LiveWindows } from './domain/windows.ts';
 import { AggregatorMetrics } from './metrics.ts';
@@ -47,6 +48,8 @@ export interface AggregatorDependencies {
   readiness: ReadinessCheck[];
   /** Topic per family, dead letters, ticks and journey updates: the catalog's names in production, random ones in tests. */
   topics: { events: Readonly<Record<FamilyName, string>>; deadLetter: string; throughput: string; journeys: string };
+  /** Only where a collector is configured (see @tower/shared/tracing). */
+  tracing?: Tracing;
 }
 
 export interface Aggregator {
@@ -64,8 +67,8 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
   const store = new EventStore(deps.clickhouse);
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const journeys = new LiveJourneys();
-  const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs);
-  const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: () => live.request() }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
+  const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs, undefined, deps.tracing);
+  const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: (trace) => live.request(trace) }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
   const topics = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
   const runner = new ConsumerRunner(
     {
@@ -82,6 +85,7 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
       maxBytesPerPartition: deps.settings.fetchMaxBytesPerPartition,
       sessionTimeoutMs: deps.settings.sessionTimeoutMs,
       partitionsConcurrently: deps.settings.partitionsConcurrently,
+      tracing: deps.tracing,
     },
     pipeline,
   );

@@ -1,4 +1,5 @@
 import { clickhouseEnv, env, kafkaEnv, logEnv } from '@tower/shared';
+import { tracingEnv } from '@tower/shared/tracing';
 
 export const aggregatorEnv = {
   PORT: env.port({ default: 8084, description: 'HTTP port for health, readiness and metrics' }),
@@ -6,6 +7,7 @@ export const aggregatorEnv = {
   ...kafkaEnv,
   ...clickhouseEnv,
   ...logEnv,
+  ...tracingEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (lane kinds and directions)' }),
   TOPIC_TRUCKS: env.string({ default: 'tower.trucks.v1', description: 'truck events topic' }),
   TOPIC_CONTAINERS: env.string({ default: 'tower.containers.v1', description: 'container events topic' }),

@@ -1,4 +1,5 @@
 import type { JourneyUpdate, Logger, ThroughputTick, TowerProducer } from '@tower/shared';
+import { endSpan, SpanKind, traceHeadersOf, type SpanContext, type TraceHeaders, type Tracing } from '@tower/shared/tracing';
 import type { LiveJourneys } from './domain/live-journeys.ts';
 import { windowKey, type LiveWindows, type WindowChange } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -17,6 +18,10 @@ export interface LiveTopics {
  * and at least `minIntervalMs` after the previous one: under load the changes of several
  * inserts share a round; when quiet, a change is on Kafka one round trip after its
  * insert. A round that fails puts its changes back and is retried after `retryMs`.
+ *
+ * Where tracing is on, a round that carries the changes of traced batches is a span
+ * linked to each batch's span, and its ticks and journey updates carry its
+ * `traceparent`: the gateway's delivery links to it.
  */
 export class LivePublisher {
   private round: Promise<void> | undefined;
@@ -24,6 +29,8 @@ export class LivePublisher {
   private lastRoundAt = Number.NEGATIVE_INFINITY;
   private requestedDuringRound = false;
   private stopped = false;
+  /** The spans of the traced batches whose changes wait for the next round. */
+  private traces: SpanContext[] = [];
 
   constructor(
     private readonly windows: LiveWindows,
@@ -35,10 +42,12 @@ export class LivePublisher {
     private readonly logger: Logger,
     private readonly minIntervalMs: number,
     private readonly retryMs = 1000,
+    private readonly tracing?: Tracing,
   ) {}
 
-  /** Something changed: publish it as soon as the spacing allows. */
-  request(): void {
+  /** Something changed (in a traced batch: `trace`, its span): publish it as soon as the spacing allows. */
+  request(trace?: SpanContext): void {
+    if (trace && this.tracing) this.traces.push(trace);
     if (this.stopped) return;
     if (this.round) {
       this.requestedDuringRound = true;
@@ -75,14 +84,20 @@ export class LivePublisher {
     const changes = this.windows.drain();
     const journeys = this.journeys.drain();
     if (changes.length === 0 && journeys.length === 0) return true;
+    const traces = this.traces;
+    this.traces = [];
+    const span = traces.length > 0 ? this.tracing?.startSpan('publish live ticks', { kind: SpanKind.PRODUCER, links: traces.map((context) => ({ context })), attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send' } }) : undefined;
     try {
       const ticks = await this.ticksOf(changes);
       const publishedAt = Date.now();
       const updates: JourneyUpdate[] = journeys.map(({ journey, newestIngestedAt }) => Object.assign({}, journey, { newestIngestedAt, publishedAt }));
+      const headers: TraceHeaders | undefined = span && traceHeadersOf(span.spanContext());
       await this.producer.send([
-        { topic: this.topics.throughput, messages: ticks.map((tick) => ({ key: `${tick.site}/${tick.lane}`, value: JSON.stringify(tick) })) },
-        { topic: this.topics.journeys, messages: updates.map((update) => ({ key: update.plate, value: JSON.stringify(update) })) },
+        { topic: this.topics.throughput, messages: ticks.map((tick) => ({ key: `${tick.site}/${tick.lane}`, value: JSON.stringify(tick), headers })) },
+        { topic: this.topics.journeys, messages: updates.map((update) => ({ key: update.plate, value: JSON.stringify(update), headers })) },
       ].filter((batch) => batch.messages.length > 0));
+      span?.setAttributes({ 'tower.ticks': ticks.length, 'tower.journey_updates': updates.length });
+      if (span) endSpan(span);
       this.metrics.ticksPublished.inc(ticks.length);
       this.metrics.journeyUpdatesPublished.inc(updates.length);
       this.metrics.watermark.set(Math.max(0, this.windows.watermark(publishedAt) / 1000));
@@ -90,6 +105,8 @@ export class LivePublisher {
     } catch (error) {
       this.windows.restore(changes);
       this.journeys.restore(journeys);
+      this.traces.unshift(...traces);
+      if (span) endSpan(span, error);
       this.metrics.tickFailures.inc();
       this.logger.warn({ err: error, windows: changes.length, journeys: journeys.length }, 'live round failed; retrying');
       return false;

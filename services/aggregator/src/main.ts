@@ -21,6 +21,7 @@ import {
   pingClickHouse,
   pingKafka,
 } from '@tower/shared';
+import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
 import { aggregatorEnv } from './config.ts';
 
@@ -29,6 +30,7 @@ const config = loadConfigOrExit('aggregator', aggregatorEnv);
 const logger = createLogger({ service: 'aggregator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
+const tracing = Tracing.start('aggregator', config, logger);
 
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-aggregator`, logger, login: derivedOrExit('aggregator', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
@@ -66,6 +68,7 @@ const aggregator = await buildApp({
     throughput: config.TOPIC_THROUGHPUT,
     journeys: config.TOPIC_JOURNEYS,
   },
+  tracing,
 });
 
 lifecycle
@@ -74,6 +77,7 @@ lifecycle
   .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
   .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
   .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
+if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
 
 await aggregator.app.listen({ port: config.PORT, host: config.HOST });
 await aggregator.start();

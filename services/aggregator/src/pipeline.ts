@@ -1,4 +1,5 @@
 import { JourneyTracker, journeyView, type ConsumedEvent, type JourneyView, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
+import type { SpanContext } from '@tower/shared/tracing';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
 import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
@@ -24,8 +25,8 @@ export interface PipelineSettings {
 export interface LiveChanges {
   windows: LiveWindows;
   journeys: LiveJourneys;
-  /** Called after a batch's inserts noted changes: the publisher starts a round. */
-  changed(): void;
+  /** Called after a batch's inserts noted changes: the publisher starts a round (and links it to the batch's span, if it has one). */
+  changed(trace?: SpanContext): void;
 }
 
 /**
@@ -123,7 +124,7 @@ export class AggregationPipeline implements ConsumerHandler {
         if (journey) this.live.journeys.note(journey, consumed.ingestedAt);
       });
     }
-    if (runs.length > 0) this.live.changed();
+    if (runs.length > 0) this.live.changed(batch.trace);
     if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
     if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);
   }

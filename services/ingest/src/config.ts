@@ -1,4 +1,4 @@
-import { env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
+import { env, familyTopics, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
 import { tracingEnv } from '@tower/shared/tracing';
 
 export const ingestEnv = {
@@ -11,6 +11,9 @@ export const ingestEnv = {
   DEVICES_FILE: env.string({ default: '.local/devices.json', description: 'device registry (ids, sites, SHA-256 of keys), written by npm start / provision' }),
   DEVICES_RELOAD_MS: env.integer({ default: 2000, min: 100, max: 600_000, description: 'how often the device registry file is checked for changes (added or disabled devices take effect without a restart)' }),
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog' }),
+  TOPIC_TRUCKS: env.string({ default: familyTopics.truck, description: 'topic of truck events (the aggregator reads the same)' }),
+  TOPIC_CONTAINERS: env.string({ default: familyTopics.container, description: 'topic of container events' }),
+  TOPIC_LANES: env.string({ default: familyTopics.lane, description: 'topic of lane events' }),
   MAX_BATCH_EVENTS: env.integer({ default: 1000, min: 1, max: 10_000, description: 'events per request' }),
   BODY_LIMIT_BYTES: env.integer({ default: 4 * 1024 * 1024, min: 1024, max: 64 * 1024 * 1024, description: 'request body limit; larger is 413' }),
   DEVICE_RATE_EVENTS_PER_SECOND: env.integer({ default: 2000, min: 1, description: 'sustained events per second per device; more is 429' }),

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EventCodec, connectOrExit, connectRedis, derivedOrExit, familyTopics, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
+import { EventCodec, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
@@ -42,7 +42,7 @@ const app = await buildApp({
   catalog,
   devices,
   eventIds: new RedisEventIdLedger(redis, config.EVENT_ID_RETENTION_HOURS * 3600),
-  publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, familyTopics),
+  publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES }),
   metrics: createMetricsRegistry('ingest'),
   readiness: [
     { name: 'kafka', check: () => pingKafka(admin) },

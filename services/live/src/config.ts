@@ -1,6 +1,7 @@
 import { defaultAlertThresholds } from './domain/alerts.ts';
 import { defaultTileThresholds, type TileThresholds } from './domain/kpis.ts';
 import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv, type ConfigOf } from '@tower/shared';
+import { tracingEnv } from '@tower/shared/tracing';
 import type { MessageRate } from './gateway/message-gate.ts';
 import type { SnapshotBudgets } from './gateway/snapshot-reads.ts';
 
@@ -13,6 +14,7 @@ export const liveEnv = {
   CLICKHOUSE_ALERT_LOG_PASSWORD: env.string({ default: '', description: 'its password' }),
   ...redisEnv,
   ...logEnv,
+  ...tracingEnv,
   CATALOG_FILE: env.string({ default: 'seeds/site-catalog.json', description: 'site catalog (sites, lanes, zones)' }),
   WALL_DIR: env.string({ default: 'services/live/dist/wall', description: 'the built wall display served at / (npm run build:wall)' }),
   ACCESS_FILE: env.string({ default: '.local/access.json', description: 'display and operator tokens (ids, roles, SHA-256 of secrets), written by npm start / provision' }),

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { Tracing } from '@tower/shared/tracing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 import { buildApp } from './app.ts';
 import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
@@ -22,6 +23,7 @@ const plan = derivedOrExit('live', () => loadCapacityPlan(catalog.document, conf
 const logger = createLogger({ service: 'live', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
+const tracing = Tracing.start('live', config, logger);
 
 const epoch = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
 const hub = new LiveHub(epoch, { resumeBufferDeltas: config.RESUME_BUFFER_DELTAS, idleStreamMs: 10 * 60_000, boardHorizonMs: 3_600_000 });
@@ -31,7 +33,7 @@ const alertLogClickhouse = config.CLICKHOUSE_ALERT_LOG_USER
   ? createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_ALERT_LOG_USER, password: config.CLICKHOUSE_ALERT_LOG_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger })
   : clickhouse;
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger, login: derivedOrExit('live', () => kafkaLoginOf(config)) });
-const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, 'tower-live-ticks', hub, logger);
+const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, 'tower-live-ticks', hub, logger, tracing);
 const alerts = alertFeed(kafka, config.TOPIC_ALERTS, 'tower-live-alerts', hub, logger);
 const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, 'tower-live-journeys', hub, logger);
 const feeds = [ticks, alerts, journeys];
@@ -113,6 +115,7 @@ lifecycle
   .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: async () => void (await Promise.all([...new Set([clickhouse, alertLogClickhouse])].map((client) => client.close()))) });
+if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
 
 await connectOrExit('live', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
 await connectOrExit('live', 'Kafka', config.KAFKA_SASL_USERNAME, () => producer.connect());

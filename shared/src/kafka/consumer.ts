@@ -5,6 +5,7 @@ import type { FamilyName, TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
 import type { OutgoingMessage, TowerProducer } from './client.ts';
 import { CommittedLag } from './lag.ts';
+import { linksOf, runInSpan, SpanKind, type SpanContext, type Tracing } from '../tracing.ts';
 
 /** One decoded event with where it came from; the coordinates make idempotent sinks possible. */
 export interface ConsumedEvent {
@@ -26,6 +27,8 @@ export interface PartitionBatch {
   events: ConsumedEvent[];
   /** The last offset of the fetched batch (decodable or not); committed after success. */
   lastOffset: bigint;
+  /** The batch's span, when tracing is on and some record of it was traced: what the handler publishes can carry it on. */
+  trace?: SpanContext;
 }
 
 /** A message the handler cannot process although it decodes; it goes to the dead-letter topic. */
@@ -76,6 +79,8 @@ export interface ConsumerRunnerSettings {
    * overlap another's decoding; each partition still goes batch by batch, in order.
    */
   partitionsConcurrently?: number;
+  /** Where a collector is configured: a batch holding traced records gets a span (decode, handle, commit) linked to each. */
+  tracing?: Tracing;
 }
 
 /** Why the runner is not processing right now; shown by /readyz. */
@@ -163,7 +168,7 @@ export class ConsumerRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.settings.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => this.processBatch(payload),
+      eachBatch: (payload) => (this.settings.tracing ? this.processTracedBatch(payload, this.settings.tracing) : this.processBatch(payload)),
     });
   }
 
@@ -179,7 +184,31 @@ export class ConsumerRunner {
     return { running: this.running, ...(oldest ? { failingSince: oldest.since, lastError: oldest.error } : {}) };
   }
 
-  private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  /**
+   * One batch, many parents: the span links to each sampled record's context (not a
+   * child of any) and covers decoding, handling and the commit. A batch without traced
+   * records gets no span.
+   */
+  private async processTracedBatch(payload: EachBatchPayload, tracing: Tracing): Promise<void> {
+    const links = linksOf(payload.batch.messages.map((message) => message.headers));
+    if (links.length === 0) return this.processBatch(payload);
+    const { topic, partition } = payload.batch;
+    const span = tracing.startSpan(`process ${topic}`, {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.consumer.group.name': this.settings.groupId,
+        'messaging.batch.message_count': payload.batch.messages.length,
+      },
+    });
+    return runInSpan(span, () => this.processBatch(payload, span.spanContext()));
+  }
+
+  private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload, trace?: SpanContext): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const family = this.settings.topics[topic];
@@ -201,7 +230,7 @@ export class ConsumerRunner {
     for (;;) {
       if (!isRunning() || isStale()) return; // revoked or stopping: the next owner re-reads from the committed offset
       try {
-        const rejected = events.length > 0 ? ((await this.handler.handleBatch({ topic, partition, events, lastOffset })) ?? []) : [];
+        const rejected = events.length > 0 ? ((await this.handler.handleBatch({ topic, partition, events, lastOffset, trace })) ?? []) : [];
         const deadLetters = [...undecodable];
         for (const rejection of rejected) {
           const message = batch.messages.find((m) => BigInt(m.offset) === rejection.offset);

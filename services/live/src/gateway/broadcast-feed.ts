@@ -1,6 +1,7 @@
 import os from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import { decodeJourneyUpdate, decodeSlotMessage, decodeTick, type Logger } from '@tower/shared';
+import { linksOf, runInSpan, SpanKind, type Tracing } from '@tower/shared/tracing';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
 import type { SlotBoard } from './slot-board.ts';
@@ -26,7 +27,7 @@ export class BroadcastFeed {
     kafka: Kafka,
     readonly topic: string,
     readonly group: string,
-    private readonly deliver: (value: Buffer) => void,
+    private readonly deliver: (value: Buffer, headers: IHeaders | undefined) => void,
     private readonly logger: Logger,
   ) {
     this.consumer = kafka.consumer({ groupId: `${group}-${processSuffix}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
@@ -47,7 +48,7 @@ export class BroadcastFeed {
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           try {
-            this.deliver(message.value ?? Buffer.alloc(0));
+            this.deliver(message.value ?? Buffer.alloc(0), message.headers);
           } catch (error) {
             this.logger.warn({ err: error, topic: this.topic, partition: batch.partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
           }
@@ -72,9 +73,25 @@ export class BroadcastFeed {
   }
 }
 
-/** `tower.throughput.v1` into the hub (board and `throughput` streams). */
-export function tickFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, group, (value) => hub.publishTick(decodeTick(value), Date.now()), logger);
+/**
+ * `tower.throughput.v1` into the hub (board and `throughput` streams). Where tracing is
+ * on, a tick that carries the aggregator's `traceparent` is delivered in a short span
+ * linked to it (onto the board and into the clients' write queues).
+ */
+export function tickFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger, tracing?: Tracing): BroadcastFeed {
+  return new BroadcastFeed(
+    kafka,
+    topic,
+    group,
+    (value, headers) => {
+      const tick = decodeTick(value);
+      const links = tracing && headers?.['traceparent'] !== undefined ? linksOf([headers]) : [];
+      if (!tracing || links.length === 0) return hub.publishTick(tick, Date.now());
+      const span = tracing.startSpan('deliver tick', { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'tower.site': tick.site, 'tower.lane': tick.lane } });
+      runInSpan(span, () => hub.publishTick(tick, Date.now()));
+    },
+    logger,
+  );
 }
 
 /** `tower.alerts.v1` into the hub (`alerts` streams). */
