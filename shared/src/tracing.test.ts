@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from './logging.ts';
-import { linksOf, traceContextOf, traceHeadersOf, Tracing, tracingEnv, type SpanContext } from './tracing.ts';
+import { linksOf, runInSpan, traceContextOf, traceHeadersOf, Tracing, tracingEnv, type Span, type SpanContext } from './tracing.ts';
 import { loadConfig } from './config.ts';
 
 const sampled: SpanContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1, traceState: undefined };
@@ -66,5 +66,33 @@ describe('the tracer', () => {
     const root = tracing.startRequestSpan('POST', '/v1/events', { traceparent: '00-nonsense' });
     expect(root.spanContext().traceId).not.toBe(sampled.traceId);
     expect(traceHeadersOf(root.spanContext())?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
+
+describe('a span around work', () => {
+  const recording = () => {
+    const calls: string[] = [];
+    const span = { end: () => calls.push('end'), setStatus: () => calls.push('error'), recordException: () => calls.push('exception') } as unknown as Span;
+    return { span, calls };
+  };
+
+  it('ends when sync or async work is done, as failed when it throws or rejects, and passes the result or error on', async () => {
+    const ok = recording();
+    expect(runInSpan(ok.span, () => 7)).toBe(7);
+    expect(ok.calls).toEqual(['end']);
+
+    const later = recording();
+    const pending = runInSpan(later.span, async () => 'done');
+    expect(later.calls).toEqual([]);
+    expect(await pending).toBe('done');
+    expect(later.calls).toEqual(['end']);
+
+    const thrown = recording();
+    expect(() => runInSpan(thrown.span, () => { throw new Error('boom'); })).toThrow('boom');
+    expect(thrown.calls).toEqual(['exception', 'error', 'end']);
+
+    const rejected = recording();
+    await expect(runInSpan(rejected.span, async () => { throw new Error('later boom'); })).rejects.toThrow('later boom');
+    expect(rejected.calls).toEqual(['exception', 'error', 'end']);
   });
 });

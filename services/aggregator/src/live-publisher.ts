@@ -29,8 +29,9 @@ export class LivePublisher {
   private lastRoundAt = Number.NEGATIVE_INFINITY;
   private requestedDuringRound = false;
   private stopped = false;
-  /** The spans of the traced batches whose changes wait for the next round. */
+  /** The spans of the traced batches whose changes wait for the next round (the first `maxLinks`: a span keeps no more by default). */
   private traces: SpanContext[] = [];
+  private static readonly maxLinks = 128;
 
   constructor(
     private readonly windows: LiveWindows,
@@ -47,7 +48,7 @@ export class LivePublisher {
 
   /** Something changed (in a traced batch: `trace`, its span): publish it as soon as the spacing allows. */
   request(trace?: SpanContext): void {
-    if (trace && this.tracing) this.traces.push(trace);
+    if (trace && this.tracing && this.traces.length < LivePublisher.maxLinks) this.traces.push(trace);
     if (this.stopped) return;
     if (this.round) {
       this.requestedDuringRound = true;
@@ -105,7 +106,7 @@ export class LivePublisher {
     } catch (error) {
       this.windows.restore(changes);
       this.journeys.restore(journeys);
-      this.traces.unshift(...traces);
+      this.traces = [...traces, ...this.traces].slice(0, LivePublisher.maxLinks);
       if (span) endSpan(span, error);
       this.metrics.tickFailures.inc();
       this.logger.warn({ err: error, windows: changes.length, journeys: journeys.length }, 'live round failed; retrying');
