@@ -61,7 +61,7 @@ export function overview(): Dashboard {
           stat({ title: 'Worst 5xx share',
             description: 'The highest share of 5xx answers of any service over 5 minutes (SLO http.error_rate_percent).',
             unit: 'percentunit', limit: slo('http.error_rate_percent'),
-            series: [{ expr: 'max(service:tower_http_requests_5xx:ratio_rate5m) or vector(0)' }] }),
+            series: [{ expr: 'max(service:tower_http_requests_5xx:ratio_rate5m)' }] }),
           stat({ title: 'Worst consumer lag',
             description: 'The most messages any consumer group is behind on a topic (load tests\' bound server.consumer_lag_end).',
             unit: 'short', limit: slo('server.consumer_lag_end'),
