@@ -39,19 +39,19 @@ describe('trace context in Kafka headers', () => {
 });
 
 describe('the tracer', () => {
-  it('is not started without an endpoint, and says so once', () => {
+  it('is not started without an endpoint, and says so once', async () => {
     const logger = createLogger({ service: 'test', level: 'silent' });
     const info = vi.spyOn(logger, 'info');
-    expect(Tracing.start('ingest', loadConfig(tracingEnv, {}), logger)).toBeUndefined();
-    expect(Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), logger)).toBeUndefined();
+    expect(await Tracing.start('ingest', loadConfig(tracingEnv, {}), logger)).toBeUndefined();
+    expect(await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), logger)).toBeUndefined();
     expect(info.mock.calls.map((call) => call[0])).toEqual([{ tracing: false }, { tracing: false }]);
   });
 
   it('says where it exports: the traces URL, or the base URL with /v1/traces', async () => {
     const logger = createLogger({ service: 'test', level: 'silent' });
     const info = vi.spyOn(logger, 'info');
-    const base = Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }), logger);
-    const specific = Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9999/traces' }), logger);
+    const base = await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }), logger);
+    const specific = await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9999/traces' }), logger);
     expect(info.mock.calls.map((call) => call[0])).toEqual([
       { tracing: true, endpoint: 'http://127.0.0.1:4318/v1/traces' },
       { tracing: true, endpoint: 'http://127.0.0.1:9999/traces' },
@@ -60,7 +60,7 @@ describe('the tracer', () => {
   });
 
   it('makes a request span the child of a valid incoming traceparent, a root span for a malformed one', async () => {
-    const tracing = Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }), createLogger({ service: 'test', level: 'silent' }))!;
+    const tracing = (await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }), createLogger({ service: 'test', level: 'silent' })))!;
     const child = tracing.startRequestSpan('POST', '/v1/events', { traceparent: traceHeadersOf(sampled)!.traceparent });
     expect(child.spanContext().traceId).toBe(sampled.traceId);
     const root = tracing.startRequestSpan('POST', '/v1/events', { traceparent: '00-nonsense' });

@@ -11,9 +11,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Link, type Span, type SpanContext, type TextMapGetter, type TextMapSetter, type TimeInput } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { env, type ConfigOf } from './config.ts';
 import type { Logger } from './logging.ts';
@@ -104,13 +102,18 @@ export class Tracing {
     private readonly service: string,
   ) {}
 
-  /** Starts the SDK when an endpoint is configured; undefined (no SDK, no cost) when not. */
-  static start(service: string, config: TracingConfig, logger: Logger): Tracing | undefined {
+  /** Starts the SDK when an endpoint is configured; undefined when not (the SDK and exporter are then not even loaded). */
+  static async start(service: string, config: TracingConfig, logger: Logger): Promise<Tracing | undefined> {
     const endpoint = config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (config.OTEL_EXPORTER_OTLP_ENDPOINT && `${config.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces`);
     if (!endpoint || config.OTEL_SDK_DISABLED) {
       logger.info({ tracing: false }, 'tracing off: no OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or OTEL_SDK_DISABLED)');
       return undefined;
     }
+    const [{ OTLPTraceExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor }] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-base'),
+    ]);
     // The exporter and the provider read the rest of the standard variables themselves.
     const resource = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: `tower-${service}` })).merge(detectResources({ detectors: [envDetector] }));
     const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });

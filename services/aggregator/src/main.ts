@@ -30,7 +30,7 @@ const config = loadConfigOrExit('aggregator', aggregatorEnv);
 const logger = createLogger({ service: 'aggregator', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
-const tracing = Tracing.start('aggregator', config, logger);
+const tracing = await Tracing.start('aggregator', config, logger);
 
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-aggregator`, logger, login: derivedOrExit('aggregator', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);

@@ -19,7 +19,7 @@ const config = loadConfigOrExit('ingest', ingestEnv);
 const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
-const tracing = Tracing.start('ingest', config, logger);
+const tracing = await Tracing.start('ingest', config, logger);
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));

@@ -23,7 +23,7 @@ const plan = derivedOrExit('live', () => loadCapacityPlan(catalog.document, conf
 const logger = createLogger({ service: 'live', level: config.LOG_LEVEL });
 const lifecycle = new Lifecycle(logger);
 lifecycle.installSignalHandlers();
-const tracing = Tracing.start('live', config, logger);
+const tracing = await Tracing.start('live', config, logger);
 
 const epoch = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
 const hub = new LiveHub(epoch, { resumeBufferDeltas: config.RESUME_BUFFER_DELTAS, idleStreamMs: 10 * 60_000, boardHorizonMs: 3_600_000 });
