@@ -2,8 +2,9 @@
  * Every service as a real process on the test servers, with a little traffic (the
  * simulator's, events posted through ingest, a booking, a wall subscribed to throughput
  * over a real WebSocket), scraped as Prometheus scrapes it: every metric docs/metrics.md
- * lists for a service is in that service's /metrics with its type, every consumer group
- * reports its lag, and the freshness histogram counts the ticks a real client received.
+ * lists for a service (its own, and prom-client's process metrics) is in that service's
+ * /metrics with its type, every consumer group reports its lag, and the freshness histogram
+ * counts the ticks a real client received.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,18 +28,20 @@ interface DocumentedMetric {
 }
 
 /**
- * The main table of docs/metrics.md (the one under `| Name | Type | Labels | Meaning | Services |`,
- * up to its first line that is not a row): each metric, its type and the services that serve it
- * (`all`, or names with a source in parentheses).
+ * The services' tables of docs/metrics.md (each under `| Name | Type | Labels | Meaning | Services |`,
+ * up to its first line that is not a row: their own metrics, and their processes'): each metric,
+ * its type and the services that serve it (`all`, or names with a source in parentheses).
  */
 function documentedMetrics(text: string, known: readonly string[]): DocumentedMetric[] {
   const lines = text.split('\n');
-  const header = lines.findIndex((line) => /^\| Name \| Type \| Labels \| Meaning \| Services \|/.test(line));
-  if (header < 0) throw new Error('docs/metrics.md has no table | Name | Type | Labels | Meaning | Services |');
+  const headers = lines.flatMap((line, i) => (/^\| Name \| Type \| Labels \| Meaning \| Services \|/.test(line) ? [i] : []));
+  if (headers.length < 2) throw new Error('docs/metrics.md has not its two tables | Name | Type | Labels | Meaning | Services | (the services\' metrics, their processes\')');
   const rows: string[] = [];
-  for (const line of lines.slice(header + 2)) {
-    if (!line.startsWith('|')) break;
-    rows.push(line);
+  for (const header of headers) {
+    for (const line of lines.slice(header + 2)) {
+      if (!line.startsWith('|')) break;
+      rows.push(line);
+    }
   }
   return rows.map((row) => {
     const cells = row.split('|').slice(1, -1).map((cell) => cell.trim());

@@ -20,20 +20,24 @@ type Catalog = Map<string, string[] | undefined>;
 
 /**
  * What exists to read: every metric in docs/metrics.md's tables (a histogram also as its
- * _bucket, _count and _sum series; every series has `instance` and `job`, a tower series
- * `service`), every recording rule of infra/prometheus/rules (its labels are its name's
- * level: `service_topic:…` has service and topic), and Prometheus's own `up`.
+ * _bucket, _count and _sum series; every series has `instance` and `job`, a service's series,
+ * its own or a process metric, `service`: every table's but the infrastructure's), every
+ * recording rule of infra/prometheus/rules (its labels are its name's level: `service_topic:…`
+ * has service and topic), and Prometheus's own `up`.
  */
 function catalog(): Catalog {
   const found: Catalog = new Map([['up', ['job', 'instance', 'service']]]);
   const scrape = ['instance', 'job'];
-  for (const [, name, type, labels] of read('docs/metrics.md').matchAll(/^\| `([a-zA-Z_:][\w:]*)` \| (\w+) \|([^|]*)\|/gm)) {
-    const own = labels!.split(',').map((l) => l.trim().replaceAll('`', '')).filter((l) => l !== '' && l !== '-');
-    const base = [...own, ...scrape, ...(name!.startsWith('tower_') ? ['service'] : [])];
-    found.set(name!, base);
-    if (type === 'histogram' || type === 'summary') {
-      for (const suffix of ['_count', '_sum']) found.set(`${name}${suffix}`, base);
-      found.set(`${name}_bucket`, [...base, 'le']);
+  for (const section of read('docs/metrics.md').split(/^## /m)) {
+    const ofServices = !section.startsWith('Infrastructure metrics\n');
+    for (const [, name, type, labels] of section.matchAll(/^\| `([a-zA-Z_:][\w:]*)` \| (\w+) \|([^|]*)\|/gm)) {
+      const own = labels!.split(',').map((l) => l.trim().replaceAll('`', '')).filter((l) => l !== '' && l !== '-');
+      const base = [...own, ...scrape, ...(ofServices ? ['service'] : [])];
+      found.set(name!, base);
+      if (type === 'histogram' || type === 'summary') {
+        for (const suffix of ['_count', '_sum']) found.set(`${name}${suffix}`, base);
+        found.set(`${name}_bucket`, [...base, 'le']);
+      }
     }
   }
   const rulesDir = join(root, 'infra/prometheus/rules');

@@ -1,6 +1,7 @@
 /**
  * One dashboard per tower service: its HTTP routes (every service has them), its Kafka
- * consumers where it has any, and the figures of its own job. Each is filtered by the
+ * consumers where it has any, the figures of its own job, and its process (CPU, memory,
+ * heap, event-loop lag, GC, file descriptors). Each is filtered by the
  * `instance` variable, so one replica of a service can be looked at alone.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -65,6 +66,41 @@ function consumerSection(service: string, runner: boolean): Section {
   };
 }
 
+/** Each instance's process: CPU, memory, the V8 heap, event-loop lag, GC and file descriptors (prom-client's default metrics). */
+function processSection(service: string): Section {
+  const s = of(service);
+  return {
+    title: 'Process',
+    panels: [
+      graph({ title: 'CPU', description: 'CPU time used per second, user and system, per instance: 100 % is one whole core (the reference machine has two).', unit: 'percentunit',
+        series: [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total', s)})`, legend: '{{instance}}' }] }),
+      graph({ title: 'Resident memory', description: 'Memory of each instance in RAM (resident set size): growth that never comes back down is a leak.', unit: 'bytes',
+        series: [{ expr: `sum by (instance) (process_resident_memory_bytes${s})`, legend: '{{instance}}' }] }),
+      graph({ title: 'Heap used',
+        description: 'V8 heap in use (JavaScript objects) and allocated, per instance: used climbing after every GC is a leak.',
+        unit: 'bytes',
+        series: [
+          { expr: `sum by (instance) (nodejs_heap_size_used_bytes${s})`, legend: 'used {{instance}}' },
+          { expr: `sum by (instance) (nodejs_heap_size_total_bytes${s})`, legend: 'allocated {{instance}}' },
+        ] }),
+      graph({ title: 'Event-loop lag p99',
+        description: 'p99 delay of the event loop between two reads of /metrics, per instance: what every request, message and timer waits on top of its own work (a busy CPU, a long synchronous task, GC).',
+        unit: 's',
+        series: [{ expr: `max by (instance) (nodejs_eventloop_lag_p99_seconds${s})`, legend: '{{instance}}' }] }),
+      graph({ title: 'GC time', description: 'Share of the time spent in garbage collection, per instance and kind (minor, major, incremental).', unit: 'percentunit',
+        series: [{ expr: `sum by (instance, kind) (${rate('nodejs_gc_duration_seconds_sum', s)})`, legend: '{{kind}} {{instance}}' }] }),
+      graph({ title: 'Open file descriptors',
+        description: 'File descriptors open (sockets: clients, Kafka, ClickHouse, Redis; files) against the process\'s limit, at which new connections are refused.',
+        unit: 'short',
+        series: [
+          { expr: `sum by (instance) (process_open_fds${s})`, legend: 'open {{instance}}' },
+          { expr: `max by (instance) (process_max_fds${s})`, legend: 'limit {{instance}}' },
+        ] }),
+    ],
+  };
+}
+
+/** A service's dashboard: its own sections, then its process's. */
 function serviceDashboard(service: string, title: string, description: string, sections: Section[]): Dashboard {
   return dashboard({
     uid: serviceUid(service),
@@ -72,7 +108,7 @@ function serviceDashboard(service: string, title: string, description: string, s
     description,
     tags: ['service', service],
     variables: [labelVariable('instance', `${httpMetric}_count{service="${service}"}`)],
-    sections,
+    sections: [...sections, processSection(service)],
   });
 }
 

@@ -42,13 +42,13 @@ describe('Prometheus rules (infra/prometheus)', () => {
     expect(run.status, run.output).toBe(0);
   });
 
-  it('read only metrics listed in docs/metrics.md (the services\' table, which its test holds to the code, and the infrastructure\'s), by their declared labels', () => {
+  it('read only metrics listed in docs/metrics.md (the services\' table, which its test holds to the code, the process table and the infrastructure\'s), by their declared labels', () => {
     const table = new Map(
       [...readFileSync(join(here, '../../docs/metrics.md'), 'utf8').matchAll(/^\| `([a-zA-Z_]\w*)` \| \w+ \|([^|]*)\|/gm)].map(([, name, labels]) => [name!, labels!.split(',').map((l) => l.trim())]),
     );
     const exprs = ruleFiles.flatMap((f) => (parse(readFileSync(join(rulesDir, f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.expr)));
-    // The services' metrics and the exporters' (`up` is Prometheus's own); recorded series (with a colon) are the rules' own.
-    const family = String.raw`(?<![:\w])((?:${['tower', 'kafka', 'jvm', 'redis', 'node', 'ClickHouse(?:Metrics|ProfileEvents|AsyncMetrics)'].join('|')})_\w+?)(?:_bucket|_count|_sum)?`;
+    // The services' metrics, their processes' and the exporters' (`up` is Prometheus's own); recorded series (with a colon) are the rules' own.
+    const family = String.raw`(?<![:\w])((?:${['tower', 'process', 'nodejs', 'kafka', 'jvm', 'redis', 'node', 'ClickHouse(?:Metrics|ProfileEvents|AsyncMetrics)'].join('|')})_\w+?)(?:_bucket|_count|_sum)?`;
     const read = new Set(exprs.flatMap((e) => [...e.matchAll(new RegExp(String.raw`${family}\{([^}]*)\}|${family}\b(?!:)`, 'g'))].map((m) => JSON.stringify([m[1] ?? m[3], m[2] ?? '']))));
     expect(read.size).toBeGreaterThan(5);
     expect([...read].some((entry) => entry.startsWith('["node_'))).toBe(true);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -50,6 +51,16 @@ function documented(): Map<string, { type: string; labels: string[] }> {
   );
 }
 
+/** The rows of the "Process metrics of every service" table: name, type and labels. */
+function processRows(): { name: string; type: string; labels: string[] }[] {
+  const section = table.split(/^## /m).find((s) => s.startsWith('Process metrics of every service\n'));
+  if (section === undefined) throw new Error('docs/metrics.md has no "## Process metrics of every service"');
+  return section.split('\n').filter((line) => /^\| `\w+` \|/.test(line)).map((row) => {
+    const [name, type, labels] = row.split('|').slice(1, 4).map((cell) => cell.trim().replaceAll('`', ''));
+    return { name: name!, type: type!, labels: labels === '' ? [] : labels!.split(',').map((l) => l.trim()) };
+  });
+}
+
 describe('docs/metrics.md', () => {
   const metrics = declared();
 
@@ -76,5 +87,17 @@ describe('docs/metrics.md', () => {
       expect(name.endsWith('_total'), `${name} (${type}, ${where})`).toBe(type === 'counter');
       if (type === 'gauge' && name.endsWith('_seconds')) expect(name, where).toMatch(/_(timestamp|age)_seconds$/);
     }
+  });
+
+  it('lists in the process table only prom-client default metrics, each with its type and labels', () => {
+    const rows = processRows();
+    expect(rows.length).toBeGreaterThan(5);
+    // What every service's registry gets from createMetricsRegistry (shared/src/http.ts): prom-client's defaults, as
+    // its metric objects hold them (the typings declare neither labelNames nor the type's string).
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const metrics = registry.getMetricsAsArray() as unknown as { name: string; type: string; labelNames: string[] }[];
+    const defaults = new Map(metrics.map((m) => [m.name, { type: m.type, labels: [...m.labelNames].sort() }]));
+    for (const row of rows) expect(defaults.get(row.name), row.name).toEqual({ type: row.type, labels: [...row.labels].sort() });
   });
 });
