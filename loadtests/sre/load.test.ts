@@ -1,10 +1,13 @@
 import fs from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '@tower/shared/testing';
 import { breakSoFar, combine, findBreak, periodGraceMs, figuresOf as runFigures, verdicts, type ArtilleryPeriod } from './figures.ts';
 import { reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
-import { figuresOf, parsePrometheus } from './server-metrics.ts';
+import { figuresOf, MetricsSampler, parsePrometheus, serverFigures } from './server-metrics.ts';
 import { targetOf, TargetError } from './target.ts';
 
 const credentials = { devices: [{ id: 'bl2-gw-1', site: 'bac-luan-2', apiKey: 'bl2-gw-1.secret' }], access: [{ id: 'wall-1', role: 'display', token: 'wall-1.t' }] };
@@ -46,8 +49,8 @@ describe('server-side figures from /metrics', () => {
   const exposition = (ackCount: number, ackSum: number) => `# HELP x
 nodejs_eventloop_lag_p99_seconds{service="ingest"} 0.012
 process_resident_memory_bytes{service="ingest"} 104857600
-tower_consumer_lag_messages{service="aggregator",topic="tower.trucks.v1",partition="0"} 3
-tower_consumer_lag_messages{service="aggregator",topic="tower.trucks.v1",partition="1"} 4
+tower_consumer_lag_messages{service="aggregator",group="tower-aggregator",topic="tower.trucks.v1",partition="0"} 3
+tower_consumer_lag_messages{service="aggregator",group="tower-aggregator",topic="tower.trucks.v1",partition="1"} 4
 tower_ingest_kafka_ack_seconds_bucket{le="+Inf"} ${ackCount}
 tower_ingest_kafka_ack_seconds_sum ${ackSum}
 tower_ingest_kafka_ack_seconds_count ${ackCount}
@@ -68,6 +71,46 @@ odd_metric NaN
     expect(first['kafkaAckMeanMs']).toBeUndefined();
     const second = figuresOf(exposition(30, 1.5), first);
     expect(second['kafkaAckMeanMs']).toBeCloseTo(50);
+  });
+
+  describe('over several instances of a service, as a sampler reads them', () => {
+    const servers: Server[] = [];
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    });
+    /** A /metrics on 127.0.0.1 answering what `body()` says at each read; its URL. */
+    const endpoint = async (body: () => string): Promise<string> => {
+      const server = createServer((_, response) => response.end(body()));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    };
+    const lag = (service: string, group: string, partition: number, messages: number) =>
+      `tower_consumer_lag_messages{service="${service}",group="${group}",topic="tower.t",partition="${partition}"} ${messages}\n`;
+
+    it('takes each partition\'s lag at its worst instance, not once per instance; sums live sockets over roles', { timeout: 60_000 }, async () => {
+      // Two aggregators report every partition of their group (the committed offsets); each live gateway reads the whole
+      // topic under the feed's one name. A first round, then the final one at the stop.
+      let behind = { committed: [30, 70], live1: 5, live2: 8 };
+      const aggregator = () => behind.committed.map((messages, partition) => lag('aggregator', 'tower-aggregator', partition, messages)).join('');
+      const sampler = new MetricsSampler({
+        'aggregator-1': await endpoint(aggregator),
+        'aggregator-2': await endpoint(aggregator),
+        'live-1': await endpoint(() => `${lag('live', 'tower-live-ticks', 0, behind.live1)}${lag('live', 'tower-live-ticks', 1, 0)}`
+          + 'tower_live_connections{service="live",role="display"} 3\ntower_live_connections{service="live",role="firm"} 2\ntower_live_queued_bytes{service="live"} 2048\n'),
+        'live-2': await endpoint(() => `${lag('live', 'tower-live-ticks', 0, 0)}${lag('live', 'tower-live-ticks', 1, behind.live2)}`),
+      }, 600_000);
+      sampler.start();
+      await eventually(async () => (sampler.series.every((s) => s.samples.length === 1) ? true : undefined), { timeoutMs: 30_000, what: 'the first round of reads' });
+      behind = { committed: [10, 0], live1: 0, live2: 2 };
+      const series = await sampler.stop();
+      expect(series.map((s) => [s.service, s.failures, s.samples.length])).toEqual([['aggregator-1', 0, 2], ['aggregator-2', 0, 2], ['live-1', 0, 2], ['live-2', 0, 2]]);
+      // Each instance's own course: its partitions summed.
+      expect(series.map((s) => s.samples.map((sample) => sample.figures['consumerLag']))).toEqual([[100, 10], [100, 10], [5, 0], [8, 2]]);
+      expect(series[2]?.samples[0]?.figures).toMatchObject({ liveConnections: 5, liveQueuedKiB: 2 });
+      // The run's: 100 (30 + 70, once) + 13 (5 on one partition, 8 on the other) at the first round, 12 at the end.
+      expect(serverFigures(series)).toMatchObject({ 'server.consumer_lag_max': 113, 'server.consumer_lag_end': 12 });
+    });
   });
 });
 
@@ -143,7 +186,7 @@ describe('the report', () => {
     figures: { 'ingest.p99_ms': 250 },
     verdicts: [{ figure: 'ingest.p99_ms', max: 200, value: 250, pass: false }],
     periods: { smoke: [{ firstMetricAt: 10_000, counters: { 'http.requests': 5 }, summaries: {} }] },
-    servers: [{ service: 'ingest', url: 'u', failures: 0, samples: [{ at: 5000, figures: { rssMiB: 100 } }, { at: 10_000, figures: { rssMiB: 140 } }] }],
+    servers: [{ service: 'ingest', url: 'u', failures: 0, samples: [{ at: 5000, round: 0, figures: { rssMiB: 100 } }, { at: 10_000, round: 1, figures: { rssMiB: 140 } }] }],
     notes: [],
   };
 

@@ -29,6 +29,8 @@ const serverFigures: { key: string; label: string }[] = [
   { key: 'rssMiB', label: 'RSS (MiB)' },
   { key: 'heapUsedMiB', label: 'heap used (MiB)' },
   { key: 'consumerLag', label: 'consumer lag (messages)' },
+  { key: 'liveConnections', label: 'live sockets' },
+  { key: 'liveQueuedKiB', label: 'bytes queued for live clients (KiB)' },
   { key: 'kafkaAckMeanMs', label: 'Kafka ack, mean per 5 s (ms)' },
   { key: 'insertMeanMs', label: 'ClickHouse insert, mean per 5 s (ms)' },
 ];
