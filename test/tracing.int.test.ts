@@ -85,6 +85,11 @@ describe('tracing of one event', () => {
       const malformed = await post({ traceparent: '00-not-a-trace-context', tracestate: '=,=' }, events.slice(0, 1));
       expect(malformed.status).toBe(200);
 
+      // A caller without a device key makes no span (checked once the next request's span is in: it ended later).
+      const refusedTraceId = hex(16);
+      const refused = await fetch(services.url('ingest', '/v1/events'), { method: 'POST', headers: { authorization: 'Bearer nobody.wrong', 'content-type': 'application/json', traceparent: `00-${refusedTraceId}-${hex(8)}-01` }, body: '[]' });
+      expect(refused.status).toBe(401);
+
       const traceId = hex(16);
       const callerSpanId = hex(8);
       const posted = await post({ traceparent: `00-${traceId}-${callerSpanId}-01`, tracestate: 'tower=test' }, events.slice(1));
@@ -98,6 +103,7 @@ describe('tracing of one event', () => {
 
       const ingest = await find('the ingest span, the child of the caller', (s) => s.service === 'tower-ingest' && s.traceId === traceId);
       expect(ingest).toMatchObject({ name: 'POST /v1/events', parentSpanId: callerSpanId });
+      expect(receiver.spans.filter((s) => s.traceId === refusedTraceId)).toEqual([]);
       const batch = await find('an aggregator batch span linked to the ingest span', (s) => s.service === 'tower-aggregator' && linksTo(s, ingest));
       expect([topics.TOPIC_TRUCKS, topics.TOPIC_CONTAINERS, topics.TOPIC_LANES].map((topic) => `process ${topic}`)).toContain(batch.name);
       // One batch, many parents: links, so the batch is a trace of its own.

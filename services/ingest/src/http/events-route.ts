@@ -74,9 +74,9 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       // The body is validated event by event below, so that one bad event does not refuse the batch.
       validatorCompiler: () => (value) => ({ value }),
       onRequest: async (request) => {
-        // First, so that a refused request is in the trace too.
-        if (tracing) request.span = tracing.startRequestSpan('POST', '/v1/events', request.headers);
         request.device = devices.authenticate(request.headers.authorization);
+        // After authentication: a caller without a device key cannot make spans.
+        if (tracing) request.span = tracing.startRequestSpan('POST', '/v1/events', request.headers);
       },
       // After authentication: only a known device gets a body inflated.
       preParsing: decodeContentEncoding,
