@@ -1,0 +1,4 @@
+/** Every drill `npm run drill` knows, by name. Each drill adds itself here (one line). */
+import type { Drill } from './drill.ts';
+
+export const drills: Drill[] = [];
