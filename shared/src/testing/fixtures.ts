@@ -137,18 +137,5 @@ export const test = base.extend<TowerFixtures>({
   },
 });
 
-/** Polls until `probe` returns a value (not undefined) or the deadline passes. Never a fixed sleep. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+/** Re-exported: it lives apart from the fixtures so code run outside vitest (the drills) can wait too. */
+export { eventually } from './eventually.ts';
