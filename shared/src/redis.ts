@@ -27,6 +27,17 @@ export function createRedis(url: string, options: { connectionName: string; logg
   return redis;
 }
 
+/**
+ * Whether a Redis error means "not reachable now" (connection down, timed out, loading
+ * its data after a restart) rather than a bug (a script error is a reply error too):
+ * the first is a 503 naming redis, the second a 500.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(error.message);
+  return !(error instanceof TypeError || error instanceof SyntaxError || error instanceof RangeError);
+}
+
 /** Resolves when Redis answers PING; for readiness checks. */
 export async function pingRedis(redis: Redis): Promise<void> {
   const reply = await redis.ping();

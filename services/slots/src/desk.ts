@@ -1,4 +1,4 @@
-import { DependencyUnavailableProblem, ForbiddenProblem, laneGroupOf, NotFoundProblem, ProblemError, sitePhase, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, isRedisUnavailable, laneGroupOf, NotFoundProblem, ProblemError, sitePhase, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
 import { bookingIdOf, firmCap, type HoldRefusal, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
 import { holdProblem, siteUnderConstructionProblem, SlotRuleProblem } from './http/problems.ts';
@@ -59,16 +59,6 @@ export interface WindowOverride extends SlotWindow {
 }
 
 const dayMs = 86_400_000;
-
-/**
- * Whether a Redis error means "not reachable now" (connection down, timed out, loading
- * its data after a restart) rather than a bug (a script error is a reply error too).
- */
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(error.message);
-  return !(error instanceof TypeError || error instanceof SyntaxError || error instanceof RangeError);
-}
 
 /**
  * The slots service's one entry point, for the HTTP routes, check-in matching and the
@@ -323,7 +313,7 @@ export class SlotDesk {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ProblemError || !isUnavailable(error)) throw error;
+      if (error instanceof ProblemError || !isRedisUnavailable(error)) throw error;
       throw new DependencyUnavailableProblem('redis', `the slot store (Redis) did not answer (${(error as Error).message}); nothing was changed that a retry with the same Idempotency-Key would not return`, 2);
     }
   }

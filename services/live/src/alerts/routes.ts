@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemDocument, displayNameOf, type AccessRegistry, type SiteCatalog } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, isRedisUnavailable, NotFoundProblem, ProblemDocument, displayNameOf, type AccessRegistry, type SiteCatalog } from '@tower/shared';
 import { compareAlerts } from '../domain/alert-order.ts';
 import { Alert } from '../domain/alerts.ts';
 import type { AlertEngine } from '../gateway/alert-engine.ts';
@@ -20,13 +20,23 @@ export interface AlertRouteOptions {
   now: () => number;
 }
 
+/** The open alerts; Redis not answering (down, restarting, loading its data) is a 503 naming redis, not a 500. */
+async function openAlerts(store: AlertStore): Promise<Alert[]> {
+  try {
+    return await store.open();
+  } catch (error) {
+    if (!isRedisUnavailable(error)) throw error;
+    throw new DependencyUnavailableProblem('redis', `the open alerts (Redis) could not be read (${(error as Error).message}); try again`, 2);
+  }
+}
+
 /**
  * Open alerts (Redis) and the newest revision of those of the last `recentMs`
  * (ClickHouse), merged by id, in `compareAlerts` order. The `alerts` channel's snapshot
  * and GET /v1/alerts.
  */
 export async function openAndRecentAlerts(options: Pick<AlertRouteOptions, 'store' | 'log' | 'recentMs' | 'now'>, site: string | undefined): Promise<Alert[]> {
-  const [open, recent] = await Promise.all([options.store.open(), options.log.recent(options.now() - options.recentMs, site, 200)]);
+  const [open, recent] = await Promise.all([openAlerts(options.store), options.log.recent(options.now() - options.recentMs, site, 200)]);
   const newest = new Map<string, Alert>();
   for (const alert of [...recent, ...open]) {
     if (site !== undefined && alert.site !== site) continue;
