@@ -16,6 +16,7 @@ export const slotsEnv = {
   TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'slot changes (bookings and availability) are published here' }),
   TOPIC_TRUCKS: env.string({ default: 'tower.trucks.v1', description: 'truck events read for check-in (arrival) and completion (border crossed)' }),
   TOPIC_DEADLETTER: env.string({ default: 'tower.deadletter.v1', description: 'where undecodable truck events go' }),
+  CONSUMER_GROUP_PREFIX: env.string({ default: 'tower-slots', description: 'its consumer groups are <prefix>-check-in (truck events) and <prefix>-history (slot changes); the tower-slots Kafka user may join tower-slots-* only' }),
   SLOT_WINDOW_MINUTES: env.integer({ default: minutes(defaultLedgerRules.windowMs), min: 5, max: 240, description: 'length of a slot window; must divide 24 hours' }),
   HOLD_MINUTES: env.integer({ default: minutes(defaultLedgerRules.holdMs), min: 1, max: 120, description: 'a hold expires unless confirmed within this' }),
   TOLERANCE_MINUTES: env.integer({ default: minutes(defaultLedgerRules.toleranceMs), min: 0, max: 240, description: 'an arrival this far before or after the window checks in' }),

@@ -41,7 +41,7 @@ const slots = await buildSlots({
     horizonMs: config.BOOKING_HORIZON_DAYS * 86_400_000,
     rateLimit: { perSecond: config.RATE_PER_SECOND, burst: config.RATE_BURST },
     topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
-    groups: { checkIn: 'tower-slots-check-in', history: 'tower-slots-history' },
+    groups: { checkIn: `${config.CONSUMER_GROUP_PREFIX}-check-in`, history: `${config.CONSUMER_GROUP_PREFIX}-history` },
   },
   logger,
   catalog,
