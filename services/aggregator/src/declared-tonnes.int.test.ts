@@ -104,6 +104,47 @@ describe('tonnes from declared weights, through real Kafka and ClickHouse', () =
       await second.close();
     }
   });
+
+  test('one plate at two sites at once: each crossing counts its own declared weight, however the two sites interleave on the plate partition, before and after a restart', async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const topics = await createAggregatorTopics(createTopic);
+    const at = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+    const through = (site: string, lane: string, start: number, declaredGrossKg: number) =>
+      journey(site, '粤B·70312', 'export', start, [['truck.arrived'], ['truck.queue-joined', { lane }], ['truck.plate-read', { lane }], ['truck.gate-in', { lane, declaredGrossKg }], ['truck.border-crossed', { lane }], ['truck.gate-out', { lane }]]);
+    // Po Hèn's and Bắc Phong Sinh's devices send on their own: here the events of the plate
+    // land in observation order, each site's steps between the other's (what the end-to-end
+    // test's simulation once produced: both crossings were counted 0 kg, unweighed).
+    const events = [...through('po-hen', 'ph-manual-ex-1', at, 28_175), ...through('bac-phong-sinh', 'bps-manual-ex-1', at + 500, 13_939)].sort((a, b) => a.observedAt - b.observedAt);
+    const declared = events.findIndex((e) => e.type === 'truck.gate-in' && e.site === 'bac-phong-sinh');
+    await produce(kafka, topics, events.slice(0, declared + 1));
+    const first = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    try {
+      await stored(clickhouse.client, declared + 1);
+    } finally {
+      await first.close();
+    }
+    // The crossings are decided by a new member, from the journeys it loads from the stored rows.
+    await produce(kafka, topics, events.slice(declared + 1));
+    const second = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    try {
+      await stored(clickhouse.client, events.length);
+      const sites = await bySite(clickhouse.client, at);
+      expect(sites.get('po-hen')).toMatchObject({ trucksCrossed: 1, tonnes: 28.175, trucksUnweighed: 0 });
+      expect(sites.get('bac-phong-sinh')).toMatchObject({ trucksCrossed: 1, tonnes: 13.939, trucksUnweighed: 0 });
+      const figures = await selectRows<{ site: string; type: string; crossed_weight: string; clearance_ms: string; turnaround_ms: string }>(
+        clickhouse.client,
+        sql`SELECT site, type, crossed_weight, clearance_ms, turnaround_ms FROM truck_events WHERE type IN ('truck.border-crossed', 'truck.gate-out') ORDER BY site, type`,
+      );
+      expect(figures).toEqual([
+        { site: 'bac-phong-sinh', type: 'truck.border-crossed', crossed_weight: 'declared', clearance_ms: '0', turnaround_ms: '3000' },
+        { site: 'bac-phong-sinh', type: 'truck.gate-out', crossed_weight: '', clearance_ms: '3000', turnaround_ms: '0' },
+        { site: 'po-hen', type: 'truck.border-crossed', crossed_weight: 'declared', clearance_ms: '0', turnaround_ms: '3000' },
+        { site: 'po-hen', type: 'truck.gate-out', crossed_weight: '', clearance_ms: '3000', turnaround_ms: '0' },
+      ]);
+    } finally {
+      await second.close();
+    }
+  });
 });
 
 const throughputHourly = sql`SELECT sumMerge(gross_kg) AS kg, sumMerge(trucks_unweighed) AS unweighed FROM throughput_1h`;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { journeyView } from '../events/journey-updates.ts';
 import type { TruckEvent } from '../events/model.ts';
@@ -31,6 +32,50 @@ describe('journeys', () => {
     expect(journeys).toHaveLength(2);
     expect(journeys[0]).toMatchObject({ complete: true, clearanceMs: 40, holdReasons: ['phytosanitary'], lanes: ['bl2-smart-ex-1'], steps: { arrived: 0, 'plate-read': 10, 'gate-out': 50 } });
     expect(journeys[1]).toMatchObject({ complete: false, grossKg: 30_000, lanes: ['bl2-weighbridge-ex-1'] });
+  });
+
+  describe('one plate at two sites at once (a cloned plate, a misread, a device that sends late)', () => {
+    // Each site's devices deliver in their own order; Kafka keeps one plate's events on one
+    // partition, but how two sites' deliveries interleave there is not fixed.
+    /** A whole journey through a manual lane, its steps 100 ms apart from `at`. */
+    const truckAt = (site: string, lane: string, at: number, declaredGrossKg: number) =>
+      (['truck.arrived', 'truck.queue-joined', 'truck.plate-read', 'truck.gate-in', 'truck.border-crossed', 'truck.gate-out'] as const).map((type, i) =>
+        step(type, at + i * 100, { site, ...(i > 0 ? { lane } : {}), ...(type === 'truck.gate-in' ? { declaredGrossKg } : {}) }),
+      );
+    const atPoHen = truckAt('po-hen', 'ph-manual-ex-1', 0, 28_175);
+    const atBacPhongSinh = truckAt('bac-phong-sinh', 'bps-manual-ex-1', 50, 13_939);
+    const figuresAlone = (events: TruckEvent[]) => {
+      const tracker = new JourneyTracker();
+      return events.map((event) => [event, tracker.apply(event)] as const);
+    };
+    const alone = new Map([...figuresAlone(atPoHen), ...figuresAlone(atBacPhongSinh)]);
+    /** Every merge of the two sites' sequences that keeps each site's own order. */
+    const interleaving = fc.array(fc.boolean(), { minLength: atPoHen.length + atBacPhongSinh.length, maxLength: atPoHen.length + atBacPhongSinh.length }).map((picks) => {
+      const [a, b] = [[...atPoHen], [...atBacPhongSinh]];
+      return picks.map((first) => ((first && a.length > 0) || b.length === 0 ? a.shift()! : b.shift()!));
+    });
+
+    it('each crossing gets the figures (tonnes, clearance, turnaround) it gets alone, however the two sites interleave', () => {
+      fc.assert(
+        fc.property(interleaving, (events) => {
+          const tracker = new JourneyTracker();
+          for (const event of events) expect(tracker.apply(event), `${event.site} ${event.type}`).toEqual(alone.get(event));
+        }),
+      );
+      expect(alone.get(atPoHen[4]!)).toMatchObject({ crossedKg: 28_175, crossedWeight: 'declared', turnaroundMs: 300 });
+    });
+
+    it('the history cuts the same two journeys, each whole', () => {
+      fc.assert(
+        fc.property(interleaving, (events) => {
+          const journeys = journeysOf(events);
+          expect(journeys.map((j) => [j.site, j.complete, j.declaredGrossKg, j.clearanceMs, Object.keys(j.steps).length])).toEqual([
+            ['po-hen', true, 28_175, 300, 6],
+            ['bac-phong-sinh', true, 13_939, 300, 6],
+          ]);
+        }),
+      );
+    });
   });
 
   describe('tonnes of a crossing', () => {

@@ -2,8 +2,11 @@ import type { TruckEvent } from '../events/model.ts';
 
 /**
  * A crossing journey: one truck's steps from arrival to gate-out at one site. Trucks
- * carry no journey id, so journeys are cut from the plate's events in order: a new
- * journey starts at `truck.arrived`, after a gate-out, or at another site.
+ * carry no journey id, so journeys are cut from the events of a plate at a site, in
+ * order: a new journey starts at `truck.arrived` or after a gate-out. A plate's events
+ * at another site never touch it: two sites' devices deliver on their own, so how their
+ * events of one plate (a cloned plate, a misread, a device sending late) interleave on
+ * the plate's partition is not fixed, and the figures must not depend on it.
  */
 export interface Journey {
   plate: string;
@@ -74,7 +77,7 @@ export const noJourneyFigures: Readonly<JourneyFigures> = Object.freeze({ cleara
  * what lets the aggregator rebuild its state from stored rows after a crash.
  */
 export function advanceJourney(current: Journey | undefined, event: TruckEvent): { journey: Journey; figures: JourneyFigures } {
-  const startsNew = !current || current.complete || event.type === 'truck.arrived' || current.site !== event.site;
+  const startsNew = !current || current.complete || event.type === 'truck.arrived';
   const journey = startsNew ? newJourney(event) : current;
   const step = stepOf(event);
   journey.steps[step] ??= event.observedAt;
@@ -109,26 +112,27 @@ export function advanceJourney(current: Journey | undefined, event: TruckEvent):
   return { journey, figures };
 }
 
-/** Every journey of a plate from its events (any order; sorted by observation time). */
+/** Every journey of a plate from its events (any order; sorted by observation time), in the order they started. */
 export function journeysOf(events: readonly TruckEvent[]): Journey[] {
   const journeys: Journey[] = [];
-  let current: Journey | undefined;
+  const current = new Map<string, Journey>();
   for (const event of [...events].sort((a, b) => a.observedAt - b.observedAt)) {
-    const { journey } = advanceJourney(current, event);
-    if (journey !== current) journeys.push(journey);
-    current = journey;
+    const before = current.get(event.site);
+    const { journey } = advanceJourney(before, event);
+    if (journey !== before) journeys.push(journey);
+    current.set(event.site, journey);
   }
   return journeys;
 }
 
 /**
- * Open journeys per plate, for the aggregator: a bounded map (a plate that never
- * reaches gate-out must not grow memory forever).
+ * Open journeys per plate and site, for the aggregator: a bounded map (a truck that
+ * never reaches gate-out must not grow memory forever).
  */
 export class JourneyTracker {
   private readonly open = new Map<string, Journey>();
 
-  constructor(private readonly maxPlates = 200_000) {}
+  constructor(private readonly maxOpen = 200_000) {}
 
   apply(event: TruckEvent): JourneyFigures {
     return this.advance(event).figures;
@@ -136,11 +140,12 @@ export class JourneyTracker {
 
   /** Applies the event; the journey it belongs to now (the tracker keeps changing it: copy what you keep). */
   advance(event: TruckEvent): { journey: Journey; figures: JourneyFigures } {
-    const advanced = advanceJourney(this.open.get(event.plate), event);
-    this.open.delete(event.plate);
+    const key = `${event.plate}|${event.site}`;
+    const advanced = advanceJourney(this.open.get(key), event);
+    this.open.delete(key);
     if (!advanced.journey.complete) {
-      this.open.set(event.plate, advanced.journey);
-      if (this.open.size > this.maxPlates) this.open.delete(this.open.keys().next().value as string);
+      this.open.set(key, advanced.journey);
+      if (this.open.size > this.maxOpen) this.open.delete(this.open.keys().next().value as string);
     }
     return advanced;
   }
