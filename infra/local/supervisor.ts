@@ -201,6 +201,20 @@ export async function stopServer(spec: ServerSpec): Promise<StopOutcome> {
   return outcome;
 }
 
+/**
+ * SIGKILL, as a crash or the OOM killer would: no shutdown, no flush (reliability drills).
+ * Returns the pid killed, or undefined when the server was not running.
+ */
+export async function killServer(spec: ServerSpec): Promise<number | undefined> {
+  const current = inspectServer(spec);
+  fs.rmSync(pidFile(spec), { force: true });
+  if (current.state !== 'running') return undefined;
+  process.kill(current.pid, 'SIGKILL');
+  await waitFor(`${spec.label} to die`, async () => !isAlive(current.pid), 5000);
+  await waitForPortsClosed(spec);
+  return current.pid;
+}
+
 /** The kernel may release a dead process's sockets a moment after it has exited. */
 async function waitForPortsClosed(spec: ServerSpec): Promise<void> {
   const open = async () => (await Promise.all(spec.ports.map((p) => portIsOpen(p.port)))).some(Boolean);

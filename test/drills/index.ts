@@ -1,4 +1,7 @@
 /** Every drill `npm run drill` knows, by name. Each drill adds itself here (one line). */
 import type { Drill } from './drill.ts';
+import { clickhouseKill } from './clickhouse-kill.ts';
 
-export const drills: Drill[] = [];
+export const drills: Drill[] = [
+  clickhouseKill,
+];

@@ -64,7 +64,7 @@ export interface Aggregator {
 
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
   const metrics = new AggregatorMetrics(deps.metrics);
-  const store = new EventStore(deps.clickhouse);
+  const store = new EventStore(deps.clickhouse, (table, windows) => metrics.rebuiltWindows.inc({ table }, windows));
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const journeys = new LiveJourneys();
   const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs, undefined, deps.tracing);

@@ -12,6 +12,7 @@ export class AggregatorMetrics {
   readonly journeyUpdatesPublished: Counter;
   readonly tickFailures: Counter;
   readonly watermark: Gauge;
+  readonly rebuiltWindows: Counter<'table'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +25,7 @@ export class AggregatorMetrics {
     this.ticksPublished = new Counter({ name: 'tower_aggregator_ticks_published_total', help: 'Throughput ticks published', registers });
     this.journeyUpdatesPublished = new Counter({ name: 'tower_aggregator_journey_updates_published_total', help: 'Journey updates published', registers });
     this.tickFailures = new Counter({ name: 'tower_aggregator_tick_failures_total', help: 'Live rounds (ticks and journey updates) that failed (retried)', registers });
+    this.rebuiltWindows = new Counter({ name: 'tower_aggregator_rebuilt_windows_total', help: 'Aggregate windows rebuilt from the raw rows after an insert failed between its raw part and its views', labelNames: ['table'], registers });
     this.watermark = new Gauge({ name: 'tower_aggregator_watermark_timestamp_seconds', help: 'Event-time watermark, as a Unix time in seconds', registers });
   }
 }

@@ -58,6 +58,7 @@ export class AggregationPipeline implements ConsumerHandler {
     const key = `${batch.topic}:${batch.partition}`;
     const family = batch.events[0]?.family;
     if (!family) return;
+    await this.store.repairPending();
     const state = this.partitions.get(key) ?? (await this.load(batch, family));
     this.partitions.set(key, state);
     try {

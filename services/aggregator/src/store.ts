@@ -1,5 +1,6 @@
 import { Coalescer, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
+import { AggregateRepair } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
 export interface StoredPartition {
@@ -23,11 +24,33 @@ const replayHorizonMs = 24 * 3600_000;
  */
 const maxRowsPerInsert = 200_000;
 
+/**
+ * The batch waiting on a repair is not at fault: retried with backoff like ClickHouse
+ * away (`retriable`), never dead-lettered, whatever the repair's error was.
+ */
+export class RepairFailed extends Error {
+  readonly retriable = true;
+  constructor(cause: unknown) {
+    super(`repairing the aggregates failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
   private readonly inserters = new Map<string, Coalescer<readonly RawRow[]>>();
 
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly repair: AggregateRepair;
+  /** Inserts sent and not yet answered: a repair waits for them, and holds new ones. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private repairing?: Promise<void>;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    onRebuilt?: (table: string, windows: number) => void,
+  ) {
+    this.repair = new AggregateRepair(client, onRebuilt);
+  }
+
 
   /**
    * Stores rows of one UTC day (the raw tables' partition). Inserts into the same table
@@ -42,7 +65,7 @@ export class EventStore {
     let inserter = this.inserters.get(key);
     if (!inserter) {
       const table = rawTables[family];
-      inserter = new Coalescer((runs) => this.client.insert({ table, values: runs.length === 1 ? (runs[0] as RawRow[]) : runs.flat(), format: 'JSONEachRow' }).then(() => undefined), {
+      inserter = new Coalescer((runs) => this.write(table, runs.length === 1 ? runs[0]! : runs.flat()), {
         maxInFlight: 2,
         maxWeight: maxRowsPerInsert,
         weightOf: (run) => run.length,
@@ -50,6 +73,47 @@ export class EventStore {
       this.inserters.set(key, inserter);
     }
     await inserter.submit(rows);
+  }
+
+  /**
+   * Repairs the aggregates where failed inserts left them in doubt, with this store's
+   * inserts held (those in flight answered first, new ones waiting): called before each
+   * insert, and by the pipeline before each batch, as a batch whose rows all turn out
+   * stored after a failure inserts nothing. Throws while ClickHouse fails; the doubt stays.
+   */
+  async repairPending(): Promise<void> {
+    while (this.repair.pending) {
+      this.repairing ??= (async () => {
+        await Promise.allSettled([...this.inFlight]);
+        await this.repair.run();
+      })()
+        .catch((error: unknown) => {
+          throw new RepairFailed(error);
+        })
+        .finally(() => (this.repairing = undefined));
+      await this.repairing;
+    }
+  }
+
+  /**
+   * One INSERT, after the aggregates are repaired where a failed insert left them in
+   * doubt (AggregateRepair). A failed INSERT's rows may be stored without their views'
+   * rows: their windows are in doubt until the next insert's repair.
+   */
+  private async write(table: string, rows: readonly RawRow[]): Promise<void> {
+    // Checked again after the await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
+    do await this.repairPending();
+    while (this.repair.pending);
+    const insert = this.client.insert({ table, values: rows as RawRow[], format: 'JSONEachRow' });
+    this.inFlight.add(insert);
+    try {
+      await insert;
+    } catch (error) {
+      this.repair.noteFailed(rows);
+      throw error;
+    } finally {
+      this.inFlight.delete(insert);
+    }
   }
 
   async loadPartition(family: FamilyName, topic: string, partition: number, recentCount: number): Promise<StoredPartition> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqlValueError, identifier, integerLiteral, sql, sqlIdentifier, sqlJoin, stringLiteral } from './sql.ts';
+import { SqlValueError, identifier, integerLiteral, sql, sqlIdentifier, sqlJoin, stringLiteral, viewSelectOver } from './sql.ts';
 
 describe('sql rendering', () => {
   it('accepts plain identifiers only', () => {
@@ -33,5 +33,19 @@ describe('sql rendering', () => {
     expect(() => sql`lane IN ${[]}`).toThrow(SqlValueError);
     expect(() => sql`x = ${0.5}`).toThrow(SqlValueError);
     expect(() => sqlJoin([], '; DROP')).toThrow(SqlValueError);
+  });
+
+  it("reads a materialized view's SELECT over filtered source rows, as 18.16 and current releases print the view", () => {
+    const select = "SELECT toStartOfMinute(observed_at) AS window_start, site, lane, direction, sumState(toUInt64(1)) AS people FROM tower.lane_events";
+    const rest = " WHERE type = 'lane.person-crossed' GROUP BY window_start, site, lane, direction";
+    // system.tables.create_table_query of 18.16.1 (two spaces before WHERE) and of 26.9 (backquoted columns).
+    const v18 = `CREATE MATERIALIZED VIEW tower.people_1m_from_lane_events TO tower.people_1m ( window_start DateTime('UTC'),  people AggregateFunction(sum, UInt64)) AS ${select} ${rest}`;
+    const v26 = `CREATE MATERIALIZED VIEW tower.people_1m_from_lane_events TO tower.people_1m (\`window_start\` DateTime('UTC'), \`people\` AggregateFunction(sum, UInt64)) AS ${select}${rest}`;
+    const filter = sql`site = ${'bac-luan-1'}`;
+    expect(viewSelectOver(v18, filter).text).toBe(`${select.replace('FROM tower.lane_events', "FROM (SELECT * FROM tower.lane_events WHERE site = 'bac-luan-1')")} ${rest}`);
+    expect(viewSelectOver(v26, filter).text).toBe(`${select.replace('FROM tower.lane_events', "FROM (SELECT * FROM tower.lane_events WHERE site = 'bac-luan-1')")}${rest}`);
+    expect(viewSelectOver(`${v26.replace(rest, '')}`, filter).text).toMatch(/FROM \(SELECT \* FROM tower\.lane_events WHERE site = 'bac-luan-1'\)$/);
+    expect(() => viewSelectOver('CREATE TABLE t (a UInt8) ENGINE = Memory AS SELECT 1 FROM x', filter)).toThrow(SqlValueError);
+    expect(() => viewSelectOver('SELECT 1', filter)).toThrow(SqlValueError);
   });
 });

@@ -71,3 +71,15 @@ export function sqlJoin(fragments: readonly SqlFragment[], separator: string): S
   if (!/^[\s,]*(AND|OR)?[\s,]*$/i.test(separator)) throw new SqlValueError(`'${separator}' is not a separator`);
   return new SqlFragment(fragments.map((f) => f.text).join(separator));
 }
+
+/**
+ * A materialized view's SELECT as the server records it (`create_table_query` in
+ * system.tables: the text our migrations created it with, as 18.16 and current releases
+ * print it), reading only the rows of its source table that `filter` keeps. For
+ * recomputing an aggregate from raw rows with the view's own definition, never a copy.
+ */
+export function viewSelectOver(createQuery: string, filter: SqlFragment): SqlFragment {
+  const match = /\sAS\s+(SELECT\s[\s\S]*?\sFROM\s+)((?:`?\w+`?\.)?`?\w+`?)(\s[\s\S]*)?$/i.exec(createQuery);
+  if (!/^CREATE MATERIALIZED VIEW\s/i.test(createQuery) || !match) throw new SqlValueError(`not a materialized view's query: ${createQuery.slice(0, 80)}`);
+  return new SqlFragment(`${match[1]}(SELECT * FROM ${match[2]} WHERE ${filter.text})${match[3] ?? ''}`);
+}

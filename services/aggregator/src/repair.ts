@@ -1,0 +1,159 @@
+import { selectRows, sql, sqlIdentifier, sqlJoin, viewSelectOver, type ClickHouseClient, type SqlFragment } from '@tower/shared';
+import type { RawRow } from './domain/rows.ts';
+
+/**
+ * The count each aggregate table keeps of the raw rows it was fed: the figure that tells
+ * whether a window holds every row. A new aggregate table (a view's target) needs its line.
+ */
+const countColumns: Readonly<Record<string, string>> = { throughput_1m: 'events', throughput_1h: 'events', people_1m: 'people' };
+
+/** Most windows named in one statement (18.16's `max_query_size` is 256 KiB). */
+const windowsPerStatement = 1000;
+const mutationPollMs = 100;
+/** A rebuild whose deletion has not finished by then fails; the windows stay in doubt and the next insert tries again. */
+const mutationCapMs = 120_000;
+
+interface View {
+  name: string;
+  source: string;
+  createQuery: string;
+}
+
+interface AggregateTable {
+  name: string;
+  /** The sorting key but the window: the dimensions of a window. */
+  keys: string[];
+  columns: string[];
+  views: View[];
+}
+
+/** One window of one aggregate table: its dimensions' values, then its start (Unix seconds). */
+type WindowKey = (string | number)[];
+
+/**
+ * Repairs the aggregates after inserts whose fate is unknown. ClickHouse 18.16 (and
+ * current releases alike) writes an insert into a raw table as its own part first and
+ * then one part per materialized view, each committed on its own, none atomic with the
+ * others: a server killed between them keeps raw rows that the 1-minute and 1-hour
+ * aggregates never counted (drill `clickhouse-kill` sees it on most kills). The
+ * aggregator resumes after the highest stored offset, so it would never send those
+ * rows again. Every failed insert therefore leaves its rows' (site, UTC hour) in doubt;
+ * before the next insert, each aggregate table's windows there are compared with the
+ * raw rows through the views' own SELECTs, and a window that differs is deleted and
+ * rebuilt from the raw rows, until they agree. The caller holds its inserts meanwhile.
+ */
+export class AggregateRepair {
+  /** `site|hour` → the (site, hour start in Unix seconds) in doubt. */
+  private readonly doubtful = new Map<string, [string, number]>();
+  private tables?: AggregateTable[];
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly onRebuilt: (table: string, windows: number) => void = () => undefined,
+  ) {}
+
+  get pending(): boolean {
+    return this.doubtful.size > 0;
+  }
+
+  /** The rows of an insert that failed: their raw part may be stored without the views' parts. */
+  noteFailed(rows: readonly RawRow[]): void {
+    for (const row of rows) {
+      const site = String(row['site']);
+      const hour = Math.floor(Number(row['observed_ms']) / 3_600_000) * 3600;
+      this.doubtful.set(`${site}|${hour}`, [site, hour]);
+    }
+  }
+
+  /** Compares and rebuilds until every aggregate agrees with the raw rows where in doubt; the windows rebuilt. Throws (and keeps the doubt) when ClickHouse fails. */
+  async run(): Promise<number> {
+    if (this.doubtful.size === 0) return 0;
+    const inDoubt = [...this.doubtful.values()];
+    this.tables ??= await this.loadTables();
+    let rebuilt = 0;
+    for (const table of this.tables) {
+      const differing = await this.differing(table, inDoubt);
+      for (let i = 0; i < differing.length; i += windowsPerStatement) await this.rebuild(table, differing.slice(i, i + windowsPerStatement), inDoubt);
+      if (differing.length > 0) {
+        const still = await this.differing(table, inDoubt);
+        if (still.length > 0) throw new Error(`${table.name}: ${still.length} windows still disagree with the raw rows after a rebuild`);
+        this.onRebuilt(table.name, differing.length);
+        rebuilt += differing.length;
+      }
+    }
+    for (const [site, hour] of inDoubt) this.doubtful.delete(`${site}|${hour}`);
+    return rebuilt;
+  }
+
+  /** The aggregate tables the raw tables feed, with their views, read from the server (the migrations are the one definition). */
+  private async loadTables(): Promise<AggregateTable[]> {
+    const views = await selectRows<{ name: string; create_table_query: string }>(
+      this.client,
+      sql`SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView' ORDER BY name`,
+    );
+    const byTarget = new Map<string, View[]>();
+    for (const view of views) {
+      const target = /\sTO\s+(?:`?\w+`?\.)?`?(\w+)`?/i.exec(view.create_table_query)?.[1];
+      const source = /\sFROM\s+(?:`?\w+`?\.)?`?(\w+)`?/i.exec(view.create_table_query.slice(view.create_table_query.search(/\sAS\s+SELECT\s/i)))?.[1];
+      if (!target || !source) throw new Error(`cannot read the target and source of view ${view.name}`);
+      if (!(target in countColumns)) throw new Error(`view ${view.name} feeds ${target}, which AggregateRepair does not know (add its count column)`);
+      byTarget.set(target, [...(byTarget.get(target) ?? []), { name: view.name, source, createQuery: view.create_table_query }]);
+    }
+    const tables: AggregateTable[] = [];
+    for (const [name, tableViews] of byTarget) {
+      const [described] = await selectRows<{ sorting_key: string }>(this.client, sql`SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = ${name}`);
+      const columns = await selectRows<{ name: string }>(this.client, sql`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${name}`);
+      const keys = (described?.sorting_key ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '' && k !== 'window_start');
+      tables.push({ name, keys, columns: columns.map((c) => c.name), views: tableViews });
+    }
+    return tables;
+  }
+
+  /** The windows of `table` in the hours in doubt whose count differs from what its views make of the raw rows. */
+  private async differing(table: AggregateTable, inDoubt: [string, number][]): Promise<WindowKey[]> {
+    const keys = sqlJoin(table.keys.map(sqlIdentifier), ', ');
+    const count = sqlIdentifier(countColumns[table.name]!);
+    const hours = tupleList(inDoubt);
+    const counted = async (from: SqlFragment, where: SqlFragment) =>
+      selectRows<Record<string, string | number>>(this.client, sql`SELECT ${keys}, toUInt32(window_start) AS window_s, sumMerge(${count}) AS n FROM ${from} WHERE ${where} GROUP BY ${keys}, window_s`);
+    const expected = new Map<string, number>();
+    const windows = new Map<string, WindowKey>();
+    const add = (rows: Record<string, string | number>[], sign: number) => {
+      for (const row of rows) {
+        const window: WindowKey = [...table.keys.map((k) => String(row[k])), Number(row['window_s'])];
+        const id = JSON.stringify(window);
+        windows.set(id, window);
+        expected.set(id, (expected.get(id) ?? 0) + sign * Number(row['n']));
+      }
+    };
+    for (const view of table.views) add(await counted(sql`(${viewSelectOver(view.createQuery, sql`(site, toUInt32(toStartOfHour(observed_at))) IN (${hours})`)})`, sql`1`), 1);
+    add(await counted(sqlIdentifier(table.name), sql`(site, toUInt32(toStartOfHour(window_start))) IN (${hours})`), -1);
+    return [...expected].filter(([, difference]) => difference !== 0).map(([id]) => windows.get(id)!);
+  }
+
+  /** Deletes the windows (a mutation, awaited) and inserts them again from the raw rows through every view of the table. */
+  private async rebuild(table: AggregateTable, windows: WindowKey[], inDoubt: [string, number][]): Promise<void> {
+    const which = sql`(${sqlJoin(table.keys.map(sqlIdentifier), ', ')}, toUInt32(window_start)) IN (${tupleList(windows)})`;
+    await this.client.command({ query: sql`ALTER TABLE ${sqlIdentifier(table.name)} DELETE WHERE ${which}`.text });
+    const deadline = Date.now() + mutationCapMs;
+    for (;;) {
+      const [left] = await selectRows<{ n: string }>(this.client, sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${table.name} AND is_done = 0`);
+      if (Number(left?.n ?? 0) === 0) break;
+      if (Date.now() > deadline) throw new Error(`${table.name}: the deletion of ${windows.length} windows to rebuild has not finished after ${mutationCapMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, mutationPollMs));
+    }
+    const columns = sqlJoin(table.columns.map(sqlIdentifier), ', ');
+    const hours = sql`(site, toUInt32(toStartOfHour(observed_at))) IN (${tupleList(inDoubt)})`;
+    for (const view of table.views) {
+      await this.client.command({ query: sql`INSERT INTO ${sqlIdentifier(table.name)} (${columns}) SELECT ${columns} FROM (${viewSelectOver(view.createQuery, hours)}) WHERE ${which}`.text });
+    }
+  }
+}
+
+/** `(a, 1), (b, 2)`: tuples for IN. */
+function tupleList(tuples: readonly (readonly (string | number)[])[]): SqlFragment {
+  return sqlJoin(
+    tuples.map((tuple) => sql`${tuple}`),
+    ', ',
+  );
+}

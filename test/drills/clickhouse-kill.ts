@@ -1,0 +1,197 @@
+/**
+ * Drill 2: ClickHouse killed (SIGKILL) while the aggregator's inserts are in flight,
+ * several times, under a steady stream. ClickHouse 18.16 writes an insert's raw part
+ * and then each materialized view's part, each committed on its own: a kill between
+ * them leaves raw rows that the 1-minute and 1-hour aggregates do not count. The
+ * verdict reconciles everything afterwards: each event's raw row once (by event id),
+ * the aggregates of every site, lane and lane kind equal to the raw rows, person
+ * crossings equal to their rows, and the group's lag 0.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Admin } from 'kafkajs';
+import { createClickHouse, createKafka, createProducer, createTopicsReady, kafkaLoginOf, loadCatalog, type ClickHouseClient, type TowerEvent } from '@tower/shared';
+// Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
+import { atLeast, eventuallyProgressing } from '../../shared/src/testing/progress.ts';
+import { standaloneClickHouseSpec } from '../../infra/local/servers.ts';
+import { killServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
+import { allRawEvents, countsByLane, eventMessages, migrate, queryRows, startAggregator, storedCounts, type AggregatorTopics } from '../../services/aggregator/src/test-support.ts';
+import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
+import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
+
+/** K2's ports (test/drills: 27400–27419): HTTP, and native on the next port. */
+const httpPort = 27400;
+const kills = 5;
+/** The stream: a batch every 100 ms, bounded in count and in time. */
+const batchSize = 200;
+const maxEvents = 120_000;
+const maxStreamMs = 150_000;
+/** Topic, group and database names of this run only. */
+const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lanes (`site|lane|laneKind`) whose count in `aggregate` differs from the raw rows'. */
+function disagreeing(raw: Map<string, number>, aggregate: Map<string, number>): string[] {
+  const keys = new Set([...raw.keys(), ...aggregate.keys()]);
+  return [...keys].filter((key) => (raw.get(key) ?? 0) !== (aggregate.get(key) ?? 0)).map((key) => `${key}: raw ${raw.get(key) ?? 0}, aggregate ${aggregate.get(key) ?? 0}`);
+}
+
+/** Waits until an INSERT is running on the server (the aggregator's), so the kill lands mid-insert; false if none came. */
+async function insertInFlight(client: ClickHouseClient, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const running = await queryRows<{ n: string }>(client, "SELECT count() AS n FROM system.processes WHERE query LIKE 'INSERT INTO%'").catch(() => [{ n: '0' }]);
+    if (Number(running[0]?.n) > 0) return true;
+  }
+  return false;
+}
+
+export const clickhouseKill: Drill = {
+  name: 'clickhouse-kill',
+  summary: `ClickHouse SIGKILLed ${kills}× mid-insert under the aggregator: every event stored once, 1-minute and 1-hour aggregates equal to the raw rows, lag 0`,
+  async run({ infra, logger, progress, workDir }: DrillContext): Promise<DrillVerdict> {
+    const findings: string[] = [];
+    const spec = standaloneClickHouseSpec(workDir, httpPort, infra.credentials);
+    await startServer(spec);
+    const settings = { url: `http://127.0.0.1:${httpPort}`, username: infra.CLICKHOUSE_USER, password: infra.CLICKHOUSE_PASSWORD, database: uniqueName('drill_kill'), logger };
+    const bootstrap = createClickHouse({ ...settings, database: 'default' });
+    await bootstrap.command({ query: `CREATE DATABASE ${settings.database}` });
+    await bootstrap.close();
+    await migrate(settings);
+    const client = createClickHouse({ ...settings, requestTimeoutMs: 10_000 });
+    const watcher = createClickHouse({ ...settings, requestTimeoutMs: 2_000 });
+
+    const kafka = createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('drill'), logger, login: kafkaLoginOf(infra) });
+    const admin = kafka.admin();
+    await admin.connect();
+    const names = Array.from({ length: 6 }, () => uniqueName('drill'));
+    const topics: AggregatorTopics = { events: { truck: names[0]!, container: names[1]!, lane: names[2]! }, deadLetter: names[3]!, throughput: names[4]!, journeys: names[5]! };
+    await createTopicsReady(admin, names.map((topic, i) => ({ topic, numPartitions: i < 3 ? 3 : 1, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) })));
+    const groupId = uniqueName('drill-kill');
+    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse: { client }, topics }, { groupId });
+    const producer = createProducer(kafka);
+    await producer.connect();
+
+    const now = Date.now();
+    const events: TowerEvent[] = new TrafficSimulation(loadCatalog(), { seed: 17, rate: 200, start: now - 3 * 3600_000 }).advanceTo(now).slice(0, maxEvents);
+    let sent = 0;
+    let streaming = true;
+    let killsMidInsert = 0;
+    let unavailableMs = 0;
+    try {
+      // The stream runs until the kills are done (or its bounds), so every kill finds inserts to break.
+      const stream = (async () => {
+        const started = Date.now();
+        while (streaming && sent < events.length && Date.now() - started < maxStreamMs) {
+          await producer.send(eventMessages(topics, events.slice(sent, sent + batchSize)));
+          sent = Math.min(events.length, sent + batchSize);
+          await sleep(100);
+        }
+      })();
+      for (let kill = 1; kill <= kills; kill += 1) {
+        // Progress between kills: more rows stored since the last restart.
+        const before = (await storedCounts(client).catch(() => ({ raw: 0 }))).raw;
+        await eventuallyProgressing({ what: `rows stored before kill ${kill}`, progress: async () => (await storedCounts(watcher)).raw, until: atLeast(before + 2 * batchSize), stallMs: 60_000 });
+        const midInsert = await insertInFlight(watcher, 20_000);
+        const killedAt = Date.now();
+        await killServer(spec);
+        if (midInsert) killsMidInsert += 1;
+        await startServer(spec);
+        unavailableMs += Date.now() - killedAt;
+        progress(`kill ${kill}/${kills}${midInsert ? ' with an insert in flight' : ''}; ClickHouse back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s, ${sent} events sent`);
+      }
+      streaming = false;
+      await stream;
+      progress(`stream done: ${sent} events sent; waiting for the aggregator to store them`);
+
+      // Every event's raw row, then the aggregates: waits while the figures move.
+      await eventuallyProgressing({ what: 'every event stored after the kills', progress: async () => (await storedCounts(client)).raw, until: atLeast(sent), stallMs: 60_000 });
+      await eventuallyProgressing({
+        what: 'the aggregates to settle',
+        progress: async () => (await storedCounts(client)).aggregated,
+        until: async (aggregated) => (aggregated >= sent ? aggregated : undefined),
+        stallMs: 20_000,
+      }).catch((error: Error) => findings.push(error.message));
+
+      const [totals] = await queryRows<{ rows: string; ids: string }>(client, `SELECT count() AS rows, uniqExact(event_id) AS ids FROM ${allRawEvents}`);
+      const rows = Number(totals?.rows ?? 0);
+      const ids = Number(totals?.ids ?? 0);
+      const sentIds = new Set(events.slice(0, sent).map((e) => e.eventId));
+      const stored = await countsByLane(client);
+      const minuteOff = disagreeing(stored.raw, stored.minute);
+      const hourOff = disagreeing(stored.raw, stored.hour);
+      const [people] = await queryRows<{ raw: string; counted: string }>(
+        client,
+        "SELECT (SELECT count() FROM lane_events WHERE type = 'lane.person-crossed') AS raw, (SELECT sumMerge(people) FROM people_1m) AS counted",
+      );
+      const { aggregated } = await storedCounts(client);
+      const [hour] = await queryRows<{ n: string }>(client, 'SELECT sumMerge(events) AS n FROM throughput_1h');
+
+      // Lag 0: the group's committed offsets at the end of every partition.
+      const lag = await eventuallyProgressing({
+        what: 'committed offsets at the end of every partition',
+        progress: async () => lagOf(admin, groupId, Object.values(topics.events)),
+        until: (behind) => (behind === 0 ? 0 : undefined),
+        stallMs: 30_000,
+      }).catch(async (error: Error) => {
+        findings.push(error.message);
+        return lagOf(admin, groupId, Object.values(topics.events));
+      });
+      const metrics = (await aggregator.app.inject({ url: '/metrics' })).body;
+      const repaired = [...metrics.matchAll(/^tower_aggregator_rebuilt_windows_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+
+      const lost = sent - ids;
+      if (ids !== sentIds.size) findings.push(`${sentIds.size - ids} events sent but not stored`);
+      if (rows !== ids) findings.push(`${rows - ids} events stored twice`);
+      for (const line of minuteOff.slice(0, 5)) findings.push(`1-minute aggregates disagree with the raw rows: ${line}`);
+      for (const line of hourOff.slice(0, 5)) findings.push(`1-hour aggregates disagree with the raw rows: ${line}`);
+      if (people?.raw !== people?.counted) findings.push(`person crossings: ${people?.raw} rows, ${people?.counted} in people_1m`);
+      if (lag !== 0) findings.push(`lag ${lag} at the end`);
+      if (killsMidInsert === 0) findings.push('no kill found an insert in flight');
+      const passed = findings.length === 0;
+      return {
+        drill: 'clickhouse-kill',
+        passed,
+        figures: {
+          kills,
+          'kills with an insert in flight': killsMidInsert,
+          'events sent': sent,
+          'raw rows stored': rows,
+          'events stored (distinct ids)': ids,
+          'events lost': lost,
+          'events stored twice': rows - ids,
+          'events in 1-minute aggregates': aggregated,
+          'events in 1-hour aggregates': Number(hour?.n ?? 0),
+          'lanes where 1-minute ≠ raw': minuteOff.length,
+          'lanes where 1-hour ≠ raw': hourOff.length,
+          'aggregate windows rebuilt': repaired,
+          'lag at the end (messages)': lag,
+          'seconds ClickHouse unavailable': Number((unavailableMs / 1000).toFixed(1)),
+        },
+        findings,
+      };
+    } finally {
+      streaming = false;
+      await producer.disconnect();
+      await aggregator.close().catch((error: Error) => logger.warn({ err: error }, 'aggregator did not stop cleanly'));
+      await client.close();
+      await watcher.close();
+      await admin.deleteTopics({ topics: names }).catch(() => undefined);
+      await admin.disconnect();
+      await stopServer(spec);
+    }
+  },
+};
+
+/** Messages behind the group's committed offsets, summed over the topics' partitions. */
+async function lagOf(admin: Admin, groupId: string, topics: string[]): Promise<number> {
+  let behind = 0;
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    for (const end of ends) {
+      const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+      behind += Number(end.high) - Math.max(0, offset);
+    }
+  }
+  return behind;
+}
