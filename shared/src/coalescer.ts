@@ -13,7 +13,13 @@ export class Coalescer<T> {
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly options: { maxInFlight: number; maxWeight?: number; weightOf?: (item: T) => number },
+    private readonly options: {
+      maxInFlight: number;
+      maxWeight?: number;
+      weightOf?: (item: T) => number;
+      /** When a merged write fails with such an error (data refused), each item is written again alone: one caller's bad item must not fail the others. */
+      splitOn?: (error: unknown) => boolean;
+    },
   ) {}
 
   submit(item: T): Promise<void> {
@@ -32,6 +38,17 @@ export class Coalescer<T> {
     });
   }
 
+  private async writeEachAlone(callers: Coalescer<T>['queue']): Promise<void> {
+    for (const caller of callers) {
+      try {
+        await this.write([caller.item]);
+        caller.resolve();
+      } catch (error) {
+        caller.reject(error);
+      }
+    }
+  }
+
   private async flush(): Promise<void> {
     if (this.queue.length === 0 || this.inFlight >= this.options.maxInFlight) return;
     const maxWeight = this.options.maxWeight ?? Number.POSITIVE_INFINITY;
@@ -44,7 +61,8 @@ export class Coalescer<T> {
       await this.write(callers.map((c) => c.item));
       for (const caller of callers) caller.resolve();
     } catch (error) {
-      for (const caller of callers) caller.reject(error);
+      if (callers.length > 1 && this.options.splitOn?.(error)) await this.writeEachAlone(callers);
+      else for (const caller of callers) caller.reject(error);
     } finally {
       this.inFlight -= 1;
       this.schedule();

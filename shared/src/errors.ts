@@ -149,3 +149,56 @@ export class ShuttingDownProblem extends ProblemError {
 export function isRetriable(error: unknown): boolean {
   return error instanceof ProblemError ? error.retriable : false;
 }
+
+/**
+ * What a consumer does with a failure: `transient` (a dependency away, overloaded or
+ * slow: retry the same work with backoff, as long as it takes), `permanent` (the data
+ * itself is refused: retrying cannot help, dead-letter it with the reason at once),
+ * `unknown` (neither is known: retry a bounded number of times, then treat as permanent).
+ */
+export type ErrorClass = 'transient' | 'permanent' | 'unknown';
+
+/**
+ * ClickHouse's codes for data it refuses: CANNOT_PARSE_TEXT, CANNOT_PARSE_ESCAPE_SEQUENCE,
+ * CANNOT_PARSE_QUOTED_STRING, CANNOT_PARSE_INPUT_ASSERTION_FAILED, CANNOT_PARSE_DATE,
+ * CANNOT_PARSE_DATETIME, TYPE_MISMATCH, ARGUMENT_OUT_OF_BOUND, CANNOT_CONVERT_TYPE,
+ * CANNOT_PARSE_NUMBER, INCORRECT_DATA, TOO_LARGE_ARRAY_SIZE, TOO_LARGE_STRING_SIZE,
+ * VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE, CANNOT_PARSE_UUID.
+ */
+const refusedDataCodes = new Set(['6', '25', '26', '27', '38', '41', '53', '69', '70', '72', '117', '128', '131', '321', '376']);
+/**
+ * ClickHouse's codes for a server that is busy, short of something or away for a while:
+ * TIMEOUT_EXCEEDED, TOO_SLOW, READONLY, TOO_MANY_SIMULTANEOUS_QUERIES, NO_FREE_CONNECTION,
+ * SOCKET_TIMEOUT, NETWORK_ERROR, ABORTED, MEMORY_LIMIT_EXCEEDED, TABLE_IS_READ_ONLY,
+ * NOT_ENOUGH_SPACE, TOO_MANY_PARTS, QUERY_WAS_CANCELLED, and the refused logins
+ * (UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED, ACCESS_DENIED):
+ * an operator fixes those, and nothing is lost while the consumer waits.
+ */
+const unavailableCodes = new Set(['159', '160', '164', '202', '203', '209', '210', '236', '241', '242', '243', '252', '394', '192', '193', '194', '516', '497']);
+/** Node's socket errors: the peer is away or the connection broke. */
+const networkErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+
+/** The ClickHouse error code of an error: the client parses current servers' errors; 18.16's only say it in the message. */
+export function clickHouseErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^\d+$/.test(code)) return code;
+  return /\bCode: (\d+)/.exec(error.message)?.[1];
+}
+
+/**
+ * Classifies a failure of a consumer's handler (see `ErrorClass`): typed problems by
+ * `isRetriable` (a 4xx problem is the data's fault), Kafka's errors by their own
+ * `retriable`, ClickHouse's by code, socket errors as transient; anything else unknown.
+ */
+export function classifyError(error: unknown): ErrorClass {
+  if (error instanceof ProblemError) return isRetriable(error) ? 'transient' : error.status < 500 ? 'permanent' : 'unknown';
+  if (!(error instanceof Error)) return 'unknown';
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && networkErrorCodes.has(code)) return 'transient';
+  if (/\b(socket hang up|ECONNREFUSED|ECONNRESET|Timeout error)\b/i.test(error.message)) return 'transient';
+  const clickHouseCode = clickHouseErrorCode(error);
+  if (clickHouseCode !== undefined) return refusedDataCodes.has(clickHouseCode) ? 'permanent' : unavailableCodes.has(clickHouseCode) ? 'transient' : 'unknown';
+  if ((error as { retriable?: unknown }).retriable === true) return 'transient';
+  return 'unknown';
+}

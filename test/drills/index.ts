@@ -1,7 +1,9 @@
 /** Every drill `npm run drill` knows, by name. Each drill adds itself here (one line). */
 import type { Drill } from './drill.ts';
+import { poisonDrill } from './poison.ts';
 import { clickhouseKill } from './clickhouse-kill.ts';
 
 export const drills: Drill[] = [
+  poisonDrill,
   clickhouseKill,
 ];

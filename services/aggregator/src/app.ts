@@ -19,6 +19,7 @@ import {
 import type { Tracing } from '@tower/shared/tracing';
 import { LiveJourneys } from './domain/live-journeys.ts';
 import { LiveWindows } from './domain/windows.ts';
+import { DeadLetterArchive } from './dead-letters.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { AggregationPipeline } from './pipeline.ts';
 import { EventStore } from './store.ts';
@@ -89,6 +90,7 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     },
     pipeline,
   );
+  const deadLetters = new DeadLetterArchive(deps.kafka, { groupId: `${deps.settings.groupId}-dead-letters`, topic: deps.topics.deadLetter, clickhouse: deps.clickhouse, logger: deps.logger, sessionTimeoutMs: deps.settings.sessionTimeoutMs });
 
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
@@ -110,9 +112,11 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     live,
     async start() {
       await runner.start();
+      await deadLetters.start();
     },
     async stop() {
       await runner.stop();
+      await deadLetters.stop();
       await live.stop();
     },
   };

@@ -1,4 +1,4 @@
-import { Coalescer, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
+import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
 import { AggregateRepair } from './repair.ts';
 
@@ -69,6 +69,8 @@ export class EventStore {
         maxInFlight: 2,
         maxWeight: maxRowsPerInsert,
         weightOf: (run) => run.length,
+        // A row ClickHouse refuses fails the merged INSERT: each partition's rows go again alone, so only the poison's partition sees the refusal.
+        splitOn: (error) => classifyError(error) === 'permanent',
       });
       this.inserters.set(key, inserter);
     }

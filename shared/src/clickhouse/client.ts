@@ -1,5 +1,6 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClientLogger } from '@clickhouse/client';
 import type { Logger } from '../logging.ts';
+import { clickHouseErrorCode } from '../errors.ts';
 import type { SqlFragment } from './sql.ts';
 
 export type { ClickHouseClient };
@@ -64,8 +65,7 @@ export async function checkClickHouseLogin(client: ClickHouseClient): Promise<vo
   try {
     await pingClickHouse(client);
   } catch (error) {
-    // The client parses the code of current servers' errors; 18.16's only say it in the message.
-    const code = (error as { code?: unknown }).code ?? /\bCode: (\d+)/.exec((error as Error).message)?.[1];
-    if (typeof code === 'string' && loginRefusedCodes.has(code)) throw error;
+    const code = clickHouseErrorCode(error);
+    if (code !== undefined && loginRefusedCodes.has(code)) throw error;
   }
 }

@@ -37,6 +37,9 @@ export const serviceAcls: readonly AclGrant[] = [
   ...topics('User:tower-aggregator', eventTopics, ['READ']),
   group('User:tower-aggregator', 'tower-aggregator'),
   ...topics('User:tower-aggregator', ['tower.throughput.v1', 'tower.journeys.v1', deadLetter], ['WRITE']),
+  // …and copies the dead letters into ClickHouse (dead_letters) in a group of its own.
+  ...topics('User:tower-aggregator', [deadLetter], ['READ']),
+  group('User:tower-aggregator', 'tower-aggregator-dead-letters'),
   idempotentProducer('User:tower-aggregator'),
   // live: reads the live topics as a broadcast (one group per instance: tower-live-<feed>-<epoch>), writes alert changes.
   ...topics('User:tower-live', ['tower.throughput.v1', 'tower.journeys.v1', 'tower.alerts.v1', 'tower.slots.v1'], ['READ']),

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
+import { classifyError, type ErrorClass } from '../errors.ts';
 import { DecodeError, type EventCodec } from '../events/avro.ts';
 import type { FamilyName, TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
@@ -41,9 +42,13 @@ export interface RejectedEvent {
 export interface ConsumerHandler {
   /**
    * Processes one batch. Resolve only when its effect is durable: the runner then
-   * commits the offsets. Throw when a dependency fails: the runner retries the same
-   * batch with backoff (heartbeating meanwhile) until it succeeds or the partition is
-   * revoked, so it must be safe to call again with the same batch.
+   * commits the offsets. Throw when it fails; the runner classifies the error
+   * (`classifyError`): transient (a dependency away) retries the same batch with backoff
+   * (heartbeating meanwhile) until it succeeds or the partition is revoked; permanent
+   * (the data refused) splits the batch in halves, handled in offset order, down to the
+   * message that fails alone, which is dead-lettered with the error as its reason;
+   * unknown is retried `unknownAttempts` times, then treated as permanent. So it must be
+   * safe to call again with the same batch, or with a part of it (offset order kept).
    */
   handleBatch(batch: PartitionBatch): Promise<RejectedEvent[] | void>;
   /**
@@ -68,6 +73,8 @@ export interface ConsumerRunnerSettings {
   /** Start from the earliest retained message when the group has no committed offset. */
   fromBeginning?: boolean;
   retry?: { initialMs: number; maxMs: number };
+  /** Attempts of a batch failing with an error of unknown class before it is split to find the poison (default 5). */
+  unknownAttempts?: number;
   /** Fetch sizing: bigger batches mean fewer, larger inserts downstream. */
   maxBytesPerPartition?: number;
   /** The broker holds a fetch until this much data is there or `maxWaitTimeMs` passed. */
@@ -98,14 +105,39 @@ export const deadLetterHeaders = {
   detail: 'dlq.detail',
   consumer: 'dlq.consumer',
   at: 'dlq.at',
+  /** transient, permanent, unknown for a handler's failure; decode or rejected otherwise. */
+  errorKind: 'dlq.error.kind',
 } as const;
+
+/** How many times a batch failing with an error of unknown class is tried before it is split (`unknownAttempts`). */
+export const defaultUnknownAttempts = 5;
+
+/** A message on its way to the dead-letter topic. */
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: string;
+  detail: string;
+  kind: 'decode' | 'rejected' | ErrorClass;
+}
+
+/** The part of a fetched batch being handled, and how to keep the membership meanwhile. */
+interface BatchScope {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  trace?: SpanContext;
+  heartbeat: () => Promise<void>;
+  gone: () => boolean;
+}
 
 class ConsumerMetrics {
   readonly consumed: Counter<'topic'>;
   readonly deadLettered: Counter<'topic' | 'reason'>;
   readonly batchFailures: Counter<'topic'>;
+  readonly failuresByClass: Counter<'topic' | 'class'>;
 
   constructor(registry: Registry) {
+    this.failuresByClass = new Counter({ name: 'tower_consumer_handler_failures_total', help: 'Handler attempts that failed, by the class of the error (transient, permanent, unknown)', labelNames: ['topic', 'class'], registers: [registry] });
     this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled', labelNames: ['topic'], registers: [registry] });
     this.deadLettered = new Counter({ name: 'tower_consumer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['topic', 'reason'], registers: [registry] });
     this.batchFailures = new Counter({ name: 'tower_consumer_batch_failures_total', help: 'Batch attempts that failed and were retried', labelNames: ['topic'], registers: [registry] });
@@ -127,6 +159,7 @@ export class ConsumerRunner {
   private readonly metrics: ConsumerMetrics;
   private readonly lag: CommittedLag;
   private readonly retry: { initialMs: number; maxMs: number };
+  private readonly unknownAttempts: number;
   /** Partitions whose batch is failing: since when, and the last error. */
   private readonly failing = new Map<string, { since: number; error: string }>();
   private running = false;
@@ -136,6 +169,7 @@ export class ConsumerRunner {
     private readonly handler: ConsumerHandler,
   ) {
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
+    this.unknownAttempts = settings.unknownAttempts ?? defaultUnknownAttempts;
     this.metrics = new ConsumerMetrics(settings.metrics);
     this.lag = new CommittedLag(settings.kafka, { registry: settings.metrics, logger: settings.logger, group: settings.groupId, topics: Object.keys(settings.topics), fromBeginning: settings.fromBeginning ?? true });
     this.consumer = settings.kafka.consumer({
@@ -214,7 +248,7 @@ export class ConsumerRunner {
     const family = this.settings.topics[topic];
     if (!family) throw new Error(`subscribed to ${topic} without a family`);
     const events: ConsumedEvent[] = [];
-    const undecodable: { message: KafkaMessage; reason: string; detail: string }[] = [];
+    const undecodable: DeadLetter[] = [];
     for (const message of batch.messages) {
       try {
         if (!message.value) throw new DecodeError('not-single-object', 'empty message value');
@@ -222,29 +256,20 @@ export class ConsumerRunner {
         events.push({ topic, partition, offset: BigInt(message.offset), ingestedAt: Number(message.timestamp), family: decoded.family, schemaVersion: decoded.version, event: decoded.event });
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
-        undecodable.push({ message, reason: error.reason, detail: error.message });
+        undecodable.push({ message, reason: error.reason, detail: error.message, kind: 'decode' });
       }
     }
     const lastOffset = BigInt(batch.lastOffset());
-    let delay = this.retry.initialMs;
-    for (;;) {
-      if (!isRunning() || isStale()) return; // revoked or stopping: the next owner re-reads from the committed offset
+    const scope: BatchScope = { topic, partition, messages: batch.messages, trace, heartbeat, gone: () => !isRunning() || isStale() };
+    const handled = await this.handle(scope, events, lastOffset, 'whole');
+    if (!handled) return; // revoked or stopping: the next owner re-reads from the committed offset
+    for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
+      if (scope.gone()) return;
       try {
-        const rejected = events.length > 0 ? ((await this.handler.handleBatch({ topic, partition, events, lastOffset, trace })) ?? []) : [];
-        const deadLetters = [...undecodable];
-        for (const rejection of rejected) {
-          const message = batch.messages.find((m) => BigInt(m.offset) === rejection.offset);
-          if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
-          deadLetters.push({ message, reason: rejection.reason, detail: rejection.detail });
-        }
-        await this.sendDeadLetters(topic, partition, deadLetters);
+        await this.sendDeadLetters(topic, partition, [...undecodable, ...handled].sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset))));
         break;
       } catch (error) {
-        this.metrics.batchFailures.inc({ topic });
-        this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: error instanceof Error ? error.message : String(error) });
-        this.settings.logger.warn({ err: error, topic, partition, retryInMs: delay }, 'batch failed; retrying');
-        await this.waitHeartbeating(delay, heartbeat);
-        delay = Math.min(delay * 2, this.retry.maxMs);
+        await this.noteFailure(scope, error, 'transient', delay);
       }
     }
     this.failing.delete(`${topic}:${partition}`);
@@ -252,6 +277,66 @@ export class ConsumerRunner {
     await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
     this.metrics.consumed.inc({ topic }, events.length);
     await heartbeat();
+  }
+
+  /**
+   * Hands `events` to the handler until it succeeds; what it fails on for good is split
+   * in halves (offset order kept) down to the events that fail alone. Returns the dead
+   * letters (rejections and refused events), or undefined when the partition went away.
+   * `bounded`: the error class `unknown` has already been tried its bounded number of
+   * times on a larger part, so a part failing with it is split at once.
+   */
+  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, attempts: 'whole' | 'bounded'): Promise<DeadLetter[] | undefined> {
+    if (events.length === 0) return [];
+    let delay = this.retry.initialMs;
+    for (let unknownFailures = 0; ; ) {
+      if (scope.gone()) return undefined;
+      try {
+        const rejected = (await this.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace })) ?? [];
+        this.failing.delete(`${scope.topic}:${scope.partition}`);
+        return rejected.map((rejection) => {
+          const message = scope.messages.find((m) => BigInt(m.offset) === rejection.offset);
+          if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
+          return { message, reason: rejection.reason, detail: rejection.detail, kind: 'rejected' as const };
+        });
+      } catch (error) {
+        const kind = classifyError(error);
+        if (kind === 'unknown') unknownFailures += 1;
+        const givingUp = kind === 'permanent' || (kind === 'unknown' && (attempts === 'bounded' || unknownFailures >= this.unknownAttempts));
+        if (givingUp) return this.split(scope, events, error, kind);
+        await this.noteFailure(scope, error, kind, delay);
+        delay = Math.min(delay * 2, this.retry.maxMs);
+      }
+    }
+  }
+
+  /** A part that fails for good: one event is dead-lettered with the error; more are halved and handled in order. */
+  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass): Promise<DeadLetter[] | undefined> {
+    this.metrics.failuresByClass.inc({ topic: scope.topic, class: kind });
+    const detail = error instanceof Error ? error.message : String(error);
+    if (events.length === 1) {
+      const message = scope.messages.find((m) => BigInt(m.offset) === events[0]!.offset)!;
+      this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, offset: message.offset, kind, err: error }, 'the handler fails on this message alone; dead-lettering it');
+      return [{ message, reason: `handler-${kind}`, detail, kind }];
+    }
+    this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, events: events.length, kind, err: error }, 'batch failed for good; splitting it to find the messages it fails on');
+    const half = Math.ceil(events.length / 2);
+    const letters: DeadLetter[] = [];
+    for (const part of [events.slice(0, half), events.slice(half)]) {
+      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, 'bounded');
+      if (!partLetters) return undefined;
+      letters.push(...partLetters);
+    }
+    return letters;
+  }
+
+  private async noteFailure(scope: BatchScope, error: unknown, kind: ErrorClass, retryInMs: number): Promise<void> {
+    const { topic, partition } = scope;
+    this.metrics.batchFailures.inc({ topic });
+    this.metrics.failuresByClass.inc({ topic, class: kind });
+    this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: error instanceof Error ? error.message : String(error) });
+    this.settings.logger.warn({ err: error, topic, partition, kind, retryInMs }, 'batch failed; retrying');
+    await this.waitHeartbeating(retryInMs, scope.heartbeat);
   }
 
   private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
@@ -268,13 +353,16 @@ export class ConsumerRunner {
     }
   }
 
-  private async sendDeadLetters(topic: string, partition: number, letters: { message: KafkaMessage; reason: string; detail: string }[]): Promise<void> {
+  private async sendDeadLetters(topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     const at = String(Date.now());
-    const messages: OutgoingMessage[] = letters.map(({ message, reason, detail }) => ({
+    const messages: OutgoingMessage[] = letters.map(({ message, reason, detail, kind }) => ({
       key: message.key,
       value: message.value ?? Buffer.alloc(0),
+      // The source's own headers (device, trace) travel on, so a replay re-publishes the message as it was.
       headers: {
+        ...message.headers,
+        [deadLetterHeaders.errorKind]: kind,
         [deadLetterHeaders.sourceTopic]: topic,
         [deadLetterHeaders.sourcePartition]: String(partition),
         [deadLetterHeaders.sourceOffset]: message.offset,
