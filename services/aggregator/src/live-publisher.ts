@@ -57,6 +57,20 @@ export class LivePublisher {
     this.schedule(Math.max(0, this.lastRoundAt + this.minIntervalMs - Date.now()));
   }
 
+  /**
+   * Windows rebuilt from the raw rows (AggregateRepair, `throughput_1m`'s columns): each
+   * one still live is read again and published as a correction, like a late event's.
+   */
+  correct(rebuilt: readonly Readonly<Record<string, string | number>>[]): void {
+    const now = Date.now();
+    const changes = rebuilt
+      .map((w) => ({ site: String(w['site']), lane: String(w['lane']), direction: String(w['direction']), laneKind: String(w['lane_kind']), windowStart: Number(w['window_start']), newestIngestedAt: now, late: true }))
+      .filter((change) => this.windows.isLive(change.windowStart * 1000, now));
+    if (changes.length === 0) return;
+    this.windows.restore(changes);
+    this.request();
+  }
+
   /** No more rounds; publishes what is still pending. */
   async stop(): Promise<void> {
     this.stopped = true;

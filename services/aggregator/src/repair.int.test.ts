@@ -10,7 +10,7 @@ import { createClickHouse, eventTypeSchemas, loadCatalog, loadMigrations, type C
 import { test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../../../infra/clickhouse/chdb.ts';
 import { dimensionsOf, noDerived, rawRowOf, rawTables, type RawRow } from './domain/rows.ts';
-import { AggregateRepair } from './repair.ts';
+import { AggregateRepair, type RebuiltWindow } from './repair.ts';
 import { migrate, migrationsDirectory, queryRows } from './test-support.ts';
 import { TrafficSimulation } from '../../simulator/src/domain/traffic.ts';
 
@@ -78,7 +78,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       await migrate(clickhouse.settings);
       const { recorder, statements } = recording(clickhouse.client);
       for (const statement of stored) await recorder.command({ query: statement });
-      const rebuiltByTable = new Map<string, number>();
+      const rebuiltByTable = new Map<string, readonly RebuiltWindow[]>();
       const repair = new AggregateRepair(recorder, (table, windows) => rebuiltByTable.set(table, windows));
       // In doubt but stored whole: nothing to rebuild.
       for (const rows of before.values()) repair.noteFailed(rows);
@@ -94,6 +94,8 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       const rebuilt = await repair.run();
       expect(rebuilt).toBeGreaterThan(0);
       expect([...rebuiltByTable.keys()].sort()).toEqual(['people_1m', 'throughput_1h', 'throughput_1m']);
+      expect(Object.keys(rebuiltByTable.get('throughput_1m')![0]!).sort()).toEqual(['direction', 'lane', 'lane_kind', 'site', 'window_start']);
+      expect([...rebuiltByTable.values()].reduce((sum, windows) => sum + windows.length, 0)).toBe(rebuilt);
       expect(await read(clickhouse.client)).toEqual(expected);
       // Once agreed, a second look rebuilds nothing.
       for (const rows of lost.values()) repair.noteFailed(rows);

@@ -30,6 +30,9 @@ interface AggregateTable {
 /** One window of one aggregate table: its dimensions' values, then its start (Unix seconds). */
 type WindowKey = (string | number)[];
 
+/** A window rebuilt: its dimensions by column name (`site`, `lane`, …) and `window_start` in Unix seconds. */
+export type RebuiltWindow = Readonly<Record<string, string | number>>;
+
 /**
  * Repairs the aggregates after inserts whose fate is unknown. ClickHouse 18.16 (and
  * current releases alike) writes an insert into a raw table as its own part first and
@@ -49,7 +52,7 @@ export class AggregateRepair {
 
   constructor(
     private readonly client: ClickHouseClient,
-    private readonly onRebuilt: (table: string, windows: number) => void = () => undefined,
+    private readonly onRebuilt: (table: string, windows: readonly RebuiltWindow[]) => void = () => undefined,
   ) {}
 
   get pending(): boolean {
@@ -77,7 +80,10 @@ export class AggregateRepair {
       if (differing.length > 0) {
         const still = await this.differing(table, inDoubt);
         if (still.length > 0) throw new Error(`${table.name}: ${still.length} windows still disagree with the raw rows after a rebuild`);
-        this.onRebuilt(table.name, differing.length);
+        this.onRebuilt(
+          table.name,
+          differing.map((window) => Object.fromEntries([...table.keys.map((k, i) => [k, window[i]!]), ['window_start', window.at(-1)!]])),
+        );
         rebuilt += differing.length;
       }
     }

@@ -1,6 +1,6 @@
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
-import { AggregateRepair } from './repair.ts';
+import { AggregateRepair, type RebuiltWindow } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
 export interface StoredPartition {
@@ -46,11 +46,10 @@ export class EventStore {
 
   constructor(
     private readonly client: ClickHouseClient,
-    onRebuilt?: (table: string, windows: number) => void,
+    onRebuilt?: (table: string, windows: readonly RebuiltWindow[]) => void,
   ) {
     this.repair = new AggregateRepair(client, onRebuilt);
   }
-
 
   /**
    * Stores rows of one UTC day (the raw tables' partition). Inserts into the same table
