@@ -119,7 +119,6 @@ export class AggregateRepair {
   private async differing(table: AggregateTable, inDoubt: [string, number][]): Promise<WindowKey[]> {
     const keys = sqlJoin(table.keys.map(sqlIdentifier), ', ');
     const count = sqlIdentifier(countColumns[table.name]!);
-    const hours = tupleList(inDoubt);
     const counted = async (from: SqlFragment, where: SqlFragment) =>
       selectRows<Record<string, string | number>>(this.client, sql`SELECT ${keys}, toUInt32(window_start) AS window_s, sumMerge(${count}) AS n FROM ${from} WHERE ${where} GROUP BY ${keys}, window_s`);
     const expected = new Map<string, number>();
@@ -132,8 +131,8 @@ export class AggregateRepair {
         expected.set(id, (expected.get(id) ?? 0) + sign * Number(row['n']));
       }
     };
-    for (const view of table.views) add(await counted(sql`(${viewSelectOver(view.createQuery, sql`(site, toUInt32(toStartOfHour(observed_at))) IN (${hours})`)})`, sql`1`), 1);
-    add(await counted(sqlIdentifier(table.name), sql`(site, toUInt32(toStartOfHour(window_start))) IN (${hours})`), -1);
+    for (const view of table.views) add(await counted(sql`(${viewSelectOver(view.createQuery, inHours('observed_at', inDoubt))})`, sql`1`), 1);
+    add(await counted(sqlIdentifier(table.name), inHours('window_start', inDoubt)), -1);
     return [...expected].filter(([, difference]) => difference !== 0).map(([id]) => windows.get(id)!);
   }
 
@@ -149,11 +148,22 @@ export class AggregateRepair {
       await new Promise((resolve) => setTimeout(resolve, mutationPollMs));
     }
     const columns = sqlJoin(table.columns.map(sqlIdentifier), ', ');
-    const hours = sql`(site, toUInt32(toStartOfHour(observed_at))) IN (${tupleList(inDoubt)})`;
+    const hours = inHours('observed_at', inDoubt);
     for (const view of table.views) {
       await this.client.command({ query: sql`INSERT INTO ${sqlIdentifier(table.name)} (${columns}) SELECT ${columns} FROM (${viewSelectOver(view.createQuery, hours)}) WHERE ${which}`.text });
     }
   }
+}
+
+/**
+ * Rows of the (site, hour) pairs in doubt, by their time column; the range first, so
+ * the server reads only the partitions (days, months) and key ranges that can match.
+ */
+function inHours(time: 'observed_at' | 'window_start', inDoubt: readonly [string, number][]): SqlFragment {
+  const column = sqlIdentifier(time);
+  const from = Math.min(...inDoubt.map(([, hour]) => hour));
+  const to = Math.max(...inDoubt.map(([, hour]) => hour)) + 3600;
+  return sql`${column} >= toDateTime(${from}) AND ${column} < toDateTime(${to}) AND (site, toUInt32(toStartOfHour(${column}))) IN (${tupleList(inDoubt)})`;
 }
 
 /** `(a, 1), (b, 2)`: tuples for IN. */
