@@ -27,6 +27,9 @@ export class AlertEngine {
   private readonly unpublished: Alert[] = [];
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
+  /** While another instance leads: a round at the moment its lease lapses. */
+  private takeover: NodeJS.Timeout | undefined;
+  private stopped = false;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -46,6 +49,8 @@ export class AlertEngine {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.takeover);
     await this.running;
   }
 
@@ -72,7 +77,10 @@ export class AlertEngine {
 
   private async round(): Promise<void> {
     for (const alert of this.unpublished.splice(0)) await this.publish(alert);
-    const leads = await this.store.lead(this.holder, this.settings.leaseMs);
+    const { leads, leaseLeftMs } = await this.store.lead(this.holder, this.settings.leaseMs);
+    clearTimeout(this.takeover);
+    // A leader that died hands over when its lease lapses, not up to a period later at this instance's next round.
+    if (!leads && leaseLeftMs >= 0 && !this.stopped) this.takeover = setTimeout(() => void this.evaluate(), leaseLeftMs + 1);
     if (leads !== this.leading) this.logger.info({ holder: this.holder }, leads ? 'leading alert evaluation' : 'another instance leads alert evaluation');
     if (!leads) this.lastSeen.clear();
     this.leading = leads;

@@ -42,11 +42,11 @@ const scripts = {
     redis.call('HDEL', KEYS[1], ARGV[1])
     redis.call('HDEL', KEYS[2], ARGV[2])
     return cjson.encode(alert)`,
-  /** KEYS: leader. ARGV: holder, ttl ms. 1 if `holder` leads (taken or renewed). */
+  /** KEYS: leader. ARGV: holder, ttl ms. {1, ttl} if `holder` leads (taken or renewed), else {0, ms left of the other's lease}. */
   lead: `local holder = redis.call('GET', KEYS[1])
-    if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-    if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-    return 0`,
+    if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return {1, tonumber(ARGV[2])} end
+    if not holder then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return {1, tonumber(ARGV[2])} end
+    return {0, redis.call('PTTL', KEYS[1])}`,
 };
 
 const keys = { open: 'alerts:open', ids: 'alerts:ids', leader: 'alerts:leader' };
@@ -71,9 +71,14 @@ export class AlertStore {
     return this.decoded(await this.redis.eval(scripts.clear, 2, keys.open, keys.ids, alert.cause, alert.id, String(at)));
   }
 
-  /** Takes or renews the right to evaluate the rules for `ttlMs`; false while another instance holds it. */
-  async lead(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(scripts.lead, 1, keys.leader, holder, String(ttlMs))) === 1;
+  /**
+   * Takes or renews the right to evaluate the rules for `ttlMs`: `leads` false while
+   * another instance holds it, and `leaseLeftMs` how long its lease still runs (when to
+   * try again to take over; negative for a lead without expiry).
+   */
+  async lead(holder: string, ttlMs: number): Promise<{ leads: boolean; leaseLeftMs: number }> {
+    const [leads, leaseLeftMs] = (await this.redis.eval(scripts.lead, 1, keys.leader, holder, String(ttlMs))) as [number, number];
+    return { leads: leads === 1, leaseLeftMs };
   }
 
   private decoded(reply: unknown): Alert | undefined {
