@@ -1,10 +1,11 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
+import { DependencyUnavailableProblem } from '../errors.ts';
 import { EventCodec } from '../events/avro.ts';
 import type { TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
-import { eventually, sampleEvents, test, uniqueName } from '../testing/index.ts';
+import { atLeast, eventually, eventuallyProgressing, sampleEvents, test, uniqueName } from '../testing/index.ts';
 import { createProducer, type TowerProducer } from './client.ts';
 import { ConsumerRunner, deadLetterHeaders, type ConsumedEvent, type ConsumerHandler, type PartitionBatch } from './consumer.ts';
 
@@ -84,6 +85,43 @@ describe('consumer runner against real Kafka', () => {
     expect(byKey['c']!.headers).toMatchObject({ [deadLetterHeaders.sourceTopic]: topic, [deadLetterHeaders.sourcePartition]: '0', [deadLetterHeaders.sourceOffset]: '2' });
   });
 
+  test('splits a batch the handler fails on for good: the events it fails on alone are dead-lettered with the error and its class, the rest handled in order; an unknown error is tried 5 times first', async ({ kafka, logger, createTopic }) => {
+    const topic = await createTopic({ partitions: 1 });
+    const deadLetterTopic = await createTopic({ partitions: 1 });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const trucks = sampleEvents().filter((e): e is TowerEvent => e.type.startsWith('truck.'));
+    const [refused, puzzling] = [trucks[3]!.eventId, trucks[7]!.eventId];
+    await producer.send([{ topic, messages: trucks.map((e, i) => ({ key: `k${i}`, value: codec.encode('truck', e), headers: { 'tower-device': `device-${i}` } })) }]);
+    const handled: string[] = [];
+    let puzzlingAttempts = 0;
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
+      async handleBatch(batch: PartitionBatch) {
+        const ids = batch.events.map((e) => e.event.eventId);
+        // As ClickHouse 18.16 refuses a row (CANNOT_PARSE_NUMBER), and an error nobody classified.
+        if (ids.includes(refused)) throw new Error("Code: 72, e.displayText() = DB::Exception: Unsigned type must not contain '-' symbol: (at row 4)");
+        if (ids.includes(puzzling)) {
+          puzzlingAttempts += 1;
+          throw new Error('something nobody expected');
+        }
+        handled.push(...ids);
+      },
+    });
+    await consumer.start();
+    const letters = await readAll(kafka, deadLetterTopic, 2);
+    await eventuallyProgressing({ what: 'every other event handled', progress: () => handled.length, until: atLeast(trucks.length - 2) });
+    await consumer.stop();
+    await producer.disconnect();
+
+    expect(handled).toEqual(trucks.map((e) => e.eventId).filter((id) => id !== refused && id !== puzzling));
+    expect(letters.map((l) => [l.key, l.headers[deadLetterHeaders.reason], l.headers[deadLetterHeaders.errorKind], l.headers[deadLetterHeaders.sourceOffset], l.headers['tower-device']])).toEqual([
+      ['k3', 'handler-permanent', 'permanent', '3', 'device-3'],
+      ['k7', 'handler-unknown', 'unknown', '7', 'device-7'],
+    ]);
+    expect(letters[0]!.headers[deadLetterHeaders.detail]).toMatch(/^Code: 72/);
+    expect(puzzlingAttempts).toBeGreaterThanOrEqual(5);
+  });
+
   test('retries a failing batch without losing or skipping it, reports it in health, and commits only after success', async ({ kafka, logger, createTopic }) => {
     const topic = await createTopic({ partitions: 1 });
     const deadLetterTopic = await createTopic({ partitions: 1 });
@@ -101,7 +139,7 @@ describe('consumer runner against real Kafka', () => {
       async handleBatch(batch) {
         attempts += 1;
         healthWhileFailing.push(first.health().failingSince !== undefined);
-        if (attempts <= 2) throw new Error('sink unavailable');
+        if (attempts <= 2) throw new DependencyUnavailableProblem('sink', 'sink unavailable');
         stored.push(...batch.events.map((e) => e.event.eventId));
       },
     }, metrics);
@@ -140,7 +178,7 @@ describe('consumer runner against real Kafka', () => {
     const metrics = new Registry();
     const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
       async handleBatch() {
-        if (failing) throw new Error('sink unavailable');
+        if (failing) throw new DependencyUnavailableProblem('sink', 'sink unavailable');
       },
     }, metrics);
     /** The group's lag summed over both partitions; undefined until both are reported. */

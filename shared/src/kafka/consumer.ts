@@ -261,7 +261,7 @@ export class ConsumerRunner {
     }
     const lastOffset = BigInt(batch.lastOffset());
     const scope: BatchScope = { topic, partition, messages: batch.messages, trace, heartbeat, gone: () => !isRunning() || isStale() };
-    const handled = await this.handle(scope, events, lastOffset, 'whole');
+    const handled = await this.handle(scope, events, lastOffset, 'full');
     if (!handled) return; // revoked or stopping: the next owner re-reads from the committed offset
     for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
       if (scope.gone()) return;
@@ -283,10 +283,10 @@ export class ConsumerRunner {
    * Hands `events` to the handler until it succeeds; what it fails on for good is split
    * in halves (offset order kept) down to the events that fail alone. Returns the dead
    * letters (rejections and refused events), or undefined when the partition went away.
-   * `bounded`: the error class `unknown` has already been tried its bounded number of
-   * times on a larger part, so a part failing with it is split at once.
+   * `spent`: an error of class `unknown` has already been tried its bounded number of
+   * times on a larger part, so a part failing with it is split at once; `full` otherwise.
    */
-  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, attempts: 'whole' | 'bounded'): Promise<DeadLetter[] | undefined> {
+  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, attempts: 'full' | 'spent'): Promise<DeadLetter[] | undefined> {
     if (events.length === 0) return [];
     let delay = this.retry.initialMs;
     for (let unknownFailures = 0; ; ) {
@@ -302,8 +302,8 @@ export class ConsumerRunner {
       } catch (error) {
         const kind = classifyError(error);
         if (kind === 'unknown') unknownFailures += 1;
-        const givingUp = kind === 'permanent' || (kind === 'unknown' && (attempts === 'bounded' || unknownFailures >= this.unknownAttempts));
-        if (givingUp) return this.split(scope, events, error, kind);
+        const givingUp = kind === 'permanent' || (kind === 'unknown' && (attempts === 'spent' || unknownFailures >= this.unknownAttempts));
+        if (givingUp) return this.split(scope, events, error, kind, kind === 'unknown' ? 'spent' : attempts);
         await this.noteFailure(scope, error, kind, delay);
         delay = Math.min(delay * 2, this.retry.maxMs);
       }
@@ -311,7 +311,7 @@ export class ConsumerRunner {
   }
 
   /** A part that fails for good: one event is dead-lettered with the error; more are halved and handled in order. */
-  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass): Promise<DeadLetter[] | undefined> {
+  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass, attempts: 'full' | 'spent'): Promise<DeadLetter[] | undefined> {
     this.metrics.failuresByClass.inc({ topic: scope.topic, class: kind });
     const detail = error instanceof Error ? error.message : String(error);
     if (events.length === 1) {
@@ -323,7 +323,7 @@ export class ConsumerRunner {
     const half = Math.ceil(events.length / 2);
     const letters: DeadLetter[] = [];
     for (const part of [events.slice(0, half), events.slice(half)]) {
-      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, 'bounded');
+      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, attempts);
       if (!partLetters) return undefined;
       letters.push(...partLetters);
     }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictProblem, DependencyUnavailableProblem, InternalProblem, ValidationProblem, classifyError, clickHouseErrorCode } from './errors.ts';
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+describe('classifyError', () => {
+  it('reads ClickHouse codes from current servers (parsed by the client) and from 18.16 (only in the message)', () => {
+    expect(clickHouseErrorCode(withCode('Unsigned type must not contain', '72'))).toBe('72');
+    expect(clickHouseErrorCode(new Error("Code: 72, e.displayText() = DB::Exception: Unsigned type must not contain '-' symbol"))).toBe('72');
+    expect(clickHouseErrorCode(withCode('connect ECONNREFUSED 127.0.0.1:18123', 'ECONNREFUSED'))).toBeUndefined();
+  });
+
+  it('data ClickHouse refuses is permanent; a busy, full or unreachable ClickHouse is transient; other codes unknown', () => {
+    expect(classifyError(new Error('Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: e20'))).toBe('permanent');
+    expect(classifyError(withCode('Type mismatch', '53'))).toBe('permanent');
+    expect(classifyError(withCode('Too many parts (300). Merges are processing significantly slower than inserts', '252'))).toBe('transient');
+    expect(classifyError(withCode('Memory limit (for query) exceeded', '241'))).toBe('transient');
+    expect(classifyError(new Error('Code: 159, e.displayText() = DB::Exception: Timeout exceeded'))).toBe('transient');
+    expect(classifyError(withCode('connect ECONNREFUSED 127.0.0.1:18123', 'ECONNREFUSED'))).toBe('transient');
+    expect(classifyError(new Error('socket hang up'))).toBe('transient');
+    expect(classifyError(withCode('Table default.x does not exist', '60'))).toBe('unknown');
+  });
+
+  it('typed problems by isRetriable and status; Kafka errors by their retriable flag; anything else unknown', () => {
+    expect(classifyError(new DependencyUnavailableProblem('redis', 'Redis did not answer'))).toBe('transient');
+    expect(classifyError(new ValidationProblem([{ field: '/lane', reason: 'unknown lane' }]))).toBe('permanent');
+    expect(classifyError(new ConflictProblem('already checked in'))).toBe('permanent');
+    expect(classifyError(new InternalProblem('bug'))).toBe('unknown');
+    expect(classifyError(Object.assign(new Error('The group is rebalancing'), { retriable: true }))).toBe('transient');
+    expect(classifyError(new Error('Cannot read properties of undefined'))).toBe('unknown');
+    expect(classifyError('a string')).toBe('unknown');
+  });
+});
