@@ -39,6 +39,20 @@ describe('Coalescer', () => {
     expect(calls).toBe(2);
   });
 
+  it('writes the items of a merged write refused for its data again one by one, so only the bad item’s caller is rejected (splitOn)', async () => {
+    const writes: string[][] = [];
+    const inserter = new Coalescer<string>(
+      async (items) => {
+        writes.push(items);
+        if (items.includes('poison')) throw new Error('Code: 72, e.displayText() = DB::Exception: Unsigned type must not contain');
+      },
+      { maxInFlight: 1, splitOn: (error) => /Code: 72/.test((error as Error).message) },
+    );
+    const results = await Promise.allSettled(['good-1', 'poison', 'good-2'].map((item) => inserter.submit(item)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(writes).toEqual([['good-1', 'poison', 'good-2'], ['good-1'], ['poison'], ['good-2']]);
+  });
+
   it('caps the weight of one write, but never holds back a single heavy item', async () => {
     const writes: number[][] = [];
     const inserter = new Coalescer<number[]>(async (items) => void writes.push(items.flat()), { maxInFlight: 1, maxWeight: 5, weightOf: (rows) => rows.length });
