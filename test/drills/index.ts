@@ -2,8 +2,10 @@
 import type { Drill } from './drill.ts';
 import { poisonDrill } from './poison.ts';
 import { clickhouseKill } from './clickhouse-kill.ts';
+import { gatewayKill } from './gateway-kill.ts';
 
 export const drills: Drill[] = [
   poisonDrill,
   clickhouseKill,
+  gatewayKill,
 ];
