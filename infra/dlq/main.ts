@@ -6,7 +6,7 @@
  * (`.local/<profile>/credentials/infra.json`); the profile's servers must be running.
  */
 import { parseArgs } from 'node:util';
-import { createClickHouse, createKafka, createLogger, createProducer, kafkaLoginOf } from '@tower/shared';
+import { clickHouseErrorCode, createClickHouse, createKafka, createLogger, createProducer, kafkaLoginOf } from '@tower/shared';
 import { adminEnv, ensureInfraCredentials } from '../local/infra-credentials.ts';
 import { endpointsOf, resolveProfile } from '../local/profiles.ts';
 import { listDeadLetters, parseSince, replayDeadLetters, type DeadLetterFilter, type StoredDeadLetter } from './dlq.ts';
@@ -44,7 +44,7 @@ if (command === 'replay' && filter.id === undefined && filter.reason === undefin
 const profile = resolveProfile(values.profile === 'test' ? 'test' : 'dev');
 const endpoints = endpointsOf(profile);
 const admin = adminEnv(ensureInfraCredentials(profile.root));
-const logger = createLogger({ service: 'dlq', level: 'warn' });
+const logger = createLogger({ service: 'dlq', level: 'error' });
 const clickhouse = createClickHouse({ url: endpoints.CLICKHOUSE_URL, username: admin.CLICKHOUSE_USER, password: admin.CLICKHOUSE_PASSWORD, database: process.env['CLICKHOUSE_DATABASE'] ?? 'tower', logger });
 const describe = (letter: StoredDeadLetter) => `${letter.id.padEnd(10)} ${letter.at}  ${letter.reason} (${letter.kind})  ${letter.sourceTopic}[${letter.sourcePartition}]@${letter.sourceOffset}  key=${letter.key}  by ${letter.consumer}\n           ${letter.detail.slice(0, 300)}`;
 
@@ -65,6 +65,10 @@ try {
       await producer.disconnect();
     }
   }
+} catch (error) {
+  // UNKNOWN_IDENTIFIER (18.16), NO_SUCH_COLUMN_IN_TABLE: a stack started before migration 0007.
+  if (!['47', '16'].includes(clickHouseErrorCode(error) ?? '')) throw error;
+  fail(`dead_letters lacks the columns of migration 0007_dead_letters_replay (${(error as Error).message.split('\n')[0]}): start the stack again with npm start, which applies the migrations`);
 } finally {
   await clickhouse.close();
 }
