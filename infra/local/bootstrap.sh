@@ -45,6 +45,7 @@ want prometheus prometheus "Prometheus 2.42, which scrapes every service (ships 
 if [ "$WITH_TEST" = 1 ]; then
   want python3 python3 "Python 3, for the chDB migration check"
   want chromium chromium "Chromium, for the wall display's browser tests"
+  want stress-ng stress-ng "stress-ng, to load the cores in npm run test:contention"
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
