@@ -2,10 +2,12 @@
 import type { Drill } from './drill.ts';
 import { poisonDrill } from './poison.ts';
 import { clickhouseKill } from './clickhouse-kill.ts';
+import { redisLoss } from './redis-loss.ts';
 import { gatewayKill } from './gateway-kill.ts';
 
 export const drills: Drill[] = [
   poisonDrill,
   clickhouseKill,
+  redisLoss,
   gatewayKill,
 ];

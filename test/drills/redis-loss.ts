@@ -13,7 +13,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createClickHouse, createKafka, createRedis, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, type LaneEvent } from '@tower/shared';
+import { createClickHouse, createKafka, createRedis, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, selectRows, sql, type LaneEvent } from '@tower/shared';
 import { eventually } from '@tower/shared/testing/eventually';
 import { standaloneRedisSpec } from '../../infra/local/servers.ts';
 import { inspectServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
@@ -71,6 +71,8 @@ interface BookingState {
   plate: string;
   /** The state the last 2xx answer for it gave; undefined while an operation is not settled. */
   acknowledged: string | undefined;
+  /** That answer (its status and when), for the findings. */
+  answer?: Answer;
 }
 
 interface AlertSeen {
@@ -240,13 +242,15 @@ export const redisLoss: Drill = {
           if (n % 3 === 0) steps.push([`/v1/bookings/${booking.id}`, 'DELETE', 'cancelled']);
           for (const [route, method, expected] of steps) {
             booking.acknowledged = undefined;
-            const state = outcomeState(await persist(() => ledger.call('slots', url('slots', route), expected, { method, token }), stopAt), expected);
+            const answer = await persist(() => ledger.call('slots', url('slots', route), expected, { method, token }), stopAt);
+            const state = outcomeState(answer, expected);
             if (state !== expected) {
               ledger.unsettled += 1;
               findings.push(`booking ${booking.id}: ${expected} not settled (${state ?? 'no answer'})`);
               break;
             }
             booking.acknowledged = state;
+            booking.answer = answer;
           }
           ledger.settled += 1;
         }
@@ -326,12 +330,20 @@ export const redisLoss: Drill = {
 
       // The slot history (ClickHouse, fed from the topic and the outbox) catches up with every acknowledged state.
       const historyBehind = async () => {
-        const rows = await (await clickhouse.query({ query: 'SELECT booking_id, argMax(state, updated_ms) AS state FROM slot_bookings GROUP BY booking_id', format: 'JSONEachRow' })).json<{ booking_id: string; state: string }>();
+        const rows = await selectRows<{ booking_id: string; state: string }>(clickhouse, sql`SELECT booking_id, argMax(state, updated_ms) AS state FROM slot_bookings GROUP BY booking_id`);
         const newest = new Map(rows.map((row) => [row.booking_id, row.state]));
         return acknowledged.filter((b) => newest.get(b.id) !== b.acknowledged);
       };
       const behind = await eventually(async () => ((await historyBehind()).length === 0 ? [] : undefined), { timeoutMs: 120_000, what: 'the slot history' }).catch(historyBehind);
-      for (const booking of behind.slice(0, 5)) findings.push(`booking ${booking.id} acknowledged ${booking.acknowledged}: not so in the slot history`);
+      const when = (answer: Answer | undefined) => {
+        if (!answer) return 'when held';
+        const outage = outages.find((o) => answer.at >= o.killedAt - 10_000 && answer.at < o.servicesReadyAt + 30_000);
+        return `by a ${answer.status} ${outage ? `${((answer.at - outage.killedAt) / 1000).toFixed(1)} s after kill ${outage.round}` : 'away from the kills'}`;
+      };
+      for (const booking of behind.slice(0, 5)) {
+        const rows = await selectRows<{ state: string; updated_ms: string }>(clickhouse, sql`SELECT state, updated_ms FROM slot_bookings WHERE booking_id = ${booking.id} ORDER BY updated_ms`);
+        findings.push(`booking ${booking.id} acknowledged ${booking.acknowledged} ${when(booking.answer)}; the slot history has ${rows.map((r) => `${r.state} at ${r.updated_ms}`).join(', ') || 'nothing'}`);
+      }
 
       // Alerts: every cause open under its first id, acknowledged ones with who, on the restarted gateway and in Redis itself.
       const after = (await listAlerts('gateway-a')) ?? [];
@@ -349,7 +361,7 @@ export const redisLoss: Drill = {
         if (listed?.state === 'acknowledged' && listed.acknowledgedBy === ack.acknowledgedBy && listed.acknowledgedByName === ack.acknowledgedByName && inRedis?.state === 'acknowledged') acknowledgementsRecovered += 1;
         else findings.push(`acknowledgement of ${alert.id} by ${ack.acknowledgedBy} forgotten: ${listed?.state ?? 'not listed'} (${listed?.acknowledgedBy ?? 'nobody'})`);
       }
-      const raisedPerCause = await (await clickhouse.query({ query: `SELECT cause, uniqExact(alert_id) AS ids FROM alert_events GROUP BY cause`, format: 'JSONEachRow' })).json<{ cause: string; ids: string }>();
+      const raisedPerCause = await selectRows<{ cause: string; ids: string }>(clickhouse, sql`SELECT cause, uniqExact(alert_id) AS ids FROM alert_events GROUP BY cause`);
       const reraised = raisedPerCause.filter((row) => causes.has(row.cause) && Number(row.ids) > 1).length;
       if (reraised > 0) findings.push(`${reraised} causes raised again under a new id after the restart`);
 
