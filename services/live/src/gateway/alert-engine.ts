@@ -19,12 +19,13 @@ export interface AlertEngineSettings {
  * Raises and clears alerts. Every gateway instance runs one; the one holding the lead
  * in Redis evaluates the rules every `evaluateMs` on a fresh KPI round, raises an alert
  * for each new cause and clears those whose cause is gone. Any instance acknowledges.
- * Each change is made in Redis first (atomic, so never two open alerts for a cause) and
- * then published; a change Kafka did not take is published again on the next round.
+ * Each change is made in Redis first (atomic, so never two open alerts for a cause, and
+ * kept there as unpublished in the same step) and then published; a change not published
+ * (Kafka did not take it, or its gateway died first) is published by the leader's next
+ * round, so a leader's death never loses one.
  */
 export class AlertEngine {
   private readonly lastSeen = new Map<string, number>();
-  private readonly unpublished: Alert[] = [];
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   /** While another instance leads: a round at the moment its lease lapses. */
@@ -68,15 +69,17 @@ export class AlertEngine {
     return this.running;
   }
 
-  /** Acknowledges an open alert for an operator; undefined when no such alert is open. Throws when Kafka did not take the change (the caller answers 503; a retry publishes it). */
+  /** Acknowledges an open alert for an operator; undefined when no such alert is open. Throws when Kafka did not take the change (the caller answers 503; a retry or the leader's next round publishes it). */
   async acknowledge(id: string, operator: Operator): Promise<Alert | undefined> {
     const alert = await this.store.acknowledge(id, operator, this.now());
-    if (alert) await this.log.publish(alert);
+    if (alert) {
+      await this.log.publish(alert);
+      await this.store.published(alert);
+    }
     return alert;
   }
 
   private async round(): Promise<void> {
-    for (const alert of this.unpublished.splice(0)) await this.publish(alert);
     const { leads, leaseLeftMs } = await this.store.lead(this.holder, this.settings.leaseMs);
     clearTimeout(this.takeover);
     // A leader that died hands over when its lease lapses, not up to a period later at this instance's next round.
@@ -85,6 +88,7 @@ export class AlertEngine {
     if (!leads) this.lastSeen.clear();
     this.leading = leads;
     if (!leads) return;
+    for (const alert of await this.store.unpublished()) await this.publish(alert);
     const kpis = await this.freshRound(this.settings.evaluateMs);
     const at = this.now();
     const plan = planAlerts(await this.store.open(), alertConditions(kpis.sites.values(), this.settings.thresholds), this.lastSeen, at, this.settings.clearAfterMs);
@@ -101,9 +105,9 @@ export class AlertEngine {
   private async publish(alert: Alert): Promise<void> {
     try {
       await this.log.publish(alert);
+      await this.store.published(alert);
     } catch (error) {
-      this.logger.warn({ err: error, alert: alert.id, revision: alert.revision }, 'alert change not published; retrying next round');
-      this.unpublished.push(alert);
+      this.logger.warn({ err: error, alert: alert.id, revision: alert.revision }, 'alert change not published; the leader retries next round');
     }
   }
 }
