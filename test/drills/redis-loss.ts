@@ -364,6 +364,10 @@ export const redisLoss: Drill = {
       const raisedPerCause = await selectRows<{ cause: string; ids: string }>(clickhouse, sql`SELECT cause, uniqExact(alert_id) AS ids FROM alert_events GROUP BY cause`);
       const reraised = raisedPerCause.filter((row) => causes.has(row.cause) && Number(row.ids) > 1).length;
       if (reraised > 0) findings.push(`${reraised} causes raised again under a new id after the restart`);
+      // An acknowledgement answered 200 is in the alert history too (the answer waits for Kafka and ClickHouse).
+      const historyAcks = new Set((await selectRows<{ alert_id: string }>(clickhouse, sql`SELECT alert_id FROM alert_events WHERE state = 'acknowledged' GROUP BY alert_id`)).map((row) => row.alert_id));
+      const acksNotInHistory = [...ledger.acknowledgedAlerts.keys()].filter((id) => !historyAcks.has(id));
+      for (const id of acksNotInHistory) findings.push(`acknowledgement of ${id} answered 200 but is not in alert_events`);
 
       // Answers while Redis was away: 503 problem+json, or no answer from a killed process; never a 2xx.
       const inOutage = (answer: Answer) => outages.find((o) => answer.sentAt >= o.killedAt && answer.at < o.redisStartedAt);
@@ -392,6 +396,7 @@ export const redisLoss: Drill = {
         'alerts acknowledged (2xx)': ledger.acknowledgedAlerts.size,
         'acknowledgements back (with who)': acknowledgementsRecovered,
         'causes raised twice': reraised,
+        'acknowledgements missing from the alert history': acksNotInHistory.length,
         'answers while Redis was down': outageAnswersAll.length,
         '503 problem+json while down': outageAnswersAll.filter((a) => a.status === 503 && a.problem).length,
         'no answer (process killed) while down': outageAnswersAll.filter((a) => a.status === 0).length,
@@ -407,7 +412,7 @@ export const redisLoss: Drill = {
       }
       const passed =
         lost === 0 && recovered === acknowledged.length && acknowledged.length > 0 && behind.length === 0 && overbooked === 0 && doubleBooked === 0 && ledger.unsettled === 0 &&
-        alertsRecovered === raised.length && acknowledgementsRecovered === ledger.acknowledgedAlerts.size && ledger.acknowledgedAlerts.size === raised.length && reraised === 0 &&
+        alertsRecovered === raised.length && acknowledgementsRecovered === ledger.acknowledgedAlerts.size && ledger.acknowledgedAlerts.size === raised.length && reraised === 0 && acksNotInHistory.length === 0 &&
         succeeded.length === 0 && unclear.length === 0 && not503Problem.length === 0 && outageAnswersAll.some((a) => a.status === 503);
       return { drill: 'redis-loss', passed, figures, findings };
     } finally {
