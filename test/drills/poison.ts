@@ -8,12 +8,15 @@
  * it in `dead_letters`. After the "fix" (the column widened to Int16), replaying the dead
  * letter twice (`replayDeadLetters`, what `npm run dlq -- replay <id>` does) stores it once.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createClickHouse, createKafka, createProducer, createTopicsReady, identifier, kafkaLoginOf, selectRows, sql, type ClickHouseClient, type ClickHouseSettings, type ContainerEvent, type TowerEvent } from '@tower/shared';
-import { eventuallyProgressing, uniqueName } from '@tower/shared/testing';
+// Not @tower/shared/testing: its fixtures need vitest, and `npm run drill` runs without it.
+import { eventuallyProgressing } from '../../shared/src/testing/progress.ts';
 import { createAggregatorTopics, eventMessages, migrate, startAggregator } from '../../services/aggregator/src/test-support.ts';
 import { listDeadLetters, replayDeadLetters } from '../../infra/dlq/dlq.ts';
 import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
+
+const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
 const goodBefore = 3000;
 const goodAfter = 3000;
@@ -63,7 +66,8 @@ export const poisonDrill: Drill = {
       progress(`sent ${goodBefore} good events, the poison, ${goodAfter} good events to ${topics.events.container} (one partition)`);
 
       const started = Date.now();
-      aggregator = await startAggregator({ kafka, admin, logger, clickhouse: { client: clickhouse }, topics }, { groupId });
+      // Kafka's shortest session: finding the poison takes many inserts, and the membership must outlive them (heartbeats between attempts).
+      aggregator = await startAggregator({ kafka, admin, logger, clickhouse: { client: clickhouse }, topics }, { groupId, sessionTimeoutMs: 6_000 });
       const storedGood = () => count(clickhouse, sql`SELECT count() AS n FROM container_events WHERE event_id != ${poison.eventId}`);
       const good = await eventuallyProgressing({ what: 'every good event stored past the poison', progress: storedGood, until: (n) => (n >= goodBefore + goodAfter ? n : undefined), stallMs: 60_000 });
       const storedWithin = (Date.now() - started) / 1000;

@@ -109,6 +109,9 @@ export const deadLetterHeaders = {
   errorKind: 'dlq.error.kind',
 } as const;
 
+/** KafkaJS's error types for a commit refused because the group has rebalanced. */
+const rebalanceErrorTypes = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
+
 /** How many times a batch failing with an error of unknown class is tried before it is split (`unknownAttempts`). */
 export const defaultUnknownAttempts = 5;
 
@@ -190,6 +193,8 @@ export class ConsumerRunner {
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       settings.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+      // Not restarting: readiness must say so rather than report a consumer that no longer runs.
+      if (!event.payload.restart) this.running = false;
     });
   }
 
@@ -274,7 +279,15 @@ export class ConsumerRunner {
     }
     this.failing.delete(`${topic}:${partition}`);
     resolveOffset(batch.lastOffset());
-    await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
+    } catch (error) {
+      // The group moved on while the batch was handled: its next owner reads it again from the committed offset (handling is idempotent).
+      const { type, cause } = error as { type?: string; cause?: { type?: string } };
+      if (!rebalanceErrorTypes.has(type ?? cause?.type ?? '')) throw error;
+      this.settings.logger.warn({ err: error, topic, partition }, 'offsets not committed: the partition was reassigned while its batch was handled');
+      return;
+    }
     this.metrics.consumed.inc({ topic }, events.length);
     await heartbeat();
   }
@@ -291,6 +304,8 @@ export class ConsumerRunner {
     let delay = this.retry.initialMs;
     for (let unknownFailures = 0; ; ) {
       if (scope.gone()) return undefined;
+      // Splitting a batch takes many handler calls: keep the membership meanwhile (KafkaJS sends at most one per heartbeat interval).
+      await scope.heartbeat().catch((error: unknown) => this.settings.logger.info({ err: error }, 'heartbeat between attempts failed'));
       try {
         const rejected = (await this.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace })) ?? [];
         this.failing.delete(`${scope.topic}:${scope.partition}`);
