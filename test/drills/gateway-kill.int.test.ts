@@ -17,6 +17,7 @@ describe('drill gateway-kill (real servers, gateways and aggregator as processes
       const figures = verdict.figures;
       expect(figures['walls cut off by the kill']).toBeGreaterThan(0);
       expect(figures['deltas skipped unflagged']).toBe(0);
+      expect(figures['streams resumed (replayed)']).toBe(2 * Number(figures['walls cut from the survivor (network)']));
       expect(figures['deltas after the kill']).toBeGreaterThan(0);
       expect(figures['walls equal to the history API']).toBe(figures['walls']);
       expect(figures['leadership handover, seconds']).toBeLessThanOrEqual(Number(figures['alert lease, seconds']) + 1);

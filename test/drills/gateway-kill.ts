@@ -45,6 +45,8 @@ const handoverSlackMs = 1000;
 /** Traffic before the kill and after it. */
 const trafficBeforeMs = 15_000;
 const trafficAfterMs = 20_000;
+/** Walls whose connection to the survivor is cut after the kill (they resume there). */
+const wallsCut = 2;
 const faultLanes = { beforeKill: 'bl2-smart-ex-2', afterKill: 'bl2-smart-ex-3' } as const;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,6 +85,11 @@ class WallSocket implements SocketLike {
   close(code?: number, reason?: string): void {
     this.socket.close(code, reason);
   }
+
+  /** The connection lost without a close handshake (a network cut): the client sees 1006. */
+  cut(): void {
+    this.socket.terminate();
+  }
 }
 
 /** One wall: the wall's client and models, and what its socket carried. */
@@ -95,6 +102,9 @@ class Wall {
   /** Subscriptions not yet answered (snapshot or resumed) since the socket (re)opened. */
   private readonly waiting = new Set<string>();
   private next: number;
+  private socket: WallSocket | undefined;
+  /** The instance it is connected to, or last tried. */
+  url = '';
   lost = 0;
   reconnects = 0;
   resyncs = 0;
@@ -114,7 +124,11 @@ class Wall {
     this.next = first;
     this.client = new LiveClient({
       // Each (re)connection goes to the next instance: after a loss, another one.
-      openSocket: () => new WallSocket(urls[this.next++ % urls.length]!, token, (message) => this.observe(message)),
+      openSocket: () => {
+        this.url = urls[this.next++ % urls.length]!;
+        this.socket = new WallSocket(this.url, token, (message) => this.observe(message));
+        return this.socket;
+      },
       onState: (state) => {
         if (state === 'lost') {
           this.lost += 1;
@@ -129,6 +143,13 @@ class Wall {
     });
     this.client.subscribe({ id: 'zone', channel: 'throughput', filter: {}, onSnapshot: (data) => this.chart.reset(data as ThroughputSnapshotData), onDelta: (data) => this.chart.apply(data as Parameters<ThroughputChartModel['apply']>[0]) });
     this.client.subscribe({ id: 'alerts', channel: 'alerts', filter: {}, onSnapshot: (data) => this.alerts.reset((data as { alerts: Alert[] }).alerts), onDelta: (data) => this.alerts.apply(data as Alert) });
+  }
+
+  /** Cuts its connection (the gateway stays up): it reconnects and resumes. */
+  cut(): void {
+    this.lostAt = undefined;
+    this.recoveredAt = undefined;
+    this.socket?.cut();
   }
 
   get ready(): boolean {
@@ -314,7 +335,14 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
     await send([fault(faultLanes.afterKill)]);
     await eventually(async () => (wallList.every((wall) => (wall.ready && wall.lostAt === undefined) || wall.recoveredAt !== undefined) ? true : undefined), { timeoutMs: 120_000, what: 'every wall to reconnect' });
     const recoveredAt = Math.max(...wallList.map((wall) => wall.recoveredAt ?? killedAt));
+    const cutOffByKill = wallList.filter((wall) => wall.lost > 0).length;
     progress(`every wall back ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after the kill`);
+    // A network cut with the gateway up: those walls come back to the survivor (after trying the dead one) and resume.
+    const survivorUrl = `ws://127.0.0.1:${survivor.port}/v1/live`;
+    const cut = wallList.filter((wall) => wall.url === survivorUrl).slice(0, wallsCut);
+    for (const wall of cut) wall.cut();
+    await eventually(async () => (cut.every((wall) => wall.recoveredAt !== undefined) ? true : undefined), { timeoutMs: 120_000, what: 'the cut walls to reconnect' });
+    progress(`${cut.length} walls cut from the survivor are back: ${wallList.reduce((n, wall) => n + wall.replayed, 0)} streams resumed`);
     await eventually(async () => (wallList.every((wall) => hasAlertFor(wall, faultLanes.afterKill)) ? true : undefined), { timeoutMs: 120_000, what: `the survivor's alert of ${faultLanes.afterKill} on every wall` });
     while (Date.now() - killedAt < trafficAfterMs) await sleep(250);
     trafficUntil = 0;
@@ -333,9 +361,8 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
       until: () => (stored.raw >= sent && stored.aggregated >= sent ? true : undefined),
     }).catch((error: Error) => findings.push(error.message));
     progress(`${stored.raw} of ${sent} events stored, ${stored.aggregated} aggregated`);
-    const survivorUrl = `http://127.0.0.1:${survivor.port}`;
     const read = async <T>(route: string): Promise<T> => {
-      const response = await fetch(`${survivorUrl}${route}`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`http://127.0.0.1:${survivor.port}${route}`, { headers: { authorization: `Bearer ${token}` } });
       if (!response.ok) throw new Error(`GET ${route}: ${response.status} ${await response.text()}`);
       return (await response.json()) as T;
     };
@@ -363,19 +390,22 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
     const gaps = wallList.flatMap((wall) => wall.gaps);
     if (gaps.length > 0) findings.push(`deltas skipped without a resync: ${gaps.slice(0, 10).join('; ')}`);
     const hit = wallList.filter((wall) => wall.lost > 0);
-    if (hit.length === 0) findings.push('no wall lost its connection: the kill hit nobody');
+    if (cutOffByKill === 0) findings.push('no wall lost its connection: the kill hit nobody');
     if (stored.raw !== sent || stored.aggregated !== sent) findings.push(`${sent} events sent, ${stored.raw} stored, ${stored.aggregated} aggregated`);
     const streamsRestarted = hit.length * 2;
     const flagged = wallList.reduce((n, wall) => n + wall.resyncs + wall.replayed, 0);
     if (flagged < streamsRestarted) findings.push(`${streamsRestarted} streams of reconnected walls, ${flagged} resumed or flagged resync`);
+    const replayed = wallList.reduce((n, wall) => n + wall.replayed, 0);
+    if (replayed < cut.length * 2) findings.push(`${cut.length} walls cut from a gateway that stayed up, ${replayed} of their ${cut.length * 2} streams resumed (the rest restarted from a snapshot)`);
     return {
       drill: 'gateway-kill',
       passed: findings.length === 0,
       figures: {
         walls,
-        'walls cut off by the kill': hit.length,
+        'walls cut off by the kill': cutOffByKill,
+        'walls cut from the survivor (network)': cut.length,
         reconnects: wallList.reduce((n, wall) => n + wall.reconnects, 0),
-        'streams resumed (replayed)': wallList.reduce((n, wall) => n + wall.replayed, 0),
+        'streams resumed (replayed)': replayed,
         'streams resynced (flagged snapshot)': wallList.reduce((n, wall) => n + wall.resyncs, 0),
         'deltas applied': wallList.reduce((n, wall) => n + wall.deltas, 0),
         'deltas after the kill': deltasAfter,
