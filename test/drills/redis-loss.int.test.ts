@@ -8,7 +8,7 @@ import { describeVerdict } from './drill.ts';
 import { redisLoss } from './redis-loss.ts';
 
 describe('drill redis-loss (real servers, services as processes)', () => {
-  test(redisLoss.summary, { timeout: 420_000 }, async ({ infra, logger }) => {
+  test(redisLoss.summary, { timeout: 600_000 }, async ({ infra, logger }) => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-redis-loss-'));
     try {
       const verdict = await redisLoss.run({ infra, logger, progress: (line) => process.stdout.write(`[redis-loss] ${line}\n`), workDir });

@@ -15,6 +15,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createClickHouse, createKafka, createRedis, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, selectRows, sql, type LaneEvent } from '@tower/shared';
 import { eventually } from '@tower/shared/testing/eventually';
+// Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
+import { eventuallyProgressing } from '../../shared/src/testing/progress.ts';
 import { standaloneRedisSpec } from '../../infra/local/servers.ts';
 import { inspectServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
 import { credentialEnv } from '../../infra/local/infra-credentials.ts';
@@ -39,6 +41,7 @@ const workers = 6;
 const outageAnswers = 20;
 const requestTimeoutMs = 20_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (from: number, to: number) => Number(((to - from) / 1000).toFixed(1));
 const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
 type Target = 'slots' | 'gateway-b' | 'gateway-a';
@@ -334,7 +337,17 @@ export const redisLoss: Drill = {
         const newest = new Map(rows.map((row) => [row.booking_id, row.state]));
         return acknowledged.filter((b) => newest.get(b.id) !== b.acknowledged);
       };
-      const behind = await eventually(async () => ((await historyBehind()).length === 0 ? [] : undefined), { timeoutMs: 120_000, what: 'the slot history' }).catch(historyBehind);
+      // A history consumer killed with slots holds its partitions until its session lapses (30 s) and the group rebalances: wait while the history moves.
+      const historyStartedAt = Date.now();
+      const behind = await eventuallyProgressing({
+        what: 'the slot history',
+        progress: async () => acknowledged.length - (await historyBehind()).length,
+        until: (caughtUp) => (caughtUp === acknowledged.length ? [] : undefined),
+        stallMs: 120_000,
+        capMs: 300_000,
+        intervalMs: 500,
+      }).catch(historyBehind);
+      const historySeconds = seconds(historyStartedAt, Date.now());
       const when = (answer: Answer | undefined) => {
         if (!answer) return 'when held';
         const outage = outages.find((o) => answer.at >= o.killedAt - 10_000 && answer.at < o.servicesReadyAt + 30_000);
@@ -380,7 +393,6 @@ export const redisLoss: Drill = {
 
       // Seconds without service, per round: from the kill to the first 2xx of a request sent after it.
       const firstSuccess = (target: Target, since: number) => ledger.answers.filter((a) => a.target === target && a.sentAt >= since && a.status >= 200 && a.status < 300).reduce((min, a) => Math.min(min, a.at), Infinity);
-      const seconds = (from: number, to: number) => Number(((to - from) / 1000).toFixed(1));
       const figures: DrillVerdict['figures'] = {
         'booking requests': ledger.answers.filter((a) => a.target === 'slots').length,
         'bookings acknowledged (2xx, state known)': acknowledged.length,
@@ -389,6 +401,7 @@ export const redisLoss: Drill = {
         'holds refused, window full': ledger.refusedFull,
         'bookings not settled (no definitive answer)': ledger.unsettled,
         'acknowledged states missing from the slot history': behind.length,
+        'slot history caught up after the load (s)': historySeconds,
         'windows over capacity': overbooked,
         'trucks booked twice in a window': doubleBooked,
         'alerts open before the faults': raised.length,
