@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { createClickHouse, createProducer, loadCatalog, type TowerEvent } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { atLeast, eventually, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
 import { standaloneClickHouseSpec } from '../infra/local/servers.ts';
 import { startServer, stopServer } from '../infra/local/supervisor.ts';
-import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
+import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, startAggregator, storedAndAggregated, storedCounts } from '../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 
 const outageMs = 30_000;
@@ -41,7 +41,9 @@ describe('ClickHouse outage under the aggregator (real servers)', () => {
           await sleep(1000);
         }
       })();
-      await eventually(async () => ((await storedCounts(client)).raw > 2000 ? true : undefined), { timeoutMs: 30_000, what: 'part of the stream stored' });
+      // The waits on the stream fail when its figure stands still, not on the clock (a busy machine is slower, not
+      // stuck); 60 s without progress covers a consumer group's join and the runner's longest backoff (10 s).
+      await eventuallyProgressing({ what: 'part of the stream stored', progress: async () => (await storedCounts(client)).raw, until: atLeast(2001), stallMs: 60_000 });
       expect((await aggregator.app.inject({ url: '/readyz' })).statusCode).toBe(200);
 
       await stopServer(spec);
@@ -62,13 +64,12 @@ describe('ClickHouse outage under the aggregator (real servers)', () => {
       await startServer(spec);
       await producing;
 
-      await eventually(
-        async () => {
-          const { raw, aggregated } = await storedCounts(client);
-          return raw >= events.length && aggregated >= events.length ? true : undefined;
-        },
-        { timeoutMs: 90_000, what: 'every event stored after the outage' },
-      );
+      await eventuallyProgressing({
+        what: 'every event stored after the outage',
+        progress: () => storedAndAggregated(client),
+        until: atLeast(events.length),
+        stallMs: 60_000,
+      });
       await eventually(async () => ((await aggregator.app.inject({ url: '/readyz' })).statusCode === 200 ? true : undefined), { timeoutMs: 15_000, what: 'ready again' });
 
       const [totals] = await queryRows<{ n: string; ids: string }>(client, `SELECT count() AS n, uniqExact(event_id) AS ids FROM ${allRawEvents}`);
@@ -78,18 +79,20 @@ describe('ClickHouse outage under the aggregator (real servers)', () => {
       expect(stored.hour).toEqual(stored.raw);
 
       // Lag back to zero: the group's committed offsets reach the end of every partition.
-      await eventually(
-        async () => {
+      await eventuallyProgressing({
+        what: 'committed offsets at the end of every partition',
+        progress: async () => {
+          let behind = 0;
           for (const topic of Object.values(topics.events)) {
             const ends = await admin.fetchTopicOffsets(topic);
             const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-            const behind = ends.some((end) => committed?.partitions.find((p) => p.partition === end.partition)?.offset !== end.high);
-            if (behind) return undefined;
+            for (const end of ends) behind += Math.abs(Number(end.high) - Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1));
           }
-          return true;
+          return behind;
         },
-        { timeoutMs: 20_000, what: 'committed offsets at the end of every partition' },
-      );
+        until: (behind) => (behind === 0 ? true : undefined),
+        stallMs: 60_000,
+      });
       const lagLines = (await aggregator.app.inject({ url: '/metrics' })).body.split('\n').filter((line) => line.startsWith('tower_consumer_lag_messages{'));
       expect(lagLines.length).toBeGreaterThan(0);
       expect(lagLines.every((line) => line.endsWith(' 0'))).toBe(true);

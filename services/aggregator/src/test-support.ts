@@ -100,6 +100,18 @@ export async function storedCounts(client: ClickHouseClient): Promise<{ raw: num
   return { raw: Number(raw?.n ?? 0), aggregated: Number(aggregated?.n ?? 0) };
 }
 
+/** Events both stored raw and aggregated (the lesser of `storedCounts`): the figure a wait for every event stored progresses on. */
+export const storedAndAggregated = async (client: ClickHouseClient): Promise<number> => {
+  const { raw, aggregated } = await storedCounts(client);
+  return Math.min(raw, aggregated);
+};
+
+/** Rows stored, once the aggregates agree (-1 while they do not): for a wait on exactly so many events, no more. */
+export const storedAgreeing = async (client: ClickHouseClient): Promise<number> => {
+  const { raw, aggregated } = await storedCounts(client);
+  return raw === aggregated ? raw : -1;
+};
+
 /** Stored events per `site|lane|laneKind`: raw rows, and the 1-minute and 1-hour aggregates. */
 export async function countsByLane(client: ClickHouseClient): Promise<{ raw: Map<string, number>; minute: Map<string, number>; hour: Map<string, number> }> {
   const byGroup = async (count: string, from: string) =>

@@ -6,7 +6,7 @@ import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, ro
 import { dimensionsOf, noDerived, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
-import { eventually } from '@tower/shared/testing';
+import { eventuallyProgressing } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
 import { gatewayLimitsOf, liveEnv } from './config.ts';
 import { defaultTileThresholds } from './domain/kpis.ts';
@@ -112,6 +112,7 @@ export async function connectLiveClient(port: number, options: { token?: string;
     ws.once('error', reject);
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  const next = (predicate: (m: LiveMessage) => boolean, what: string) => eventually(async () => messages.find(predicate), { timeoutMs: 10_000, what });
+  // Waits as long as messages keep coming (a busy machine delivers 13 MB of deltas slowly); fails once none came for the stall.
+  const next = (predicate: (m: LiveMessage) => boolean, what: string) => eventuallyProgressing({ what, progress: () => messages.length, until: () => messages.find(predicate) });
   return { ws, messages, closed, next, send: (message: object) => ws.send(JSON.stringify(message)) };
 }

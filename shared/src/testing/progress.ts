@@ -12,7 +12,7 @@ export interface ProgressingWait<T> {
   progress: () => number | Promise<number>;
   /** The condition on the figure just read: a value (not undefined) once it holds. A throw counts as not yet. */
   until: (figure: number) => T | undefined | Promise<T | undefined>;
-  /** How long the figure may stand still before the wait fails (default 20 s). */
+  /** How long the figure may stand still before the wait fails (default 30 s, what most fixed waits allowed in all). */
   stallMs?: number;
   /** The wait fails after this long even while the figure moves (default 10 minutes: the test's own timeout usually comes first). */
   capMs?: number;
@@ -20,7 +20,7 @@ export interface ProgressingWait<T> {
   intervalMs?: number;
 }
 
-const defaultStallMs = 20_000;
+const defaultStallMs = 30_000;
 const defaultCapMs = 600_000;
 
 /** The condition for a count that must reach `target`: the count itself once it has. */
