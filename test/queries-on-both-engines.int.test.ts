@@ -5,7 +5,7 @@
  * it runs on 18.16 and replayed in chDB, and the rows must match.
  */
 import { describe, expect } from 'vitest';
-import { JourneyTracker, bookingRow, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { JourneyTracker, bookingRow, deadLetterHeaders, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
 import { test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
@@ -13,6 +13,8 @@ import { dimensionsOf, noDerived, rawRowOf, rawTables, type RawRow } from '../se
 import { EventStore } from '../services/aggregator/src/store.ts';
 import { migrate, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
 import { HistoryStore } from '../services/live/src/history/store.ts';
+import { deadLetterRowOf } from '../services/aggregator/src/dead-letters.ts';
+import { listDeadLetters } from '../infra/dlq/dlq.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 
 const catalog = loadCatalog();
@@ -98,6 +100,29 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     expect(log.length).toBeGreaterThan(15);
     expect(log.filter((entry) => entry.rows.length > 0).length).toBeGreaterThan(12);
 
+    expectSameInChdb(inserts, log);
+  });
+
+  test('the dead-letter queries (npm run dlq) give the same rows on both', { timeout: 120_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const now = Date.now();
+    const letters = Array.from({ length: 30 }, (_, i) =>
+      deadLetterRowOf(i % 3, {
+        key: Buffer.from(`plate-${i}`),
+        value: Buffer.from([0xc3, 0x01, i]),
+        timestamp: String(now),
+        attributes: 0,
+        offset: String(i),
+        headers: { 'tower-device': 'VN-TOS', [deadLetterHeaders.sourceTopic]: i % 2 ? 'tower.containers.v1' : 'tower.trucks.v1', [deadLetterHeaders.sourcePartition]: String(i % 6), [deadLetterHeaders.sourceOffset]: String(1000 + i), [deadLetterHeaders.reason]: i % 4 ? 'handler-permanent' : 'corrupt-body', [deadLetterHeaders.detail]: "Code: 72, it's refused", [deadLetterHeaders.errorKind]: i % 4 ? 'permanent' : 'decode', [deadLetterHeaders.consumer]: 'tower-aggregator', [deadLetterHeaders.at]: String(now - i * 3600_000) },
+      }),
+    );
+    const inserts = [`INSERT INTO dead_letters FORMAT JSONEachRow\n${letters.map((l) => JSON.stringify(l)).join('\n')}`];
+    for (const insert of inserts) await clickhouse.client.command({ query: insert });
+    const { recorder, log } = recording(clickhouse.client);
+    expect(await listDeadLetters(recorder)).toHaveLength(30);
+    expect((await listDeadLetters(recorder, { topic: 'tower.containers.v1', since: now - 10.5 * 3600_000 })).map((l) => l.sourceOffset)).toEqual(['1009', '1007', '1005', '1003', '1001']);
+    expect(await listDeadLetters(recorder, { reason: 'corrupt-body', limit: 3 })).toHaveLength(3);
+    expect((await listDeadLetters(recorder, { id: '1:7' }))[0]?.headers).toEqual({ 'tower-device': 'VN-TOS' });
     expectSameInChdb(inserts, log);
   });
 
