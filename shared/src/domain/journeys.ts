@@ -73,7 +73,7 @@ export const noJourneyFigures: Readonly<JourneyFigures> = Object.freeze({ cleara
 
 /**
  * Applies one truck event to a journey (or starts a new one) and says what it
- * completed. Pure: the same events in the same order give the same journeys, which is
+ * completed; `current` is the plate's last journey at the event's site. Pure: the same events in the same order give the same journeys, which is
  * what lets the aggregator rebuild its state from stored rows after a crash.
  */
 export function advanceJourney(current: Journey | undefined, event: TruckEvent): { journey: Journey; figures: JourneyFigures } {
