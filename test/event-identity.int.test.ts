@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Partitioners } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { createProducer, createRedis, type TruckEvent } from '@tower/shared';
-import { eventually, sampleEvents, test } from '@tower/shared/testing';
+import { atLeast, eventuallyProgressing, sampleEvents, test } from '@tower/shared/testing';
 import { eventIdConflict } from '../services/ingest/src/domain/event-identity.ts';
 import { RedisEventIdLedger } from '../services/ingest/src/event-id-ledger.ts';
 import { testEventIdLedger } from '../services/ingest/src/test-support.ts';
@@ -54,21 +54,20 @@ describe('a reused eventId is counted once', () => {
       // The last events on both partitions: once they are stored, so is everything before them.
       const lastOnEach = [truck('truck.gate-in', plate), truck('truck.gate-in', otherPlate)];
       expect((await post(ingest, lastOnEach)).statusCode).toBe(200);
-      await eventually(
-        async () => {
+      await eventuallyProgressing({
+        what: 'the last event of both partitions stored',
+        progress: async () => {
           const rows = await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM truck_events WHERE event_id IN ('${lastOnEach[0]!.eventId}', '${lastOnEach[1]!.eventId}')`);
-          return Number(rows[0]?.n) === 2 ? true : undefined;
+          return Number(rows[0]?.n);
         },
-        { timeoutMs: 60_000, what: 'the last event of both partitions stored' },
-      );
+        until: (n) => (n === 2 ? true : undefined),
+        stallMs: 60_000,
+      });
       const copies = await queryRows<{ plate: string; kafka_partition: number }>(clickhouse.client, `SELECT plate, kafka_partition FROM truck_events WHERE event_id = '${original.eventId}'`);
       expect(copies.map((c) => c.plate)).toEqual([plate]);
       const partitions = await queryRows<{ p: number }>(clickhouse.client, 'SELECT DISTINCT kafka_partition AS p FROM truck_events');
       expect(partitions.length).toBe(2);
-      await eventually(async () => {
-        const counts = await storedCounts(clickhouse.client);
-        return counts.aggregated >= 4 ? counts : undefined;
-      }, { what: 'aggregates' });
+      await eventuallyProgressing({ what: 'aggregates', progress: async () => (await storedCounts(clickhouse.client)).aggregated, until: atLeast(4) });
       expect(await storedCounts(clickhouse.client)).toEqual({ raw: 4, aggregated: 4 });
     } finally {
       await pipeline.close();

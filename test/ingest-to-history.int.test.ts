@@ -5,8 +5,8 @@
  */
 import { describe, expect } from 'vitest';
 import { JourneyTracker, createProducer, journeysOf, loadCatalog, stepSeconds, throughputSteps, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { eventually, test } from '@tower/shared/testing';
-import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedCounts } from '../services/aggregator/src/test-support.ts';
+import { atLeast, eventuallyProgressing, test } from '@tower/shared/testing';
+import { countsByLane, createAggregatorTopics, migrate, startAggregator, storedAndAggregated } from '../services/aggregator/src/test-support.ts';
 import { vietnamDayStart } from '../services/live/src/domain/kpis.ts';
 import { startLive, withToken } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
@@ -40,13 +40,10 @@ describe('ingest API → Kafka → aggregator → ClickHouse → history API', (
     try {
       const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
       sender.enqueue(events);
-      await eventually(async () => (await sender.flush(), sender.buffered === 0 ? true : undefined), { timeoutMs: 60_000, what: 'every batch accepted' });
+      await eventuallyProgressing({ what: 'every batch accepted', progress: async () => (await sender.flush(), sender.buffered), until: (buffered) => (buffered === 0 ? true : undefined), stallMs: 60_000 });
       expect(sender.stats).toMatchObject({ sent: events.length, rejected: 0 });
 
-      await eventually(async () => {
-        const { raw, aggregated } = await storedCounts(clickhouse.client);
-        return raw >= events.length && aggregated >= events.length ? true : undefined;
-      }, { timeoutMs: 60_000, what: `${events.length} events stored and aggregated` });
+      await eventuallyProgressing({ what: `${events.length} events stored and aggregated`, progress: () => storedAndAggregated(clickhouse.client), until: atLeast(events.length), stallMs: 60_000 });
       const expected = tally(events, groupOf);
       const stored = await countsByLane(clickhouse.client);
       expect(stored.raw).toEqual(expected);

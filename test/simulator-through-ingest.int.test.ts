@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect } from 'vitest';
 import { EventCodec, createProducer, loadCatalog, type TowerEvent } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { atLeast, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
@@ -35,7 +35,7 @@ describe('simulator through the real ingest API into real Kafka', () => {
     const ingest = await startIngestApi(port);
     const deliver = new IngestSender(`http://127.0.0.1:${port}`, deviceKeysBySite, 500, logger);
     deliver.enqueue(events);
-    await eventually(async () => (await deliver.flush(), deliver.buffered === 0 ? true : undefined), { timeoutMs: 30_000, what: 'buffer to drain' });
+    await eventuallyProgressing({ what: 'buffer to drain', progress: async () => (await deliver.flush(), deliver.buffered), until: (buffered) => (buffered === 0 ? true : undefined) });
     expect(deliver.stats).toMatchObject({ sent: events.length, rejected: 0 });
     await ingest.close();
     await producer.disconnect();
@@ -45,7 +45,7 @@ describe('simulator through the real ingest API into real Kafka', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void seen.add(codec.decode(message.value as Buffer).event.eventId) });
-    await eventually(async () => (seen.size >= events.length ? true : undefined), { timeoutMs: 30_000, what: 'every event in Kafka' });
+    await eventuallyProgressing({ what: 'every event in Kafka', progress: () => seen.size, until: atLeast(events.length) });
     await consumer.disconnect();
     expect(events.every((e) => seen.has(e.eventId))).toBe(true);
   });

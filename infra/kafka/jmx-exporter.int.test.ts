@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { createKafka, createTopicsReady } from '@tower/shared';
-import { eventually, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
+import { eventually, eventuallyProgressing, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { differencesFromDocs, infrastructureMetrics, scrape, type Family } from '../prometheus/exposition.ts';
 import { standaloneKafkaSpec } from '../local/servers.ts';
 import { startServer, stopServer } from '../local/supervisor.ts';
@@ -37,7 +37,7 @@ describe('the Kafka JMX exporter agent (infra/kafka/jmx-exporter.yaml)', () => {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({ eachMessage: async () => void read++ });
-      await eventually(async () => (read === 20 ? true : undefined), { what: 'the 20 messages read back', timeoutMs: 60_000 });
+      await eventuallyProgressing({ what: 'the 20 messages read back', progress: () => read, until: (n) => (n === 20 ? true : undefined), stallMs: 60_000 });
 
       const rows = infrastructureMetrics().filter((row) => row.source.startsWith('Kafka JMX'));
       expect(rows.length).toBeGreaterThan(20);

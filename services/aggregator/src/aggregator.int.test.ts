@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { createProducer, decodeJourneyUpdate, decodeTick, journeysOf, journeyView, type ClickHouseClient, type JourneyUpdate, type ThroughputTick, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { eventually, sampleEvents, test, uniqueName } from '@tower/shared/testing';
-import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedCounts, type AggregatorTopics } from './test-support.ts';
+import { eventually, eventuallyProgressing, sampleEvents, test, uniqueName } from '@tower/shared/testing';
+import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedAgreeing, type AggregatorTopics } from './test-support.ts';
 
 
 async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[], poison: { topic: string; value: Buffer }[] = []) {
@@ -18,15 +18,6 @@ async function count(client: ClickHouseClient, query: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/**
- * Rows stored, once the aggregates agree: a reader can see an insert's raw part a moment
- * before its materialized views' parts, so waiting on raw rows alone would race.
- */
-async function storedRows(client: ClickHouseClient): Promise<number> {
-  const { raw, aggregated } = await storedCounts(client);
-  return raw === aggregated ? raw : -1;
-}
-
 /** Reads a live topic from the start until `until` holds for what arrived. */
 async function readLive<T>(kafka: Kafka, topic: string, decode: (value: Buffer) => T, until: (messages: T[]) => boolean): Promise<T[]> {
   const messages: T[] = [];
@@ -34,7 +25,7 @@ async function readLive<T>(kafka: Kafka, topic: string, decode: (value: Buffer) 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void messages.push(decode(message.value!)) });
-  await eventually(async () => (until(messages) ? true : undefined), { timeoutMs: 20_000, what: `the expected messages on ${topic}` });
+  await eventuallyProgressing({ what: `the expected messages on ${topic}`, progress: () => messages.length, until: () => (until(messages) ? true : undefined) });
   await consumer.disconnect();
   return messages;
 }
@@ -52,7 +43,7 @@ describe('aggregator against real Kafka and ClickHouse', () => {
 
     const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
     try {
-      await eventually(async () => ((await storedRows(clickhouse.client)) === first.length + later.length ? true : undefined), { timeoutMs: 20_000, what: 'every event stored' });
+      await eventuallyProgressing({ what: 'every event stored', progress: () => storedAgreeing(clickhouse.client), until: (rows) => (rows === first.length + later.length ? true : undefined) });
       expect(await count(clickhouse.client, `SELECT count() AS n FROM truck_events WHERE event_id = '${resent.eventId}'`)).toBe(1);
 
       // The watermark is now 3 minutes past the first window: this queue sample is late.
@@ -60,7 +51,7 @@ describe('aggregator against real Kafka and ClickHouse', () => {
       const laneOf = (lateSample as { lane: string }).lane;
       const storedBefore = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1m WHERE lane = '${laneOf}' AND window_start = toDateTime(${windowStart / 1000})`);
       await produce(kafka, topics, [lateSample]);
-      await eventually(async () => ((await storedRows(clickhouse.client)) === first.length + later.length + 1 ? true : undefined), { what: 'the late event stored' });
+      await eventuallyProgressing({ what: 'the late event stored', progress: () => storedAgreeing(clickhouse.client), until: (rows) => (rows === first.length + later.length + 1 ? true : undefined) });
       const storedAfter = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1m WHERE lane = '${laneOf}' AND window_start = toDateTime(${windowStart / 1000})`);
       expect(storedAfter).toBe(storedBefore + 1);
       const hourly = await count(clickhouse.client, `SELECT sumMerge(events) AS n FROM throughput_1h`);

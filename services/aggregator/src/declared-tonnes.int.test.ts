@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { createProducer, decodeTick, measuresOf, selectRows, sql, throughputTotalQuery, type ClickHouseClient, type MeasureRow, type ThroughputMeasures, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
-import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedCounts, type AggregatorTopics } from './test-support.ts';
+import { eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
+import { createAggregatorTopics, eventMessages, migrate, startAggregator, storedAgreeing, type AggregatorTopics } from './test-support.ts';
 
 async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEvent[]): Promise<void> {
   const producer = createProducer(kafka);
@@ -14,13 +14,11 @@ async function produce(kafka: Kafka, topics: AggregatorTopics, events: TowerEven
 
 /** Every stored event counted by the 1-minute aggregates too (a view's part can lag its insert's raw part). */
 async function stored(client: ClickHouseClient, expected: number): Promise<void> {
-  await eventually(
-    async () => {
-      const { raw, aggregated } = await storedCounts(client);
-      return raw === expected && aggregated === expected ? true : undefined;
-    },
-    { timeoutMs: 30_000, what: `${expected} events stored and aggregated` },
-  );
+  await eventuallyProgressing({
+    what: `${expected} events stored and aggregated`,
+    progress: () => storedAgreeing(client),
+    until: (rows) => (rows === expected ? true : undefined),
+  });
 }
 
 /** The figures of each site over the range, read as the history API and the KPI tiles read them. */
@@ -164,7 +162,7 @@ async function readTicks(kafka: Kafka, topic: string, until: (ticks: Tick[]) => 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void ticks.push(decodeTick(message.value!)) });
-  await eventually(async () => (until(ticks) ? true : undefined), { timeoutMs: 30_000, what: 'ticks with the tonnes' });
+  await eventuallyProgressing({ what: 'ticks with the tonnes', progress: () => ticks.length, until: () => (until(ticks) ? true : undefined) });
   await consumer.disconnect();
   return ticks;
 }

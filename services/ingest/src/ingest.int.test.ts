@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { EventCodec, createKafka, createMetricsRegistry, createTopicsReady, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type Redis, type TowerEvent } from '@tower/shared';
-import { eventually, sampleEvents, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
+import { atLeast, eventuallyProgressing, sampleEvents, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { buildApp, type IngestSettings } from './app.ts';
@@ -55,7 +55,7 @@ async function readAll(kafka: Kafka, topics: string[], count: number): Promise<L
       landed.push({ topic, key: message.key?.toString() ?? '', event: codec.decode(message.value as Buffer).event, headers, timestamp: Number(message.timestamp) });
     },
   });
-  await eventually(async () => (landed.length >= count ? true : undefined), { what: `${count} messages`, timeoutMs: 20_000 });
+  await eventuallyProgressing({ what: `${count} messages`, progress: () => landed.length, until: atLeast(count) });
   await consumer.disconnect();
   return landed;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { createKafka, createTopicsReady, decodeSlotMessage, type SlotBooking } from '@tower/shared';
-import { eventually, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
+import { eventually, eventuallyProgressing, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { bearer, startSlots, testKeys } from './test-support.ts';
@@ -40,7 +40,7 @@ describe('slots across a Kafka outage', () => {
 
       await startServer(spec);
       slots.relay.start();
-      await eventually(async () => ((await slots.store.outboxLength()) === 0 ? true : undefined), { what: 'the outbox drained by the relay', timeoutMs: 60_000 });
+      await eventuallyProgressing({ what: 'the outbox drained by the relay', progress: () => slots.store.outboxLength(), until: (left) => (left === 0 ? true : undefined), stallMs: 60_000 });
       // The retry, with the same key, returns the booking the first attempt made.
       const retried = await hold('outage-during', '14C-770.02');
       expect(retried.statusCode).toBe(200);

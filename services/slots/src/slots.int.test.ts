@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect } from 'vitest';
 import { EventCodec, createProducer, decodeSlotMessage, selectRows, sql, type SlotBooking, type SlotMessage, type TruckEvent } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { eventually, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
 import { migrate } from '../../aggregator/src/test-support.ts';
 import { bearer, startSlots, testKeys, type SlotsTopics } from './test-support.ts';
 
@@ -134,7 +134,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       expect(byOperator.json()).toMatchObject({ state: 'cancelled', cancelledBy: 'operator' });
 
       // Kafka has every state of the booking in order, and the window's places with growing versions.
-      await eventually(async () => (bookingStatesOf(feed.messages, booking.id).length === 3 ? true : undefined), { what: 'three states of the booking on the topic' });
+      await eventuallyProgressing({ what: 'three states of the booking on the topic', progress: () => feed.messages.length, until: () => (bookingStatesOf(feed.messages, booking.id).length === 3 ? true : undefined) });
       expect(bookingStatesOf(feed.messages, booking.id)).toEqual(['held', 'confirmed', 'cancelled']);
       const versionsOf = () => feed.messages.flatMap((m) => (m.kind === 'availability' && m.availability.windowStart === windowStart ? [m.availability.version] : []));
       // 11 holds, a confirmation, 4 operator changes (two in one request: published once, at
@@ -144,13 +144,9 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       expect(new Set(versions).size).toBeGreaterThanOrEqual(17);
       expect(Math.max(...versions)).toBe(18);
       // …and ClickHouse the same history.
-      const rows = await eventually(
-        async () => {
-          const found = await selectRows<{ state: string }>(clickhouse.client, sql`SELECT state FROM slot_bookings FINAL WHERE booking_id = ${booking.id} ORDER BY updated_ms`);
-          return found.length === 3 ? found : undefined;
-        },
-        { what: 'the booking history in ClickHouse', timeoutMs: 20_000 },
-      );
+      const history = () => selectRows<{ state: string }>(clickhouse.client, sql`SELECT state FROM slot_bookings FINAL WHERE booking_id = ${booking.id} ORDER BY updated_ms`);
+      await eventuallyProgressing({ what: 'the booking history in ClickHouse', progress: async () => (await history()).length, until: (n) => (n === 3 ? true : undefined) });
+      const rows = await history();
       expect(rows.map((r) => r.state)).toEqual(['held', 'confirmed', 'cancelled']);
       expect(await slots.store.outboxLength()).toBe(0);
 
@@ -231,7 +227,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       await eventually(async () => ((await stateOf(late)).state === 'late' ? true : undefined), { what: 'the late truck flagged late' });
       expect(await stateOf(late)).toMatchObject({ arrivedAt: windowStart + windowMs + 45 * minute });
       expect((await stateOf(otherSite)).state).toBe('confirmed');
-      await eventually(async () => (bookingStatesOf(feed.messages, onTime).length === 4 ? true : undefined), { what: 'the on-time booking’s states on the topic' });
+      await eventuallyProgressing({ what: 'the on-time booking’s states on the topic', progress: () => feed.messages.length, until: () => (bookingStatesOf(feed.messages, onTime).length === 4 ? true : undefined) });
       expect(bookingStatesOf(feed.messages, onTime)).toEqual(['held', 'confirmed', 'checked-in', 'completed']);
 
       // Time passes: the unconfirmed hold expires (5 min), and once the window, its tolerance

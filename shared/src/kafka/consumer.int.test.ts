@@ -23,7 +23,7 @@ async function readAll(kafka: Kafka, topic: string, expected: number) {
       messages.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), headers });
     },
   });
-  await eventually(async () => (messages.length >= expected ? true : undefined), { timeoutMs: 20_000, what: `${expected} messages on ${topic}` });
+  await eventuallyProgressing({ what: `${expected} messages on ${topic}`, progress: () => messages.length, until: atLeast(expected) });
   await consumer.disconnect();
   return messages;
 }
@@ -144,7 +144,7 @@ describe('consumer runner against real Kafka', () => {
       },
     }, metrics);
     await first.start();
-    await eventually(async () => (stored.length === 3 ? true : undefined), { timeoutMs: 15_000, what: 'the batch after two failures' });
+    await eventuallyProgressing({ what: 'the batch after two failures', progress: () => attempts, until: () => (stored.length === 3 ? true : undefined) });
     expect(healthWhileFailing.slice(0, 3)).toEqual([false, true, true]);
     await eventually(async () => (first.health().failingSince === undefined ? true : undefined), { what: 'healthy after success' });
     expect((await metrics.getSingleMetric('tower_consumer_batch_failures_total')!.get()).values[0]!.value).toBe(2);
@@ -159,7 +159,7 @@ describe('consumer runner against real Kafka', () => {
       },
     });
     await next.start();
-    await eventually(async () => (second.length >= 2 ? true : undefined), { timeoutMs: 15_000, what: 'the new events' });
+    await eventuallyProgressing({ what: 'the new events', progress: () => second.length, until: atLeast(2) });
     await next.stop();
     await producer.disconnect();
     expect(stored).toEqual(trucks.slice(0, 3).map((e) => e.eventId));

@@ -1,5 +1,6 @@
 import { describe, expect } from 'vitest';
-import { eventually, test, testKafkaLogin, uniqueName } from '../testing/fixtures.ts';
+import { test, testKafkaLogin, uniqueName } from '../testing/fixtures.ts';
+import { atLeast, eventuallyProgressing } from '../testing/progress.ts';
 import { createKafka, createProducer } from './client.ts';
 
 describe('Kafka round trip (real broker)', () => {
@@ -24,7 +25,7 @@ describe('Kafka round trip (real broker)', () => {
         received.push({ ...value, partition, header: message.headers?.['tower-schema']?.toString() });
       },
     });
-    await eventually(async () => (received.length >= sent.length ? true : undefined), { what: 'all messages', timeoutMs: 20_000 });
+    await eventuallyProgressing({ what: 'all messages', progress: () => received.length, until: atLeast(sent.length) });
     await consumer.disconnect();
 
     expect(received).toHaveLength(sent.length);

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
 import { createProducer } from '@tower/shared';
-import { eventually, test } from '@tower/shared/testing';
+import { eventually, eventuallyProgressing, test } from '@tower/shared/testing';
 import { BroadcastFeed } from './broadcast-feed.ts';
 import { FeedLagMetrics } from './feed-lag.ts';
 
@@ -29,7 +29,7 @@ describe('broadcast feed lag in /metrics', () => {
       expect(await lagOf(registry, topic)).toBe(0);
       // Published after the join: delivered, and the lag back to 0 once they are.
       await send(0, 10);
-      await eventually(async () => (delivered.length === 10 ? true : undefined), { timeoutMs: 60_000, what: 'ten messages delivered' });
+      await eventuallyProgressing({ what: 'ten messages delivered', progress: () => delivered.length, until: (n) => (n === 10 ? true : undefined), stallMs: 60_000 });
       expect(await lagOf(registry, topic)).toBe(0);
 
       // The feed stops reading (a stalled instance): what is published now is how far behind it is.
