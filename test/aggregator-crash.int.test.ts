@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { JourneyTracker, createProducer, loadCatalog, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { atLeast, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
-import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, storedCounts, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
+import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, storedAndAggregated, storedCounts, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -75,7 +75,7 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
     for (let killed = 0; killed < kills; killed += 1) {
       const before = await storedCount();
       const child = startAggregatorProcess(env);
-      await eventually(async () => ((await storedCount()) > before ? true : undefined), { timeoutMs: 45_000, what: `progress before kill ${killed + 1}` });
+      await eventuallyProgressing({ what: `progress before kill ${killed + 1}`, progress: storedCount, until: atLeast(before + 1), stallMs: 45_000 });
       await sleep(Math.random() * 1000);
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -84,10 +84,7 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
     await producing;
     const survivor = startAggregatorProcess(env);
     try {
-      await eventually(async () => {
-        const { raw, aggregated } = await storedCounts(clickhouse.client);
-        return raw >= totalEvents && aggregated >= totalEvents ? true : undefined;
-      }, { timeoutMs: 120_000, what: `${totalEvents} rows after ${kills} kills` });
+      await eventuallyProgressing({ what: `${totalEvents} rows after ${kills} kills`, progress: () => storedAndAggregated(clickhouse.client), until: atLeast(totalEvents), stallMs: 60_000 });
       await sleep(1500); // anything extra (a double count) would land now
       // Every kill happened before the stream was fully stored.
       expect(countsAtKills.every((n) => n < totalEvents)).toBe(true);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect } from 'vitest';
 import WebSocket from 'ws';
 import type { ThroughputTick } from '@tower/shared';
-import { eventually, sampleEvents, test } from '@tower/shared/testing';
+import { atLeast, eventually, eventuallyProgressing, sampleEvents, test } from '@tower/shared/testing';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
 import { startEveryService } from './support/service-processes.ts';
 
@@ -113,7 +113,7 @@ describe('every service’s /metrics against docs/metrics.md', () => {
         },
         { timeoutMs: 180_000, what: 'ticks delivered to the wall, counted by the freshness histogram' },
       );
-      await eventually(async () => (ticksReceived >= counted ? true : undefined), { timeoutMs: 60_000, what: `the wall to receive the ${counted} ticks counted` });
+      await eventuallyProgressing({ what: `the wall to receive the ${counted} ticks counted`, progress: () => ticksReceived, until: atLeast(counted), stallMs: 60_000 });
       expect(counted).toBeGreaterThan(0);
       expect(counted).toBeLessThanOrEqual(ticksReceived);
 
