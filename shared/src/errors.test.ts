@@ -30,4 +30,10 @@ describe('classifyError', () => {
     expect(classifyError(new Error('Cannot read properties of undefined'))).toBe('unknown');
     expect(classifyError('a string')).toBe('unknown');
   });
+
+  it('an error that says it is retriable is transient, whatever ClickHouse code its message quotes (the aggregator\'s RepairFailed wraps the repair\'s error)', () => {
+    const repairFailed = (cause: string) => Object.assign(new Error(`repairing the aggregates failed: ${cause}`), { retriable: true });
+    expect(classifyError(repairFailed('Code: 53, e.displayText() = DB::Exception: Type mismatch in IN or VALUES section'))).toBe('transient');
+    expect(classifyError(repairFailed('Code: 60, e.displayText() = DB::Exception: Table drill.throughput_1m does not exist'))).toBe('transient');
+  });
 });

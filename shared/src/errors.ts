@@ -188,17 +188,19 @@ export function clickHouseErrorCode(error: unknown): string | undefined {
 
 /**
  * Classifies a failure of a consumer's handler (see `ErrorClass`): typed problems by
- * `isRetriable` (a 4xx problem is the data's fault), Kafka's errors by their own
- * `retriable`, ClickHouse's by code, socket errors as transient; anything else unknown.
+ * `isRetriable` (a 4xx problem is the data's fault), an error marked `retriable` (Kafka's,
+ * the aggregator's RepairFailed) as transient, ClickHouse's by code, socket errors as
+ * transient; anything else unknown.
  */
 export function classifyError(error: unknown): ErrorClass {
   if (error instanceof ProblemError) return isRetriable(error) ? 'transient' : error.status < 500 ? 'permanent' : 'unknown';
   if (!(error instanceof Error)) return 'unknown';
+  // Said first: an error that wraps another (the aggregator's RepairFailed) quotes its ClickHouse code in its message.
+  if ((error as { retriable?: unknown }).retriable === true) return 'transient';
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && networkErrorCodes.has(code)) return 'transient';
   if (/\b(socket hang up|ECONNREFUSED|ECONNRESET|Timeout error)\b/i.test(error.message)) return 'transient';
   const clickHouseCode = clickHouseErrorCode(error);
   if (clickHouseCode !== undefined) return refusedDataCodes.has(clickHouseCode) ? 'permanent' : unavailableCodes.has(clickHouseCode) ? 'transient' : 'unknown';
-  if ((error as { retriable?: unknown }).retriable === true) return 'transient';
   return 'unknown';
 }
