@@ -214,7 +214,9 @@ export function composeDocument(): Yaml {
     services[service.name] = {
       build: '.',
       command: ['node', ...service.nodeArgs, '--import', 'tsx', path.relative(repoRoot, service.main)],
-      environment: { ...composeEndpoints, ...credentialEnv(composeCredentials, serviceIdentities[service.name] ?? {}), PORT: String(service.port) },
+      // HOST 0.0.0.0: its default, 127.0.0.1, is the container's own loopback, which neither the
+      // published port nor Prometheus (scraping <service>:<port> over the compose network) reaches.
+      environment: { ...composeEndpoints, ...credentialEnv(composeCredentials, serviceIdentities[service.name] ?? {}), HOST: '0.0.0.0', PORT: String(service.port) },
       volumes: [`credentials:${credentialsDirectory}`],
       ports: [`127.0.0.1:${service.port}:${service.port}`],
       depends_on: { provision: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } },
