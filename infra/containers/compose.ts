@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { adminEnv, credentialEnv, serviceIdentities, type InfraCredentials } from '../local/infra-credentials.ts';
 import { clickhouseAccessXml, redisAclLines } from '../local/server-users.ts';
 import { nodeExporterArguments, redisExporterArguments } from '../local/servers.ts';
-import { discoverServices } from '../local/services.ts';
+import { discoverServices, type ServiceDescription } from '../local/services.ts';
 import { repoRoot } from '../local/profiles.ts';
 import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths, retention } from '../prometheus/scrape.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv } from './compose-env.ts';
@@ -65,6 +65,12 @@ export const composeEndpoints = {
   CLICKHOUSE_DATABASE: 'tower',
   REDIS_URL: 'redis://redis:6379',
 };
+
+/** The other services a service calls, by their name in the compose network (their defaults are 127.0.0.1: the caller's own container). */
+function peerUrls(name: string, services: readonly ServiceDescription[]): Record<string, string> {
+  const ingest = services.find((s) => s.name === 'ingest');
+  return name === 'simulator' && ingest ? { INGEST_URL: `http://ingest:${ingest.port}` } : {};
+}
 
 /**
  * Every user's password as a reference to the deployment's generated .env: the
@@ -210,13 +216,14 @@ export function composeDocument(): Yaml {
     depends_on: { prometheus: { condition: 'service_healthy' } },
     restart: 'unless-stopped',
   };
-  for (const service of discoverServices()) {
+  const discovered = discoverServices();
+  for (const service of discovered) {
     services[service.name] = {
       build: '.',
       command: ['node', ...service.nodeArgs, '--import', 'tsx', path.relative(repoRoot, service.main)],
       // HOST 0.0.0.0: its default, 127.0.0.1, is the container's own loopback, which neither the
       // published port nor Prometheus (scraping <service>:<port> over the compose network) reaches.
-      environment: { ...composeEndpoints, ...credentialEnv(composeCredentials, serviceIdentities[service.name] ?? {}), HOST: '0.0.0.0', PORT: String(service.port) },
+      environment: { ...composeEndpoints, ...credentialEnv(composeCredentials, serviceIdentities[service.name] ?? {}), HOST: '0.0.0.0', PORT: String(service.port), ...peerUrls(service.name, discovered) },
       volumes: [`credentials:${credentialsDirectory}`],
       ports: [`127.0.0.1:${service.port}:${service.port}`],
       depends_on: { provision: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' } },
