@@ -17,7 +17,7 @@ describe('drill redis-loss (real servers, services as processes)', () => {
       expect(verdict.figures['bookings lost']).toBe(0);
       expect(verdict.figures['windows over capacity']).toBe(0);
       expect(verdict.figures['trucks booked twice in a window']).toBe(0);
-      expect(verdict.figures['acknowledgements back (with who)']).toBe(verdict.figures['alerts open before the faults']);
+      expect(verdict.figures['acknowledgements back with who (API, wall, Redis)']).toBe(verdict.figures['alerts open before the faults']);
       expect(verdict.figures['2xx while down']).toBe(0);
       expect(verdict.figures['other answers while down']).toBe(0);
       expect(verdict.passed).toBe(true);

@@ -13,6 +13,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { createClickHouse, createKafka, createRedis, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, selectRows, sql, type LaneEvent } from '@tower/shared';
 import { eventually } from '@tower/shared/testing/eventually';
 // Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
@@ -25,6 +26,7 @@ import { provision, provisionEnv } from '../../infra/provision/provision.ts';
 import { dimensionsOf, noDerived, rawRowOf } from '../../services/aggregator/src/domain/rows.ts';
 import { EventStore } from '../../services/aggregator/src/store.ts';
 import { adminLogins, baseEnv, exited, startService, waitReady, type Running } from '../support/service-processes.ts';
+import { liveSubprotocol } from '../../services/live/src/domain/protocol.ts';
 import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
 
 /** K6's ports (27460–27479): Redis, slots, gateways A and B. */
@@ -121,6 +123,27 @@ class Ledger {
     }
     this.answers.push(answer);
     return answer;
+  }
+}
+
+/** The `alerts` snapshot a wall display gets when it subscribes on the gateway at `port`. */
+async function wallAlerts(port: number, token: string): Promise<AlertSeen[]> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/v1/live?token=${encodeURIComponent(token)}`, [liveSubprotocol]);
+  try {
+    return await new Promise<AlertSeen[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no alerts snapshot within 60 s')), 60_000);
+      socket.once('error', reject);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe', id: 'alerts', channel: 'alerts', filter: { site: 'bac-luan-2' } })));
+      socket.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as { type: string; id?: string; data?: { alerts: AlertSeen[] } };
+        if (message.id !== 'alerts' || (message.type !== 'snapshot' && message.type !== 'error')) return;
+        clearTimeout(timer);
+        if (message.type === 'snapshot' && message.data) resolve(message.data.alerts);
+        else reject(new Error(`alerts subscription refused: ${data.toString()}`));
+      });
+    });
+  } finally {
+    socket.close();
   }
 }
 
@@ -358,21 +381,31 @@ export const redisLoss: Drill = {
         findings.push(`booking ${booking.id} acknowledged ${booking.acknowledged} ${when(booking.answer)}; the slot history has ${rows.map((r) => `${r.state} at ${r.updated_ms}`).join(', ') || 'nothing'}`);
       }
 
-      // Alerts: every cause open under its first id, acknowledged ones with who, on the restarted gateway and in Redis itself.
-      const after = (await listAlerts('gateway-a')) ?? [];
+      // Alerts: every cause open under its first id, acknowledged ones with who: in the restarted gateway's API, on a wall connecting to it, and in Redis itself.
       await redisAdmin.connect();
-      const stored = (await redisAdmin.hvals('alerts:open')).map((encoded) => JSON.parse(encoded) as AlertSeen).filter((a) => causes.has(a.cause));
+      const views: Record<string, AlertSeen[]> = {
+        'the API': (await listAlerts('gateway-a')) ?? [],
+        'a wall': (await wallAlerts(ports.gatewayA, tokens.display)).filter((a) => causes.has(a.cause)),
+        Redis: (await redisAdmin.hvals('alerts:open')).map((encoded) => JSON.parse(encoded) as AlertSeen).filter((a) => causes.has(a.cause)),
+      };
       let alertsRecovered = 0;
       let acknowledgementsRecovered = 0;
       for (const alert of raised) {
-        const listed = after.find((a) => a.cause === alert.cause && a.state !== 'cleared');
-        const inRedis = stored.find((a) => a.cause === alert.cause);
-        if (listed?.id === alert.id && inRedis?.id === alert.id) alertsRecovered += 1;
-        else findings.push(`alert ${alert.cause}: ${alert.id} before, ${listed?.id ?? 'none'} listed and ${inRedis?.id ?? 'none'} in Redis after`);
         const ack = ledger.acknowledgedAlerts.get(alert.id);
-        if (!ack) continue;
-        if (listed?.state === 'acknowledged' && listed.acknowledgedBy === ack.acknowledgedBy && listed.acknowledgedByName === ack.acknowledgedByName && inRedis?.state === 'acknowledged') acknowledgementsRecovered += 1;
-        else findings.push(`acknowledgement of ${alert.id} by ${ack.acknowledgedBy} forgotten: ${listed?.state ?? 'not listed'} (${listed?.acknowledgedBy ?? 'nobody'})`);
+        let sameId = true;
+        let sameAck = true;
+        for (const [view, alerts] of Object.entries(views)) {
+          const seen = alerts.find((a) => a.cause === alert.cause && a.state !== 'cleared');
+          if (seen?.id !== alert.id) {
+            sameId = false;
+            findings.push(`${view} has ${seen?.id ?? 'no alert'} for ${alert.cause}, not ${alert.id}`);
+          } else if (ack && (seen.state !== 'acknowledged' || seen.acknowledgedBy !== ack.acknowledgedBy || seen.acknowledgedByName !== ack.acknowledgedByName)) {
+            sameAck = false;
+            findings.push(`${view} forgot that ${ack.acknowledgedByName} (${ack.acknowledgedBy}) acknowledged ${alert.id}: ${seen.state}, by ${seen.acknowledgedBy ?? 'nobody'}`);
+          }
+        }
+        if (sameId) alertsRecovered += 1;
+        if (ack && sameId && sameAck) acknowledgementsRecovered += 1;
       }
       const raisedPerCause = await selectRows<{ cause: string; ids: string }>(clickhouse, sql`SELECT cause, uniqExact(alert_id) AS ids FROM alert_events GROUP BY cause`);
       const reraised = raisedPerCause.filter((row) => causes.has(row.cause) && Number(row.ids) > 1).length;
@@ -405,9 +438,9 @@ export const redisLoss: Drill = {
         'windows over capacity': overbooked,
         'trucks booked twice in a window': doubleBooked,
         'alerts open before the faults': raised.length,
-        'alerts back under their id': alertsRecovered,
+        'alerts back under their id (API, wall, Redis)': alertsRecovered,
         'alerts acknowledged (2xx)': ledger.acknowledgedAlerts.size,
-        'acknowledgements back (with who)': acknowledgementsRecovered,
+        'acknowledgements back with who (API, wall, Redis)': acknowledgementsRecovered,
         'causes raised twice': reraised,
         'acknowledgements missing from the alert history': acksNotInHistory.length,
         'answers while Redis was down': outageAnswersAll.length,
