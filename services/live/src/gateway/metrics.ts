@@ -94,8 +94,9 @@ export class GatewayMetrics {
     this.sockets = sockets;
   }
 
-  /** The gateway is closing `socket` (or terminating it) for `reason`. */
+  /** The gateway is closing `socket` (or terminating it) for `reason`; a socket is counted once, for the first reason (a socket error after a too-slow close is not a bad frame too). */
   closing(socket: QueuedSocket, reason: GatewayCloseReason): void {
+    if (this.closedByGateway.has(socket)) return;
     this.closedByGateway.add(socket);
     this.closes.inc({ reason });
   }
