@@ -59,6 +59,15 @@ describe('the tracer', () => {
     await Promise.all([base?.shutdown(), specific?.shutdown()]);
   });
 
+  it('logs the endpoint without its credentials: no user:pass@, no query string', async () => {
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    const info = vi.spyOn(logger, 'info');
+    const tracing = await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tower:s3cret@127.0.0.1:4318/v1/traces?token=abc#frag' }), logger);
+    expect(info.mock.calls.map((call) => call[0])).toEqual([{ tracing: true, endpoint: 'http://127.0.0.1:4318/v1/traces' }]);
+    expect(JSON.stringify(info.mock.calls)).not.toMatch(/s3cret|token=abc/);
+    await tracing?.shutdown();
+  });
+
   it('makes a request span the child of a valid incoming traceparent, a root span for a malformed one', async () => {
     const tracing = (await Tracing.start('ingest', loadConfig(tracingEnv, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }), createLogger({ service: 'test', level: 'silent' })))!;
     const child = tracing.startRequestSpan('POST', '/v1/events', { traceparent: traceHeadersOf(sampled)!.traceparent });

@@ -95,6 +95,12 @@ export interface SpanOptions {
   startTime?: TimeInput;
 }
 
+/** `url` (validated as one by the config) fit for a log: no user:password@, no query string or fragment (either may carry a token). */
+function withoutSecrets(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
 /** The tracer of one service, exporting to the configured collector. */
 export class Tracing {
   private constructor(
@@ -117,7 +123,7 @@ export class Tracing {
     // The exporter and the provider read the rest of the standard variables themselves.
     const resource = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: `tower-${service}` })).merge(detectResources({ detectors: [envDetector] }));
     const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
-    logger.info({ tracing: true, endpoint }, 'tracing exports spans over OTLP/HTTP');
+    logger.info({ tracing: true, endpoint: withoutSecrets(endpoint) }, 'tracing exports spans over OTLP/HTTP');
     return new Tracing(provider, service);
   }
 
