@@ -63,6 +63,26 @@ describe('eventuallyProgressing', () => {
     expect(await recovering.run(30_000)).toEqual({ value: 100 });
   });
 
+  it('fails a wait whose read never answers, after stallMs like a figure standing still', async () => {
+    const hung = underFakeClock(eventuallyProgressing({ what: 'rows', progress: () => new Promise<number>(() => undefined), until: atLeast(1), stallMs: 5_000 }));
+    expect(await hung.run(4_900)).toEqual({});
+    expect((await hung.run(200)).error?.message).toMatch(/^timed out waiting for rows: no progress for 5 s \(never read after 5\.\d s\); last error: the read did not answer within 5 s$/);
+
+    let figure = 0;
+    const stuckCondition = underFakeClock(eventuallyProgressing({ what: 'the end', progress: () => (figure += 1), until: () => new Promise<undefined>(() => undefined), stallMs: 5_000 }));
+    expect((await stuckCondition.run(5_100)).error?.message).toMatch(/^timed out waiting for the end: no progress for 5 s/);
+  });
+
+  it('with monotone, counts only a new highest figure as movement: an oscillating figure stalls', async () => {
+    let differing = 3;
+    const oscillating = () => (differing = differing === 3 ? 4 : 3);
+    const monotone = underFakeClock(eventuallyProgressing({ what: 'no differences', progress: oscillating, until: (n) => (n === 0 ? true : undefined), stallMs: 5_000, monotone: true }));
+    expect((await monotone.run(5_100)).error?.message).toMatch(/no progress for 5 s/);
+
+    const plain = underFakeClock(eventuallyProgressing({ what: 'no differences', progress: oscillating, until: (n) => (n === 0 ? true : undefined), stallMs: 5_000 }));
+    expect(await plain.run(20_000)).toEqual({});
+  });
+
   it('fails after the cap even while the figure moves', async () => {
     let figure = 0;
     const wait = underFakeClock(eventuallyProgressing({ what: 'the end', progress: () => (figure += 1), until: () => undefined, stallMs: 5_000, capMs: 30_000 }));

@@ -18,6 +18,11 @@ export interface ProgressingWait<T> {
   capMs?: number;
   /** Between two reads (default 50 ms). */
   intervalMs?: number;
+  /**
+   * Only a new highest figure counts as movement (default: any change). For a figure that
+   * can oscillate while nothing advances (a count of differences, a lag under rebalances).
+   */
+  monotone?: boolean;
 }
 
 const defaultStallMs = 30_000;
@@ -31,7 +36,9 @@ export const atLeast =
 
 /**
  * Polls until `until` holds on the figure `progress` reads. Fails when the figure has
- * not changed for `stallMs` (no progress), or after `capMs` whatever it does.
+ * not changed for `stallMs` (no progress), or after `capMs` whatever it does. A read (or
+ * condition) that does not answer is raced against the stall time left: a hung server
+ * fails the wait like a figure standing still.
  */
 export async function eventuallyProgressing<T>(wait: ProgressingWait<T>): Promise<T> {
   const stallMs = wait.stallMs ?? defaultStallMs;
@@ -40,15 +47,19 @@ export async function eventuallyProgressing<T>(wait: ProgressingWait<T>): Promis
   let figure: number | undefined;
   let movedAt = startedAt;
   let lastError: unknown;
+  const moved = (read: number) => figure === undefined || (wait.monotone ? read > figure : !Object.is(read, figure));
+  const attempt = async (): Promise<T | undefined> => {
+    const read = await wait.progress();
+    lastError = undefined;
+    if (moved(read)) {
+      if (figure !== undefined) movedAt = Date.now();
+      figure = read;
+    }
+    return wait.until(read);
+  };
   for (;;) {
     try {
-      const read = await wait.progress();
-      lastError = undefined;
-      if (!Object.is(read, figure)) {
-        if (figure !== undefined) movedAt = Date.now();
-        figure = read;
-      }
-      const value = await wait.until(read);
+      const value = await withinMs(attempt(), Math.min(movedAt + stallMs, capAt) - Date.now(), stallMs);
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
@@ -59,5 +70,18 @@ export async function eventuallyProgressing<T>(wait: ProgressingWait<T>): Promis
     if (now - movedAt >= stallMs) throw new Error(`timed out waiting for ${wait.what}: no progress for ${stallMs / 1000} s (${seen})${cause}`);
     if (now >= capAt) throw new Error(`timed out waiting for ${wait.what}: still progressing but over the ${(capAt - startedAt) / 1000} s cap (${seen})${cause}`);
     await new Promise((resolve) => setTimeout(resolve, wait.intervalMs ?? 50));
+  }
+}
+
+/** `pending`, or a rejection once `ms` (at least 0) have passed without its answer. */
+async function withinMs<V>(pending: Promise<V>, ms: number, stallMs: number): Promise<V> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the read did not answer within ${stallMs / 1000} s`)), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([pending, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
