@@ -159,9 +159,16 @@ describe('Grafana dashboards (infra/grafana)', () => {
     const declaration = read('services/live/src/gateway/metrics.ts');
     const buckets = /name: 'tower_live_tick_freshness_seconds',[\s\S]*?buckets: \[([^\]]*)\]/.exec(declaration)?.[1]?.split(',').map(Number);
     expect(buckets, 'the freshness histogram\'s buckets in services/live/src/gateway/metrics.ts').toBeDefined();
-    const bounds = built.flatMap(expressions).flatMap(({ expr }) => [...expr.matchAll(/tower_live_tick_freshness_seconds_bucket\{le="([^"]+)"\}/g)].map((m) => Number(m[1])));
+    // The bound as a regex matching Prometheus 2's `le="2"` and 3's `le="2.0"`.
+    const bounds = built.flatMap(expressions).flatMap(({ expr }) => [...expr.matchAll(/tower_live_tick_freshness_seconds_bucket\{le=~"([^"]+)"\}/g)].map((m) => m[1]!));
     expect(bounds.length).toBeGreaterThan(0);
-    for (const bound of bounds) expect(buckets).toContain(bound);
+    for (const bound of bounds) {
+      const pattern = new RegExp(`^(?:${bound.replaceAll('\\\\', '\\')})$`);
+      const matched = buckets!.filter((b) => pattern.test(String(b)));
+      expect(matched, `le=~"${bound}" matches exactly one bucket as exposed`).toHaveLength(1);
+      const normalized = Number.isInteger(matched[0]) ? `${matched[0]}.0` : String(matched[0]);
+      expect(pattern.test(normalized), `le=~"${bound}" matches it as Prometheus 3 stores it (${normalized})`).toBe(true);
+    }
   });
 
   it('give every panel a unit, a description, queries and the datasource variable', () => {

@@ -17,6 +17,11 @@ const link = (service: string, title = service) => [{ title: `Tower / ${title}`,
  * share the SLO allows (1 spends the budget exactly by the end of the SLO period;
  * 14.4 over an hour spends 2 % of a 30-day budget, the usual page).
  */
+/** A regex matching a bucket's `le` as Prometheus 2 (as exposed) and 3 (normalized to a float) store it. */
+export function bucketBound(bound: number): string {
+  return Number.isInteger(bound) ? `${bound}(\\\\.0)?` : String(bound).replace('.', '\\\\.');
+}
+
 function burn(window: string) {
   const errors = slo('http.error_rate_percent');
   const freshness = slo('live.freshness_p95_ms');
@@ -25,7 +30,8 @@ function burn(window: string) {
     // `or vector(0)`: with no 5xx at all there is no 5xx series, and the burn is 0, not no data.
     { expr: `(${count('{status_class="5xx"}')} or vector(0)) / ${count('')} / ${errors}`, legend: `5xx, ${window}` },
     // A p95 SLO lets 5 % of the ticks be older than the bound; the histogram has a bucket at the bound.
-    { expr: `(1 - sum(rate(tower_live_tick_freshness_seconds_bucket{le="${freshness}"}[${window}])) / sum(rate(tower_live_tick_freshness_seconds_count[${window}]))) / 0.05`,
+    // Prometheus 3 (compose) stores a whole bound as `le="2.0"`, 2.42 (local) as scraped, `le="2"`: match both.
+    { expr: `(1 - sum(rate(tower_live_tick_freshness_seconds_bucket{le=~"${bucketBound(freshness)}"}[${window}])) / sum(rate(tower_live_tick_freshness_seconds_count[${window}]))) / 0.05`,
       legend: `ticks over ${freshness} s, ${window}` },
   ];
 }
