@@ -3,10 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { JourneyTracker, createProducer, loadCatalog, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { atLeast, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
+import { atLeast, eventuallyProgressing, sleep, test, uniqueName } from '@tower/shared/testing';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
 import { allRawEvents, countsByLane, createAggregatorTopics, eventMessages, migrate, queryRows, storedAndAggregated, storedCounts, type AggregatorTopics } from '../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
+import { topicEnv } from './support/service-processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const totalEvents = 50_000;
@@ -25,7 +26,6 @@ function startAggregatorProcess(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'services/aggregator/src/main.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', () => {
   test(`SIGKILLed ${kills} times during a ${totalEvents}-event stream, it still stores each event once and aggregates exactly`, { timeout: 300_000 }, async ({ kafka, infra, createTopic, clickhouse }) => {
@@ -45,12 +45,7 @@ describe('aggregator crash safety (real Kafka and ClickHouse, real processes)', 
       KAFKA_SASL_USERNAME: infra.KAFKA_SASL_USERNAME,
       KAFKA_SASL_PASSWORD: infra.KAFKA_SASL_PASSWORD,
       CLICKHOUSE_DATABASE: clickhouse.settings.database,
-      TOPIC_TRUCKS: topics.events.truck,
-      TOPIC_CONTAINERS: topics.events.container,
-      TOPIC_LANES: topics.events.lane,
-      TOPIC_DEADLETTER: topics.deadLetter,
-      TOPIC_THROUGHPUT: topics.throughput,
-      TOPIC_JOURNEYS: topics.journeys,
+      ...topicEnv(topics),
       CONSUMER_GROUP: uniqueName('crash'),
       CONSUMER_SESSION_TIMEOUT_MS: '6000',
       FETCH_MAX_BYTES_PER_PARTITION: String(256 * 1024),

@@ -7,16 +7,16 @@
  * the aggregates of every site, lane and lane kind equal to the raw rows, person
  * crossings equal to their rows, and the group's lag 0.
  */
-import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { createClickHouse, createKafka, createProducer, createTopicsReady, kafkaLoginOf, loadCatalog, type ClickHouseClient, type TowerEvent } from '@tower/shared';
 // Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
+import { sleep, uniqueName } from '../../shared/src/testing/eventually.ts';
 import { atLeast, eventuallyProgressing } from '../../shared/src/testing/progress.ts';
 import { standaloneClickHouseSpec } from '../../infra/local/servers.ts';
 import { killServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
 import { allRawEvents, countsByLane, eventMessages, migrate, queryRows, startAggregator, storedCounts, type AggregatorTopics } from '../../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
-import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
+import { cleanupSteps, type Drill, type DrillContext, type DrillVerdict } from './drill.ts';
 
 /** K2's ports (test/drills: 27400–27419): HTTP, and native on the next port. */
 const httpPort = 27400;
@@ -25,9 +25,6 @@ const kills = 5;
 const batchSize = 200;
 const maxEvents = 120_000;
 const maxStreamMs = 150_000;
-/** Topic, group and database names of this run only. */
-const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Lanes (`site|lane|laneKind`) whose count in `aggregate` differs from the raw rows'. */
 function disagreeing(raw: Map<string, number>, aggregate: Map<string, number>): string[] {
@@ -41,6 +38,7 @@ async function insertInFlight(client: ClickHouseClient, timeoutMs: number): Prom
   while (Date.now() < deadline) {
     const running = await queryRows<{ n: string }>(client, "SELECT count() AS n FROM system.processes WHERE query LIKE 'INSERT INTO%'").catch(() => [{ n: '0' }]);
     if (Number(running[0]?.n) > 0) return true;
+    await sleep(20);
   }
   return false;
 }
@@ -52,33 +50,42 @@ export const clickhouseKill: Drill = {
     const findings: string[] = [];
     const spec = standaloneClickHouseSpec(workDir, httpPort, infra.credentials);
     await startServer(spec);
-    const settings = { url: `http://127.0.0.1:${httpPort}`, username: infra.CLICKHOUSE_USER, password: infra.CLICKHOUSE_PASSWORD, database: uniqueName('drill_kill'), logger };
-    const bootstrap = createClickHouse({ ...settings, database: 'default' });
-    await bootstrap.command({ query: `CREATE DATABASE ${settings.database}` });
-    await bootstrap.close();
-    await migrate(settings);
-    const client = createClickHouse({ ...settings, requestTimeoutMs: 10_000 });
-    const watcher = createClickHouse({ ...settings, requestTimeoutMs: 2_000 });
-
-    const kafka = createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('drill'), logger, login: kafkaLoginOf(infra) });
-    const admin = kafka.admin();
-    await admin.connect();
-    const names = Array.from({ length: 6 }, () => uniqueName('drill'));
-    const topics: AggregatorTopics = { events: { truck: names[0]!, container: names[1]!, lane: names[2]! }, deadLetter: names[3]!, throughput: names[4]!, journeys: names[5]! };
-    await createTopicsReady(admin, names.map((topic, i) => ({ topic, numPartitions: i < 3 ? 3 : 1, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) })));
-    const groupId = uniqueName('drill-kill');
-    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse: { client }, topics }, { groupId });
-    const producer = createProducer(kafka);
-    await producer.connect();
-
-    const now = Date.now();
-    const events: TowerEvent[] = new TrafficSimulation(loadCatalog(), { seed: 17, rate: 200, start: now - 3 * 3600_000 }).advanceTo(now).slice(0, maxEvents);
-    let sent = 0;
-    let streaming = true;
-    let killsMidInsert = 0;
-    let unavailableMs = 0;
+    const cleanup = cleanupSteps(logger);
+    cleanup.push(() => stopServer(spec));
     try {
+      const settings = { url: `http://127.0.0.1:${httpPort}`, username: infra.CLICKHOUSE_USER, password: infra.CLICKHOUSE_PASSWORD, database: uniqueName('drill_kill'), logger };
+      const bootstrap = createClickHouse({ ...settings, database: 'default' });
+      await bootstrap.command({ query: `CREATE DATABASE ${settings.database}` }).finally(() => bootstrap.close());
+      await migrate(settings);
+      const client = createClickHouse({ ...settings, requestTimeoutMs: 10_000 });
+      cleanup.push(() => client.close());
+      const watcher = createClickHouse({ ...settings, requestTimeoutMs: 2_000 });
+      cleanup.push(() => watcher.close());
+
+      const kafka = createKafka({ brokers: infra.KAFKA_BROKERS.split(','), clientId: uniqueName('drill'), logger, login: kafkaLoginOf(infra) });
+      const admin = kafka.admin();
+      await admin.connect();
+      cleanup.push(() => admin.disconnect());
+      const names = Array.from({ length: 6 }, () => uniqueName('drill'));
+      const topics: AggregatorTopics = { events: { truck: names[0]!, container: names[1]!, lane: names[2]! }, deadLetter: names[3]!, throughput: names[4]!, journeys: names[5]! };
+      cleanup.push(() => admin.deleteTopics({ topics: names }));
+      await createTopicsReady(admin, names.map((topic, i) => ({ topic, numPartitions: i < 3 ? 3 : 1, replicationFactor: Number(infra.KAFKA_REPLICATION_FACTOR) })));
+      const groupId = uniqueName('drill-kill');
+      const aggregator = await startAggregator({ kafka, admin, logger, clickhouse: { client }, topics }, { groupId });
+      cleanup.push(() => aggregator.close());
+      const producer = createProducer(kafka);
+      await producer.connect();
+      cleanup.push(() => producer.disconnect());
+
+      const now = Date.now();
+      const events: TowerEvent[] = new TrafficSimulation(loadCatalog(), { seed: 17, rate: 200, start: now - 3 * 3600_000 }).advanceTo(now).slice(0, maxEvents);
+      let sent = 0;
+      let streaming = true;
+      let killsMidInsert = 0;
+      let unavailableMs = 0;
       // The stream runs until the kills are done (or its bounds), so every kill finds inserts to break.
+      // A failed send ends it and is a finding; the producer is disconnected only after it ended.
+      let streamError: Error | undefined;
       const stream = (async () => {
         const started = Date.now();
         while (streaming && sent < events.length && Date.now() - started < maxStreamMs) {
@@ -86,7 +93,11 @@ export const clickhouseKill: Drill = {
           sent = Math.min(events.length, sent + batchSize);
           await sleep(100);
         }
-      })();
+      })().catch((error: Error) => void (streamError = error));
+      cleanup.push(async () => {
+        streaming = false;
+        await stream;
+      });
       for (let kill = 1; kill <= kills; kill += 1) {
         // Progress between kills: more rows stored since the last restart.
         const before = (await storedCounts(client).catch(() => ({ raw: 0 }))).raw;
@@ -101,6 +112,7 @@ export const clickhouseKill: Drill = {
       }
       streaming = false;
       await stream;
+      if (streamError) findings.push(`the stream stopped after ${sent} events: ${streamError.message}`);
       progress(`stream done: ${sent} events sent; waiting for the aggregator to store them`);
 
       // Every event's raw row, then the aggregates: waits while the figures move.
@@ -170,14 +182,7 @@ export const clickhouseKill: Drill = {
         findings,
       };
     } finally {
-      streaming = false;
-      await producer.disconnect();
-      await aggregator.close().catch((error: Error) => logger.warn({ err: error }, 'aggregator did not stop cleanly'));
-      await client.close();
-      await watcher.close();
-      await admin.deleteTopics({ topics: names }).catch(() => undefined);
-      await admin.disconnect();
-      await stopServer(spec);
+      await cleanup.run();
     }
   },
 };

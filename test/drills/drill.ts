@@ -45,3 +45,18 @@ export function describeVerdict(verdict: DrillVerdict): string {
   for (const finding of verdict.findings) lines.push(`  - ${finding}`);
   return lines.join('\n');
 }
+
+/**
+ * What a drill undoes at the end, in reverse order of set-up: pushed as each thing is
+ * made, so a failure half-way through still stops what was started. A failing step is
+ * logged and the others still run.
+ */
+export function cleanupSteps(logger: Logger) {
+  const steps: (() => Promise<unknown>)[] = [];
+  return {
+    push: (step: () => Promise<unknown>) => void steps.push(step),
+    run: async () => {
+      for (const step of steps.reverse()) await step().catch((error: Error) => logger.warn({ err: error }, 'drill cleanup step failed'));
+    },
+  };
+}

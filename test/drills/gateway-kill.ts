@@ -18,10 +18,10 @@
  * and a ClickHouse database with unique names (dropped at the end); it only adds topics,
  * a database and clients to the servers it is given.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { applyMigrations, createClickHouse, createKafka, createProducer, createRedis, createTopicsReady, identifier, kafkaLoginOf, loadCatalog, loadMigrations, type LaneEvent } from '@tower/shared';
-import { eventually } from '@tower/shared/testing/eventually';
+import { eventually, sleep, uniqueName } from '@tower/shared/testing/eventually';
 import { eventuallyProgressing } from '@tower/shared/testing/progress';
 import { standaloneRedisSpec } from '../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../infra/local/supervisor.ts';
@@ -32,8 +32,8 @@ import type { Alert } from '../../services/live/src/domain/alerts.ts';
 import { liveSubprotocol, type ServerMessage, type ThroughputSnapshotData } from '../../services/live/src/domain/protocol.ts';
 import { LiveClient, type SocketLike } from '../../services/live/wall/src/live-client.ts';
 import { AlertPanel, ThroughputChartModel } from '../../services/live/wall/src/state.ts';
-import { adminLogins, baseEnv, exited, startService, waitReady, type Running } from '../support/service-processes.ts';
-import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
+import { adminLogins, baseEnv, startService, stopService, topicEnv, waitReady, type Running } from '../support/service-processes.ts';
+import { cleanupSteps, type Drill, type DrillContext, type DrillVerdict } from './drill.ts';
 
 const ports = { redis: 27420, gateways: [27421, 27422], aggregator: 27423 } as const;
 const walls = 8;
@@ -49,8 +49,8 @@ const trafficAfterMs = 20_000;
 const wallsCut = 2;
 const faultLanes = { beforeKill: 'bl2-smart-ex-2', afterKill: 'bl2-smart-ex-3' } as const;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+/** What a history API request may take before it counts as not answering. */
+const requestTimeoutMs = 10_000;
 
 /** The `ws` package's socket as the browser's, which the wall's client is written against. */
 class WallSocket implements SocketLike {
@@ -201,10 +201,7 @@ const alertLines = (alerts: readonly Alert[]) => alerts.map((a) => `${a.id} r${a
 async function run({ infra, logger, progress, workDir }: DrillContext): Promise<DrillVerdict> {
   const findings: string[] = [];
   const catalog = loadCatalog();
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch((error: Error) => logger.warn({ err: error }, 'drill cleanup step failed'));
-  };
+  const cleanups = cleanupSteps(logger);
   try {
     // Servers and names of the drill's own.
     const redisSpec = standaloneRedisSpec(workDir, ports.redis, infra.credentials);
@@ -247,21 +244,12 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
       REDIS_URL: redisUrl,
       REDIS_USERNAME: infra.REDIS_USERNAME,
       REDIS_PASSWORD: infra.REDIS_PASSWORD,
-      TOPIC_TRUCKS: topics.events.truck,
-      TOPIC_CONTAINERS: topics.events.container,
-      TOPIC_LANES: topics.events.lane,
-      TOPIC_DEADLETTER: topics.deadLetter,
-      TOPIC_THROUGHPUT: topics.throughput,
-      TOPIC_JOURNEYS: topics.journeys,
+      ...topicEnv(topics),
       TOPIC_ALERTS: specs.alerts.topic,
       TOPIC_SLOTS: specs.slots.topic,
     };
     const processes: Running[] = [];
-    cleanups.push(async () => {
-      const alive = processes.filter((running) => running.child.exitCode === null && running.child.signalCode === null);
-      for (const running of alive) running.child.kill('SIGTERM');
-      await Promise.all(alive.map(exited));
-    });
+    cleanups.push(() => Promise.all(processes.map((running) => stopService(running))));
     const aggregator = startService('aggregator', { ...env, CONSUMER_GROUP: uniqueName('drill-gateway-kill') }, ports.aggregator);
     processes.push(aggregator);
     const gatewayEnv = { ...env, ALERT_LEASE_MS: String(leaseMs), ALERT_EVALUATE_MS: String(evaluateMs), KPI_REFRESH_MS: '1000' };
@@ -283,6 +271,8 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
       sent += events.length;
     };
     let trafficUntil = Number.POSITIVE_INFINITY;
+    // A failed send ends the traffic and is a finding; the producer is disconnected only after it ended.
+    let trafficError: Error | undefined;
     const traffic = (async () => {
       // Bounded: at most 10 minutes, whatever happens.
       const stopAt = Date.now() + 600_000;
@@ -290,7 +280,7 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
         await send(simulation.advanceTo(Date.now()));
         await sleep(250);
       }
-    })();
+    })().catch((error: Error) => void (trafficError = error));
     cleanups.push(async () => {
       trafficUntil = 0;
       await traffic;
@@ -347,6 +337,7 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
     while (Date.now() - killedAt < trafficAfterMs) await sleep(250);
     trafficUntil = 0;
     await traffic;
+    if (trafficError) findings.push(`the traffic stopped after ${sent} events: ${trafficError.message}`);
     const deltasAfter = wallList.reduce((n, wall) => n + wall.deltas, 0) - deltasBefore;
     progress(`traffic stopped: ${sent} events sent; ${deltasAfter} deltas reached the walls after the kill`);
 
@@ -359,14 +350,16 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
         return stored.raw + stored.aggregated;
       },
       until: () => (stored.raw >= sent && stored.aggregated >= sent ? true : undefined),
+      monotone: true,
     }).catch((error: Error) => findings.push(error.message));
     progress(`${stored.raw} of ${sent} events stored, ${stored.aggregated} aggregated`);
     const read = async <T>(route: string): Promise<T> => {
-      const response = await fetch(`http://127.0.0.1:${survivor.port}${route}`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`http://127.0.0.1:${survivor.port}${route}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(requestTimeoutMs) });
       if (!response.ok) throw new Error(`GET ${route}: ${response.status} ${await response.text()}`);
       return (await response.json()) as T;
     };
-    // The walls' figures against the history API's: the differences must go to none (their count is the progress).
+    // The walls' figures against the history API's: the differences must go to none. Their count can
+    // oscillate while nothing advances, so the progress is what the walls received and ClickHouse aggregated.
     let comparison = { mismatches: ['not compared yet'], trucks: 0, alerts: 0 };
     const compare = async () => {
       const now = Date.now();
@@ -382,7 +375,15 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
       comparison = { mismatches, trucks: history.trucks.reduce((a, b) => a + b, 0), alerts: alerts.length };
       return mismatches.length;
     };
-    await eventuallyProgressing({ what: 'every wall to equal the history API', progress: compare, until: (differing) => (differing === 0 ? true : undefined), intervalMs: 250 }).catch(() => undefined);
+    await eventuallyProgressing({
+      what: 'every wall to equal the history API',
+      progress: async () => wallList.reduce((n, wall) => n + wall.deltas, 0) + (await storedCounts(clickhouse)).aggregated,
+      until: async () => ((await compare()) === 0 ? true : undefined),
+      monotone: true,
+      // Ticks reach the walls every second whatever happens: the cap ends a difference that stays.
+      capMs: 180_000,
+      intervalMs: 250,
+    }).catch(() => undefined);
     const { mismatches } = comparison;
     progress(`walls against the history API: ${mismatches.length} differences`);
     if (mismatches.length > 0) findings.push(`walls differ from the history API: ${mismatches.slice(0, 10).join('; ')}${mismatches.length > 10 ? ` (and ${mismatches.length - 10} more)` : ''}`);
@@ -422,7 +423,7 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
       findings,
     };
   } finally {
-    await cleanup();
+    await cleanups.run();
   }
 }
 

@@ -8,15 +8,14 @@
  * it in `dead_letters`. After the "fix" (the column widened to Int16), replaying the dead
  * letter twice (`replayDeadLetters`, what `npm run dlq -- replay <id>` does) stores it once.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createClickHouse, createKafka, createProducer, createTopicsReady, identifier, kafkaLoginOf, selectRows, sql, type ClickHouseClient, type ClickHouseSettings, type ContainerEvent, type TowerEvent } from '@tower/shared';
 // Not @tower/shared/testing: its fixtures need vitest, and `npm run drill` runs without it.
-import { eventuallyProgressing } from '../../shared/src/testing/progress.ts';
+import { uniqueName } from '@tower/shared/testing/eventually';
+import { eventuallyProgressing } from '@tower/shared/testing/progress';
 import { createAggregatorTopics, eventMessages, migrate, startAggregator } from '../../services/aggregator/src/test-support.ts';
 import { listDeadLetters, replayDeadLetters } from '../../infra/dlq/dlq.ts';
 import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
-
-const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
 const goodBefore = 3000;
 const goodAfter = 3000;

@@ -11,6 +11,7 @@ import { eventually } from '@tower/shared/testing/eventually';
 import { credentialEnv, serviceIdentities } from '../../infra/local/infra-credentials.ts';
 import { discoverServices } from '../../infra/local/services.ts';
 import { provision, provisionEnv } from '../../infra/provision/provision.ts';
+import type { AggregatorTopics } from '../../services/aggregator/src/test-support.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -55,6 +56,23 @@ export async function waitReady(name: string, service: Running): Promise<void> {
 export const exited = (running: Running) =>
   new Promise<number | null>((resolve) => (running.child.exitCode !== null && running.child.stderr?.closed ? resolve(running.child.exitCode) : running.child.once('close', (code) => resolve(code))));
 
+/**
+ * SIGTERM, then SIGKILL if it has not exited within `graceMs`: a stuck service must not
+ * hang the test or drill that stops it. Resolves with its exit code (null once killed).
+ */
+export async function stopService(running: Running, graceMs = 30_000): Promise<number | null> {
+  if (running.child.exitCode !== null || running.child.signalCode !== null) return running.child.exitCode;
+  const exit = exited(running);
+  running.child.kill('SIGTERM');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  const first = await Promise.race([exit, late]);
+  clearTimeout(timer);
+  if (first !== 'late') return first;
+  running.child.kill('SIGKILL');
+  return exit;
+}
+
 /** The servers' addresses and the demo registries; no login (each service adds its own). */
 export function baseEnv(infra: TestInfra, directory: string): Record<string, string> {
   return {
@@ -68,6 +86,16 @@ export function baseEnv(infra: TestInfra, directory: string): Record<string, str
     ACCESS_FILE: path.join(directory, 'access.json'),
   };
 }
+
+/** The aggregator's topics as the services' settings name them (TOPIC_*). */
+export const topicEnv = (topics: AggregatorTopics): Record<string, string> => ({
+  TOPIC_TRUCKS: topics.events.truck,
+  TOPIC_CONTAINERS: topics.events.container,
+  TOPIC_LANES: topics.events.lane,
+  TOPIC_DEADLETTER: topics.deadLetter,
+  TOPIC_THROUGHPUT: topics.throughput,
+  TOPIC_JOURNEYS: topics.journeys,
+});
 
 /** The administrators' logins, for provisioning. */
 export const adminLogins = (infra: TestInfra) => ({
@@ -87,8 +115,7 @@ export async function startServices(infra: TestInfra, directory: string, logger:
   await provision(loadConfig(provisionEnv, { ...baseEnv(infra, directory), ...adminLogins(infra), CREDENTIALS_DIR: directory }), logger);
   const running: Record<string, Running> = {};
   const stop = async () => {
-    for (const service of Object.values(running)) service.child.kill('SIGTERM');
-    await Promise.all(Object.values(running).map(exited));
+    await Promise.all(Object.values(running).map((service) => stopService(service)));
   };
   try {
     for (const name of names) running[name] = startService(name, { ...baseEnv(infra, directory), ...credentialEnv(infra.credentials, serviceIdentities[name] ?? {}), ...extraEnv }, await freePort());

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { test as base, inject } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
 import { createClickHouse, type ClickHouseClient, type ClickHouseSettings } from '../clickhouse/client.ts';
@@ -8,6 +7,7 @@ import { createTopicsReady } from '../kafka/topic-catalog.ts';
 import { kafkaLoginOf, type KafkaLogin } from '../config.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { createRedis, type Redis } from '../redis.ts';
+import { uniqueName } from './eventually.ts';
 
 /**
  * What the integration-test global setup provides: the real servers' addresses, the
@@ -50,10 +50,7 @@ declare module 'vitest' {
   }
 }
 
-/** A short random suffix for names that must not collide between tests and runs. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
+export { sleep, uniqueName } from './eventually.ts';
 
 export interface IsolatedClickHouse {
   client: ClickHouseClient;
