@@ -33,14 +33,17 @@ interface Sample {
   value: [number, string];
 }
 
-/** The first queries of README (Metrics): events in/s by family, freshness p95, lag per group, 5xx ratio, targets down. */
-const sreQueries = [
-  'sum by (family) (rate(tower_ingest_events_accepted_total[5m]))',
-  ':tower_live_tick_freshness_seconds:p95_5m',
-  'sum by (group, topic) (tower_consumer_lag_messages)',
-  'service:tower_http_requests_5xx:ratio_rate5m',
-  'up == 0',
-];
+/**
+ * The queries README gives an SRE to run first (its block after "The five queries an SRE
+ * runs first"), read from README itself so the two cannot drift: each line a query, then
+ * `#` and what it shows.
+ */
+function readmeQueries(): string[] {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = /The five queries an SRE runs first[^\n]*\n+```\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no block of the five queries an SRE runs first');
+  return block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+}
 
 const monitoringProfile = inject('monitoringProfile');
 
@@ -147,7 +150,43 @@ describe('Prometheus in the test stack', () => {
           { timeoutMs: 120_000, what: 'a request rate over every service' },
         );
         expect(requests).toBeGreaterThan(0);
+        // README's first queries: each answers, and those a running stack fills are not empty.
+        const sreQueries = readmeQueries();
+        expect(sreQueries).toHaveLength(5);
         for (const promql of sreQueries) await expect(query(profile, promql), promql).resolves.toBeInstanceOf(Array);
+        const answers = async (promql: string, enough: (result: Sample[]) => boolean = (result) => result.length > 0) => {
+          expect(sreQueries, `README's first queries name ${promql}`).toContain(promql);
+          return eventually(
+            async () => {
+              const result = await query(profile, promql);
+              if (enough(result)) return result;
+              await new Promise((resolve) => setTimeout(resolve, 1000));
+              return undefined;
+            },
+            { timeoutMs: 120_000, what: `${promql} to answer` },
+          );
+        };
+        // The simulator's events through ingest, by family.
+        expect((await answers('sum by (family) (rate(tower_ingest_events_accepted_total[5m]))')).map((s) => s.metric['family']).length).toBeGreaterThan(0);
+        // Lag per consumer group: the aggregator's groups at least.
+        const lag = await answers('service_group_topic:tower_consumer_lag_messages:sum', (result) => result.some((s) => s.metric['group'] === 'tower-aggregator'));
+        expect(lag.every((s) => Number(s.value[1]) >= 0)).toBe(true);
+        // The 5xx share: a figure for every service, 0 included (not "no data"); readiness
+        // probes answered 503 while a service started, so it need not be 0.
+        const errorShares = await eventually(
+          async () => {
+            const result = await query(profile, 'service:tower_http_requests_5xx:ratio_rate5m');
+            // A series just born has no rate yet (0 / 0): wait for a number for each.
+            if (running.size > 0 && [...running.keys()].every((service) => result.some((s) => s.metric['service'] === service && !Number.isNaN(Number(s.value[1]))))) return result;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            return undefined;
+          },
+          { timeoutMs: 120_000, what: 'a 5xx share for every service' },
+        );
+        const shares = errorShares.filter((s) => running.has(s.metric['service'] ?? ''));
+        expect(shares.map((s) => s.metric['service']).sort()).toEqual([...running.keys()].sort());
+        for (const share of shares) expect(Number(share.value[1]), share.metric['service']).toBeGreaterThanOrEqual(0);
+        expect(shares.some((s) => Number(s.value[1]) === 0), 'a service that never answered a 5xx shows 0').toBe(true);
         expect(await query(profile, 'up == 0')).toEqual([]);
       } finally {
         writeServiceTargets(profile, []);
