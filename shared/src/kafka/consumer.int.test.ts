@@ -7,7 +7,7 @@ import type { TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
 import { atLeast, eventually, eventuallyProgressing, sampleEvents, test, uniqueName } from '../testing/index.ts';
 import { createProducer, type TowerProducer } from './client.ts';
-import { ConsumerRunner, deadLetterHeaders, type ConsumedEvent, type ConsumerHandler, type PartitionBatch } from './consumer.ts';
+import { ConsumerRunner, deadLetterHeaders, type ConsumedEvent, type ConsumerHandler, type ConsumerRunnerSettings, type PartitionBatch } from './consumer.ts';
 
 const codec = new EventCodec();
 const header = (value: Buffer | string | (Buffer | string)[] | undefined) => String(value);
@@ -28,8 +28,24 @@ async function readAll(kafka: Kafka, topic: string, expected: number) {
   return messages;
 }
 
-function runner(kafka: Kafka, producer: TowerProducer, logger: Logger, topic: string, deadLetterTopic: string, groupId: string, handler: ConsumerHandler, metrics = new Registry()) {
-  return new ConsumerRunner({ kafka, groupId, topics: { [topic]: 'truck' }, codec, producer, deadLetterTopic, logger, metrics, retry: { initialMs: 100, maxMs: 400 } }, handler);
+/** By default an unknown error splits after its 5 attempts at once (no time floor), to keep the tests short. */
+function runner(kafka: Kafka, producer: TowerProducer, logger: Logger, topic: string, deadLetterTopic: string, groupId: string, handler: ConsumerHandler, metrics = new Registry(), unknown: Pick<ConsumerRunnerSettings, 'unknownAttempts' | 'unknownFloorMs'> = { unknownFloorMs: 0 }) {
+  return new ConsumerRunner({ kafka, groupId, topics: { [topic]: 'truck' }, codec, producer, deadLetterTopic, logger, metrics, retry: { initialMs: 100, maxMs: 400 }, ...unknown }, handler);
+}
+
+async function counted(metrics: Registry, name: string): Promise<number> {
+  return (await metrics.getSingleMetric(name)!.get()).values.reduce((sum, value) => sum + value.value, 0);
+}
+
+/** `count` truck events on a new topic of one partition, and a dead-letter topic. */
+async function trucksOnTopic(kafka: Kafka, createTopic: (options: { partitions: number }) => Promise<string>, count: number) {
+  const topic = await createTopic({ partitions: 1 });
+  const deadLetterTopic = await createTopic({ partitions: 1 });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const trucks = sampleEvents().filter((e): e is TowerEvent => e.type.startsWith('truck.')).slice(0, count);
+  await producer.send([{ topic, messages: trucks.map((e, i) => ({ key: `k${i}`, value: codec.encode('truck', e) })) }]);
+  return { topic, deadLetterTopic, producer, ids: trucks.map((e) => e.eventId) };
 }
 
 describe('consumer runner against real Kafka', () => {
@@ -58,13 +74,14 @@ describe('consumer runner against real Kafka', () => {
     ]);
 
     const handled: ConsumedEvent[] = [];
+    const metrics = new Registry();
     const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
       async handleBatch(batch: PartitionBatch) {
         handled.push(...batch.events);
         const rejected = batch.events.find((e) => e.event.eventId === trucks[1]!.eventId);
         return rejected ? [{ offset: rejected.offset, reason: 'rejected-by-test', detail: 'the handler refused it' }] : [];
       },
-    });
+    }, metrics);
     await consumer.start();
     const letters = await readAll(kafka, deadLetterTopic, 5);
     await consumer.stop();
@@ -82,6 +99,9 @@ describe('consumer runner against real Kafka', () => {
       f: 'corrupt-body',
     });
     expect(byKey['e']!.value.equals(unknownFingerprint)).toBe(true);
+    // Three decoded, one of them rejected: two handled, five dead-lettered.
+    await eventually(async () => ((await counted(metrics, 'tower_consumer_events_total')) > 0 ? true : undefined), { what: 'the batch counted' });
+    expect([await counted(metrics, 'tower_consumer_events_total'), await counted(metrics, 'tower_consumer_dead_lettered_total')]).toEqual([2, 5]);
     expect(byKey['c']!.headers).toMatchObject({ [deadLetterHeaders.sourceTopic]: topic, [deadLetterHeaders.sourcePartition]: '0', [deadLetterHeaders.sourceOffset]: '2' });
   });
 
@@ -120,6 +140,70 @@ describe('consumer runner against real Kafka', () => {
     ]);
     expect(letters[0]!.headers[deadLetterHeaders.detail]).toMatch(/^Code: 72/);
     expect(puzzlingAttempts).toBeGreaterThanOrEqual(5);
+  });
+
+  test('an outage no error class covers is retried, not dead-lettered: a split whose halves fail as the whole did backs off and retries the batch', async ({ kafka, logger, createTopic }) => {
+    const { topic, deadLetterTopic, producer, ids } = await trucksOnTopic(kafka, createTopic, 8);
+    const metrics = new Registry();
+    const handled: string[] = [];
+    let calls = 0;
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
+      async handleBatch(batch) {
+        calls += 1;
+        // A proxy's error page while the sink is away: no class covers it, and every part fails alike.
+        if (calls <= 30) throw new Error('Request failed with status 502: <html>Bad Gateway</html>');
+        handled.push(...batch.events.map((e) => e.event.eventId));
+      },
+    }, metrics, { unknownAttempts: 2, unknownFloorMs: 0 });
+    try {
+      await consumer.start();
+      await eventuallyProgressing({ what: 'every event handled or dead-lettered', progress: async () => calls, until: async () => (handled.length + (await counted(metrics, 'tower_consumer_dead_lettered_total')) >= ids.length ? true : undefined) });
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    expect(await counted(metrics, 'tower_consumer_dead_lettered_total')).toBe(0);
+    expect(handled).toEqual(ids);
+  });
+
+  test('an unknown error dead-letters only after it has been failing for unknownFloorMs, its attempts done', async ({ kafka, logger, createTopic }) => {
+    const { topic, deadLetterTopic, producer } = await trucksOnTopic(kafka, createTopic, 1);
+    const metrics = new Registry();
+    const calls: number[] = [];
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
+      async handleBatch() {
+        calls.push(Date.now());
+        throw new Error('something nobody expected');
+      },
+    }, metrics, { unknownAttempts: 1, unknownFloorMs: 1500 });
+    try {
+      await consumer.start();
+      await eventuallyProgressing({ what: 'the event dead-lettered', progress: () => calls.length, until: async () => ((await counted(metrics, 'tower_consumer_dead_lettered_total')) === 1 ? true : undefined) });
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    expect(calls.at(-1)! - calls[0]!).toBeGreaterThanOrEqual(1500);
+  });
+
+  test('a handler rejecting an offset not in its batch is a bug: nothing is dead-lettered, the batch is handled again', async ({ kafka, logger, createTopic }) => {
+    const { topic, deadLetterTopic, producer } = await trucksOnTopic(kafka, createTopic, 2);
+    const metrics = new Registry();
+    let calls = 0;
+    const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
+      async handleBatch() {
+        calls += 1;
+        return [{ offset: 999n, reason: 'rejected-by-test', detail: 'an offset of another batch' }];
+      },
+    }, metrics);
+    try {
+      await consumer.start();
+      await eventuallyProgressing({ what: 'the batch handled 7 times, or dead-lettered', progress: async () => calls + (await counted(metrics, 'tower_consumer_dead_lettered_total')), until: async () => (calls >= 7 || (await counted(metrics, 'tower_consumer_dead_lettered_total')) > 0 ? true : undefined) });
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    expect(await counted(metrics, 'tower_consumer_dead_lettered_total')).toBe(0);
   });
 
   test('retries a failing batch without losing or skipping it, reports it in health, and commits only after success', async ({ kafka, logger, createTopic }) => {

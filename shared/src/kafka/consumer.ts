@@ -47,8 +47,11 @@ export interface ConsumerHandler {
    * (heartbeating meanwhile) until it succeeds or the partition is revoked; permanent
    * (the data refused) splits the batch in halves, handled in offset order, down to the
    * message that fails alone, which is dead-lettered with the error as its reason;
-   * unknown is retried `unknownAttempts` times, then treated as permanent. So it must be
-   * safe to call again with the same batch, or with a part of it (offset order kept).
+   * unknown is retried like transient until it failed `unknownAttempts` times and for
+   * `unknownFloorMs`, then split like permanent, unless the split finds an outage: its
+   * parts fail alike and none succeeds, and the whole batch is retried again. So it must
+   * be safe to call again with the same batch, or with a part of it (offset order kept).
+   * A rejection of an offset not in the batch is a bug: the runner crashes on it.
    */
   handleBatch(batch: PartitionBatch): Promise<RejectedEvent[] | void>;
   /**
@@ -75,6 +78,8 @@ export interface ConsumerRunnerSettings {
   retry?: { initialMs: number; maxMs: number };
   /** Attempts of a batch failing with an error of unknown class before it is split to find the poison (default 5). */
   unknownAttempts?: number;
+  /** And how long it must have been failing with it first (default 60 s): an outage of a kind no class covers is not poison. */
+  unknownFloorMs?: number;
   /** Fetch sizing: bigger batches mean fewer, larger inserts downstream. */
   maxBytesPerPartition?: number;
   /** The broker holds a fetch until this much data is there or `maxWaitTimeMs` passed. */
@@ -114,6 +119,18 @@ const rebalanceErrorTypes = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 
 
 /** How many times a batch failing with an error of unknown class is tried before it is split (`unknownAttempts`). */
 export const defaultUnknownAttempts = 5;
+/** How long a batch must have been failing before an error of unknown class splits it (`unknownFloorMs`). */
+export const defaultUnknownFloorMs = 60_000;
+
+/** A split that found no poison: every part it tried failed as the whole did and none succeeded. */
+const outage = Symbol('outage');
+
+/** One split of a batch, down to its smallest parts: the error that started it and whether any part has succeeded since. */
+interface SplitRun {
+  kind: ErrorClass;
+  detail: string;
+  succeeded: boolean;
+}
 
 /** A message on its way to the dead-letter topic. */
 interface DeadLetter {
@@ -141,11 +158,13 @@ class ConsumerMetrics {
 
   constructor(registry: Registry) {
     this.failuresByClass = new Counter({ name: 'tower_consumer_handler_failures_total', help: 'Handler attempts that failed, by the class of the error (transient, permanent, unknown)', labelNames: ['topic', 'class'], registers: [registry] });
-    this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled', labelNames: ['topic'], registers: [registry] });
+    this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled, not those the handler rejected or failed on alone (counted as dead-lettered)', labelNames: ['topic'], registers: [registry] });
     this.deadLettered = new Counter({ name: 'tower_consumer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['topic', 'reason'], registers: [registry] });
     this.batchFailures = new Counter({ name: 'tower_consumer_batch_failures_total', help: 'Batch attempts that failed and were retried', labelNames: ['topic'], registers: [registry] });
   }
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,6 +182,7 @@ export class ConsumerRunner {
   private readonly lag: CommittedLag;
   private readonly retry: { initialMs: number; maxMs: number };
   private readonly unknownAttempts: number;
+  private readonly unknownFloorMs: number;
   /** Partitions whose batch is failing: since when, and the last error. */
   private readonly failing = new Map<string, { since: number; error: string }>();
   private running = false;
@@ -173,6 +193,7 @@ export class ConsumerRunner {
   ) {
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
     this.unknownAttempts = settings.unknownAttempts ?? defaultUnknownAttempts;
+    this.unknownFloorMs = settings.unknownFloorMs ?? defaultUnknownFloorMs;
     this.metrics = new ConsumerMetrics(settings.metrics);
     this.lag = new CommittedLag(settings.kafka, { registry: settings.metrics, logger: settings.logger, group: settings.groupId, topics: Object.keys(settings.topics), fromBeginning: settings.fromBeginning ?? true });
     this.consumer = settings.kafka.consumer({
@@ -266,8 +287,8 @@ export class ConsumerRunner {
     }
     const lastOffset = BigInt(batch.lastOffset());
     const scope: BatchScope = { topic, partition, messages: batch.messages, trace, heartbeat, gone: () => !isRunning() || isStale() };
-    const handled = await this.handle(scope, events, lastOffset, 'full');
-    if (!handled) return; // revoked or stopping: the next owner re-reads from the committed offset
+    const handled = await this.handle(scope, events, lastOffset);
+    if (!handled || handled === outage) return; // revoked or stopping: the next owner re-reads from the committed offset
     for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
       if (scope.gone()) return;
       try {
@@ -288,7 +309,8 @@ export class ConsumerRunner {
       this.settings.logger.warn({ err: error, topic, partition }, 'offsets not committed: the partition was reassigned while its batch was handled');
       return;
     }
-    this.metrics.consumed.inc({ topic }, events.length);
+    // Dead letters the handler made (rejected or refused) are counted there, not as handled.
+    this.metrics.consumed.inc({ topic }, events.length - handled.length);
     await heartbeat();
   }
 
@@ -296,39 +318,59 @@ export class ConsumerRunner {
    * Hands `events` to the handler until it succeeds; what it fails on for good is split
    * in halves (offset order kept) down to the events that fail alone. Returns the dead
    * letters (rejections and refused events), or undefined when the partition went away.
-   * `spent`: an error of class `unknown` has already been tried its bounded number of
-   * times on a larger part, so a part failing with it is split at once; `full` otherwise.
+   * `run`: this is a part of a split, tried once before it is split in turn when it
+   * fails with the run's class (a transient error retries it, another class splits it
+   * in a run of its own); `outage` when, in a run of an unknown error, it is a second
+   * half that failed with the same error while nothing of the run succeeded yet (its
+   * first half failed alike, down to its first message). Whoever started the run
+   * retries its part with backoff on an outage.
    */
-  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, attempts: 'full' | 'spent'): Promise<DeadLetter[] | undefined> {
+  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, run?: SplitRun, secondHalf = false): Promise<DeadLetter[] | typeof outage | undefined> {
     if (events.length === 0) return [];
     let delay = this.retry.initialMs;
+    let failingSince: number | undefined;
     for (let unknownFailures = 0; ; ) {
       if (scope.gone()) return undefined;
       // Splitting a batch takes many handler calls: keep the membership meanwhile (KafkaJS sends at most one per heartbeat interval).
       await scope.heartbeat().catch((error: unknown) => this.settings.logger.info({ err: error }, 'heartbeat between attempts failed'));
+      let rejected: RejectedEvent[];
       try {
-        const rejected = (await this.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace })) ?? [];
-        this.failing.delete(`${scope.topic}:${scope.partition}`);
-        return rejected.map((rejection) => {
-          const message = scope.messages.find((m) => BigInt(m.offset) === rejection.offset);
-          if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
-          return { message, reason: rejection.reason, detail: rejection.detail, kind: 'rejected' as const };
-        });
+        rejected = (await this.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace })) ?? [];
       } catch (error) {
         const kind = classifyError(error);
+        failingSince ??= Date.now();
         if (kind === 'unknown') unknownFailures += 1;
-        const givingUp = kind === 'permanent' || (kind === 'unknown' && (attempts === 'spent' || unknownFailures >= this.unknownAttempts));
-        if (givingUp) return this.split(scope, events, error, kind, kind === 'unknown' ? 'spent' : attempts);
+        if (kind === 'unknown' && run?.kind === 'unknown' && secondHalf && !run.succeeded && messageOf(error) === run.detail) return outage;
+        const givingUp = kind === 'permanent' || (kind === 'unknown' && (run?.kind === 'unknown' || (unknownFailures >= this.unknownAttempts && Date.now() - failingSince >= this.unknownFloorMs)));
+        if (givingUp) {
+          const own = run?.kind === kind ? undefined : { kind, detail: messageOf(error), succeeded: false };
+          const letters = await this.split(scope, events, error, kind, own ?? run!);
+          if (letters !== outage || !own) return letters;
+          this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, events: events.length, err: error }, 'every part of the batch fails as the whole does: an outage, not poison; retrying the batch');
+          unknownFailures = 0;
+        }
         await this.noteFailure(scope, error, kind, delay);
         delay = Math.min(delay * 2, this.retry.maxMs);
+        continue;
       }
+      if (run) run.succeeded = true;
+      this.failing.delete(`${scope.topic}:${scope.partition}`);
+      // Outside the handler's try: a rejection of an offset not in the batch is a bug to crash on, not an error to dead-letter data for.
+      return rejected.map((rejection) => {
+        const message = scope.messages.find((m) => BigInt(m.offset) === rejection.offset);
+        if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
+        return { message, reason: rejection.reason, detail: rejection.detail, kind: 'rejected' as const };
+      });
     }
   }
 
-  /** A part that fails for good: one event is dead-lettered with the error; more are halved and handled in order. */
-  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass, attempts: 'full' | 'spent'): Promise<DeadLetter[] | undefined> {
+  /**
+   * A part that fails for good: one event is dead-lettered with the error; more are
+   * halved and handled in order; `outage` when the second half found one.
+   */
+  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass, run: SplitRun): Promise<DeadLetter[] | typeof outage | undefined> {
     this.metrics.failuresByClass.inc({ topic: scope.topic, class: kind });
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     if (events.length === 1) {
       const message = scope.messages.find((m) => BigInt(m.offset) === events[0]!.offset)!;
       this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, offset: message.offset, kind, err: error }, 'the handler fails on this message alone; dead-lettering it');
@@ -337,9 +379,9 @@ export class ConsumerRunner {
     this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, events: events.length, kind, err: error }, 'batch failed for good; splitting it to find the messages it fails on');
     const half = Math.ceil(events.length / 2);
     const letters: DeadLetter[] = [];
-    for (const part of [events.slice(0, half), events.slice(half)]) {
-      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, attempts);
-      if (!partLetters) return undefined;
+    for (const [index, part] of [events.slice(0, half), events.slice(half)].entries()) {
+      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, run, index === 1);
+      if (!partLetters || partLetters === outage) return partLetters;
       letters.push(...partLetters);
     }
     return letters;
@@ -349,7 +391,7 @@ export class ConsumerRunner {
     const { topic, partition } = scope;
     this.metrics.batchFailures.inc({ topic });
     this.metrics.failuresByClass.inc({ topic, class: kind });
-    this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: error instanceof Error ? error.message : String(error) });
+    this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: messageOf(error) });
     this.settings.logger.warn({ err: error, topic, partition, kind, retryInMs }, 'batch failed; retrying');
     await this.waitHeartbeating(retryInMs, scope.heartbeat);
   }
