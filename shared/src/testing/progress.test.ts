@@ -66,7 +66,7 @@ describe('eventuallyProgressing', () => {
   it('fails a wait whose read never answers, after stallMs like a figure standing still', async () => {
     const hung = underFakeClock(eventuallyProgressing({ what: 'rows', progress: () => new Promise<number>(() => undefined), until: atLeast(1), stallMs: 5_000 }));
     expect(await hung.run(4_900)).toEqual({});
-    expect((await hung.run(200)).error?.message).toMatch(/^timed out waiting for rows: no progress for 5 s \(never read after 5\.\d s\); last error: the read did not answer within 5 s$/);
+    expect((await hung.run(200)).error?.message).toMatch(/^timed out waiting for rows: no progress for 5 s \(never read after 5\.\d s\); last error: a read unanswered after 5\.\d s when the time ran out$/);
 
     let figure = 0;
     const stuckCondition = underFakeClock(eventuallyProgressing({ what: 'the end', progress: () => (figure += 1), until: () => new Promise<undefined>(() => undefined), stallMs: 5_000 }));

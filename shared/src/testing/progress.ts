@@ -59,7 +59,7 @@ export async function eventuallyProgressing<T>(wait: ProgressingWait<T>): Promis
   };
   for (;;) {
     try {
-      const value = await withinMs(attempt(), Math.min(movedAt + stallMs, capAt) - Date.now(), stallMs);
+      const value = await withinMs(attempt(), Math.min(movedAt + stallMs, capAt) - Date.now());
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
@@ -74,10 +74,11 @@ export async function eventuallyProgressing<T>(wait: ProgressingWait<T>): Promis
 }
 
 /** `pending`, or a rejection once `ms` (at least 0) have passed without its answer. */
-async function withinMs<V>(pending: Promise<V>, ms: number, stallMs: number): Promise<V> {
+async function withinMs<V>(pending: Promise<V>, ms: number): Promise<V> {
+  const askedAt = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the read did not answer within ${stallMs / 1000} s`)), Math.max(0, ms));
+    timer = setTimeout(() => reject(new Error(`a read unanswered after ${((Date.now() - askedAt) / 1000).toFixed(1)} s when the time ran out`)), Math.max(0, ms));
   });
   try {
     return await Promise.race([pending, late]);
