@@ -288,7 +288,7 @@ export class ConsumerRunner {
     const lastOffset = BigInt(batch.lastOffset());
     const scope: BatchScope = { topic, partition, messages: batch.messages, trace, heartbeat, gone: () => !isRunning() || isStale() };
     const handled = await this.handle(scope, events, lastOffset);
-    if (!handled || handled === outage) return; // revoked or stopping: the next owner re-reads from the committed offset
+    if (!handled || handled === outage) return; // revoked or stopping: the next owner re-reads from the committed offset (an outage the whole batch retries itself: never here)
     for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
       if (scope.gone()) return;
       try {
