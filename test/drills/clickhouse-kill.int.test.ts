@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { test } from '@tower/shared/testing';
+import { portIsOpen } from '../../infra/local/supervisor.ts';
 import { clickhouseKill } from './clickhouse-kill.ts';
 import { describeVerdict } from './drill.ts';
 
@@ -20,6 +21,18 @@ describe('drill clickhouse-kill (real servers)', () => {
       expect(verdict.figures['lanes where 1-hour ≠ raw']).toBe(0);
       expect(verdict.figures['lag at the end (messages)']).toBe(0);
       expect(verdict.passed).toBe(true);
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a failure while setting up stops the standalone ClickHouse it started (no port clash on the next run)', { timeout: 180_000 }, async ({ infra, logger }) => {
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-clickhouse-kill-'));
+    try {
+      // The server is set up with the right logins; the drill's own client, with a wrong password, fails at CREATE DATABASE.
+      const refused = { ...infra, CLICKHOUSE_PASSWORD: `${infra.CLICKHOUSE_PASSWORD}-wrong` };
+      await expect(clickhouseKill.run({ infra: refused, logger, progress: (line) => logger.info(line), workDir })).rejects.toThrow();
+      expect(await portIsOpen(27400)).toBe(false);
     } finally {
       fs.rmSync(workDir, { recursive: true, force: true });
     }
