@@ -19,7 +19,7 @@ import { eventually } from '@tower/shared/testing/eventually';
 // Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
 import { eventuallyProgressing } from '../../shared/src/testing/progress.ts';
 import { standaloneRedisSpec } from '../../infra/local/servers.ts';
-import { inspectServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
+import { inspectServer, portIsOpen, startServer, stopServer } from '../../infra/local/supervisor.ts';
 import { credentialEnv } from '../../infra/local/infra-credentials.ts';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { provision, provisionEnv } from '../../infra/provision/provision.ts';
@@ -199,6 +199,8 @@ export const redisLoss: Drill = {
       const portOf: Record<Target, number> = { slots: ports.slots, 'gateway-a': ports.gatewayA, 'gateway-b': ports.gatewayB };
       const url = (target: Target, route: string) => `http://127.0.0.1:${portOf[target]}${route}`;
       const start = async (...targets: Target[]) => {
+        // A process left on a port (a run killed before its clean-up) would answer for the one started here.
+        for (const target of targets) if (await portIsOpen(portOf[target])) throw new Error(`port ${portOf[target]} (${target}) is taken: another process listens there`);
         for (const target of targets) running.set(target, startService(target.startsWith('gateway') ? 'live' : 'slots', envOf[target], portOf[target]));
         await Promise.all(targets.map((target) => waitReady(target, running.get(target)!)));
       };
@@ -282,16 +284,18 @@ export const redisLoss: Drill = {
         }
       };
       const load = Promise.all(Array.from({ length: workers }, worker));
-      // A wall reading the alerts on gateway B, which lives through both rounds.
+      // A wall reading the alerts on gateway B, which lives through both rounds, and a firm reading availability: what was unavailable and for how long.
+      const availability = url('slots', `/v1/slots?site=bac-luan-2&laneKind=smart&direction=export&from=${first}&to=${first + windowCount * windowMs}`);
       const reading = (async () => {
         while (!stopping) {
-          await listAlerts('gateway-b');
+          await Promise.all([listAlerts('gateway-b'), ledger.call('slots', availability, 'availability', { token: tokens.firms[0]!.token })]);
           await sleep(200);
         }
       })();
 
       const outages: Outage[] = [];
       let faulted = false;
+      const firstSuccess = (target: Target, since: number) => ledger.answers.filter((a) => a.target === target && a.sentAt >= since && a.status >= 200 && a.status < 300).reduce((min, a) => Math.min(min, a.at), Infinity);
       const answersFrom = (target: Target, since: number) => ledger.answers.filter((a) => a.target === target && a.sentAt >= since).length;
       const settledBy = (count: number, what: string) => eventually(async () => (ledger.settled >= count ? true : undefined), { timeoutMs: 180_000, what });
       const fault = async (round: number, victims: Target[]) => {
@@ -324,6 +328,8 @@ export const redisLoss: Drill = {
       await fault(1, ['gateway-a']);
       await fault(2, ['gateway-a', 'slots']);
       await settledBy(ledger.settled + 40, 'bookings settled after the last round');
+      const lastKill = outages.at(-1)?.killedAt ?? 0;
+      await eventually(async () => (Number.isFinite(firstSuccess('slots', lastKill)) && Number.isFinite(firstSuccess('gateway-b', lastKill)) ? true : undefined), { timeoutMs: 120_000, what: 'slots and gateway B answering 2xx again' });
       stopping = true;
       await Promise.all([load, reading, operator]);
       progress(`load stopped: ${ledger.settled} bookings settled`);
@@ -425,7 +431,6 @@ export const redisLoss: Drill = {
       const dependencies = [...new Set(outageAnswersAll.filter((a) => a.status === 503).map((a) => `${a.target}:${String(a.body['dependency'])}`))].sort();
 
       // Seconds without service, per round: from the kill to the first 2xx of a request sent after it.
-      const firstSuccess = (target: Target, since: number) => ledger.answers.filter((a) => a.target === target && a.sentAt >= since && a.status >= 200 && a.status < 300).reduce((min, a) => Math.min(min, a.at), Infinity);
       const figures: DrillVerdict['figures'] = {
         'booking requests': ledger.answers.filter((a) => a.target === 'slots').length,
         'bookings acknowledged (2xx, state known)': acknowledged.length,
@@ -452,7 +457,7 @@ export const redisLoss: Drill = {
       };
       for (const outage of outages) {
         figures[`round ${outage.round}: Redis down (s)`] = seconds(outage.killedAt, outage.redisStartedAt);
-        figures[`round ${outage.round}: bookings unavailable (s)`] = seconds(outage.killedAt, firstSuccess('slots', outage.killedAt));
+        figures[`round ${outage.round}: slots unavailable (s)`] = seconds(outage.killedAt, firstSuccess('slots', outage.killedAt));
         figures[`round ${outage.round}: alerts on gateway B unavailable (s)`] = seconds(outage.killedAt, firstSuccess('gateway-b', outage.killedAt));
         figures[`round ${outage.round}: killed services ready again (s)`] = seconds(outage.killedAt, outage.servicesReadyAt);
       }
