@@ -15,7 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createClickHouse, createKafka, createRedis, createTopicsReady, kafkaLoginOf, loadCatalog, loadConfig, selectRows, sql, type LaneEvent } from '@tower/shared';
-import { eventually } from '@tower/shared/testing/eventually';
+import { eventually, sleep, uniqueName } from '@tower/shared/testing/eventually';
 // Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
 import { eventuallyProgressing } from '../../shared/src/testing/progress.ts';
 import { standaloneRedisSpec } from '../../infra/local/servers.ts';
@@ -42,9 +42,7 @@ const workers = 6;
 /** Answers from a service while Redis is away before it comes back (progress, not a clock). */
 const outageAnswers = 20;
 const requestTimeoutMs = 20_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (from: number, to: number) => Number(((to - from) / 1000).toFixed(1));
-const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
 type Target = 'slots' | 'gateway-b' | 'gateway-a';
 
