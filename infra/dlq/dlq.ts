@@ -48,6 +48,13 @@ export function parseSince(value: string, now = Date.now()): number {
   return at;
 }
 
+/** `--limit`: a whole number of letters from 1 to 100,000. */
+export function parseLimit(value: string): number {
+  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) throw new Error(`--limit takes a whole number from 1 to 100000, not '${value}'`);
+  return limit;
+}
+
 function whereOf(filter: DeadLetterFilter): SqlFragment {
   const conditions: SqlFragment[] = [sql`1 = 1`];
   if (filter.id !== undefined) {

@@ -9,10 +9,10 @@ import { parseArgs } from 'node:util';
 import { clickHouseErrorCode, createClickHouse, createKafka, createLogger, createProducer, kafkaLoginOf } from '@tower/shared';
 import { adminEnv, ensureInfraCredentials } from '../local/infra-credentials.ts';
 import { endpointsOf, resolveProfile } from '../local/profiles.ts';
-import { listDeadLetters, parseSince, replayDeadLetters, type DeadLetterFilter, type StoredDeadLetter } from './dlq.ts';
+import { listDeadLetters, parseLimit, parseSince, replayDeadLetters, type DeadLetterFilter, type StoredDeadLetter } from './dlq.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-const usage = 'usage: npm run dlq -- list [--topic T] [--reason R] [--since 2h|ISO] [--limit N] [--profile dev|test]\n       npm run dlq -- replay <id> | --reason R [--topic T] [--since …] [--dry-run] [--profile dev|test]';
+const usage = 'usage: npm run dlq -- list [--topic T] [--reason R] [--since 2h|ISO] [--limit N] [--profile dev|test] [--database tower]\n       npm run dlq -- replay <id> | --reason R [--topic T] [--since …] [--limit N] [--dry-run] [--profile dev|test] [--database tower]';
 const fail = (message: string): never => {
   process.stderr.write(`dlq: ${message}\n${usage}\n`);
   process.exit(2);
@@ -26,18 +26,27 @@ const { positionals, values } = parseArgs({
     reason: { type: 'string' },
     since: { type: 'string' },
     limit: { type: 'string' },
+    database: { type: 'string', default: 'tower' },
     'dry-run': { type: 'boolean', default: false },
   },
 });
 const [command, id] = positionals;
 if (command !== 'list' && command !== 'replay') fail(`list or replay, not '${command ?? ''}'`);
 if (values.profile !== 'dev' && values.profile !== 'test') fail(`--profile must be dev or test, not '${values.profile}'`);
+const option = <T>(parse: () => T): T => {
+  try {
+    return parse();
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+};
+if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(values.database)) fail(`--database takes a ClickHouse database name, not '${values.database}'`);
 const filter: DeadLetterFilter = {
   ...(id !== undefined ? { id } : {}),
   ...(values.topic !== undefined ? { topic: values.topic } : {}),
   ...(values.reason !== undefined ? { reason: values.reason } : {}),
-  ...(values.since !== undefined ? { since: parseSince(values.since) } : {}),
-  ...(values.limit !== undefined ? { limit: Number(values.limit) } : {}),
+  ...(values.since !== undefined ? { since: option(() => parseSince(values.since!)) } : {}),
+  ...(values.limit !== undefined ? { limit: option(() => parseLimit(values.limit!)) } : {}),
 };
 if (command === 'replay' && filter.id === undefined && filter.reason === undefined) fail('replay takes an id or --reason (nothing is replayed wholesale by accident)');
 
@@ -45,7 +54,7 @@ const profile = resolveProfile(values.profile === 'test' ? 'test' : 'dev');
 const endpoints = endpointsOf(profile);
 const admin = adminEnv(ensureInfraCredentials(profile.root));
 const logger = createLogger({ service: 'dlq', level: 'error' });
-const clickhouse = createClickHouse({ url: endpoints.CLICKHOUSE_URL, username: admin.CLICKHOUSE_USER, password: admin.CLICKHOUSE_PASSWORD, database: process.env['CLICKHOUSE_DATABASE'] ?? 'tower', logger });
+const clickhouse = createClickHouse({ url: endpoints.CLICKHOUSE_URL, username: admin.CLICKHOUSE_USER, password: admin.CLICKHOUSE_PASSWORD, database: values.database, logger });
 const describe = (letter: StoredDeadLetter) => `${letter.id.padEnd(10)} ${letter.at}  ${letter.reason} (${letter.kind})  ${letter.sourceTopic}[${letter.sourcePartition}]@${letter.sourceOffset}  key=${letter.key}  by ${letter.consumer}\n           ${letter.detail.slice(0, 300)}`;
 
 try {
