@@ -214,6 +214,32 @@ ${clickhouseAccessXml(credentials)}
 `;
 }
 
+/**
+ * Removes the half-written parts a killed ClickHouse left in its tables (`tmp_merge_…`,
+ * `tmp_insert_…`, `tmp_mut_…` beside the parts), before it starts again. ClickHouse 18.16
+ * clears them only once they are a day old (`temporary_directories_lifetime`) and until
+ * then retries the same merge forever, failing with "Directory … already exists"; a
+ * mutation waiting for those parts (the aggregator's repair deletes windows with one)
+ * never finishes. Current releases clear them when they load a table; with the server
+ * stopped nothing is using them. Returns the directories removed.
+ */
+export function removeCrashedPartTemporaries(dataDir: string): string[] {
+  const removed: string[] = [];
+  const tablesRoot = path.join(dataDir, 'data', 'data');
+  const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()) : []);
+  for (const database of entries(tablesRoot)) {
+    for (const table of entries(path.join(tablesRoot, database.name))) {
+      for (const part of entries(path.join(tablesRoot, database.name, table.name))) {
+        if (!part.name.startsWith('tmp_')) continue;
+        const dir = path.join(tablesRoot, database.name, table.name, part.name);
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+      }
+    }
+  }
+  return removed;
+}
+
 function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): ServerSpec {
   const configFile = path.join(profile.clickhouse.dataDir, 'config.xml');
   return {
@@ -231,6 +257,7 @@ function clickhouseSpec(profile: InfraProfile, credentials: InfraCredentials): S
         fs.mkdirSync(path.join(profile.clickhouse.dataDir, sub), { recursive: true });
       }
       writeIfChanged(configFile, clickhouseConfig(profile, credentials));
+      removeCrashedPartTemporaries(profile.clickhouse.dataDir);
     },
     // A user added since it started (tower_monitor): it re-reads its users from the
     // rewritten file within seconds, no restart (18.16 and current alike).
