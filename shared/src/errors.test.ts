@@ -21,6 +21,18 @@ describe('classifyError', () => {
     expect(classifyError(withCode('Table default.x does not exist', '60'))).toBe('unknown');
   });
 
+  it('a full disk is transient, in the words of every server: 18.16 (Code 75 with errno 28), current ClickHouse (Code 243), a full quota, a local write', () => {
+    // The texts the drill disk-full met (test/drills/disk-full.ts): 18.16 on a full tmpfs, chDB (current) on the same.
+    expect(classifyError(new Error('Code: 75, e.displayText() = DB::ErrnoException: Cannot write to file /data/drill/truck_events/tmp_insert_201811_1_1_0/primary.idx, errno: 28, strerror: No space left on device, e.what() = DB::ErrnoException'))).toBe('transient');
+    expect(classifyError(withCode('Cannot reserve 1.99 MiB, not enough space. (NOT_ENOUGH_SPACE)', '243'))).toBe('transient');
+    expect(classifyError(new Error('Code: 76, e.displayText() = DB::ErrnoException: Cannot open file /data/drill/t/tmp_insert_all_2_2_0/x.bin, errno: 122, strerror: Disk quota exceeded'))).toBe('transient');
+    expect(classifyError(withCode("ENOSPC: no space left on device, write", 'ENOSPC'))).toBe('transient');
+    // A code 75 is not always a full disk, but always the server's own write failing: never the data's fault.
+    expect(classifyError(new Error('Code: 75, e.displayText() = DB::ErrnoException: Cannot write to file /data/x.bin, errno: 5, strerror: Input/output error'))).toBe('transient');
+    // Data refused stays permanent when it quotes those words.
+    expect(classifyError(new Error("Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected , before: No space left on device'}"))).toBe('permanent');
+  });
+
   it('typed problems by isRetriable and status; Kafka errors by their retriable flag; anything else unknown', () => {
     expect(classifyError(new DependencyUnavailableProblem('redis', 'Redis did not answer'))).toBe('transient');
     expect(classifyError(new ValidationProblem([{ field: '/lane', reason: 'unknown lane' }]))).toBe('permanent');

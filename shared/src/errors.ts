@@ -170,11 +170,19 @@ const refusedDataCodes = new Set(['6', '25', '26', '27', '38', '41', '53', '69',
  * ClickHouse's codes for a server that is busy, short of something or away for a while:
  * TIMEOUT_EXCEEDED, TOO_SLOW, READONLY, TOO_MANY_SIMULTANEOUS_QUERIES, NO_FREE_CONNECTION,
  * SOCKET_TIMEOUT, NETWORK_ERROR, ABORTED, MEMORY_LIMIT_EXCEEDED, TABLE_IS_READ_ONLY,
- * NOT_ENOUGH_SPACE, TOO_MANY_PARTS, QUERY_WAS_CANCELLED, and the refused logins
+ * NOT_ENOUGH_SPACE, TOO_MANY_PARTS, QUERY_WAS_CANCELLED, CANNOT_WRITE_TO_FILE_DESCRIPTOR (the
+ * server's own file write failed: a full disk on 18.16, an I/O error), and the refused logins
  * (UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED, ACCESS_DENIED):
  * an operator fixes those, and nothing is lost while the consumer waits.
  */
-const unavailableCodes = new Set(['159', '160', '164', '202', '203', '209', '210', '236', '241', '242', '243', '252', '394', '192', '193', '194', '516', '497']);
+const unavailableCodes = new Set(['75', '159', '160', '164', '202', '203', '209', '210', '236', '241', '242', '243', '252', '394', '192', '193', '194', '516', '497']);
+/**
+ * A full disk or quota, whatever code carries it: ClickHouse 18.16 has no NOT_ENOUGH_SPACE
+ * for an insert, it fails writing the part (`Code: 75 … errno: 28, strerror: No space left
+ * on device`; current servers say 243 first), and Node's own writes say ENOSPC. An
+ * operator frees space; nothing is lost while the consumer waits.
+ */
+const diskFull = /\b(ENOSPC|EDQUOT|No space left on device|Disk quota exceeded)\b/i;
 /** Node's socket errors: the peer is away or the connection broke. */
 const networkErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
@@ -189,8 +197,8 @@ export function clickHouseErrorCode(error: unknown): string | undefined {
 /**
  * Classifies a failure of a consumer's handler (see `ErrorClass`): typed problems by
  * `isRetriable` (a 4xx problem is the data's fault), an error marked `retriable` (Kafka's,
- * the aggregator's RepairFailed) as transient, ClickHouse's by code, socket errors as
- * transient; anything else unknown.
+ * the aggregator's RepairFailed) as transient, socket errors and a full disk as transient,
+ * ClickHouse's by code; anything else unknown.
  */
 export function classifyError(error: unknown): ErrorClass {
   if (error instanceof ProblemError) return isRetriable(error) ? 'transient' : error.status < 500 ? 'permanent' : 'unknown';
@@ -201,6 +209,9 @@ export function classifyError(error: unknown): ErrorClass {
   if (typeof code === 'string' && networkErrorCodes.has(code)) return 'transient';
   if (/\b(socket hang up|ECONNREFUSED|ECONNRESET|Timeout error)\b/i.test(error.message)) return 'transient';
   const clickHouseCode = clickHouseErrorCode(error);
-  if (clickHouseCode !== undefined) return refusedDataCodes.has(clickHouseCode) ? 'permanent' : unavailableCodes.has(clickHouseCode) ? 'transient' : 'unknown';
+  // After the refused data: a parse error quotes the data, which may say anything.
+  if (clickHouseCode !== undefined && refusedDataCodes.has(clickHouseCode)) return 'permanent';
+  if (diskFull.test(error.message)) return 'transient';
+  if (clickHouseCode !== undefined) return unavailableCodes.has(clickHouseCode) ? 'transient' : 'unknown';
   return 'unknown';
 }
