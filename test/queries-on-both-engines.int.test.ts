@@ -107,7 +107,7 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await migrate(clickhouse.settings);
     const now = Date.now();
     const letters = Array.from({ length: 30 }, (_, i) =>
-      deadLetterRowOf(i % 3, {
+      deadLetterRowOf(i % 5 ? 'tower.deadletter.v1' : 'tower.deadletter.old', i % 3, {
         key: Buffer.from(`plate-${i}`),
         value: Buffer.from([0xc3, 0x01, i]),
         timestamp: String(now),
@@ -122,7 +122,10 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     expect(await listDeadLetters(recorder)).toHaveLength(30);
     expect((await listDeadLetters(recorder, { topic: 'tower.containers.v1', since: now - 10.5 * 3600_000 })).map((l) => l.sourceOffset)).toEqual(['1009', '1007', '1005', '1003', '1001']);
     expect(await listDeadLetters(recorder, { reason: 'corrupt-body', limit: 3 })).toHaveLength(3);
-    expect((await listDeadLetters(recorder, { id: '1:7' }))[0]?.headers).toEqual({ 'tower-device': 'VN-TOS' });
+    // An id names the dead-letter topic: the same partition and offset under another topic is not that letter.
+    expect((await listDeadLetters(recorder, { id: 'tower.deadletter.v1:1:7' }))[0]?.headers).toEqual({ 'tower-device': 'VN-TOS' });
+    expect((await listDeadLetters(recorder, { id: 'tower.deadletter.old:1:10' })).map((l) => [l.id, l.dlqTopic, l.sourceOffset])).toEqual([['tower.deadletter.old:1:10', 'tower.deadletter.old', '1010']]);
+    expect(await listDeadLetters(recorder, { id: 'tower.deadletter.v1:1:10' })).toEqual([]);
     expectSameInChdb(inserts, log);
   });
 

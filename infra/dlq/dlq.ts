@@ -10,7 +10,7 @@
 import { clickHouseDateTime, selectRows, sql, sqlJoin, type ClickHouseClient, type SqlFragment, type TowerProducer } from '@tower/shared';
 
 export interface DeadLetterFilter {
-  /** One dead letter by its id (`<dead-letter partition>:<offset>`, as `list` prints it). */
+  /** One dead letter by its id (`<dead-letter topic>:<partition>:<offset>`, as `list` prints it). */
   id?: string;
   /** Source topic. */
   topic?: string;
@@ -23,6 +23,8 @@ export interface DeadLetterFilter {
 
 export interface StoredDeadLetter {
   id: string;
+  /** The dead-letter topic it was copied from. */
+  dlqTopic: string;
   at: string;
   consumer: string;
   sourceTopic: string;
@@ -36,8 +38,8 @@ export interface StoredDeadLetter {
   value: Buffer;
 }
 
-/** A dead letter's id from its place on the dead-letter topic. */
-export const deadLetterId = (partition: number | string, offset: number | string | bigint): string => `${partition}:${offset}`;
+/** A dead letter's id: its place on the dead-letter topic it was read from (a topic name has no colon). */
+export const deadLetterId = (topic: string, partition: number | string, offset: number | string | bigint): string => `${topic}:${partition}:${offset}`;
 
 /** `1h`, `30m`, `2d` before now, or an ISO time, as ms since the epoch. */
 export function parseSince(value: string, now = Date.now()): number {
@@ -58,9 +60,9 @@ export function parseLimit(value: string): number {
 function whereOf(filter: DeadLetterFilter): SqlFragment {
   const conditions: SqlFragment[] = [sql`1 = 1`];
   if (filter.id !== undefined) {
-    const match = /^(\d+):(\d+)$/.exec(filter.id);
-    if (!match) throw new Error(`a dead letter's id is <partition>:<offset>, not '${filter.id}'`);
-    conditions.push(sql`dlq_partition = ${Number(match[1])} AND dlq_offset = ${BigInt(match[2]!)}`);
+    const match = /^([A-Za-z0-9._-]+):(\d+):(\d+)$/.exec(filter.id);
+    if (!match) throw new Error(`a dead letter's id is <dead-letter topic>:<partition>:<offset> (as list prints it), not '${filter.id}'`);
+    conditions.push(sql`dlq_topic = ${match[1]!} AND dlq_partition = ${Number(match[2])} AND dlq_offset = ${BigInt(match[3]!)}`);
   }
   if (filter.topic !== undefined) conditions.push(sql`source_topic = ${filter.topic}`);
   if (filter.reason !== undefined) conditions.push(sql`reason = ${filter.reason}`);
@@ -72,12 +74,13 @@ function whereOf(filter: DeadLetterFilter): SqlFragment {
 export async function listDeadLetters(client: ClickHouseClient, filter: DeadLetterFilter = {}): Promise<StoredDeadLetter[]> {
   const rows = await selectRows<Record<string, string | number>>(
     client,
-    sql`SELECT dlq_partition, dlq_offset, toString(dead_lettered_at) AS at, consumer, source_topic, source_partition, source_offset, reason, error_kind, detail, message_key, headers_json, payload_base64
+    sql`SELECT dlq_topic, dlq_partition, dlq_offset, toString(dead_lettered_at) AS at, consumer, source_topic, source_partition, source_offset, reason, error_kind, detail, message_key, headers_json, payload_base64
         FROM dead_letters WHERE ${whereOf(filter)}
-        ORDER BY dead_lettered_at, dlq_partition, dlq_offset LIMIT 1 BY dlq_partition, dlq_offset LIMIT ${filter.limit ?? 1000}`,
+        ORDER BY dead_lettered_at, dlq_topic, dlq_partition, dlq_offset LIMIT 1 BY dlq_topic, dlq_partition, dlq_offset LIMIT ${filter.limit ?? 1000}`,
   );
   return rows.map((row) => ({
-    id: deadLetterId(row['dlq_partition']!, row['dlq_offset']!),
+    id: deadLetterId(String(row['dlq_topic']), row['dlq_partition']!, row['dlq_offset']!),
+    dlqTopic: String(row['dlq_topic']),
     at: String(row['at']),
     consumer: String(row['consumer']),
     sourceTopic: String(row['source_topic']),

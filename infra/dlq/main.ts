@@ -1,6 +1,7 @@
 /**
  * `npm run dlq -- list [--topic T] [--reason R] [--since 2h|ISO] [--limit N] [--profile dev|test]`
- * prints the dead letters ClickHouse holds (id, time, reason, source topic/partition/offset, detail);
+ * prints the dead letters ClickHouse holds (id: `<dead-letter topic>:<partition>:<offset>`, time, reason,
+ * source topic/partition/offset, detail);
  * `npm run dlq -- replay <id> | --reason R [--topic T] [--since …] [--dry-run]` sends them to their
  * source topic again, after the fix. Logs in as the profile's administrator
  * (`.local/<profile>/credentials/infra.json`); the profile's servers must be running.
@@ -55,7 +56,7 @@ const endpoints = endpointsOf(profile);
 const admin = adminEnv(ensureInfraCredentials(profile.root));
 const logger = createLogger({ service: 'dlq', level: 'error' });
 const clickhouse = createClickHouse({ url: endpoints.CLICKHOUSE_URL, username: admin.CLICKHOUSE_USER, password: admin.CLICKHOUSE_PASSWORD, database: values.database, logger });
-const describe = (letter: StoredDeadLetter) => `${letter.id.padEnd(10)} ${letter.at}  ${letter.reason} (${letter.kind})  ${letter.sourceTopic}[${letter.sourcePartition}]@${letter.sourceOffset}  key=${letter.key}  by ${letter.consumer}\n           ${letter.detail.slice(0, 300)}`;
+const describe = (letter: StoredDeadLetter) => `${letter.id.padEnd(28)} ${letter.at}  ${letter.reason} (${letter.kind})  ${letter.sourceTopic}[${letter.sourcePartition}]@${letter.sourceOffset}  key=${letter.key}  by ${letter.consumer}\n${' '.repeat(29)}${letter.detail.slice(0, 300)}`;
 
 try {
   if (command === 'list') {
@@ -75,9 +76,9 @@ try {
     }
   }
 } catch (error) {
-  // UNKNOWN_IDENTIFIER (18.16), NO_SUCH_COLUMN_IN_TABLE: a stack started before migration 0007.
+  // UNKNOWN_IDENTIFIER (18.16), NO_SUCH_COLUMN_IN_TABLE: a stack started before migration 0007 or 0008.
   if (!['47', '16'].includes(clickHouseErrorCode(error) ?? '')) throw error;
-  fail(`dead_letters lacks the columns of migration 0007_dead_letters_replay (${(error as Error).message.split('\n')[0]}): start the stack again with npm start, which applies the migrations`);
+  fail(`dead_letters lacks the columns of migrations 0007_dead_letters_replay and 0008_dead_letters_topic (${(error as Error).message.split('\n')[0]}): start the stack again with npm start, which applies the migrations`);
 } finally {
   await clickhouse.close();
 }

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { clickHouseDateTime, deadLetterHeaders, selectRows, sql, type ClickHouseClient, type Logger } from '@tower/shared';
 
-/** A row of `dead_letters` (infra/clickhouse/migrations/0001 and 0007). */
+/** A row of `dead_letters` (infra/clickhouse/migrations/0001, 0007 and 0008). */
 export interface DeadLetterRow {
   dead_lettered_at: string;
   consumer: string;
@@ -14,6 +14,7 @@ export interface DeadLetterRow {
   detail: string;
   error_kind: string;
   payload_base64: string;
+  dlq_topic: string;
   dlq_partition: number;
   dlq_offset: string;
 }
@@ -25,8 +26,8 @@ const text = (value: HeaderValue): string =>
 
 const dlqPrefix = 'dlq.';
 
-/** The row of one message of the dead-letter topic: its dlq.* headers, its own headers (as JSON, values as text), key and bytes. */
-export function deadLetterRowOf(partition: number, message: KafkaMessage): DeadLetterRow {
+/** The row of one message of the dead-letter topic `topic`: its dlq.* headers, its own headers (as JSON, values as text), key and bytes. */
+export function deadLetterRowOf(topic: string, partition: number, message: KafkaMessage): DeadLetterRow {
   const headers = message.headers ?? {};
   const header = (name: string) => text(headers[name]);
   const own = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(dlqPrefix)).map(([name, value]) => [name, text(value)]));
@@ -43,6 +44,7 @@ export function deadLetterRowOf(partition: number, message: KafkaMessage): DeadL
     detail: header(deadLetterHeaders.detail),
     error_kind: header(deadLetterHeaders.errorKind) || 'decode',
     payload_base64: (message.value ?? Buffer.alloc(0)).toString('base64'),
+    dlq_topic: topic,
     dlq_partition: partition,
     dlq_offset: message.offset,
   };
@@ -86,7 +88,7 @@ export class DeadLetterArchive {
       if (!isRunning() || isStale()) return;
       try {
         const storedUpTo = this.stored.get(batch.partition) ?? (await this.highestStored(batch.partition));
-        const rows = batch.messages.filter((m) => BigInt(m.offset) > storedUpTo).map((m) => deadLetterRowOf(batch.partition, m));
+        const rows = batch.messages.filter((m) => BigInt(m.offset) > storedUpTo).map((m) => deadLetterRowOf(batch.topic, batch.partition, m));
         if (rows.length > 0) await this.settings.clickhouse.insert({ table: 'dead_letters', values: rows, format: 'JSONEachRow' });
         this.stored.set(batch.partition, BigInt(batch.lastOffset()));
         break;
@@ -103,7 +105,7 @@ export class DeadLetterArchive {
   }
 
   private async highestStored(partition: number): Promise<bigint> {
-    const [row] = await selectRows<{ n: string; top: string }>(this.settings.clickhouse, sql`SELECT count() AS n, max(dlq_offset) AS top FROM dead_letters WHERE dlq_partition = ${partition}`);
+    const [row] = await selectRows<{ n: string; top: string }>(this.settings.clickhouse, sql`SELECT count() AS n, max(dlq_offset) AS top FROM dead_letters WHERE dlq_topic = ${this.settings.topic} AND dlq_partition = ${partition}`);
     return row && Number(row.n) > 0 ? BigInt(row.top) : -1n;
   }
 }
