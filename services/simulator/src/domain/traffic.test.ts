@@ -153,6 +153,26 @@ describe('traffic simulation', () => {
     }
   });
 
+  it('never gives a plate to a truck while another truck with that plate is still on its way (journeys are cut by plate)', () => {
+    // Busy enough for drawn plates to collide: 200 times the press volume for 4 hours (before the fix, 14H-940.70 came twice at Km3+4).
+    const simulation = new TrafficSimulation(catalog, { seed: 3, rate: 200, start });
+    const onTheWay = new Map<string, TruckEvent>();
+    const reused: string[] = [];
+    let journeys = 0;
+    for (let t = start; t <= start + 4 * 3600_000; t += 60_000) {
+      for (const e of trucks(simulation.advanceTo(t))) {
+        if (e.type === 'truck.arrived') {
+          journeys += 1;
+          const other = onTheWay.get(e.plate);
+          if (other) reused.push(`${e.plate} arrived at ${e.site} while on its way at ${other.site}`);
+          onTheWay.set(e.plate, e);
+        } else if (e.type === 'truck.gate-out') onTheWay.delete(e.plate);
+      }
+    }
+    expect(journeys).toBeGreaterThan(500);
+    expect(reused).toEqual([]);
+  });
+
   it('scales arrivals with the rate multiplier', () => {
     const fast = trucks(run(2, 7, 10)).filter((e) => e.type === 'truck.arrived').length;
     const normal = trucks(run(2, 7, 1)).filter((e) => e.type === 'truck.arrived').length;

@@ -156,6 +156,11 @@ export class TrafficSimulation {
   private readonly peopleRate: number;
   /** The biometric gates of each site and direction (`site|direction`). */
   private readonly gates = new Map<string, LaneState[]>();
+  /**
+   * Plates of the trucks on their way (from their creation to their gate-out): journeys
+   * are cut by plate, so no second truck gets one of them.
+   */
+  private readonly platesOnTheWay = new Set<string>();
 
   constructor(
     catalog: SiteCatalog,
@@ -383,10 +388,19 @@ export class TrafficSimulation {
     const mix = cargoMix(site.id, direction);
     const cargoClass = given?.cargoClass ?? this.random.weighted({ ...mix, ...(mix['farm-produce'] ? { 'farm-produce': mix['farm-produce'] * boost } : {}) });
     const vietnamese = this.random.chance(direction === 'export' ? 0.7 : 0.4);
-    const plate = vietnamese
-      ? `${this.random.pick(vnProvinces)}${this.random.pick(['C', 'C', 'H', 'LD'])}-${this.random.integer(100, 999)}.${String(this.random.integer(0, 99)).padStart(2, '0')}`
-      : `${this.random.pick(cnPrefixes)}·${String(this.random.integer(10000, 99999))}`;
+    const plate = this.freePlate(vietnamese);
+    this.platesOnTheWay.add(plate);
     return { plate, plateCountry: vietnamese ? 'VN' : 'CN', direction, cargoClass, containers: this.random.chance(0.6) ? [this.containerNumber()] : [], site };
+  }
+
+  /** A plate of the country no truck on its way has (drawn again while it is taken: there are hundreds of thousands). */
+  private freePlate(vietnamese: boolean): string {
+    for (;;) {
+      const plate = vietnamese
+        ? `${this.random.pick(vnProvinces)}${this.random.pick(['C', 'C', 'H', 'LD'])}-${this.random.integer(100, 999)}.${String(this.random.integer(0, 99)).padStart(2, '0')}`
+        : `${this.random.pick(cnPrefixes)}·${String(this.random.integer(10000, 99999))}`;
+      if (!this.platesOnTheWay.has(plate)) return plate;
+    }
   }
 
   private truckEvent(truck: Truck, type: TruckEvent['type'], extra: Record<string, unknown> = {}, source = `${truck.site.code}-anpr`): void {
@@ -408,7 +422,10 @@ export class TrafficSimulation {
     const candidates = [...this.lanes.values()].filter(
       (s) => s.site.id === site.id && s.lane.direction === truck.direction && truckLaneKinds.has(s.lane.kind),
     );
-    if (candidates.length === 0) return;
+    if (candidates.length === 0) {
+      this.platesOnTheWay.delete(truck.plate);
+      return;
+    }
     this.truckEvent(truck, 'truck.arrived', {}, `${site.code}-gate-cam`);
     const open = candidates.filter((s) => s.faultUntil <= this.now);
     const pool = open.length > 0 ? open : candidates;
@@ -474,7 +491,10 @@ export class TrafficSimulation {
     t += smart ? step(1.5, 2.5) : step(120, 300);
     this.after(t, () => this.truckEvent(truck, 'truck.border-crossed', { lane: laneId }, `${truck.site.code}-border-cam`));
     t += smart ? step(1.5, 2.5) : step(30, 120);
-    this.after(t, () => this.truckEvent(truck, 'truck.gate-out', { lane: laneId }));
+    this.after(t, () => {
+      this.truckEvent(truck, 'truck.gate-out', { lane: laneId });
+      this.platesOnTheWay.delete(truck.plate);
+    });
   }
 
   /** The weighbridge or scanner lane of the truck's site and direction, if it has one. */
