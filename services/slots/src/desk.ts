@@ -1,10 +1,10 @@
-import { DependencyUnavailableProblem, ForbiddenProblem, isRedisUnavailable, laneGroupOf, NotFoundProblem, ProblemError, sitePhase, ValidationProblem, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
+import { isRedisUnavailable, laneGroupOf, sitePhase, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
 import { bookingIdOf, firmCap, type HoldRefusal, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
-import { holdProblem, siteUnderConstructionProblem, SlotRuleProblem } from './http/problems.ts';
+import { BookingNotFound, ForbiddenForRole, InvalidInput, isDeskError, RuleRefusal, StoreUnavailable } from './desk-errors.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
-/** Sends changes to `tower.slots.v1` and forgets them in the outbox; throws a 503 problem when Kafka does not acknowledge. */
+/** Sends changes to `tower.slots.v1` and forgets them in the outbox; throws StoreUnavailable('kafka') when Kafka does not acknowledge. */
 export interface ChangePublisher {
   publish(changes: readonly SlotChange[]): Promise<void>;
 }
@@ -12,14 +12,14 @@ export interface ChangePublisher {
 /** The firms' booking operations (check-in and the sweeper are the system's). */
 export type BookingOperation = 'hold' | 'confirm' | 'cancel';
 
-/** How a booking operation ended: the state it made, an idempotent replay, a rule's refusal, or Redis or Kafka not answering (503). */
+/** How a booking operation ended: the state it made, an idempotent replay, a rule's refusal, or Redis or Kafka not answering. */
 export type BookingOutcome = 'held' | 'replayed' | 'confirmed' | 'cancelled' | 'refused' | 'unavailable';
 
 /** What the desk tells of the firms' booking operations (the service's metrics); every label value comes from the code. */
 export interface BookingObserver {
   /** The slot store answered `operation` (refusals too) `seconds` after the desk took it. */
   answered(operation: BookingOperation, seconds: number): void;
-  /** How `operation` ended; `rule` names the rule that refused it. Requests refused before the store (403, 404, invalid) are not booking outcomes. */
+  /** How `operation` ended; `rule` names the rule that refused it. Requests refused before the store (forbidden, not found, invalid) are not booking outcomes. */
   ended(operation: BookingOperation, outcome: BookingOutcome, rule?: HoldRefusal | BookingRefusal): void;
 }
 
@@ -63,7 +63,9 @@ const dayMs = 86_400_000;
 /**
  * The slots service's one entry point, for the HTTP routes, check-in matching and the
  * sweeper alike: who may do what (a firm only its own bookings, operators all), the
- * rules' refusals as problems, and every change published before the answer.
+ * rules' refusals, and every change published before the answer. It says no with the
+ * domain's errors (desk-errors.ts), never HTTP ones; fields are named as the caller
+ * gave them (`site`, `windowStart`).
  */
 export class SlotDesk {
   private readonly groups: Map<string, { laneKind: string; direction: Direction }[]>;
@@ -96,10 +98,10 @@ export class SlotDesk {
     const windowMs = this.windowMs;
     const from = Math.floor((query.from ?? at) / windowMs) * windowMs;
     const to = Math.ceil((query.to ?? from + dayMs) / windowMs) * windowMs;
-    this.checkRange(from, to, '/querystring/to');
-    this.checkBuilt(query.site, '/querystring/site');
+    this.checkRange(from, to, 'to');
+    this.checkBuilt(query.site, 'site');
     const groups = this.laneGroups(query.site).filter((g) => (query.laneKind === undefined || g.laneKind === query.laneKind) && (query.direction === undefined || g.direction === query.direction));
-    if (groups.length === 0) this.noSuchGroup(query.site, '/querystring/laneKind', query.laneKind, query.direction);
+    if (groups.length === 0) this.noSuchGroup(query.site, 'laneKind', query.laneKind, query.direction);
     const windows: SlotWindow[] = [];
     for (let start = from; start < to; start += windowMs) {
       for (const group of groups) windows.push({ site: query.site, laneKind: group.laneKind, direction: group.direction, windowStart: start });
@@ -111,10 +113,10 @@ export class SlotDesk {
   async hold(caller: AccessRecord, request: Omit<HoldRequest, 'firm'>): Promise<{ booking: Booking; replayed: boolean }> {
     const started = performance.now();
     const firm = this.firmOf(caller, 'book a slot');
-    this.checkBuilt(request.site, '/body/site');
-    this.checkGroup(request, '/body/laneKind');
+    this.checkBuilt(request.site, 'site');
+    this.checkGroup(request, 'laneKind');
     if (request.windowStart > request.at + this.settings.horizonMs) {
-      throw new ValidationProblem([{ field: '/body/windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
+      throw new InvalidInput([{ field: 'windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
     }
     return this.observing('hold', async () => {
       const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
@@ -122,7 +124,7 @@ export class SlotDesk {
       if (!outcome.ok) {
         const cap = outcome.refusal === 'firm-cap-reached' ? firmCap(await this.redis(() => this.store.firmRecord(firm)), this.store.rules) : 0;
         this.observer.ended('hold', 'refused', outcome.refusal);
-        throw holdProblem(outcome.refusal, { windowMs: this.windowMs, windowStart: request.windowStart, bookingId: bookingIdOf(firm, request.idempotencyKey), cap });
+        throw this.holdRefusal(outcome.refusal, request.windowStart, { bookingId: bookingIdOf(firm, request.idempotencyKey), cap });
       }
       if (outcome.change) await this.publisher.publish([outcome.change]);
       this.observer.ended('hold', outcome.replayed ? 'replayed' : 'held');
@@ -136,31 +138,31 @@ export class SlotDesk {
   }
 
   async cancel(caller: AccessRecord, id: string, at: number): Promise<Booking> {
-    if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; cancelling needs the firm’s key or an operator token`);
+    if (caller.role === 'display') throw new ForbiddenForRole(caller.role, `${caller.id} is a display token; cancelling needs the firm’s key or an operator token`);
     return this.act(caller, id, { type: 'cancel', at, by: caller.role === 'operator' ? 'operator' : 'firm' });
   }
 
   async booking(caller: AccessRecord, id: string, at: number): Promise<Booking> {
     const booking = await this.redis(() => this.store.booking(id, at));
-    if (!booking || !this.mayRead(caller, booking)) throw new NotFoundProblem(`no booking ${id}${caller.role === 'firm' ? ` of firm ${caller.firm}` : ''}`);
+    if (!booking || !this.mayRead(caller, booking)) throw new BookingNotFound(`no booking ${id}${caller.role === 'firm' ? ` of firm ${caller.firm}` : ''}`);
     return booking;
   }
 
   async bookings(caller: AccessRecord, query: BookingsQuery, at: number): Promise<{ bookings: Booking[]; truncated: boolean }> {
     const from = query.from ?? at - dayMs;
     const to = query.to ?? from + 7 * dayMs;
-    this.checkRange(from, to, '/querystring/to');
+    this.checkRange(from, to, 'to');
     const limit = this.settings.maxBookings;
     let found: Booking[];
     if (caller.role === 'firm' || query.firm !== undefined) {
-      if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; bookings are for their firm and operators`);
-      if (caller.role === 'firm' && query.firm !== undefined && query.firm !== caller.firm) throw new ForbiddenProblem(`the key of firm ${caller.firm} cannot list firm ${query.firm}’s bookings`);
+      if (caller.role === 'display') throw new ForbiddenForRole(caller.role, `${caller.id} is a display token; bookings are for their firm and operators`);
+      if (caller.role === 'firm' && query.firm !== undefined && query.firm !== caller.firm) throw new ForbiddenForRole(caller.role, `the key of firm ${caller.firm} cannot list firm ${query.firm}’s bookings`);
       const firm = caller.role === 'firm' ? caller.firm! : query.firm!;
       found = await this.redis(() => this.store.firmBookings(firm, from, to, at, limit + 1));
       if (query.site !== undefined) found = found.filter((b) => b.site === query.site);
     } else {
-      if (caller.role !== 'operator') throw new ForbiddenProblem(`${caller.id} is a display token; bookings are for their firm and operators`);
-      if (query.site === undefined) throw new ValidationProblem([{ field: '/querystring/site', reason: 'operators list one site’s bookings (or one firm’s, with firm=)' }]);
+      if (caller.role !== 'operator') throw new ForbiddenForRole(caller.role, `${caller.id} is a display token; bookings are for their firm and operators`);
+      if (query.site === undefined) throw new InvalidInput([{ field: 'site', reason: 'operators list one site’s bookings (or one firm’s, with firm=)' }]);
       const windows: SlotWindow[] = [];
       const start = Math.ceil(from / this.windowMs) * this.windowMs;
       for (let windowStart = start; windowStart < to; windowStart += this.windowMs) {
@@ -173,11 +175,11 @@ export class SlotDesk {
   }
 
   async setWindow(caller: AccessRecord, override: WindowOverride, at: number): Promise<Places> {
-    if (caller.role !== 'operator') throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; changing a window needs an operator token`);
-    this.checkBuilt(override.site, '/body/site');
-    this.checkGroup(override, '/body/laneKind');
-    if (override.windowStart % this.windowMs !== 0) throw holdProblem('window-not-aligned', { windowMs: this.windowMs, windowStart: override.windowStart, bookingId: '', cap: 0 });
-    if (override.capacity === undefined && override.closed === undefined) throw new ValidationProblem([{ field: '/body', reason: 'say what changes: capacity, closed or both' }]);
+    if (caller.role !== 'operator') throw new ForbiddenForRole(caller.role, `${caller.id} is a ${caller.role} token; changing a window needs an operator token`);
+    this.checkBuilt(override.site, 'site');
+    this.checkGroup(override, 'laneKind');
+    if (override.windowStart % this.windowMs !== 0) throw this.holdRefusal('window-not-aligned', override.windowStart, {});
+    if (override.capacity === undefined && override.closed === undefined) throw new InvalidInput([{ field: '', reason: 'say what changes: capacity, closed or both' }]);
     const changes: SlotChange[] = [];
     if (override.capacity !== undefined) changes.push(await this.redis(() => this.store.setCapacity(override, override.capacity!, at)));
     if (override.closed !== undefined) changes.push(await this.redis(() => this.store.setClosed(override, override.closed!, at)));
@@ -186,7 +188,7 @@ export class SlotDesk {
   }
 
   async firmRecord(caller: AccessRecord, firm: string): Promise<{ firm: string; decided: number; noShows: number; noShowRate: number; capPerWindow: number }> {
-    if (caller.role === 'display' || (caller.role === 'firm' && caller.firm !== firm)) throw new ForbiddenProblem(`${caller.id} cannot read firm ${firm}’s record`);
+    if (caller.role === 'display' || (caller.role === 'firm' && caller.firm !== firm)) throw new ForbiddenForRole(caller.role, `${caller.id} cannot read firm ${firm}’s record`);
     const record = await this.redis(() => this.store.firmRecord(firm));
     return { firm, ...record, noShowRate: record.decided === 0 ? 0 : record.noShows / record.decided, capPerWindow: firmCap(record, this.store.rules) };
   }
@@ -237,7 +239,7 @@ export class SlotDesk {
     return this.observing(operation, async () => {
       await this.booking(caller, id, action.at);
       const transition = await this.redis(() => this.store.act(id, action));
-      if (!transition) throw new NotFoundProblem(`no booking ${id}`);
+      if (!transition) throw new BookingNotFound(`no booking ${id}`);
       this.observer.answered(operation, secondsSince(started));
       // A refused action may still store what time did (an expired hold): publish that too.
       if (transition.change) await this.publisher.publish([transition.change]);
@@ -250,17 +252,17 @@ export class SlotDesk {
     });
   }
 
-  /** Runs a booking operation; Redis or Kafka not answering (503) is one of its outcomes. */
+  /** Runs a booking operation; Redis or Kafka not answering is one of its outcomes. */
   private async observing<T>(operation: BookingOperation, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof DependencyUnavailableProblem) this.observer.ended(operation, 'unavailable');
+      if (error instanceof StoreUnavailable) this.observer.ended(operation, 'unavailable');
       throw error;
     }
   }
 
-  private refusal(refusal: BookingRefusal, booking: Booking): ProblemError {
+  private refusal(refusal: BookingRefusal, booking: Booking): RuleRefusal {
     const when = (ms: number) => new Date(ms).toISOString();
     const cutoff = booking.windowStart - this.store.rules.cancelCutoffMs;
     const details: Record<BookingRefusal, string> = {
@@ -271,7 +273,30 @@ export class SlotDesk {
       'not-expected': `booking ${booking.id} is ${booking.state}; it expects no arrival`,
       'not-arrived': `booking ${booking.id} is ${booking.state}; its truck has not arrived`,
     };
-    return new SlotRuleProblem(refusal, details[refusal], { booking });
+    return new RuleRefusal(refusal, details[refusal], { booking });
+  }
+
+  /** A hold's refusal by the ledger, with what the caller needs to act on it. */
+  private holdRefusal(refusal: HoldRefusal, windowStart: number, facts: { bookingId?: string; cap?: number }): RuleRefusal {
+    const windowMs = this.windowMs;
+    switch (refusal) {
+      case 'window-not-aligned': {
+        const earlier = windowStart - (windowStart % windowMs);
+        return new RuleRefusal(refusal, `must be the start of a ${windowMs / 60_000}-minute window (a multiple of ${windowMs} ms), e.g. ${earlier} or ${earlier + windowMs}`, { field: 'windowStart' });
+      }
+      case 'window-past':
+        return new RuleRefusal(refusal, 'the window has ended; book a window that has not', { field: 'windowStart' });
+      case 'idempotency-key-reused':
+        return new RuleRefusal(refusal, `this Idempotency-Key already made booking ${facts.bookingId} for another slot or truck; use a new key for a new booking`, { field: 'idempotencyKey', bookingId: facts.bookingId });
+      case 'window-full':
+        return new RuleRefusal(refusal, 'no place is free in this window; GET /v1/slots lists the windows with free places');
+      case 'window-closed':
+        return new RuleRefusal(refusal, 'operators closed this window: no new holds; GET /v1/slots lists open ones');
+      case 'firm-cap-reached':
+        return new RuleRefusal(refusal, `the firm already holds ${facts.cap} place(s) in this window, its cap (anti-hoarding; halved while its no-show rate is over the limit: GET /v1/firms/me)`, { cap: facts.cap });
+      case 'plate-already-booked':
+        return new RuleRefusal(refusal, 'this truck already has a held or confirmed booking in this window (at any site, lane group or direction)');
+    }
   }
 
   private mayRead(caller: AccessRecord, booking: Booking): boolean {
@@ -279,14 +304,16 @@ export class SlotDesk {
   }
 
   private firmOf(caller: AccessRecord, what: string): string {
-    if (caller.role !== 'firm' || caller.firm === undefined) throw new ForbiddenProblem(`${caller.id} is a ${caller.role} token; to ${what} use the firm’s API key`);
+    if (caller.role !== 'firm' || caller.firm === undefined) throw new ForbiddenForRole(caller.role, `${caller.id} is a ${caller.role} token; to ${what} use the firm’s API key`);
     return caller.firm;
   }
 
   /** A site being built has no windows: said as such, not as a site without lanes. */
   private checkBuilt(site: string, field: string): void {
     const known = this.catalog.site(site);
-    if (known && sitePhase(known) === 'construction') throw siteUnderConstructionProblem(known, field);
+    if (known && sitePhase(known) === 'construction') {
+      throw new RuleRefusal('site-under-construction', `${known.names.en} (${known.id}) is under construction: it takes no bookings until it opens, and no opening date is known`, { site: known.id, field });
+    }
   }
 
   private checkGroup(window: Pick<SlotWindow, 'site' | 'laneKind' | 'direction'>, field: string): void {
@@ -296,25 +323,25 @@ export class SlotDesk {
   private noSuchGroup(site: string, field: string, laneKind: string | undefined, direction: string | undefined): never {
     const known = this.laneGroups(site).map((g) => `${g.laneKind} ${g.direction}`);
     const asked = [laneKind, direction].filter(Boolean).join(' ');
-    throw new ValidationProblem([{ field, reason: `site ${site} has no bookable ${asked} lanes; it has: ${known.join(', ') || 'none'}` }]);
+    throw new InvalidInput([{ field, reason: `site ${site} has no bookable ${asked} lanes; it has: ${known.join(', ') || 'none'}` }]);
   }
 
   private checkRange(from: number, to: number, field: string): void {
-    if (to <= from) throw new ValidationProblem([{ field, reason: 'must be after from' }]);
-    if (to - from > this.settings.maxRangeMs) throw new ValidationProblem([{ field, reason: `at most ${this.settings.maxRangeMs / dayMs} days after from` }]);
+    if (to <= from) throw new InvalidInput([{ field, reason: 'must be after from' }]);
+    if (to - from > this.settings.maxRangeMs) throw new InvalidInput([{ field, reason: `at most ${this.settings.maxRangeMs / dayMs} days after from` }]);
   }
 
   private places(window: SlotWindow, availability: Places | { capacity: number; held: number; booked: number; free: number; closed: boolean }): Places {
     return { laneKind: window.laneKind, direction: window.direction, windowStart: window.windowStart, windowEnd: window.windowStart + this.windowMs, capacity: availability.capacity, held: availability.held, booked: availability.booked, free: availability.free, closed: availability.closed };
   }
 
-  /** Redis unreachable or too slow: 503 (a Lua script is all or nothing, so nothing is half made). */
+  /** Redis unreachable or too slow: StoreUnavailable (a Lua script is all or nothing, so nothing is half made). */
   private async redis<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ProblemError || !isRedisUnavailable(error)) throw error;
-      throw new DependencyUnavailableProblem('redis', `the slot store (Redis) did not answer (${(error as Error).message}); nothing was changed that a retry with the same Idempotency-Key would not return`, 2);
+      if (isDeskError(error) || !isRedisUnavailable(error)) throw error;
+      throw new StoreUnavailable('redis', `the slot store (Redis) did not answer (${(error as Error).message}); nothing was changed that a retry with the same Idempotency-Key would not return`, 2);
     }
   }
 }

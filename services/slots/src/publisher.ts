@@ -1,5 +1,6 @@
-import { Coalescer, DependencyUnavailableProblem, slotWindowKey, type OutgoingMessage, type SlotAvailability, type TowerProducer } from '@tower/shared';
+import { Coalescer, slotWindowKey, type OutgoingMessage, type SlotAvailability, type TowerProducer } from '@tower/shared';
 import type { ChangePublisher } from './desk.ts';
+import { StoreUnavailable } from './desk-errors.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
 /**
@@ -30,8 +31,8 @@ export function slotMessagesOf(changes: readonly SlotChange[]): OutgoingMessage[
  * (one booking's changes stay in order), a window's places keyed by the window. Changes
  * that arrive while a send is in flight go out together in the next one, a window's
  * places once per send. Once Kafka has them, their outbox entries are deleted. When
- * Kafka does not answer in time the caller gets a 503; the change stays in the outbox
- * and the relay publishes it.
+ * Kafka does not answer in time the caller gets StoreUnavailable (the API's 503); the
+ * change stays in the outbox and the relay publishes it.
  */
 export class KafkaChangePublisher implements ChangePublisher {
   private readonly published: string[] = [];
@@ -56,7 +57,7 @@ export class KafkaChangePublisher implements ChangePublisher {
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs))),
       ]);
     } catch (error) {
-      throw new DependencyUnavailableProblem('kafka', `the change is recorded but Kafka did not acknowledge it (${(error as Error).message}); it will be published when Kafka answers, and a retry returns it`, 5);
+      throw new StoreUnavailable('kafka', `the change is recorded but Kafka did not acknowledge it (${(error as Error).message}); it will be published when Kafka answers, and a retry returns it`, 5);
     } finally {
       clearTimeout(timer);
     }

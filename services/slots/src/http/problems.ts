@@ -1,8 +1,7 @@
-import { ProblemError, ValidationProblem, type Site } from '@tower/shared';
-import type { BookingRefusal } from '../domain/bookings.ts';
-import type { HoldRefusal } from '../domain/ledger.ts';
+import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemError, ValidationProblem } from '@tower/shared';
+import type { DeskError, SlotRule } from '../desk-errors.ts';
 
-const titles: Record<Exclude<HoldRefusal | BookingRefusal, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused'> | 'site-under-construction', string> = {
+const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused'>, string> = {
   'site-under-construction': 'The site is under construction',
   'window-full': 'The window is full',
   'window-closed': 'The window is closed',
@@ -36,48 +35,49 @@ export class SlotRuleProblem extends ProblemError {
   }
 }
 
-/**
- * A site being built (catalog phase `construction`, Vạn Ninh) takes no bookings and has
- * no windows: 409 naming the field that chose it. The catalog knows no opening date.
- */
-export function siteUnderConstructionProblem(site: Site, field: string): SlotRuleProblem {
-  return new SlotRuleProblem('site-under-construction', `${site.names.en} (${site.id}) is under construction: it takes no bookings until it opens, and no opening date is known`, {
-    site: site.id,
-    errors: [{ field, reason: 'the site is under construction (no opening date known): it takes no bookings' }],
-  });
-}
-
 /** The same Idempotency-Key was sent before for a different slot or truck: 422. */
 export class IdempotencyKeyReusedProblem extends ProblemError {
   readonly status = 422;
   readonly code = 'idempotency-key-reused';
   readonly title = 'The Idempotency-Key was used for another request';
-  constructor(bookingId: string) {
-    super(`this Idempotency-Key already made booking ${bookingId} for another slot or truck; use a new key for a new booking`, {
-      bookingId,
-      errors: [{ field: '/headers/idempotency-key', reason: 'was used for another request' }],
-    });
+  constructor(detail: string, bookingId: string | undefined) {
+    super(detail, { bookingId, errors: [{ field: '/headers/idempotency-key', reason: 'was used for another request' }] });
   }
 }
 
-/** A hold refusal as the problem the API answers with. */
-export function holdProblem(refusal: HoldRefusal, context: { windowMs: number; windowStart: number; bookingId: string; cap: number }): ProblemError {
-  switch (refusal) {
-    case 'window-not-aligned': {
-      const earlier = context.windowStart - (context.windowStart % context.windowMs);
-      return new ValidationProblem([{ field: '/body/windowStart', reason: `must be the start of a ${context.windowMs / 60_000}-minute window (a multiple of ${context.windowMs} ms), e.g. ${earlier} or ${earlier + context.windowMs}` }]);
+/** Where a route's inputs are: the desk names a field (`site`), the problem points at it (`/querystring/site`). */
+export type InputPlace = 'body' | 'querystring';
+
+/**
+ * The desk's errors as the problems the API answers with, in one place: a rule's refusal
+ * 409 with the rule as its type (a misplaced or past window 400, a reused Idempotency-Key
+ * 422), not found 404, a role not allowed 403, an input not valid 400, Redis or Kafka not
+ * answering 503 with Retry-After.
+ */
+export function deskProblem(error: DeskError, place: InputPlace): ProblemError {
+  const pointer = (field: string) => (field === '' ? `/${place}` : `/${place}/${field}`);
+  switch (error.kind) {
+    case 'refused': {
+      const { field = '', ...facts } = error.facts;
+      switch (error.rule) {
+        case 'window-not-aligned':
+        case 'window-past':
+          return new ValidationProblem([{ field: pointer(field), reason: error.message }]);
+        case 'idempotency-key-reused':
+          return new IdempotencyKeyReusedProblem(error.message, facts.bookingId);
+        case 'site-under-construction':
+          return new SlotRuleProblem(error.rule, error.message, { site: facts.site, errors: [{ field: pointer(field), reason: 'the site is under construction (no opening date known): it takes no bookings' }] });
+        default:
+          return new SlotRuleProblem(error.rule, error.message, facts);
+      }
     }
-    case 'window-past':
-      return new ValidationProblem([{ field: '/body/windowStart', reason: 'the window has ended; book a window that has not' }]);
-    case 'idempotency-key-reused':
-      return new IdempotencyKeyReusedProblem(context.bookingId);
-    case 'window-full':
-      return new SlotRuleProblem(refusal, 'no place is free in this window; GET /v1/slots lists the windows with free places');
-    case 'window-closed':
-      return new SlotRuleProblem(refusal, 'operators closed this window: no new holds; GET /v1/slots lists open ones');
-    case 'firm-cap-reached':
-      return new SlotRuleProblem(refusal, `the firm already holds ${context.cap} place(s) in this window, its cap (anti-hoarding; halved while its no-show rate is over the limit: GET /v1/firms/me)`, { cap: context.cap });
-    case 'plate-already-booked':
-      return new SlotRuleProblem(refusal, 'this truck already has a held or confirmed booking in this window (at any site, lane group or direction)');
+    case 'not-found':
+      return new NotFoundProblem(error.message);
+    case 'forbidden':
+      return new ForbiddenProblem(error.message);
+    case 'invalid':
+      return new ValidationProblem(error.issues.map((issue) => ({ field: pointer(issue.field), reason: issue.reason })));
+    case 'unavailable':
+      return new DependencyUnavailableProblem(error.store, error.message, error.retryAfterSeconds);
   }
 }

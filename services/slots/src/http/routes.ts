@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ProblemDocument, RateLimitedProblem, SlotBooking, ValidationProblem, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
 import type { SlotDesk } from '../desk.ts';
+import { isDeskError } from '../desk-errors.ts';
+import { deskProblem } from './problems.ts';
 import { FirmRecordView, Places, slotSchemas } from './schemas.ts';
 
 export interface SlotRouteOptions {
@@ -24,8 +26,23 @@ declare module 'fastify' {
 const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
 const keyHint = 'a firm’s API key or an operator token';
 
+/**
+ * The slots API. Its routes live in a scope whose error handler turns the desk's errors
+ * into problems, once, here: the desk names a field as the caller gave it, which a GET
+ * takes in its query string and a POST, PUT or DELETE in its body. The root's handler
+ * (installProblemHandler) then sends them, and every other error, as problem+json.
+ */
 export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOptions): void {
-  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  void root.register(async (scope) => {
+    scope.setErrorHandler((error: Error, request) => {
+      throw isDeskError(error) ? deskProblem(error, request.method === 'GET' ? 'querystring' : 'body') : error;
+    });
+    slotRoutes(scope, options);
+  });
+}
+
+function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { desk, now } = options;
   const schemas = slotSchemas(options.catalog, options);
   const security = [{ apiKey: [] }];
