@@ -40,7 +40,7 @@ const reading: ClickHouseReading = {
 };
 
 /** One scrape whose read the fake answers with `outcome` (or fails with it). */
-async function scrapeAnswered(app: ReturnType<typeof buildApp>, reader: FakeReader, outcome: ClickHouseReading | Error) {
+async function scrapeAnswered(app: ReturnType<typeof buildApp>['app'], reader: FakeReader, outcome: ClickHouseReading | Error) {
   const response = app.inject({ url: '/metrics' });
   await reader.whenReading();
   if (outcome instanceof Error) reader.fail(outcome);
@@ -51,7 +51,7 @@ async function scrapeAnswered(app: ReturnType<typeof buildApp>, reader: FakeRead
 describe('clickhouse-exporter /metrics with a fake reader', () => {
   it('serves the server figures, the tables and up 1 after an answered read, and its own process metrics', async () => {
     const reader = new FakeReader();
-    const app = buildApp({ logger, reader });
+    const { app } = buildApp({ logger, reader });
     const response = await scrapeAnswered(app, reader, reading);
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -75,7 +75,7 @@ describe('clickhouse-exporter /metrics with a fake reader', () => {
 
   it('shares one read between scrapes that arrive while it is under way', async () => {
     const reader = new FakeReader();
-    const app = buildApp({ logger, reader });
+    const { app } = buildApp({ logger, reader });
     const scrapes = [app.inject({ url: '/metrics' }), app.inject({ url: '/metrics' }), app.inject({ url: '/metrics' })];
     await reader.whenReading();
     // Every scrape has reached the read before it answers.
@@ -95,7 +95,7 @@ describe('clickhouse-exporter /metrics with a fake reader', () => {
 
   it('while ClickHouse does not answer: 200 with up 0, no table or server figures, and ready', async () => {
     const reader = new FakeReader();
-    const app = buildApp({ logger, reader });
+    const { app } = buildApp({ logger, reader });
     await scrapeAnswered(app, reader, reading);
     const response = await scrapeAnswered(app, reader, new Error('connect ECONNREFUSED 127.0.0.1:8123'));
     expect(response.statusCode).toBe(200);

@@ -1,23 +1,26 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type Logger } from '@tower/shared';
+import { httpPart, installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type ListenOn, type Logger, type Part } from '@tower/shared';
 import { ClickHouseCollector, ExporterMetrics, ExporterRegistry } from './collector.ts';
 import type { ClickHouseReader } from './reader.ts';
 
 export interface ExporterDependencies {
   logger: Logger;
   reader: ClickHouseReader;
+  /** Where to listen (main.ts); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
 /**
  * `/metrics`: the service's own metrics, then ClickHouse's, read at the scrape. Ready
  * whenever it serves: while ClickHouse is down it reports that (`tower_clickhouse_up 0`).
+ * Its one part is the HTTP server.
  */
-export function buildApp(deps: ExporterDependencies): FastifyInstance {
+export function buildApp(deps: ExporterDependencies): { app: FastifyInstance; parts: Part[] } {
   const registry = new ExporterRegistry('clickhouse-exporter');
   registry.readFrom(new ClickHouseCollector(deps.reader, new ExporterMetrics(registry), deps.logger));
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
   installSecurityHeaders(app);
   registerOpsRoutes(app, { metrics: registry, readiness: [] });
-  return app;
+  return { app, parts: [httpPart('http', app, deps.listen)] };
 }

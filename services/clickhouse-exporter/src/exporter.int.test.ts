@@ -23,7 +23,7 @@ import { readCountSeries, sampleValue as sample, tableSeries, upSeries as up } f
 /** An exporter app reading ClickHouse with these settings; close() closes both. */
 function exporter(settings: ClickHouseSettings) {
   const client = createClickHouse({ ...settings, requestTimeoutMs: 5000 });
-  const app = buildApp({ logger: settings.logger, reader: new SystemTablesReader(client, settings.database) });
+  const { app } = buildApp({ logger: settings.logger, reader: new SystemTablesReader(client, settings.database) });
   return {
     scrape: async () => {
       const response = await app.inject({ url: '/metrics' });
@@ -170,7 +170,7 @@ describe('clickhouse-exporter on real ClickHouse', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     const client = createClickHouse({ url, username: 'tower_monitor', password: 'unused', database: 'system', requestTimeoutMs: 500, logger });
-    const app = buildApp({ logger, reader: new SystemTablesReader(client, 'tower') });
+    const { app } = buildApp({ logger, reader: new SystemTablesReader(client, 'tower') });
     try {
       for (const count of [1, 2]) {
         const response = await app.inject({ url: '/metrics' });

@@ -4,7 +4,7 @@
  * is ready while ClickHouse is down (it exists to report that); a refused login stops
  * it at start. On SIGTERM it stops serving, then closes the client.
  */
-import { Lifecycle, checkClickHouseLogin, connectOrExit, createClickHouse, createLogger, loadConfigOrExit } from '@tower/shared';
+import { Lifecycle, checkClickHouseLogin, clientPart, createClickHouse, createLogger, loadConfigOrExit } from '@tower/shared';
 import { buildApp } from './app.ts';
 import { exporterEnv } from './config.ts';
 import { SystemTablesReader } from './reader.ts';
@@ -23,11 +23,10 @@ const clickhouse = createClickHouse({
   requestTimeoutMs: config.CLICKHOUSE_READ_TIMEOUT_MS,
   logger,
 });
-await connectOrExit('clickhouse-exporter', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
 
-const app = buildApp({ logger, reader: new SystemTablesReader(clickhouse, config.CLICKHOUSE_DATABASE) });
-
-lifecycle.onShutdown({ name: 'http', run: () => app.close() }).onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
-
-await app.listen({ port: config.PORT, host: config.HOST });
+const { parts } = buildApp({ logger, reader: new SystemTablesReader(clickhouse, config.CLICKHOUSE_DATABASE), listen: { port: config.PORT, host: config.HOST } });
+await lifecycle.startOrExit('clickhouse-exporter', [
+  clientPart('clickhouse', { dependency: 'ClickHouse', user: config.CLICKHOUSE_USER, connect: () => checkClickHouseLogin(clickhouse), close: () => clickhouse.close() }),
+  ...parts,
+]);
 logger.info({ port: config.PORT, clickhouse: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE }, 'clickhouse exporter ready');
