@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
-import { installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type Logger, type ReadinessCheck } from '@tower/shared';
+import { httpPart, installProblemHandler, installSecurityHeaders, partOf, registerOpsRoutes, serverOptions, withoutRequestLogs, type ListenOn, type Logger, type Part, type ReadinessCheck } from '@tower/shared';
 import type { TowerEvent } from '@tower/shared';
 import type { SlotBooker } from './slot-booker.ts';
 import type { IngestSender } from './sender.ts';
@@ -22,14 +22,16 @@ export interface SimulatorDependencies {
    */
   slots?: { demand: SlotDemand; booker: SlotBooker; lookaheadMs: number };
   now?: () => number;
+  /** Where to listen (main.ts); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
 /**
  * The simulator's process: advances the simulation every tick, hands the events to the
- * sender, and serves its status. `start()` begins ticking; `stop()` stops generating
- * and sends what is buffered.
+ * sender, and serves its status. Its parts: the HTTP server, then the simulation (its
+ * start begins ticking; its stop stops generating and sends what is buffered).
  */
-export async function buildApp(deps: SimulatorDependencies): Promise<{ app: FastifyInstance; start(): void; stop(): Promise<void> }> {
+export async function buildApp(deps: SimulatorDependencies): Promise<{ app: FastifyInstance; parts: Part[] }> {
   const now = deps.now ?? Date.now;
   const { simulation, sender, settings } = deps;
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
@@ -73,8 +75,7 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
     void sender.flush();
     void deps.slots?.booker.flush();
   };
-  return {
-    app,
+  const ticking = {
     start: () => {
       timer = setInterval(tick, settings.tickMs);
     },
@@ -89,4 +90,5 @@ export async function buildApp(deps: SimulatorDependencies): Promise<{ app: Fast
       }
     },
   };
+  return { app, parts: [httpPart('http', app, deps.listen), partOf('simulation (stop generating, send what is buffered)', ticking, { stopTimeoutMs: 15_000 })] };
 }

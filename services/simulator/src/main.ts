@@ -31,7 +31,7 @@ const slots =
       }
     : undefined;
 
-const { app, start, stop } = await buildApp({
+const { parts } = await buildApp({
   logger,
   simulation,
   sender,
@@ -47,12 +47,7 @@ const { app, start, stop } = await buildApp({
       },
     },
   ],
+  listen: { port: config.PORT, host: config.HOST },
 });
-
-lifecycle
-  .onShutdown({ name: 'simulation (stop generating, send what is buffered)', run: stop, timeoutMs: 15_000 })
-  .onShutdown({ name: 'http', run: () => app.close() });
-
-await app.listen({ port: config.PORT, host: config.HOST });
-start();
+await lifecycle.startOrExit('simulator', parts);
 logger.info({ port: config.PORT, profile: config.SIM_PROFILE, seed: config.SIM_SEED, rate: config.SIM_RATE, sites: keysBySite.size, slotBookingFirms: slots ? firmKeys.length : 0 }, 'simulator running');
