@@ -6,11 +6,11 @@
  */
 import { describe, expect } from 'vitest';
 import { JourneyTracker, bookingRow, deadLetterHeaders, eventTypeSchemas, loadCatalog, loadMigrations, readSlotBookings, readSlotWindows, windowRow, type SlotBooking, type ClickHouseClient, type ConsumedEvent, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { test } from '@tower/shared/testing';
+import { test, uniqueName } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../infra/clickhouse/chdb.ts';
 import { LaneOpenTracker } from '../services/aggregator/src/domain/lanes.ts';
 import { dimensionsOf, noDerived, rawRowOf, rawTables, type RawRow } from '../services/aggregator/src/domain/rows.ts';
-import { EventStore } from '../services/aggregator/src/store.ts';
+import { EventStore, defaultStoreSettings } from '../services/aggregator/src/store.ts';
 import { migrate, migrationsDirectory } from '../services/aggregator/src/test-support.ts';
 import { HistoryStore } from '../services/live/src/history/store.ts';
 import { deadLetterRowOf } from '../services/aggregator/src/dead-letters.ts';
@@ -92,7 +92,8 @@ describe('rendered queries on ClickHouse 18.16 and on the current engine', () =>
     await history.plateEvents(plate, end - 86_400_000);
     await history.recentPlateEvents({ site: 'bac-luan-2' }, end - 3600_000, end - 6 * 3600_000, 20);
     await history.recentPlateEvents({ plate }, end - 3600_000, end - 6 * 3600_000, 20);
-    const aggregatorStore = new EventStore(recorder);
+    // A prefix of its own: another test's inserts running meanwhile would be in the answer about the server's queries, not in chDB's.
+    const aggregatorStore = new EventStore(recorder, undefined, { ...defaultStoreSettings, insertQueryIdPrefix: `${uniqueName('aggregator')}:insert:` });
     await aggregatorStore.loadPartition('truck', 'tower.truck', 0, 100);
     await aggregatorStore.loadPartition('lane', 'tower.lane', 0, 100);
     const lastMinute = end / 1000 - 60;

@@ -3,14 +3,17 @@
  * current engine (chDB): raw rows stored without their views' rows (what a ClickHouse
  * killed between an insert's raw part and its views' parts leaves, drill
  * clickhouse-kill) are found and their windows rebuilt to exactly what an insert
- * without a fault gives; windows that agree are left alone.
+ * without a fault gives; windows that agree are left alone. An insert of the
+ * aggregator's still running on the server (its process gone, or its request dead) is
+ * waited for, within a budget, before a comparison and before a partition's load.
  */
 import { describe, expect } from 'vitest';
 import { createClickHouse, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseClient, type TowerEvent } from '@tower/shared';
-import { test } from '@tower/shared/testing';
+import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../../../infra/clickhouse/chdb.ts';
 import { dimensionsOf, noDerived, rawRowOf, rawTables, type RawRow } from './domain/rows.ts';
-import { AggregateRepair, type RebuiltWindow } from './repair.ts';
+import { AggregateRepair, RepairWaitExceeded, type RebuiltWindow } from './repair.ts';
+import { EventStore } from './store.ts';
 import { migrate, migrationsDirectory, queryRows } from './test-support.ts';
 import { TrafficSimulation } from '../../simulator/src/domain/traffic.ts';
 
@@ -54,6 +57,35 @@ function recording(client: ClickHouseClient) {
 
 const normalised = (rows: Record<string, unknown>[]) => rows.map((row) => JSON.stringify(Object.values(row).map((v) => (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : v))));
 
+/**
+ * Inserts of an earlier aggregator (their query ids have `prefix`) still running on the
+ * server: 25 truck rows wait in a table without views, and each insert copies them
+ * slowly (0.2 s a row), so it runs for about 5 s. `start` resolves once it runs.
+ */
+async function earlierInserts(clickhouse: { client: ClickHouseClient }, prefix: string) {
+  const end = Math.floor(Date.now() / 60_000) * 60_000;
+  const events = new TrafficSimulation(catalog, { seed: 4, rate: 30, start: end - 30 * 60_000 }).advanceTo(end).filter((e) => e.type.startsWith('truck.'));
+  const rows = rowsOf(events, 0).get(rawTables.truck)!.slice(0, 25);
+  expect(rows).toHaveLength(25);
+  await clickhouse.client.command({ query: `CREATE TABLE held_rows AS ${rawTables.truck} ENGINE = Memory` });
+  // One block a row (a Memory table keeps the blocks as inserted): ClickHouse sleeps at most 3 s a block.
+  for (const row of rows) await clickhouse.client.insert({ table: 'held_rows', values: [row], format: 'JSONEachRow' });
+  const start = async (name: string) => {
+    const insert = clickhouse.client.command({ query: `INSERT INTO ${rawTables.truck} SELECT * FROM held_rows WHERE sleepEachRow(0.2) = 0`, query_id: `${prefix}${name}` });
+    await eventually(
+      async () => {
+        const [running] = await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM system.processes WHERE query_id = '${prefix}${name}'`);
+        return running?.n === '1' ? true : undefined;
+      },
+      { what: 'the earlier insert running on the server', timeoutMs: 60_000 },
+    );
+    return { done: insert };
+  };
+  return { rows, start };
+}
+
+const looksAtProcesses = (statement: string) => /\bFROM system\.processes\b/.test(statement);
+
 describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)', () => {
   test('raw rows stored without their views are found, their windows rebuilt as a run without the fault has them, and agreeing windows left alone', { timeout: 180_000 }, async ({ clickhouse, logger }) => {
     const end = Math.floor(Date.now() / 60_000) * 60_000;
@@ -79,7 +111,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       const { recorder, statements } = recording(clickhouse.client);
       for (const statement of stored) await recorder.command({ query: statement });
       const rebuiltByTable = new Map<string, readonly RebuiltWindow[]>();
-      const repair = new AggregateRepair(recorder, (table, windows) => rebuiltByTable.set(table, windows));
+      const repair = new AggregateRepair(recorder, { insertQueryIdPrefix: `${uniqueName('aggregator')}:insert:`, waitBudgetMs: 60_000 }, (table, windows) => rebuiltByTable.set(table, windows));
       // In doubt but stored whole: nothing to rebuild.
       for (const rows of before.values()) repair.noteFailed(rows);
       expect(await repair.run()).toBe(0);
@@ -115,4 +147,45 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       await admin.close();
     }
   });
+
+  test('compares only once no insert of the aggregator sent earlier still runs on the server, and gives up within its budget while one does', { timeout: 180_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const prefix = `${uniqueName('aggregator')}:insert:`;
+    const { rows, start: earlierInsert } = await earlierInserts(clickhouse, prefix);
+    const stored = async () => Number((await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM ${rawTables.truck}`))[0]!.n);
+
+    // Bounded: while the earlier insert runs, a run with a short budget fails (retried with the batch), the doubt kept, nothing compared.
+    const stuck = await earlierInsert('stuck');
+    const impatient = recording(clickhouse.client);
+    const short = new AggregateRepair(impatient.recorder, { insertQueryIdPrefix: prefix, waitBudgetMs: 300 });
+    short.noteFailed(rows);
+    await expect(short.run()).rejects.toThrow(RepairWaitExceeded);
+    expect(short.pending).toBe(true);
+    expect(impatient.statements.filter((s) => !looksAtProcesses(s))).toEqual([]);
+    await stuck.done;
+
+    // Patient: it compares only once the earlier insert is done on the server, so its rows are there when it does.
+    const held = await earlierInsert('held');
+    const { recorder, statements } = recording(clickhouse.client);
+    const repair = new AggregateRepair(recorder, { insertQueryIdPrefix: prefix, waitBudgetMs: 120_000 });
+    repair.noteFailed(rows);
+    const storedWhenCompared = repair.run().then(async (rebuilt) => ({ rebuilt, stored: await stored() }));
+    // Both earlier inserts' rows (raw and views alike): nothing to rebuild.
+    expect(await storedWhenCompared).toEqual({ rebuilt: 0, stored: 2 * rows.length });
+    expect(statements.filter(looksAtProcesses).length).toBeGreaterThan(2);
+    expect(statements.some((s) => /\bsumMerge\(/.test(s))).toBe(true);
+    await held.done;
+  });
+
+  test('a partition is loaded only once no insert of the aggregator sent earlier still runs on the server: its rows are not sent again', { timeout: 120_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const prefix = `${uniqueName('aggregator')}:insert:`;
+    const { rows, start: earlierInsert } = await earlierInserts(clickhouse, prefix);
+    const store = new EventStore(clickhouse.client, undefined, { insertQueryIdPrefix: prefix, waitBudgetMs: 120_000 });
+    const earlier = await earlierInsert('before-a-crash');
+    const loaded = await store.loadPartition('truck', 'truck', 0, 100);
+    expect([loaded.maxOffset, loaded.recentIds.length]).toEqual([BigInt(rows.length - 1), rows.length]);
+    await earlier.done;
+  });
 });
+

@@ -9,9 +9,24 @@ const countColumns: Readonly<Record<string, string>> = { throughput_1m: 'events'
 
 /** Most windows named in one statement (18.16's `max_query_size` is 256 KiB). */
 const windowsPerStatement = 1000;
-const mutationPollMs = 100;
-/** A rebuild whose deletion has not finished by then fails; the windows stay in doubt and the next insert tries again. */
-const mutationCapMs = 120_000;
+const pollMs = 100;
+
+export interface RepairSettings {
+  /** The `query_id` prefix of every insert of raw rows by the aggregator (EventStore's). */
+  insertQueryIdPrefix: string;
+  /**
+   * Longest one run waits, in all, for the server's inserts and deletions to finish. The
+   * consumer runs the repair inside a batch, without heartbeats: past it the run fails
+   * (the doubt stays), and the runner heartbeats through its backoff and tries again,
+   * so this must stay well under the group's session timeout.
+   */
+  waitBudgetMs: number;
+}
+
+/** The run waited its budget for the server: retried with the batch (transient), never a reason to dead-letter. */
+export class RepairWaitExceeded extends Error {
+  readonly retriable = true;
+}
 
 interface View {
   name: string;
@@ -52,6 +67,7 @@ export class AggregateRepair {
 
   constructor(
     private readonly client: ClickHouseClient,
+    private readonly settings: RepairSettings,
     private readonly onRebuilt: (table: string, windows: readonly RebuiltWindow[]) => void = () => undefined,
   ) {}
 
@@ -68,15 +84,25 @@ export class AggregateRepair {
     }
   }
 
-  /** Compares and rebuilds until every aggregate agrees with the raw rows where in doubt; the windows rebuilt. Throws (and keeps the doubt) when ClickHouse fails. */
+  /**
+   * Compares and rebuilds until every aggregate agrees with the raw rows where in doubt;
+   * the windows rebuilt. First waits until no insert of the aggregator's that runs on the
+   * server now (sent by an earlier process, or one whose request died while the server
+   * kept it) is still running, and no deletion of an earlier run is pending: their parts
+   * would otherwise land after the comparison. The caller holds its own inserts. Throws
+   * (and keeps the doubt) when ClickHouse fails or the waits pass `waitBudgetMs`.
+   */
   async run(): Promise<number> {
     if (this.doubtful.size === 0) return 0;
+    const deadline = Date.now() + this.settings.waitBudgetMs;
+    await waitForServerQueries(this.client, this.settings.insertQueryIdPrefix, new Set(), deadline);
     const inDoubt = [...this.doubtful.values()];
     this.tables ??= await this.loadTables();
     let rebuilt = 0;
     for (const table of this.tables) {
+      await this.deletionsDone(table, deadline);
       const differing = await this.differing(table, inDoubt);
-      for (let i = 0; i < differing.length; i += windowsPerStatement) await this.rebuild(table, differing.slice(i, i + windowsPerStatement), inDoubt);
+      for (let i = 0; i < differing.length; i += windowsPerStatement) await this.rebuild(table, differing.slice(i, i + windowsPerStatement), inDoubt, deadline);
       if (differing.length > 0) {
         const still = await this.differing(table, inDoubt);
         if (still.length > 0) throw new Error(`${table.name}: ${still.length} windows still disagree with the raw rows after a rebuild`);
@@ -136,22 +162,53 @@ export class AggregateRepair {
     return [...expected].filter(([, difference]) => difference !== 0).map(([id]) => windows.get(id)!);
   }
 
-  /** Deletes the windows (a mutation, awaited) and inserts them again from the raw rows through every view of the table. */
-  private async rebuild(table: AggregateTable, windows: WindowKey[], inDoubt: [string, number][]): Promise<void> {
-    const which = sql`(${sqlJoin(table.keys.map(sqlIdentifier), ', ')}, toUInt32(window_start)) IN (${tupleList(windows)})`;
-    await this.client.command({ query: sql`ALTER TABLE ${sqlIdentifier(table.name)} DELETE WHERE ${which}`.text });
-    const deadline = Date.now() + mutationCapMs;
+  /**
+   * Waits until the table has no deletion pending (a mutation of an earlier run that
+   * passed its budget goes on on the server: comparing before it is done would read the
+   * windows half deleted). Past `deadline` it throws; the next run waits again.
+   */
+  private async deletionsDone(table: AggregateTable, deadline: number): Promise<void> {
     for (;;) {
       const [left] = await selectRows<{ n: string }>(this.client, sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${table.name} AND is_done = 0`);
-      if (Number(left?.n ?? 0) === 0) break;
-      if (Date.now() > deadline) throw new Error(`${table.name}: the deletion of ${windows.length} windows to rebuild has not finished after ${mutationCapMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, mutationPollMs));
+      if (Number(left?.n ?? 0) === 0) return;
+      if (Date.now() >= deadline) throw new RepairWaitExceeded(`${table.name}: a deletion of windows to rebuild has not finished within the repair's ${this.settings.waitBudgetMs / 1000} s; the windows stay in doubt and the next try waits for it`);
+      await sleep(pollMs);
     }
+  }
+
+  /** Deletes the windows (a mutation, awaited within the run's budget) and inserts them again from the raw rows through every view of the table. */
+  private async rebuild(table: AggregateTable, windows: WindowKey[], inDoubt: [string, number][], deadline: number): Promise<void> {
+    const which = sql`(${sqlJoin(table.keys.map(sqlIdentifier), ', ')}, toUInt32(window_start)) IN (${tupleList(windows)})`;
+    await this.client.command({ query: sql`ALTER TABLE ${sqlIdentifier(table.name)} DELETE WHERE ${which}`.text });
+    await this.deletionsDone(table, deadline);
     const columns = sqlJoin(table.columns.map(sqlIdentifier), ', ');
     const hours = inHours('observed_at', inDoubt);
     for (const view of table.views) {
       await this.client.command({ query: sql`INSERT INTO ${sqlIdentifier(table.name)} (${columns}) SELECT ${columns} FROM (${viewSelectOver(view.createQuery, hours)}) WHERE ${which}`.text });
     }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until none of the queries running now whose `query_id` starts with `prefix`
+ * (but those in `except`) still runs: a snapshot, so queries started meanwhile (another
+ * instance's) cannot keep it waiting. Past `deadline` it throws RepairWaitExceeded.
+ * system.processes shows a user at least its own queries (18.16 and current releases
+ * alike), and the aggregator's inserts are its own.
+ */
+export async function waitForServerQueries(client: ClickHouseClient, prefix: string, except: ReadonlySet<string>, deadline: number): Promise<void> {
+  const running = await selectRows<{ query_id: string }>(client, sql`SELECT query_id FROM system.processes WHERE startsWith(query_id, ${prefix})`);
+  const awaited = running.map((row) => row.query_id).filter((id) => !except.has(id));
+  const started = Date.now();
+  while (awaited.length > 0) {
+    const still = await selectRows<{ query_id: string }>(client, sql`SELECT query_id FROM system.processes WHERE query_id IN ${awaited}`);
+    if (still.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new RepairWaitExceeded(`${still.length} insert(s) of the aggregator sent earlier still run on the server after ${((Date.now() - started) / 1000).toFixed(1)} s (${still.map((row) => row.query_id).slice(0, 3).join(', ')}); what is stored is read once they are done`);
+    }
+    await sleep(pollMs);
   }
 }
 

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
-import { AggregateRepair, type RebuiltWindow } from './repair.ts';
+import { AggregateRepair, waitForServerQueries, type RebuiltWindow, type RepairSettings } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
 export interface StoredPartition {
@@ -35,20 +36,31 @@ export class RepairFailed extends Error {
   }
 }
 
+/**
+ * Where the store's inserts are told apart on the server (`query_id` prefix) and how long
+ * a repair or a partition's load waits for them there. The aggregator passes its consumer
+ * group as the prefix and half the group's session timeout as the budget.
+ */
+export type StoreSettings = RepairSettings;
+
+/** For stores that only seed rows (tests, drills): no group, and a budget under the shortest session timeout (6 s). */
+export const defaultStoreSettings: StoreSettings = { insertQueryIdPrefix: 'tower-aggregator:insert:', waitBudgetMs: 3000 };
+
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
   private readonly inserters = new Map<string, Coalescer<readonly RawRow[]>>();
 
   private readonly repair: AggregateRepair;
-  /** Inserts sent and not yet answered: a repair waits for them, and holds new ones. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Inserts sent and not yet answered, by query id: a repair waits for them, and holds new ones. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private repairing?: Promise<void>;
 
   constructor(
     private readonly client: ClickHouseClient,
     onRebuilt?: (table: string, windows: readonly RebuiltWindow[]) => void,
+    private readonly settings: StoreSettings = defaultStoreSettings,
   ) {
-    this.repair = new AggregateRepair(client, onRebuilt);
+    this.repair = new AggregateRepair(client, settings, onRebuilt);
   }
 
   /**
@@ -85,7 +97,7 @@ export class EventStore {
   async repairPending(): Promise<void> {
     while (this.repair.pending) {
       this.repairing ??= (async () => {
-        await Promise.allSettled([...this.inFlight]);
+        await Promise.allSettled([...this.inFlight.values()]);
         await this.repair.run();
       })()
         .catch((error: unknown) => {
@@ -105,19 +117,28 @@ export class EventStore {
     // Checked again after the await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
     do await this.repairPending();
     while (this.repair.pending);
-    const insert = this.client.insert({ table, values: rows as RawRow[], format: 'JSONEachRow' });
-    this.inFlight.add(insert);
+    // Named, so that a later repair or load finds it on the server if its answer never comes (system.processes).
+    const queryId = `${this.settings.insertQueryIdPrefix}${randomUUID()}`;
+    const insert = this.client.insert({ table, values: rows as RawRow[], format: 'JSONEachRow', query_id: queryId });
+    this.inFlight.set(queryId, insert);
     try {
       await insert;
     } catch (error) {
       this.repair.noteFailed(rows);
       throw error;
     } finally {
-      this.inFlight.delete(insert);
+      this.inFlight.delete(queryId);
     }
   }
 
+  /**
+   * What the stored rows say about one partition. First waits (within the budget) until
+   * no insert of the aggregator's that runs on the server now, but this store's own, is
+   * still running: a process killed mid-insert leaves its insert to the server, and rows
+   * landing after the load would be sent again (their offsets look unstored).
+   */
   async loadPartition(family: FamilyName, topic: string, partition: number, recentCount: number): Promise<StoredPartition> {
+    await waitForServerQueries(this.client, this.settings.insertQueryIdPrefix, new Set(this.inFlight.keys()), Date.now() + this.settings.waitBudgetMs);
     const table = sqlIdentifier(rawTables[family]);
     const where = sql`kafka_topic = ${topic} AND kafka_partition = ${partition}`;
     const [max] = await selectRows<{ max_offset: string; rows: string }>(this.client, sql`SELECT max(kafka_offset) AS max_offset, count() AS rows FROM ${table} WHERE ${where}`);
