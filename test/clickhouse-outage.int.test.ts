@@ -55,7 +55,7 @@ describe('ClickHouse outage under the aggregator (real servers)', () => {
         },
         { timeoutMs: 15_000, what: 'readiness to report the outage' },
       );
-      expect(notReady).toMatch(/storing has failed since .*retrying with backoff/);
+      expect(notReady).toMatch(/processing has failed since .*retrying with backoff/);
       await sleep(Math.max(0, outageMs - (Date.now() - stoppedAt)));
       const failures = Number(/tower_consumer_batch_failures_total\{[^}]*\} (\d+)/.exec((await aggregator.app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
       // Exponential backoff: a handful of attempts in 30 s, not a hot loop.

@@ -276,8 +276,6 @@ function slots(): Dashboard {
           description: 'Slot changes in the Redis outbox not yet acknowledged by Kafka (-1: Redis did not answer).',
           unit: 'short',
           series: [{ expr: `sum(tower_slots_outbox_entries${s})`, legend: 'entries' }] }),
-        graph({ title: 'Undecodable history messages', description: 'Messages on the slots topic that are not slot changes, skipped, per second.', unit: 'ops',
-          series: [{ expr: `sum(${rate('tower_slots_history_undecodable_total', s)})`, legend: 'skipped' }] }),
       ],
     },
     consumerSection('slots', true),

@@ -2,8 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import {
+  consumerReadiness,
   ConsumerRunner,
   EventCodec,
+  eventDecoder,
   installProblemHandler,
   installSecurityHeaders,
   serverOptions,
@@ -66,28 +68,21 @@ export interface Aggregator {
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
   const metrics = new AggregatorMetrics(deps.metrics);
   // A minute rebuilt after a failed insert goes out again as a correction: a tick read before the repair may have shown it short.
-  // Inserts named by the group, found on the server after a crash; a repair or load waits for them at most half the session timeout (it runs inside a batch, without heartbeats).
-  const store = new EventStore(
-    deps.clickhouse,
-    (table, rebuilt) => {
-      metrics.rebuiltWindows.inc({ table }, rebuilt.length);
-      if (table === 'throughput_1m') live.correct(rebuilt);
-    },
-    { insertQueryIdPrefix: `${deps.settings.groupId}:insert:`, waitBudgetMs: deps.settings.sessionTimeoutMs / 2 },
-  );
+  const store = new EventStore(deps.clickhouse, (table, rebuilt) => {
+    metrics.rebuiltWindows.inc({ table }, rebuilt.length);
+    if (table === 'throughput_1m') live.correct(rebuilt);
+  });
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const journeys = new LiveJourneys();
   const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs, undefined, deps.tracing);
   const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: (trace) => live.request(trace) }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
-  const topics = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
+  const families = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
   const runner = new ConsumerRunner(
     {
       kafka: deps.kafka,
-      groupId: deps.settings.groupId,
-      topics,
-      codec: new EventCodec(),
-      producer: deps.producer,
-      deadLetterTopic: deps.topics.deadLetter,
+      mode: { kind: 'group', groupId: deps.settings.groupId, deadLetters: { topic: deps.topics.deadLetter, producer: deps.producer } },
+      topics: Object.keys(families),
+      decoder: eventDecoder(new EventCodec(), families),
       logger: deps.logger,
       metrics: deps.metrics,
       minBytes: deps.settings.fetchMinBytes,
@@ -99,20 +94,12 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     },
     pipeline,
   );
-  const deadLetters = new DeadLetterArchive(deps.kafka, { groupId: `${deps.settings.groupId}-dead-letters`, topic: deps.topics.deadLetter, clickhouse: deps.clickhouse, logger: deps.logger, sessionTimeoutMs: deps.settings.sessionTimeoutMs });
+  const deadLetters = new DeadLetterArchive(deps.kafka, { groupId: `${deps.settings.groupId}-dead-letters`, topic: deps.topics.deadLetter, clickhouse: deps.clickhouse, logger: deps.logger, metrics: deps.metrics, sessionTimeoutMs: deps.settings.sessionTimeoutMs });
 
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
   installSecurityHeaders(app);
-  const consumerReady: ReadinessCheck = {
-    name: 'consumer',
-    check: async () => {
-      const health = runner.health();
-      if (!health.running) throw new Error('not consuming');
-      if (health.failingSince !== undefined) throw new Error(`storing has failed since ${new Date(health.failingSince).toISOString()}: ${health.lastError}; retrying with backoff`);
-    },
-  };
-  registerOpsRoutes(app, { metrics: deps.metrics, readiness: [...deps.readiness, consumerReady] });
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: [...deps.readiness, consumerReadiness('consumer', () => [runner]), consumerReadiness('dead-letter archive', () => [deadLetters])] });
 
   return {
     app,

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
 import { createProducer, deadLetterHeaders, selectRows, sql, type ClickHouseClient } from '@tower/shared';
 import { eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
@@ -24,7 +25,7 @@ describe('dead-letter archive', () => {
     const producer = createProducer(kafka);
     await producer.connect();
     await producer.send([{ topic, messages: [letter(0), letter(1), letter(2)] }]);
-    const archive = (groupId: string) => new DeadLetterArchive(kafka, { groupId, topic, clickhouse: clickhouse.client, logger, sessionTimeoutMs: 10_000 });
+    const archive = (groupId: string) => new DeadLetterArchive(kafka, { groupId, topic, clickhouse: clickhouse.client, logger, metrics: new Registry(), sessionTimeoutMs: 10_000 });
     const stored = () => eventuallyProgressing({ what: 'the dead letters stored', progress: async () => (await rows(clickhouse.client)).length, until: (n) => (n >= 3 ? n : undefined) });
 
     const first = archive(uniqueName('dlq'));
@@ -54,7 +55,7 @@ describe('dead-letter archive', () => {
     await producer.send([{ topic: second, messages: [letter(5), letter(6)] }]);
     await producer.disconnect();
     const copy = async (topic: string, count: number) => {
-      const archive = new DeadLetterArchive(kafka, { groupId: uniqueName('dlq'), topic, clickhouse: clickhouse.client, logger, sessionTimeoutMs: 10_000 });
+      const archive = new DeadLetterArchive(kafka, { groupId: uniqueName('dlq'), topic, clickhouse: clickhouse.client, logger, metrics: new Registry(), sessionTimeoutMs: 10_000 });
       await archive.start();
       try {
         await eventuallyProgressing({ what: `the dead letters of ${topic} stored`, progress: async () => (await rows(clickhouse.client, topic)).length, until: (n) => (n >= count ? n : undefined) });

@@ -1,5 +1,6 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { clickHouseDateTime, deadLetterHeaders, selectRows, sql, type ClickHouseClient, type Logger } from '@tower/shared';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { batchHandled, clickHouseDateTime, ConsumerRunner, deadLetterHeaders, selectRows, sql, type ClickHouseClient, type ConsumerHandler, type HandlerOutcome, type Logger, type PartitionBatch } from '@tower/shared';
 
 /** A row of `dead_letters` (infra/clickhouse/migrations/0001, 0007 and 0008). */
 export interface DeadLetterRow {
@@ -50,58 +51,72 @@ export function deadLetterRowOf(topic: string, partition: number, message: Kafka
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** One message of the dead-letter topic on its way to `dead_letters`. */
+interface ArchivedLetter {
+  offset: bigint;
+  row: DeadLetterRow;
+}
 
 /**
  * Copies the dead-letter topic into ClickHouse's `dead_letters`, in a consumer group of
- * its own (`<group>-dead-letters`), so SREs can query and replay dead letters
- * (`npm run dlq`). Exactly once: a partition's first batch in a group generation loads
- * the highest dead-letter offset stored for it, and what is at or below it is skipped;
- * offsets are committed after the insert. An insert that fails is retried with backoff.
+ * its own (`<group>-dead-letters`, its lag and readiness like every consumer's), so SREs
+ * can query and replay dead letters (`npm run dlq`). Exactly once: a partition's first
+ * batch in a group generation loads the highest dead-letter offset stored for it, and
+ * what is at or below it is skipped; offsets are committed after the insert. Every
+ * message of the topic has a row, and a dead letter has nowhere further to go: an insert
+ * that fails is retried with backoff however long it takes (readiness says so).
  */
-export class DeadLetterArchive {
-  private readonly consumer: Consumer;
+export class DeadLetterArchive implements ConsumerHandler<ArchivedLetter> {
+  private readonly runner: ConsumerRunner<ArchivedLetter>;
   /** Highest stored dead-letter offset per partition, as loaded for this generation. */
   private readonly stored = new Map<number, bigint>();
 
   constructor(
     kafka: Kafka,
-    private readonly settings: { groupId: string; topic: string; clickhouse: ClickHouseClient; logger: Logger; sessionTimeoutMs: number },
+    private readonly settings: { groupId: string; topic: string; clickhouse: ClickHouseClient; logger: Logger; metrics: Registry; sessionTimeoutMs: number },
   ) {
-    this.consumer = kafka.consumer({ groupId: settings.groupId, sessionTimeout: settings.sessionTimeoutMs, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.stored.clear());
+    this.runner = new ConsumerRunner(
+      {
+        kafka,
+        mode: { kind: 'group', groupId: settings.groupId },
+        topics: [settings.topic],
+        decoder: (message, topic, partition) => ({ ok: true, value: { offset: BigInt(message.offset), row: deadLetterRowOf(topic, partition, message) } }),
+        logger: settings.logger.child({ component: 'dead-letter-archive' }),
+        metrics: settings.metrics,
+        sessionTimeoutMs: settings.sessionTimeoutMs,
+        maxWaitTimeMs: 500,
+      },
+      this,
+    );
   }
 
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.copy(payload) });
+  start(): Promise<void> {
+    return this.runner.start();
   }
 
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
-  private async copy({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 10_000)) {
-      if (!isRunning() || isStale()) return;
-      try {
-        const storedUpTo = this.stored.get(batch.partition) ?? (await this.highestStored(batch.partition));
-        const rows = batch.messages.filter((m) => BigInt(m.offset) > storedUpTo).map((m) => deadLetterRowOf(batch.topic, batch.partition, m));
-        if (rows.length > 0) await this.settings.clickhouse.insert({ table: 'dead_letters', values: rows, format: 'JSONEachRow' });
-        this.stored.set(batch.partition, BigInt(batch.lastOffset()));
-        break;
-      } catch (error) {
-        this.stored.delete(batch.partition);
-        this.settings.logger.warn({ err: error, partition: batch.partition, retryInMs: delay }, 'copying dead letters to ClickHouse failed; retrying');
-        await sleep(delay);
-        await heartbeat().catch(() => undefined);
-      }
+  checkReady(): void {
+    this.runner.checkReady();
+  }
+
+  onAssignment(): void {
+    this.stored.clear();
+  }
+
+  async handleBatch(batch: PartitionBatch<ArchivedLetter>): Promise<HandlerOutcome> {
+    try {
+      const storedUpTo = this.stored.get(batch.partition) ?? (await this.highestStored(batch.partition));
+      const rows = batch.events.filter((letter) => letter.offset > storedUpTo).map((letter) => letter.row);
+      if (rows.length > 0) await this.settings.clickhouse.insert({ table: 'dead_letters', values: rows, format: 'JSONEachRow' });
+      this.stored.set(batch.partition, batch.lastOffset);
+      return batchHandled;
+    } catch (error) {
+      this.stored.delete(batch.partition);
+      return { kind: 'retry', cause: error instanceof Error ? error : new Error(String(error)) };
     }
-    resolveOffset(batch.lastOffset());
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
-    await heartbeat();
   }
 
   private async highestStored(partition: number): Promise<bigint> {

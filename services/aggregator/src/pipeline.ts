@@ -1,4 +1,4 @@
-import { JourneyTracker, journeyView, type ConsumedEvent, type JourneyView, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
+import { batchHandled, JourneyTracker, journeyView, type ConsumedEvent, type HandlerOutcome, type JourneyView, type ConsumerHandler, type LaneEvent, type Logger, type PartitionBatch, type SiteCatalog, type TruckEvent } from '@tower/shared';
 import type { SpanContext } from '@tower/shared/tracing';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
@@ -54,10 +54,11 @@ export class AggregationPipeline implements ConsumerHandler {
     this.partitions.clear();
   }
 
-  async handleBatch(batch: PartitionBatch): Promise<void> {
+  /** A ClickHouse error is let through: the runner classifies it (a refused row is poison, a server away is retried). */
+  async handleBatch(batch: PartitionBatch): Promise<HandlerOutcome> {
     const key = `${batch.topic}:${batch.partition}`;
     const family = batch.events[0]?.family;
-    if (!family) return;
+    if (!family) return batchHandled;
     await this.store.repairPending();
     const state = this.partitions.get(key) ?? (await this.load(batch, family));
     this.partitions.set(key, state);
@@ -67,6 +68,7 @@ export class AggregationPipeline implements ConsumerHandler {
       this.partitions.delete(key);
       throw error;
     }
+    return batchHandled;
   }
 
   private async load(batch: PartitionBatch, family: ConsumedEvent['family']): Promise<PartitionState> {

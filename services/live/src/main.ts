@@ -6,14 +6,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, checkClickHouseLogin, consumerReadiness, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 import { buildApp } from './app.ts';
 import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
-import { alertFeed, journeyFeed, slotFeed, tickFeed } from './gateway/broadcast-feed.ts';
-import { FeedLagMetrics } from './gateway/feed-lag.ts';
+import { alertFeed, journeyFeed, slotFeed, tickFeed, type BroadcastFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
 
 const config = loadConfigOrExit('live', liveEnv);
@@ -33,14 +32,16 @@ const alertLogClickhouse = config.CLICKHOUSE_ALERT_LOG_USER
   ? createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_ALERT_LOG_USER, password: config.CLICKHOUSE_ALERT_LOG_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger })
   : clickhouse;
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-live`, logger, login: derivedOrExit('live', () => kafkaLoginOf(config)) });
-const ticks = tickFeed(kafka, config.TOPIC_THROUGHPUT, 'tower-live-ticks', hub, logger, tracing);
-const alerts = alertFeed(kafka, config.TOPIC_ALERTS, 'tower-live-alerts', hub, logger);
-const journeys = journeyFeed(kafka, config.TOPIC_JOURNEYS, 'tower-live-journeys', hub, logger);
-const feeds = [ticks, alerts, journeys];
+const metrics = createMetricsRegistry('live');
+// Each feed's lag (behind its topic's end) is in /metrics under its stable name.
+const feeds: BroadcastFeed[] = [
+  tickFeed(kafka, config.TOPIC_THROUGHPUT, 'tower-live-ticks', hub, logger, { metrics, tracing }),
+  alertFeed(kafka, config.TOPIC_ALERTS, 'tower-live-alerts', hub, logger, { metrics }),
+  journeyFeed(kafka, config.TOPIC_JOURNEYS, 'tower-live-journeys', hub, logger, { metrics }),
+];
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
 const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
-const metrics = createMetricsRegistry('live');
 
 const live = await buildApp({
   settings: {
@@ -90,28 +91,18 @@ const live = await buildApp({
   readiness: [
     { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
     { name: 'redis', check: () => pingRedis(redis) },
-    {
-      name: 'feeds',
-      check: async () => {
-        const waiting = feeds.filter((feed) => !feed.ready).map((feed) => feed.topic);
-        if (waiting.length > 0) throw new Error(`not yet reading ${waiting.join(', ')}`);
-      },
-    },
+    consumerReadiness('feeds', () => feeds),
   ],
 });
 
 const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS);
-const slotChanges = slotFeed(kafka, config.TOPIC_SLOTS, 'tower-live-slots', hub, live.slotBoard, logger);
-feeds.push(slotChanges);
-// How far each broadcast feed is behind its topic's end, sampled at each scrape of /metrics.
-const feedLag = new FeedLagMetrics(kafka, () => feeds, metrics, logger);
+feeds.push(slotFeed(kafka, config.TOPIC_SLOTS, 'tower-live-slots', hub, live.slotBoard, logger, { metrics }));
 
 lifecycle
   .onShutdown({ name: 'access registry watch', run: async () => stopWatchingAccess() })
   .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
   .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
-  .onShutdown({ name: 'feeds', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
-  .onShutdown({ name: 'feed lag (kafka admin)', run: () => feedLag.stop() })
+  .onShutdown({ name: 'feeds (and their lag)', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
   .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
   .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
   .onShutdown({ name: 'clickhouse', run: async () => void (await Promise.all([...new Set([clickhouse, alertLogClickhouse])].map((client) => client.close()))) });

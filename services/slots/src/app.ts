@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, installProblemHandler, installSecurityHeaders, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, eventDecoder, installProblemHandler, installSecurityHeaders, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
@@ -105,18 +105,15 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   const checkIn = new ConsumerRunner(
     {
       kafka: deps.kafka,
-      groupId: settings.groups.checkIn,
-      topics: { [settings.topics.trucks]: 'truck' },
-      codec: new EventCodec(),
-      producer: deps.producer,
-      deadLetterTopic: settings.topics.deadLetter,
+      mode: { kind: 'group', groupId: settings.groups.checkIn, fromBeginning: false, deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer } },
+      topics: [settings.topics.trucks],
+      decoder: eventDecoder(new EventCodec(), { [settings.topics.trucks]: 'truck' }),
       logger: logger.child({ component: 'check-in' }),
       metrics,
-      fromBeginning: false,
     },
     new CheckInMatcher(desk, metrics),
   );
-  const history = new SlotHistoryWriter(deps.kafka, settings.topics.slots, settings.groups.history, deps.clickhouse, logger.child({ component: 'slot-history' }), metrics);
+  const history = new SlotHistoryWriter(deps.kafka, { topic: settings.topics.slots, groupId: settings.groups.history, deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer }, metrics }, deps.clickhouse, logger.child({ component: 'slot-history' }));
 
   const http = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(http);

@@ -1,13 +1,15 @@
+import { Type } from '@sinclair/typebox';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect } from 'vitest';
 import { DependencyUnavailableProblem } from '../errors.ts';
+import { jsonMessageDecoder } from '../events/json-messages.ts';
 import { EventCodec } from '../events/avro.ts';
 import type { TowerEvent } from '../events/model.ts';
 import type { Logger } from '../logging.ts';
 import { atLeast, eventually, eventuallyProgressing, sampleEvents, test, uniqueName } from '../testing/index.ts';
 import { createProducer, type TowerProducer } from './client.ts';
-import { ConsumerRunner, deadLetterHeaders, type ConsumedEvent, type ConsumerHandler, type ConsumerRunnerSettings, type PartitionBatch } from './consumer.ts';
+import { batchHandled, ConsumerRunner, deadLetterHeaders, eventDecoder, jsonDecoder, type ConsumedEvent, type ConsumedMessage, type HandlerOutcome, type ConsumerHandler, type ConsumerRunnerSettings, type PartitionBatch } from './consumer.ts';
 
 const codec = new EventCodec();
 const header = (value: Buffer | string | (Buffer | string)[] | undefined) => String(value);
@@ -29,8 +31,8 @@ async function readAll(kafka: Kafka, topic: string, expected: number) {
 }
 
 /** By default an unknown error splits after its 5 attempts at once (no time floor), to keep the tests short. */
-function runner(kafka: Kafka, producer: TowerProducer, logger: Logger, topic: string, deadLetterTopic: string, groupId: string, handler: ConsumerHandler, metrics = new Registry(), unknown: Pick<ConsumerRunnerSettings, 'unknownAttempts' | 'unknownFloorMs'> = { unknownFloorMs: 0 }) {
-  return new ConsumerRunner({ kafka, groupId, topics: { [topic]: 'truck' }, codec, producer, deadLetterTopic, logger, metrics, retry: { initialMs: 100, maxMs: 400 }, ...unknown }, handler);
+function runner(kafka: Kafka, producer: TowerProducer, logger: Logger, topic: string, deadLetterTopic: string, groupId: string, handler: ConsumerHandler, metrics = new Registry(), unknown: Pick<ConsumerRunnerSettings<ConsumedEvent>, 'unknownAttempts' | 'unknownFloorMs'> = { unknownFloorMs: 0 }) {
+  return new ConsumerRunner({ kafka, mode: { kind: 'group', groupId, deadLetters: { topic: deadLetterTopic, producer } }, topics: [topic], decoder: eventDecoder(codec, { [topic]: 'truck' }), logger, metrics, retry: { initialMs: 100, maxMs: 400 }, ...unknown }, handler);
 }
 
 async function counted(metrics: Registry, name: string): Promise<number> {
@@ -79,7 +81,7 @@ describe('consumer runner against real Kafka', () => {
       async handleBatch(batch: PartitionBatch) {
         handled.push(...batch.events);
         const rejected = batch.events.find((e) => e.event.eventId === trucks[1]!.eventId);
-        return rejected ? [{ offset: rejected.offset, reason: 'rejected-by-test', detail: 'the handler refused it' }] : [];
+        return rejected ? { kind: 'dead-letter', messages: [{ offset: rejected.offset, reason: 'rejected-by-test', detail: 'the handler refused it' }] } : batchHandled;
       },
     }, metrics);
     await consumer.start();
@@ -125,6 +127,7 @@ describe('consumer runner against real Kafka', () => {
           throw new Error('something nobody expected');
         }
         handled.push(...ids);
+        return batchHandled;
       },
     });
     await consumer.start();
@@ -153,6 +156,7 @@ describe('consumer runner against real Kafka', () => {
         // A proxy's error page while the sink is away: no class covers it, and every part fails alike.
         if (calls <= 30) throw new Error('Request failed with status 502: <html>Bad Gateway</html>');
         handled.push(...batch.events.map((e) => e.event.eventId));
+        return batchHandled;
       },
     }, metrics, { unknownAttempts: 2, unknownFloorMs: 0 });
     try {
@@ -193,7 +197,7 @@ describe('consumer runner against real Kafka', () => {
     const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, uniqueName('group'), {
       async handleBatch() {
         calls += 1;
-        return [{ offset: 999n, reason: 'rejected-by-test', detail: 'an offset of another batch' }];
+        return { kind: 'dead-letter', messages: [{ offset: 999n, reason: 'rejected-by-test', detail: 'an offset of another batch' }] };
       },
     }, metrics);
     try {
@@ -225,6 +229,7 @@ describe('consumer runner against real Kafka', () => {
         healthWhileFailing.push(first.health().failingSince !== undefined);
         if (attempts <= 2) throw new DependencyUnavailableProblem('sink', 'sink unavailable');
         stored.push(...batch.events.map((e) => e.event.eventId));
+        return batchHandled;
       },
     }, metrics);
     await first.start();
@@ -240,6 +245,7 @@ describe('consumer runner against real Kafka', () => {
     const next = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
       async handleBatch(batch) {
         second.push(...batch.events.map((e) => e.event.eventId));
+        return batchHandled;
       },
     });
     await next.start();
@@ -263,6 +269,7 @@ describe('consumer runner against real Kafka', () => {
     const consumer = runner(kafka, producer, logger, topic, deadLetterTopic, groupId, {
       async handleBatch() {
         if (failing) throw new DependencyUnavailableProblem('sink', 'sink unavailable');
+        return batchHandled;
       },
     }, metrics);
     /** The group's lag summed over both partitions; undefined until both are reported. */
@@ -283,5 +290,88 @@ describe('consumer runner against real Kafka', () => {
       await producer.disconnect();
     }
     expect(await metrics.metrics()).not.toMatch(/^tower_consumer_lag_messages\{/m);
+  });
+
+  describe('broadcast mode', () => {
+    const decodeCount = jsonMessageDecoder(Type.Object({ n: Type.Number() }), 'a count');
+    /** A broadcast reader of `topic` under `name`, delivering into `delivered` (or stuck: every batch a retry). */
+    const reader = (kafka: Kafka, logger: Logger, topic: string, name: string, delivered: number[], metrics = new Registry(), stuck = () => false) =>
+      new ConsumerRunner<ConsumedMessage<{ n: number }>>(
+        { kafka, mode: { kind: 'broadcast', name }, topics: [topic], decoder: jsonDecoder(decodeCount), logger, metrics, retry: { initialMs: 100, maxMs: 400 } },
+        {
+          async handleBatch(batch): Promise<HandlerOutcome> {
+            if (stuck()) return { kind: 'retry', cause: new Error('stuck by the test') };
+            delivered.push(...batch.events.map((e) => e.value.n));
+            return batchHandled;
+          },
+        },
+      );
+
+    test('two instances of one name each get every message published after they joined, from the newest offset, and commit nothing; what does not decode is counted and skipped, not dead-lettered', async ({ kafka, admin, logger, createTopic }) => {
+      const topic = await createTopic({ partitions: 2 });
+      const producer = createProducer(kafka);
+      await producer.connect();
+      const send = (values: string[]) => producer.send([{ topic, messages: values.map((value, i) => ({ key: `lane-${i % 5}`, value })) }]);
+      // Published before either joined: a broadcast reader starts at the end, it never sees these.
+      await send(['{"n":-1}', '{"n":-2}']);
+      const name = uniqueName('broadcast');
+      const [a, b] = [[] as number[], [] as number[]];
+      const metrics = new Registry();
+      const readers = [reader(kafka, logger, topic, name, a, metrics), reader(kafka, logger, topic, name, b)];
+      try {
+        await Promise.all(readers.map((r) => r.start()));
+        await eventually(async () => (readers.every((r) => r.ready) ? true : undefined), { timeoutMs: 60_000, what: 'both readers in their groups' });
+        expect(readers[0]!.groupId).not.toBe(readers[1]!.groupId);
+        await send([...Array.from({ length: 10 }, (_, n) => JSON.stringify({ n })), 'not json', '{"m":1}']);
+        await eventuallyProgressing({ what: 'ten messages delivered to each', progress: () => a.length + b.length, until: (n) => (n >= 20 ? n : undefined), stallMs: 60_000 });
+        await eventually(async () => ((await counted(metrics, 'tower_consumer_skipped_total')) === 2 ? true : undefined), { what: 'the two undecodable messages skipped' });
+        for (const r of readers) expect(r.health()).toMatchObject({ running: true, reading: true });
+      } finally {
+        await Promise.all(readers.map((r) => r.stop()));
+        await producer.disconnect();
+      }
+      const ten = Array.from({ length: 10 }, (_, n) => n);
+      expect([[...a].sort((x, y) => x - y), [...b].sort((x, y) => x - y)]).toEqual([ten, ten]);
+      expect(await counted(metrics, 'tower_consumer_dead_lettered_total')).toBe(0);
+      for (const r of readers) {
+        const [committed] = await admin.fetchOffsets({ groupId: r.groupId, topics: [topic] });
+        expect(committed!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
+      }
+    });
+
+    test('its lag, under its stable name: 0 while it keeps up; the messages published since, while its delivery is stuck', async ({ kafka, logger, createTopic }) => {
+      const topic = await createTopic({ partitions: 2 });
+      const name = uniqueName('broadcast-lag');
+      const metrics = new Registry();
+      const delivered: number[] = [];
+      let stuck = false;
+      const lag = async () => {
+        const values = [...(await metrics.metrics()).matchAll(new RegExp(`^tower_consumer_lag_messages\\{group="${name}",topic="${topic}",partition="\\d+"\\} (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+        return values.length === 2 ? values.reduce((x, y) => x + y, 0) : undefined;
+      };
+      const feed = reader(kafka, logger, topic, name, delivered, metrics, () => stuck);
+      const producer = createProducer(kafka);
+      await producer.connect();
+      const send = (from: number, count: number) => producer.send([{ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `lane-${(from + i) % 7}`, value: JSON.stringify({ n: from + i }) })) }]);
+      try {
+        await feed.start();
+        await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 60_000, what: 'the reader in its group' });
+        expect(await lag()).toBe(0);
+        await send(0, 10);
+        await eventuallyProgressing({ what: 'ten messages delivered', progress: () => delivered.length, until: (n) => (n === 10 ? true : undefined), stallMs: 60_000 });
+        expect(await lag()).toBe(0);
+        stuck = true;
+        await send(10, 7);
+        await eventually(async () => ((await lag()) === 7 ? true : undefined), { timeoutMs: 30_000, what: 'a lag of 7 while delivery is stuck' });
+        expect(feed.ready).toBe(false);
+        stuck = false;
+        await eventually(async () => ((await lag()) === 0 ? true : undefined), { timeoutMs: 30_000, what: 'a lag of 0 once delivered' });
+        expect(delivered).toHaveLength(17);
+      } finally {
+        await feed.stop();
+        await producer.disconnect();
+      }
+      expect(await metrics.metrics()).not.toMatch(/^tower_consumer_lag_messages\{/m);
+    });
   });
 });

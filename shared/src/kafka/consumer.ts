@@ -1,90 +1,69 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { Counter, type Registry } from 'prom-client';
-import { classifyError, type ErrorClass } from '../errors.ts';
-import { DecodeError, type EventCodec } from '../events/avro.ts';
-import type { FamilyName, TowerEvent } from '../events/model.ts';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { ReadinessCheck } from '../http.ts';
 import type { Logger } from '../logging.ts';
-import type { OutgoingMessage, TowerProducer } from './client.ts';
-import { CommittedLag } from './lag.ts';
 import { linksOf, runInSpan, SpanKind, type SpanContext, type Tracing } from '../tracing.ts';
+import { BatchProcessor, ConsumerMetrics, type BatchScope, type ConsumerHandler, type DeadLetter, type MessageDecoder, type Positioned } from './batch.ts';
+import type { OutgoingMessage, TowerProducer } from './client.ts';
+import type { ConsumedEvent } from './decoders.ts';
+import { CommittedLag, DeliveredLag } from './lag.ts';
 
-/** One decoded event with where it came from; the coordinates make idempotent sinks possible. */
-export interface ConsumedEvent {
-  topic: string;
-  partition: number;
-  /** Kafka offsets are int64; kept as bigint so nothing rounds. */
-  offset: bigint;
-  /** When the ingest API received the event (ms): the message's CreateTime, set by ingest. */
-  ingestedAt: number;
-  family: FamilyName;
-  schemaVersion: number;
-  event: TowerEvent;
-}
+export * from './batch.ts';
+export * from './decoders.ts';
 
-/** The decodable part of one fetched batch of one topic-partition, in offset order. */
-export interface PartitionBatch {
-  topic: string;
-  partition: number;
-  events: ConsumedEvent[];
-  /** The last offset of the fetched batch (decodable or not); committed after success. */
-  lastOffset: bigint;
-  /** The batch's span, when tracing is on and some record of it was traced: what the handler publishes can carry it on. */
-  trace?: SpanContext;
-}
-
-/** A message the handler cannot process although it decodes; it goes to the dead-letter topic. */
-export interface RejectedEvent {
-  offset: bigint;
-  reason: string;
-  detail: string;
-}
-
-export interface ConsumerHandler {
-  /**
-   * Processes one batch. Resolve only when its effect is durable: the runner then
-   * commits the offsets. Throw when it fails; the runner classifies the error
-   * (`classifyError`): transient (a dependency away) retries the same batch with backoff
-   * (heartbeating meanwhile) until it succeeds or the partition is revoked; permanent
-   * (the data refused) splits the batch in halves, handled in offset order, down to the
-   * message that fails alone, which is dead-lettered with the error as its reason;
-   * unknown is retried like transient until it failed `unknownAttempts` times and for
-   * `unknownFloorMs`, then split like permanent, unless the split finds an outage: its
-   * parts fail alike and none succeeds, and the whole batch is retried again. So it must
-   * be safe to call again with the same batch, or with a part of it (offset order kept).
-   * A rejection of an offset not in the batch is a bug: the runner crashes on it.
-   */
-  handleBatch(batch: PartitionBatch): Promise<RejectedEvent[] | void>;
-  /**
-   * Called synchronously when this member joins a new group generation, before any batch
-   * of it is fetched: drop per-partition state another member may have made stale.
-   * (KafkaJS does not await listeners, so this must not be async; load lazily instead.)
-   */
-  onAssignment?(assignment: Record<string, number[]>): void;
-}
-
-export interface ConsumerRunnerSettings {
-  kafka: Kafka;
+/**
+ * A consumer group shared by the instances of a service: each partition is read by one
+ * member, offsets are committed after the handler's outcome is acted on, and what fails
+ * for good goes to the dead-letter topic.
+ */
+export interface GroupMode {
+  kind: 'group';
   groupId: string;
-  /** topic → the event family every message on it must carry. */
-  topics: Readonly<Record<string, FamilyName>>;
-  codec: EventCodec;
-  /** Shared with the service; used only for dead letters (acks=all). */
-  producer: TowerProducer;
-  deadLetterTopic: string;
+  /** Start from the earliest retained message when the group has no committed offset (default), else from the end. */
+  fromBeginning?: boolean;
+  /**
+   * Where dead letters go (acks=all; the producer is the service's). Without: nothing can
+   * be dead-lettered, so what would be is retried with backoff however long it fails (the
+   * dead-letter archive: a dead letter has nowhere further to go).
+   */
+  deadLetters?: { topic: string; producer: TowerProducer };
+}
+
+/**
+ * Every instance reads all of its topics (the gateways' live feeds): a group of its own
+ * (`<name>-<host>-<pid>-<random>`), from the newest offset (history comes from ClickHouse
+ * and Redis), nothing committed (a restarted instance starts from the newest message
+ * again), no dead-letter topic: a message it cannot decode or deliver is counted in
+ * `tower_consumer_skipped_total` and logged. An error of unknown class skips after its
+ * first failure (a live feed must not stall on a bad message); `retry` and transient
+ * errors are retried with backoff.
+ */
+export interface BroadcastMode {
+  kind: 'broadcast';
+  /** The stable name its lag is reported under (`tower-live-ticks`), not the per-instance group id. */
+  name: string;
+}
+
+export interface ConsumerRunnerSettings<T extends Positioned> {
+  kafka: Kafka;
+  mode: GroupMode | BroadcastMode;
+  topics: readonly string[];
+  decoder: MessageDecoder<T>;
   logger: Logger;
   metrics: Registry;
-  /** Start from the earliest retained message when the group has no committed offset. */
-  fromBeginning?: boolean;
   retry?: { initialMs: number; maxMs: number };
-  /** Attempts of a batch failing with an error of unknown class before it is split to find the poison (default 5). */
+  /** Attempts of a batch failing with an error of unknown class before it is split to find the poison (default 5; 1 for a broadcast reader). */
   unknownAttempts?: number;
-  /** And how long it must have been failing with it first (default 60 s): an outage of a kind no class covers is not poison. */
+  /** And how long it must have been failing with it first (default 60 s; 0 for a broadcast reader): an outage of a kind no class covers is not poison. */
   unknownFloorMs?: number;
   /** Fetch sizing: bigger batches mean fewer, larger inserts downstream. */
   maxBytesPerPartition?: number;
-  /** The broker holds a fetch until this much data is there or `maxWaitTimeMs` passed. */
+  /** The broker holds a fetch until this much data is there or `maxWaitTimeMs` passed (default 250 ms; 100 for a broadcast reader). */
   minBytes?: number;
   maxWaitTimeMs?: number;
+  /** Default 30 s; 10 s for a broadcast reader. */
   sessionTimeoutMs?: number;
   /**
    * Partitions handled at once (default 1). More lets one partition's insert wait
@@ -97,7 +76,14 @@ export interface ConsumerRunnerSettings {
 
 /** Why the runner is not processing right now; shown by /readyz. */
 export interface ConsumerHealth {
+  /** Started and not stopped (a crashed consumer being restarted still runs). */
   running: boolean;
+  /**
+   * In its group and fetching since the last (re)start: its first fetch has placed it
+   * on its partitions (a new broadcast reader at their ends), so messages published from
+   * now on arrive. (Joining alone is not that: the offsets are resolved at the first fetch.)
+   */
+  reading: boolean;
   failingSince?: number;
   lastError?: string;
 }
@@ -122,108 +108,132 @@ export const defaultUnknownAttempts = 5;
 /** How long a batch must have been failing before an error of unknown class splits it (`unknownFloorMs`). */
 export const defaultUnknownFloorMs = 60_000;
 
-/** A split that found no poison: every part it tried failed as the whole did and none succeeded. */
-const outage = Symbol('outage');
-
-/** One split of a batch, down to its smallest parts: the error that started it and whether any part has succeeded since. */
-interface SplitRun {
-  kind: ErrorClass;
-  detail: string;
-  succeeded: boolean;
-}
-
-/** A message on its way to the dead-letter topic. */
-interface DeadLetter {
-  message: KafkaMessage;
-  reason: string;
-  detail: string;
-  kind: 'decode' | 'rejected' | ErrorClass;
-}
-
-/** The part of a fetched batch being handled, and how to keep the membership meanwhile. */
-interface BatchScope {
-  topic: string;
-  partition: number;
-  messages: KafkaMessage[];
-  trace?: SpanContext;
-  heartbeat: () => Promise<void>;
-  gone: () => boolean;
-}
-
-class ConsumerMetrics {
-  readonly consumed: Counter<'topic'>;
-  readonly deadLettered: Counter<'topic' | 'reason'>;
-  readonly batchFailures: Counter<'topic'>;
-  readonly failuresByClass: Counter<'topic' | 'class'>;
-
-  constructor(registry: Registry) {
-    this.failuresByClass = new Counter({ name: 'tower_consumer_handler_failures_total', help: 'Handler attempts that failed, by the class of the error (transient, permanent, unknown)', labelNames: ['topic', 'class'], registers: [registry] });
-    this.consumed = new Counter({ name: 'tower_consumer_events_total', help: 'Events decoded and handled, not those the handler rejected or failed on alone (counted as dead-lettered)', labelNames: ['topic'], registers: [registry] });
-    this.deadLettered = new Counter({ name: 'tower_consumer_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['topic', 'reason'], registers: [registry] });
-    this.batchFailures = new Counter({ name: 'tower_consumer_batch_failures_total', help: 'Batch attempts that failed and were retried', labelNames: ['topic'], registers: [registry] });
-  }
-}
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * The consumer loop every service uses: decodes each message with the event codec,
- * sends what cannot be decoded (or what the handler rejects) to the dead-letter topic
- * with the reason, hands the rest to the handler one partition batch at a time, and
- * commits offsets only after the handler and the dead letters are durable. A failing
- * handler is retried with exponential backoff while the group membership is kept
- * alive by heartbeats; `health()` says so for readiness.
+ * The one consumer loop of every service, in either mode (`GroupMode`, `BroadcastMode`):
+ * decodes each message with the consumer's decoder, hands what decodes to the handler
+ * one partition batch at a time and acts on its outcome (`HandlerOutcome`: commit,
+ * dead-letter, retry with backoff while heartbeats keep the membership), and only then
+ * moves on: a group commits its offsets after the handler and the dead letters are
+ * durable. Its lag is in `tower_consumer_lag_messages`, its state in `health()` for
+ * readiness. A crash KafkaJS restarts itself (a retriable error) shows in health until
+ * the group is joined again; one it gives up on is restarted here, with backoff, so a
+ * consumer never silently stops: readiness fails meanwhile.
  */
-export class ConsumerRunner {
+export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
+  /** The group id it reads in: a broadcast reader's is its own. */
+  readonly groupId: string;
+  /** The stable name of the consumer: the group id of a group, the name of a broadcast reader. */
+  readonly name: string;
   private readonly consumer: Consumer;
   private readonly metrics: ConsumerMetrics;
-  private readonly lag: CommittedLag;
+  private readonly processor: BatchProcessor<T>;
+  private readonly lag: CommittedLag | DeliveredLag;
   private readonly retry: { initialMs: number; maxMs: number };
-  private readonly unknownAttempts: number;
-  private readonly unknownFloorMs: number;
-  /** Partitions whose batch is failing: since when, and the last error. */
-  private readonly failing = new Map<string, { since: number; error: string }>();
+  /** A broadcast reader's next offset to deliver, by `topic:partition`: after the last batch delivered. */
+  private readonly next = new Map<string, bigint>();
   private running = false;
+  private reading = false;
+  private crash: { since: number; error: string } | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs: number;
 
   constructor(
-    private readonly settings: ConsumerRunnerSettings,
-    private readonly handler: ConsumerHandler,
+    private readonly settings: ConsumerRunnerSettings<T>,
+    private readonly handler: ConsumerHandler<T>,
   ) {
+    const { mode, kafka, logger } = settings;
+    const broadcast = mode.kind === 'broadcast';
+    this.name = broadcast ? mode.name : mode.groupId;
+    this.groupId = broadcast ? `${mode.name}-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}` : mode.groupId;
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
-    this.unknownAttempts = settings.unknownAttempts ?? defaultUnknownAttempts;
-    this.unknownFloorMs = settings.unknownFloorMs ?? defaultUnknownFloorMs;
-    this.metrics = new ConsumerMetrics(settings.metrics);
-    this.lag = new CommittedLag(settings.kafka, { registry: settings.metrics, logger: settings.logger, group: settings.groupId, topics: Object.keys(settings.topics), fromBeginning: settings.fromBeginning ?? true });
-    this.consumer = settings.kafka.consumer({
-      groupId: settings.groupId,
-      sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
+    this.restartDelayMs = this.retry.initialMs;
+    this.metrics = ConsumerMetrics.of(settings.metrics);
+    this.processor = new BatchProcessor({
+      decoder: settings.decoder,
+      handler,
+      logger,
+      metrics: this.metrics,
+      retry: this.retry,
+      unknownAttempts: settings.unknownAttempts ?? (broadcast ? 1 : defaultUnknownAttempts),
+      unknownFloorMs: settings.unknownFloorMs ?? (broadcast ? 0 : defaultUnknownFloorMs),
+      canDeadLetter: broadcast || mode.deadLetters !== undefined,
+    });
+    const lagSettings = { registry: settings.metrics, logger, group: this.name, topics: settings.topics };
+    this.lag = broadcast ? new DeliveredLag(kafka, lagSettings, () => this.next) : new CommittedLag(kafka, lagSettings, this.fromBeginning);
+    this.consumer = kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: settings.sessionTimeoutMs ?? (broadcast ? 10_000 : 30_000),
       heartbeatInterval: 3000,
       maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
       // Room for a full batch of every partition handled at once (KafkaJS's default is 10 MiB per fetch).
       maxBytes: Math.max(10 * 1024 * 1024, (settings.maxBytesPerPartition ?? 4 * 1024 * 1024) * (settings.partitionsConcurrently ?? 1)),
       minBytes: settings.minBytes ?? 1,
-      maxWaitTimeInMs: settings.maxWaitTimeMs ?? 250,
+      maxWaitTimeInMs: settings.maxWaitTimeMs ?? (broadcast ? 100 : 250),
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment;
-      settings.logger.info({ group: settings.groupId, assignment }, 'partitions assigned');
+      logger.info({ group: this.groupId, assignment }, 'partitions assigned');
+      this.crash = undefined;
+      this.restartDelayMs = this.retry.initialMs;
       this.handler.onAssignment?.(assignment);
     });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.reading = true;
+    });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      settings.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
-      // Not restarting: readiness must say so rather than report a consumer that no longer runs.
-      if (!event.payload.restart) this.running = false;
+      const { error, restart } = event.payload;
+      logger.error({ err: error, group: this.groupId, restart }, restart ? 'consumer crashed; KafkaJS restarts it' : 'consumer crashed; restarting it');
+      this.reading = false;
+      this.crash = { since: this.crash?.since ?? Date.now(), error: messageOf(error) };
+      if (!restart) this.scheduleRestart();
     });
   }
 
+  private get fromBeginning(): boolean {
+    return this.settings.mode.kind === 'group' && (this.settings.mode.fromBeginning ?? true);
+  }
+
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: Object.keys(this.settings.topics), fromBeginning: this.settings.fromBeginning ?? true });
     this.running = true;
     this.lag.report();
+    await this.run();
+  }
+
+  /** Stops fetching, lets the batch in hand finish (a group commits its offsets), leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.reading = false;
+    clearTimeout(this.restartTimer);
+    await this.consumer.disconnect();
+    await this.lag.stop();
+  }
+
+  health(): ConsumerHealth {
+    const failing = this.processor.health();
+    const since = [this.crash?.since, failing.failingSince].filter((at) => at !== undefined).sort((a, b) => a - b)[0];
+    return { running: this.running, reading: this.reading, ...(since !== undefined ? { failingSince: since, lastError: this.crash?.error ?? failing.lastError } : {}) };
+  }
+
+  /** In its group, reading, nothing failing: what readiness asks of it. */
+  get ready(): boolean {
+    const health = this.health();
+    return health.running && health.reading && health.failingSince === undefined;
+  }
+
+  /** Throws why it is not ready (stopped, not yet in its group, failing since when and with what). */
+  checkReady(): void {
+    const health = this.health();
+    if (!health.running) throw new Error(`${this.name}: not consuming`);
+    if (health.failingSince !== undefined) throw new Error(`${this.name}: processing has failed since ${new Date(health.failingSince).toISOString()}: ${health.lastError}; retrying with backoff`);
+    if (!health.reading) throw new Error(`${this.name}: not yet reading (joining its group)`);
+  }
+
+  private async run(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: this.fromBeginning });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -232,16 +242,20 @@ export class ConsumerRunner {
     });
   }
 
-  /** Stops fetching, lets the batch in hand finish (its offsets are committed), leaves the group. */
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.consumer.disconnect();
-    await this.lag.stop();
-  }
-
-  health(): ConsumerHealth {
-    const oldest = [...this.failing.values()].sort((a, b) => a.since - b.since)[0];
-    return { running: this.running, ...(oldest ? { failingSince: oldest.since, lastError: oldest.error } : {}) };
+  /** After a crash KafkaJS does not restart from: connect and run again, with backoff, until it runs or the runner is stopped. */
+  private scheduleRestart(): void {
+    if (!this.running) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, this.retry.maxMs);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.running) return;
+      this.run().catch((error: unknown) => {
+        this.settings.logger.error({ err: error, group: this.groupId, retryInMs: this.restartDelayMs }, 'consumer restart failed; trying again');
+        this.crash = { since: this.crash?.since ?? Date.now(), error: messageOf(error) };
+        this.scheduleRestart();
+      });
+    }, delay);
   }
 
   /**
@@ -261,7 +275,7 @@ export class ConsumerRunner {
         'messaging.operation.type': 'process',
         'messaging.destination.name': topic,
         'messaging.destination.partition.id': String(partition),
-        'messaging.consumer.group.name': this.settings.groupId,
+        'messaging.consumer.group.name': this.groupId,
         'messaging.batch.message_count': payload.batch.messages.length,
       },
     });
@@ -271,149 +285,67 @@ export class ConsumerRunner {
   private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload, trace?: SpanContext): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const family = this.settings.topics[topic];
-    if (!family) throw new Error(`subscribed to ${topic} without a family`);
-    const events: ConsumedEvent[] = [];
-    const undecodable: DeadLetter[] = [];
-    for (const message of batch.messages) {
-      try {
-        if (!message.value) throw new DecodeError('not-single-object', 'empty message value');
-        const decoded = this.settings.codec.decode(message.value, family);
-        events.push({ topic, partition, offset: BigInt(message.offset), ingestedAt: Number(message.timestamp), family: decoded.family, schemaVersion: decoded.version, event: decoded.event });
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        undecodable.push({ message, reason: error.reason, detail: error.message, kind: 'decode' });
-      }
-    }
     const lastOffset = BigInt(batch.lastOffset());
-    const scope: BatchScope = { topic, partition, messages: batch.messages, trace, heartbeat, gone: () => !isRunning() || isStale() };
-    const handled = await this.handle(scope, events, lastOffset);
-    if (!handled || handled === outage) return; // revoked or stopping: the next owner re-reads from the committed offset (an outage the whole batch retries itself: never here)
-    for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
-      if (scope.gone()) return;
-      try {
-        await this.sendDeadLetters(topic, partition, [...undecodable, ...handled].sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset))));
-        break;
-      } catch (error) {
-        await this.noteFailure(scope, error, 'transient', delay);
-      }
-    }
-    this.failing.delete(`${topic}:${partition}`);
+    const scope: BatchScope = { topic, partition, messages: batch.messages, lastOffset, trace, heartbeat, gone: () => !isRunning() || isStale() };
+    const result = await this.processor.process(scope);
+    if (result.kind === 'gone') return;
+    if (!(await this.putAside(scope, result.letters))) return;
+    this.processor.settled(scope);
     resolveOffset(batch.lastOffset());
-    try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
-    } catch (error) {
-      // The group moved on while the batch was handled: its next owner reads it again from the committed offset (handling is idempotent).
-      const { type, cause } = error as { type?: string; cause?: { type?: string } };
-      if (!rebalanceErrorTypes.has(type ?? cause?.type ?? '')) throw error;
-      this.settings.logger.warn({ err: error, topic, partition }, 'offsets not committed: the partition was reassigned while its batch was handled');
-      return;
-    }
-    // Dead letters the handler made (rejected or refused) are counted there, not as handled.
-    this.metrics.consumed.inc({ topic }, events.length - handled.length);
+    if (this.settings.mode.kind === 'broadcast') this.next.set(`${topic}:${partition}`, lastOffset + 1n);
+    else if (!(await this.commit(topic, partition, lastOffset))) return;
+    // Dead letters (rejected or refused) are counted there, not as handled.
+    this.metrics.consumed.inc({ topic }, result.handled);
     await heartbeat();
   }
 
-  /**
-   * Hands `events` to the handler until it succeeds; what it fails on for good is split
-   * in halves (offset order kept) down to the events that fail alone. Returns the dead
-   * letters (rejections and refused events), or undefined when the partition went away.
-   * `run`: this is a part of a split, tried once before it is split in turn when it
-   * fails with the run's class (a transient error retries it, another class splits it
-   * in a run of its own); `outage` when, in a run of an unknown error, it is a second
-   * half that failed with the same error while nothing of the run succeeded yet (its
-   * first half failed alike, down to its first message). Whoever started the run
-   * retries its part with backoff on an outage.
-   */
-  private async handle(scope: BatchScope, events: ConsumedEvent[], lastOffset: bigint, run?: SplitRun, secondHalf = false): Promise<DeadLetter[] | typeof outage | undefined> {
-    if (events.length === 0) return [];
-    let delay = this.retry.initialMs;
-    let failingSince: number | undefined;
-    for (let unknownFailures = 0; ; ) {
-      if (scope.gone()) return undefined;
-      // Splitting a batch takes many handler calls: keep the membership meanwhile (KafkaJS sends at most one per heartbeat interval).
-      await scope.heartbeat().catch((error: unknown) => this.settings.logger.info({ err: error }, 'heartbeat between attempts failed'));
-      let rejected: RejectedEvent[];
-      try {
-        rejected = (await this.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace })) ?? [];
-      } catch (error) {
-        const kind = classifyError(error);
-        failingSince ??= Date.now();
-        if (kind === 'unknown') unknownFailures += 1;
-        if (kind === 'unknown' && run?.kind === 'unknown' && secondHalf && !run.succeeded && messageOf(error) === run.detail) return outage;
-        const givingUp = kind === 'permanent' || (kind === 'unknown' && (run?.kind === 'unknown' || (unknownFailures >= this.unknownAttempts && Date.now() - failingSince >= this.unknownFloorMs)));
-        if (givingUp) {
-          const own = run?.kind === kind ? undefined : { kind, detail: messageOf(error), succeeded: false };
-          const letters = await this.split(scope, events, error, kind, own ?? run!);
-          if (letters !== outage || !own) return letters;
-          this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, events: events.length, err: error }, 'every part of the batch fails as the whole does: an outage, not poison; retrying the batch');
-          unknownFailures = 0;
-        }
-        await this.noteFailure(scope, error, kind, delay);
-        delay = Math.min(delay * 2, this.retry.maxMs);
-        continue;
-      }
-      if (run) run.succeeded = true;
-      this.failing.delete(`${scope.topic}:${scope.partition}`);
-      // Outside the handler's try: a rejection of an offset not in the batch is a bug to crash on, not an error to dead-letter data for.
-      return rejected.map((rejection) => {
-        const message = scope.messages.find((m) => BigInt(m.offset) === rejection.offset);
-        if (!message) throw new Error(`handler rejected offset ${rejection.offset}, which is not in the batch`);
-        return { message, reason: rejection.reason, detail: rejection.detail, kind: 'rejected' as const };
-      });
+  /** Commits after a batch; false when the group moved on meanwhile (its next owner reads it again from the committed offset: handling is idempotent). */
+  private async commit(topic: string, partition: number, lastOffset: bigint): Promise<boolean> {
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: (lastOffset + 1n).toString() }]);
+      return true;
+    } catch (error) {
+      const { type, cause } = error as { type?: string; cause?: { type?: string } };
+      if (!rebalanceErrorTypes.has(type ?? cause?.type ?? '')) throw error;
+      this.settings.logger.warn({ err: error, topic, partition }, 'offsets not committed: the partition was reassigned while its batch was handled');
+      return false;
     }
   }
 
   /**
-   * A part that fails for good: one event is dead-lettered with the error; more are
-   * halved and handled in order; `outage` when the second half found one.
+   * What fails for good leaves the batch: a group's to its dead-letter topic (retried
+   * with backoff until Kafka takes it; false if the partition went away meanwhile), a
+   * broadcast reader's counted and logged.
    */
-  private async split(scope: BatchScope, events: ConsumedEvent[], error: unknown, kind: ErrorClass, run: SplitRun): Promise<DeadLetter[] | typeof outage | undefined> {
-    this.metrics.failuresByClass.inc({ topic: scope.topic, class: kind });
-    const detail = messageOf(error);
-    if (events.length === 1) {
-      const message = scope.messages.find((m) => BigInt(m.offset) === events[0]!.offset)!;
-      this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, offset: message.offset, kind, err: error }, 'the handler fails on this message alone; dead-lettering it');
-      return [{ message, reason: `handler-${kind}`, detail, kind }];
-    }
-    this.settings.logger.warn({ topic: scope.topic, partition: scope.partition, events: events.length, kind, err: error }, 'batch failed for good; splitting it to find the messages it fails on');
-    const half = Math.ceil(events.length / 2);
-    const letters: DeadLetter[] = [];
-    for (const [index, part] of [events.slice(0, half), events.slice(half)].entries()) {
-      const partLetters = await this.handle(scope, part, part.at(-1)!.offset, run, index === 1);
-      if (!partLetters || partLetters === outage) return partLetters;
-      letters.push(...partLetters);
-    }
-    return letters;
-  }
-
-  private async noteFailure(scope: BatchScope, error: unknown, kind: ErrorClass, retryInMs: number): Promise<void> {
+  private async putAside(scope: BatchScope, letters: DeadLetter[]): Promise<boolean> {
+    if (letters.length === 0) return true;
+    const { mode } = this.settings;
     const { topic, partition } = scope;
-    this.metrics.batchFailures.inc({ topic });
-    this.metrics.failuresByClass.inc({ topic, class: kind });
-    this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: messageOf(error) });
-    this.settings.logger.warn({ err: error, topic, partition, kind, retryInMs }, 'batch failed; retrying');
-    await this.waitHeartbeating(retryInMs, scope.heartbeat);
-  }
-
-  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      await sleep(Math.min(2000, until - Date.now()));
+    const reasons = [...new Set(letters.map((l) => l.reason))];
+    if (mode.kind === 'broadcast') {
+      for (const letter of letters) this.metrics.skipped.inc({ topic, reason: letter.reason });
+      this.settings.logger.warn({ topic, partition, offsets: letters.map((l) => l.message.offset), reasons, detail: letters[0]!.detail }, 'skipped broadcast messages that could not be read or delivered');
+      return true;
+    }
+    const deadLetters = mode.deadLetters!;
+    const messages = this.deadLetterMessages(topic, partition, letters);
+    for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
+      if (scope.gone()) return false;
       try {
-        await heartbeat();
+        await deadLetters.producer.send([{ topic: deadLetters.topic, messages }]);
+        break;
       } catch (error) {
-        // A rebalance: the loop sees isStale() and lets the partition go.
-        this.settings.logger.info({ err: error }, 'heartbeat during retry failed');
-        return;
+        await this.processor.noteFailure(scope, error, 'transient', delay);
       }
     }
+    for (const letter of letters) this.metrics.deadLettered.inc({ topic, reason: letter.reason });
+    this.settings.logger.warn({ topic, partition, count: letters.length, reasons }, 'messages dead-lettered');
+    return true;
   }
 
-  private async sendDeadLetters(topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
+  private deadLetterMessages(topic: string, partition: number, letters: DeadLetter[]): OutgoingMessage[] {
     const at = String(Date.now());
-    const messages: OutgoingMessage[] = letters.map(({ message, reason, detail, kind }) => ({
+    return letters.map(({ message, reason, detail, kind }) => ({
       key: message.key,
       value: message.value ?? Buffer.alloc(0),
       // The source's own headers (device, trace) travel on, so a replay re-publishes the message as it was.
@@ -425,12 +357,19 @@ export class ConsumerRunner {
         [deadLetterHeaders.sourceOffset]: message.offset,
         [deadLetterHeaders.reason]: reason,
         [deadLetterHeaders.detail]: detail.slice(0, 1000),
-        [deadLetterHeaders.consumer]: this.settings.groupId,
+        [deadLetterHeaders.consumer]: this.groupId,
         [deadLetterHeaders.at]: at,
       },
     }));
-    await this.settings.producer.send([{ topic: this.settings.deadLetterTopic, messages }]);
-    for (const letter of letters) this.metrics.deadLettered.inc({ topic, reason: letter.reason });
-    this.settings.logger.warn({ topic, partition, count: letters.length, reasons: [...new Set(letters.map((l) => l.reason))] }, 'messages dead-lettered');
   }
+}
+
+/** The readiness check of consumers: each in its group, reading, nothing failing (a list read at each check: feeds may be added after it is made). */
+export function consumerReadiness(name: string, runners: () => readonly Pick<ConsumerRunner<Positioned>, 'checkReady'>[]): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      for (const runner of runners()) runner.checkReady();
+    },
+  };
 }

@@ -92,28 +92,22 @@ export class LagAdmin {
   }
 }
 
-export interface CommittedLagSettings {
+export interface LagSettings {
   registry: Registry;
   logger: Logger;
+  /** The `group` label: a committing group's id, a broadcast reader's stable name. */
   group: string;
   topics: readonly string[];
-  /** Where the group starts on a partition it has never committed: its first message, or its end. */
-  fromBeginning: boolean;
 }
 
-/**
- * The lag of a group that commits its offsets, read at scrape: for every partition of its
- * topics, the end minus the group's committed offset, whichever member reads it (so a
- * stuck group's lag grows with the topic although it handles nothing). A partition the
- * group has never committed counts from its start when it reads from the beginning, else as 0.
- */
-export class CommittedLag {
-  private readonly admin: LagAdmin;
+/** A consumer's lag in /metrics from `report()` to `stop()`, read at each scrape through an admin client of its own. */
+abstract class ReportedLag {
+  protected readonly admin: LagAdmin;
   private stopReporting = () => {};
 
   constructor(
     kafka: Kafka,
-    private readonly settings: CommittedLagSettings,
+    protected readonly settings: LagSettings,
   ) {
     this.admin = new LagAdmin(kafka);
   }
@@ -129,17 +123,72 @@ export class CommittedLag {
     await this.admin.close();
   }
 
-  private read(): Promise<LagSample[]> {
-    const { group, topics, fromBeginning } = this.settings;
+  protected abstract read(): Promise<LagSample[]>;
+}
+
+/**
+ * The lag of a group that commits its offsets, read at scrape: for every partition of its
+ * topics, the end minus the group's committed offset, whichever member reads it (so a
+ * stuck group's lag grows with the topic although it handles nothing). A partition the
+ * group has never committed counts from its start when it reads from the beginning
+ * (`fromBeginning`), else as 0.
+ */
+export class CommittedLag extends ReportedLag {
+  constructor(
+    kafka: Kafka,
+    settings: LagSettings,
+    private readonly fromBeginning: boolean,
+  ) {
+    super(kafka, settings);
+  }
+
+  protected read(): Promise<LagSample[]> {
+    const { group, topics } = this.settings;
     return this.admin.use(async (admin) => {
       const committed = await admin.fetchOffsets({ groupId: group, topics: [...topics] });
       const samples: LagSample[] = [];
       for (const { topic, partitions } of committed) {
         for (const end of await admin.fetchTopicOffsets(topic)) {
           const offset = BigInt(partitions.find((p) => p.partition === end.partition)?.offset ?? '-1');
-          const next = offset >= 0n ? offset : BigInt(fromBeginning ? end.low : end.high);
+          const next = offset >= 0n ? offset : BigInt(this.fromBeginning ? end.low : end.high);
           const high = BigInt(end.high);
           samples.push({ group, topic, partition: end.partition, messages: Number(high > next ? high - next : 0n) });
+        }
+      }
+      return samples;
+    });
+  }
+}
+
+/**
+ * The lag of a reader that commits nothing (a broadcast reader), read at scrape: for
+ * every partition of its topics, the end minus the next offset it will deliver
+ * (`positions`, keyed `topic:partition`). A partition it has delivered nothing from since
+ * it joined is measured from the topic's end at the first scrape.
+ */
+export class DeliveredLag extends ReportedLag {
+  private readonly baseline = new Map<string, bigint>();
+
+  constructor(
+    kafka: Kafka,
+    settings: LagSettings,
+    private readonly positions: () => ReadonlyMap<string, bigint>,
+  ) {
+    super(kafka, settings);
+  }
+
+  protected read(): Promise<LagSample[]> {
+    const { group, topics } = this.settings;
+    return this.admin.use(async (admin) => {
+      const samples: LagSample[] = [];
+      const positions = this.positions();
+      for (const topic of topics) {
+        for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+          const key = `${topic}:${partition}`;
+          const end = BigInt(high);
+          const next = positions.get(key) ?? this.baseline.get(key) ?? end;
+          if (!positions.has(key)) this.baseline.set(key, next);
+          samples.push({ group, topic, partition, messages: Number(end > next ? end - next : 0n) });
         }
       }
       return samples;

@@ -1,76 +1,47 @@
-import os from 'node:os';
-import type { Consumer, IHeaders, Kafka } from 'kafkajs';
-import { decodeJourneyUpdate, decodeSlotMessage, decodeTick, type Logger } from '@tower/shared';
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { batchHandled, ConsumerRunner, decodeJourneyUpdate, decodeSlotMessage, decodeTick, jsonDecoder, type ConsumedMessage, type HandlerOutcome, type Logger, type Positioned, type Rejection } from '@tower/shared';
 import { linksOf, runInSpan, SpanKind, type Tracing } from '@tower/shared/tracing';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
 import type { SlotBoard } from './slot-board.ts';
 
-/** Makes each process's broadcast groups its own: host, pid and start time. */
-const processSuffix = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
+/** Where a feed's consumer metrics (lag, skipped messages) go, and its tracing; a feed without a registry reports to one nobody scrapes. */
+export interface FeedOptions {
+  metrics?: Registry;
+  tracing?: Tracing;
+}
+
+/** A gateway's reader of one broadcast topic, whatever it carries: a consumer runner in broadcast mode (see `BroadcastMode`). */
+export type BroadcastFeed = Pick<ConsumerRunner<Positioned>, 'name' | 'start' | 'stop' | 'checkReady' | 'ready'>;
 
 /**
- * A topic read as a broadcast (throughput ticks, alert changes): each gateway instance
- * reads all of it in a consumer group of its own (`<group>-<host>-<pid>-<start>`), from
- * the newest offset (history comes from ClickHouse and Redis), so instances side by side
- * serve the same stream to their own clients. `group` is the stable name the lag is
- * reported under. A message `deliver` cannot take is logged and skipped: a broadcast
- * reader must never stall on one bad message.
+ * A topic read as a broadcast (throughput ticks, alert changes, journeys, slot changes):
+ * each gateway instance reads all of it in a group of its own, from the newest offset
+ * (history comes from ClickHouse and Redis), so instances side by side serve the same
+ * stream to their own clients; `group` is the stable name its lag is reported under. A
+ * fetched batch is delivered in one synchronous loop: its deltas reach each socket in
+ * the same event-loop turn, and the gateway's write batcher sends them in one write. A
+ * message `deliver` throws on is skipped (counted and logged by the runner): a broadcast
+ * reader never stalls on one bad message.
  */
-export class BroadcastFeed {
-  private readonly consumer: Consumer;
-  private joined = false;
-  /** Next offset to deliver, by partition: after the last batch delivered. */
-  private readonly next = new Map<number, bigint>();
-
-  constructor(
-    kafka: Kafka,
-    readonly topic: string,
-    readonly group: string,
-    private readonly deliver: (value: Buffer, headers: IHeaders | undefined) => void,
-    private readonly logger: Logger,
-  ) {
-    this.consumer = kafka.consumer({ groupId: `${group}-${processSuffix}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.joined = true;
-    });
-  }
-
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    // Nothing is committed: a restarted instance starts from the newest message again.
-    // A fetched batch is delivered in one synchronous loop: its deltas reach each socket
-    // in the same event-loop turn, and the gateway's write batcher sends them in one write.
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
+function broadcastFeed<V>(kafka: Kafka, topic: string, group: string, decode: (value: Buffer) => V, deliver: (message: ConsumedMessage<V>) => void, logger: Logger, options: FeedOptions): ConsumerRunner<ConsumedMessage<V>> {
+  return new ConsumerRunner<ConsumedMessage<V>>(
+    { kafka, mode: { kind: 'broadcast', name: group }, topics: [topic], decoder: jsonDecoder(decode), logger: logger.child({ feed: group }), metrics: options.metrics ?? new Registry() },
+    {
+      async handleBatch(batch): Promise<HandlerOutcome> {
+        const undeliverable: Rejection[] = [];
+        for (const message of batch.events) {
           try {
-            this.deliver(message.value ?? Buffer.alloc(0), message.headers);
+            deliver(message);
           } catch (error) {
-            this.logger.warn({ err: error, topic: this.topic, partition: batch.partition, offset: message.offset }, 'skipped a broadcast message that could not be read');
+            undeliverable.push({ offset: message.offset, reason: 'undeliverable', detail: error instanceof Error ? error.message : String(error) });
           }
         }
-        this.next.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+        return undeliverable.length > 0 ? { kind: 'dead-letter', messages: undeliverable } : batchHandled;
       },
-    });
-  }
-
-  /** Next offset to deliver of each partition a batch came from (a partition with none delivered yet is absent). */
-  get positions(): ReadonlyMap<number, bigint> {
-    return this.next;
-  }
-
-  /** In the group with partitions assigned: messages published from now on arrive. */
-  get ready(): boolean {
-    return this.joined;
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-  }
+    },
+  );
 }
 
 /**
@@ -78,30 +49,24 @@ export class BroadcastFeed {
  * on, a tick that carries the aggregator's `traceparent` is delivered in a short span
  * linked to it (onto the board and into the clients' write queues).
  */
-export function tickFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger, tracing?: Tracing): BroadcastFeed {
-  return new BroadcastFeed(
-    kafka,
-    topic,
-    group,
-    (value, headers) => {
-      const tick = decodeTick(value);
-      const links = tracing && headers?.['traceparent'] !== undefined ? linksOf([headers]) : [];
-      if (!tracing || links.length === 0) return hub.publishTick(tick, Date.now());
-      const span = tracing.startSpan('deliver tick', { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'tower.site': tick.site, 'tower.lane': tick.lane } });
-      runInSpan(span, () => hub.publishTick(tick, Date.now()));
-    },
-    logger,
-  );
+export function tickFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger, options: FeedOptions = {}) {
+  const { tracing } = options;
+  return broadcastFeed(kafka, topic, group, decodeTick, ({ value: tick, headers }) => {
+    const links = tracing && headers['traceparent'] !== undefined ? linksOf([headers]) : [];
+    if (!tracing || links.length === 0) return hub.publishTick(tick, Date.now());
+    const span = tracing.startSpan('deliver tick', { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'tower.site': tick.site, 'tower.lane': tick.lane } });
+    runInSpan(span, () => hub.publishTick(tick, Date.now()));
+  }, logger, options);
 }
 
 /** `tower.alerts.v1` into the hub (`alerts` streams). */
-export function alertFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, group, (value) => hub.publish('alerts', decodeAlert(value), Date.now()), logger);
+export function alertFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger, options: FeedOptions = {}) {
+  return broadcastFeed(kafka, topic, group, decodeAlert, ({ value }) => hub.publish('alerts', value, Date.now()), logger, options);
 }
 
 /** `tower.journeys.v1` into the hub (`journeys` streams). */
-export function journeyFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(kafka, topic, group, (value) => hub.publish('journeys', decodeJourneyUpdate(value), Date.now()), logger);
+export function journeyFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, logger: Logger, options: FeedOptions = {}) {
+  return broadcastFeed(kafka, topic, group, decodeJourneyUpdate, ({ value }) => hub.publish('journeys', value, Date.now()), logger, options);
 }
 
 /**
@@ -109,18 +74,11 @@ export function journeyFeed(kafka: Kafka, topic: string, group: string, hub: Liv
  * `bookings` (each firm's stream sees only its own). Duplicates (a change the outbox
  * relay published again) are dropped by the board.
  */
-export function slotFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, board: SlotBoard, logger: Logger): BroadcastFeed {
-  return new BroadcastFeed(
-    kafka,
-    topic,
-    group,
-    (value) => {
-      const now = Date.now();
-      const change = decodeSlotMessage(value);
-      if (change.kind === 'availability') {
-        if (board.putWindow(change.availability, now)) hub.publish('slots', change.availability, now);
-      } else if (board.putBooking(change.booking, now)) hub.publish('bookings', change.booking, now);
-    },
-    logger,
-  );
+export function slotFeed(kafka: Kafka, topic: string, group: string, hub: LiveHub, board: SlotBoard, logger: Logger, options: FeedOptions = {}) {
+  return broadcastFeed(kafka, topic, group, decodeSlotMessage, ({ value: change }) => {
+    const now = Date.now();
+    if (change.kind === 'availability') {
+      if (board.putWindow(change.availability, now)) hub.publish('slots', change.availability, now);
+    } else if (board.putBooking(change.booking, now)) hub.publish('bookings', change.booking, now);
+  }, logger, options);
 }
