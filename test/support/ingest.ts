@@ -1,6 +1,6 @@
 /** The real ingest API on a test's own topics, with one gateway device per site. */
 import type { Admin, Kafka } from 'kafkajs';
-import { EventCodec, createMetricsRegistry, createProducer, hashSecret, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
+import { EventCodec, createMetricsRegistry, createProducer, hashSecret, Lifecycle, loadCatalog, type FamilyName, type Logger, type TowerProducer } from '@tower/shared';
 import type { IsolatedClickHouse } from '@tower/shared/testing';
 import { createAggregatorTopics, migrate, startAggregator } from '../../services/aggregator/src/test-support.ts';
 import { buildApp } from '../../services/ingest/src/app.ts';
@@ -20,7 +20,7 @@ const devices = new DeviceRegistry(catalog.document.sites.map((s) => ({ id: `${s
 /** `eventIds`: the eventId record to use; by default one of its own on the test Redis, closed with the app. */
 export async function startIngest(deps: { producer: TowerProducer; logger: Logger; topics: Record<FamilyName, string>; eventIds?: EventIdentityLedger }, port = 0) {
   const eventIds = deps.eventIds ? { ledger: deps.eventIds, close: async () => undefined } : await testEventIdLedger(deps.logger);
-  const app = await buildApp({
+  const { app, parts } = await buildApp({
     settings: { maxBatchEvents: 1000, bodyLimitBytes: 8 * 1024 * 1024, deviceRatePerSecond: 100_000, deviceBurstEvents: 100_000 },
     logger: deps.logger,
     catalog,
@@ -29,9 +29,10 @@ export async function startIngest(deps: { producer: TowerProducer; logger: Logge
     publisher: new EventPublisher(deps.producer, new EventCodec(), 10_000, deps.topics),
     metrics: createMetricsRegistry('ingest-test'),
     readiness: [],
+    listen: { port, host: '127.0.0.1' },
   });
   app.addHook('onClose', eventIds.close);
-  await app.listen({ port, host: '127.0.0.1' });
+  await new Lifecycle(deps.logger).start(parts);
   return app;
 }
 

@@ -4,6 +4,7 @@ import {
   SiteCatalogDocument,
   createEventValidator,
   defaultValidationOptions,
+  httpPart,
   installProblemHandler,
   installSecurityHeaders,
   serverOptions,
@@ -11,7 +12,9 @@ import {
   RateLimiter,
   registerOpsRoutes,
   withoutRequestLogs,
+  type ListenOn,
   type Logger,
+  type Part,
   type ReadinessCheck,
   type SiteCatalog,
 } from '@tower/shared';
@@ -41,10 +44,12 @@ export interface IngestDependencies {
   now?: () => number;
   /** Only where a collector is configured (see @tower/shared/tracing). */
   tracing?: Tracing;
+  /** Where to listen (main.ts, tests that send over HTTP); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
-/** Builds the ingest API from its dependencies; connects nothing, listens nowhere. */
-export async function buildApp(deps: IngestDependencies): Promise<FastifyInstance> {
+/** Builds the ingest API from its dependencies; connects nothing, listens nowhere. Its one part is the HTTP server (stop: intake ends, batches in flight drain). */
+export async function buildApp(deps: IngestDependencies): Promise<{ app: FastifyInstance; parts: Part[] }> {
   const now = deps.now ?? Date.now;
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.settings.bodyLimitBytes, logController: withoutRequestLogs() });
   installProblemHandler(app);
@@ -70,5 +75,5 @@ export async function buildApp(deps: IngestDependencies): Promise<FastifyInstanc
     now,
     tracing: deps.tracing,
   });
-  return app;
+  return { app, parts: [httpPart('http (stop intake, drain in-flight batches)', app, deps.listen)] };
 }

@@ -29,7 +29,7 @@ const settings: IngestSettings = { maxBatchEvents: 1000, bodyLimitBytes: 4 * 102
 async function ingestApp(kafka: Kafka, redis: Redis, logger: Logger, topics: Record<FamilyName, string>, overrides: Partial<IngestSettings> = {}, sendTimeoutMs = 10_000) {
   const producer = createProducer(kafka);
   await producer.connect();
-  const app = await buildApp({
+  const { app } = await buildApp({
     settings: { ...settings, ...overrides },
     logger,
     catalog: loadCatalog(),

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EventCodec, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readDeviceRegistry } from '@tower/shared';
+import { EventCodec, clientPart, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, partOf, pingKafka, pingRedis, readinessOf, readDeviceRegistry, stopOnly, type Part } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
@@ -23,15 +23,26 @@ const tracing = await Tracing.start('ingest', config, logger);
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
-const stopWatchingDevices = watchDeviceRegistry(path.resolve(config.DEVICES_FILE), devices, logger, config.DEVICES_RELOAD_MS);
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) });
 const producer = createProducer(kafka);
 const admin = kafka.admin();
 const redis = createRedis(config.REDIS_URL, { connectionName: `ingest-${os.hostname()}-${process.pid}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
-await connectOrExit('ingest', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
-await connectOrExit('ingest', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
+const kafkaLogin = { dependency: 'Kafka', user: config.KAFKA_SASL_USERNAME };
+// Stopped in reverse: the watch, HTTP (intake ends, batches in flight drain), the producer (flush), the clients, tracing (the last spans).
+const clients: Part[] = [
+  ...(tracing ? [stopOnly('tracing (export the last spans)', () => tracing.shutdown())] : []),
+  clientPart('redis', { dependency: 'Redis', user: config.REDIS_USERNAME, connect: () => connectRedis(redis), close: () => redis.quit(), ping: () => pingRedis(redis) }),
+  clientPart('kafka', { ...kafkaLogin, connect: () => admin.connect(), close: () => admin.disconnect(), ping: () => pingKafka(admin) }),
+  clientPart('kafka producer (flush)', { ...kafkaLogin, connect: () => producer.connect(), close: () => producer.disconnect() }),
+];
 
-const app = await buildApp({
+let stopWatchingDevices = () => {};
+const deviceWatch = partOf('device registry watch', {
+  start: () => (stopWatchingDevices = watchDeviceRegistry(path.resolve(config.DEVICES_FILE), devices, logger, config.DEVICES_RELOAD_MS)),
+  stop: () => stopWatchingDevices(),
+});
+
+const { parts } = await buildApp({
   settings: {
     maxBatchEvents: config.MAX_BATCH_EVENTS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -44,20 +55,9 @@ const app = await buildApp({
   eventIds: new RedisEventIdLedger(redis, config.EVENT_ID_RETENTION_HOURS * 3600),
   publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES }),
   metrics: createMetricsRegistry('ingest'),
-  readiness: [
-    { name: 'kafka', check: () => pingKafka(admin) },
-    { name: 'redis', check: () => pingRedis(redis) },
-  ],
+  readiness: readinessOf(clients),
   tracing,
+  listen: { port: config.PORT, host: config.HOST },
 });
-
-lifecycle
-  .onShutdown({ name: 'device registry watch', run: async () => stopWatchingDevices() })
-  .onShutdown({ name: 'http (stop intake, drain in-flight batches)', run: () => app.close(), timeoutMs: 15_000 })
-  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
-  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
-  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) });
-if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
-
-await app.listen({ port: config.PORT, host: config.HOST });
+await lifecycle.startOrExit('ingest', [...clients, ...parts, deviceWatch]);
 logger.info({ port: config.PORT, devices: devices.size, catalogVersion: catalog.version }, 'ingest ready');
