@@ -20,7 +20,13 @@ import { stringify } from 'yaml';
 import { repoRoot, resolveProfile, type InfraProfile, type ProfileName } from '../local/profiles.ts';
 import { discoverServices, type ServiceDescription } from '../local/services.ts';
 
-/** Scrape and rule evaluation interval per profile: tests wait on it, so theirs is short. */
+/**
+ * Scrape and rule evaluation interval per profile: tests wait on it, so theirs is short.
+ * The scrape timeout is Prometheus's default (10 s, cut to the interval: 5 s in the test
+ * profile); Prometheus sends it with each scrape (X-Prometheus-Scrape-Timeout-Seconds) and
+ * the ClickHouse exporter ends its read a tenth (at least 0.5 s) under it, so a slow
+ * ClickHouse reads as tower_clickhouse_up 0 rather than as a failed scrape.
+ */
 const scrapeIntervals: Record<ProfileName, string> = { dev: '15s', test: '5s', bench: '15s' };
 
 /** How long Prometheus keeps its data, locally and in compose. */

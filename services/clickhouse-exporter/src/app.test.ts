@@ -11,10 +11,13 @@ const table = (name: string, parts: number): TableFigures => ({ database: 'tower
 /** A reader whose reads the test answers (or fails) one by one, counting them. */
 class FakeReader implements ClickHouseReader {
   reads = 0;
+  /** The budget each read was given. */
+  readonly budgets: (number | undefined)[] = [];
   private pending: { resolve: (reading: ClickHouseReading) => void; reject: (error: Error) => void }[] = [];
 
-  read(): Promise<ClickHouseReading> {
+  read(budgetMs?: number): Promise<ClickHouseReading> {
     this.reads += 1;
+    this.budgets.push(budgetMs);
     return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
   }
 
@@ -40,8 +43,8 @@ const reading: ClickHouseReading = {
 };
 
 /** One scrape whose read the fake answers with `outcome` (or fails with it). */
-async function scrapeAnswered(app: ReturnType<typeof buildApp>['app'], reader: FakeReader, outcome: ClickHouseReading | Error) {
-  const response = app.inject({ url: '/metrics' });
+async function scrapeAnswered(app: ReturnType<typeof buildApp>['app'], reader: FakeReader, outcome: ClickHouseReading | Error, headers: Record<string, string> = {}) {
+  const response = app.inject({ url: '/metrics', headers });
   await reader.whenReading();
   if (outcome instanceof Error) reader.fail(outcome);
   else reader.answer(outcome);
@@ -105,6 +108,16 @@ describe('clickhouse-exporter /metrics with a fake reader', () => {
     expect(sample(response.body, readCountSeries)).toBe(2);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it("reads ClickHouse within the scrape's own timeout (Prometheus's header) less a margin, so a slow ClickHouse is up 0 before the scrape fails", async () => {
+    const reader = new FakeReader();
+    const { app } = buildApp({ logger, reader });
+    for (const seconds of ['5', '15', '0.5']) await scrapeAnswered(app, reader, reading, { 'x-prometheus-scrape-timeout-seconds': seconds });
+    await scrapeAnswered(app, reader, reading);
+    // 5 s (the test profile's scrape timeout, as its interval) leaves 4.5 s; 15 s leaves 13.5 s; never under 0.1 s; no header, no budget of its own.
+    expect(reader.budgets).toEqual([4500, 13_500, 100, undefined]);
     await app.close();
   });
 });

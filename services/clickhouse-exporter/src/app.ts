@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { httpPart, installProblemHandler, installSecurityHeaders, registerOpsRoutes, serverOptions, withoutRequestLogs, type ListenOn, type Logger, type Part } from '@tower/shared';
-import { ClickHouseCollector, ExporterMetrics, ExporterRegistry } from './collector.ts';
+import { ClickHouseCollector, ExporterMetrics, ExporterRegistry, readBudgetMs, scrapeTimeoutHeader } from './collector.ts';
 import type { ClickHouseReader } from './reader.ts';
 
 export interface ExporterDependencies {
@@ -21,6 +21,14 @@ export function buildApp(deps: ExporterDependencies): { app: FastifyInstance; pa
   const app = Fastify({ ...serverOptions(), loggerInstance: deps.logger as FastifyBaseLogger, logController: withoutRequestLogs() });
   installProblemHandler(app);
   installSecurityHeaders(app);
+  // The read answers within the scrape's own timeout (Prometheus's header), or ClickHouse is reported down in time.
+  app.addHook('onRoute', (route) => {
+    if (route.url !== '/metrics') return;
+    const answer = route.handler;
+    route.handler = function (request, reply) {
+      return registry.duringScrape(readBudgetMs(request.headers[scrapeTimeoutHeader]), () => answer.call(this, request, reply));
+    };
+  });
   registerOpsRoutes(app, { metrics: registry, readiness: [] });
   return { app, parts: [httpPart('http', app, deps.listen)] };
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '@tower/shared';
 import { renderServerFigures } from './domain/exposition.ts';
@@ -49,18 +50,19 @@ export class ClickHouseCollector {
     private readonly logger: Logger,
   ) {}
 
-  collect(): Promise<string> {
-    this.reading ??= this.readOnce().finally(() => {
+  /** `budgetMs`: how long the read may take before it counts as no answer (a read under way keeps its own). */
+  collect(budgetMs?: number): Promise<string> {
+    this.reading ??= this.readOnce(budgetMs).finally(() => {
       this.reading = undefined;
     });
     return this.reading;
   }
 
-  private async readOnce(): Promise<string> {
+  private async readOnce(budgetMs: number | undefined): Promise<string> {
     const stopTimer = this.metrics.readSeconds.startTimer();
     let reading: ClickHouseReading;
     try {
-      reading = await this.reader.read();
+      reading = await this.reader.read(budgetMs);
     } catch (error) {
       this.metrics.up.set(0);
       this.metrics.showTables([]);
@@ -80,13 +82,32 @@ export class ClickHouseCollector {
   }
 }
 
+/** Prometheus's header with the scrape's own timeout, in seconds (sent with every scrape). */
+export const scrapeTimeoutHeader = 'x-prometheus-scrape-timeout-seconds';
+
+/**
+ * How long a scrape's read of ClickHouse may take: safely under the scrape's own timeout,
+ * so that a slow ClickHouse is reported (`tower_clickhouse_up 0`) before Prometheus gives
+ * up on the whole scrape: the timeout less a tenth, and at least 0.5 s for the answer's
+ * way back (never under 0.1 s). Undefined without the header (the client's request
+ * timeout, CLICKHOUSE_READ_TIMEOUT_MS, bounds each statement then, as it always does).
+ */
+export function readBudgetMs(scrapeTimeout: string | string[] | undefined): number | undefined {
+  const seconds = Number(Array.isArray(scrapeTimeout) ? scrapeTimeout[0] : scrapeTimeout);
+  if (scrapeTimeout === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const ms = seconds * 1000;
+  return Math.max(100, Math.round(ms - Math.max(500, ms / 10)));
+}
+
 /**
  * The exporter's registry: its text is a fresh read of ClickHouse (through `collect`,
  * which also updates the exporter's own gauges) after the service's own metrics, so the
- * shared `/metrics` route serves both.
+ * shared `/metrics` route serves both, within the budget of the scrape it answers
+ * (`duringScrape`).
  */
 export class ExporterRegistry extends Registry {
-  private collect: () => Promise<string> = async () => '';
+  private collect: (budgetMs?: number) => Promise<string> = async () => '';
+  private readonly scrape = new AsyncLocalStorage<number | undefined>();
 
   constructor(service: string) {
     super();
@@ -95,11 +116,16 @@ export class ExporterRegistry extends Registry {
   }
 
   readFrom(collector: ClickHouseCollector): void {
-    this.collect = () => collector.collect();
+    this.collect = (budgetMs) => collector.collect(budgetMs);
+  }
+
+  /** Runs `answer` (the /metrics route's handler) with its scrape's read budget. */
+  duringScrape<T>(budgetMs: number | undefined, answer: () => T): T {
+    return this.scrape.run(budgetMs, answer);
   }
 
   override async metrics(): Promise<string> {
-    const clickhouse = await this.collect();
+    const clickhouse = await this.collect(this.scrape.getStore());
     return `${await super.metrics()}${clickhouse === '' ? '' : `\n${clickhouse}`}`;
   }
 }

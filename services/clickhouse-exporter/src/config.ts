@@ -10,6 +10,6 @@ export const exporterEnv = {
     default: 5000,
     min: 100,
     max: 60_000,
-    description: "longest a scrape's read of ClickHouse may take before it counts as no answer (tower_clickhouse_up 0); keep it under Prometheus's scrape_timeout",
+    description: "longest any statement of a scrape's read of ClickHouse may take before it counts as no answer (tower_clickhouse_up 0); a scrape that sends its own timeout (Prometheus's X-Prometheus-Scrape-Timeout-Seconds) ends the read sooner, a tenth (at least 0.5 s) under it",
   }),
 };

@@ -37,6 +37,20 @@ function exporter(settings: ClickHouseSettings) {
   };
 }
 
+/** A server that takes ClickHouse's connections and never answers. */
+async function silentClickHouse() {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  };
+}
+
 const createParts = async (client: { command(p: { query: string }): Promise<unknown> }, table: string) => {
   await client.command({ query: `CREATE TABLE ${table} (day Date, n UInt32) ENGINE = MergeTree PARTITION BY day ORDER BY n` });
   // Three inserts into one partition and one into another: 4 active parts, 3 in the fullest partition (before any merge).
@@ -165,11 +179,8 @@ describe('clickhouse-exporter on real ClickHouse', () => {
   });
 
   test('a ClickHouse that takes the connection and never answers: the scrape ends at the read timeout with up 0, and the next one reads again', async ({ logger }) => {
-    const sockets = new Set<net.Socket>();
-    const silent = net.createServer((socket) => void sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
-    const client = createClickHouse({ url, username: 'tower_monitor', password: 'unused', database: 'system', requestTimeoutMs: 500, logger });
+    const silent = await silentClickHouse();
+    const client = createClickHouse({ url: silent.url, username: 'tower_monitor', password: 'unused', database: 'system', requestTimeoutMs: 500, logger });
     const { app } = buildApp({ logger, reader: new SystemTablesReader(client, 'tower') });
     try {
       for (const count of [1, 2]) {
@@ -185,8 +196,28 @@ describe('clickhouse-exporter on real ClickHouse', () => {
     } finally {
       await app.close();
       await client.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
+    }
+  });
+
+  test("a ClickHouse slower than the scrape's own timeout: the scrape answers up 0 within it (Prometheus's header), not at the client's request timeout", async ({ logger }) => {
+    const silent = await silentClickHouse();
+    // The longest read timeout the configuration allows: without the scrape's budget, each scrape would wait a minute.
+    const client = createClickHouse({ url: silent.url, username: 'tower_monitor', password: 'unused', database: 'system', requestTimeoutMs: 60_000, logger });
+    const { app } = buildApp({ logger, reader: new SystemTablesReader(client, 'tower') });
+    try {
+      const response = await app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '2' } });
+      expect(response.statusCode).toBe(200);
+      expect(sample(response.body, up)).toBe(0);
+      const text = (await app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '2' } })).body;
+      // Both reads gave up at the budget (1.5 s), within the 2 s Prometheus waits.
+      expect(sample(text, readCountSeries)).toBe(2);
+      expect(sample(text, 'tower_clickhouse_scrape_duration_seconds_bucket{le="2.5",service="clickhouse-exporter"}')).toBe(2);
+      expect(sample(text, 'tower_clickhouse_scrape_duration_seconds_sum{service="clickhouse-exporter"}')).toBeLessThan(2 * 2);
+    } finally {
+      await app.close();
+      await client.close();
+      await silent.close();
     }
   });
 

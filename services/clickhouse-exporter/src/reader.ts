@@ -1,4 +1,4 @@
-import { selectRows, sql, type ClickHouseClient, type SqlFragment } from '@tower/shared';
+import { sql, type ClickHouseClient, type SqlFragment } from '@tower/shared';
 import type { ServerFigure, ServerFigureKind } from './domain/exposition.ts';
 
 /** One MergeTree table of the watched database, from its active parts. */
@@ -20,9 +20,9 @@ export interface ClickHouseReading {
   tables: TableFigures[];
 }
 
-/** What one scrape reads from ClickHouse; rejects when ClickHouse does not answer. */
+/** What one scrape reads from ClickHouse; rejects when ClickHouse does not answer (within `budgetMs`, when given). */
 export interface ClickHouseReader {
-  read(): Promise<ClickHouseReading>;
+  read(budgetMs?: number): Promise<ClickHouseReading>;
 }
 
 /** JSONEachRow numbers: 18.16 quotes 64-bit integers, and writes NaN and infinities as null. */
@@ -47,7 +47,10 @@ export function readerQueries(database: string): Record<'server' | 'partitions' 
   };
 }
 
-/** Reads system tables through the client (its request timeout bounds every statement). */
+/**
+ * Reads system tables through the client: its request timeout bounds every statement,
+ * and a scrape's budget (`read(budgetMs)`) the whole read, every statement aborted past it.
+ */
 export class SystemTablesReader implements ClickHouseReader {
   private readonly queries: ReturnType<typeof readerQueries>;
 
@@ -58,15 +61,24 @@ export class SystemTablesReader implements ClickHouseReader {
     this.queries = readerQueries(database);
   }
 
-  async read(): Promise<ClickHouseReading> {
+  async read(budgetMs?: number): Promise<ClickHouseReading> {
     const q = this.queries;
-    const [server, partitions, tables, merges, mutations] = await Promise.all([
-      selectRows<{ kind: ServerFigureKind; name: string; value: number | null; help: string }>(this.client, q.server),
-      selectRows<{ database: string; table: string; parts: string; max_parts: string; total_rows: string; total_bytes: string }>(this.client, q.partitions),
-      selectRows<{ database: string; name: string }>(this.client, q.tables),
-      selectRows<{ database: string; table: string; merges: string }>(this.client, q.merges),
-      selectRows<{ database: string; table: string; mutations: string }>(this.client, q.mutations),
-    ]);
+    const signal = budgetMs === undefined ? undefined : AbortSignal.timeout(budgetMs);
+    const selectRows = async <T>(query: SqlFragment): Promise<T[]> => (await this.client.query({ query: query.text, format: 'JSONEachRow', abort_signal: signal })).json<T>();
+    let answers;
+    try {
+      answers = await Promise.all([
+        selectRows<{ kind: ServerFigureKind; name: string; value: number | null; help: string }>(q.server),
+        selectRows<{ database: string; table: string; parts: string; max_parts: string; total_rows: string; total_bytes: string }>(q.partitions),
+        selectRows<{ database: string; name: string }>(q.tables),
+        selectRows<{ database: string; table: string; merges: string }>(q.merges),
+        selectRows<{ database: string; table: string; mutations: string }>(q.mutations),
+      ] as const);
+    } catch (error) {
+      if (signal?.aborted) throw new Error(`ClickHouse did not answer within the scrape's ${budgetMs} ms`, { cause: error });
+      throw error;
+    }
+    const [server, partitions, tables, merges, mutations] = answers;
     const key = (database: string, table: string) => `${database}.${table}`;
     const figures = new Map<string, TableFigures>();
     const figuresOf = (database: string, table: string): TableFigures => {
