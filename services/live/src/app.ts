@@ -161,6 +161,8 @@ function registerWall(app: FastifyInstance, directory: string): void {
     root: directory,
     wildcard: false,
     index: 'index.html',
+    // Its own Cache-Control (public, max-age=0) would replace the one setHeaders sets: the assets were never cached for good.
+    cacheControl: false,
     setHeaders: (response, file) => {
       response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
       response.setHeader('content-security-policy', wallContentSecurityPolicy);
