@@ -19,6 +19,7 @@ import { startLive, testOperatorName, testTokens, wallDirectory } from '../servi
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
+import { textInMachineFonts } from './support/web-fonts.ts';
 
 /** The flags the machine's guide asks for; never `npx playwright install`. */
 export const chromiumOptions = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
@@ -66,6 +67,12 @@ async function openSite(page: Page, site: string): Promise<void> {
   await page.click(`#zone g.crossing[data-site="${site}"]`);
 }
 
+/**
+ * Every glyph on screen drawn by a font the wall ships, none by the machine's (this one has no Chinese font: 中文 came out
+ * as boxes), waited for while the slices just needed load.
+ */
+const inShippedFonts = (page: Page, where: string) => expect.poll(() => textInMachineFonts(page), { timeout: 30_000, message: `text drawn in the machine's fonts ${where}` }).toEqual([]);
+
 const figure = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .value`).textContent();
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d]/g, '') || 'NaN');
 
@@ -75,6 +82,7 @@ describe('the wall display', () => {
     const built = fs.readFileSync(path.join(wallDirectory, 'index.html'), 'utf8');
     expect(built.match(/<script\b(?![^>]*\bsrc=)[^>]*>/g), 'no inline script (the CSP has no unsafe-inline)').toBeNull();
     expect(built.match(/\sstyle=|<style\b/g), 'no inline style').toBeNull();
+    expect(fs.readdirSync(path.join(wallDirectory, 'assets')).filter((file) => file.endsWith('.woff')), 'the fonts as woff2 only (vite.config.ts)').toEqual([]);
     await migrate(clickhouse.settings);
     const topics = await createAggregatorTopics(createTopic);
     const producer = createProducer(kafka);
@@ -131,6 +139,11 @@ describe('the wall display', () => {
       const violations: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await watchPolicyViolations(page, violations);
+      // The font files the wall fetched, as the gateway served them.
+      const fontsServed: { file: string; status: number; type: string | undefined; cache: string | undefined }[] = [];
+      page.on('response', (response) => {
+        if (/\.woff2?$/.test(response.url())) fontsServed.push({ file: path.basename(response.url()), status: response.status(), type: response.headers()['content-type'], cache: response.headers()['cache-control'] });
+      });
       // The alerts as they reach the wall (each socket's deltas: the page opens a new one after the gateway comes back).
       const alertDeltas: { id: string; state: string; acknowledgedByName?: string | null }[] = [];
       page.on('websocket', (socket) =>
@@ -199,6 +212,7 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#banner').isVisible(), { timeout: 15_000 }).toBe(true);
       expect(await page.locator('#connection').getAttribute('data-state')).not.toBe('live');
       expect(await page.locator('#banner').textContent()).toContain('Mất kết nối');
+      await inShippedFonts(page, 'with the banner (the connection badge ↻ or ✖)');
       gateway = await startGateway(port);
       await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
       await expect.poll(() => page.locator('#banner').isHidden()).toBe(true);
@@ -289,20 +303,29 @@ describe('the wall display', () => {
         // Every lane, site and alert state has its shape and word besides its colour.
         expect(layout.unlabelled, 'states without their icon and word').toEqual([]);
         expect(layout.statusesShown).toContain('fault');
+        await inShippedFonts(page, `in vi at ${width}x${height}`);
         if (layout.page === 0 && layout.statusesShown.includes('fault')) expect(layout.firstLaneStatus, 'a fault heads the first page').toBe('fault');
       }
-      // English and Chinese words fit the same boxes (Chinese shows as boxes here: no CJK font on this machine).
+      // English and Chinese words fit the same boxes, in the fonts the wall ships (this machine has no Chinese font); Chinese on the three screens.
+      const screens = { en: [[1366, 768]], zh: [[3840, 2160], [1920, 1080], [1366, 768]] } as const;
       for (const language of ['en', 'zh'] as const) {
         await page.click(`button[data-lang="${language}"]`);
-        for (const panel of ['#zone', '#lanes']) await expect.poll(() => page.locator(panel).getAttribute('data-laid-out-for'), { timeout: 10_000 }).toBe(`1366x768/${language}`);
-        const layout = await page.evaluate<WallLayout>(wallLayout);
-        expect(layout.outside, `every item inside its panel in ${language}`).toEqual([]);
-        expect(layout.overlaps, `nothing overlaps in ${language}`).toEqual([]);
-        expect(layout.clipped, `no KPI tile cuts its text off in ${language}`).toEqual([]);
-        expect(await page.locator('#alerts li[data-alert]').count(), `the most serious alert on screen in ${language}, not only a count`).toBeGreaterThan(0);
-        expect(layout.documentHeight).toBe(768);
-        await page.screenshot({ path: screenshotFile.replace('.png', `-${language}.png`) });
+        for (const [width, height] of screens[language]) {
+          await page.setViewportSize({ width, height });
+          for (const panel of ['#zone', '#lanes']) await expect.poll(() => page.locator(panel).getAttribute('data-laid-out-for'), { timeout: 10_000 }).toBe(`${width}x${height}/${language}`);
+          const layout = await page.evaluate<WallLayout>(wallLayout);
+          expect(layout.outside, `every item inside its panel in ${language} at ${width}x${height}`).toEqual([]);
+          expect(layout.overlaps, `nothing overlaps in ${language} at ${width}x${height}`).toEqual([]);
+          expect(layout.clipped, `no KPI tile cuts its text off in ${language} at ${width}x${height}`).toEqual([]);
+          expect(await page.locator('#alerts li[data-alert]').count(), `the most serious alert on screen in ${language}, not only a count`).toBeGreaterThan(0);
+          expect(layout.documentHeight).toBe(height);
+          await inShippedFonts(page, `in ${language} at ${width}x${height}`);
+          await page.screenshot({ path: screenshotFile.replace('.png', `-${language}-${width}x${height}.png`) });
+        }
       }
+      // Served as fonts and cached for good (hashed names); Chinese fetched as slices, not the whole font.
+      expect(fontsServed.filter((font) => font.status !== 200 || font.type !== 'font/woff2' || font.cache !== 'public, max-age=31536000, immutable'), 'fonts served as font/woff2, immutable').toEqual([]);
+      expect(fontsServed.filter((font) => font.file.startsWith('noto-sans-sc-')).length, 'Chinese slices fetched').toBeGreaterThan(0);
       await page.click('button[data-lang="vi"]');
 
       // A site being built: its planned lanes and zones drawn under construction, and no lane of it in service below.

@@ -2,7 +2,7 @@
  * Runs in the wall's page (page.evaluate in test/wall.int.test.ts): the layout as the
  * browser laid it out. The document's size; panels or items outside their box;
  * overlapping panels, tiles or list items; text a KPI tile cuts off (clamped, ellipsed
- * or sticking out of its box); the schematic's texts outside it or over each other; the
+ * or sticking out of its box); the schematic's texts (as far as their letters reach) outside it or over each other; the
  * smallest font of any visible text (the schematic's SVG text too); and lane, crossing,
  * alert and connection states shown without their icon and word.
  * Plain JavaScript: the browser runs it as it is.
@@ -47,9 +47,26 @@
   const zone = document.querySelector('#zone');
   const drawing = zone?.querySelector('svg');
   const drawn = drawing ? [...drawing.querySelectorAll('text')].filter((t) => t.textContent.trim() && t.getClientRects().length > 0) : [];
-  const svgText = (t) => `svg text "${t.textContent}" ${where(box(t))}`;
-  for (const t of drawn) if (!inside(box(t), box(drawing)) || !inside(box(t), box(zone))) outside.push(`${svgText(t)} in ${where(box(drawing))}`);
-  for (const [i, a] of drawn.entries()) for (const b of drawn.slice(i + 1)) if (overlap(box(a), box(b))) overlaps.push(`${svgText(a)} / ${svgText(b)}`);
+  // A text as far as its letters reach: the box the browser gives an SVG text spans its fonts' whole ascent and descent on every
+  // line, and Noto Sans's (1.36 em, room for Vietnamese stacked marks) is taller than the letters of most words. Across, the
+  // browser's box; up and down, the ink of the text's letters (a canvas measures them in its font) about each line's baseline.
+  const measure = document.createElement('canvas').getContext('2d');
+  const ink = (t) => {
+    const across = box(t);
+    const style = getComputedStyle(t);
+    measure.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const letters = measure.measureText(t.textContent);
+    const toScreen = t.getScreenCTM();
+    const baselines = new Set();
+    for (let i = 0; i < t.getNumberOfChars(); i += 1) baselines.add(t.getStartPositionOfChar(i).matrixTransform(toScreen).y);
+    const top = Math.min(...baselines) - letters.actualBoundingBoxAscent;
+    const bottom = Math.max(...baselines) + letters.actualBoundingBoxDescent;
+    return new DOMRect(across.left, top, across.width, bottom - top);
+  };
+  const inked = new Map(drawn.map((t) => [t, ink(t)]));
+  const svgText = (t) => `svg text "${t.textContent}" ${where(inked.get(t))}`;
+  for (const t of drawn) if (!inside(inked.get(t), box(drawing)) || !inside(inked.get(t), box(zone))) outside.push(`${svgText(t)} in ${where(box(drawing))}`);
+  for (const [i, a] of drawn.entries()) for (const b of drawn.slice(i + 1)) if (overlap(inked.get(a), inked.get(b))) overlaps.push(`${svgText(a)} / ${svgText(b)}`);
   const narrowed = drawn.filter((t) => t.hasAttribute('data-full')).map((t) => `${t.getAttribute('data-full')} → ${t.textContent} (${t.getAttribute('textLength') ?? 'whole'} of ${Math.round(t.getComputedTextLength())} px)`);
   let smallestFontPx = Infinity;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

@@ -62,7 +62,8 @@ export class ThroughputChart {
   }
 
   private build(): uPlot {
-    const font = `${this.fontPx}px 'Noto Sans', 'DejaVu Sans', sans-serif`;
+    // The page's fonts (fonts.css), so that the axes are drawn in the shipped ones too.
+    const font = `${this.fontPx}px ${getComputedStyle(this.container).fontFamily}`;
     const axis = { stroke: palette.muted, font, grid: { stroke: palette.line }, ticks: { stroke: palette.line } };
     // Ticks at least 1.2 lines apart: a short chart still gets two labelled ticks (0 and its top).
     const count = (colour: string) => ({ ...axis, stroke: colour, size: 2.6 * this.fontPx, space: 1.2 * this.fontPx, incrs: wholeSteps });

@@ -11,6 +11,7 @@ import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile,
 import { fitLabels, schematicHeightRem, siteSchematic, zoneSchematic } from './schematic.ts';
 import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import { Chime, type SoundState } from './sound.ts';
+import './fonts.ts';
 import './style.css';
 
 /**

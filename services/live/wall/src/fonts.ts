@@ -1,0 +1,18 @@
+/*
+ * The wall's fonts, shipped with it (bundled by Vite, served by the gateway; no CDN, nothing
+ * from the machine): a control room PC may have no Chinese font at all, and then 中文 is boxes.
+ * In the order style.css names them: Noto Sans for Latin and Vietnamese; Noto Sans SC for
+ * Chinese and the symbols Noto Sans lacks (■ ▲ ━ ♪ ≥), sliced by unicode-range so that the
+ * browser fetches only the slices on screen; DejaVu Sans for the icons neither has (✔ ✖ ↻ ⚒),
+ * fetched only when one is shown. Two weights, 400 and 700: style.css asks for no other.
+ * Imported from here rather than with CSS @import so that vite.config.ts sees each file (it
+ * drops their .woff copies). Licences: public/fonts-LICENSE.txt (served beside the fonts).
+ */
+import '@fontsource/noto-sans/latin-400.css';
+import '@fontsource/noto-sans/latin-700.css';
+import '@fontsource/noto-sans/vietnamese-400.css';
+import '@fontsource/noto-sans/vietnamese-700.css';
+import '@fontsource/noto-sans-sc/400.css';
+import '@fontsource/noto-sans-sc/700.css';
+import '@fontsource/dejavu-sans/400.css';
+import '@fontsource/dejavu-sans/700.css';
