@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { redisPersistence } from '../containers/images.ts';
 import { prometheusFiles, retention, writePrometheusConfig } from '../prometheus/scrape.ts';
@@ -306,10 +307,40 @@ function redisSpec(profile: InfraProfile, credentials: InfraCredentials): Server
     async prepare() {
       writeIfChanged(configFile, redisConfig(profile, credentials));
     },
+    // Users changed since it started (a password, a user's rights, a user no longer listed): set live, no restart.
+    async reconfigure() {
+      writeIfChanged(configFile, redisConfig(profile, credentials));
+      await applyRedisUsers(profile.redis.port, credentials);
+    },
     isReady: () => redisAnswersPing(profile.redis.port, credentials.redis['tower-admin']),
     readyTimeoutMs: 30_000,
     stopTimeoutMs: 20_000,
   };
+}
+
+/**
+ * Makes a running Redis's users exactly `redisAclLines`, logged in as tower-admin: each
+ * listed user reset and set again in one command (`ACL SETUSER <name> reset <rules>`,
+ * all or nothing per user), then every user not listed deleted. The users live in
+ * redis.conf, not in an ACL file, so `ACL LOAD` cannot re-read them; the rewritten
+ * redis.conf holds the same users for the next start. A Redis started with another
+ * tower-admin password refuses the login: stop it and start again.
+ */
+async function applyRedisUsers(port: number, credentials: InfraCredentials): Promise<void> {
+  const redis = new Redis({ host: '127.0.0.1', port, username: 'tower-admin', password: credentials.redis['tower-admin'], lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  let refusal: Error | undefined;
+  redis.on('error', (error: Error) => (refusal ??= error));
+  try {
+    await redis.connect().catch((error: unknown) => {
+      throw new Error(`Redis on port ${port} refuses tower-admin's login (${(refusal ?? (error as Error)).message}): it was started with other credentials; stop it (npm run infra:down) and start it again`);
+    });
+    const users = redisAclLines(credentials).map((line) => line.split(' ').slice(1));
+    for (const [name, ...rules] of users) await redis.call('ACL', 'SETUSER', name!, 'reset', ...rules);
+    const listed = new Set(users.map(([name]) => name));
+    for (const user of (await redis.call('ACL', 'USERS')) as string[]) if (!listed.has(user)) await redis.call('ACL', 'DELUSER', user);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Ready when the admin logs in and PING answers (a server without our users refuses the login). */
