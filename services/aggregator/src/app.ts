@@ -68,10 +68,15 @@ export interface Aggregator {
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
   const metrics = new AggregatorMetrics(deps.metrics);
   // A minute rebuilt after a failed insert goes out again as a correction: a tick read before the repair may have shown it short.
-  const store = new EventStore(deps.clickhouse, (table, rebuilt) => {
-    metrics.rebuiltWindows.inc({ table }, rebuilt.length);
-    if (table === 'throughput_1m') live.correct(rebuilt);
-  });
+  // Inserts named by the group, found on the server after a crash; a repair or load waits for them at most half the session timeout (it runs inside a batch, without heartbeats).
+  const store = new EventStore(
+    deps.clickhouse,
+    (table, rebuilt) => {
+      metrics.rebuiltWindows.inc({ table }, rebuilt.length);
+      if (table === 'throughput_1m') live.correct(rebuilt);
+    },
+    { insertQueryIdPrefix: `${deps.settings.groupId}:insert:`, waitBudgetMs: deps.settings.sessionTimeoutMs / 2 },
+  );
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const journeys = new LiveJourneys();
   const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs, undefined, deps.tracing);
