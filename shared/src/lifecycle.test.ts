@@ -59,4 +59,12 @@ describe('Lifecycle', () => {
     await Promise.all([starting, stopping]);
     expect(order).toEqual(['start redis', 'stop kafka', 'stop redis']);
   });
+
+  it('parts a test started one by one stop with the rest, in reverse of the list', async () => {
+    const order: string[] = [];
+    const parts = [recorded(order, 'history'), recorded(order, 'relay'), recorded(order, 'http')];
+    await parts[1]!.start();
+    await new Lifecycle(logger).adopt(parts).stop('test over');
+    expect(order).toEqual(['start relay', 'stop http', 'stop relay', 'stop history']);
+  });
 });

@@ -115,6 +115,12 @@ export class Lifecycle {
     return this.starting;
   }
 
+  /** Parts a test starts one by one, as it needs them: `stop()` stops them all, in reverse of this list (stopping one never started is harmless). */
+  adopt(parts: readonly Part[]): this {
+    this.started.push(...parts);
+    return this;
+  }
+
   /** For main.ts: starts the parts, or writes why not (`<service>: cannot connect to …`), stops what started and exits 1. */
   async startOrExit(service: string, parts: readonly Part[], exit: (code: number) => void = (code) => process.exit(code)): Promise<void> {
     try {

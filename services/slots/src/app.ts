@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, eventDecoder, installProblemHandler, installSecurityHeaders, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, eventDecoder, httpPart, installProblemHandler, installSecurityHeaders, partOf, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { SlotDesk } from './desk.ts';
@@ -43,6 +43,8 @@ export interface SlotsDependencies {
   metrics: Registry;
   readiness: ReadinessCheck[];
   now?: () => number;
+  /** Where to listen (main.ts); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
 /** The slots service, built and not started: HTTP, the sweeper, the outbox relay, check-in and history consumers. */
@@ -54,6 +56,13 @@ export interface SlotsService {
   relay: Periodic;
   checkIn: ConsumerRunner;
   history: SlotHistoryWriter;
+  /**
+   * In start order: the history consumer, the outbox relay, the check-in consumer, the
+   * sweeper, HTTP. Stopped in reverse: intake ends (HTTP finishes requests in flight), the
+   * sweeper, check-in (offsets committed), the relay (what is left is published at the
+   * next start), history (offsets committed).
+   */
+  parts: Part[];
 }
 
 export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService> {
@@ -128,5 +137,12 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
-  return { http, desk, store, sweeper, relay, checkIn, history };
+  const parts = [
+    partOf('history consumer (commit offsets)', history),
+    partOf('outbox relay (what is left is published at the next start)', relay),
+    partOf('check-in consumer (commit offsets)', checkIn),
+    partOf('sweeper', sweeper),
+    httpPart('http (stop intake, finish requests in flight)', http, deps.listen),
+  ];
+  return { http, desk, store, sweeper, relay, checkIn, history, parts };
 }

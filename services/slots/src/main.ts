@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, checkClickHouseLogin, connectOrExit, connectRedis, createClickHouse, derivedOrExit, kafkaLoginOf, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, checkClickHouseLogin, clientPart, connectRedis, createClickHouse, derivedOrExit, kafkaLoginOf, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry, readinessOf } from '@tower/shared';
 import { buildSlots } from './app.ts';
 import { ledgerRulesOf, slotsEnv } from './config.ts';
 
@@ -26,6 +26,14 @@ const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.K
 const producer = createProducer(kafka);
 const admin = kafka.admin();
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
+const kafkaLogin = { dependency: 'Kafka', user: config.KAFKA_SASL_USERNAME };
+// Closed last, in reverse: the producer (flushed), the admin, Redis, ClickHouse.
+const clients = [
+  clientPart('clickhouse', { dependency: 'ClickHouse', user: config.CLICKHOUSE_USER, connect: () => checkClickHouseLogin(clickhouse), close: () => clickhouse.close() }),
+  clientPart('redis', { dependency: 'Redis', user: config.REDIS_USERNAME, connect: () => connectRedis(redis), close: () => redis.quit() }),
+  clientPart('kafka', { ...kafkaLogin, connect: () => admin.connect(), close: () => admin.disconnect(), ping: () => pingKafka(admin) }),
+  clientPart('kafka producer (flush)', { ...kafkaLogin, connect: () => producer.connect(), close: () => producer.disconnect() }),
+];
 
 const slots = await buildSlots({
   settings: {
@@ -51,25 +59,9 @@ const slots = await buildSlots({
   producer,
   clickhouse,
   metrics: createMetricsRegistry('slots'),
-  readiness: [{ name: 'kafka', check: () => pingKafka(admin) }],
+  readiness: readinessOf(clients),
+  listen: { port: config.PORT, host: config.HOST },
 });
+await lifecycle.startOrExit('slots', [...clients, ...slots.parts]);
 
-lifecycle
-  .onShutdown({ name: 'http (stop intake, finish requests in flight)', run: () => slots.http.close(), timeoutMs: 15_000 })
-  .onShutdown({ name: 'sweeper', run: () => slots.sweeper.stop() })
-  .onShutdown({ name: 'check-in consumer (commit offsets)', run: () => slots.checkIn.stop() })
-  .onShutdown({ name: 'outbox relay (what is left is published at the next start)', run: () => slots.relay.stop() })
-  .onShutdown({ name: 'history consumer (commit offsets)', run: () => slots.history.stop() })
-  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
-  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
-  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
-  .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
-
-await connectOrExit('slots', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
-await connectOrExit('slots', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
-await connectOrExit('slots', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
-await slots.http.listen({ port: config.PORT, host: config.HOST });
-await Promise.all([slots.checkIn.start(), slots.history.start()]);
-slots.sweeper.start();
-slots.relay.start();
 logger.info({ port: config.PORT, windowMinutes: config.SLOT_WINDOW_MINUTES, catalogVersion: catalog.version }, 'slots ready');
