@@ -1,10 +1,11 @@
 /*
  * The wall's fonts, shipped with it (bundled by Vite, served by the gateway; no CDN, nothing
  * from the machine): a control room PC may have no Chinese font at all, and then 中文 is boxes.
- * In the order style.css names them: Noto Sans for Latin and Vietnamese; Noto Sans SC for
- * Chinese and the symbols Noto Sans lacks (■ ▲ ━ ♪ ≥), sliced by unicode-range so that the
- * browser fetches only the slices on screen; DejaVu Sans for the icons neither has (✔ ✖ ↻ ⚒),
- * fetched only when one is shown. Two weights, 400 and 700: style.css asks for no other.
+ * In the order style.css names them: Noto Sans for Latin and Vietnamese; DejaVu Sans for the
+ * icons and signs Noto Sans lacks (✔ ✖ ▲ ■ ↻ ⚒ ♪ ━ ≥: Noto Sans SC has some of them, but ≥ as
+ * the slanted ⩾ and in another style than the rest); Noto Sans SC for Chinese, sliced by
+ * unicode-range so that the browser fetches only the slices on screen. Two weights, 400 and
+ * 700: style.css asks for no other.
  * Imported from here rather than with CSS @import so that vite.config.ts sees each file (it
  * drops their .woff copies). Licences: public/fonts-LICENSE.txt (served beside the fonts).
  */
