@@ -37,8 +37,8 @@ function httpSection(service: string, latencyLimit?: number): Section {
   };
 }
 
-/** Lag per group and topic against the load tests' end-of-run bound, and, for the shared consumer runner, events, dead letters and failed batches. */
-function consumerSection(service: string, runner: boolean): Section {
+/** Lag per group and topic against the load tests' end-of-run bound, events handled, dead letters (a broadcast reader's skipped messages) and failed batches. */
+function consumerSection(service: string): Section {
   const s = of(service);
   // The worst instance's lag of each partition, summed: every live gateway reads the whole topic, and in a shared
   // group an instance keeps the last value of a partition it lost in a rebalance (as the recording rule does).
@@ -47,19 +47,19 @@ function consumerSection(service: string, runner: boolean): Section {
     unit: 'short',
     limit: slo('server.consumer_lag_end'),
     series: [{ expr: `sum by (group, topic) (max by (group, topic, partition) (tower_consumer_lag_messages${s}))`, legend: '{{group}} {{topic}}' }] });
-  if (!runner) return { title: 'Kafka', panels: [lag] };
   return {
     title: 'Kafka consumers',
     panels: [
-      graph({ title: 'Events consumed',
-        description: 'Events decoded and handled per second, by topic.',
+      graph({ title: 'Messages consumed',
+        description: 'Messages decoded and handled per second, by topic.',
         unit: 'ops', series: [{ expr: `sum by (topic) (${rate('tower_consumer_events_total', s)})`, legend: '{{topic}}' }] }),
       lag,
-      graph({ title: 'Dead-lettered and failed batches',
-        description: 'Messages sent to the dead-letter topic per second (by topic and reason), and batch attempts that failed and were retried.',
+      graph({ title: 'Dead-lettered, skipped and failed batches',
+        description: 'Messages sent to the dead-letter topic per second (by topic and reason), messages a broadcast reader could not read or deliver and skipped, and batch attempts that failed and were retried.',
         unit: 'ops',
         series: [
           { expr: `sum by (topic, reason) (${rate('tower_consumer_dead_lettered_total', s)})`, legend: 'dead-lettered {{topic}} {{reason}}' },
+          { expr: `sum by (topic, reason) (${rate('tower_consumer_skipped_total', s)})`, legend: 'skipped {{topic}} {{reason}}' },
           { expr: `sum by (topic) (${rate('tower_consumer_batch_failures_total', s)})`, legend: 'failed batches {{topic}}' },
         ] }),
     ],
@@ -174,7 +174,7 @@ function aggregator(): Dashboard {
           ] }),
       ],
     },
-    consumerSection('aggregator', true),
+    consumerSection('aggregator'),
     httpSection('aggregator'),
   ]);
 }
@@ -233,7 +233,7 @@ function live(): Dashboard {
           series: [{ expr: `sum by (outcome) (${rate('tower_live_resumes_total', s)})`, legend: '{{outcome}}' }] }),
       ],
     },
-    consumerSection('live', false),
+    consumerSection('live'),
     httpSection('live', slo('history.p99_ms')),
   ]);
 }
@@ -278,7 +278,7 @@ function slots(): Dashboard {
           series: [{ expr: `sum(tower_slots_outbox_entries${s})`, legend: 'entries' }] }),
       ],
     },
-    consumerSection('slots', true),
+    consumerSection('slots'),
     httpSection('slots'),
   ]);
 }
