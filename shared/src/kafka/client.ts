@@ -79,16 +79,48 @@ export function mergeTopicMessages(batches: readonly TopicMessages[][]): TopicMe
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
-export function createProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): TowerProducer {
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-    // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  // Sends that arrive while produce requests are in flight share the next request.
-  const sender = new Coalescer<TopicMessages[]>((batches) => producer.sendBatch({ acks: -1, topicMessages: mergeTopicMessages(batches) }).then(() => undefined), { maxInFlight: options.maxInFlightRequests ?? 2 });
+/**
+ * One idempotent KafkaJS producer at a time, one send in flight, and a new producer after
+ * a failed send. KafkaJS numbers each partition's batches itself and rolls the numbers
+ * back when a request fails, also when the broker had written it (a timeout, a leader
+ * killed before it answered, too few replicas after the append): a concurrent send then
+ * takes the rolled-back numbers, and once a send has failed for good its producer's
+ * numbers stay behind the broker's. Every later send was refused ("out of order
+ * sequence number") until a restart (the kafka-leader-loss drill: ingest answered 503
+ * for good after a broker came back), or, when a batch lined up with one the broker
+ * remembers, acknowledged as a duplicate without being written. A new producer gets a
+ * new producer id, whose numbers start again; what the failed send may have written
+ * was not acknowledged, so a re-send is a duplicate the consumers drop by eventId.
+ */
+export function createProducer(kafka: Kafka): TowerProducer {
+  const open = (): Producer =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer = open();
+  let failed = false;
+  const send = async (batches: TopicMessages[][]): Promise<void> => {
+    if (failed) {
+      // Nothing is in flight on it (one send at a time): its last send has settled.
+      const old = producer;
+      producer = open();
+      await old.disconnect().catch(() => undefined);
+      await producer.connect();
+      failed = false;
+    }
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages: mergeTopicMessages(batches) });
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
+  // Sends that arrive while a produce request is in flight share the next request.
+  const sender = new Coalescer<TopicMessages[]>(send, { maxInFlight: 1 });
   return {
     connect: () => producer.connect(),
     send: (batch) => sender.submit(batch),
