@@ -41,6 +41,13 @@ export interface StoredDeadLetter {
 /** A dead letter's id: its place on the dead-letter topic it was read from (a topic name has no colon). */
 export const deadLetterId = (topic: string, partition: number | string, offset: number | string | bigint): string => `${topic}:${partition}:${offset}`;
 
+/** A dead letter's id as `list` prints it: its dead-letter topic, partition and offset. */
+export function parseDeadLetterId(value: string): { topic: string; partition: number; offset: bigint } {
+  const match = /^([A-Za-z0-9._-]+):(\d+):(\d+)$/.exec(value);
+  if (!match) throw new Error(`a dead letter's id is <dead-letter topic>:<partition>:<offset>, as list prints it (tower.deadletter.v1:0:42), not '${value}'`);
+  return { topic: match[1]!, partition: Number(match[2]), offset: BigInt(match[3]!) };
+}
+
 /** `1h`, `30m`, `2d` before now, or an ISO time, as ms since the epoch. */
 export function parseSince(value: string, now = Date.now()): number {
   const relative = /^(\d+)([smhd])$/.exec(value);
@@ -60,9 +67,8 @@ export function parseLimit(value: string): number {
 function whereOf(filter: DeadLetterFilter): SqlFragment {
   const conditions: SqlFragment[] = [sql`1 = 1`];
   if (filter.id !== undefined) {
-    const match = /^([A-Za-z0-9._-]+):(\d+):(\d+)$/.exec(filter.id);
-    if (!match) throw new Error(`a dead letter's id is <dead-letter topic>:<partition>:<offset> (as list prints it), not '${filter.id}'`);
-    conditions.push(sql`dlq_topic = ${match[1]!} AND dlq_partition = ${Number(match[2])} AND dlq_offset = ${BigInt(match[3]!)}`);
+    const { topic, partition, offset } = parseDeadLetterId(filter.id);
+    conditions.push(sql`dlq_topic = ${topic} AND dlq_partition = ${partition} AND dlq_offset = ${offset}`);
   }
   if (filter.topic !== undefined) conditions.push(sql`source_topic = ${filter.topic}`);
   if (filter.reason !== undefined) conditions.push(sql`reason = ${filter.reason}`);

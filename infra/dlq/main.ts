@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { clickHouseErrorCode, createClickHouse, createKafka, createLogger, createProducer, kafkaLoginOf } from '@tower/shared';
 import { adminEnv, ensureInfraCredentials } from '../local/infra-credentials.ts';
 import { endpointsOf, resolveProfile } from '../local/profiles.ts';
-import { listDeadLetters, parseLimit, parseSince, replayDeadLetters, type DeadLetterFilter, type StoredDeadLetter } from './dlq.ts';
+import { listDeadLetters, parseDeadLetterId, parseLimit, parseSince, replayDeadLetters, type DeadLetterFilter, type StoredDeadLetter } from './dlq.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const usage = 'usage: npm run dlq -- list [--topic T] [--reason R] [--since 2h|ISO] [--limit N] [--profile dev|test] [--database tower]\n       npm run dlq -- replay <id> | --reason R [--topic T] [--since …] [--limit N] [--dry-run] [--profile dev|test] [--database tower]';
@@ -42,6 +42,8 @@ const option = <T>(parse: () => T): T => {
   }
 };
 if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(values.database)) fail(`--database takes a ClickHouse database name, not '${values.database}'`);
+// A malformed id (the form before migration 0008 was <partition>:<offset>) is a usage error, not a stack trace from the query.
+if (id !== undefined) option(() => parseDeadLetterId(id));
 const filter: DeadLetterFilter = {
   ...(id !== undefined ? { id } : {}),
   ...(values.topic !== undefined ? { topic: values.topic } : {}),
