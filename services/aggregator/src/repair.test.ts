@@ -51,7 +51,7 @@ describe('AggregateRepair waits within its budget', () => {
     expect(repair.pending).toBe(true);
 
     const before = statements.length;
-    await expect(repair.run()).rejects.toThrow(/a deletion of windows to rebuild has not finished within the repair's 0.2 s/);
+    await expect(repair.run()).rejects.toThrow(/throughput_1m: the deletion of windows to rebuild has not finished within the repair's 0.2 s/);
     const second = statements.slice(before);
     // Nothing compared, deleted or inserted while the earlier deletion is pending.
     expect(second.filter((s) => !/FROM system\.(processes|mutations)/.test(s))).toEqual([]);

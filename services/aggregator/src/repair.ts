@@ -171,7 +171,7 @@ export class AggregateRepair {
     for (;;) {
       const [left] = await selectRows<{ n: string }>(this.client, sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${table.name} AND is_done = 0`);
       if (Number(left?.n ?? 0) === 0) return;
-      if (Date.now() >= deadline) throw new RepairWaitExceeded(`${table.name}: a deletion of windows to rebuild has not finished within the repair's ${this.settings.waitBudgetMs / 1000} s; the windows stay in doubt and the next try waits for it`);
+      if (Date.now() >= deadline) throw new RepairWaitExceeded(`${table.name}: the deletion of windows to rebuild has not finished within the repair's ${this.settings.waitBudgetMs / 1000} s (it goes on on the server; the windows stay in doubt and the next try waits for it first)`);
       await sleep(pollMs);
     }
   }
