@@ -129,7 +129,7 @@ fi
 # --- 5. The wall display (Vite build, served by the live gateway at /) -----
 wall_dist="$ROOT/services/live/dist/wall"
 wall_stamp="$wall_dist/.sources.sha"
-want_wall="$(cd "$ROOT" && find services/live/wall services/live/src/domain -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+want_wall="$(cd "$ROOT" && find services/live/wall services/live/src/domain services/live/package.json -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 if [ ! -f "$wall_stamp" ] || [ "$(cat "$wall_stamp")" != "$want_wall" ]; then
   say "building the wall display (vite build)"
   (cd "$ROOT" && npm run --silent build:wall) || fail "the wall display did not build"
