@@ -6,14 +6,19 @@ import {
   ConsumerRunner,
   EventCodec,
   eventDecoder,
+  httpPart,
   installProblemHandler,
   installSecurityHeaders,
+  partOf,
   serverOptions,
   registerOpsRoutes,
+  stopOnly,
   withoutRequestLogs,
   type ClickHouseClient,
   type FamilyName,
+  type ListenOn,
   type Logger,
+  type Part,
   type ReadinessCheck,
   type SiteCatalog,
   type TowerProducer,
@@ -53,6 +58,8 @@ export interface AggregatorDependencies {
   topics: { events: Readonly<Record<FamilyName, string>>; deadLetter: string; throughput: string; journeys: string };
   /** Only where a collector is configured (see @tower/shared/tracing). */
   tracing?: Tracing;
+  /** Where to listen (main.ts); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
 export interface Aggregator {
@@ -60,9 +67,12 @@ export interface Aggregator {
   windows: LiveWindows;
   journeys: LiveJourneys;
   live: LivePublisher;
-  start(): Promise<void>;
-  /** Stop intake (leave the group after the batch in hand is stored and committed), publish the last ticks and journeys. */
-  stop(): Promise<void>;
+  /**
+   * In start order: HTTP, the live ticks, the dead-letter archive, the consumer. Stopped
+   * in reverse: intake ends (the batch in hand is stored and committed, the group left),
+   * the archive, the last ticks and journeys published, then HTTP.
+   */
+  parts: Part[];
 }
 
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
@@ -111,14 +121,11 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
     windows,
     journeys,
     live,
-    async start() {
-      await runner.start();
-      await deadLetters.start();
-    },
-    async stop() {
-      await runner.stop();
-      await deadLetters.stop();
-      await live.stop();
-    },
+    parts: [
+      httpPart('http', app, deps.listen),
+      stopOnly('live (publish the last ticks and journeys)', () => live.stop()),
+      partOf('dead-letter archive (commit offsets)', deadLetters),
+      partOf('consumer (store and commit the batch in hand, leave the group)', runner, { stopTimeoutMs: 30_000 }),
+    ],
   };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import {
   Lifecycle,
   checkClickHouseLogin,
-  connectOrExit,
+  clientPart,
   createClickHouse,
   derivedOrExit,
   kafkaLoginOf,
@@ -20,6 +20,9 @@ import {
   loadConfigOrExit,
   pingClickHouse,
   pingKafka,
+  readinessOf,
+  stopOnly,
+  type Part,
 } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
@@ -36,8 +39,14 @@ const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.K
 const producer = createProducer(kafka);
 const admin = kafka.admin();
 const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, database: config.CLICKHOUSE_DATABASE, logger });
-await connectOrExit('aggregator', 'Kafka', config.KAFKA_SASL_USERNAME, () => Promise.all([producer.connect(), admin.connect()]));
-await connectOrExit('aggregator', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
+const kafkaLogin = { dependency: 'Kafka', user: config.KAFKA_SASL_USERNAME };
+// Closed last, in reverse: the producer (flushed), the admin, ClickHouse, tracing (the last spans).
+const clients: Part[] = [
+  ...(tracing ? [stopOnly('tracing (export the last spans)', () => tracing.shutdown())] : []),
+  clientPart('clickhouse', { dependency: 'ClickHouse', user: config.CLICKHOUSE_USER, connect: () => checkClickHouseLogin(clickhouse), close: () => clickhouse.close(), ping: () => pingClickHouse(clickhouse) }),
+  clientPart('kafka', { ...kafkaLogin, connect: () => admin.connect(), close: () => admin.disconnect(), ping: () => pingKafka(admin) }),
+  clientPart('kafka producer (flush)', { ...kafkaLogin, connect: () => producer.connect(), close: () => producer.disconnect() }),
+];
 
 const aggregator = await buildApp({
   settings: {
@@ -58,10 +67,7 @@ const aggregator = await buildApp({
   producer,
   clickhouse,
   metrics: createMetricsRegistry('aggregator'),
-  readiness: [
-    { name: 'kafka', check: () => pingKafka(admin) },
-    { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
-  ],
+  readiness: readinessOf(clients),
   topics: {
     events: { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES },
     deadLetter: config.TOPIC_DEADLETTER,
@@ -69,16 +75,7 @@ const aggregator = await buildApp({
     journeys: config.TOPIC_JOURNEYS,
   },
   tracing,
+  listen: { port: config.PORT, host: config.HOST },
 });
-
-lifecycle
-  .onShutdown({ name: 'consumer (store and commit the batch in hand, leave the group), last ticks', run: () => aggregator.stop(), timeoutMs: 30_000 })
-  .onShutdown({ name: 'http', run: () => aggregator.app.close() })
-  .onShutdown({ name: 'kafka producer (flush)', run: () => producer.disconnect() })
-  .onShutdown({ name: 'kafka admin', run: () => admin.disconnect() })
-  .onShutdown({ name: 'clickhouse', run: () => clickhouse.close() });
-if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
-
-await aggregator.app.listen({ port: config.PORT, host: config.HOST });
-await aggregator.start();
+await lifecycle.startOrExit('aggregator', [...clients, ...aggregator.parts]);
 logger.info({ port: config.PORT, group: config.CONSUMER_GROUP }, 'aggregator ready');

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
+import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, Lifecycle, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
 import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
@@ -56,11 +56,13 @@ export async function startAggregator(
     readiness: [],
     topics: deps.topics,
   });
-  await aggregator.start();
+  const lifecycle = new Lifecycle(deps.logger);
+  await lifecycle.start(aggregator.parts);
   return {
     ...aggregator,
+    /** Stops the parts as main.ts does, then the producer. */
     async close() {
-      await aggregator.stop();
+      await lifecycle.stop('test over');
       await producer.disconnect();
     },
   };
