@@ -56,7 +56,8 @@ export function cleanupSteps(logger: Logger) {
   return {
     push: (step: () => Promise<unknown>) => void steps.push(step),
     run: async () => {
-      for (const step of steps.reverse()) await step().catch((error: Error) => logger.warn({ err: error }, 'drill cleanup step failed'));
+      // Promise.resolve().then: a step that throws before returning its promise is caught too, and the others still run.
+      for (const step of steps.reverse()) await Promise.resolve().then(step).catch((error: Error) => logger.warn({ err: error }, 'drill cleanup step failed'));
     },
   };
 }

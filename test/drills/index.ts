@@ -4,10 +4,12 @@ import { poisonDrill } from './poison.ts';
 import { clickhouseKill } from './clickhouse-kill.ts';
 import { redisLoss } from './redis-loss.ts';
 import { gatewayKill } from './gateway-kill.ts';
+import { diskFull } from './disk-full.ts';
 
 export const drills: Drill[] = [
   poisonDrill,
   clickhouseKill,
   redisLoss,
   gatewayKill,
+  diskFull,
 ];
