@@ -42,6 +42,16 @@ export function partOf(name: string, thing: { start(): unknown; stop(): unknown 
   };
 }
 
+/** A watch (a registry file reloaded when it changes) as a part: `watch` starts it and returns how to stop it. */
+export function watchPart(name: string, watch: () => () => void): Part {
+  let unwatch = () => {};
+  return {
+    name,
+    start: async () => void (unwatch = watch()),
+    stop: async () => unwatch(),
+  };
+}
+
 /** A part that only stops: what was started while the service was wired (tracing) and must be shut down last. */
 export function stopOnly(name: string, stop: () => Promise<unknown>): Part {
   return { name, start: async () => {}, stop: async () => void (await stop()) };
@@ -97,12 +107,6 @@ export class Lifecycle {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly logger: Logger) {}
-
-  /** Until every main.ts runs parts: a step run at stop, after the parts, in the order added. */
-  onShutdown(step: { name: string; run(): Promise<void>; timeoutMs?: number }): this {
-    this.started.unshift({ ...stopOnly(step.name, step.run), ...(step.timeoutMs ? { stopTimeoutMs: step.timeoutMs } : {}) });
-    return this;
-  }
 
   get isStopping(): boolean {
     return this.stopping !== undefined;
@@ -185,18 +189,5 @@ export class Lifecycle {
     process.once('SIGINT', () => stopAndExit('SIGINT'));
     process.once('uncaughtException', (error) => stopAndExit('uncaughtException', error));
     process.once('unhandledRejection', (error) => stopAndExit('unhandledRejection', error));
-  }
-}
-
-/**
- * For a service's main.ts: connects to a dependency at start, or writes why not (a
- * refused login, nothing listening) naming the dependency and the user, and exits 1.
- */
-export async function connectOrExit(service: string, dependency: string, user: string, connect: () => Promise<unknown>): Promise<void> {
-  try {
-    await connect();
-  } catch (error) {
-    process.stderr.write(`${service}: cannot connect to ${dependency}${user ? ` as ${user}` : ''}: ${(error as Error).message}\n`);
-    process.exit(1);
   }
 }

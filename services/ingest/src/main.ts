@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EventCodec, clientPart, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, partOf, pingKafka, pingRedis, readinessOf, readDeviceRegistry, stopOnly, type Part } from '@tower/shared';
+import { EventCodec, clientPart, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCatalog, loadConfigOrExit, pingKafka, pingRedis, readinessOf, readDeviceRegistry, stopOnly, watchPart, type Part } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
@@ -36,11 +36,7 @@ const clients: Part[] = [
   clientPart('kafka producer (flush)', { ...kafkaLogin, connect: () => producer.connect(), close: () => producer.disconnect() }),
 ];
 
-let stopWatchingDevices = () => {};
-const deviceWatch = partOf('device registry watch', {
-  start: () => (stopWatchingDevices = watchDeviceRegistry(path.resolve(config.DEVICES_FILE), devices, logger, config.DEVICES_RELOAD_MS)),
-  stop: () => stopWatchingDevices(),
-});
+const deviceWatch = watchPart('device registry watch', () => watchDeviceRegistry(path.resolve(config.DEVICES_FILE), devices, logger, config.DEVICES_RELOAD_MS));
 
 const { parts } = await buildApp({
   settings: {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Registry } from 'prom-client';
-import { installProblemHandler, installSecurityHeaders, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type Logger, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { httpPart, installProblemHandler, installSecurityHeaders, partOf, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -55,6 +55,8 @@ export interface LiveDependencies {
   metrics: Registry;
   readiness: ReadinessCheck[];
   now?: () => number;
+  /** Where to listen (main.ts); tests that inject leave it out. */
+  listen?: ListenOn;
 }
 
 export interface Live {
@@ -68,6 +70,12 @@ export interface Live {
   /** Closes every socket (1001) and stops the heartbeat; call before app.close(). */
   closeGateway(): Promise<void>;
   connections(): number;
+  /**
+   * In start order: HTTP, the WebSocket gateway, the KPI board, the alert engine. Stopped
+   * in reverse: the alert engine (no more rounds), the KPI board, every socket closed
+   * with 1001 (clients resume elsewhere), then HTTP finishes the requests in flight.
+   */
+  parts: Part[];
 }
 
 /** Builds the operators' address: history API and the live gateway; connects nothing, listens nowhere. */
@@ -129,7 +137,13 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     metrics: new GatewayMetrics(deps.metrics),
     logger: deps.logger,
   });
-  return { app, kpiBoard, alertEngine, slotBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections() };
+  const parts = [
+    httpPart('http (finish requests in flight)', app, deps.listen),
+    stopOnly('websockets (1001, clients resume elsewhere)', () => gateway.close()),
+    partOf('kpi board', kpiBoard),
+    partOf('alert engine', alertEngine),
+  ];
+  return { app, kpiBoard, alertEngine, slotBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections(), parts };
 }
 
 class WallNotBuiltProblem extends ProblemError {

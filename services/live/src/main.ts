@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { AccessRegistry, checkClickHouseLogin, consumerReadiness, connectOrExit, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry } from '@tower/shared';
+import { AccessRegistry, checkClickHouseLogin, clientPart, consumerReadiness, connectRedis, derivedOrExit, kafkaLoginOf, Lifecycle, createClickHouse, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, loadCapacityPlan, loadCatalog, loadConfigOrExit, pingClickHouse, pingRedis, readAccessRegistry, readinessOf, stopOnly, watchPart, type ClickHouseClient, type Part } from '@tower/shared';
 import { Tracing } from '@tower/shared/tracing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 import { buildApp } from './app.ts';
@@ -42,6 +42,15 @@ const feeds: BroadcastFeed[] = [
 const redis = createRedis(config.REDIS_URL, { connectionName: `live-${epoch}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const producer = createProducer(kafka);
 const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
+const clickhouseLogin = (client: ClickHouseClient, user: string) => ({ dependency: 'ClickHouse', user, connect: () => checkClickHouseLogin(client), close: () => client.close() });
+// Closed last, in reverse: the producer (alert changes flushed), Redis, ClickHouse, tracing (the last spans).
+const clients: Part[] = [
+  ...(tracing ? [stopOnly('tracing (export the last spans)', () => tracing.shutdown())] : []),
+  clientPart('clickhouse', { ...clickhouseLogin(clickhouse, config.CLICKHOUSE_USER), ping: () => pingClickHouse(clickhouse) }),
+  ...(alertLogClickhouse !== clickhouse ? [clientPart('clickhouse (alert log)', clickhouseLogin(alertLogClickhouse, config.CLICKHOUSE_ALERT_LOG_USER))] : []),
+  clientPart('redis', { dependency: 'Redis', user: config.REDIS_USERNAME, connect: () => connectRedis(redis), close: () => redis.quit(), ping: () => pingRedis(redis) }),
+  clientPart('kafka producer (flush alert changes)', { dependency: 'Kafka', user: config.KAFKA_SASL_USERNAME, connect: () => producer.connect(), close: () => producer.disconnect() }),
+];
 
 const live = await buildApp({
   settings: {
@@ -88,32 +97,18 @@ const live = await buildApp({
   access,
   hub,
   metrics,
-  readiness: [
-    { name: 'clickhouse', check: () => pingClickHouse(clickhouse) },
-    { name: 'redis', check: () => pingRedis(redis) },
-    consumerReadiness('feeds', () => feeds),
-  ],
+  readiness: [...readinessOf(clients), consumerReadiness('feeds', () => feeds)],
+  listen: { port: config.PORT, host: config.HOST },
 });
 
-const stopWatchingAccess = watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS);
 feeds.push(slotFeed(kafka, config.TOPIC_SLOTS, 'tower-live-slots', hub, live.slotBoard, logger, { metrics }));
+// The feeds start and stop together: the hub is fed before HTTP listens, and HTTP has finished before they stop.
+const feedsPart: Part = {
+  name: 'feeds (and their lag)',
+  start: async () => void (await Promise.all(feeds.map((feed) => feed.start()))),
+  stop: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))),
+};
+const accessWatch = watchPart('access registry watch', () => watchAccessRegistry(path.resolve(config.ACCESS_FILE), access, logger, config.ACCESS_RELOAD_MS));
+await lifecycle.startOrExit('live', [...clients, feedsPart, ...live.parts, accessWatch]);
 
-lifecycle
-  .onShutdown({ name: 'access registry watch', run: async () => stopWatchingAccess() })
-  .onShutdown({ name: 'websockets (1001, clients resume elsewhere)', run: () => live.closeGateway() })
-  .onShutdown({ name: 'http (finish requests in flight)', run: () => live.app.close() })
-  .onShutdown({ name: 'feeds (and their lag)', run: async () => void (await Promise.all(feeds.map((feed) => feed.stop()))) })
-  .onShutdown({ name: 'kafka producer (flush alert changes)', run: () => producer.disconnect() })
-  .onShutdown({ name: 'redis', run: async () => void (await redis.quit()) })
-  .onShutdown({ name: 'clickhouse', run: async () => void (await Promise.all([...new Set([clickhouse, alertLogClickhouse])].map((client) => client.close()))) });
-if (tracing) lifecycle.onShutdown({ name: 'tracing (export the last spans)', run: () => tracing.shutdown() });
-
-await connectOrExit('live', 'Redis', config.REDIS_USERNAME, () => connectRedis(redis));
-await connectOrExit('live', 'Kafka', config.KAFKA_SASL_USERNAME, () => producer.connect());
-await connectOrExit('live', 'ClickHouse', config.CLICKHOUSE_USER, () => checkClickHouseLogin(clickhouse));
-if (alertLogClickhouse !== clickhouse) await connectOrExit('live', 'ClickHouse', config.CLICKHOUSE_ALERT_LOG_USER, () => checkClickHouseLogin(alertLogClickhouse));
-await live.app.listen({ port: config.PORT, host: config.HOST });
-await Promise.all(feeds.map((feed) => feed.start()));
-live.kpiBoard.start();
-live.alertEngine.start();
 logger.info({ port: config.PORT, epoch }, 'Smart Operations Center ready');
