@@ -8,7 +8,7 @@ function stuckService(): Running {
   let stderr = '';
   const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => undefined); process.stderr.write('ready'); setInterval(() => undefined, 1000);"], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, port: 0, stderr: () => stderr };
+  return { child, port: 0, stderr: () => stderr, stdout: () => '' };
 }
 
 describe('stopService', () => {
@@ -26,7 +26,7 @@ describe('stopService', () => {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await eventually(async () => (stderr === 'ready' ? true : undefined), { timeoutMs: 30_000, what: 'the process to start' });
-    await stopService({ child, port: 0, stderr: () => stderr }, 30_000);
+    await stopService({ child, port: 0, stderr: () => stderr, stdout: () => '' }, 30_000);
     expect(child.signalCode).toBe('SIGTERM');
   });
 });

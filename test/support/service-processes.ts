@@ -27,17 +27,21 @@ export interface Running {
   child: ChildProcess;
   port: number;
   stderr: () => string;
+  /** Its log (JSON lines), at `warn` unless `env` sets LOG_LEVEL. */
+  stdout: () => string;
 }
 
 export function startService(name: string, env: Record<string, string>, port: number): Running {
   let stderr = '';
+  let stdout = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'services', name, 'src/main.ts')], {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, port, stderr: () => stderr };
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return { child, port, stderr: () => stderr, stdout: () => stdout };
 }
 
 /** Resolves once the service answers its /readyz with 2xx; fails naming it if it exits first. */
