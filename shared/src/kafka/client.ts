@@ -91,15 +91,30 @@ export function mergeTopicMessages(batches: readonly TopicMessages[][]): TopicMe
  * remembers, acknowledged as a duplicate without being written. A new producer gets a
  * new producer id, whose numbers start again; what the failed send may have written
  * was not acknowledged, so a re-send is a duplicate the consumers drop by eventId.
+ *
+ * A send is also failed when KafkaJS resolved it without an answer for a partition its
+ * messages went to: when a partition's leader moves during its retries to a broker that
+ * had already answered that send, KafkaJS never sends those messages and resolves
+ * anyway (tulios/kafkajs#1303; the drill found 473 of 270,387 acknowledged events never
+ * written). The partitioner records where the send's messages go.
  */
 export function createProducer(kafka: Kafka): TowerProducer {
+  /** `topic:partition` of every message of the send in flight (one at a time). */
+  const assigned = new Set<string>();
   const open = (): Producer =>
     kafka.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
       // Java-compatible murmur2: the same key lands on the same partition as with Kafka's own clients.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: () => {
+        const partitionOf = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = partitionOf(args);
+          assigned.add(`${args.topic}:${partition}`);
+          return partition;
+        };
+      },
     });
   let producer = open();
   let failed = false;
@@ -113,7 +128,10 @@ export function createProducer(kafka: Kafka): TowerProducer {
       failed = false;
     }
     try {
-      await producer.sendBatch({ acks: -1, topicMessages: mergeTopicMessages(batches) });
+      assigned.clear();
+      const answered = new Set((await producer.sendBatch({ acks: -1, topicMessages: mergeTopicMessages(batches) })).map((written) => `${written.topicName}:${written.partition}`));
+      const unanswered = [...assigned].filter((partition) => !answered.has(partition));
+      if (unanswered.length > 0) throw new Error(`Kafka acknowledged the send without an answer for ${unanswered.join(', ')}: those messages were not written`);
     } catch (error) {
       failed = true;
       throw error;

@@ -1,4 +1,4 @@
-import type { Kafka, Producer, ProducerBatch } from 'kafkajs';
+import type { Kafka, Producer, ProducerBatch, ProducerConfig, RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createProducer } from './client.ts';
 
@@ -9,15 +9,22 @@ class FakeKafka {
   mostInFlight = 0;
   /** The outcome of each next sendBatch, in order: a rejection's error, or undefined for success. */
   outcomes: (Error | undefined)[] = [];
+  /** Partitions the next sendBatch leaves out of its answer, as KafkaJS does when a leader moved during its retries. */
+  skipNext: string[] = [];
 
-  producer(): Producer {
+  producer(config: ProducerConfig = {}): Producer {
     const record = { id: this.producers.length + 1, connected: false, disconnected: false, sent: 0 };
     this.producers.push(record);
     const producer: Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'> = {
       connect: async () => void (record.connected = true),
       disconnect: async () => void (record.disconnected = true),
-      sendBatch: async (_batch: ProducerBatch) => {
+      sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
         if (!record.connected || record.disconnected) throw new Error(`producer ${record.id} is not connected`);
+        // As KafkaJS: each message through the partitioner over the topic's partitions (two here), one answer per partition written.
+        const partition = config.createPartitioner!();
+        const partitionMetadata = [0, 1].map((partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+        const written = new Set<string>();
+        for (const { topic, messages } of batch.topicMessages ?? []) for (const message of messages) written.add(`${topic}:${partition({ topic, partitionMetadata, message })}`);
         this.inFlight += 1;
         this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -25,7 +32,8 @@ class FakeKafka {
         record.sent += 1;
         const error = this.outcomes.shift();
         if (error) throw error;
-        return [];
+        const skipped = this.skipNext.splice(0);
+        return [...written].filter((tp) => !skipped.includes(tp)).map((tp) => ({ topicName: tp.split(':')[0]!, partition: Number(tp.split(':')[1]), errorCode: 0, baseOffset: '0' }));
       },
     };
     return producer as Producer;
@@ -33,6 +41,8 @@ class FakeKafka {
 }
 
 const messages = (topic: string) => [{ topic, messages: [{ key: 'k', value: 'v' }] }];
+/** Keys that land on both partitions of a topic of two under the Java-compatible murmur2 partitioner. */
+const spread = (topic: string) => [{ topic, messages: ['a', 'b', 'c', 'd', 'e', 'f'].map((key) => ({ key, value: 'v' })) }];
 
 describe('createProducer (idempotent, acks=all)', () => {
   it('sends through a new producer (a new producer id) after a send failed: the failed one may have left its sequence numbers behind what the broker wrote', async () => {
@@ -49,6 +59,17 @@ describe('createProducer (idempotent, acks=all)', () => {
     expect(kafka.producers[0]!.disconnected).toBe(true);
     await producer.disconnect();
     expect(kafka.producers[1]!.disconnected).toBe(true);
+  });
+
+  it('refuses a send that KafkaJS resolved without an answer for one of its partitions (a leader moved during its retries to a broker that had already answered: those messages were never sent)', async () => {
+    const kafka = new FakeKafka();
+    const producer = createProducer(kafka as unknown as Kafka);
+    await producer.connect();
+    await producer.send(spread('a'));
+    kafka.skipNext = ['a:1'];
+    await expect(producer.send(spread('a'))).rejects.toThrow(/a:1/);
+    await producer.send(spread('a'));
+    expect(kafka.producers.map((p) => p.sent)).toEqual([2, 1]);
   });
 
   it('keeps trying a new producer while the cluster refuses it, and sends nothing through the failed one', async () => {
