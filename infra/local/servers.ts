@@ -479,6 +479,20 @@ export function standaloneKafkaSpec(root: string, brokerPort: number, credential
 }
 
 /**
+ * An extra 3-node KRaft cluster configured as the `--cluster` mode (RF 3,
+ * `min.insync.replicas=2`, its modest heap) on its own ports: node i's broker on
+ * `basePort + 2i`, its controller on the next port, the JMX exporter agents on
+ * `basePort + 6 + i`; data under `root`. For drills that kill brokers. The nodes must
+ * start together: each is ready only once it sees all three.
+ */
+export function standaloneKafkaClusterSpecs(root: string, basePort: number, credentials: InfraCredentials): ServerSpec[] {
+  const base = resolveProfile('test', 'cluster');
+  const nodes = base.kafka.nodes.map((node, i): KafkaNode => ({ ...node, brokerPort: basePort + 2 * i, controllerPort: basePort + 2 * i + 1, dataDir: path.join(root, 'kafka-cluster', `node-${node.id}`) }));
+  const profile: InfraProfile = { ...base, root, kafka: { ...base.kafka, nodes }, monitoring: { ...base.monitoring, kafkaJmxBasePort: basePort + 2 * nodes.length } };
+  return nodes.map((node) => kafkaNodeSpec(profile, node, credentials));
+}
+
+/**
  * One extra Redis (same configuration: AOF fsync'd before each answer) on `port` with
  * its data under `root`, for tests that kill Redis on purpose.
  */

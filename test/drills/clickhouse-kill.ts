@@ -7,7 +7,6 @@
  * the aggregates of every site, lane and lane kind equal to the raw rows, person
  * crossings equal to their rows, and the group's lag 0.
  */
-import type { Admin } from 'kafkajs';
 import { createClickHouse, createKafka, createProducer, createTopicsReady, kafkaLoginOf, loadCatalog, type ClickHouseClient, type TowerEvent } from '@tower/shared';
 // Not @tower/shared/testing's index: it loads vitest's fixtures, and `npm run drill` runs outside vitest.
 import { sleep, uniqueName } from '../../shared/src/testing/eventually.ts';
@@ -16,7 +15,7 @@ import { standaloneClickHouseSpec } from '../../infra/local/servers.ts';
 import { killServer, startServer, stopServer } from '../../infra/local/supervisor.ts';
 import { allRawEvents, countsByLane, eventMessages, migrate, queryRows, startAggregator, storedCounts, type AggregatorTopics } from '../../services/aggregator/src/test-support.ts';
 import { TrafficSimulation } from '../../services/simulator/src/domain/traffic.ts';
-import { cleanupSteps, type Drill, type DrillContext, type DrillVerdict } from './drill.ts';
+import { cleanupSteps, committedLag, type Drill, type DrillContext, type DrillVerdict } from './drill.ts';
 
 /** K2's ports (test/drills: 27400–27419): HTTP, and native on the next port. */
 const httpPort = 27400;
@@ -141,12 +140,12 @@ export const clickhouseKill: Drill = {
       // Lag 0: the group's committed offsets at the end of every partition.
       const lag = await eventuallyProgressing({
         what: 'committed offsets at the end of every partition',
-        progress: async () => lagOf(admin, groupId, Object.values(topics.events)),
+        progress: async () => committedLag(admin, groupId, Object.values(topics.events)),
         until: (behind) => (behind === 0 ? 0 : undefined),
         stallMs: 30_000,
       }).catch(async (error: Error) => {
         findings.push(error.message);
-        return lagOf(admin, groupId, Object.values(topics.events));
+        return committedLag(admin, groupId, Object.values(topics.events));
       });
       const metrics = (await aggregator.app.inject({ url: '/metrics' })).body;
       const repaired = [...metrics.matchAll(/^tower_aggregator_rebuilt_windows_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -186,17 +185,3 @@ export const clickhouseKill: Drill = {
     }
   },
 };
-
-/** Messages behind the group's committed offsets, summed over the topics' partitions. */
-async function lagOf(admin: Admin, groupId: string, topics: string[]): Promise<number> {
-  let behind = 0;
-  for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    for (const end of ends) {
-      const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-      behind += Number(end.high) - Math.max(0, offset);
-    }
-  }
-  return behind;
-}

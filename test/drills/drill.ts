@@ -6,6 +6,7 @@
  * it kills (a broker, a ClickHouse, a Redis, a service) it starts itself, on its own
  * ports with its data under `workDir`, and its topics and databases have unique names.
  */
+import type { Admin } from 'kafkajs';
 import type { Logger } from '@tower/shared';
 import type { TestInfra } from '@tower/shared/testing';
 
@@ -60,4 +61,18 @@ export function cleanupSteps(logger: Logger) {
       for (const step of steps.reverse()) await Promise.resolve().then(step).catch((error: Error) => logger.warn({ err: error }, 'drill cleanup step failed'));
     },
   };
+}
+
+/** Messages behind the group's committed offsets, summed over the topics' partitions (a partition never committed counts from 0). */
+export async function committedLag(admin: Admin, groupId: string, topics: readonly string[]): Promise<number> {
+  let behind = 0;
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    for (const end of ends) {
+      const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+      behind += Number(end.high) - Math.max(0, offset);
+    }
+  }
+  return behind;
 }

@@ -5,6 +5,7 @@ import { clickhouseKill } from './clickhouse-kill.ts';
 import { redisLoss } from './redis-loss.ts';
 import { gatewayKill } from './gateway-kill.ts';
 import { diskFull } from './disk-full.ts';
+import { kafkaLeaderLoss } from './kafka-leader-loss.ts';
 
 export const drills: Drill[] = [
   poisonDrill,
@@ -12,4 +13,5 @@ export const drills: Drill[] = [
   redisLoss,
   gatewayKill,
   diskFull,
+  kafkaLeaderLoss,
 ];
