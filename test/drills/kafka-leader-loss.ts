@@ -136,8 +136,10 @@ async function foundInKafka(kafka: Kafka, admin: Admin, topics: readonly string[
 }
 
 /**
- * Simulated traffic of the last day, per site, produced on demand (never past now: the
- * ingest API refuses events from the future), so a long stream does not build it up front.
+ * Simulated traffic from `start` on, per site, at 200 times the demo's volume (more
+ * builds lane queues past what the ingest API accepts), produced on demand (never past
+ * now: the ingest API refuses events from the future), so a long stream does not build
+ * it up front.
  */
 class EventSource {
   private readonly simulation: TrafficSimulation;
@@ -146,7 +148,7 @@ class EventSource {
   taken = 0;
 
   constructor(start: number) {
-    this.simulation = new TrafficSimulation(loadCatalog(), { seed: 17, rate: 1000, start });
+    this.simulation = new TrafficSimulation(loadCatalog(), { seed: 17, rate: 200, start });
     this.simulatedTo = start;
   }
 
@@ -246,7 +248,8 @@ async function run({ infra, logger, progress, workDir }: DrillContext): Promise<
     progress(`ingest (${ports.ingest}) and aggregator (${ports.aggregator}) ready; database ${database}`);
 
     // The stream: every answer recorded, every acknowledged event id kept.
-    const source = new EventSource(Date.now() - 24 * 3_600_000);
+    // Five days back (within the 7 days an event may be late): about 20,000 events an hour of simulated time.
+    const source = new EventSource(Date.now() - 5 * 86_400_000);
     const answers: Answer[] = [];
     const acknowledged = new Set<string>();
     const badAnswers: string[] = [];
