@@ -123,6 +123,13 @@ describe('the wall display', () => {
     const simulation = new TrafficSimulation(catalog, { seed: 11, rate: 20, start: Date.now() - 30 * 60_000 });
     const sender = new IngestSender(`http://127.0.0.1:${(ingest.server.address() as { port: number }).port}`, deviceKeysBySite, 500, logger);
     let sending = true;
+    // The simulation crosses the border at bac-luan-2 about once in three minutes once its history is in, so a
+    // figure that must move is moved on purpose: crossings there as they happen, through the ingest API.
+    const history = simulation.advanceTo(Date.now());
+    const crossing = history.find((event) => event.type === 'truck.border-crossed' && event.site === 'bac-luan-2');
+    if (!crossing) throw new Error('the simulation made no crossing at bac-luan-2 to copy');
+    sender.enqueue(history);
+    const crossNow = () => sender.enqueue([{ ...crossing, eventId: randomUUID(), observedAt: Date.now() }]);
     const traffic = (async () => {
       while (sending) {
         sender.enqueue(simulation.advanceTo(Date.now()));
@@ -161,6 +168,7 @@ describe('the wall display', () => {
       // Live figures from the pipeline, and they move.
       await expect.poll(async () => digits(await figure(page, 'trucksPerHour')), { timeout: 60_000 }).toBeGreaterThan(0);
       const first = await figure(page, 'trucksPerHour');
+      crossNow();
       await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(first);
       // The site on screen drawn as its 13 lanes (exports first, each state as icon and word) and its zones; its lane tiles paged below (as many as fit).
       const bacLuan2 = catalog.site('bac-luan-2')!;
@@ -217,6 +225,7 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
       await expect.poll(() => page.locator('#banner').isHidden()).toBe(true);
       const afterReturn = await figure(page, 'trucksPerHour');
+      crossNow();
       await expect.poll(() => figure(page, 'trucksPerHour'), { timeout: 90_000, interval: 1000 }).not.toBe(afterReturn);
 
       // A lane fault through the ingest API raises an alert; an operator acknowledges it on their screen; the wall shows who did.
