@@ -1,4 +1,4 @@
-import { isRedisUnavailable, laneGroupOf, sitePhase, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
+import { isRedisUnavailable, laneGroupOf, sitePhase, vietnamIso, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
 import { bookingIdOf, firmCap, type HoldRefusal, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
 import { BookingNotFound, ForbiddenForRole, InvalidInput, isDeskError, RuleRefusal, StoreUnavailable } from './desk-errors.ts';
@@ -116,7 +116,7 @@ export class SlotDesk {
     this.checkBuilt(request.site, 'site');
     this.checkGroup(request, 'laneKind');
     if (request.windowStart > request.at + this.settings.horizonMs) {
-      throw new InvalidInput([{ field: 'windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${new Date(request.at + this.settings.horizonMs).toISOString()})` }]);
+      throw new InvalidInput([{ field: 'windowStart', reason: `at most ${this.settings.horizonMs / dayMs} days ahead (until ${vietnamIso(request.at + this.settings.horizonMs)})` }]);
     }
     return this.observing('hold', async () => {
       const outcome = await this.redis(() => this.store.hold({ ...request, firm }));
@@ -263,13 +263,12 @@ export class SlotDesk {
   }
 
   private refusal(refusal: BookingRefusal, booking: Booking): RuleRefusal {
-    const when = (ms: number) => new Date(ms).toISOString();
     const cutoff = booking.windowStart - this.store.rules.cancelCutoffMs;
     const details: Record<BookingRefusal, string> = {
       'not-held': `booking ${booking.id} is ${booking.state}; only a held booking can be confirmed`,
-      'hold-expired': `the hold of booking ${booking.id} expired at ${when(booking.heldUntil)}; book the window again`,
+      'hold-expired': `the hold of booking ${booking.id} expired at ${vietnamIso(booking.heldUntil)}; book the window again`,
       'not-cancellable': `booking ${booking.id} is ${booking.state}; only held or confirmed bookings can be cancelled`,
-      'past-cancel-cutoff': `firms cancel up to ${this.store.rules.cancelCutoffMs / 60_000} minutes before the window (until ${when(cutoff)}); ask the operations center`,
+      'past-cancel-cutoff': `firms cancel up to ${this.store.rules.cancelCutoffMs / 60_000} minutes before the window (until ${vietnamIso(cutoff)}); ask the operations center`,
       'not-expected': `booking ${booking.id} is ${booking.state}; it expects no arrival`,
       'not-arrived': `booking ${booking.id} is ${booking.state}; its truck has not arrived`,
     };
@@ -282,7 +281,8 @@ export class SlotDesk {
     switch (refusal) {
       case 'window-not-aligned': {
         const earlier = windowStart - (windowStart % windowMs);
-        return new RuleRefusal(refusal, `must be the start of a ${windowMs / 60_000}-minute window (a multiple of ${windowMs} ms), e.g. ${earlier} or ${earlier + windowMs}`, { field: 'windowStart' });
+        const boundary = (ms: number) => `${vietnamIso(ms)} (${ms})`;
+        return new RuleRefusal(refusal, `must be the start of a ${windowMs / 60_000}-minute window (a multiple of ${windowMs} ms); the nearest are ${boundary(earlier)} and ${boundary(earlier + windowMs)}`, { field: 'windowStart' });
       }
       case 'window-past':
         return new RuleRefusal(refusal, 'the window has ended; book a window that has not', { field: 'windowStart' });

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { sitePhase } from '../catalog/catalog.ts';
 import type { SiteCatalogDocument } from '../catalog/schema.ts';
+import { vietnamOffsetMs } from './vietnam-time.ts';
 
 /** One window of one lane group (lane kind and direction) at one site. */
 export interface SlotWindowRef {
@@ -14,8 +15,6 @@ export interface SlotWindowRef {
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
-/** Vietnam time, UTC+7 all year (no daylight saving): templates are in the gate's own hours. */
-const vietnamOffsetMs = 7 * hourMs;
 
 /** Lane kinds a truck books a crossing on (weighbridges, scanners and checkpoints are steps, not crossings). */
 export const bookableLaneKinds: ReadonlySet<string> = new Set(['smart', 'igv', 'manual', 'port-gate']);

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ProblemDocument, RateLimitedProblem, SlotBooking, ValidationProblem, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
+import { bookingView, ProblemDocument, RateLimitedProblem, SlotBookingView, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
 import type { SlotDesk } from '../desk.ts';
 import { isDeskError } from '../desk-errors.ts';
 import { deskProblem } from './problems.ts';
-import { FirmRecordView, Places, slotSchemas } from './schemas.ts';
+import { FirmRecordView, slotSchemas, WindowView } from './schemas.ts';
+import { instantOf, optionalInstantOf, windowView } from './views.ts';
 
 export interface SlotRouteOptions {
   desk: SlotDesk;
@@ -69,8 +70,11 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
       onRequest: authenticate,
     },
     async (request) => {
-      const { from, to, windows } = await desk.availability(request.query, now());
-      return { site: request.query.site, windowMs: desk.windowMs, from, to, windows };
+      const { site } = request.query;
+      const query = { ...request.query, from: optionalInstantOf(request.query.from, 'from'), to: optionalInstantOf(request.query.to, 'to') };
+      const { from, to, windows } = await desk.availability(query, now());
+      const siteNames = options.catalog.site(site)!.names;
+      return { site, siteNames, windowMs: desk.windowMs, from, to, fromIso: vietnamIso(from), toIso: vietnamIso(to), windows: windows.map((w) => windowView(options.catalog, site, w)) };
     },
   );
 
@@ -89,24 +93,24 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
         security,
         headers: schemas.IdempotencyHeaders,
         body: schemas.HoldBody,
-        response: { 200: SlotBooking, 201: SlotBooking, ...problems },
+        response: { 200: SlotBookingView, 201: SlotBookingView, ...problems },
       },
       onRequest: authenticate,
     },
     async (request, reply) => {
-      const { booking, replayed } = await desk.hold(caller(request), { ...request.body, idempotencyKey: request.headers['idempotency-key'], at: now() });
+      const { booking, replayed } = await desk.hold(caller(request), { ...request.body, windowStart: instantOf(request.body.windowStart, 'windowStart'), idempotencyKey: request.headers['idempotency-key'], at: now() });
       if (replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(replayed ? 200 : 201).header('location', `/v1/bookings/${booking.id}`).send(booking);
+      return reply.status(replayed ? 200 : 201).header('location', `/v1/bookings/${booking.id}`).send(bookingView(booking));
     },
   );
 
   app.post(
     '/v1/bookings/:id/confirm',
     {
-      schema: { summary: 'Confirm a held booking (firms)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBooking, ...problems } },
+      schema: { summary: 'Confirm a held booking (firms)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBookingView, ...problems } },
       onRequest: authenticate,
     },
-    async (request) => desk.confirm(caller(request), request.params.id, now()),
+    async (request) => bookingView(await desk.confirm(caller(request), request.params.id, now())),
   );
 
   app.delete(
@@ -118,20 +122,20 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
         tags: ['bookings'],
         security,
         params: schemas.BookingId,
-        response: { 200: SlotBooking, ...problems },
+        response: { 200: SlotBookingView, ...problems },
       },
       onRequest: authenticate,
     },
-    async (request) => desk.cancel(caller(request), request.params.id, now()),
+    async (request) => bookingView(await desk.cancel(caller(request), request.params.id, now())),
   );
 
   app.get(
     '/v1/bookings/:id',
     {
-      schema: { summary: 'One booking (a firm sees only its own: another firm’s is 404)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBooking, ...problems } },
+      schema: { summary: 'One booking (a firm sees only its own: another firm’s is 404)', tags: ['bookings'], security, params: schemas.BookingId, response: { 200: SlotBookingView, ...problems } },
       onRequest: authenticate,
     },
-    async (request) => desk.booking(caller(request), request.params.id, now()),
+    async (request) => bookingView(await desk.booking(caller(request), request.params.id, now())),
   );
 
   app.get(
@@ -146,7 +150,11 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
       },
       onRequest: authenticate,
     },
-    async (request) => desk.bookings(caller(request), request.query, now()),
+    async (request) => {
+      const query = { ...request.query, from: optionalInstantOf(request.query.from, 'from'), to: optionalInstantOf(request.query.to, 'to') };
+      const { bookings, truncated } = await desk.bookings(caller(request), query, now());
+      return { bookings: bookings.map(bookingView), truncated };
+    },
   );
 
   app.put(
@@ -158,11 +166,11 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
         tags: ['operators'],
         security,
         body: schemas.WindowOverride,
-        response: { 200: Places, ...problems },
+        response: { 200: WindowView, ...problems },
       },
       onRequest: authenticate,
     },
-    async (request) => desk.setWindow(caller(request), request.body, now()),
+    async (request) => windowView(options.catalog, request.body.site, await desk.setWindow(caller(request), { ...request.body, windowStart: instantOf(request.body.windowStart, 'windowStart') }, now())),
   );
 
   app.get(

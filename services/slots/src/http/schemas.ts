@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargoClasses, directions, firmIdPattern, SlotAvailability, SlotBooking, type SiteCatalog } from '@tower/shared';
+import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargoClasses, directions, firmIdPattern, InstantInput, Names, SlotAvailability, SlotBookingView, VietnamTime, type SiteCatalog } from '@tower/shared';
 
 /**
  * Request and response schemas of the slots API, declared once: fastify validates
@@ -9,7 +9,29 @@ import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargo
 const epochMs = (description: string) => Type.Integer({ minimum: 0, maximum: 8_640_000_000_000, description });
 const oneOf = <T extends string>(values: readonly T[], description: string) => Type.Unsafe<T>({ type: 'string', enum: [...values], description });
 
-export const Places = Type.Omit(SlotAvailability, ['site', 'version'], { title: 'WindowPlaces' });
+export const Places = Type.Omit(SlotAvailability, ['site', 'version']);
+
+/** Why a window takes no holds: an operator closed it, or it has no places (no lane open in the plan then, or an operator set its capacity to 0). */
+export const closedReasons = ['closed-by-operator', 'no-capacity'] as const;
+
+/** A window's places as firms read them: with its times in Vietnam time, its label and its names in the three languages. */
+export const WindowView = Type.Object(
+  {
+    ...Places.properties,
+    closed: Type.Boolean({ description: 'nothing can be held: closed by an operator, or no places at all (closedReason says which)' }),
+    closedReason: Type.Union([Type.Unsafe<(typeof closedReasons)[number]>({ type: 'string', enum: [...closedReasons] }), Type.Null()], {
+      description: 'closed-by-operator; no-capacity (no lane open in the capacity plan then, e.g. Tết, or an operator set the capacity to 0); null when open',
+    }),
+    windowStartIso: VietnamTime('start of the window'),
+    windowEndIso: VietnamTime('end (exclusive) of the window'),
+    label: Type.String({ description: 'the window in Vietnam time, `21:00–21:30`', examples: ['21:00–21:30'] }),
+    date: Type.String({ description: 'the Vietnam date the window starts on, YYYY-MM-DD', examples: ['2026-11-30'] }),
+    siteNames: Names,
+    laneGroupNames: Type.Object(Names.properties, { additionalProperties: false, description: 'the lane group (the site’s lanes of this kind and direction), from the catalog’s lane names' }),
+  },
+  { title: 'WindowPlaces', additionalProperties: false },
+);
+export type WindowView = Static<typeof WindowView>;
 
 export const FirmRecordView = Type.Object(
   {
@@ -30,7 +52,7 @@ export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; 
   const direction = oneOf(directions, 'export (Vietnam → China) or import');
   const days = Math.round(limits.maxRangeMs / 86_400_000);
 
-  const WindowSelector = Type.Object({ site, laneKind, direction, windowStart: epochMs('start of the window, ms since the epoch; a multiple of the window length') }, { additionalProperties: false });
+  const WindowSelector = Type.Object({ site, laneKind, direction, windowStart: InstantInput('start of the window; on a window boundary') }, { additionalProperties: false });
 
   return {
     BookingId: Type.Object({ id: Type.String({ pattern: bookingIdPattern, description: 'booking id (bk_…)' }) }),
@@ -39,18 +61,30 @@ export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; 
         site,
         laneKind: Type.Optional(laneKind),
         direction: Type.Optional(direction),
-        from: Type.Optional(epochMs('start, ms since the epoch; moved back to the start of its window. Default: the current window')),
-        to: Type.Optional(epochMs(`end (exclusive); at most ${days} days after from. Default: 24 hours after from`)),
+        from: Type.Optional(InstantInput('start, moved back to the start of its window. Default: the current window')),
+        to: Type.Optional(InstantInput(`end (exclusive); at most ${days} days after from. Default: 24 hours after from`)),
       },
       { additionalProperties: false },
     ),
-    AvailabilityList: Type.Object({ site: Type.String(), windowMs: Type.Integer(), from: epochMs('first window start'), to: epochMs('end of the last window'), windows: Type.Array(Places) }, { title: 'Availability' }),
+    AvailabilityList: Type.Object(
+      {
+        site: Type.String(),
+        siteNames: Names,
+        windowMs: Type.Integer(),
+        from: epochMs('first window start'),
+        to: epochMs('end of the last window'),
+        fromIso: VietnamTime('first window start'),
+        toIso: VietnamTime('end of the last window'),
+        windows: Type.Array(WindowView),
+      },
+      { title: 'Availability' },
+    ),
     HoldBody: Type.Object(
       {
         site,
         laneKind,
         direction,
-        windowStart: epochMs('start of the window to book, ms since the epoch; a multiple of the window length (GET /v1/slots lists them)'),
+        windowStart: InstantInput('start of the window to book, on a window boundary (GET /v1/slots lists them)'),
         plate: BookingPlate,
         cargoClass: oneOf(cargoClasses, 'cargo class'),
       },
@@ -61,15 +95,15 @@ export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; 
     }),
     BookingsQuery: Type.Object(
       {
-        from: Type.Optional(epochMs('earliest window start. Default: 24 hours ago')),
-        to: Type.Optional(epochMs(`latest window start (exclusive); at most ${days} days after from. Default: 7 days after from`)),
+        from: Type.Optional(InstantInput('earliest window start. Default: 24 hours ago')),
+        to: Type.Optional(InstantInput(`latest window start (exclusive); at most ${days} days after from. Default: 7 days after from`)),
         state: Type.Optional(oneOf(bookingStates, 'only bookings in this state')),
         site: Type.Optional(site),
         firm: Type.Optional(Type.String({ pattern: firmIdPattern, description: 'operators: one firm’s bookings (firms always see only their own)' })),
       },
       { additionalProperties: false },
     ),
-    BookingList: Type.Object({ bookings: Type.Array(SlotBooking, { maxItems: limits.maxBookings }), truncated: Type.Boolean({ description: `more than ${limits.maxBookings} matched: narrow the range` }) }, { title: 'BookingList' }),
+    BookingList: Type.Object({ bookings: Type.Array(SlotBookingView, { maxItems: limits.maxBookings }), truncated: Type.Boolean({ description: `more than ${limits.maxBookings} matched: narrow the range` }) }, { title: 'BookingList' }),
     WindowSelector,
     WindowOverride: Type.Object(
       {
