@@ -22,6 +22,8 @@ export interface SlotsSettings {
   kafkaSendTimeoutMs: number;
   maxRangeMs: number;
   maxBookings: number;
+  /** Most bookings one POST /v1/bookings:batch holds. */
+  maxBatchItems: number;
   /** How far ahead a window may be booked. */
   horizonMs: number;
   /** Requests per second and burst per token. */
@@ -136,7 +138,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
-  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, now });
+  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
   const parts = [
     partOf('history consumer (commit offsets)', history),
     partOf('outbox relay (what is left is published at the next start)', relay),

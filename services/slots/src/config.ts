@@ -36,6 +36,7 @@ export const slotsEnv = {
   RATE_BURST: env.integer({ default: 100, min: 1, max: 1_000_000, description: 'burst of requests per API key' }),
   MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
   MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
+  BATCH_MAX_ITEMS: env.integer({ default: 20, min: 1, max: 1000, description: 'most bookings one POST /v1/bookings:batch holds (a batch of N counts N requests against the key’s rate: keep it at most RATE_BURST)' }),
 };
 
 export function ledgerRulesOf(config: {

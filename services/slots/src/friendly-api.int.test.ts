@@ -102,4 +102,73 @@ describe('the slots API as a dispatcher reads it (issue 18)', () => {
       await slots.close();
     }
   });
+
+  test('POST /v1/bookings:batch holds each item on its own with a result per item in order (201, 200 replayed, 409, 400, 422), counts N against the rate, and a second firm’s batch neither touches nor learns of the first’s bookings', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const topics = { slots: await createTopic({ partitions: 3 }), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
+    // The clock stands still: the rate budget (a burst of 20, no refill) is spent only by the requests here.
+    const clock = Date.now();
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics, now: () => clock }, { maxBatchItems: 5, rateLimit: { perSecond: 1, burst: 20 } });
+    try {
+      const http = slots.http;
+      const windowStart = Math.ceil((clock + 3 * 3_600_000) / windowMs) * windowMs;
+      const item = (key: string, plate: string, overrides: object = {}) => ({ idempotencyKey: key, site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: vietnamIso(windowStart), plate, cargoClass: 'farm-produce', ...overrides });
+      const batch = (items: object[], who = testKeys.haiha) => http.inject({ method: 'POST', url: '/v1/bookings:batch', headers: bearer(who), payload: { items } });
+      const statuses = (answer: { json(): { results: { status: number }[] } }) => answer.json().results.map((r) => r.status);
+
+      // One closed window makes one item a 409.
+      const closed = windowStart + windowMs;
+      expect((await http.inject({ method: 'PUT', url: '/v1/windows', headers: bearer(testKeys.operator), payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: closed, closed: true } })).statusCode).toBe(200);
+      const first = await batch([item('batch-a-0001', '14C-200.01'), item('batch-a-0002', '14C-200.02', { windowStart: closed }), item('batch-a-0003', '14C-200.03', { windowStart: windowStart + 7 * minute }), item('batch-a-0004', '14C-200.04')]);
+      expect(first.statusCode, first.body).toBe(200);
+      const results = first.json().results;
+      expect(statuses(first)).toEqual([201, 409, 400, 201]);
+      expect(results.map((r: { index: number; idempotencyKey: string }) => [r.index, r.idempotencyKey])).toEqual([[0, 'batch-a-0001'], [1, 'batch-a-0002'], [2, 'batch-a-0003'], [3, 'batch-a-0004']]);
+      expect(results[0].booking).toMatchObject({ firm: 'haiha-logistics', plate: '14C-200.01', state: 'held', windowStart, windowStartIso: vietnamIso(windowStart) });
+      expect(results[1].problem).toMatchObject({ type: 'https://mongcai-tower.dev/problems/window-closed', rule: 'window-closed', status: 409 });
+      expect(results[2].problem).toMatchObject({ status: 400, errors: [{ field: '/body/items/2/windowStart', reason: expect.stringContaining('the nearest are') }] });
+      expect(results[2].booking).toBeUndefined();
+
+      // Again: the held ones replay (200, the same bookings); a key reused for another truck is 422 naming the item's key; a new one holds.
+      const again = await batch([item('batch-a-0001', '14C-200.01'), item('batch-a-0004', '14C-299.99'), item('batch-a-0005', '14C-200.05'), item('batch-a-0005', '14C-200.05')]);
+      expect(statuses(again)).toEqual([200, 422, 201, 200]);
+      expect(again.json().results[0].booking).toEqual(results[0].booking);
+      expect(again.json().results[1].problem).toMatchObject({ type: 'https://mongcai-tower.dev/problems/idempotency-key-reused', errors: [{ field: '/body/items/1/idempotencyKey' }] });
+      expect(again.json().results[3].booking).toEqual(again.json().results[2].booking);
+      const own = (await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.haiha) })).json().bookings;
+      expect(own.map((b: { plate: string }) => b.plate).sort()).toEqual(['14C-200.01', '14C-200.04', '14C-200.05']);
+
+      // The envelope wrong: 400 and nothing held (more items than the setting, none, an item without its key).
+      for (const items of [Array.from({ length: 6 }, (_, i) => item(`batch-b-000${i}`, `14C-201.0${i}`)), [], [{ ...item('batch-b-0100', '14C-201.10'), idempotencyKey: undefined }]]) {
+        const refused = await batch(items);
+        expect(refused.statusCode).toBe(400);
+        expect(refused.headers['content-type']).toContain('application/problem+json');
+      }
+      expect((await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.haiha) })).json().bookings).toHaveLength(3);
+
+      // Another firm with the same keys: bookings of its own, never the first firm's, and its list shows only those.
+      const other = await batch([item('batch-a-0001', '14C-300.01'), item('batch-a-0004', '14C-300.04')], testKeys.donghung);
+      expect(statuses(other)).toEqual([201, 201]);
+      const ids = new Set(own.map((b: { id: string }) => b.id));
+      for (const result of other.json().results) {
+        expect(result.booking.firm).toBe('donghung-trade');
+        expect(ids.has(result.booking.id)).toBe(false);
+      }
+      expect(JSON.stringify(other.json())).not.toContain('haiha');
+      expect((await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.donghung) })).json().bookings.map((b: { plate: string }) => b.plate).sort()).toEqual(['14C-300.01', '14C-300.04']);
+      // Display and operator tokens hold nothing: each item 403.
+      expect(statuses(await batch([item('batch-d-0001', '14C-400.01')], testKeys.display))).toEqual([403]);
+
+      // A batch of N counts N against the key's rate: 13 of the first firm's 20 are spent (4 + 4 items, 5 other requests); a batch of 5 leaves 2, so the next batch of 5 is 429 with Retry-After and holds nothing.
+      const five = (round: number) => batch([1, 2, 3, 4, 5].map((i) => item(`batch-r-${round}-000${i}`, `14C-50${round}.0${i}`)));
+      expect(statuses(await five(1))).toEqual([201, 201, 201, 201, 201]);
+      const limited = await five(2);
+      expect(limited.statusCode).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.haiha) })).json().bookings).toHaveLength(8);
+      // The other firm's budget is its own.
+      expect((await http.inject({ method: 'GET', url: '/v1/bookings', headers: bearer(testKeys.donghung) })).statusCode).toBe(200);
+    } finally {
+      await slots.close();
+    }
+  });
 });

@@ -46,6 +46,7 @@ const slots = await buildSlots({
     kafkaSendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
     maxRangeMs: config.MAX_RANGE_DAYS * 86_400_000,
     maxBookings: config.MAX_BOOKINGS,
+    maxBatchItems: config.BATCH_MAX_ITEMS,
     horizonMs: config.BOOKING_HORIZON_DAYS * 86_400_000,
     rateLimit: { perSecond: config.RATE_PER_SECOND, burst: config.RATE_BURST },
     topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },

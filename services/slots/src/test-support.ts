@@ -48,6 +48,7 @@ export async function startSlots(
       kafkaSendTimeoutMs: 5000,
       maxRangeMs: 7 * 86_400_000,
       maxBookings: 1000,
+      maxBatchItems: 20,
       horizonMs: 14 * 86_400_000,
       rateLimit: { perSecond: 10_000, burst: 10_000 },
       topics: deps.topics,

@@ -25,6 +25,13 @@ describe('the desk’s errors as problems', () => {
       status: 422,
       body: { type: type('idempotency-key-reused'), detail: 'key made b-9', bookingId: 'b-9', errors: [{ field: '/headers/idempotency-key', reason: 'was used for another request' }] },
     },
+    {
+      error: new RuleRefusal('idempotency-key-reused', 'key made b-9', { field: 'idempotencyKey', bookingId: 'b-9' }),
+      place: 'body/items/3',
+      status: 422,
+      body: { type: type('idempotency-key-reused'), bookingId: 'b-9', errors: [{ field: '/body/items/3/idempotencyKey', reason: 'was used for another request' }] },
+    },
+    { error: new RuleRefusal('window-not-aligned', 'must be the start of a window', { field: 'windowStart' }), place: 'body/items/0', status: 400, body: { errors: [{ field: '/body/items/0/windowStart', reason: 'must be the start of a window' }] } },
     { error: new BookingNotFound('no booking b-1'), place: 'querystring', status: 404, body: { type: type('not-found'), title: 'Not found', detail: 'no booking b-1' } },
     { error: new ForbiddenForRole('display', 'a display token'), place: 'body', status: 403, body: { type: type('forbidden'), detail: 'a display token' } },
     { error: new InvalidInput([{ field: 'to', reason: 'must be after from' }]), place: 'querystring', status: 400, body: { type: type('validation'), detail: '/querystring/to: must be after from', errors: [{ field: '/querystring/to', reason: 'must be after from' }] } },

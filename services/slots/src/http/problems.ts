@@ -40,13 +40,17 @@ export class IdempotencyKeyReusedProblem extends ProblemError {
   readonly status = 422;
   readonly code = 'idempotency-key-reused';
   readonly title = 'The Idempotency-Key was used for another request';
-  constructor(detail: string, bookingId: string | undefined) {
-    super(detail, { bookingId, errors: [{ field: '/headers/idempotency-key', reason: 'was used for another request' }] });
+  constructor(detail: string, bookingId: string | undefined, field: string) {
+    super(detail, { bookingId, errors: [{ field, reason: 'was used for another request' }] });
   }
 }
 
-/** Where a route's inputs are: the desk names a field (`site`), the problem points at it (`/querystring/site`). */
-export type InputPlace = 'body' | 'querystring';
+/**
+ * Where a route's inputs are: the desk names a field (`site`), the problem points at it
+ * (`/querystring/site`; an item of a batch `/body/items/3/site`). A single request's
+ * Idempotency-Key is a header, a batch item's its `idempotencyKey`.
+ */
+export type InputPlace = 'body' | 'querystring' | `body/items/${number}`;
 
 /**
  * The desk's errors as the problems the API answers with, in one place: a rule's refusal
@@ -64,7 +68,7 @@ export function deskProblem(error: DeskError, place: InputPlace): ProblemError {
         case 'window-past':
           return new ValidationProblem([{ field: pointer(field), reason: error.message }]);
         case 'idempotency-key-reused':
-          return new IdempotencyKeyReusedProblem(error.message, facts.bookingId);
+          return new IdempotencyKeyReusedProblem(error.message, facts.bookingId, place.startsWith('body/items/') ? pointer(field) : '/headers/idempotency-key');
         case 'site-under-construction':
           return new SlotRuleProblem(error.rule, error.message, { site: facts.site, errors: [{ field: pointer(field), reason: 'the site is under construction (no opening date known): it takes no bookings' }] });
         default:

@@ -1,9 +1,10 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { bookingView, ProblemDocument, RateLimitedProblem, SlotBookingView, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type RateLimiter, type SiteCatalog } from '@tower/shared';
+import { bookingView, ProblemDocument, RateLimitedProblem, SlotBookingView, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type ProblemError, type RateLimiter, type SiteCatalog } from '@tower/shared';
 import type { SlotDesk } from '../desk.ts';
 import { isDeskError } from '../desk-errors.ts';
-import { deskProblem } from './problems.ts';
+import { deskProblem, type InputPlace } from './problems.ts';
 import { FirmRecordView, slotSchemas, WindowView } from './schemas.ts';
 import { instantOf, optionalInstantOf, windowView } from './views.ts';
 
@@ -15,6 +16,8 @@ export interface SlotRouteOptions {
   catalog: SiteCatalog;
   maxRangeMs: number;
   maxBookings: number;
+  /** Most bookings one POST /v1/bookings:batch holds. */
+  maxBatchItems: number;
   now: () => number;
 }
 
@@ -48,10 +51,13 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
   const schemas = slotSchemas(options.catalog, options);
   const security = [{ apiKey: [] }];
   app.decorateRequest('caller', undefined);
+  const spend = (caller: AccessRecord, requests: number) => {
+    const allowance = options.rateLimiter.take(caller.id, requests);
+    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests${requests > 1 ? ` (a batch of ${requests} counts ${requests})` : ''}; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+  };
   const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
     const caller = options.access.authenticate(request.headers.authorization, keyHint);
-    const allowance = options.rateLimiter.take(caller.id, 1);
-    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    spend(caller, 1);
     request.caller = caller;
   };
   const caller = (request: { caller?: AccessRecord }) => request.caller as AccessRecord;
@@ -101,6 +107,49 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
       const { booking, replayed } = await desk.hold(caller(request), { ...request.body, windowStart: instantOf(request.body.windowStart, 'windowStart'), idempotencyKey: request.headers['idempotency-key'], at: now() });
       if (replayed) void reply.header('idempotent-replayed', 'true');
       return reply.status(replayed ? 200 : 201).header('location', `/v1/bookings/${booking.id}`).send(bookingView(booking));
+    },
+  );
+
+  app.post(
+    // `::` is a literal colon to fastify's router: the path is /v1/bookings:batch.
+    '/v1/bookings::batch',
+    {
+      schema: {
+        summary: 'Hold several bookings in one request (firms)',
+        description: [
+          `Up to ${options.maxBatchItems} items, each a POST /v1/bookings body with its own idempotencyKey, held one after the other in order, each on its own: all or nothing per item, never across items.`,
+          'The answer is 200 with one result per item, in order, whose status is what POST /v1/bookings would have answered for it (201 held, 200 the same key again, 4xx refused with its problem); 400 when the batch itself is not valid (no item held).',
+          'Confirm each held booking with POST /v1/bookings/{id}/confirm. A batch of N counts N requests against the key’s rate. On a 503 item the rest were not tried: send the batch again with the same keys.',
+        ].join(' '),
+        tags: ['bookings'],
+        security,
+        body: schemas.BatchBody,
+        response: { 200: schemas.BatchResults, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const who = caller(request);
+      const { items } = request.body;
+      spend(who, items.length - 1);
+      const results: Static<typeof schemas.BatchResults>['results'] = [];
+      let unavailable: ProblemError | undefined;
+      for (const [index, { idempotencyKey, ...item }] of items.entries()) {
+        if (unavailable) {
+          results.push({ index, idempotencyKey, status: unavailable.status, problem: unavailable.toProblem() });
+          continue;
+        }
+        try {
+          const { booking, replayed } = await desk.hold(who, { ...item, windowStart: instantOf(item.windowStart, 'windowStart'), idempotencyKey, at: now() });
+          results.push({ index, idempotencyKey, status: replayed ? 200 : 201, booking: bookingView(booking) });
+        } catch (error) {
+          if (!isDeskError(error)) throw error;
+          const problem = deskProblem(error, `body/items/${index}` satisfies InputPlace);
+          if (error.kind === 'unavailable') unavailable = problem;
+          results.push({ index, idempotencyKey, status: problem.status, problem: problem.toProblem() });
+        }
+      }
+      return { results };
     },
   );
 

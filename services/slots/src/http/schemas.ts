@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargoClasses, directions, firmIdPattern, InstantInput, Names, SlotAvailability, SlotBookingView, VietnamTime, type SiteCatalog } from '@tower/shared';
+import { bookableLaneKinds, bookingIdPattern, BookingPlate, bookingStates, cargoClasses, directions, firmIdPattern, InstantInput, Names, ProblemDocument, SlotAvailability, SlotBookingView, VietnamTime, type SiteCatalog } from '@tower/shared';
 
 /**
  * Request and response schemas of the slots API, declared once: fastify validates
@@ -45,13 +45,25 @@ export const FirmRecordView = Type.Object(
 );
 export type FirmRecordView = Static<typeof FirmRecordView>;
 
-export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; maxBookings: number }) {
+export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; maxBookings: number; maxBatchItems: number }) {
   const siteIds = catalog.document.sites.map((s) => s.id);
   const site = oneOf(siteIds, 'site id from the catalog (GET /v1/catalog on the ingest API, or the operators’ /v1/sites)');
   const laneKind = oneOf([...bookableLaneKinds], 'lane kind of the lane group: smart, igv (automated guided vehicles), manual or port-gate; which ones a site has is in its lanes');
   const direction = oneOf(directions, 'export (Vietnam → China) or import');
   const days = Math.round(limits.maxRangeMs / 86_400_000);
 
+  const idempotencyKey = (description: string) => Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', description });
+  const HoldBody = Type.Object(
+    {
+      site,
+      laneKind,
+      direction,
+      windowStart: InstantInput('start of the window to book, on a window boundary (GET /v1/slots lists them)'),
+      plate: BookingPlate,
+      cargoClass: oneOf(cargoClasses, 'cargo class'),
+    },
+    { additionalProperties: false, title: 'BookingRequest' },
+  );
   const WindowSelector = Type.Object({ site, laneKind, direction, windowStart: InstantInput('start of the window; on a window boundary') }, { additionalProperties: false });
 
   return {
@@ -79,20 +91,34 @@ export function slotSchemas(catalog: SiteCatalog, limits: { maxRangeMs: number; 
       },
       { title: 'Availability' },
     ),
-    HoldBody: Type.Object(
+    HoldBody,
+    IdempotencyHeaders: Type.Object({ 'idempotency-key': idempotencyKey('a key the client makes up per booking (a UUID): the same key again returns the same booking') }),
+    BatchBody: Type.Object(
       {
-        site,
-        laneKind,
-        direction,
-        windowStart: InstantInput('start of the window to book, on a window boundary (GET /v1/slots lists them)'),
-        plate: BookingPlate,
-        cargoClass: oneOf(cargoClasses, 'cargo class'),
+        items: Type.Array(
+          Type.Object({ ...HoldBody.properties, idempotencyKey: idempotencyKey('this booking’s own key, as the Idempotency-Key header of POST /v1/bookings: the same key again (in this batch or another) returns the same booking') }, { additionalProperties: false, title: 'BatchItem' }),
+          { minItems: 1, maxItems: limits.maxBatchItems, description: `1 to ${limits.maxBatchItems} bookings to hold, each as POST /v1/bookings would` },
+        ),
       },
-      { additionalProperties: false, title: 'BookingRequest' },
+      { additionalProperties: false, title: 'BookingBatch' },
     ),
-    IdempotencyHeaders: Type.Object({
-      'idempotency-key': Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', description: 'a key the client makes up per booking (a UUID): the same key again returns the same booking' }),
-    }),
+    BatchResults: Type.Object(
+      {
+        results: Type.Array(
+          Type.Object(
+            {
+              index: Type.Integer({ description: 'the item’s place in `items`, from 0' }),
+              idempotencyKey: Type.String(),
+              status: Type.Integer({ description: 'what POST /v1/bookings would have answered: 201 held, 200 the same key again (the booking it made), 400, 403, 409 or 422 refused, 503 Redis or Kafka did not answer (the items after it were not tried: retry the batch with the same keys)' }),
+              booking: Type.Optional(SlotBookingView),
+              problem: Type.Optional(ProblemDocument),
+            },
+            { additionalProperties: false, title: 'BatchResult' },
+          ),
+        ),
+      },
+      { title: 'BookingBatchResults' },
+    ),
     BookingsQuery: Type.Object(
       {
         from: Type.Optional(InstantInput('earliest window start. Default: 24 hours ago')),
