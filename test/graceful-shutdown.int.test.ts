@@ -28,6 +28,8 @@ const expected: Record<string, string[]> = {
   slots: [
     'http (stop intake, finish requests in flight)',
     'sweeper',
+    'webhook consumer (commit offsets)',
+    'webhook sender (sends in flight finish)',
     'check-in consumer (commit offsets)',
     'outbox relay (what is left is published at the next start)',
     'history consumer (commit offsets)',

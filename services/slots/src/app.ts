@@ -11,6 +11,7 @@ import { registerSlotRoutes } from './http/routes.ts';
 import { SlotMetrics } from './metrics.ts';
 import { KafkaChangePublisher } from './publisher.ts';
 import { RedisSlotStore } from './store/slot-store.ts';
+import { buildWebhooks, type WebhookSettings, type Webhooks } from './webhooks/service.ts';
 
 export interface SlotsSettings {
   rules: LedgerRules;
@@ -31,6 +32,8 @@ export interface SlotsSettings {
   topics: { slots: string; trucks: string; deadLetter: string };
   /** Consumer groups: check-in from truck events, the ClickHouse history. */
   groups: { checkIn: string; history: string };
+  /** Firms' webhooks (their consumer group, retries, limits). */
+  webhooks: WebhookSettings;
 }
 
 export interface SlotsDependencies {
@@ -58,10 +61,13 @@ export interface SlotsService {
   relay: Periodic;
   checkIn: ConsumerRunner;
   history: SlotHistoryWriter;
+  webhooks: Webhooks;
   /**
    * In start order: the history consumer, the outbox relay, the check-in consumer, the
-   * sweeper, HTTP. Stopped in reverse: intake ends (HTTP finishes requests in flight), the
-   * sweeper, check-in (offsets committed), the relay (what is left is published at the
+   * webhook sender and the webhook consumer, the sweeper, HTTP. Stopped in reverse: intake
+   * ends (HTTP finishes requests in flight), the sweeper, the webhook consumer (offsets of
+   * what is queued committed), the webhook sender (sends in flight finish; what is left
+   * stays queued in Redis), check-in (offsets committed), the relay (what is left is published at the
    * next start), history (offsets committed).
    */
   parts: Part[];
@@ -138,13 +144,17 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
-  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter: new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now), catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
+  const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
+  const webhooks = buildWebhooks({ settings: settings.webhooks, topic: settings.topics.slots, kafka: deps.kafka, redis: deps.redis, deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer }, logger, metrics, now });
+  webhooks.registerRoutes(http, { access: deps.access, rateLimiter });
+  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
   const parts = [
     partOf('history consumer (commit offsets)', history),
     partOf('outbox relay (what is left is published at the next start)', relay),
     partOf('check-in consumer (commit offsets)', checkIn),
+    ...webhooks.parts,
     partOf('sweeper', sweeper),
     httpPart('http (stop intake, finish requests in flight)', http, deps.listen),
   ];
-  return { http, desk, store, sweeper, relay, checkIn, history, parts };
+  return { http, desk, store, sweeper, relay, checkIn, history, webhooks, parts };
 }

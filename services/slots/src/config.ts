@@ -1,5 +1,6 @@
 import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
 import { defaultLedgerRules, type LedgerRules } from './domain/ledger.ts';
+import type { WebhookSettings } from './webhooks/service.ts';
 
 const minutes = (ms: number) => ms / 60_000;
 
@@ -16,7 +17,7 @@ export const slotsEnv = {
   TOPIC_SLOTS: env.string({ default: 'tower.slots.v1', description: 'slot changes (bookings and availability) are published here' }),
   TOPIC_TRUCKS: env.string({ default: 'tower.trucks.v1', description: 'truck events read for check-in (arrival) and completion (border crossed)' }),
   TOPIC_DEADLETTER: env.string({ default: 'tower.deadletter.v1', description: 'where undecodable truck events go' }),
-  CONSUMER_GROUP_PREFIX: env.string({ default: 'tower-slots', description: 'its consumer groups are <prefix>-check-in (truck events) and <prefix>-history (slot changes); the tower-slots Kafka user may join tower-slots-* only' }),
+  CONSUMER_GROUP_PREFIX: env.string({ default: 'tower-slots', description: 'its consumer groups are <prefix>-check-in (truck events), <prefix>-history and <prefix>-webhooks (slot changes); the tower-slots Kafka user may join tower-slots-* only' }),
   SLOT_WINDOW_MINUTES: env.integer({ default: minutes(defaultLedgerRules.windowMs), min: 5, max: 240, description: 'length of a slot window; must divide 24 hours' }),
   HOLD_MINUTES: env.integer({ default: minutes(defaultLedgerRules.holdMs), min: 1, max: 120, description: 'a hold expires unless confirmed within this' }),
   TOLERANCE_MINUTES: env.integer({ default: minutes(defaultLedgerRules.toleranceMs), min: 0, max: 240, description: 'an arrival this far before or after the window checks in' }),
@@ -37,6 +38,16 @@ export const slotsEnv = {
   MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
   MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
   BATCH_MAX_ITEMS: env.integer({ default: 20, min: 1, max: 1000, description: 'most bookings one POST /v1/bookings:batch holds (a batch of N counts N requests against the key’s rate: keep it at most RATE_BURST)' }),
+  WEBHOOKS_ALLOW_LOOPBACK_HTTP: env.boolean({ default: false, description: 'also accept webhook URLs http://127.0.0.1 and http://[::1] (tests, the demo); never in production' }),
+  WEBHOOKS_MAX_PER_FIRM: env.integer({ default: 10, min: 1, max: 1000, description: 'webhook endpoints one firm may register' }),
+  WEBHOOKS_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 60_000, description: 'longest wait for a receiver to answer a delivery (then it is a failed attempt)' }),
+  WEBHOOKS_RETRY_INITIAL_MS: env.integer({ default: 10_000, min: 10, max: 3_600_000, description: 'wait after a failed delivery; doubled after each further failure…' }),
+  WEBHOOKS_RETRY_MAX_MS: env.integer({ default: 3_600_000, min: 10, max: 86_400_000, description: '…up to this' }),
+  WEBHOOKS_RETRY_FOR_MINUTES: env.integer({ default: 24 * 60, min: 1, max: 7 * 24 * 60, description: 'a delivery still failing this long after it was queued is given up, and its booking’s next one sent' }),
+  WEBHOOKS_PAUSE_AFTER: env.integer({ default: 20, min: 1, max: 100_000, description: 'failed attempts in a row after which an endpoint is paused (resume: POST /v1/webhooks/{id}:resume)' }),
+  WEBHOOKS_CONCURRENCY: env.integer({ default: 64, min: 1, max: 10_000, description: 'webhook deliveries sent at once in all…' }),
+  WEBHOOKS_PER_FIRM_CONCURRENCY: env.integer({ default: 4, min: 1, max: 1000, description: '…and for one firm, so one firm’s slow endpoints cannot hold up the others' }),
+  WEBHOOKS_LOG_SIZE: env.integer({ default: 100, min: 1, max: 10_000, description: 'attempts kept per endpoint in its delivery log' }),
 };
 
 export function ledgerRulesOf(config: {
@@ -61,5 +72,36 @@ export function ledgerRulesOf(config: {
     noShowRateLimit: config.NO_SHOW_RATE_LIMIT_PERCENT / 100,
     noShowMinDecided: config.NO_SHOW_MIN_DECIDED,
     noShowCapFactor: config.NO_SHOW_CAP_PERCENT / 100,
+  };
+}
+
+/** The webhooks' settings from the environment. */
+export function webhookSettingsOf(config: {
+  CONSUMER_GROUP_PREFIX: string;
+  RETENTION_DAYS: number;
+  WEBHOOKS_ALLOW_LOOPBACK_HTTP: boolean;
+  WEBHOOKS_MAX_PER_FIRM: number;
+  WEBHOOKS_TIMEOUT_MS: number;
+  WEBHOOKS_RETRY_INITIAL_MS: number;
+  WEBHOOKS_RETRY_MAX_MS: number;
+  WEBHOOKS_RETRY_FOR_MINUTES: number;
+  WEBHOOKS_PAUSE_AFTER: number;
+  WEBHOOKS_CONCURRENCY: number;
+  WEBHOOKS_PER_FIRM_CONCURRENCY: number;
+  WEBHOOKS_LOG_SIZE: number;
+}): WebhookSettings {
+  return {
+    groupId: `${config.CONSUMER_GROUP_PREFIX}-webhooks`,
+    allowLoopbackHttp: config.WEBHOOKS_ALLOW_LOOPBACK_HTTP,
+    maxPerFirm: config.WEBHOOKS_MAX_PER_FIRM,
+    timeoutMs: config.WEBHOOKS_TIMEOUT_MS,
+    maxResponseBytes: 4096,
+    retry: { initialMs: config.WEBHOOKS_RETRY_INITIAL_MS, maxMs: config.WEBHOOKS_RETRY_MAX_MS, retryForMs: config.WEBHOOKS_RETRY_FOR_MINUTES * 60_000 },
+    pauseAfter: config.WEBHOOKS_PAUSE_AFTER,
+    concurrency: config.WEBHOOKS_CONCURRENCY,
+    perFirmConcurrency: config.WEBHOOKS_PER_FIRM_CONCURRENCY,
+    pollMs: 250,
+    logSize: config.WEBHOOKS_LOG_SIZE,
+    keepMs: config.RETENTION_DAYS * 86_400_000,
   };
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, clientPart, connectRedis, createClickHouse, derivedOrExit, kafkaLoginOf, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry, readinessOf } from '@tower/shared';
 import { buildSlots } from './app.ts';
-import { ledgerRulesOf, slotsEnv } from './config.ts';
+import { ledgerRulesOf, slotsEnv, webhookSettingsOf } from './config.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
@@ -51,6 +51,7 @@ const slots = await buildSlots({
     rateLimit: { perSecond: config.RATE_PER_SECOND, burst: config.RATE_BURST },
     topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
     groups: { checkIn: `${config.CONSUMER_GROUP_PREFIX}-check-in`, history: `${config.CONSUMER_GROUP_PREFIX}-history` },
+    webhooks: webhookSettingsOf(config),
   },
   logger,
   catalog,

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { AccessRegistry, createProducer, hashSecret, Lifecycle, loadCatalog, roundTheClockPlan, type ClickHouseClient, type Logger, type Redis } from '@tower/shared';
 import { buildSlots, type SlotsService, type SlotsSettings } from './app.ts';
 import { defaultLedgerRules } from './domain/ledger.ts';
+import type { WebhookSettings } from './webhooks/service.ts';
 
 const secret = 'slots-test-secret-0123456789';
 
@@ -22,6 +23,22 @@ export const testAccess = new AccessRegistry([
   { id: 'operator-t', role: 'operator', name: 'test operator', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
   { id: 'wall-t', role: 'display', name: 'test wall', tokenSha256: hashSecret(secret), maxConnections: 5, enabled: true },
 ]);
+
+/** Webhooks as tests want them: http://127.0.0.1 allowed, retries in milliseconds, a short poll. */
+export const testWebhookSettings = (groupId: string): WebhookSettings => ({
+  groupId,
+  allowLoopbackHttp: true,
+  maxPerFirm: 3,
+  timeoutMs: 2000,
+  maxResponseBytes: 4096,
+  retry: { initialMs: 50, maxMs: 400, retryForMs: 10 * 60_000 },
+  pauseAfter: 1000,
+  concurrency: 16,
+  perFirmConcurrency: 4,
+  pollMs: 50,
+  logSize: 100,
+  keepMs: 3_600_000,
+});
 
 export interface SlotsTopics {
   slots: string;
@@ -53,6 +70,7 @@ export async function startSlots(
       rateLimit: { perSecond: 10_000, burst: 10_000 },
       topics: deps.topics,
       groups: { checkIn: `check-in-${suffix}`, history: `history-${suffix}` },
+      webhooks: testWebhookSettings(`webhooks-${suffix}`),
       ...settings,
     },
     logger: deps.logger,

@@ -51,7 +51,7 @@ import {
  * ends; the history stays in ClickHouse.
  */
 /** A Lua script run by its SHA-1 (loaded again when Redis does not know it, e.g. after a restart). */
-class Script {
+export class Script {
   readonly sha: string;
 
   constructor(readonly body: string) {

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ForbiddenProblem, NotFoundProblem, ProblemDocument, ProblemError, RateLimitedProblem, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type RateLimiter } from '@tower/shared';
+import { webhookSchemas } from './schemas.ts';
+import { newWebhookSecret } from './signing.ts';
+import type { DeliveryAttempt, WebhookEndpoint, WebhookStore } from './store.ts';
+import { checkEndpointUrl } from './url.ts';
+
+export interface WebhookRouteOptions {
+  store: WebhookStore;
+  access: AccessRegistry;
+  /** The slots API's limiter: webhook requests count against the same budget per key. */
+  rateLimiter: RateLimiter;
+  maxPerFirm: number;
+  allowLoopbackHttp: boolean;
+  now: () => number;
+}
+
+/** The firm already has as many endpoints as it may: 409 naming the limit. */
+class WebhookLimitProblem extends ProblemError {
+  readonly status = 409;
+  readonly code = 'webhook-limit-reached';
+  readonly title = 'The firm has as many webhook endpoints as it may';
+  constructor(limit: number) {
+    super(`a firm may register ${limit} webhook endpoint(s); delete one first (DELETE /v1/webhooks/{id})`, { limit, errors: [{ field: '/body', reason: `the firm has ${limit} endpoint(s) already` }] });
+  }
+}
+
+const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
+
+const endpointView = (e: WebhookEndpoint) => ({ ...e, pausedAtIso: e.pausedAt === null ? null : vietnamIso(e.pausedAt), createdAtIso: vietnamIso(e.createdAt) });
+const attemptView = (a: DeliveryAttempt) => ({ ...a, atIso: vietnamIso(a.at) });
+
+/**
+ * The webhooks API of the slots service, for firms' keys only: register, list, delete and
+ * resume endpoints, read an endpoint's delivery log and replay a delivery. A firm sees
+ * only its own endpoints: another firm's is a 404, as if it did not exist.
+ */
+export function registerWebhookRoutes(root: FastifyInstance, options: WebhookRouteOptions): void {
+  void root.register(async (scope) => webhookRoutes(scope, options));
+}
+
+function webhookRoutes(scope: FastifyInstance, options: WebhookRouteOptions): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const { store, now } = options;
+  const schemas = webhookSchemas({ maxUrlLength: 2048 });
+  const security = [{ apiKey: [] }];
+  const tags = ['webhooks'];
+  app.decorateRequest('caller', undefined);
+  const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
+    const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key');
+    const allowance = options.rateLimiter.take(caller.id, 1);
+    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    if (!caller.firm) throw new ForbiddenProblem(`webhooks are a firm’s: ${caller.id} is a ${caller.role} token; use the firm’s API key`);
+    request.caller = caller;
+  };
+  const firmOf = (request: { caller?: AccessRecord }) => (request.caller as AccessRecord).firm as string;
+  /** The caller's endpoint, or 404 for one that does not exist or is another firm's. */
+  const ownEndpoint = async (request: { caller?: AccessRecord }, id: string) => {
+    const endpoint = await store.endpoint(id);
+    if (!endpoint || endpoint.firm !== firmOf(request)) throw new NotFoundProblem(`no webhook endpoint ${id}`);
+    return endpoint;
+  };
+
+  app.post(
+    '/v1/webhooks',
+    {
+      schema: {
+        summary: 'Register a webhook endpoint (firms)',
+        description: 'Deliveries are POSTed to the URL, signed with the secret this answer carries once (docs/slots.md, Webhooks: verification code). https on a public address only.',
+        tags,
+        security,
+        body: schemas.CreateWebhook,
+        response: { 201: schemas.CreatedWebhook, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request, reply) => {
+      const verdict = checkEndpointUrl(request.body.url, options.allowLoopbackHttp);
+      if (!verdict.ok) throw new ValidationProblem([{ field: '/body/url', reason: verdict.reason }]);
+      const endpoint: WebhookEndpoint = {
+        id: `wh_${randomBytes(10).toString('hex')}`,
+        firm: firmOf(request),
+        url: verdict.url.href,
+        events: request.body.events,
+        description: request.body.description ?? '',
+        state: 'active',
+        pausedReason: null,
+        pausedAt: null,
+        consecutiveFailures: 0,
+        createdAt: now(),
+      };
+      const secret = newWebhookSecret();
+      if (!(await store.create(endpoint, secret, options.maxPerFirm))) throw new WebhookLimitProblem(options.maxPerFirm);
+      return reply.status(201).header('location', `/v1/webhooks/${endpoint.id}`).header('cache-control', 'no-store').send({ ...endpointView(endpoint), secret });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks',
+    { schema: { summary: 'The firm’s webhook endpoints', tags, security, response: { 200: schemas.WebhookList, ...problems } }, onRequest: authenticate },
+    async (request) => ({ webhooks: (await store.endpointsOf(firmOf(request))).map(endpointView) }),
+  );
+
+  app.get(
+    '/v1/webhooks/:id',
+    { schema: { summary: 'One webhook endpoint (another firm’s is 404)', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...problems } }, onRequest: authenticate },
+    async (request) => endpointView(await ownEndpoint(request, request.params.id)),
+  );
+
+  app.delete(
+    '/v1/webhooks/:id',
+    { schema: { summary: 'Delete a webhook endpoint and what is queued for it', tags, security, params: schemas.WebhookParams, response: { 204: Type.Null({ description: 'deleted' }), ...problems } }, onRequest: authenticate },
+    async (request, reply) => {
+      await store.delete(await ownEndpoint(request, request.params.id));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/:id(^wh_[0-9a-f]{20})::resume',
+    {
+      schema: { summary: 'Resume a paused endpoint: what queued meanwhile is sent, in order per booking', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...problems } },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const endpoint = await ownEndpoint(request, request.params.id);
+      await store.resume(endpoint, now());
+      return endpointView({ ...endpoint, state: 'active', pausedReason: null, pausedAt: null, consecutiveFailures: 0 });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/:id/deliveries',
+    {
+      schema: { summary: 'The endpoint’s delivery log: its last attempts, newest first', tags, security, params: schemas.WebhookParams, response: { 200: schemas.DeliveryLog, ...problems } },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const endpoint = await ownEndpoint(request, request.params.id);
+      return { attempts: (await store.log(endpoint.id)).map(attemptView) };
+    },
+  );
+
+  app.post(
+    '/v1/webhooks/:id(^wh_[0-9a-f]{20})/deliveries/:deliveryId(^dl_[0-9a-f]{24})::replay',
+    {
+      schema: {
+        summary: 'Send a delivery again (the same event, a new delivery behind the booking’s queued ones)',
+        tags,
+        security,
+        params: schemas.DeliveryParams,
+        response: { 202: schemas.Replayed, ...problems },
+      },
+      onRequest: authenticate,
+    },
+    async (request, reply) => {
+      const endpoint = await ownEndpoint(request, request.params.id);
+      const delivery = await store.delivery(request.params.deliveryId);
+      if (!delivery || delivery.endpointId !== endpoint.id) throw new NotFoundProblem(`no delivery ${request.params.deliveryId} at webhook endpoint ${endpoint.id} (deliveries are kept for a while, then forgotten)`);
+      const replay = { ...delivery, id: `dl_${randomBytes(12).toString('hex')}`, queuedAt: now() };
+      await store.enqueue(replay, now());
+      return reply.status(202).send({ deliveryId: replay.id, eventId: replay.eventId });
+    },
+  );
+}
