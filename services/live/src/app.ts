@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Registry } from 'prom-client';
-import { httpPart, installProblemHandler, installSecurityHeaders, partOf, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { bookingView, httpPart, installProblemHandler, installSecurityHeaders, partOf, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
@@ -125,7 +125,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     alerts: async (filter) => ({ alerts: await openAndRecentAlerts(alertSources, filter.site) }),
     journeys: async (filter, clickhouse) => ({ journeys: await readRecentJourneys(new HistoryStore(clickhouse), filter, deps.settings.journeys, now()) }),
     slots: async (filter, clickhouse) => ({ windows: await slotBoard.windowSnapshot(filter.site, now(), clickhouse) }),
-    bookings: async (filter, clickhouse) => ({ bookings: await slotBoard.bookingSnapshot(filter.firm, now(), clickhouse) }),
+    bookings: async (filter, clickhouse) => ({ bookings: (await slotBoard.bookingSnapshot(filter.firm, now(), clickhouse)).map(bookingView) }),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,

@@ -48,7 +48,7 @@ describe('slot feeds: slots service → tower.slots.v1 → gateway → WebSocket
       wall.send({ type: 'subscribe', id: 'places', channel: 'slots' });
 
       const mine = await haiha.next((m) => m.type === 'snapshot' && m.id === 'mine', 'the firm’s bookings snapshot');
-      expect((mine.data as { bookings: SlotBooking[] }).bookings).toEqual([{ ...early, state: 'confirmed', updatedAt: expect.any(Number) }]);
+      expect((mine.data as { bookings: SlotBooking[] }).bookings).toEqual([{ ...early, state: 'confirmed', updatedAt: expect.any(Number), updatedAtIso: expect.any(String) }]);
       const places = await haiha.next((m) => m.type === 'snapshot' && m.id === 'places', 'the slots snapshot');
       const windows = (places.data as { windows: SlotAvailability[] }).windows;
       expect(windows.find((w) => w.windowStart === windowStart && w.laneKind === 'smart' && w.direction === 'export')).toMatchObject({ capacity: 360, held: 0, booked: 1, free: 359, closed: false });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ThroughputTick, firmIdPattern, laneKinds, type JourneyUpdate, type JourneyView, type SlotAvailability, type SlotBooking } from '@tower/shared';
+import { ThroughputTick, firmIdPattern, laneKinds, type JourneyUpdate, type JourneyView, type SlotAvailability, type SlotBookingView } from '@tower/shared';
 import type { Alert } from './alerts.ts';
 import type { KpisNow, LaneNow } from './kpis.ts';
 
@@ -166,8 +166,8 @@ export interface ChannelData {
   journeys: { snapshot: { journeys: JourneyView[] }; delta: JourneyUpdate };
   /** Every window from the current one to the horizon, per lane group (untouched ones at planned capacity, version 0); a delta is one window after a change. */
   slots: { snapshot: { windows: SlotAvailability[] }; delta: SlotAvailability };
-  /** The firm's bookings of windows from a day ago on, by window start; a delta is one booking's new state. */
-  bookings: { snapshot: { bookings: SlotBooking[] }; delta: SlotBooking };
+  /** The firm's bookings of windows from a day ago on, by window start; a delta is one booking's new state. As the slots API shows them: times also in Vietnam time (bookingView). */
+  bookings: { snapshot: { bookings: SlotBookingView[] }; delta: SlotBookingView };
 }
 export type LiveDelta = ChannelData[LiveChannel]['delta'];
 export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { batchHandled, ConsumerRunner, decodeJourneyUpdate, decodeSlotMessage, decodeTick, jsonDecoder, type ConsumedMessage, type HandlerOutcome, type Logger, type Positioned, type Rejection } from '@tower/shared';
+import { batchHandled, bookingView, ConsumerRunner, decodeJourneyUpdate, decodeSlotMessage, decodeTick, jsonDecoder, type ConsumedMessage, type HandlerOutcome, type Logger, type Positioned, type Rejection } from '@tower/shared';
 import { linksOf, runInSpan, SpanKind, type Tracing } from '@tower/shared/tracing';
 import { decodeAlert } from './alert-log.ts';
 import type { LiveHub } from './hub.ts';
@@ -79,6 +79,6 @@ export function slotFeed(kafka: Kafka, topic: string, group: string, hub: LiveHu
     const now = Date.now();
     if (change.kind === 'availability') {
       if (board.putWindow(change.availability, now)) hub.publish('slots', change.availability, now);
-    } else if (board.putBooking(change.booking, now)) hub.publish('bookings', change.booking, now);
+    } else if (board.putBooking(change.booking, now)) hub.publish('bookings', bookingView(change.booking), now);
   }, logger, options);
 }
