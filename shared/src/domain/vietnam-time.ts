@@ -62,5 +62,5 @@ export const VietnamTime = (description: string) => Type.String({ pattern: '^\\d
 /** An instant a request may give either way: ms since the epoch, or ISO 8601 with its offset. */
 export const InstantInput = (description: string) =>
   Type.Union([Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 }), Type.String({ pattern: isoInstantPattern })], {
-    description: `${description}: ms since the epoch (1796040000000) or ISO 8601 with its offset (2026-11-30T21:00:00+07:00; a time without an offset is refused; in a query string send + as %2B)`,
+    description: `${description}: ms since the epoch (1796047200000) or ISO 8601 with its offset (2026-11-30T21:00:00+07:00; a time without an offset is refused; in a query string send + as %2B)`,
   });
