@@ -218,4 +218,36 @@ describe('webhooks on real Redis and Kafka, to a real receiver', () => {
       await receiver.close();
     }
   });
+
+  test('a firm whose receiver hangs does not hold up another firm’s deliveries: sends per firm are limited', { timeout: 120_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const slow = await startReceiver();
+    const fast = await startReceiver();
+    slow.answerWith(() => 'hang');
+    const settings = { ...testWebhookSettings(`webhooks-${Date.now()}`), concurrency: 5, perFirmConcurrency: 4, timeoutMs: 30_000 };
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: await slotsTopics(createTopic) }, { webhooks: settings });
+    try {
+      const api = (url: string, key: string, payload: object, headers: Record<string, string> = {}) => slots.http.inject({ method: 'POST', url, headers: { ...bearer(key), ...headers }, payload });
+      for (const part of slots.webhooks.parts) await part.start();
+      await eventually(async () => (slots.webhooks.consumer.health().reading ? true : undefined), { timeoutMs: 60_000, what: 'the webhook consumer reading' });
+      expect((await api('/v1/webhooks', testKeys.haiha, { url: slow.url, events: ['booking.state-changed'] })).statusCode).toBe(201);
+      expect((await api('/v1/webhooks', testKeys.donghung, { url: fast.url, events: ['booking.state-changed'] })).statusCode).toBe(201);
+      const windowStart = Math.ceil((Date.now() + 5 * 3_600_000) / windowMs) * windowMs;
+      const hold = async (key: string, plate: string) => {
+        const response = await api('/v1/bookings', key, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'farm-produce' }, { 'idempotency-key': `${plate}-${Date.now()}` });
+        expect(response.statusCode, response.body).toBe(201);
+        return response.json<SlotBooking>().id;
+      };
+      // Six bookings of the first firm: six queues, of which four are sent at once and hang.
+      for (let i = 0; i < 6; i += 1) await hold(testKeys.haiha, `14C-301.0${i}`);
+      await eventually(async () => (slow.received.length === 4 ? true : undefined), { timeoutMs: 30_000, what: 'four sends to the hanging receiver' });
+      // The other firm's change goes at once, past the first firm's hung sends, none of which has ended.
+      const theirs = await hold(testKeys.donghung, '14C-301.09');
+      await eventually(async () => (fast.received.some((r) => r.event.booking.id === theirs) ? true : undefined), { timeoutMs: 60_000, what: 'the other firm’s delivery' });
+      expect(slow.received).toHaveLength(4);
+    } finally {
+      await slow.close();
+      await fast.close();
+      await slots.close();
+    }
+  });
 });
