@@ -43,11 +43,14 @@ describe('Vietnam time', () => {
   });
 
   it('refuses a time without an offset, a date not in the calendar, 24:00 and a text that is not ISO 8601', () => {
-    for (const text of ['2026-11-30T21:00:00', '2026-11-30 21:00:00+07:00', '2026-11-30', '1796040000000', '2026-11-30T21:00:00 07:00', '2026-11-30T21:00:00+0700', 'tomorrow 9am']) {
+    for (const text of ['2026-11-30T21:00:00', '2026-11-30 21:00:00+07:00', '2026-11-30', '1796040000000', '2026-11-30T21:00:00+0700', 'tomorrow 9am']) {
       const parsed = parseIsoInstant(text);
       expect(parsed.ok, text).toBe(false);
       if (!parsed.ok) expect(parsed.reason).toContain('+07:00');
     }
+    expect(parseIsoInstant('2026-11-30T21:00:00')).toEqual({ ok: false, reason: '2026-11-30T21:00:00 has no offset: add +07:00 for Vietnam time (or Z for UTC), e.g. 2026-11-30T21:00:00+07:00; a time without one is refused' });
+    // A query string's unencoded + arrives as a space.
+    expect(parseIsoInstant('2026-11-30T21:00:00 07:00')).toEqual({ ok: false, reason: 'a space where the offset\'s + should be: in a query string send + as %2B (2026-11-30T21:00:00%2B07:00)' });
     for (const text of ['2026-02-30T10:00:00+07:00', '2026-13-01T10:00:00+07:00', '2026-11-30T24:00:00+07:00', '2026-11-30T21:60:00+07:00']) {
       expect(parseIsoInstant(text), text).toMatchObject({ ok: false, reason: expect.stringContaining('not a date and time of the calendar') });
     }

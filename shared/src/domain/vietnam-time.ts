@@ -29,22 +29,23 @@ export const vietnamWindowLabel = (start: number, end: number) => `${vietnamCloc
 /** The Vietnam date of an instant, `YYYY-MM-DD`. */
 export const vietnamDate = (ms: number) => vietnamIso(ms).slice(0, 10);
 
-/**
- * What a request may give as an instant in ISO 8601: date, hours and minutes, optional
- * seconds and milliseconds, and always an offset (`+07:00`, `Z`): a time without one is
- * ambiguous (the dispatcher's clock or the server's?) and refused.
- */
-export const isoInstantPattern = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})$';
 const isoParts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
 /**
- * An ISO 8601 instant with its offset (isoInstantPattern), as ms since the epoch; a reason
- * when it is not one (no offset, 30 February, 24:00, an offset beyond ±14:00). Date.parse
- * alone takes `2026-02-30` for 2 March.
+ * An ISO 8601 instant with its offset (`2026-11-30T21:00:00+07:00`, `…T21:00+07:00`,
+ * `…T14:00:00.250Z`), as ms since the epoch; else a reason a dispatcher can act on: no
+ * offset (whose clock, theirs or the server's?), a space for the offset's + (a query
+ * string's + unencoded), 30 February, 24:00, an offset beyond ±14:00. Date.parse alone
+ * takes `2026-02-30` for 2 March and a time without offset as the server's.
  */
 export function parseIsoInstant(text: string): { ok: true; ms: number } | { ok: false; reason: string } {
   const parts = isoParts.exec(text);
-  if (!parts) return { ok: false, reason: 'must be ms since the epoch or ISO 8601 with its offset, e.g. 2026-11-30T21:00:00+07:00 (a time without +hh:mm or Z is refused)' };
+  if (!parts) {
+    const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?/.exec(text)?.[0];
+    if (local === text) return { ok: false, reason: `${text} has no offset: add +07:00 for Vietnam time (or Z for UTC), e.g. ${text}+07:00; a time without one is refused` };
+    if (local !== undefined && /^ \d{2}:\d{2}$/.test(text.slice(local.length))) return { ok: false, reason: `a space where the offset's + should be: in a query string send + as %2B (${local}%2B${text.slice(local.length + 1)})` };
+    return { ok: false, reason: 'must be ms since the epoch or ISO 8601 with its offset, e.g. 2026-11-30T21:00:00+07:00' };
+  }
   const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [1, 2, 3, 4, 5, 6, 9, 10].map((i) => Number(parts[i] ?? 0)) as [number, number, number, number, number, number, number, number];
   const millis = Number((parts[7] ?? '0').padEnd(3, '0'));
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
@@ -61,6 +62,7 @@ export const VietnamTime = (description: string) => Type.String({ pattern: '^\\d
 
 /** An instant a request may give either way: ms since the epoch, or ISO 8601 with its offset. */
 export const InstantInput = (description: string) =>
-  Type.Union([Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 }), Type.String({ pattern: isoInstantPattern })], {
+  // The string is read by parseIsoInstant (through the route), whose refusals say what to do; a pattern here would answer with a regular expression.
+  Type.Union([Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 }), Type.String({ minLength: 10, maxLength: 40, examples: ['2026-11-30T21:00:00+07:00'] })], {
     description: `${description}: ms since the epoch (1796047200000) or ISO 8601 with its offset (2026-11-30T21:00:00+07:00; a time without an offset is refused; in a query string send + as %2B)`,
   });
