@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { familyTopics, loadConfig, serviceAcls, topicCatalog, type AclGrant, type KafkaOperation } from '@tower/shared';
 import { aggregatorEnv } from '../../services/aggregator/src/config.ts';
 import { liveEnv } from '../../services/live/src/config.ts';
-import { slotsEnv } from '../../services/slots/src/config.ts';
+import { slotsEnv, webhookSettingsOf } from '../../services/slots/src/config.ts';
 import { kafkaPrincipals, serviceIdentities } from '../local/infra-credentials.ts';
 
 /** Does the table let `principal` do `operation` on the resource? READ and WRITE imply DESCRIBE, as in Kafka. */
@@ -74,6 +74,6 @@ describe('Kafka ACLs of the services', () => {
     expect(allowed('tower-slots', 'topic', config.TOPIC_TRUCKS, 'READ')).toBe(true);
     expect(allowed('tower-slots', 'topic', config.TOPIC_TRUCKS, 'WRITE')).toBe(false);
     expect(allowed('tower-slots', 'topic', config.TOPIC_DEADLETTER, 'WRITE')).toBe(true);
-    for (const group of ['tower-slots-check-in', 'tower-slots-history']) expect(allowed('tower-slots', 'group', group, 'READ'), group).toBe(true);
+    for (const group of ['tower-slots-check-in', 'tower-slots-history', webhookSettingsOf(config).groupId]) expect(allowed('tower-slots', 'group', group, 'READ'), group).toBe(true);
   });
 });

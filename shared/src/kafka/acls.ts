@@ -46,7 +46,7 @@ export const serviceAcls: readonly AclGrant[] = [
   group('User:tower-live', 'tower-live-', 'prefixed'),
   ...topics('User:tower-live', ['tower.alerts.v1'], ['WRITE']),
   idempotentProducer('User:tower-live'),
-  // slots: writes slot changes (and reads them back for the history), reads trucks for check-ins.
+  // slots: writes slot changes (and reads them back for the history and the webhooks), reads trucks for check-ins; groups tower-slots-check-in, -history, -webhooks.
   ...topics('User:tower-slots', ['tower.slots.v1'], ['WRITE', 'READ']),
   ...topics('User:tower-slots', ['tower.trucks.v1'], ['READ']),
   ...topics('User:tower-slots', [deadLetter], ['WRITE']),
