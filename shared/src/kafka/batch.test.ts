@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchHandled, BatchProcessor, ConsumerMetrics, type BatchScope, type ConsumerHandler, type HandlerOutcome, type MessageDecoder, type PartitionBatch } from './batch.ts';
 
 /** A message decodes to its text; "garbled" does not. */
@@ -21,7 +21,7 @@ function scopeOf(texts: string[]): BatchScope {
 }
 
 /** A processor around `handle`, recording the texts of every batch (or part) it is given. */
-function processorOf(handle: (batch: PartitionBatch<Note>, call: number) => Promise<HandlerOutcome>, canDeadLetter = true) {
+function processorOf(handle: (batch: PartitionBatch<Note>, call: number) => Promise<HandlerOutcome>, canDeadLetter = true, retry = { initialMs: 1, maxMs: 2 }) {
   const calls: string[][] = [];
   const handler: ConsumerHandler<Note> = {
     handleBatch: (batch) => {
@@ -29,7 +29,7 @@ function processorOf(handle: (batch: PartitionBatch<Note>, call: number) => Prom
       return handle(batch, calls.length);
     },
   };
-  const processor = new BatchProcessor({ decoder, handler, logger: pino({ level: 'silent' }), metrics: ConsumerMetrics.of(new Registry()), retry: { initialMs: 1, maxMs: 2 }, unknownAttempts: 2, unknownFloorMs: 0, canDeadLetter });
+  const processor = new BatchProcessor({ decoder, handler, logger: pino({ level: 'silent' }), metrics: ConsumerMetrics.of(new Registry()), retry, unknownAttempts: 2, unknownFloorMs: 0, canDeadLetter });
   return { processor, calls };
 }
 
@@ -92,5 +92,37 @@ describe('batch processor: acting on the handler’s outcome', () => {
     let checks = 0;
     const scope = { ...scopeOf(['a']), gone: () => ++checks > 2 };
     expect(await processor.process(scope)).toEqual({ kind: 'gone' });
+  });
+});
+
+describe('batch processor: keeping the membership, letting go', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearInterval', 'Date'] }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('heartbeats every second while a slow handler is awaited (KafkaJS has no heartbeat timer): a handler slower than the session keeps the member', async () => {
+    let release: (() => void) | undefined;
+    const { processor } = processorOf(() => new Promise<HandlerOutcome>((resolve) => (release = () => resolve(batchHandled))));
+    let beats = 0;
+    const processing = processor.process({ ...scopeOf(['a']), heartbeat: async () => void (beats += 1) });
+    await vi.advanceTimersByTimeAsync(40_000); // longer than the default session of 30 s
+    const beatsWhileHandling = beats;
+    release!();
+    expect(await processing).toMatchObject({ kind: 'done', handled: 1 });
+    expect(beatsWhileHandling).toBeGreaterThanOrEqual(30);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(beats).toBe(beatsWhileHandling); // and stops once the handler is done
+  });
+
+  it('a backoff ends as soon as the partition goes away: stop() does not wait it out', async () => {
+    const { processor, calls } = processorOf(async () => ({ kind: 'retry', cause: new Error('away') }), true, { initialMs: 10_000, maxMs: 10_000 });
+    let gone = false;
+    let result: unknown;
+    void processor.process({ ...scopeOf(['a']), gone: () => gone }).then((r) => (result = r));
+    await vi.advanceTimersByTimeAsync(1000); // into the first backoff of 10 s
+    expect(calls).toHaveLength(1);
+    gone = true;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(result).toEqual({ kind: 'gone' });
+    expect(calls).toHaveLength(1);
   });
 });

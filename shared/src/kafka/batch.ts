@@ -153,6 +153,38 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How often the membership is kept while something of a batch is awaited (KafkaJS sends at most one heartbeat per its heartbeat interval, 3 s). */
+const heartbeatEveryMs = 1000;
+/** How often a backoff looks whether its partition went away (revoked, stale, stopping): stop() must not wait a backoff out. */
+const goneCheckMs = 100;
+
+/**
+ * Awaits `work` heartbeating meanwhile. KafkaJS heartbeats only when asked to, so a
+ * handler (an insert waiting on a hung ClickHouse, a repair) or a dead-letter send slower
+ * than the session would otherwise get the member evicted, its commit refused and the
+ * group rebalanced, again and again. A heartbeat that fails (a rebalance) is logged and
+ * `onHeartbeatFailure` told; the loop then sees its scope gone.
+ */
+export async function whileHeartbeating<R>(scope: Pick<BatchScope, 'heartbeat'>, logger: Logger, work: Promise<R>, onHeartbeatFailure?: () => void): Promise<R> {
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    scope
+      .heartbeat()
+      .catch((error: unknown) => {
+        logger.info({ err: error }, 'heartbeat failed');
+        onHeartbeatFailure?.();
+      })
+      .finally(() => (beating = false));
+  }, heartbeatEveryMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /**
  * What the runner does with one fetched batch, Kafka aside: decodes each message, hands
  * the decodable ones to the handler and acts on its outcome (retries, splits, gathers
@@ -197,7 +229,7 @@ export class BatchProcessor<T extends Positioned> {
     this.settings.metrics.failuresByClass.inc({ topic, class: kind });
     this.failing.set(`${topic}:${partition}`, { since: this.failing.get(`${topic}:${partition}`)?.since ?? Date.now(), error: messageOf(error) });
     this.settings.logger.warn({ err: error, topic, partition, kind, retryInMs }, 'batch failed; retrying');
-    await this.waitHeartbeating(retryInMs, scope.heartbeat);
+    await this.waitHeartbeating(retryInMs, scope);
   }
 
   /**
@@ -222,7 +254,7 @@ export class BatchProcessor<T extends Positioned> {
       await scope.heartbeat().catch((error: unknown) => this.settings.logger.info({ err: error }, 'heartbeat between attempts failed'));
       let outcome: HandlerOutcome;
       try {
-        outcome = await this.settings.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace });
+        outcome = await whileHeartbeating(scope, this.settings.logger, this.settings.handler.handleBatch({ topic: scope.topic, partition: scope.partition, events, lastOffset, trace: scope.trace }));
       } catch (error) {
         const kind = classifyError(error);
         failingSince ??= Date.now();
@@ -281,17 +313,13 @@ export class BatchProcessor<T extends Positioned> {
     return letters;
   }
 
-  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  /** The backoff: heartbeating, and over as soon as the partition goes away or a heartbeat fails (a rebalance: the loop then sees the scope gone). */
+  private async waitHeartbeating(ms: number, scope: BatchScope): Promise<void> {
     const until = Date.now() + ms;
-    while (Date.now() < until) {
-      await sleep(Math.min(2000, until - Date.now()));
-      try {
-        await heartbeat();
-      } catch (error) {
-        // A rebalance: the loop sees the scope gone and lets the partition go.
-        this.settings.logger.info({ err: error }, 'heartbeat during retry failed');
-        return;
-      }
-    }
+    let heartbeatFailed = false;
+    const wait = async () => {
+      while (Date.now() < until && !heartbeatFailed && !scope.gone()) await sleep(Math.min(goneCheckMs, until - Date.now()));
+    };
+    await whileHeartbeating(scope, this.settings.logger, wait(), () => (heartbeatFailed = true));
   }
 }

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { ReadinessCheck } from '../http.ts';
 import type { Logger } from '../logging.ts';
 import { linksOf, runInSpan, SpanKind, type SpanContext, type Tracing } from '../tracing.ts';
-import { BatchProcessor, ConsumerMetrics, type BatchScope, type ConsumerHandler, type DeadLetter, type MessageDecoder, type Positioned } from './batch.ts';
+import { BatchProcessor, ConsumerMetrics, whileHeartbeating, type BatchScope, type ConsumerHandler, type DeadLetter, type MessageDecoder, type Positioned } from './batch.ts';
 import type { OutgoingMessage, TowerProducer } from './client.ts';
 import type { ConsumedEvent } from './decoders.ts';
 import { CommittedLag, DeliveredLag } from './lag.ts';
@@ -332,7 +332,8 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     for (let delay = this.retry.initialMs; ; delay = Math.min(delay * 2, this.retry.maxMs)) {
       if (scope.gone()) return false;
       try {
-        await deadLetters.producer.send([{ topic: deadLetters.topic, messages }]);
+        // Heartbeating meanwhile: with the producer's retries a send can outlast the session, and an evicted member would send these again.
+        await whileHeartbeating(scope, this.settings.logger, deadLetters.producer.send([{ topic: deadLetters.topic, messages }]));
         break;
       } catch (error) {
         await this.processor.noteFailure(scope, error, 'transient', delay);
