@@ -5,11 +5,16 @@
  * the items of one turn share it). Every caller's promise settles with the write that
  * carried its item, so "resolved" still means "this item is durable". A write carries
  * at most `maxWeight` (by `weightOf`), except that a single item always goes alone.
+ *
+ * A caller may give up (its `signal` aborts): its promise is rejected with the signal's
+ * reason at once, and an item still queued is withdrawn, never written. An item already
+ * taken into a write stays in it (the write may still succeed without that caller).
  */
 export class Coalescer<T> {
   private queue: { item: T; weight: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
@@ -22,11 +27,38 @@ export class Coalescer<T> {
     },
   ) {}
 
-  submit(item: T): Promise<void> {
+  submit(item: T, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, weight: this.options.weightOf?.(item) ?? 1, resolve, reject });
+      if (!signal) {
+        this.queue.push({ item, weight: this.options.weightOf?.(item) ?? 1, resolve, reject });
+        this.schedule();
+        return;
+      }
+      signal.throwIfAborted();
+      const giveUp = () => {
+        const at = this.queue.indexOf(caller);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(signal.reason);
+        this.settleIdle();
+      };
+      const settled = <A extends unknown[]>(settle: (...args: A) => void) => (...args: A) => {
+        signal.removeEventListener('abort', giveUp);
+        settle(...args);
+      };
+      const caller = { item, weight: this.options.weightOf?.(item) ?? 1, resolve: settled(resolve), reject: settled(reject) };
+      signal.addEventListener('abort', giveUp, { once: true });
+      this.queue.push(caller);
       this.schedule();
     });
+  }
+
+  /** Resolves once nothing is queued or being written (the items queued meanwhile written too). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private settleIdle(): void {
+    if (this.queue.length === 0 && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private schedule(): void {
@@ -66,6 +98,7 @@ export class Coalescer<T> {
     } finally {
       this.inFlight -= 1;
       this.schedule();
+      this.settleIdle();
     }
   }
 }

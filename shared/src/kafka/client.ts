@@ -61,9 +61,32 @@ export interface TowerProducer {
   /**
    * Resolves only once every message of every topic is acknowledged by all in-sync
    * replicas (acks=all, idempotent: a retried request is not written twice).
+   * When `signal` aborts first, rejects with its reason; a batch still waiting for its
+   * turn is then never sent, one already in a produce request may still be written.
    */
-  send(batch: TopicMessages[]): Promise<void>;
+  send(batch: TopicMessages[], signal?: AbortSignal): Promise<void>;
+  /** Sends what is queued and waits for it (a flush), then closes; later sends are refused. */
   disconnect(): Promise<void>;
+}
+
+/**
+ * Most bytes of messages (values, keys, headers) one produce request carries. Kafka
+ * refuses a partition's batch over `message.max.bytes` (1 MiB by default) for good: after
+ * a stall, the queue merged into one request went over it and failed every caller.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+/** A record's own bytes besides its key, value and headers (lengths, offset and time deltas), rounded up. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+function bytesOf(batch: readonly TopicMessages[]): number {
+  let bytes = 0;
+  for (const { messages } of batch) {
+    for (const { key, value, headers } of messages) {
+      bytes += RECORD_OVERHEAD_BYTES + Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+      for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
+    }
+  }
+  return bytes;
 }
 
 /** Many callers' batches as one: the messages of each topic together, in the callers' order. */
@@ -96,11 +119,20 @@ export function mergeTopicMessages(batches: readonly TopicMessages[][]): TopicMe
  * messages went to: when a partition's leader moves during its retries to a broker that
  * had already answered that send, KafkaJS never sends those messages and resolves
  * anyway (tulios/kafkajs#1303; the drill found 473 of 270,387 acknowledged events never
- * written). The partitioner records where the send's messages go.
+ * written). The partitioner records where the send's messages go. KafkaJS runs it again
+ * on each retry of a send, and a message without a key goes round-robin: it keeps the
+ * partition it was first given (Kafka's own clients do the same), or a retry would put it
+ * on a second partition (written twice) and the first one would count as unanswered.
+ *
+ * A send carries at most MAX_SEND_BYTES of messages (a single caller's batch goes
+ * alone, whatever its size), so the callers queued behind a stalled send go out in
+ * several requests once it settles, each under the broker's limit.
  */
-export function createProducer(kafka: Kafka): TowerProducer {
+export function createProducer(kafka: Kafka, options: { maxSendBytes?: number } = {}): TowerProducer {
   /** `topic:partition` of every message of the send in flight (one at a time). */
   const assigned = new Set<string>();
+  /** Where each keyless message was first put (KafkaJS passes the same objects on every retry). */
+  const placed = new WeakMap<object, { topic: string; partition: number }>();
   const open = (): Producer =>
     kafka.producer({
       idempotent: true,
@@ -110,8 +142,15 @@ export function createProducer(kafka: Kafka): TowerProducer {
       createPartitioner: () => {
         const partitionOf = Partitioners.DefaultPartitioner();
         return (args) => {
-          const partition = partitionOf(args);
-          assigned.add(`${args.topic}:${partition}`);
+          const { topic, message } = args;
+          let partition: number;
+          if (message.key !== null && message.key !== undefined) partition = partitionOf(args);
+          else {
+            const first = placed.get(message);
+            partition = first?.topic === topic ? first.partition : partitionOf(args);
+            if (!first) placed.set(message, { topic, partition });
+          }
+          assigned.add(`${topic}:${partition}`);
           return partition;
         };
       },
@@ -138,11 +177,17 @@ export function createProducer(kafka: Kafka): TowerProducer {
     }
   };
   // Sends that arrive while a produce request is in flight share the next request.
-  const sender = new Coalescer<TopicMessages[]>(send, { maxInFlight: 1 });
+  const sender = new Coalescer<TopicMessages[]>(send, { maxInFlight: 1, maxWeight: options.maxSendBytes ?? MAX_SEND_BYTES, weightOf: bytesOf });
+  let closing: Promise<void> | undefined;
   return {
     connect: () => producer.connect(),
-    send: (batch) => sender.submit(batch),
-    disconnect: () => producer.disconnect(),
+    send: (batch, signal) => (closing ? Promise.reject(new Error('the Kafka producer is closing: nothing more is sent')) : sender.submit(batch, signal)),
+    // After the drain nothing is queued or in flight: `producer` is the last one opened.
+    disconnect: () =>
+      (closing ??= (async () => {
+        await sender.drain();
+        await producer.disconnect();
+      })()),
   };
 }
 

@@ -5,29 +5,57 @@ import { createProducer } from './client.ts';
 /** KafkaJS's producers as a fake records them: which producer sent what, how many sends were in flight at once. */
 class FakeKafka {
   readonly producers: { id: number; connected: boolean; disconnected: boolean; sent: number }[] = [];
+  /** Every sendBatch's messages (values), in order, also those that failed. */
+  readonly requests: string[][] = [];
+  /** Where each message (by value) was put, in the order of the partitioner's calls: one entry per attempt. */
+  readonly placements = new Map<string, number[]>();
+  readonly events: string[] = [];
   inFlight = 0;
   mostInFlight = 0;
   /** The outcome of each next sendBatch, in order: a rejection's error, or undefined for success. */
   outcomes: (Error | undefined)[] = [];
   /** Partitions the next sendBatch leaves out of its answer, as KafkaJS does when a leader moved during its retries. */
   skipNext: string[] = [];
+  /** How many attempts the next sendBatch makes (KafkaJS's retries run the partitioner again each time). */
+  attemptsNext = 1;
+  /** While set, sendBatch waits for it (a stalled broker). */
+  stall: Promise<void> | undefined;
 
   producer(config: ProducerConfig = {}): Producer {
     const record = { id: this.producers.length + 1, connected: false, disconnected: false, sent: 0 };
     this.producers.push(record);
     const producer: Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'> = {
-      connect: async () => void (record.connected = true),
-      disconnect: async () => void (record.disconnected = true),
+      connect: async () => {
+        this.events.push(`p${record.id} connect`);
+        record.connected = true;
+      },
+      disconnect: async () => {
+        this.events.push(`p${record.id} disconnect`);
+        record.disconnected = true;
+      },
       sendBatch: async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
         if (!record.connected || record.disconnected) throw new Error(`producer ${record.id} is not connected`);
-        // As KafkaJS: each message through the partitioner over the topic's partitions (two here), one answer per partition written.
+        this.events.push(`p${record.id} send`);
+        this.requests.push((batch.topicMessages ?? []).flatMap(({ messages }) => messages.map((m) => String(m.value))));
+        // As KafkaJS: each message through the partitioner over the topic's partitions (two here) on every attempt, one answer per partition written by the last.
         const partition = config.createPartitioner!();
         const partitionMetadata = [0, 1].map((partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
         const written = new Set<string>();
-        for (const { topic, messages } of batch.topicMessages ?? []) for (const message of messages) written.add(`${topic}:${partition({ topic, partitionMetadata, message })}`);
+        for (let attempt = this.attemptsNext; attempt > 0; attempt--) {
+          written.clear();
+          for (const { topic, messages } of batch.topicMessages ?? []) {
+            for (const message of messages) {
+              const at = partition({ topic, partitionMetadata, message });
+              written.add(`${topic}:${at}`);
+              this.placements.set(String(message.value), [...(this.placements.get(String(message.value)) ?? []), at]);
+            }
+          }
+        }
+        this.attemptsNext = 1;
         this.inFlight += 1;
         this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
         await new Promise((resolve) => setTimeout(resolve, 5));
+        await this.stall;
         this.inFlight -= 1;
         record.sent += 1;
         const error = this.outcomes.shift();
@@ -94,5 +122,73 @@ describe('createProducer (idempotent, acks=all)', () => {
     }));
     expect(kafka.mostInFlight).toBe(1);
     expect(kafka.producers[0]!.sent).toBeLessThan(20);
+  });
+
+  it('keeps a keyless message on the partition it was first given across KafkaJS retries: round-robin again would write it to a second partition and count the first as unanswered', async () => {
+    const kafka = new FakeKafka();
+    const producer = createProducer(kafka as unknown as Kafka);
+    await producer.connect();
+    kafka.attemptsNext = 2;
+    await producer.send([{ topic: 'a', messages: [{ key: null, value: 'keyless' }] }]);
+    const placements = kafka.placements.get('keyless')!;
+    expect(placements).toHaveLength(2);
+    expect(new Set(placements).size).toBe(1);
+  });
+
+  it('carries at most maxSendBytes in one request: the callers queued behind a stalled send go out in several requests, each under the broker\'s message.max.bytes', async () => {
+    const kafka = new FakeKafka();
+    const producer = createProducer(kafka as unknown as Kafka, { maxSendBytes: 1000 });
+    await producer.connect();
+    let release: () => void = () => undefined;
+    kafka.stall = new Promise<void>((resolve) => (release = resolve));
+    const value = (i: number) => `${i}`.padEnd(300, '.');
+    const first = producer.send([{ topic: 'a', messages: [{ key: 'k', value: value(0) }] }]);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const queued = Array.from({ length: 9 }, (_, i) => producer.send([{ topic: 'a', messages: [{ key: 'k', value: value(i + 1) }] }]));
+    kafka.stall = undefined;
+    release();
+    await Promise.all([first, ...queued]);
+    expect(kafka.requests.flat()).toEqual(Array.from({ length: 10 }, (_, i) => value(i)));
+    // 300 bytes of value, a 1-byte key and the record's overhead each: three to a request.
+    expect(kafka.requests.map((r) => r.length)).toEqual([1, 3, 3, 3]);
+  });
+
+  it('never sends a batch whose caller gave up while it waited behind a stalled send (its 503 means not written), and rejects that caller at once', async () => {
+    const kafka = new FakeKafka();
+    const producer = createProducer(kafka as unknown as Kafka);
+    await producer.connect();
+    let release: () => void = () => undefined;
+    kafka.stall = new Promise<void>((resolve) => (release = resolve));
+    const first = producer.send([{ topic: 'a', messages: [{ key: 'k', value: 'in flight' }] }]);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const timeout = new AbortController();
+    const abandoned = producer.send([{ topic: 'a', messages: [{ key: 'k', value: 'abandoned' }] }], timeout.signal);
+    const kept = producer.send([{ topic: 'a', messages: [{ key: 'k', value: 'kept' }] }]);
+    timeout.abort(new Error('no acknowledgement within 10 ms'));
+    await expect(abandoned).rejects.toThrow(/no acknowledgement/);
+    kafka.stall = undefined;
+    release();
+    await Promise.all([first, kept]);
+    expect(kafka.requests).toEqual([['in flight'], ['kept']]);
+  });
+
+  it('disconnect() flushes: it sends what is queued, then closes the last producer opened; later sends are refused and open no producer', async () => {
+    const kafka = new FakeKafka();
+    const producer = createProducer(kafka as unknown as Kafka);
+    await producer.connect();
+    kafka.outcomes.push(new Error('leader not available'));
+    const failing = producer.send(messages('a'));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const queued = producer.send(messages('a'));
+    // While the first send is in flight: it fails, the queued one replaces the failed producer; disconnect() waits for both and closes the new one.
+    await producer.disconnect();
+    await expect(failing).rejects.toThrow(/leader/);
+    await expect(queued).resolves.toBeUndefined();
+    await expect(producer.send(messages('a'))).rejects.toThrow(/closing/);
+    expect(kafka.producers.map((p) => [p.sent, p.disconnected])).toEqual([
+      [1, true],
+      [1, true],
+    ]);
+    expect(kafka.events.at(-1)).toBe('p2 disconnect');
   });
 });
