@@ -91,12 +91,24 @@ export class WebhookSender {
     await this.round;
   }
 
+  /**
+   * Each firm's due queues, up to what the firm may still send at once: one firm's backlog
+   * is never in front of another's. The firms are taken from a random one on, so when all
+   * sends are in use no firm is always last.
+   */
   private async take(): Promise<void> {
     const now = this.now();
-    const due = await this.store.due(now, Math.max(100, this.settings.concurrency * 4));
-    for (const ref of due) {
+    const firms = await this.store.firms();
+    const from = Math.floor(Math.random() * firms.length);
+    for (const firm of [...firms.slice(from), ...firms.slice(0, from)]) {
+      const room = this.settings.perFirmConcurrency - (this.inFlight.get(firm) ?? 0);
+      if (room > 0 && !this.stopped && this.total < this.settings.concurrency) await this.takeOf(firm, room, now);
+    }
+  }
+
+  private async takeOf(firm: string, room: number, now: number): Promise<void> {
+    for (const ref of await this.store.due(firm, now, room)) {
       if (this.stopped || this.total >= this.settings.concurrency) return;
-      if ((this.inFlight.get(ref.firm) ?? 0) >= this.settings.perFirmConcurrency) continue;
       if (!(await this.store.claim(ref, now, now + this.settings.timeoutMs + 30_000))) continue;
       this.track(ref.firm, 1);
       const send = this.send(ref)

@@ -8,8 +8,10 @@ import { Script } from '../store/slot-store.ts';
  *   slots:wh:d:<delivery>           hash  a delivery: event, body, attempts, state; expires `keepMs` after it was queued
  *   slots:wh:q:<endpoint>:<booking> list  the deliveries of one booking to one endpoint, oldest first: only the head is sent
  *   slots:wh:pending:<endpoint>     set   bookings with a queue at that endpoint
- *   slots:wh:due                    zset  `<firm>|<endpoint>|<booking>` by when its queue's head is next sent
+ *   slots:wh:due:<firm>             zset  the firm's queues, `<firm>|<endpoint>|<booking>`, by when the head is next sent
  *                                         (while sending: the end of the sender's lease, after which another sender takes it)
+ *   slots:wh:firms                  set   firms that have had queues: the sender takes each one's due queues up to its own
+ *                                         limit, so one firm's backlog never stands in front of another's
  *   slots:wh:log:<endpoint>         list  the last attempts, newest first
  * A delivery is queued by one script (idempotent by its id: Kafka giving a change again
  * queues nothing twice), so the consumer commits its offset once the script has run.
@@ -70,7 +72,8 @@ const keys = {
   delivery: (id: string) => `slots:wh:d:${id}`,
   queue: (endpointId: string, bookingId: string) => `slots:wh:q:${endpointId}:${bookingId}`,
   pending: (endpointId: string) => `slots:wh:pending:${endpointId}`,
-  due: 'slots:wh:due',
+  due: (firm: string) => `slots:wh:due:${firm}`,
+  firms: 'slots:wh:firms',
   log: (endpointId: string) => `slots:wh:log:${endpointId}`,
 };
 
@@ -87,14 +90,15 @@ if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('SADD', KEYS[1], ARGV[2])
 return 1`),
-  // KEYS: delivery, queue, pending, due; ARGV: delivery id, keep ms, due member, now, booking id, field/value pairs
+  // KEYS: delivery, queue, pending, due, firms; ARGV: delivery id, keep ms, due member, now, booking id, firm, field/value pairs
   enqueue: new Script(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], 'NX', ARGV[4], ARGV[3])
+redis.call('SADD', KEYS[5], ARGV[6])
 return 1`),
   // KEYS: due; ARGV: member, now, lease end. Takes a due queue for one sender.
   claim: new Script(`
@@ -189,7 +193,7 @@ export class WebhookStore {
   async delete(endpoint: WebhookEndpoint): Promise<void> {
     const bookings = await this.redis.smembers(keys.pending(endpoint.id));
     const pipeline = this.redis.multi().srem(keys.firm(endpoint.firm), endpoint.id).del(keys.endpoint(endpoint.id), keys.pending(endpoint.id), keys.log(endpoint.id));
-    for (const bookingId of bookings) pipeline.del(keys.queue(endpoint.id, bookingId)).zrem(keys.due, member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
+    for (const bookingId of bookings) pipeline.del(keys.queue(endpoint.id, bookingId)).zrem(keys.due(endpoint.firm), member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
     await pipeline.exec();
   }
 
@@ -199,8 +203,8 @@ export class WebhookStore {
     const fields = { ...delivery, attempts: 0, state: 'pending' };
     const result = await scripts.enqueue.run(
       this.redis,
-      [keys.delivery(delivery.id), keys.queue(delivery.endpointId, delivery.bookingId), keys.pending(delivery.endpointId), keys.due],
-      [delivery.id, String(this.settings.keepMs), member(ref), String(now), delivery.bookingId, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])],
+      [keys.delivery(delivery.id), keys.queue(delivery.endpointId, delivery.bookingId), keys.pending(delivery.endpointId), keys.due(delivery.firm), keys.firms],
+      [delivery.id, String(this.settings.keepMs), member(ref), String(now), delivery.bookingId, delivery.firm, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])],
     );
     return result === 1;
   }
@@ -222,14 +226,19 @@ export class WebhookStore {
     };
   }
 
-  /** Queues due now, oldest first. */
-  async due(now: number, limit: number): Promise<QueueRef[]> {
-    return (await this.redis.zrangebyscore(keys.due, '-inf', now, 'LIMIT', 0, limit)).map(refOf);
+  /** Firms that have had deliveries queued. */
+  async firms(): Promise<string[]> {
+    return this.redis.smembers(keys.firms);
+  }
+
+  /** A firm's queues due now, oldest first. */
+  async due(firm: string, now: number, limit: number): Promise<QueueRef[]> {
+    return (await this.redis.zrangebyscore(keys.due(firm), '-inf', now, 'LIMIT', 0, limit)).map(refOf);
   }
 
   /** Takes a due queue until `leaseUntil`; false when another sender has it or it is not due. */
   async claim(ref: QueueRef, now: number, leaseUntil: number): Promise<boolean> {
-    return (await scripts.claim.run(this.redis, [keys.due], [member(ref), String(now), String(leaseUntil)])) === 1;
+    return (await scripts.claim.run(this.redis, [keys.due(ref.firm)], [member(ref), String(now), String(leaseUntil)])) === 1;
   }
 
   /** The delivery to send next in a queue. */
@@ -239,14 +248,14 @@ export class WebhookStore {
 
   /** A queue with nothing in it, or of a paused or deleted endpoint, leaves the due set (resume puts it back). */
   async park(ref: QueueRef): Promise<void> {
-    await this.redis.zrem(keys.due, member(ref));
+    await this.redis.zrem(keys.due(ref.firm), member(ref));
   }
 
   /** The head was delivered or given up: it leaves the queue, and the queue's next is due now. */
   async finish(ref: QueueRef, attempt: DeliveryAttempt, now: number): Promise<void> {
     await scripts.finish.run(
       this.redis,
-      [keys.queue(ref.endpointId, ref.bookingId), keys.delivery(attempt.deliveryId), keys.due, keys.pending(ref.endpointId), keys.log(ref.endpointId)],
+      [keys.queue(ref.endpointId, ref.bookingId), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.pending(ref.endpointId), keys.log(ref.endpointId)],
       [attempt.deliveryId, attempt.outcome === 'delivered' ? 'delivered' : 'failed', String(attempt.attempt), member(ref), String(now), ref.bookingId, JSON.stringify(attempt), String(this.settings.logSize)],
     );
     if (attempt.outcome === 'delivered') await this.redis.hset(keys.endpoint(ref.endpointId), 'consecutiveFailures', 0);
@@ -257,7 +266,7 @@ export class WebhookStore {
     const reason = `${pauseAfter} deliveries in a row failed; the last: ${attempt.statusCode === null ? attempt.error : `HTTP ${attempt.statusCode}`}`;
     const paused = await scripts.fail.run(
       this.redis,
-      [keys.endpoint(ref.endpointId), keys.delivery(attempt.deliveryId), keys.due, keys.log(ref.endpointId)],
+      [keys.endpoint(ref.endpointId), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.log(ref.endpointId)],
       [String(attempt.attempt), member(ref), String(nextAt), JSON.stringify(attempt), String(this.settings.logSize), String(pauseAfter), reason, String(now)],
     );
     return paused === 1;
@@ -267,7 +276,7 @@ export class WebhookStore {
   async resume(endpoint: WebhookEndpoint, now: number): Promise<void> {
     const bookings = await this.redis.smembers(keys.pending(endpoint.id));
     const pipeline = this.redis.multi().hset(keys.endpoint(endpoint.id), 'state', 'active', 'pausedReason', '', 'pausedAt', '', 'consecutiveFailures', 0);
-    for (const bookingId of bookings) pipeline.zadd(keys.due, now, member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
+    for (const bookingId of bookings) pipeline.zadd(keys.due(endpoint.firm), now, member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
     await pipeline.exec();
   }
 

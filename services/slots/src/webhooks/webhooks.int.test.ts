@@ -232,13 +232,13 @@ describe('webhooks on real Redis and Kafka, to a real receiver', () => {
       expect((await api('/v1/webhooks', testKeys.haiha, { url: slow.url, events: ['booking.state-changed'] })).statusCode).toBe(201);
       expect((await api('/v1/webhooks', testKeys.donghung, { url: fast.url, events: ['booking.state-changed'] })).statusCode).toBe(201);
       const windowStart = Math.ceil((Date.now() + 5 * 3_600_000) / windowMs) * windowMs;
-      const hold = async (key: string, plate: string) => {
-        const response = await api('/v1/bookings', key, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'farm-produce' }, { 'idempotency-key': `${plate}-${Date.now()}` });
+      const hold = async (key: string, plate: string, start = windowStart) => {
+        const response = await api('/v1/bookings', key, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: start, plate, cargoClass: 'farm-produce' }, { 'idempotency-key': `${plate}-${Date.now()}` });
         expect(response.statusCode, response.body).toBe(201);
         return response.json<SlotBooking>().id;
       };
-      // Six bookings of the first firm: six queues, of which four are sent at once and hang.
-      for (let i = 0; i < 6; i += 1) await hold(testKeys.haiha, `14C-301.0${i}`);
+      // 120 bookings of the first firm (10 a window, its cap): 120 queues due before the other firm's, of which four are sent at once and hang.
+      for (let i = 0; i < 120; i += 1) await hold(testKeys.haiha, `14C-${400 + i}.01`, windowStart + Math.floor(i / 10) * windowMs);
       await eventually(async () => (slow.received.length === 4 ? true : undefined), { timeoutMs: 30_000, what: 'four sends to the hanging receiver' });
       // The other firm's change goes at once, past the first firm's hung sends, none of which has ended.
       const theirs = await hold(testKeys.donghung, '14C-301.09');
