@@ -27,4 +27,19 @@ describe('event publisher headers', () => {
     expect(traced.length).toBe(sampleEvents().length);
     for (const headers of traced) expect(headers).toEqual({ 'tower-device': 'bl2-gw-1', ...trace });
   });
+
+  it('gives the producer its timeout as an abort signal, so a batch still queued behind a stalled send is withdrawn when the caller gets its 503', async () => {
+    let received: AbortSignal | undefined;
+    const stalled: TowerProducer = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: (_batch, signal) => new Promise((_, reject) => {
+        received = signal;
+        signal?.addEventListener('abort', () => reject(signal.reason));
+      }),
+    };
+    const publisher = new EventPublisher(stalled, new EventCodec(), 50, familyTopics);
+    await expect(publisher.publish(accepted(), 'bl2-gw-1', Date.now())).rejects.toMatchObject({ status: 503, detail: expect.stringMatching(/no acknowledgement within 50 ms/) });
+    expect(received?.aborted).toBe(true);
+  });
 });

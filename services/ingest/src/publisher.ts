@@ -6,8 +6,11 @@ import { DependencyUnavailableProblem, type EventCodec, type EventFamily, type F
  * container number, site/lane), in one acks=all request. Resolves only when Kafka
  * has acknowledged every message; any failure or a timeout is a 503, never a 2xx.
  *
- * A timed-out request may still land later; the device then re-sends, and the
- * duplicate eventId is dropped by the aggregator (see docs/ARCHITECTURE.md).
+ * At the timeout the batch is withdrawn from the producer's queue if it is still waiting
+ * there (then it is never written). One already in a produce request may still land;
+ * its eventIds stay bound to this content (the ledger), so the device's re-send of the
+ * same events is accepted and its duplicate eventIds are dropped by the aggregator, and
+ * other content under those ids is refused (see docs/ARCHITECTURE.md).
  */
 export class EventPublisher {
   constructor(
@@ -37,16 +40,12 @@ export class EventPublisher {
         headers,
       });
     }
-    let timer: NodeJS.Timeout | undefined;
+    const deadline = AbortSignal.timeout(this.sendTimeoutMs);
     try {
-      await Promise.race([
-        this.producer.send([...byTopic.values()]),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs))),
-      ]);
+      await this.producer.send([...byTopic.values()], deadline);
     } catch (error) {
-      throw new DependencyUnavailableProblem('kafka', `Kafka did not acknowledge the events (${(error as Error).message}); nothing was accepted, send the batch again`, 5);
-    } finally {
-      clearTimeout(timer);
+      const reason = deadline.aborted ? `no acknowledgement within ${this.sendTimeoutMs} ms` : (error as Error).message;
+      throw new DependencyUnavailableProblem('kafka', `Kafka did not acknowledge the events (${reason}); nothing was accepted, send the batch again`, 5);
     }
   }
 }

@@ -32,7 +32,9 @@ export function slotMessagesOf(changes: readonly SlotChange[]): OutgoingMessage[
  * that arrive while a send is in flight go out together in the next one, a window's
  * places once per send. Once Kafka has them, their outbox entries are deleted. When
  * Kafka does not answer in time the caller gets StoreUnavailable (the API's 503); the
- * change stays in the outbox and the relay publishes it.
+ * change stays in the outbox and the relay publishes it. A change still queued here then
+ * is dropped from the queue (the relay has it): after a stall the queue holds only
+ * changes whose callers still wait.
  */
 export class KafkaChangePublisher implements ChangePublisher {
   private readonly published: string[] = [];
@@ -50,16 +52,12 @@ export class KafkaChangePublisher implements ChangePublisher {
 
   async publish(changes: readonly SlotChange[]): Promise<void> {
     if (changes.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
+    const deadline = AbortSignal.timeout(this.sendTimeoutMs);
     try {
-      await Promise.race([
-        this.sender.submit(changes),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs))),
-      ]);
+      await this.sender.submit(changes, deadline);
     } catch (error) {
-      throw new StoreUnavailable('kafka', `the change is recorded but Kafka did not acknowledge it (${(error as Error).message}); it will be published when Kafka answers, and a retry returns it`, 5);
-    } finally {
-      clearTimeout(timer);
+      const reason = deadline.aborted ? `no acknowledgement within ${this.sendTimeoutMs} ms` : (error as Error).message;
+      throw new StoreUnavailable('kafka', `the change is recorded but Kafka did not acknowledge it (${reason}); it will be published when Kafka answers, and a retry returns it`, 5);
     }
     this.forget(changes.map((c) => c.entryId));
   }
