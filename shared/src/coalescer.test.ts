@@ -59,4 +59,34 @@ describe('Coalescer', () => {
     await Promise.all([inserter.submit([1, 2, 3]), inserter.submit([4, 5]), inserter.submit([6]), inserter.submit([7, 8, 9, 10, 11, 12, 13])]);
     expect(writes).toEqual([[1, 2, 3, 4, 5], [6], [7, 8, 9, 10, 11, 12, 13]]);
   });
+
+  it('rejects a caller that gives up at once; its item leaves the queue, but one already being written stays in that write; drain() waits for the rest', async () => {
+    const writes: string[][] = [];
+    let release: () => void = () => undefined;
+    const sender = new Coalescer<string>(
+      async (items) => {
+        writes.push(items);
+        if (writes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      { maxInFlight: 1 },
+    );
+    const inFlight = new AbortController();
+    const queued = new AbortController();
+    const first = sender.submit('in flight', inFlight.signal);
+    await turn();
+    const second = sender.submit('queued', queued.signal);
+    const third = sender.submit('kept');
+    inFlight.abort(new Error('gave up'));
+    queued.abort(new Error('gave up too'));
+    await expect(first).rejects.toThrow('gave up');
+    await expect(second).rejects.toThrow('gave up too');
+    let drained = false;
+    const drain = sender.drain().then(() => (drained = true));
+    await turn();
+    expect(drained).toBe(false);
+    release();
+    await drain;
+    await expect(third).resolves.toBeUndefined();
+    expect(writes).toEqual([['in flight'], ['kept']]);
+  });
 });
