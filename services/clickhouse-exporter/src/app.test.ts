@@ -116,8 +116,44 @@ describe('clickhouse-exporter /metrics with a fake reader', () => {
     const { app } = buildApp({ logger, reader });
     for (const seconds of ['5', '15', '0.5']) await scrapeAnswered(app, reader, reading, { 'x-prometheus-scrape-timeout-seconds': seconds });
     await scrapeAnswered(app, reader, reading);
-    // 5 s (the test profile's scrape timeout, as its interval) leaves 4.5 s; 15 s leaves 13.5 s; never under 0.1 s; no header, no budget of its own.
-    expect(reader.budgets).toEqual([4500, 13_500, 100, undefined]);
+    // 5 s (the test profile's scrape timeout, as its interval) leaves 4.5 s; 15 s leaves 13.5 s; never under 1 s; no header, no budget of its own.
+    expect(reader.budgets).toEqual([4500, 13_500, 1000, undefined]);
+    await app.close();
+  });
+
+  it("a client asking for a short read cannot make Prometheus's scrape report ClickHouse down: the scrape does not share a read that gave up before its own deadline", async () => {
+    const reader = new FakeReader();
+    const { app } = buildApp({ logger, reader });
+    // Any client (curl, a second Prometheus) sends a tiny scrape timeout; ClickHouse is slow to answer it.
+    const hasty = app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '0.05' } });
+    await reader.whenReading();
+    // Prometheus's scrape (5 s) arrives while that read is under way.
+    const scrape = app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '5' } });
+    let scrapeAnswered = false;
+    void scrape.then(() => (scrapeAnswered = true));
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    reader.fail(new Error('ClickHouse did not answer within the scrape\'s 1000 ms'));
+    expect(sample((await hasty).body, upSeries)).toBe(0);
+    // The scrape reads again within what is left of its own budget (it does not answer with the hasty read's failure), and ClickHouse answers it.
+    while (reader.reads < 2 && !scrapeAnswered) await new Promise((resolve) => setImmediate(resolve));
+    expect(reader.reads).toBe(2);
+    await reader.whenReading();
+    reader.answer(reading);
+    const text = (await scrape).body;
+    expect(sample(text, upSeries)).toBe(1);
+    expect(sample(text, tableSeries('tower_clickhouse_table_parts', 'tower', 'truck_events'))).toBe(7);
+    expect(reader.reads).toBe(2);
+    expect(reader.budgets[0]).toBe(1000);
+    expect(reader.budgets[1]).toBeGreaterThan(1000);
+    expect(reader.budgets[1]).toBeLessThanOrEqual(4500);
+    // A read that was allowed as long as the scrape is shared, failure included.
+    const first = app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '5' } });
+    await reader.whenReading();
+    const second = app.inject({ url: '/metrics', headers: { 'x-prometheus-scrape-timeout-seconds': '0.05' } });
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    reader.fail(new Error('connect ECONNREFUSED 127.0.0.1:8123'));
+    for (const response of await Promise.all([first, second])) expect(sample(response.body, upSeries)).toBe(0);
+    expect(reader.reads).toBe(3);
     await app.close();
   });
 });

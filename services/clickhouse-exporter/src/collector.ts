@@ -33,14 +33,24 @@ export class ExporterMetrics {
   }
 }
 
+/** A read under way: its outcome (text, '' when ClickHouse did not answer) and how long it may take. */
+interface Reading {
+  outcome: Promise<{ text: string; answered: boolean }>;
+  /** When it gives up (performance.now() time; Infinity without a budget of its own). */
+  deadline: number;
+}
+
 /**
- * Reads ClickHouse for a scrape: one read at a time, a scrape arriving while one is
- * under way shares it. An answered read sets `tower_clickhouse_up` 1 and the tables'
- * gauges and gives the server's figures as text; one that fails sets it 0, drops the
- * tables' gauges (no stale figures) and gives no text. Never throws.
+ * Reads ClickHouse for a scrape: one read at a time. A scrape arriving while one is under
+ * way shares its answer, and shares its failure only if that read was allowed at least as
+ * long as the scrape allows: a read given a shorter budget (another client's header) may
+ * give up sooner than this scrape needs to, so after it fails the scrape reads again
+ * within what is left of its own budget. An answered read sets `tower_clickhouse_up` 1
+ * and the tables' gauges and gives the server's figures as text; one that fails sets it
+ * 0, drops the tables' gauges (no stale figures) and gives no text. Never throws.
  */
 export class ClickHouseCollector {
-  private reading: Promise<string> | undefined;
+  private reading: Reading | undefined;
   /** Why the last read failed; undefined while ClickHouse answers. */
   private outage: string | undefined;
 
@@ -50,15 +60,32 @@ export class ClickHouseCollector {
     private readonly logger: Logger,
   ) {}
 
-  /** `budgetMs`: how long the read may take before it counts as no answer (a read under way keeps its own). */
-  collect(budgetMs?: number): Promise<string> {
-    this.reading ??= this.readOnce(budgetMs).finally(() => {
-      this.reading = undefined;
-    });
-    return this.reading;
+  /** `budgetMs`: how long the read may take before it counts as no answer. */
+  async collect(budgetMs?: number): Promise<string> {
+    const deadline = budgetMs === undefined ? Infinity : performance.now() + budgetMs;
+    for (;;) {
+      const shared = this.reading;
+      if (!shared) return (await this.startReading(deadline)).text;
+      const { text, answered } = await shared.outcome;
+      if (answered || shared.deadline >= deadline) return text;
+      // It gave up before this scrape's deadline: read again (or share the read that has begun since).
+      if (performance.now() >= deadline) return text;
+    }
   }
 
-  private async readOnce(budgetMs: number | undefined): Promise<string> {
+  private startReading(deadline: number): Promise<{ text: string; answered: boolean }> {
+    const budgetMs = deadline === Infinity ? undefined : Math.max(1, Math.round(deadline - performance.now()));
+    const reading: Reading = {
+      outcome: this.readOnce(budgetMs).finally(() => {
+        if (this.reading === reading) this.reading = undefined;
+      }),
+      deadline,
+    };
+    this.reading = reading;
+    return reading.outcome;
+  }
+
+  private async readOnce(budgetMs: number | undefined): Promise<{ text: string; answered: boolean }> {
     const stopTimer = this.metrics.readSeconds.startTimer();
     let reading: ClickHouseReading;
     try {
@@ -70,7 +97,7 @@ export class ClickHouseCollector {
       // Once per outage (and when its cause changes), not on every scrape.
       if (message !== this.outage) this.logger.warn({ err: error }, 'ClickHouse did not answer: tower_clickhouse_up 0');
       this.outage = message;
-      return '';
+      return { text: '', answered: false };
     } finally {
       stopTimer();
     }
@@ -78,25 +105,28 @@ export class ClickHouseCollector {
     this.outage = undefined;
     this.metrics.up.set(1);
     this.metrics.showTables(reading.tables);
-    return renderServerFigures(reading.server);
+    return { text: renderServerFigures(reading.server), answered: true };
   }
 }
 
 /** Prometheus's header with the scrape's own timeout, in seconds (sent with every scrape). */
 export const scrapeTimeoutHeader = 'x-prometheus-scrape-timeout-seconds';
 
+/** The shortest read budget a scrape's header can ask for: a client asking for less cannot make ClickHouse look down. */
+export const minReadBudgetMs = 1000;
+
 /**
  * How long a scrape's read of ClickHouse may take: safely under the scrape's own timeout,
  * so that a slow ClickHouse is reported (`tower_clickhouse_up 0`) before Prometheus gives
  * up on the whole scrape: the timeout less a tenth, and at least 0.5 s for the answer's
- * way back (never under 0.1 s). Undefined without the header (the client's request
- * timeout, CLICKHOUSE_READ_TIMEOUT_MS, bounds each statement then, as it always does).
+ * way back, but never under `minReadBudgetMs`. Undefined without the header (the client's
+ * request timeout, CLICKHOUSE_READ_TIMEOUT_MS, bounds each statement then, as it always does).
  */
 export function readBudgetMs(scrapeTimeout: string | string[] | undefined): number | undefined {
   const seconds = Number(Array.isArray(scrapeTimeout) ? scrapeTimeout[0] : scrapeTimeout);
   if (scrapeTimeout === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
   const ms = seconds * 1000;
-  return Math.max(100, Math.round(ms - Math.max(500, ms / 10)));
+  return Math.max(minReadBudgetMs, Math.round(ms - Math.max(500, ms / 10)));
 }
 
 /**
