@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { topicCatalog } from '../../shared/src/kafka/topic-catalog.ts';
+import { stopDeadlineMs } from '../../shared/src/lifecycle.ts';
 import { repoRoot } from '../local/profiles.ts';
 import { newInfraCredentials } from '../local/infra-credentials.ts';
 import { nodeExporterCollectors, standaloneRedisSpec } from '../local/servers.ts';
@@ -22,6 +23,7 @@ interface ComposeService {
   depends_on?: Record<string, unknown>;
   environment?: Record<string, string>;
   volumes?: string[];
+  stop_grace_period?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -84,6 +86,13 @@ describe('docker-compose.yml', () => {
     // Topics are created by the provision job from the catalog, never by the broker.
     expect(kafka.environment?.['KAFKA_AUTO_CREATE_TOPICS_ENABLE']).toBe('false');
     expect(topicCatalog.length).toBeGreaterThan(0);
+  });
+
+  it("gives every service longer to stop than its Lifecycle's whole stop takes at most, so Docker does not kill it mid-drain", () => {
+    for (const service of discoverServices()) {
+      const grace = /^(\d+)s$/.exec(document.services[service.name]?.stop_grace_period ?? '')?.[1];
+      expect(Number(grace) * 1000, service.name).toBeGreaterThan(stopDeadlineMs);
+    }
   });
 
   it("keeps Kafka's log (records and KRaft metadata) inside a named volume", () => {

@@ -18,9 +18,18 @@ import { discoverServices, type ServiceDescription } from '../local/services.ts'
 import { repoRoot } from '../local/profiles.ts';
 import { composeMonitoring, composePrometheusConfig, composePrometheusConfigFile, composePrometheusPaths, retention } from '../prometheus/scrape.ts';
 import { composeEnvFileName, ensureComposeEnv, fromGeneratedEnv } from './compose-env.ts';
+import { stopDeadlineMs } from '../../shared/src/lifecycle.ts';
 import { clickhouseUsersFile, images, kafkaContainerAdminConfig, kafkaContainerCommand, kafkaContainerEnv, redisContainerCommand } from './images.ts';
 
 type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
+
+/**
+ * How long Docker waits after SIGTERM before it kills a service's container: a service's
+ * Lifecycle ends its whole stop (each part's own timeout, 10 to 30 s, summing to 65-125 s
+ * in the worst case) within stopDeadlineMs (50 s); 10 s more for the exit. Docker's
+ * default, 10 s, killed services mid-drain.
+ */
+export const serviceStopGracePeriod = `${Math.ceil(stopDeadlineMs / 1000) + 10}s`;
 
 /** Where provisioning writes credentials (the image's WORKDIR + .local, the services' default paths). */
 const credentialsDirectory = '/app/.local';
@@ -233,6 +242,7 @@ export function composeDocument(): Yaml {
         timeout: '5s',
         retries: 6,
       },
+      stop_grace_period: serviceStopGracePeriod,
       restart: 'unless-stopped',
     };
   }
