@@ -25,9 +25,10 @@ type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
 
 /**
  * How long Docker waits after SIGTERM before it kills a service's container: a service's
- * Lifecycle ends its whole stop (each part's own timeout, 10 to 30 s, summing to 65-125 s
- * in the worst case) within stopDeadlineMs (50 s); 10 s more for the exit. Docker's
- * default, 10 s, killed services mid-drain.
+ * Lifecycle ends its whole stop within stopDeadlineMs (50 s), though its parts' own
+ * timeouts (10 to 30 s each) sum, in the worst case, to 25 s (clickhouse-exporter), 30 s
+ * (simulator), 65 s (ingest), 105 s (aggregator) and 115 s (live, slots); 10 s more for
+ * the exit. Docker's default, 10 s, killed services mid-drain.
  */
 export const serviceStopGracePeriod = `${Math.ceil(stopDeadlineMs / 1000) + 10}s`;
 
