@@ -339,6 +339,47 @@ describe('consumer runner against real Kafka', () => {
       }
     });
 
+    test('a reader restarted after a crash resumes after what it had delivered: what was published while it was down still arrives, in order', { timeout: 180_000 }, async ({ kafka, logger, createTopic }) => {
+      const topic = await createTopic({ partitions: 1 });
+      const producer = createProducer(kafka);
+      await producer.connect();
+      const send = (ns: number[]) => producer.send([{ topic, messages: ns.map((n) => ({ key: 'lane-1', value: JSON.stringify({ n }) })) }]);
+      const delivered: number[] = [];
+      let joins = 0;
+      let sentMeanwhile = false;
+      const feed = new ConsumerRunner<ConsumedMessage<{ n: number }>>(
+        { kafka, mode: { kind: 'broadcast', name: uniqueName('broadcast-restart') }, topics: [topic], decoder: jsonDecoder(decodeCount), logger, metrics: new Registry(), retry: { initialMs: 100, maxMs: 400 } },
+        {
+          onAssignment: () => void (joins += 1),
+          async handleBatch(batch): Promise<HandlerOutcome> {
+            // Until the consumer is restarted: a bug the runner crashes on (an offset not in the batch), which KafkaJS retries, then restarts the consumer.
+            if (joins === 1 && batch.events.some((e) => e.value.n === 5)) {
+              // Published before the reader is back: a restart at the newest offset would never deliver these, nor this batch.
+              if (!sentMeanwhile) await send([100, 101, 102]);
+              sentMeanwhile = true;
+              return { kind: 'dead-letter', messages: [{ offset: -1n, reason: 'crash-by-test', detail: 'an offset not in the batch' }] };
+            }
+            delivered.push(...batch.events.map((e) => e.value.n));
+            return batchHandled;
+          },
+        },
+      );
+      try {
+        await feed.start();
+        await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 60_000, what: 'the reader in its group' });
+        await send([0, 1, 2, 3, 4]);
+        await eventuallyProgressing({ what: 'five messages delivered', progress: () => delivered.length, until: (n) => (n === 5 ? true : undefined), stallMs: 60_000 });
+        await send([5, 6, 7, 8, 9]);
+        await eventually(async () => (joins >= 2 && feed.ready ? true : undefined), { timeoutMs: 120_000, what: 'the reader crashed and back in its group, reading' });
+        await send([200]);
+        await eventuallyProgressing({ what: 'the message sent once it was back', progress: () => delivered.length, until: () => (delivered.includes(200) ? true : undefined), stallMs: 60_000 });
+      } finally {
+        await feed.stop();
+        await producer.disconnect();
+      }
+      expect(delivered).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 200]);
+    });
+
     test('its lag, under its stable name: 0 while it keeps up; the messages published since, while its delivery is stuck', async ({ kafka, logger, createTopic }) => {
       const topic = await createTopic({ partitions: 2 });
       const name = uniqueName('broadcast-lag');

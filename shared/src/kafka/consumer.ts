@@ -34,8 +34,9 @@ export interface GroupMode {
 /**
  * Every instance reads all of its topics (the gateways' live feeds): a group of its own
  * (`<name>-<host>-<pid>-<random>`), from the newest offset (history comes from ClickHouse
- * and Redis), nothing committed (a restarted instance starts from the newest message
- * again), no dead-letter topic: a message it cannot decode or deliver is counted in
+ * and Redis), nothing committed (a restarted process starts from the newest message
+ * again; a consumer restarted after a crash within the process resumes after what it
+ * had delivered, so its clients miss nothing published meanwhile), no dead-letter topic: a message it cannot decode or deliver is counted in
  * `tower_consumer_skipped_total` and logged. An error of unknown class skips after its
  * first failure (a live feed must not stall on a bad message); `retry` and transient
  * errors are retried with backoff.
@@ -108,7 +109,22 @@ export const defaultUnknownAttempts = 5;
 /** How long a batch must have been failing before an error of unknown class splits it (`unknownFloorMs`). */
 export const defaultUnknownFloorMs = 60_000;
 
+/** How long a consumer must run after joining, without a crash, before a next crash restarts it at the initial delay again (or a batch got through). */
+export const steadyAfterMs = 60_000;
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Why a crash happened, in words an operator can act on: KafkaJS reads gzip only, so a
+ * topic whose compression.type was set to snappy, lz4 or zstd crashes every fetch.
+ */
+function crashReason(error: unknown): string {
+  const message = messageOf(error);
+  if (error instanceof Error && error.name === 'KafkaJSNotImplemented' && /compression/i.test(message)) {
+    return `${message}: a topic holds batches compressed with a codec this consumer cannot read (KafkaJS reads none or gzip); set the topic's compression.type back to producer`;
+  }
+  return message;
+}
 
 /**
  * The one consumer loop of every service, in either mode (`GroupMode`, `BroadcastMode`):
@@ -119,7 +135,9 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * durable. Its lag is in `tower_consumer_lag_messages`, its state in `health()` for
  * readiness. A crash KafkaJS restarts itself (a retriable error) shows in health until
  * the group is joined again; one it gives up on is restarted here, with backoff, so a
- * consumer never silently stops: readiness fails meanwhile.
+ * consumer never silently stops: readiness fails meanwhile. The backoff and the
+ * "failing since" of crashes in a row grow until it runs steadily again (a batch
+ * through, or `steadyAfterMs` without a crash), not merely until it joins.
  */
 export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
   /** The group id it reads in: a broadcast reader's is its own. */
@@ -135,9 +153,17 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
   private readonly next = new Map<string, bigint>();
   private running = false;
   private reading = false;
+  /** The crash it is recovering from, until the group is joined again: shown by health. */
   private crash: { since: number; error: string } | undefined;
+  /**
+   * The crashes since it last ran steadily (a batch through, or `steadyAfterMs` after a
+   * join without a crash): since when, and the delay of the next restart. A join alone
+   * does not end them: a crash right after each join (a non-retriable fetch or commit
+   * error) must back off, not leave and rejoin the group four times a second.
+   */
+  private crashes: { since: number; restartDelayMs: number } | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
-  private restartDelayMs: number;
+  private steadyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: ConsumerRunnerSettings<T>,
@@ -148,7 +174,6 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     this.name = broadcast ? mode.name : mode.groupId;
     this.groupId = broadcast ? `${mode.name}-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}` : mode.groupId;
     this.retry = settings.retry ?? { initialMs: 250, maxMs: 10_000 };
-    this.restartDelayMs = this.retry.initialMs;
     this.metrics = ConsumerMetrics.of(settings.metrics);
     this.processor = new BatchProcessor({
       decoder: settings.decoder,
@@ -177,7 +202,9 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
       const assignment = event.payload.memberAssignment;
       logger.info({ group: this.groupId, assignment }, 'partitions assigned');
       this.crash = undefined;
-      this.restartDelayMs = this.retry.initialMs;
+      clearTimeout(this.steadyTimer);
+      if (this.crashes) this.steadyTimer = setTimeout(() => this.steady(), steadyAfterMs);
+      if (broadcast) this.resumeDelivered(assignment);
       this.handler.onAssignment?.(assignment);
     });
     this.consumer.on(this.consumer.events.FETCH, () => {
@@ -187,7 +214,7 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
       const { error, restart } = event.payload;
       logger.error({ err: error, group: this.groupId, restart }, restart ? 'consumer crashed; KafkaJS restarts it' : 'consumer crashed; restarting it');
       this.reading = false;
-      this.crash = { since: this.crash?.since ?? Date.now(), error: messageOf(error) };
+      this.crashed(error);
       if (!restart) this.scheduleRestart();
     });
   }
@@ -207,6 +234,7 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     this.running = false;
     this.reading = false;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.steadyTimer);
     await this.consumer.disconnect();
     await this.lag.stop();
   }
@@ -231,28 +259,68 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     if (!health.reading) throw new Error(`${this.name}: not yet reading (joining its group)`);
   }
 
+  /** Connects, subscribes and runs; stopped meanwhile (a restart inside connect() when stop() came), it disconnects instead of going on: nothing consumes after stop(). */
   private async run(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: this.fromBeginning });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.settings.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => (this.settings.tracing ? this.processTracedBatch(payload, this.settings.tracing) : this.processBatch(payload)),
-    });
+    const steps = [
+      () => this.consumer.connect(),
+      () => this.consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: this.fromBeginning }),
+      () =>
+        this.consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.settings.partitionsConcurrently ?? 1,
+          eachBatch: (payload) => (this.settings.tracing ? this.processTracedBatch(payload, this.settings.tracing) : this.processBatch(payload)),
+        }),
+    ];
+    for (const step of steps) {
+      await step();
+      if (!this.running) return this.consumer.disconnect();
+    }
+  }
+
+  private crashed(error: unknown): void {
+    clearTimeout(this.steadyTimer);
+    this.crashes ??= { since: Date.now(), restartDelayMs: this.retry.initialMs };
+    this.crash = { since: this.crashes.since, error: crashReason(error) };
+  }
+
+  /** Running steadily again: the next crash restarts at the initial delay, and fails readiness from its own time. */
+  private steady(): void {
+    clearTimeout(this.steadyTimer);
+    this.crashes = undefined;
+  }
+
+  /**
+   * A broadcast reader in its group again after a crash (KafkaJS's restart or ours) would
+   * start at the newest offsets, having nothing committed: it seeks back to after what it
+   * delivered, so what was published meanwhile still reaches the clients.
+   */
+  private resumeDelivered(assignment: Record<string, number[]>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const offset = this.next.get(`${topic}:${partition}`);
+        if (offset === undefined) continue;
+        try {
+          this.consumer.seek({ topic, partition, offset: offset.toString() });
+        } catch (error) {
+          this.settings.logger.error({ err: error, topic, partition, offset: offset.toString() }, 'could not resume after the messages delivered; reading from the newest offset');
+        }
+      }
+    }
   }
 
   /** After a crash KafkaJS does not restart from: connect and run again, with backoff, until it runs or the runner is stopped. */
   private scheduleRestart(): void {
     if (!this.running) return;
-    const delay = this.restartDelayMs;
-    this.restartDelayMs = Math.min(delay * 2, this.retry.maxMs);
+    this.crashes ??= { since: Date.now(), restartDelayMs: this.retry.initialMs };
+    const delay = this.crashes.restartDelayMs;
+    this.crashes.restartDelayMs = Math.min(delay * 2, this.retry.maxMs);
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (!this.running) return;
       this.run().catch((error: unknown) => {
-        this.settings.logger.error({ err: error, group: this.groupId, retryInMs: this.restartDelayMs }, 'consumer restart failed; trying again');
-        this.crash = { since: this.crash?.since ?? Date.now(), error: messageOf(error) };
+        this.settings.logger.error({ err: error, group: this.groupId, retryInMs: this.crashes?.restartDelayMs }, 'consumer restart failed; trying again');
+        this.crashed(error);
         this.scheduleRestart();
       });
     }, delay);
@@ -294,6 +362,7 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     resolveOffset(batch.lastOffset());
     if (this.settings.mode.kind === 'broadcast') this.next.set(`${topic}:${partition}`, lastOffset + 1n);
     else if (!(await this.commit(topic, partition, lastOffset))) return;
+    if (this.crashes) this.steady();
     // Dead letters (rejected or refused) are counted there, not as handled.
     this.metrics.consumed.inc({ topic }, result.handled);
     await heartbeat();
