@@ -3,8 +3,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventually, sleep } from '../testing/eventually.ts';
-import { batchHandled } from './batch.ts';
-import { ConsumerRunner } from './consumer.ts';
+import { batchHandled, type ConsumerHandler } from './batch.ts';
+import type { TowerProducer } from './client.ts';
+import { ConsumerRunner, type GroupMode } from './consumer.ts';
 
 /** A KafkaJS consumer that does nothing but count its runs and let the test fire its events and hand it a batch; `connecting` holds its connect() until released. */
 function fakeKafka() {
@@ -29,10 +30,10 @@ function fakeKafka() {
   };
   const fire = (name: string, payload: Record<string, unknown> = {}) => (listeners.get(name) ?? []).forEach((listener) => listener({ payload }));
   /** One message at offset 0 of t/0, handled through the runner's eachBatch. */
-  const batch = () =>
+  const batch = (heartbeat = async () => {}) =>
     eachBatch!({
       batch: { topic: 't', partition: 0, messages: [{ key: null, value: Buffer.from('m'), offset: '0', timestamp: '0', attributes: 0, headers: {} }], lastOffset: () => '0' },
-      heartbeat: async () => {},
+      heartbeat,
       isRunning: () => true,
       isStale: () => false,
       resolveOffset: () => {},
@@ -45,11 +46,8 @@ function fakeKafka() {
   return { kafka: { consumer: () => consumer } as unknown as Kafka, calls, fire, batch, holdConnect };
 }
 
-function runnerOn(kafka: Kafka, retry = { initialMs: 5, maxMs: 20 }) {
-  return new ConsumerRunner(
-    { kafka, mode: { kind: 'group', groupId: 'g' }, topics: ['t'], decoder: (message) => ({ ok: true, value: { offset: BigInt(message.offset) } }), logger: pino({ level: 'silent' }), metrics: new Registry(), retry },
-    { handleBatch: async () => batchHandled },
-  );
+function runnerOn(kafka: Kafka, retry = { initialMs: 5, maxMs: 20 }, mode: GroupMode = { kind: 'group', groupId: 'g' }, handler: ConsumerHandler = { handleBatch: async () => batchHandled }) {
+  return new ConsumerRunner({ kafka, mode, topics: ['t'], decoder: (message) => ({ ok: true, value: { offset: BigInt(message.offset) } }), logger: pino({ level: 'silent' }), metrics: new Registry(), retry }, handler);
 }
 
 describe('consumer runner: crashes', () => {
@@ -167,6 +165,27 @@ describe('consumer runner: crashes in a row', () => {
     const error = Object.assign(new Error('ZSTD compression not implemented'), { name: 'KafkaJSNotImplemented' });
     fire('crash', { error, restart: false });
     expect(() => runner.checkReady()).toThrow(/ZSTD compression not implemented: .*compression.type back to producer/);
+    await runner.stop();
+  });
+});
+
+describe('consumer runner: dead letters', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('heartbeats while a dead-letter send is awaited: with the producer retrying, it may outlast the session', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const { kafka, batch } = fakeKafka();
+    let release: (() => void) | undefined;
+    const producer = { send: () => new Promise<void>((resolve) => (release = resolve)) } as unknown as TowerProducer;
+    const runner = runnerOn(kafka, undefined, { kind: 'group', groupId: 'g', deadLetters: { topic: 'dlq', producer } }, { handleBatch: async (b) => ({ kind: 'dead-letter', messages: [{ offset: b.events[0]!.offset, reason: 'refused', detail: 'by the test' }] }) });
+    await runner.start();
+    let beats = 0;
+    const handling = batch(async () => void (beats += 1));
+    await vi.advanceTimersByTimeAsync(40_000);
+    const beatsWhileSending = beats;
+    release!();
+    await handling;
+    expect(beatsWhileSending).toBeGreaterThanOrEqual(30);
     await runner.stop();
   });
 });
