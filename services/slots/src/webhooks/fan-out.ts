@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { batchHandled, classifyError, vietnamIso, type ConsumedMessage, type ConsumerHandler, type HandlerOutcome, type PartitionBatch, type SlotBooking, type SlotMessage } from '@tower/shared';
+import { batchHandled, bookingView, classifyError, vietnamIso, type ConsumedMessage, type ConsumerHandler, type HandlerOutcome, type PartitionBatch, type SlotBooking, type SlotMessage } from '@tower/shared';
 import type { QueuedDelivery, WebhookEndpoint, WebhookStore } from './store.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
 
-/** The event of a booking's change: one id per change (booking, state, time of the change), whichever message carried it. */
+/**
+ * The event of a booking's change: one id per change (booking, state, time of the change),
+ * whichever message carried it; the booking as the API and the live `bookings` feed show it.
+ */
 export function bookingEventOf(booking: SlotBooking) {
   const id = `evt_${digest(`${booking.id}|${booking.state}|${booking.updatedAt}`)}`;
-  return { id, type: 'booking.state-changed' as const, occurredAt: vietnamIso(booking.updatedAt), booking };
+  return { id, type: 'booking.state-changed' as const, occurredAt: vietnamIso(booking.updatedAt), booking: bookingView(booking) };
 }
 
 /** A delivery's id: one per event and endpoint, so the same change read twice from Kafka is queued once. */

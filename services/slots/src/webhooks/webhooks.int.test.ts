@@ -173,7 +173,7 @@ describe('webhooks on real Redis and Kafka, to a real receiver', () => {
         expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(300);
         expect(r.headers['tower-webhook-signature']).toBe(`v1=${createHmac('sha256', endpoint.secret).update(`${timestamp}.${r.body}`).digest('hex')}`);
         expect(r.headers['tower-webhook-id']).toBe(r.event.id);
-        expect(r.event).toMatchObject({ type: 'booking.state-changed', occurredAt: expect.stringMatching(/\+07:00$/), booking: { firm: 'haiha-logistics' } });
+        expect(r.event).toMatchObject({ type: 'booking.state-changed', occurredAt: expect.stringMatching(/\+07:00$/), booking: { firm: 'haiha-logistics', windowStartIso: expect.stringMatching(/\+07:00$/) } });
       }
       const ids = receiver.received.filter((r) => r.answered === 200).map((r) => r.event.id);
       expect(new Set(ids).size).toBe(ids.length);
