@@ -212,9 +212,9 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      logger.error({ err: error, group: this.groupId, restart }, restart ? 'consumer crashed; KafkaJS restarts it' : 'consumer crashed; restarting it');
       this.reading = false;
-      this.crashed(error);
+      const crash = this.crashed(error);
+      logger.error({ err: error, group: this.groupId, restart, reason: crash.error, failingSince: new Date(crash.since).toISOString() }, restart ? 'consumer crashed; KafkaJS restarts it' : 'consumer crashed; restarting it');
       if (!restart) this.scheduleRestart();
     });
   }
@@ -278,10 +278,10 @@ export class ConsumerRunner<T extends Positioned = ConsumedEvent> {
     }
   }
 
-  private crashed(error: unknown): void {
+  private crashed(error: unknown): { since: number; error: string } {
     clearTimeout(this.steadyTimer);
     this.crashes ??= { since: Date.now(), restartDelayMs: this.retry.initialMs };
-    this.crash = { since: this.crashes.since, error: crashReason(error) };
+    return (this.crash = { since: this.crashes.since, error: crashReason(error) });
   }
 
   /** Running steadily again: the next crash restarts at the initial delay, and fails readiness from its own time. */
