@@ -78,7 +78,7 @@ export interface Aggregator {
 export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator> {
   const metrics = new AggregatorMetrics(deps.metrics);
   // A minute rebuilt after a failed insert goes out again as a correction: a tick read before the repair may have shown it short.
-  // Inserts named by the group, found on the server after a crash; a repair or load waits for them at most half the session timeout (it runs inside a batch, without heartbeats).
+  // Inserts named by the group, found on the server after a crash; a repair or load waits for them at most half the session timeout, then fails and is retried (it says why in the log and in readiness).
   const store = new EventStore(
     deps.clickhouse,
     (table, rebuilt) => {

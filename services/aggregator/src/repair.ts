@@ -15,10 +15,11 @@ export interface RepairSettings {
   /** The `query_id` prefix of every insert of raw rows by the aggregator (EventStore's). */
   insertQueryIdPrefix: string;
   /**
-   * Longest one run waits, in all, for the server's inserts and deletions to finish. The
-   * consumer runs the repair inside a batch, without heartbeats: past it the run fails
-   * (the doubt stays), and the runner heartbeats through its backoff and tries again,
-   * so this must stay well under the group's session timeout.
+   * Longest one run waits, in all, for the server's inserts and deletions to finish: past
+   * it the run fails (the doubt stays) and the runner tries again after its backoff, so a
+   * deletion that never finishes shows in the log and in readiness instead of holding the
+   * batch silently. (The runner heartbeats while the batch runs: this bounds the wait, it
+   * does not protect the session.)
    */
   waitBudgetMs: number;
 }
