@@ -16,6 +16,7 @@ import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import type { Alert } from '../services/live/src/domain/alerts.ts';
 import { startLive, testTokens } from '../services/live/src/test-support.ts';
 import { startSlots, testKeys } from '../services/slots/src/test-support.ts';
+import { exampleDeliveryId, exampleWebhookId } from '../services/slots/src/webhooks/schemas.ts';
 import { deviceKeysBySite, startIngestToClickHouse } from './support/ingest.ts';
 import { fuzz, requireSchemathesis, type FuzzResult, type FuzzRun } from './support/schemathesis.ts';
 
@@ -84,7 +85,22 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
       for (const authorization of [firmKey, operatorKey]) {
         expect((await slots.http.inject({ url: `/v1/slots?site=${site}`, headers: { authorization } })).statusCode).toBe(200);
       }
+      // The document's example endpoint and delivery, of the firm (nothing sends the delivery: the sender is not started).
+      const webhookId = exampleWebhookId;
+      const deliveryId = exampleDeliveryId;
+      const endpoint = { id: webhookId, firm: 'haiha-logistics', url: 'https://tms.example.com/hooks', events: ['booking.state-changed' as const], description: '', state: 'active' as const, pausedReason: null, pausedAt: null, consecutiveFailures: 0, createdAt: now };
+      expect(await slots.webhooks.store.create(endpoint, 'whsec_fuzz', 10)).toBe(true);
+      await slots.webhooks.store.enqueue({ id: deliveryId, endpointId: webhookId, firm: 'haiha-logistics', bookingId: 'bk_00000000000000000000', eventId: 'evt_fuzz', type: 'booking.state-changed', body: '{}', queuedAt: now }, now);
+      // A booking of the firm, so both roles' booking paths reach one (the fuzzer's own holds are an operator's 403).
+      const seededBooking = await slots.http.inject({
+        method: 'POST',
+        url: '/v1/bookings',
+        headers: { authorization: firmKey, 'idempotency-key': `fuzz-seed-${now}` },
+        payload: { site, laneKind: 'smart', direction: 'export', windowStart: windows[1], plate: '14C-777.01', cargoClass: 'farm-produce' },
+      });
+      expect(seededBooking.statusCode, seededBooking.body).toBe(201);
       const slotHints = {
+        'path.id': [seededBooking.json<{ id: string }>().id],
         'body.site': [site],
         'body.laneKind': ['smart'],
         'body.windowStart': windows,
@@ -92,6 +108,9 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         'query.from': [windows[0]!],
         'query.to': [windows[5]!],
         'path.firm': ['me', 'haiha-logistics'],
+        // The fuzzer deletes the endpoint at some point: its own path comes last in the document, after the routes under it.
+        'path.webhookId': [webhookId],
+        'path.deliveryId': [deliveryId],
       };
 
       // Both bodies the ingest API takes are in its document, so both are fuzzed.

@@ -29,6 +29,12 @@ class WebhookLimitProblem extends ProblemError {
 }
 
 const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
+/**
+ * The `…:resume` and `…:replay` routes take any segment (the schema then checks the id:
+ * 400), so a path with a colon reaches them; one that still falls to `/v1/webhooks/{id}`
+ * (an empty id) is a 405 there.
+ */
+const colonProblems = { ...problems, 405: ProblemDocument };
 
 const endpointView = (e: WebhookEndpoint) => ({ ...e, pausedAtIso: e.pausedAt === null ? null : vietnamIso(e.pausedAt), createdAtIso: vietnamIso(e.createdAt) });
 const attemptView = (a: DeliveryAttempt) => ({ ...a, atIso: vietnamIso(a.at) });
@@ -104,65 +110,66 @@ function webhookRoutes(scope: FastifyInstance, options: WebhookRouteOptions): vo
     async (request) => ({ webhooks: (await store.endpointsOf(firmOf(request))).map(endpointView) }),
   );
 
-  app.get(
-    '/v1/webhooks/:id',
-    { schema: { summary: 'One webhook endpoint (another firm’s is 404)', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...problems } }, onRequest: authenticate },
-    async (request) => endpointView(await ownEndpoint(request, request.params.id)),
-  );
-
-  app.delete(
-    '/v1/webhooks/:id',
-    { schema: { summary: 'Delete a webhook endpoint and what is queued for it', tags, security, params: schemas.WebhookParams, response: { 204: Type.Null({ description: 'deleted' }), ...problems } }, onRequest: authenticate },
-    async (request, reply) => {
-      await store.delete(await ownEndpoint(request, request.params.id));
-      return reply.status(204).send(null);
-    },
-  );
-
   app.post(
-    '/v1/webhooks/:id(^wh_[0-9a-f]{20})::resume',
+    '/v1/webhooks/:webhookId(^[^/]+)::resume',
     {
-      schema: { summary: 'Resume a paused endpoint: what queued meanwhile is sent, in order per booking', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...problems } },
+      schema: { summary: 'Resume a paused endpoint: what queued meanwhile is sent, in order per booking', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...colonProblems } },
       onRequest: authenticate,
     },
     async (request) => {
-      const endpoint = await ownEndpoint(request, request.params.id);
+      const endpoint = await ownEndpoint(request, request.params.webhookId);
       await store.resume(endpoint, now());
       return endpointView({ ...endpoint, state: 'active', pausedReason: null, pausedAt: null, consecutiveFailures: 0 });
     },
   );
 
   app.get(
-    '/v1/webhooks/:id/deliveries',
+    '/v1/webhooks/:webhookId/deliveries',
     {
       schema: { summary: 'The endpoint’s delivery log: its last attempts, newest first', tags, security, params: schemas.WebhookParams, response: { 200: schemas.DeliveryLog, ...problems } },
       onRequest: authenticate,
     },
     async (request) => {
-      const endpoint = await ownEndpoint(request, request.params.id);
+      const endpoint = await ownEndpoint(request, request.params.webhookId);
       return { attempts: (await store.log(endpoint.id)).map(attemptView) };
     },
   );
 
   app.post(
-    '/v1/webhooks/:id(^wh_[0-9a-f]{20})/deliveries/:deliveryId(^dl_[0-9a-f]{24})::replay',
+    '/v1/webhooks/:webhookId(^[^/]+)/deliveries/:deliveryId(^[^/]+)::replay',
     {
       schema: {
         summary: 'Send a delivery again (the same event, a new delivery behind the booking’s queued ones)',
         tags,
         security,
         params: schemas.DeliveryParams,
-        response: { 202: schemas.Replayed, ...problems },
+        response: { 202: schemas.Replayed, ...colonProblems },
       },
       onRequest: authenticate,
     },
     async (request, reply) => {
-      const endpoint = await ownEndpoint(request, request.params.id);
+      const endpoint = await ownEndpoint(request, request.params.webhookId);
       const delivery = await store.delivery(request.params.deliveryId);
       if (!delivery || delivery.endpointId !== endpoint.id) throw new NotFoundProblem(`no delivery ${request.params.deliveryId} at webhook endpoint ${endpoint.id} (deliveries are kept for a while, then forgotten)`);
       const replay = { ...delivery, id: `dl_${randomBytes(12).toString('hex')}`, queuedAt: now() };
       await store.enqueue(replay, now());
       return reply.status(202).send({ deliveryId: replay.id, eventId: replay.eventId });
+    },
+  );
+
+  // Last, so the OpenAPI document lists the endpoint's own path after the routes under it (a fuzzer's DELETE comes after them).
+  app.get(
+    '/v1/webhooks/:webhookId',
+    { schema: { summary: 'One webhook endpoint (another firm’s is 404)', tags, security, params: schemas.WebhookParams, response: { 200: schemas.WebhookEndpoint, ...problems } }, onRequest: authenticate },
+    async (request) => endpointView(await ownEndpoint(request, request.params.webhookId)),
+  );
+
+  app.delete(
+    '/v1/webhooks/:webhookId',
+    { schema: { summary: 'Delete a webhook endpoint and what is queued for it', tags, security, params: schemas.WebhookParams, response: { 204: Type.Null({ description: 'deleted' }), ...problems } }, onRequest: authenticate },
+    async (request, reply) => {
+      await store.delete(await ownEndpoint(request, request.params.webhookId));
+      return reply.status(204).send(null);
     },
   );
 }

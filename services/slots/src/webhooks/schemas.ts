@@ -12,6 +12,9 @@ const nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof T
 
 export const webhookIdPattern = '^wh_[0-9a-f]{20}$';
 export const deliveryIdPattern = '^dl_[0-9a-f]{24}$';
+/** The ids the OpenAPI document shows as examples (the fuzz test seeds an endpoint and a delivery with them). */
+export const exampleWebhookId = 'wh_8a1f0c2d3e4b5a6978c1';
+export const exampleDeliveryId = 'dl_5b2e9d1c0a3f4e6d7c8b9a01';
 
 export const WebhookEventType = Type.Unsafe<(typeof webhookEventTypes)[number]>({ type: 'string', enum: [...webhookEventTypes], description: 'booking.state-changed: any change of a booking of the firm (held, confirmed, checked-in, late, completed, cancelled, expired, no-show)' });
 
@@ -33,8 +36,11 @@ export function webhookSchemas(limits: { maxUrlLength: number }) {
     { title: 'WebhookEndpoint', additionalProperties: false },
   );
   return {
-    WebhookParams: Type.Object({ id: Type.String({ pattern: webhookIdPattern, description: 'endpoint id (wh_…)' }) }),
-    DeliveryParams: Type.Object({ id: Type.String({ pattern: webhookIdPattern }), deliveryId: Type.String({ pattern: deliveryIdPattern, description: 'delivery id (dl_…), from the delivery log' }) }),
+    WebhookParams: Type.Object({ webhookId: Type.String({ pattern: webhookIdPattern, description: 'endpoint id (wh_…)', examples: [exampleWebhookId] }) }),
+    DeliveryParams: Type.Object({
+      webhookId: Type.String({ pattern: webhookIdPattern, examples: [exampleWebhookId] }),
+      deliveryId: Type.String({ pattern: deliveryIdPattern, description: 'delivery id (dl_…), from the delivery log', examples: [exampleDeliveryId] }),
+    }),
     CreateWebhook: Type.Object(
       {
         url: Type.String({ minLength: 1, maxLength: limits.maxUrlLength, description: 'https URL on a public address (no user name or password in it)' }),
