@@ -17,8 +17,12 @@ function shutdownSteps(service: Running): string[] {
     .stdout()
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; step?: string })
-    .flatMap((entry) => (entry.msg === 'shutdown step done' ? [entry.step ?? '?'] : entry.msg === 'shutdown step failed; continuing' ? [`FAILED ${entry.step}`] : []));
+    .map((line) => JSON.parse(line) as { msg?: string; step?: string; order?: number })
+    .filter((entry) => entry.msg === 'shutdown step done' || entry.msg === 'shutdown step failed; continuing')
+    // In the order the steps ran (each line says its place), not the order the lines reached stdout:
+    // pino writes asynchronously and its last lines, flushed at the exit, can overtake a write in flight.
+    .sort((a, b) => (a.order ?? Number.NaN) - (b.order ?? Number.NaN))
+    .map((entry) => (entry.msg === 'shutdown step done' ? (entry.step ?? '?') : `FAILED ${entry.step}`));
 }
 
 const expected: Record<string, string[]> = {

@@ -137,6 +137,8 @@ export class Lifecycle {
   private partsTaken = false;
   /** A stop step failed, or did not end in time, or the stop followed an error: the process exits 1. */
   private failed = false;
+  /** Steps stopped so far: each step's log line carries its place. */
+  private stepsStopped = 0;
   private exited = false;
   private readonly stopDeadlineMs: number;
   private readonly startWaitMs: number;
@@ -246,12 +248,15 @@ export class Lifecycle {
 
   private async stopStep(part: Part, timeoutMs: number): Promise<void> {
     const began = Date.now();
+    // Each step's place in the stop: pino writes asynchronously, and at the exit its last
+    // lines can reach stdout before a write still in flight, so the lines' order is not proof.
+    const order = this.stepsStopped++;
     try {
       await withinMs(part.stop(), timeoutMs);
-      this.logger.info({ step: part.name, ms: Date.now() - began }, 'shutdown step done');
+      this.logger.info({ step: part.name, order, ms: Date.now() - began }, 'shutdown step done');
     } catch (stepError) {
       this.failed = true;
-      this.logger.error({ err: stepError, step: part.name }, 'shutdown step failed; continuing');
+      this.logger.error({ err: stepError, step: part.name, order }, 'shutdown step failed; continuing');
     }
   }
 
