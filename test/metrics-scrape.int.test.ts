@@ -118,7 +118,7 @@ describe('every service’s /metrics against docs/metrics.md', () => {
       expect(counted).toBeLessThanOrEqual(ticksReceived);
 
       // Every consumer group reports its lag: the aggregator's and its dead-letter archive's, slots' check-in and history, each broadcast feed of live.
-      const groups = { aggregator: ['tower-aggregator', 'tower-aggregator-dead-letters'], slots: ['tower-slots-check-in', 'tower-slots-history'], live: ['tower-live-ticks', 'tower-live-alerts', 'tower-live-journeys', 'tower-live-slots'] };
+      const groups = { aggregator: ['tower-aggregator', 'tower-aggregator-dead-letters'], slots: ['tower-slots-check-in', 'tower-slots-history', 'tower-slots-webhooks'], live: ['tower-live-ticks', 'tower-live-alerts', 'tower-live-journeys', 'tower-live-slots'] };
       for (const [service, expected] of Object.entries(groups)) {
         const reported = await eventually(
           async () => {
