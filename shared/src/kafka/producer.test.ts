@@ -177,12 +177,13 @@ describe('createProducer (idempotent, acks=all)', () => {
     const producer = createProducer(kafka as unknown as Kafka);
     await producer.connect();
     kafka.outcomes.push(new Error('leader not available'));
-    const failing = producer.send(messages('a'));
+    // Its rejection is awaited from the start: it fails while disconnect() is awaited, and an unhandled rejection fails the whole run.
+    const failing = expect(producer.send(messages('a'))).rejects.toThrow(/leader/);
     await new Promise((resolve) => setTimeout(resolve, 1));
     const queued = producer.send(messages('a'));
     // While the first send is in flight: it fails, the queued one replaces the failed producer; disconnect() waits for both and closes the new one.
     await producer.disconnect();
-    await expect(failing).rejects.toThrow(/leader/);
+    await failing;
     await expect(queued).resolves.toBeUndefined();
     await expect(producer.send(messages('a'))).rejects.toThrow(/closing/);
     expect(kafka.producers.map((p) => [p.sent, p.disconnected])).toEqual([
