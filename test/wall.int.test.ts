@@ -128,7 +128,18 @@ describe('the wall display', () => {
     const history = simulation.advanceTo(Date.now());
     const crossing = history.find((event) => event.type === 'truck.border-crossed' && event.site === 'bac-luan-2');
     if (!crossing) throw new Error('the simulation made no crossing at bac-luan-2 to copy');
-    sender.enqueue(history);
+    // Pò Hèn's manual lanes see a handful of trucks an hour by day and none late at night (the simulation follows
+    // the hour in Vietnam): one of its journeys from a busy morning is played again ending now, so the tile has a
+    // sample whatever the hour the test runs at.
+    const morning = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 2 * 3_600_000; // 09:00 in Vietnam
+    const busyMorning = new TrafficSimulation(catalog, { seed: 11, rate: 20, start: morning }).advanceTo(morning + 2 * 3_600_000);
+    const poHenCrossing = busyMorning.find((event) => event.type === 'truck.border-crossed' && event.site === 'po-hen');
+    if (!poHenCrossing || !('plate' in poHenCrossing)) throw new Error('the simulation made no crossing at Pò Hèn in a morning to copy');
+    const shift = Date.now() - poHenCrossing.observedAt;
+    const poHenJourney = busyMorning
+      .filter((event) => event.site === 'po-hen' && 'plate' in event && event.plate === poHenCrossing.plate && event.observedAt <= poHenCrossing.observedAt)
+      .map((event) => ({ ...event, eventId: randomUUID(), observedAt: event.observedAt + shift, plate: '12C-999.01' }) as typeof event);
+    sender.enqueue([...history, ...poHenJourney]);
     const crossNow = () => sender.enqueue([{ ...crossing, eventId: randomUUID(), observedAt: Date.now() }]);
     const traffic = (async () => {
       while (sending) {
