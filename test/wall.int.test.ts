@@ -133,11 +133,12 @@ describe('the wall display', () => {
     // sample whatever the hour the test runs at.
     const morning = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 2 * 3_600_000; // 09:00 in Vietnam
     const busyMorning = new TrafficSimulation(catalog, { seed: 11, rate: 20, start: morning }).advanceTo(morning + 2 * 3_600_000);
-    const poHenCrossing = busyMorning.find((event) => event.type === 'truck.border-crossed' && event.site === 'po-hen');
-    if (!poHenCrossing || !('plate' in poHenCrossing)) throw new Error('the simulation made no crossing at Pò Hèn in a morning to copy');
-    const shift = Date.now() - poHenCrossing.observedAt;
+    // A whole journey, to its gate-out: the tile's clearance runs from the plate read to the gate-out.
+    const poHenGateOut = busyMorning.find((event) => event.type === 'truck.gate-out' && event.site === 'po-hen');
+    if (!poHenGateOut || !('plate' in poHenGateOut)) throw new Error('the simulation made no journey through Pò Hèn in a morning to copy');
+    const shift = Date.now() - 60_000 - poHenGateOut.observedAt;
     const poHenJourney = busyMorning
-      .filter((event) => event.site === 'po-hen' && 'plate' in event && event.plate === poHenCrossing.plate && event.observedAt <= poHenCrossing.observedAt)
+      .filter((event) => event.site === 'po-hen' && 'plate' in event && event.plate === poHenGateOut.plate && event.observedAt <= poHenGateOut.observedAt)
       .map((event) => ({ ...event, eventId: randomUUID(), observedAt: event.observedAt + shift, plate: '12C-999.01' }) as typeof event);
     sender.enqueue([...history, ...poHenJourney]);
     const crossNow = () => sender.enqueue([{ ...crossing, eventId: randomUUID(), observedAt: Date.now() }]);
