@@ -11,10 +11,10 @@ import { cargoClasses, chinesePlatePattern, vietnamesePlatePattern } from './mod
 export const bookingStates = ['held', 'confirmed', 'checked-in', 'late', 'completed', 'cancelled', 'expired', 'no-show'] as const;
 export type BookingState = (typeof bookingStates)[number];
 
-const epochMs = (description: string) => Type.Integer({ minimum: 0, maximum: 8_640_000_000_000, description });
+export const epochMs = (description: string) => Type.Integer({ minimum: 0, maximum: 8_640_000_000_000, description });
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** A closed set of strings (a union of literals, so the message decoder can compile it). */
-const oneOf = <const T extends readonly string[]>(values: T, description: string) =>
+export const oneOf = <const T extends readonly string[]>(values: T, description: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), { description }) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 
 export const bookingIdPattern = '^bk_[0-9a-f]{20}$';
