@@ -90,7 +90,7 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
       const deliveryId = exampleDeliveryId;
       const endpoint = { id: webhookId, firm: 'haiha-logistics', url: 'https://tms.example.com/hooks', events: ['booking.state-changed' as const], description: '', state: 'active' as const, pausedReason: null, pausedAt: null, consecutiveFailures: 0, createdAt: now };
       expect(await slots.webhooks.store.create(endpoint, 'whsec_fuzz', 10)).toBe(true);
-      await slots.webhooks.store.enqueue({ id: deliveryId, endpointId: webhookId, firm: 'haiha-logistics', bookingId: 'bk_00000000000000000000', eventId: 'evt_fuzz', type: 'booking.state-changed', body: '{}', queuedAt: now }, now);
+      await slots.webhooks.store.enqueue({ id: deliveryId, endpointId: webhookId, firm: 'haiha-logistics', orderKey: 'bk_00000000000000000000', eventId: 'evt_fuzz', type: 'booking.state-changed', body: '{}', queuedAt: now }, now);
       // A booking of the firm, so both roles' booking paths reach one (the fuzzer's own holds are an operator's 403).
       const seededBooking = await slots.http.inject({
         method: 'POST',

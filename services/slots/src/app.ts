@@ -145,7 +145,17 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
   const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
-  const webhooks = buildWebhooks({ settings: settings.webhooks, topic: settings.topics.slots, kafka: deps.kafka, redis: deps.redis, deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer }, logger, metrics, now });
+  const webhooks = buildWebhooks({
+    settings: settings.webhooks,
+    topic: settings.topics.slots,
+    kafka: deps.kafka,
+    redis: deps.redis,
+    windows: { bookingsIn: (window, at) => store.windowBookings([window], settings.maxBookings, at), plannedCapacity: templateCapacity },
+    deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer },
+    logger,
+    metrics,
+    now,
+  });
   webhooks.registerRoutes(http, { access: deps.access, rateLimiter });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
   const parts = [

@@ -47,6 +47,7 @@ export const slotsEnv = {
   WEBHOOKS_PAUSE_AFTER: env.integer({ default: 20, min: 1, max: 100_000, description: 'failed attempts in a row after which an endpoint is paused (resume: POST /v1/webhooks/{id}:resume)' }),
   WEBHOOKS_CONCURRENCY: env.integer({ default: 64, min: 1, max: 10_000, description: 'webhook deliveries sent at once in all…' }),
   WEBHOOKS_PER_FIRM_CONCURRENCY: env.integer({ default: 4, min: 1, max: 1000, description: '…and for one firm, so one firm’s slow endpoints cannot hold up the others' }),
+  WEBHOOKS_MAX_QUEUED_PER_ENDPOINT: env.integer({ default: 10_000, min: 10, max: 1_000_000, description: 'deliveries one webhook endpoint may have queued (a paused one keeps queuing); one more is refused and counted (tower_slots_webhook_deliveries_refused_total)' }),
   WEBHOOKS_LOG_SIZE: env.integer({ default: 100, min: 1, max: 10_000, description: 'attempts kept per endpoint in its delivery log' }),
 };
 
@@ -89,6 +90,7 @@ export function webhookSettingsOf(config: {
   WEBHOOKS_CONCURRENCY: number;
   WEBHOOKS_PER_FIRM_CONCURRENCY: number;
   WEBHOOKS_LOG_SIZE: number;
+  WEBHOOKS_MAX_QUEUED_PER_ENDPOINT: number;
 }): WebhookSettings {
   return {
     groupId: `${config.CONSUMER_GROUP_PREFIX}-webhooks`,
@@ -102,6 +104,7 @@ export function webhookSettingsOf(config: {
     perFirmConcurrency: config.WEBHOOKS_PER_FIRM_CONCURRENCY,
     pollMs: 250,
     logSize: config.WEBHOOKS_LOG_SIZE,
+    maxQueuedPerEndpoint: config.WEBHOOKS_MAX_QUEUED_PER_ENDPOINT,
     keepMs: config.RETENTION_DAYS * 86_400_000,
   };
 }

@@ -37,6 +37,7 @@ export const testWebhookSettings = (groupId: string): WebhookSettings => ({
   perFirmConcurrency: 4,
   pollMs: 50,
   logSize: 100,
+  maxQueuedPerEndpoint: 10_000,
   keepMs: 3_600_000,
 });
 

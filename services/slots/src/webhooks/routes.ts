@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { ForbiddenProblem, NotFoundProblem, ProblemDocument, ProblemError, RateLimitedProblem, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type RateLimiter } from '@tower/shared';
 import { webhookSchemas } from './schemas.ts';
 import { newWebhookSecret } from './signing.ts';
-import type { DeliveryAttempt, WebhookEndpoint, WebhookStore } from './store.ts';
+import type { DeliveryAttempt, QueuedDelivery, StoredEndpoint, WebhookEndpoint, WebhookStore } from './store.ts';
 import { checkEndpointUrl } from './url.ts';
 
 export interface WebhookRouteOptions {
@@ -15,6 +15,8 @@ export interface WebhookRouteOptions {
   rateLimiter: RateLimiter;
   maxPerFirm: number;
   allowLoopbackHttp: boolean;
+  /** Counts a delivery refused at a full queue. */
+  refused: (delivery: QueuedDelivery) => void;
   now: () => number;
 }
 
@@ -28,6 +30,16 @@ class WebhookLimitProblem extends ProblemError {
   }
 }
 
+/** A replay refused: the endpoint has as many deliveries queued as it may. */
+class QueueFullProblem extends ProblemError {
+  readonly status = 409;
+  readonly code = 'webhook-queue-full';
+  readonly title = 'The endpoint has as many deliveries queued as it may';
+  constructor(endpoint: StoredEndpoint) {
+    super(`webhook endpoint ${endpoint.id} has ${endpoint.queuedDeliveries} deliveries queued; resume it (POST /v1/webhooks/${endpoint.id}:resume) or wait until they are sent`, { errors: [{ field: '/params/deliveryId', reason: 'the endpoint’s queue is full' }] });
+  }
+}
+
 const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
 /**
  * The `…:resume` and `…:replay` routes take any segment (the schema then checks the id:
@@ -36,7 +48,7 @@ const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocum
  */
 const colonProblems = { ...problems, 405: ProblemDocument };
 
-const endpointView = (e: WebhookEndpoint) => ({ ...e, pausedAtIso: e.pausedAt === null ? null : vietnamIso(e.pausedAt), createdAtIso: vietnamIso(e.createdAt) });
+const endpointView = (e: StoredEndpoint) => ({ ...e, pausedAtIso: e.pausedAt === null ? null : vietnamIso(e.pausedAt), createdAtIso: vietnamIso(e.createdAt) });
 const attemptView = (a: DeliveryAttempt) => ({ ...a, atIso: vietnamIso(a.at) });
 
 /**
@@ -100,7 +112,7 @@ function webhookRoutes(scope: FastifyInstance, options: WebhookRouteOptions): vo
       };
       const secret = newWebhookSecret();
       if (!(await store.create(endpoint, secret, options.maxPerFirm))) throw new WebhookLimitProblem(options.maxPerFirm);
-      return reply.status(201).header('location', `/v1/webhooks/${endpoint.id}`).header('cache-control', 'no-store').send({ ...endpointView(endpoint), secret });
+      return reply.status(201).header('location', `/v1/webhooks/${endpoint.id}`).header('cache-control', 'no-store').send({ ...endpointView({ ...endpoint, queuedDeliveries: 0, refusedDeliveries: 0 }), secret });
     },
   );
 
@@ -152,7 +164,12 @@ function webhookRoutes(scope: FastifyInstance, options: WebhookRouteOptions): vo
       const delivery = await store.delivery(request.params.deliveryId);
       if (!delivery || delivery.endpointId !== endpoint.id) throw new NotFoundProblem(`no delivery ${request.params.deliveryId} at webhook endpoint ${endpoint.id} (deliveries are kept for a while, then forgotten)`);
       const replay = { ...delivery, id: `dl_${randomBytes(12).toString('hex')}`, queuedAt: now() };
-      await store.enqueue(replay, now());
+      const outcome = await store.enqueue(replay, now());
+      if (outcome === 'gone') throw new NotFoundProblem(`no webhook endpoint ${endpoint.id}`);
+      if (outcome === 'refused') {
+        options.refused(replay);
+        throw new QueueFullProblem(endpoint);
+      }
       return reply.status(202).send({ deliveryId: replay.id, eventId: replay.eventId });
     },
   );

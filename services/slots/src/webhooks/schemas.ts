@@ -16,7 +16,15 @@ export const deliveryIdPattern = '^dl_[0-9a-f]{24}$';
 export const exampleWebhookId = 'wh_8a1f0c2d3e4b5a6978c1';
 export const exampleDeliveryId = 'dl_5b2e9d1c0a3f4e6d7c8b9a01';
 
-export const WebhookEventType = Type.Unsafe<(typeof webhookEventTypes)[number]>({ type: 'string', enum: [...webhookEventTypes], description: 'booking.state-changed: any change of a booking of the firm (held, confirmed, checked-in, late, completed, cancelled, expired, no-show)' });
+export const WebhookEventType = Type.Unsafe<(typeof webhookEventTypes)[number]>({
+  type: 'string',
+  enum: [...webhookEventTypes],
+  description: [
+    'booking.state-changed: any change of a booking of the firm (held, confirmed, checked-in, late, completed, cancelled, expired, no-show);',
+    'window.closed / window.capacity-cut: an operator closed a window or cut its places while the firm holds or has confirmed bookings there (the event names them);',
+    'endpoint.paused: another endpoint of the firm was paused after failing deliveries in a row',
+  ].join(' '),
+});
 
 export function webhookSchemas(limits: { maxUrlLength: number }) {
   const WebhookEndpoint = Type.Object(
@@ -30,6 +38,8 @@ export function webhookSchemas(limits: { maxUrlLength: number }) {
       pausedAt: nullable(epochMs('when it was paused')),
       pausedAtIso: nullable(isoTime('when it was paused')),
       consecutiveFailures: Type.Integer({ minimum: 0, description: 'failed attempts since the last delivered one' }),
+      queuedDeliveries: Type.Integer({ minimum: 0, description: 'deliveries queued for it, not yet delivered or given up' }),
+      refusedDeliveries: Type.Integer({ minimum: 0, description: 'deliveries refused because it had the most it may have queued (WEBHOOKS_MAX_QUEUED_PER_ENDPOINT): resume it, then read GET /v1/bookings for the current state' }),
       createdAt: epochMs('when it was registered'),
       createdAtIso: isoTime('when it was registered'),
     },

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '@tower/shared';
+import { vietnamIso, type Logger } from '@tower/shared';
 import { givenUp, retryDelayMs, type RetryPolicy } from './backoff.ts';
+import { deliveriesOf } from './fan-out.ts';
 import { postOnce } from './post.ts';
 import { signatureOf } from './signing.ts';
-import type { DeliveryAttempt, QueueRef, WebhookStore } from './store.ts';
+import type { DeliveryAttempt, QueuedDelivery, QueueRef, StoredEndpoint, WebhookStore } from './store.ts';
 import { checkEndpointUrl } from './url.ts';
 
 export interface SenderSettings {
@@ -17,6 +19,20 @@ export interface SenderSettings {
   perFirmConcurrency: number;
   pollMs: number;
   allowLoopbackHttp: boolean;
+}
+
+/**
+ * The `endpoint.paused` event: the firm's endpoint, why and when it was paused, and how to
+ * resume it. Told to the firm's other active endpoints that subscribe to it.
+ */
+export function pausedEventOf(endpoint: StoredEndpoint, reason: string, at: number) {
+  const id = `evt_${createHash('sha256').update(`endpoint.paused|${endpoint.id}|${at}`).digest('hex').slice(0, 24)}`;
+  return {
+    id,
+    type: 'endpoint.paused' as const,
+    occurredAt: vietnamIso(at),
+    endpoint: { id: endpoint.id, url: endpoint.url, description: endpoint.description, state: 'paused' as const, pausedReason: reason, pausedAt: at, pausedAtIso: vietnamIso(at), resume: `POST /v1/webhooks/${endpoint.id}:resume` },
+  };
 }
 
 /**
@@ -44,6 +60,7 @@ export class WebhookSender {
     private readonly settings: SenderSettings,
     private readonly logger: Logger,
     metrics: Registry,
+    private readonly refused: (delivery: QueuedDelivery) => void,
     private readonly now: () => number = Date.now,
   ) {
     this.attempts = new Counter({ name: 'tower_slots_webhook_attempts_total', help: 'Webhook delivery attempts by outcome: delivered, retrying, failed (given up)', labelNames: ['outcome'], registers: [metrics] });
@@ -157,10 +174,20 @@ export class WebhookSender {
       return this.store.finish(ref, record({ ...result, error, outcome: 'failed' }), now);
     }
     this.attempts.inc({ outcome: 'retrying' });
-    const paused = await this.store.fail(ref, record({ ...result, error, outcome: 'retrying' }), now + retryDelayMs(attempt, this.settings.retry), this.settings.pauseAfter, now);
-    if (paused) {
+    const failed = record({ ...result, error, outcome: 'retrying' });
+    const reason = `${this.settings.pauseAfter} deliveries in a row failed; the last: ${failed.statusCode === null ? failed.error : `HTTP ${failed.statusCode}`}`;
+    const notices = await this.pauseNotices(endpoint, reason, now);
+    const outcome = await this.store.fail(ref, failed, now + retryDelayMs(attempt, this.settings.retry), { after: this.settings.pauseAfter, reason, notices }, now);
+    if (outcome.paused) {
       this.paused.inc();
-      this.logger.warn({ endpoint: endpoint.id, firm: endpoint.firm, failures: this.settings.pauseAfter }, 'webhook endpoint paused after failing deliveries in a row');
+      for (const notice of notices.slice(0, outcome.refused)) this.refused(notice);
+      this.logger.warn({ endpoint: endpoint.id, firm: endpoint.firm, failures: this.settings.pauseAfter, toldTo: notices.map((n) => n.endpointId), refused: outcome.refused }, 'webhook endpoint paused after failing deliveries in a row');
     }
+  }
+
+  /** The pause as told to the firm's other active endpoints that subscribe to it, should this failure pause the endpoint. */
+  private async pauseNotices(endpoint: StoredEndpoint, reason: string, now: number): Promise<QueuedDelivery[]> {
+    const others = (await this.store.endpointsOf(endpoint.firm)).filter((e) => e.id !== endpoint.id && e.state === 'active' && e.events.includes('endpoint.paused'));
+    return others.length === 0 ? [] : deliveriesOf(pausedEventOf(endpoint, reason, now), others, `endpoint:${endpoint.id}`, now);
   }
 }

@@ -3,20 +3,25 @@ import { Script } from '../store/slot-store.ts';
 
 /**
  * The webhooks' state in Redis, under the slots prefix:
- *   slots:wh:ep:<id>                hash  an endpoint (its secret in field `secret`, read only to sign)
+ *   slots:wh:ep:<id>                hash  an endpoint (its secret in field `secret`, read only to sign; `queued`: its
+ *                                         deliveries in queues, `refused`: those refused at a full queue)
  *   slots:wh:firm:<firm>            set   the firm's endpoint ids
  *   slots:wh:d:<delivery>           hash  a delivery: event, body, attempts, state; expires `keepMs` after it was queued
- *   slots:wh:q:<endpoint>:<booking> list  the deliveries of one booking to one endpoint, oldest first: only the head is sent
- *   slots:wh:pending:<endpoint>     set   bookings with a queue at that endpoint
- *   slots:wh:due:<firm>             zset  the firm's queues, `<firm>|<endpoint>|<booking>`, by when the head is next sent
+ *   slots:wh:q:<endpoint>:<order>   list  the deliveries of one order key (a booking, a window, an endpoint) to one
+ *                                         endpoint, oldest first: only the head is sent
+ *   slots:wh:pending:<endpoint>     set   order keys with a queue at that endpoint
+ *   slots:wh:due:<firm>             zset  the firm's queues, `<firm>|<endpoint>|<order key>`, by when the head is next sent
  *                                         (while sending: the end of the sender's lease, after which another sender takes it)
- *   slots:wh:firms                  set   firms that have had queues: the sender takes each one's due queues up to its own
- *                                         limit, so one firm's backlog never stands in front of another's
+ *   slots:wh:firms                  set   firms that have endpoints or queues: the sender takes each one's due queues up
+ *                                         to its own limit, so one firm's backlog never stands in front of another's
  *   slots:wh:log:<endpoint>         list  the last attempts, newest first
+ *   slots:wh:win:<window>           hash  a window as the fan-out last saw it change (closed, capacity, version), until
+ *                                         a day after the window ends: closures and cuts are told once, as they happen
  * A delivery is queued by one script (idempotent by its id: Kafka giving a change again
  * queues nothing twice), so the consumer commits its offset once the script has run.
+ * An endpoint holds at most `maxQueued` deliveries: one more is refused and counted.
  */
-export const webhookEventTypes = ['booking.state-changed'] as const;
+export const webhookEventTypes = ['booking.state-changed', 'window.closed', 'window.capacity-cut', 'endpoint.paused'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export interface WebhookEndpoint {
@@ -32,11 +37,31 @@ export interface WebhookEndpoint {
   createdAt: number;
 }
 
+/** An endpoint with what waits for it. */
+export interface StoredEndpoint extends WebhookEndpoint {
+  /** Deliveries queued for it, not yet delivered or given up. */
+  queuedDeliveries: number;
+  /** Deliveries refused because it had `maxQueued` already. */
+  refusedDeliveries: number;
+}
+
+/** What `enqueue` did: queued; already queued (same id); the endpoint is gone; refused, the endpoint's queue being full. */
+export type EnqueueOutcome = 'queued' | 'duplicate' | 'gone' | 'refused';
+const enqueueOutcomes: Record<number, EnqueueOutcome> = { 0: 'duplicate', 1: 'queued', 2: 'gone', 3: 'refused' };
+
+/** A window as the fan-out last saw it change. */
+export interface SeenWindow {
+  closed: boolean;
+  capacity: number;
+  version: number;
+}
+
 export interface QueuedDelivery {
   id: string;
   endpointId: string;
   firm: string;
-  bookingId: string;
+  /** Deliveries of one order key to an endpoint go in the order they were queued: a booking's id, `window:<window>`, `endpoint:<id>`. */
+  orderKey: string;
   eventId: string;
   type: WebhookEventType;
   body: string;
@@ -59,57 +84,83 @@ export interface DeliveryAttempt {
   outcome: 'delivered' | 'retrying' | 'failed';
 }
 
-/** One booking's queue at one endpoint, as the due set names it. */
+/** One order key's queue at one endpoint, as the due set names it. */
 export interface QueueRef {
   firm: string;
   endpointId: string;
-  bookingId: string;
+  orderKey: string;
 }
 
 const keys = {
   endpoint: (id: string) => `slots:wh:ep:${id}`,
   firm: (firm: string) => `slots:wh:firm:${firm}`,
   delivery: (id: string) => `slots:wh:d:${id}`,
-  queue: (endpointId: string, bookingId: string) => `slots:wh:q:${endpointId}:${bookingId}`,
+  queue: (endpointId: string, orderKey: string) => `slots:wh:q:${endpointId}:${orderKey}`,
   pending: (endpointId: string) => `slots:wh:pending:${endpointId}`,
   due: (firm: string) => `slots:wh:due:${firm}`,
   firms: 'slots:wh:firms',
   log: (endpointId: string) => `slots:wh:log:${endpointId}`,
+  window: (windowKey: string) => `slots:wh:win:${windowKey}`,
 };
 
-const member = (ref: QueueRef) => `${ref.firm}|${ref.endpointId}|${ref.bookingId}`;
+const member = (ref: QueueRef) => `${ref.firm}|${ref.endpointId}|${ref.orderKey}`;
+/** Firm and endpoint ids have no `|`; an order key may (a window's key). */
 const refOf = (m: string): QueueRef => {
-  const [firm = '', endpointId = '', bookingId = ''] = m.split('|');
-  return { firm, endpointId, bookingId };
+  const [firm = '', endpointId = '', ...orderKey] = m.split('|');
+  return { firm, endpointId, orderKey: orderKey.join('|') };
 };
+
+/**
+ * Queues one delivery (Lua, shared by the scripts that queue): nothing when it is queued
+ * already (0), its endpoint is gone (2) or holds `cap` deliveries (3: refused, counted
+ * in the endpoint's `refused`); else 1. `fields` is a JSON array of field, value, ….
+ */
+const enqueueLua = `
+local function enqueue(kDelivery, kQueue, kPending, kDue, kFirms, kEndpoint, id, keepMs, dueMember, now, orderKey, firm, cap, fields)
+  if redis.call('EXISTS', kDelivery) == 1 then return 0 end
+  if redis.call('EXISTS', kEndpoint) == 0 then return 2 end
+  if tonumber(redis.call('HGET', kEndpoint, 'queued') or '0') >= tonumber(cap) then
+    redis.call('HINCRBY', kEndpoint, 'refused', 1)
+    return 3
+  end
+  redis.call('HSET', kDelivery, unpack(cjson.decode(fields)))
+  redis.call('PEXPIRE', kDelivery, keepMs)
+  redis.call('RPUSH', kQueue, id)
+  redis.call('SADD', kPending, orderKey)
+  redis.call('ZADD', kDue, 'NX', now, dueMember)
+  redis.call('SADD', kFirms, firm)
+  redis.call('HINCRBY', kEndpoint, 'queued', 1)
+  return 1
+end
+`;
+/** The six keys of one delivery's `enqueue`, in its order. */
+const enqueueKeys = (d: QueuedDelivery) => [keys.delivery(d.id), keys.queue(d.endpointId, d.orderKey), keys.pending(d.endpointId), keys.due(d.firm), keys.firms, keys.endpoint(d.endpointId)];
+const deliveryFields = (d: QueuedDelivery) => JSON.stringify(Object.entries({ ...d, attempts: 0, state: 'pending' }).flatMap(([k, v]) => [k, String(v)]));
 
 const scripts = {
-  // KEYS: firm set, endpoint; ARGV: limit, id, field/value pairs
+  // KEYS: firm set, endpoint, firms; ARGV: limit, id, firm, field/value pairs
   create: new Script(`
 if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
 redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
 return 1`),
-  // KEYS: delivery, queue, pending, due, firms; ARGV: delivery id, keep ms, due member, now, booking id, firm, field/value pairs
-  enqueue: new Script(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[5])
-redis.call('ZADD', KEYS[4], 'NX', ARGV[4], ARGV[3])
-redis.call('SADD', KEYS[5], ARGV[6])
-return 1`),
+  // KEYS: the delivery's six (enqueueKeys); ARGV: delivery id, keep ms, due member, now, order key, firm, cap, fields JSON
+  enqueue: new Script(`${enqueueLua}
+return enqueue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], unpack(ARGV, 1, 8))`),
   // KEYS: due; ARGV: member, now, lease end. Takes a due queue for one sender.
   claim: new Script(`
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 return 1`),
-  // KEYS: queue, delivery, due, pending, log; ARGV: delivery id, state, attempts, member, now, booking id, log entry, log size.
+  // KEYS: queue, delivery, due, pending, log, endpoint; ARGV: delivery id, state, attempts, member, now, order key, log entry, log size.
   // The head leaves its queue (delivered or given up); the queue's next is due at once.
   finish: new Script(`
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then redis.call('LPOP', KEYS[1]) end
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then
+  redis.call('LPOP', KEYS[1])
+  if tonumber(redis.call('HGET', KEYS[6], 'queued') or '0') > 0 then redis.call('HINCRBY', KEYS[6], 'queued', -1) end
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'state', ARGV[2], 'attempts', ARGV[3]) end
 if redis.call('LLEN', KEYS[1]) > 0 then
   redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
@@ -120,25 +171,39 @@ end
 redis.call('LPUSH', KEYS[5], ARGV[7])
 redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[8]) - 1)
 return 1`),
-  // KEYS: endpoint, delivery, due, log; ARGV: attempts, member, next attempt at, log entry, log size, pause after, reason, now.
-  // Returns 1 when this failure paused the endpoint.
-  fail: new Script(`
+  // KEYS: endpoint, delivery, due, log, then each notice's six (enqueueKeys);
+  // ARGV: attempts, member, next attempt at, log entry, log size, pause after, reason, now, keep ms, cap,
+  //       then per notice: delivery id, due member, order key, firm, fields JSON.
+  // Returns {1 when this failure paused the endpoint, notices refused}: the notices (`endpoint.paused` to
+  // the firm's other endpoints) are queued in the same step as the pause, so a pause is never left untold.
+  fail: new Script(`${enqueueLua}
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'attempts', ARGV[1]) end
 redis.call('ZADD', KEYS[3], 'XX', ARGV[3], ARGV[2])
 redis.call('LPUSH', KEYS[4], ARGV[4])
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[5]) - 1)
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
 local failures = redis.call('HINCRBY', KEYS[1], 'consecutiveFailures', 1)
-if failures >= tonumber(ARGV[6]) and redis.call('HGET', KEYS[1], 'state') == 'active' then
-  redis.call('HSET', KEYS[1], 'state', 'paused', 'pausedReason', ARGV[7], 'pausedAt', ARGV[8])
-  return 1
+if failures < tonumber(ARGV[6]) or redis.call('HGET', KEYS[1], 'state') ~= 'active' then return {0, 0} end
+redis.call('HSET', KEYS[1], 'state', 'paused', 'pausedReason', ARGV[7], 'pausedAt', ARGV[8])
+local refused = 0
+for i = 0, (#KEYS - 4) / 6 - 1 do
+  local k, a = 4 + i * 6, 10 + i * 5
+  if enqueue(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], ARGV[a + 1], ARGV[9], ARGV[a + 2], ARGV[8], ARGV[a + 3], ARGV[a + 4], ARGV[10], ARGV[a + 5]) == 3 then
+    refused = refused + 1
+  end
 end
-return 0`),
+return {1, refused}`),
+  // KEYS: window; ARGV: closed, capacity, version, expire at. Kept only when newer than what is kept.
+  rememberWindow: new Script(`
+if tonumber(redis.call('HGET', KEYS[1], 'version') or '-1') >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'closed', ARGV[1], 'capacity', ARGV[2], 'version', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+return 1`),
 };
 
 const numberOrNull = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
 
-function endpointOf(hash: Record<string, string>): WebhookEndpoint | undefined {
+function endpointOf(hash: Record<string, string>): StoredEndpoint | undefined {
   if (!hash['id'] || !hash['firm']) return undefined;
   return {
     id: hash['id'],
@@ -151,23 +216,25 @@ function endpointOf(hash: Record<string, string>): WebhookEndpoint | undefined {
     pausedAt: numberOrNull(hash['pausedAt']),
     consecutiveFailures: Number(hash['consecutiveFailures'] ?? 0),
     createdAt: Number(hash['createdAt'] ?? 0),
+    queuedDeliveries: Number(hash['queued'] ?? 0),
+    refusedDeliveries: Number(hash['refused'] ?? 0),
   };
 }
 
 export class WebhookStore {
   constructor(
     private readonly redis: Redis,
-    private readonly settings: { keepMs: number; logSize: number },
+    private readonly settings: { keepMs: number; logSize: number; maxQueued: number },
   ) {}
 
   /** Stores a new endpoint with its secret; false when the firm has `limit` already. */
   async create(endpoint: WebhookEndpoint, secret: string, limit: number): Promise<boolean> {
     const fields = { ...endpoint, events: JSON.stringify(endpoint.events), pausedReason: '', pausedAt: '', secret };
-    const result = await scripts.create.run(this.redis, [keys.firm(endpoint.firm), keys.endpoint(endpoint.id)], [String(limit), endpoint.id, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])]);
+    const result = await scripts.create.run(this.redis, [keys.firm(endpoint.firm), keys.endpoint(endpoint.id), keys.firms], [String(limit), endpoint.id, endpoint.firm, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])]);
     return result === 1;
   }
 
-  async endpoint(id: string): Promise<WebhookEndpoint | undefined> {
+  async endpoint(id: string): Promise<StoredEndpoint | undefined> {
     return endpointOf(await this.redis.hgetall(keys.endpoint(id)));
   }
 
@@ -176,7 +243,7 @@ export class WebhookStore {
     return (await this.redis.hget(keys.endpoint(id), 'secret')) ?? undefined;
   }
 
-  async endpointsOf(firm: string): Promise<WebhookEndpoint[]> {
+  async endpointsOf(firm: string): Promise<StoredEndpoint[]> {
     const ids = (await this.redis.smembers(keys.firm(firm))).sort();
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
@@ -193,20 +260,23 @@ export class WebhookStore {
   async delete(endpoint: WebhookEndpoint): Promise<void> {
     const bookings = await this.redis.smembers(keys.pending(endpoint.id));
     const pipeline = this.redis.multi().srem(keys.firm(endpoint.firm), endpoint.id).del(keys.endpoint(endpoint.id), keys.pending(endpoint.id), keys.log(endpoint.id));
-    for (const bookingId of bookings) pipeline.del(keys.queue(endpoint.id, bookingId)).zrem(keys.due(endpoint.firm), member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
+    for (const orderKey of bookings) pipeline.del(keys.queue(endpoint.id, orderKey)).zrem(keys.due(endpoint.firm), member({ firm: endpoint.firm, endpointId: endpoint.id, orderKey }));
     await pipeline.exec();
   }
 
-  /** Queues a delivery behind its booking's earlier ones at that endpoint; false when it was queued before (same id). */
-  async enqueue(delivery: QueuedDelivery, now: number): Promise<boolean> {
-    const ref = { firm: delivery.firm, endpointId: delivery.endpointId, bookingId: delivery.bookingId };
-    const fields = { ...delivery, attempts: 0, state: 'pending' };
-    const result = await scripts.enqueue.run(
-      this.redis,
-      [keys.delivery(delivery.id), keys.queue(delivery.endpointId, delivery.bookingId), keys.pending(delivery.endpointId), keys.due(delivery.firm), keys.firms],
-      [delivery.id, String(this.settings.keepMs), member(ref), String(now), delivery.bookingId, delivery.firm, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])],
-    );
-    return result === 1;
+  /** Queues a delivery behind its order key's earlier ones at that endpoint (see EnqueueOutcome). */
+  async enqueue(delivery: QueuedDelivery, now: number): Promise<EnqueueOutcome> {
+    const result = await scripts.enqueue.run(this.redis, enqueueKeys(delivery), [
+      delivery.id,
+      String(this.settings.keepMs),
+      member(delivery),
+      String(now),
+      delivery.orderKey,
+      delivery.firm,
+      String(this.settings.maxQueued),
+      deliveryFields(delivery),
+    ]);
+    return enqueueOutcomes[Number(result)] ?? 'duplicate';
   }
 
   async delivery(id: string): Promise<StoredDelivery | undefined> {
@@ -216,7 +286,8 @@ export class WebhookStore {
       id: hash['id'],
       endpointId: hash['endpointId'] ?? '',
       firm: hash['firm'] ?? '',
-      bookingId: hash['bookingId'] ?? '',
+      // Deliveries queued before order keys were named so carry their booking's id.
+      orderKey: hash['orderKey'] ?? hash['bookingId'] ?? '',
       eventId: hash['eventId'] ?? '',
       type: (hash['type'] ?? 'booking.state-changed') as WebhookEventType,
       body: hash['body'] ?? '',
@@ -226,7 +297,7 @@ export class WebhookStore {
     };
   }
 
-  /** Firms that have had deliveries queued. */
+  /** Firms that have endpoints or have had deliveries queued. */
   async firms(): Promise<string[]> {
     return this.redis.smembers(keys.firms);
   }
@@ -243,7 +314,7 @@ export class WebhookStore {
 
   /** The delivery to send next in a queue. */
   async head(ref: QueueRef): Promise<string | undefined> {
-    return (await this.redis.lindex(keys.queue(ref.endpointId, ref.bookingId), 0)) ?? undefined;
+    return (await this.redis.lindex(keys.queue(ref.endpointId, ref.orderKey), 0)) ?? undefined;
   }
 
   /** A queue with nothing in it, or of a paused or deleted endpoint, leaves the due set (resume puts it back). */
@@ -255,33 +326,79 @@ export class WebhookStore {
   async finish(ref: QueueRef, attempt: DeliveryAttempt, now: number): Promise<void> {
     await scripts.finish.run(
       this.redis,
-      [keys.queue(ref.endpointId, ref.bookingId), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.pending(ref.endpointId), keys.log(ref.endpointId)],
-      [attempt.deliveryId, attempt.outcome === 'delivered' ? 'delivered' : 'failed', String(attempt.attempt), member(ref), String(now), ref.bookingId, JSON.stringify(attempt), String(this.settings.logSize)],
+      [keys.queue(ref.endpointId, ref.orderKey), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.pending(ref.endpointId), keys.log(ref.endpointId), keys.endpoint(ref.endpointId)],
+      [attempt.deliveryId, attempt.outcome === 'delivered' ? 'delivered' : 'failed', String(attempt.attempt), member(ref), String(now), ref.orderKey, JSON.stringify(attempt), String(this.settings.logSize)],
     );
     if (attempt.outcome === 'delivered') await this.redis.hset(keys.endpoint(ref.endpointId), 'consecutiveFailures', 0);
   }
 
-  /** The head failed and is tried again at `nextAt`; true when this failure paused the endpoint (`pauseAfter` in a row). */
-  async fail(ref: QueueRef, attempt: DeliveryAttempt, nextAt: number, pauseAfter: number, now: number): Promise<boolean> {
-    const reason = `${pauseAfter} deliveries in a row failed; the last: ${attempt.statusCode === null ? attempt.error : `HTTP ${attempt.statusCode}`}`;
-    const paused = await scripts.fail.run(
+  /**
+   * The head failed and is tried again at `nextAt`. When this failure pauses the endpoint
+   * (`pauseAfter` in a row), `notices` (the pause as told to the firm's other endpoints)
+   * are queued in the same script; `refused`: those refused at a full queue.
+   */
+  async fail(ref: QueueRef, attempt: DeliveryAttempt, nextAt: number, pause: { after: number; reason: string; notices: readonly QueuedDelivery[] }, now: number): Promise<{ paused: boolean; refused: number }> {
+    const [paused, refused] = (await scripts.fail.run(
       this.redis,
-      [keys.endpoint(ref.endpointId), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.log(ref.endpointId)],
-      [String(attempt.attempt), member(ref), String(nextAt), JSON.stringify(attempt), String(this.settings.logSize), String(pauseAfter), reason, String(now)],
-    );
-    return paused === 1;
+      [keys.endpoint(ref.endpointId), keys.delivery(attempt.deliveryId), keys.due(ref.firm), keys.log(ref.endpointId), ...pause.notices.flatMap(enqueueKeys)],
+      [
+        String(attempt.attempt),
+        member(ref),
+        String(nextAt),
+        JSON.stringify(attempt),
+        String(this.settings.logSize),
+        String(pause.after),
+        pause.reason,
+        String(now),
+        String(this.settings.keepMs),
+        String(this.settings.maxQueued),
+        ...pause.notices.flatMap((d) => [d.id, member(d), d.orderKey, d.firm, deliveryFields(d)]),
+      ],
+    )) as [number, number];
+    return { paused: paused === 1, refused };
   }
 
   /** Active again: failures forgotten, every queue of the endpoint due now. */
   async resume(endpoint: WebhookEndpoint, now: number): Promise<void> {
     const bookings = await this.redis.smembers(keys.pending(endpoint.id));
     const pipeline = this.redis.multi().hset(keys.endpoint(endpoint.id), 'state', 'active', 'pausedReason', '', 'pausedAt', '', 'consecutiveFailures', 0);
-    for (const bookingId of bookings) pipeline.zadd(keys.due(endpoint.firm), now, member({ firm: endpoint.firm, endpointId: endpoint.id, bookingId }));
+    for (const orderKey of bookings) pipeline.zadd(keys.due(endpoint.firm), now, member({ firm: endpoint.firm, endpointId: endpoint.id, orderKey }));
     await pipeline.exec();
   }
 
   /** The endpoint's last attempts, newest first. */
   async log(endpointId: string): Promise<DeliveryAttempt[]> {
     return (await this.redis.lrange(keys.log(endpointId), 0, this.settings.logSize - 1)).map((entry) => JSON.parse(entry) as DeliveryAttempt);
+  }
+
+  /** How the fan-out last saw a window change, or undefined when it has not. */
+  async seenWindow(windowKey: string): Promise<SeenWindow | undefined> {
+    const [closed, capacity, version] = await this.redis.hmget(keys.window(windowKey), 'closed', 'capacity', 'version');
+    return version === null || version === undefined ? undefined : { closed: closed === '1', capacity: Number(capacity), version: Number(version) };
+  }
+
+  /** Keeps a window's change (unless a newer one is kept) until `expireAt`. */
+  async rememberWindow(windowKey: string, seen: SeenWindow, expireAt: number): Promise<void> {
+    await scripts.rememberWindow.run(this.redis, [keys.window(windowKey)], [seen.closed ? '1' : '0', String(seen.capacity), String(seen.version), String(expireAt)]);
+  }
+
+  /** Endpoints and the deliveries queued for them, by the endpoint's state (for /metrics). */
+  async census(): Promise<Record<WebhookEndpoint['state'], { endpoints: number; queued: number }>> {
+    const counts = { active: { endpoints: 0, queued: 0 }, paused: { endpoints: 0, queued: 0 } };
+    for (const firm of await this.firms()) {
+      const ids = await this.redis.smembers(keys.firm(firm));
+      if (ids.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hmget(keys.endpoint(id), 'state', 'queued');
+      for (const [error, fields] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        const [state, queued] = fields as (string | null)[];
+        if (state === null || state === undefined) continue;
+        const count = counts[state === 'paused' ? 'paused' : 'active'];
+        count.endpoints += 1;
+        count.queued += Number(queued ?? 0);
+      }
+    }
+    return counts;
   }
 }

@@ -1,56 +1,14 @@
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect } from 'vitest';
 import type { SlotBooking } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
-import { bearer, startSlots, testKeys, testWebhookSettings, type SlotsTopics } from '../test-support.ts';
+import { bearer, startSlots, testKeys, testWebhookSettings } from '../test-support.ts';
+import { ownTruck, slotsTopics, startReceiver, type Received } from './test-support.ts';
 
 const windowMs = 30 * 60_000;
 
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  event: { id: string; type: string; occurredAt: string; booking: SlotBooking };
-  answered: number;
-}
-
-/** A firm's receiver on 127.0.0.1 (port 0): records every request and answers what `answer` says (or never, while it returns 'hang'). */
-async function startReceiver() {
-  const received: Received[] = [];
-  let answer: (r: Omit<Received, 'answered'>) => number | 'hang' = () => 200;
-  const hanging: http.ServerResponse[] = [];
-  const server = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const entry = { path: request.url ?? '', headers: request.headers, body, event: JSON.parse(body) as Received['event'] };
-      const status = answer(entry);
-      received.push({ ...entry, answered: status === 'hang' ? 0 : status });
-      if (status === 'hang') hanging.push(response);
-      else response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'x'.repeat(100_000));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    answerWith: (f: typeof answer) => void (answer = f),
-    close: async () => {
-      for (const response of hanging) response.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 /** The states delivered with a 2xx for one booking, in the order they arrived. */
 const deliveredStates = (received: Received[], bookingId: string) => received.filter((r) => r.answered >= 200 && r.answered < 300 && r.event.booking.id === bookingId).map((r) => r.event.booking.state);
-
-async function slotsTopics(createTopic: (o?: { partitions?: number }) => Promise<string>): Promise<SlotsTopics> {
-  return { slots: await createTopic({ partitions: 3 }), trucks: await createTopic({ partitions: 1 }), deadLetter: await createTopic({ partitions: 1 }) };
-}
 
 describe('webhooks on real Redis and Kafka, to a real receiver', () => {
   test('registration: firm keys only, URLs checked, a limit per firm, the secret once, and another firm sees none of it on any route', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
@@ -141,6 +99,7 @@ describe('webhooks on real Redis and Kafka, to a real receiver', () => {
       receiver.answerWith(() => 500);
       const windowStart = Math.ceil((Date.now() + 4 * 3_600_000) / windowMs) * windowMs;
       const hold = async (key: string, plate: string) => {
+        await ownTruck(slots.http, testKeys.haiha, plate);
         const response = await api('POST', '/v1/bookings', testKeys.haiha, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'farm-produce' }, { 'idempotency-key': key });
         expect(response.statusCode, response.body).toBe(201);
         return response.json<SlotBooking>().id;
@@ -233,6 +192,7 @@ describe('webhooks on real Redis and Kafka, to a real receiver', () => {
       expect((await api('/v1/webhooks', testKeys.donghung, { url: fast.url, events: ['booking.state-changed'] })).statusCode).toBe(201);
       const windowStart = Math.ceil((Date.now() + 5 * 3_600_000) / windowMs) * windowMs;
       const hold = async (key: string, plate: string, start = windowStart) => {
+        await ownTruck(slots.http, key, plate);
         const response = await api('/v1/bookings', key, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: start, plate, cargoClass: 'farm-produce' }, { 'idempotency-key': `${plate}-${Date.now()}` });
         expect(response.statusCode, response.body).toBe(201);
         return response.json<SlotBooking>().id;
