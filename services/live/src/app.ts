@@ -4,6 +4,8 @@ import fastifyStatic from '@fastify/static';
 import type { Registry } from 'prom-client';
 import { bookingView, httpPart, installProblemHandler, installSecurityHeaders, partOf, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
+import { ConditionsBoard, type ConditionsSettings } from './conditions/board.ts';
+import { registerConditionsRoutes } from './conditions/routes.ts';
 import { AlertEngine, type AlertEngineSettings } from './gateway/alert-engine.ts';
 import { AlertLog } from './gateway/alert-log.ts';
 import { AlertStore } from './gateway/alert-store.ts';
@@ -28,6 +30,8 @@ export interface LiveSettings {
   journeys: RecentJourneySettings;
   /** Snapshots of the `slots` and `bookings` channels. */
   slots: SlotBoardSettings;
+  /** The gate conditions (`conditions` channel, GET /v1/conditions, the view in Redis for the slots service). */
+  conditions: ConditionsSettings;
   /** The built wall display (services/live/dist/wall), served at `/`. */
   wallDirectory: string;
   alerts: AlertEngineSettings & {
@@ -112,6 +116,20 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   const alertSources = { store: alertStore, log: alertLog, recentMs: alertSettings.recentMs, now };
   registerAlertRoutes(app, { ...alertSources, catalog: deps.catalog, access: deps.access, engine: alertEngine });
   const slotBoard = new SlotBoard(deps.settings.slots);
+  const conditions = new ConditionsBoard({
+    hub: deps.hub,
+    slotBoard,
+    catalog: deps.catalog,
+    plan: deps.settings.slots.plan,
+    clickhouse: deps.clickhouse,
+    redis: deps.redis,
+    currentRound: () => kpiBoard.current(),
+    leads: () => alertEngine.isLeading,
+    settings: deps.settings.conditions,
+    logger: deps.logger,
+  });
+  kpiBoard.onRound((round) => conditions.onRound(round));
+  registerConditionsRoutes(app, { catalog: deps.catalog, access: deps.access, board: conditions });
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
     throughput: async (filter, clickhouse) => {
@@ -126,6 +144,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     journeys: async (filter, clickhouse) => ({ journeys: await readRecentJourneys(new HistoryStore(clickhouse), filter, deps.settings.journeys, now()) }),
     slots: async (filter, clickhouse) => ({ windows: await slotBoard.windowSnapshot(filter.site, now(), clickhouse) }),
     bookings: async (filter, clickhouse) => ({ bookings: (await slotBoard.bookingSnapshot(filter.firm, now(), clickhouse)).map(bookingView) }),
+    conditions: (filter) => conditions.current(filter.site),
   };
   const gateway = attachGateway(app, {
     settings: deps.settings.gateway,

@@ -1,6 +1,6 @@
 import { defaultAlertThresholds } from './domain/alerts.ts';
 import { defaultTileThresholds, type TileThresholds } from './domain/kpis.ts';
-import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv, type ConfigOf } from '@tower/shared';
+import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv, type ConditionThresholds, type ConfigOf } from '@tower/shared';
 import { tracingEnv } from '@tower/shared/tracing';
 import type { MessageRate } from './gateway/message-gate.ts';
 import type { SnapshotBudgets } from './gateway/snapshot-reads.ts';
@@ -33,6 +33,10 @@ export const liveEnv = {
   ALERT_RECENT_HOURS: env.integer({ default: 12, min: 1, max: 24 * 30, description: 'cleared alerts shown on the wall and in GET /v1/alerts' }),
   ALERT_QUEUE_WARNING: env.integer({ default: defaultAlertThresholds.queueWarningVehicles, min: 1, description: 'vehicles queuing at a lane that raise a warning' }),
   ALERT_QUEUE_CRITICAL: env.integer({ default: defaultAlertThresholds.queueCriticalVehicles, min: 1, description: 'vehicles queuing at a lane that make it critical' }),
+  CONDITIONS_BUSY_WAIT_MINUTES: env.integer({ default: 20, min: 1, max: 24 * 60, description: 'gate conditions: a lane group whose expected wait reaches this many minutes is busy (a lane queue at ALERT_QUEUE_WARNING too)' }),
+  CONDITIONS_CONGESTED_WAIT_MINUTES: env.integer({ default: 45, min: 1, max: 24 * 60, description: 'gate conditions: an expected wait from this many minutes is congested (a lane queue at ALERT_QUEUE_CRITICAL too)' }),
+  CONDITIONS_MIN_TRUCKS_PER_HOUR: env.integer({ default: 6, min: 1, max: 10_000, description: 'gate conditions: fewer trucks through a lane group in the last hour give no expected wait (null, too-little-throughput), never a made-up one' }),
+  CONDITIONS_REDIS_TTL_MS: env.integer({ default: 30_000, min: 1000, max: 3_600_000, description: 'the gate conditions the leading instance writes to Redis (conditions:current, for the slots service) expire after this: a few rounds of ALERT_EVALUATE_MS' }),
   ALLOWED_ORIGINS: env.origins({ default: ['http://127.0.0.1:8080', 'http://localhost:8080'], description: 'origins a browser may open /v1/live from' }),
   HISTORY_MAX_BUCKETS: env.integer({ default: 2000, min: 10, max: 100_000, description: 'most buckets one /v1/throughput answer may hold; a longer range needs a coarser step' }),
   JOURNEY_LOOKBACK_DAYS: env.integer({ default: 7, min: 1, max: 90, description: 'how far back /v1/journeys/:plate looks when the request does not say' }),
@@ -69,6 +73,17 @@ export function tileThresholdsOf(config: ConfigOf<typeof liveEnv>): TileThreshol
     queueWarningVehicles: config.ALERT_QUEUE_WARNING,
     queueCriticalVehicles: config.ALERT_QUEUE_CRITICAL,
     lanesOpenWarningShare: config.KPI_LANES_OPEN_WARNING_PERCENT / 100,
+  };
+}
+
+/** What the gate conditions are judged by: the queue thresholds are the queue alert rule's. */
+export function conditionThresholdsOf(config: ConfigOf<typeof liveEnv>): ConditionThresholds {
+  return {
+    busyWaitMinutes: config.CONDITIONS_BUSY_WAIT_MINUTES,
+    congestedWaitMinutes: config.CONDITIONS_CONGESTED_WAIT_MINUTES,
+    busyQueueVehicles: config.ALERT_QUEUE_WARNING,
+    congestedQueueVehicles: config.ALERT_QUEUE_CRITICAL,
+    minTrucksPerHour: config.CONDITIONS_MIN_TRUCKS_PER_HOUR,
   };
 }
 

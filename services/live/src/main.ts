@@ -10,7 +10,7 @@ import { AccessRegistry, checkClickHouseLogin, clientPart, consumerReadiness, co
 import { Tracing } from '@tower/shared/tracing';
 import { watchAccessRegistry } from './access-registry-watch.ts';
 import { buildApp } from './app.ts';
-import { gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
+import { conditionThresholdsOf, gatewayLimitsOf, liveEnv, tileThresholdsOf } from './config.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { alertFeed, journeyFeed, slotFeed, tickFeed, type BroadcastFeed } from './gateway/broadcast-feed.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
@@ -74,6 +74,8 @@ const live = await buildApp({
     kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
     journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },
     slots: { plan, windowMs: config.SLOT_WINDOW_MINUTES * 60_000, horizonMs: config.LIVE_SLOT_HOURS * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: config.LIVE_BOOKINGS_MAX },
+    // The stored slot windows are read again every 10 minutes: what the feed missed while this instance started heals.
+    conditions: { thresholds: conditionThresholdsOf(config), windowMs: config.SLOT_WINDOW_MINUTES * 60_000, redisTtlMs: config.CONDITIONS_REDIS_TTL_MS, reseedMs: 10 * 60_000 },
     wallDirectory: path.resolve(config.WALL_DIR),
     alerts: {
       topic: config.TOPIC_ALERTS,

@@ -2,13 +2,13 @@
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type ReadinessCheck, type Redis } from '@tower/shared';
+import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type TruckEvent, type ReadinessCheck, type Redis } from '@tower/shared';
 import { dimensionsOf, noDerived, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
 import { eventuallyProgressing } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
-import { gatewayLimitsOf, liveEnv } from './config.ts';
+import { conditionThresholdsOf, gatewayLimitsOf, liveEnv } from './config.ts';
 import { defaultTileThresholds } from './domain/kpis.ts';
 import { liveSubprotocol } from './domain/protocol.ts';
 import { defaultAlertThresholds } from './domain/alerts.ts';
@@ -58,6 +58,7 @@ export async function startLive(
   deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number; readiness?: ReadinessCheck[] },
   gateway: Partial<GatewaySettings> = {},
   alerts: Partial<LiveSettings['alerts']> = {},
+  conditions: Partial<LiveSettings['conditions']> = {},
 ): Promise<Live & { hub: LiveHub }> {
   const producer = createProducer(deps.kafka);
   await producer.connect();
@@ -69,6 +70,7 @@ export async function startLive(
       kpis: { refreshMs: 200, maxAgeMs: 30_000 },
       journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },
       slots: { plan: roundTheClockPlan(loadCatalog().document), windowMs: 30 * 60_000, horizonMs: 6 * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: 2000 },
+      conditions: { thresholds: conditionThresholdsOf(loadConfig(liveEnv, {})), windowMs: 30 * 60_000, redisTtlMs: 30_000, reseedMs: 10 * 60_000, ...conditions },
       wallDirectory,
       alerts: { topic: 'tower.alerts.v1', recentMs: 3_600_000, evaluateMs: 200, clearAfterMs: 1000, leaseMs: 5000, thresholds: defaultAlertThresholds, ...alerts },
     },
@@ -88,14 +90,16 @@ export async function startLive(
   return { ...live, hub };
 }
 
-/** Lane events stored as the aggregator stores them (raw rows; the views do the rest). */
-export async function storeLaneEvents(store: EventStore, events: LaneEvent[]): Promise<void> {
+/** Lane or truck events stored as the aggregator stores them (raw rows; the views do the rest: lane states, throughput). */
+export async function storeEvents(store: EventStore, family: 'lane' | 'truck', events: (LaneEvent | TruckEvent)[]): Promise<void> {
   const catalog = loadCatalog();
   const rows = events.map((event, i) =>
-    rawRowOf({ topic: 'tower.lanes.v1', partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
+    rawRowOf({ topic: `tower.${family}s.v1`, partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family, schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
   );
-  await store.insert('lane', rows);
+  await store.insert(family, rows);
 }
+
+export const storeLaneEvents = (store: EventStore, events: LaneEvent[]) => storeEvents(store, 'lane', events);
 
 export type LiveMessage = { type: string; id?: string; seq?: number; stream?: string; resync?: boolean; code?: string; message?: string; data?: unknown; fromSeq?: number; toSeq?: number; conflated?: boolean };
 

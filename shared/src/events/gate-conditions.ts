@@ -84,3 +84,7 @@ export const gateConditionsKey = 'conditions:current';
 
 /** The view as stored under `gateConditionsKey`, checked against the schema. */
 export const decodeGateConditions = jsonMessageDecoder(GateConditions, 'the gate conditions');
+
+/** `GET /v1/conditions` (live and slots): one site of the catalog, or every site. */
+export const conditionsQuery = (siteIds: readonly string[]) =>
+  Type.Object({ site: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...siteIds], description: 'site id from the catalog; every site without it' })) }, { additionalProperties: false });

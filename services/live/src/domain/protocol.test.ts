@@ -24,7 +24,7 @@ describe('client messages', () => {
     expect(failure('{"type":"subscribe","id":"a","channel":"throughput","filter":{"sites":"x"}}')).toMatchObject({ code: 'invalid-message', subscription: 'a', message: expect.stringContaining('/filter') });
     expect(failure('{"type":"subscribe","id":"has space","channel":"throughput"}').message).toContain('/id');
     expect(failure('{"type":"hello"}').message).toContain('/type');
-    expect(failure('{"type":"subscribe","id":"a","channel":"weather"}').message).toBe('/channel: must be one of throughput, kpis, lanes, alerts, journeys, slots, bookings');
+    expect(failure('{"type":"subscribe","id":"a","channel":"weather"}').message).toBe('/channel: must be one of throughput, kpis, lanes, alerts, journeys, slots, bookings, conditions');
   });
 
   it("judges a filter by its channel's schema", () => {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ThroughputTick, firmIdPattern, laneKinds, type JourneyUpdate, type JourneyView, type SlotAvailability, type SlotBookingView } from '@tower/shared';
+import { ThroughputTick, firmIdPattern, laneKinds, type GateConditions, type JourneyUpdate, type JourneyView, type LaneGroupConditions, type SlotAvailability, type SlotBookingView } from '@tower/shared';
 import type { Alert } from './alerts.ts';
 import type { KpisNow, LaneNow } from './kpis.ts';
 
@@ -11,7 +11,7 @@ import type { KpisNow, LaneNow } from './kpis.ts';
  */
 export const liveSubprotocol = 'tower.live.v1';
 
-export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts', 'journeys', 'slots', 'bookings'] as const;
+export const liveChannels = ['throughput', 'kpis', 'lanes', 'alerts', 'journeys', 'slots', 'bookings', 'conditions'] as const;
 export type LiveChannel = (typeof liveChannels)[number];
 
 /** Close codes the gateway uses besides the standard ones. */
@@ -60,6 +60,9 @@ export const SlotsFilter = Type.Object({ site: Type.Optional(siteField) }, { add
  */
 export const BookingsFilter = Type.Object({ firm: Type.Optional(Type.String({ pattern: firmIdPattern })) }, { additionalProperties: false });
 
+/** `conditions`: the gate's conditions per lane group (queue, expected wait, lanes open, next windows) of one site, or of every site. */
+export const ConditionsFilter = Type.Object({ site: Type.Optional(siteField) }, { additionalProperties: false });
+
 /** Every filter field of every channel; each channel's own schema says which it accepts. */
 export interface LiveFilter {
   site?: string;
@@ -69,8 +72,8 @@ export interface LiveFilter {
   firm?: string;
 }
 
-/** Channels a firm's token may use: slots and its own bookings, nothing of the gate's operations. */
-export const firmChannels: ReadonlySet<LiveChannel> = new Set(['slots', 'bookings']);
+/** Channels a firm's token may use: slots, its own bookings and the gate's public conditions, nothing else of the gate's operations. */
+export const firmChannels: ReadonlySet<LiveChannel> = new Set(['slots', 'bookings', 'conditions']);
 export type ThroughputFilter = Static<typeof ThroughputFilter>;
 
 export const Resume = Type.Object(
@@ -81,7 +84,7 @@ export const Resume = Type.Object(
   { additionalProperties: false },
 );
 
-const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter, journeys: JourneysFilter, slots: SlotsFilter, bookings: BookingsFilter } satisfies Record<LiveChannel, unknown>;
+const filters = { throughput: ThroughputFilter, kpis: KpisFilter, lanes: LanesFilter, alerts: AlertsFilter, journeys: JourneysFilter, slots: SlotsFilter, bookings: BookingsFilter, conditions: ConditionsFilter } satisfies Record<LiveChannel, unknown>;
 
 function subscribeTo<C extends LiveChannel>(channel: C) {
   return Type.Object(
@@ -98,6 +101,7 @@ const subscribeSchemas = {
   journeys: subscribeTo('journeys'),
   slots: subscribeTo('slots'),
   bookings: subscribeTo('bookings'),
+  conditions: subscribeTo('conditions'),
 };
 export const SubscribeMessage = Type.Union(Object.values(subscribeSchemas));
 export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: subscriptionId }, { additionalProperties: false });
@@ -168,6 +172,8 @@ export interface ChannelData {
   slots: { snapshot: { windows: SlotAvailability[] }; delta: SlotAvailability };
   /** The firm's bookings of windows from a day ago on, by window start; a delta is one booking's new state. As the slots API shows them: times also in Vietnam time (bookingView). */
   bookings: { snapshot: { bookings: SlotBookingView[] }; delta: SlotBookingView };
+  /** Every bookable lane group's conditions as of the latest KPI round (as GET /v1/conditions); a delta is one group whose figures changed. */
+  conditions: { snapshot: GateConditions; delta: LaneGroupConditions };
 }
 export type LiveDelta = ChannelData[LiveChannel]['delta'];
 export type LiveSnapshot = ChannelData[LiveChannel]['snapshot'];

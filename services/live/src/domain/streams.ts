@@ -1,4 +1,4 @@
-import { slotWindowKey, type ThroughputTick } from '@tower/shared';
+import { laneGroupOf, slotWindowKey, type ThroughputTick } from '@tower/shared';
 import type { ChannelData, LiveChannel, LiveFilter, ThroughputFilter } from './protocol.ts';
 
 /**
@@ -65,6 +65,7 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
   },
   slots: { matches: (window, filter) => filter.site === undefined || window.site === filter.site, conflationKey: slotWindowKey },
   bookings: { matches: (booking, filter) => filter.firm === undefined || booking.firm === filter.firm, conflationKey: (booking) => booking.id },
+  conditions: { matches: (group, filter) => filter.site === undefined || group.site === filter.site, conflationKey: laneGroupOf },
 };
 
 /**

@@ -25,6 +25,7 @@ export class KpiBoard {
   private timer: NodeJS.Timeout | undefined;
   private readonly published = new Map<string, string>();
   private readonly stopListening: () => void;
+  private readonly roundListeners: ((round: ZoneKpis) => Promise<void>)[] = [];
 
   constructor(
     private readonly hub: LiveHub,
@@ -50,6 +51,11 @@ export class KpiBoard {
     this.stopListening();
   }
 
+  /** Called with each new round before the readers that wait for it get it (the gate conditions); it must not throw. */
+  onRound(listener: (round: ZoneKpis) => Promise<void>): void {
+    this.roundListeners.push(listener);
+  }
+
   /** The latest round, read now if there is none or it is older than `maxAgeMs`. */
   async current(maxAgeMs = this.settings.maxAgeMs): Promise<ZoneKpis> {
     if (this.latest && this.now() - this.latest.at <= maxAgeMs) return this.latest;
@@ -67,7 +73,7 @@ export class KpiBoard {
   }
 
   private async refreshIfWatched(): Promise<void> {
-    if (!this.hub.hasListeners('kpis') && !this.hub.hasListeners('lanes')) return;
+    if (!this.hub.hasListeners('kpis') && !this.hub.hasListeners('lanes') && !this.hub.hasListeners('conditions')) return;
     const old = !this.latest || this.now() - this.latest.at > this.settings.maxAgeMs;
     if (!this.stale && !old) return;
     try {
@@ -85,6 +91,7 @@ export class KpiBoard {
         const round = await this.read(this.now());
         this.latest = round;
         this.publishChanges(round);
+        for (const listener of this.roundListeners) await listener(round);
         return round;
       } catch (error) {
         this.stale = true;

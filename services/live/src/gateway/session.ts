@@ -177,10 +177,10 @@ export class LiveSession {
     for (const delta of queued) if (delta.seq > seq) this.deliver(message.id, subscription, delta.seq, delta.delta);
   }
 
-  /** Why this token may not subscribe so (firms see slots and their own bookings only; displays no bookings). */
+  /** Why this token may not subscribe so (firms see slots, their own bookings and the gate's conditions only; displays no bookings). */
   private forbidden(message: SubscribeMessage): string | undefined {
     const { role, id } = this.access;
-    if (role === 'firm' && !firmChannels.has(message.channel)) return `${id} is a firm's token: it may subscribe to ${[...firmChannels].join(' and ')} only`;
+    if (role === 'firm' && !firmChannels.has(message.channel)) return `${id} is a firm's token: it may subscribe to ${[...firmChannels].join(', ')} only`;
     if (message.channel !== 'bookings') return undefined;
     if (role === 'display') return `${id} is a display token; bookings are for their firm and operators`;
     const firm = (message.filter as LiveFilter | undefined)?.firm;

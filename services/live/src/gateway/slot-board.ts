@@ -36,6 +36,8 @@ export interface SlotBoardSettings {
 export class SlotBoard {
   private readonly windows = new Map<string, SlotAvailability>();
   private readonly bookings = new Map<string, SlotBooking>();
+  /** When `windowsAhead` last read the stored windows, and up to where. */
+  private seed: { at: number; to: number } | undefined;
 
   constructor(private readonly settings: SlotBoardSettings) {}
 
@@ -64,9 +66,37 @@ export class SlotBoard {
 
   /** Every window of every bookable lane group of `site` (or all sites) from the current window to the horizon (`clickhouse`: the snapshot read's own client). */
   async windowSnapshot(site: string | undefined, now: number, clickhouse: ClickHouseClient): Promise<SlotAvailability[]> {
+    const { from, to } = this.horizonFrom(now);
+    return this.merged(site, from, to, await readSlotWindows(clickhouse, { fromMs: from, toMs: to, windowMs: this.settings.windowMs, ...(site ? { site } : {}) }));
+  }
+
+  /**
+   * Every window of every bookable lane group in [from, to) without a read of its own
+   * each time (the gate conditions, every KPI round): the plan and what the board holds.
+   * The windows changed before this instance started (or before the feed delivered them)
+   * are put on the board from ClickHouse when none were read yet, after `reseedMs`, or
+   * when `to` passes the horizon last read; the feed keeps it current in between.
+   */
+  async windowsAhead(from: number, to: number, now: number, clickhouse: ClickHouseClient, reseedMs: number): Promise<SlotAvailability[]> {
+    const seed = this.seed;
+    if (!seed || now - seed.at > reseedMs || to > seed.to) {
+      const horizon = this.horizonFrom(now);
+      const stored = await readSlotWindows(clickhouse, { fromMs: horizon.from, toMs: Math.max(to, horizon.to), windowMs: this.settings.windowMs });
+      for (const window of stored) this.putWindow(window, now);
+      this.seed = { at: now, to: Math.max(to, horizon.to) };
+    }
+    return this.merged(undefined, from, to, []);
+  }
+
+  private horizonFrom(now: number): { from: number; to: number } {
     const { windowMs } = this.settings;
     const from = Math.floor(now / windowMs) * windowMs;
-    const to = from + Math.ceil(this.settings.horizonMs / windowMs) * windowMs;
+    return { from, to: from + Math.ceil(this.settings.horizonMs / windowMs) * windowMs };
+  }
+
+  /** The plan's windows of [from, to), each replaced by the newest of `stored` and the board's. */
+  private merged(site: string | undefined, from: number, to: number, stored: readonly SlotAvailability[]): SlotAvailability[] {
+    const { windowMs } = this.settings;
     const groups = Object.keys(this.plan.weekly).filter((group) => site === undefined || group.startsWith(`${site}|`));
     const merged = new Map<string, SlotAvailability>();
     for (let windowStart = from; windowStart < to; windowStart += windowMs) {
@@ -77,8 +107,7 @@ export class SlotBoard {
         merged.set(slotWindowKey(window), window);
       }
     }
-    const changed = [...(await readSlotWindows(clickhouse, { fromMs: from, toMs: to, windowMs, ...(site ? { site } : {}) })), ...this.windows.values()];
-    for (const window of changed) {
+    for (const window of [...stored, ...this.windows.values()]) {
       const key = slotWindowKey(window);
       const known = merged.get(key);
       if (known && known.version < window.version) merged.set(key, window);
