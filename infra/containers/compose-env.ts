@@ -44,7 +44,7 @@ export const generatedSettings = [
   password('TOWER_CLICKHOUSE_MONITOR_PASSWORD', 'ClickHouse user tower_monitor (read-only: the ClickHouse exporter)'),
   password('TOWER_REDIS_ADMIN_PASSWORD', 'Redis user tower-admin'),
   password('TOWER_REDIS_SLOTS_PASSWORD', 'Redis user tower-slots (slots:* keys)'),
-  password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys)'),
+  password('TOWER_REDIS_LIVE_PASSWORD', 'Redis user tower-live (alerts:* keys, writes conditions:current)'),
   password('TOWER_REDIS_INGEST_PASSWORD', 'Redis user tower-ingest (ingest:* keys)'),
   password('TOWER_REDIS_MONITOR_PASSWORD', 'Redis user tower-monitor (the Redis exporter: INFO and the like, no key)'),
   password('TOWER_GRAFANA_ADMIN_PASSWORD', "Grafana's admin user (set when the grafana-data volume is created: change it in Grafana afterwards)"),

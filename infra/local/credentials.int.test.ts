@@ -9,6 +9,7 @@ import {
   createKafka,
   createProducer,
   createRedis,
+  gateConditionsKey,
   pingClickHouse,
   topicCatalog,
   type ClickHouseClient,
@@ -100,6 +101,13 @@ describe('Redis users', () => {
       await expect(slots.get(`alerts:${key}`)).rejects.toThrow(/NOPERM/);
       await expect(live.get(`slots:${key}`)).rejects.toThrow(/NOPERM/);
       await live.set(`alerts:${key}`, '1');
+      // The gate conditions' one key: live writes it and cannot read it, slots reads it and cannot write it; nothing else under conditions:.
+      expect(await live.set(gateConditionsKey, '{}', 'PX', 1, 'NX')).toBeOneOf(['OK', null]);
+      await expect(live.get(gateConditionsKey)).rejects.toThrow(/NOPERM/);
+      await expect(live.set(`conditions:${key}`, '1')).rejects.toThrow(/NOPERM/);
+      await slots.get(gateConditionsKey);
+      await expect(slots.set(gateConditionsKey, '{}')).rejects.toThrow(/NOPERM/);
+      await expect(slots.del(gateConditionsKey)).rejects.toThrow(/NOPERM/);
       await expect(slots.flushall()).rejects.toThrow(/NOPERM/);
       await expect(slots.config('GET', 'requirepass')).rejects.toThrow(/NOPERM/);
       await expect(slots.keys('*')).rejects.toThrow(/NOPERM/);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gateConditionsKey } from '@tower/shared';
 import { kafkaPrincipals, type InfraCredentials } from './infra-credentials.ts';
 
 /**
@@ -58,7 +59,8 @@ export function clickhouseAccessXml(credentials: InfraCredentials, form: Passwor
 
 /**
  * Redis ACL users (redis.conf lines, or `--user …` arguments): `default` locked;
- * tower-admin everything (provisioning, tests); each service its own key prefix and no
+ * tower-admin everything (provisioning, tests); each service its own key prefix (and the
+ * gate conditions' key: live writes it, slots reads it) and no
  * administrative or dangerous command (INFO stays: the client's ready check sends it);
  * tower-monitor (the Prometheus Redis exporter) no key, no channel, and only the
  * commands the exporter sends without key checks: PING, INFO, CONFIG GET (maxmemory,
@@ -76,8 +78,9 @@ export function redisAclLines(credentials: InfraCredentials, form: PasswordForm 
     // password nobody is given: a connection without a login can do nothing.
     `user default on resetpass ${password(`disabled:${credentials.redis['tower-admin']}`)} ~* &* +@all`,
     `user tower-admin on ${password(credentials.redis['tower-admin'])} ~* &* +@all`,
-    service('tower-slots', '~slots:*'),
-    service('tower-live', '~alerts:*'),
+    // The gate conditions: the live service writes the one key (never reads it), the slots service reads it (never writes it).
+    service('tower-slots', `~slots:* %R~${gateConditionsKey}`),
+    service('tower-live', `~alerts:* %W~${gateConditionsKey}`),
     service('tower-ingest', '~ingest:*'),
     `user tower-monitor on ${password(credentials.redis['tower-monitor'])} resetkeys resetchannels -@all +ping +info +config|get +client|setname +latency|latest +slowlog|get +slowlog|len`,
   ];

@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { ConsumerRunner, EventCodec, eventDecoder, httpPart, installProblemHandler, installSecurityHeaders, partOf, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
+import { registerConditionsRoute } from './conditions/routes.ts';
 import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
@@ -157,6 +158,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     now,
   });
   webhooks.registerRoutes(http, { access: deps.access, rateLimiter });
+  registerConditionsRoute(http, { redis: deps.redis, access: deps.access, rateLimiter, catalog: deps.catalog, logger });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
   const parts = [
     partOf('history consumer (commit offsets)', history),

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  conditionsQuery,
+  decodeGateConditions,
+  DependencyUnavailableProblem,
+  ForbiddenProblem,
+  GateConditions,
+  gateConditionsKey,
+  ProblemDocument,
+  RateLimitedProblem,
+  type AccessRegistry,
+  type Logger,
+  type RateLimiter,
+  type Redis,
+  type SiteCatalog,
+} from '@tower/shared';
+
+/**
+ * The gate conditions as the live service last wrote them to Redis (`conditions:current`,
+ * written by its instance leading alert evaluation every few seconds, expiring when not
+ * renewed), or undefined when none is there: the live service is down, lost its lead
+ * without a successor yet, or cannot read ClickHouse. A view that does not decode is
+ * logged and treated as absent. For the route below and the webhooks (threshold events).
+ */
+export async function readGateConditions(redis: Redis, logger: Logger): Promise<GateConditions | undefined> {
+  const stored = await redis.get(gateConditionsKey);
+  if (stored === null) return undefined;
+  try {
+    return decodeGateConditions(stored);
+  } catch (error) {
+    logger.warn({ err: error }, 'the gate conditions in Redis do not decode; answered as unavailable');
+    return undefined;
+  }
+}
+
+export interface ConditionsRouteOptions {
+  redis: Redis;
+  access: AccessRegistry;
+  /** The slots API's limiter: these requests count against the same budget per key. */
+  rateLimiter: RateLimiter;
+  catalog: SiteCatalog;
+  logger: Logger;
+}
+
+/**
+ * `GET /v1/conditions` on the slots service (the booking page's origin): the live
+ * service's view, for a firm's API key or an operator token. Nothing fresh in Redis:
+ * 503 naming the dependency `conditions`, never an old view.
+ */
+export function registerConditionsRoute(root: FastifyInstance, options: ConditionsRouteOptions): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/v1/conditions',
+    {
+      schema: {
+        summary: 'The gate’s conditions per lane group: trucks queuing, expected wait, lanes open, the next windows’ free places',
+        description:
+          'As the Operations Center computed them last, a few seconds ago (the same as its GET /v1/conditions and live `conditions` channel). `expectedWaitMinutes` is null with `waitUnknownReason` when there is no rate to judge it by; the thresholds of `level` are in the answer. None fresh: 503 with Retry-After.',
+        tags: ['conditions'],
+        security: [{ apiKey: [] }],
+        querystring: conditionsQuery(options.catalog.document.sites.map((s) => s.id)),
+        response: { 200: GateConditions, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
+      },
+      onRequest: async (request) => {
+        const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key or an operator token');
+        const allowance = options.rateLimiter.take(caller.id, 1);
+        if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+        if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; the slots API is for firms’ keys and operators (displays read GET /v1/conditions of the Operations Center)`);
+      },
+    },
+    async (request) => {
+      const view = await readGateConditions(options.redis, options.logger);
+      if (!view) throw new DependencyUnavailableProblem('conditions', 'no current gate conditions: the Operations Center writes them every few seconds and none is fresh; retry shortly');
+      const { site } = request.query;
+      return site === undefined ? view : { ...view, groups: view.groups.filter((g) => g.site === site) };
+    },
+  );
+}
