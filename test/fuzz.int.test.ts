@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect } from 'vitest';
-import { loadCatalog, type LaneEvent } from '@tower/shared';
+import { gateConditionsKey, loadCatalog, type LaneEvent } from '@tower/shared';
 import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import type { Alert } from '../services/live/src/domain/alerts.ts';
 import { startLive, testTokens } from '../services/live/src/test-support.ts';
@@ -77,6 +77,10 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         },
         { timeoutMs: 60_000, what: 'an open alert' },
       );
+      // The gate conditions the slots service serves: the live view, kept in Redis for the whole run (the leader's own copy expires in 30 s).
+      const conditions = await live.app.inject({ url: '/v1/conditions', headers: operator });
+      expect(conditions.statusCode).toBe(200);
+      await redis.redis.set(gateConditionsKey, conditions.body, 'PX', 900_000);
       const windows = Array.from({ length: 6 }, (_, i) => (Math.ceil((now + 3 * 3_600_000) / windowMs) + i) * windowMs);
       // Every token is seen accepted before it is used (the device key and the operator
       // token were, above): a refused one would fuzz nothing but the 401.
