@@ -4,7 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { ConsumerRunner, EventCodec, eventDecoder, httpPart, installProblemHandler, installSecurityHeaders, partOf, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
 import { CheckInMatcher } from './check-in.ts';
-import { registerConditionsRoute } from './conditions/routes.ts';
+import { readGateConditions, registerConditionsRoute } from './conditions/routes.ts';
 import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
@@ -152,6 +152,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     kafka: deps.kafka,
     redis: deps.redis,
     windows: { bookingsIn: (window, at) => store.windowBookings([window], settings.maxBookings, at), plannedCapacity: templateCapacity },
+    conditions: () => readGateConditions(deps.redis, logger),
     deadLetters: { topic: settings.topics.deadLetter, producer: deps.producer },
     logger,
     metrics,

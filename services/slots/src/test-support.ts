@@ -38,6 +38,7 @@ export const testWebhookSettings = (groupId: string): WebhookSettings => ({
   pollMs: 50,
   logSize: 100,
   maxQueuedPerEndpoint: 10_000,
+  conditionsPollMs: 100,
   keepMs: 3_600_000,
 });
 

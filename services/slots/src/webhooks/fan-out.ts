@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { batchHandled, bookingView, classifyError, slotWindowKey, vietnamIso, type ConsumedMessage, type ConsumerHandler, type HandlerOutcome, type Logger, type PartitionBatch, type SlotAvailability, type SlotBooking, type SlotMessage } from '@tower/shared';
 import type { SlotWindow } from '../domain/ledger.ts';
-import type { EnqueueOutcome, QueuedDelivery, SeenWindow, StoredEndpoint, WebhookEventType, WebhookStore } from './store.ts';
+import type { QueuedDelivery, SeenWindow, StoredEndpoint, WebhookEventType, WebhookStore } from './store.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
 
@@ -42,6 +42,21 @@ export function deliveriesOf(event: { id: string; type: WebhookEventType }, endp
   return endpoints.map((endpoint) => ({ id: deliveryIdOf(endpoint.id, event.id), endpointId: endpoint.id, firm: endpoint.firm, orderKey, eventId: event.id, type: event.type, body, queuedAt }));
 }
 
+/**
+ * Queues deliveries one by one; one refused at a full queue is counted (`refused`) and
+ * logged, never dropped unsaid. The fan-out and the conditions watcher queue so (a
+ * replay refused so is answered 409 instead).
+ */
+export function queueTo(store: WebhookStore, refused: (delivery: QueuedDelivery) => void, logger: Logger, now: () => number) {
+  return async (deliveries: readonly QueuedDelivery[]): Promise<void> => {
+    for (const delivery of deliveries) {
+      if ((await store.enqueue(delivery, now())) !== 'refused') continue;
+      refused(delivery);
+      logger.warn({ endpoint: delivery.endpointId, firm: delivery.firm, event: delivery.eventId, type: delivery.type }, 'webhook delivery refused: the endpoint’s queue is full');
+    }
+  };
+}
+
 /** What the fan-out reads of the slot store: a window's bookings as they stand, and its capacity by the plan. */
 export interface WindowBookings {
   bookingsIn(window: SlotWindow, at: number): Promise<SlotBooking[]>;
@@ -67,8 +82,7 @@ export class WebhookFanOut implements ConsumerHandler<ConsumedMessage<SlotMessag
   constructor(
     private readonly store: WebhookStore,
     private readonly windows: WindowBookings,
-    private readonly refused: (delivery: QueuedDelivery) => void,
-    private readonly logger: Logger,
+    private readonly queue: (deliveries: readonly QueuedDelivery[]) => Promise<void>,
     private readonly now: () => number,
   ) {}
 
@@ -118,14 +132,5 @@ export class WebhookFanOut implements ConsumerHandler<ConsumedMessage<SlotMessag
     const current = { closed: window.closed, capacity: window.capacity, version: window.version };
     await this.store.rememberWindow(key, current, window.windowEnd + seenWindowKeepMs);
     seen.set(key, current);
-  }
-
-  private async queue(deliveries: readonly QueuedDelivery[]): Promise<void> {
-    for (const delivery of deliveries) {
-      const outcome: EnqueueOutcome = await this.store.enqueue(delivery, this.now());
-      if (outcome !== 'refused') continue;
-      this.refused(delivery);
-      this.logger.warn({ endpoint: delivery.endpointId, firm: delivery.firm, event: delivery.eventId, type: delivery.type }, 'webhook delivery refused: the endpoint’s queue is full');
-    }
   }
 }

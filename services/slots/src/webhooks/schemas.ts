@@ -22,6 +22,7 @@ export const WebhookEventType = Type.Unsafe<(typeof webhookEventTypes)[number]>(
   description: [
     'booking.state-changed: any change of a booking of the firm (held, confirmed, checked-in, late, completed, cancelled, expired, no-show);',
     'window.closed / window.capacity-cut: an operator closed a window or cut its places while the firm holds or has confirmed bookings there (the event names them);',
+    'conditions.threshold-crossed: a lane group’s conditions level changed (normal, busy, congested, closed), with the group’s conditions;',
     'endpoint.paused: another endpoint of the firm was paused after failing deliveries in a row',
   ].join(' '),
 });

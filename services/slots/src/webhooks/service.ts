@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, decodeSlotMessage, jsonDecoder, partOf, type AccessRegistry, type ConsumedMessage, type Logger, type Part, type RateLimiter, type Redis, type SlotMessage, type TowerProducer } from '@tower/shared';
-import { WebhookFanOut, type WindowBookings } from './fan-out.ts';
+import { ConsumerRunner, decodeSlotMessage, jsonDecoder, partOf, type AccessRegistry, type ConsumedMessage, type GateConditions, type Logger, type Part, type RateLimiter, type Redis, type SlotMessage, type TowerProducer } from '@tower/shared';
+import { Periodic } from '../background.ts';
+import { ConditionsWatcher } from './conditions.ts';
+import { queueTo, WebhookFanOut, type WindowBookings } from './fan-out.ts';
 import { registerWebhookRoutes } from './routes.ts';
 import { WebhookSender, type SenderSettings } from './sender.ts';
 import { WebhookStore, type QueuedDelivery, type WebhookEndpoint } from './store.ts';
@@ -18,14 +20,17 @@ export interface WebhookSettings extends SenderSettings {
   keepMs: number;
   /** The consumer group on the slots topic (`tower-slots-webhooks`). */
   groupId: string;
+  /** How often the gate conditions are read for threshold crossings. */
+  conditionsPollMs: number;
 }
 
 /**
  * Webhooks for firms' systems: the registration API, the consumer that queues a
  * delivery per booking change, window closure or capacity cut and subscribed endpoint
  * (its own group on `tower.slots.v1`, offsets committed once the deliveries are queued
- * in Redis), and the sender. Parts in start order: the sender, then the consumer;
- * stopped in reverse.
+ * in Redis), the watcher of the gate conditions (a crossing of a lane group's level),
+ * and the sender. Parts in start order: the sender, the consumer, the conditions
+ * watcher; stopped in reverse.
  */
 export function buildWebhooks(deps: {
   settings: WebhookSettings;
@@ -34,6 +39,8 @@ export function buildWebhooks(deps: {
   redis: Redis;
   /** The slot store's windows: their bookings and planned capacity (window events). */
   windows: WindowBookings;
+  /** The gate conditions as the live service last wrote them, or undefined when none is fresh. */
+  conditions: () => Promise<GateConditions | undefined>;
   deadLetters: { topic: string; producer: TowerProducer };
   logger: Logger;
   metrics: Registry;
@@ -44,6 +51,7 @@ export function buildWebhooks(deps: {
   const refusedCount = new Counter({ name: 'tower_slots_webhook_deliveries_refused_total', help: 'Webhook deliveries refused because their endpoint had WEBHOOKS_MAX_QUEUED_PER_ENDPOINT queued, by event type', labelNames: ['type'], registers: [deps.metrics] });
   const refused = (delivery: QueuedDelivery) => refusedCount.inc({ type: delivery.type });
   censusGauges(store, deps.metrics);
+  const queue = queueTo(store, refused, logger.child({ component: 'webhook-queue' }), deps.now);
   const sender = new WebhookSender(store, settings, logger.child({ component: 'webhook-sender' }), deps.metrics, refused, deps.now);
   const consumer = new ConsumerRunner<ConsumedMessage<SlotMessage>>(
     {
@@ -55,16 +63,20 @@ export function buildWebhooks(deps: {
       metrics: deps.metrics,
       maxWaitTimeMs: 250,
     },
-    new WebhookFanOut(store, deps.windows, refused, logger.child({ component: 'webhook-fan-out' }), deps.now),
+    new WebhookFanOut(store, deps.windows, queue, deps.now),
   );
+  const watcher = new ConditionsWatcher(store, deps.conditions, queue, deps.now);
+  const conditions = new Periodic('webhook conditions watcher', settings.conditionsPollMs, () => watcher.round(), logger.child({ component: 'webhook-conditions' }), deps.now);
   const parts: Part[] = [
     partOf('webhook sender (sends in flight finish)', sender),
     partOf('webhook consumer (commit offsets)', consumer),
+    partOf('webhook conditions watcher', conditions),
   ];
   return {
     store,
     sender,
     consumer,
+    conditions,
     parts,
     registerRoutes: (http: FastifyInstance, options: { access: AccessRegistry; rateLimiter: RateLimiter }) =>
       registerWebhookRoutes(http, { store, access: options.access, rateLimiter: options.rateLimiter, maxPerFirm: settings.maxPerFirm, allowLoopbackHttp: settings.allowLoopbackHttp, refused, now: deps.now }),

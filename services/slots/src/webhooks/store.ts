@@ -1,4 +1,4 @@
-import type { Redis } from '@tower/shared';
+import type { ConditionLevel, Redis } from '@tower/shared';
 import { Script } from '../store/slot-store.ts';
 
 /**
@@ -17,11 +17,12 @@ import { Script } from '../store/slot-store.ts';
  *   slots:wh:log:<endpoint>         list  the last attempts, newest first
  *   slots:wh:win:<window>           hash  a window as the fan-out last saw it change (closed, capacity, version), until
  *                                         a day after the window ends: closures and cuts are told once, as they happen
+ *   slots:wh:levels                 hash  lane group → its conditions level and how many levels it has had (JSON)
  * A delivery is queued by one script (idempotent by its id: Kafka giving a change again
  * queues nothing twice), so the consumer commits its offset once the script has run.
  * An endpoint holds at most `maxQueued` deliveries: one more is refused and counted.
  */
-export const webhookEventTypes = ['booking.state-changed', 'window.closed', 'window.capacity-cut', 'endpoint.paused'] as const;
+export const webhookEventTypes = ['booking.state-changed', 'window.closed', 'window.capacity-cut', 'conditions.threshold-crossed', 'endpoint.paused'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export interface WebhookEndpoint {
@@ -48,6 +49,12 @@ export interface StoredEndpoint extends WebhookEndpoint {
 /** What `enqueue` did: queued; already queued (same id); the endpoint is gone; refused, the endpoint's queue being full. */
 export type EnqueueOutcome = 'queued' | 'duplicate' | 'gone' | 'refused';
 const enqueueOutcomes: Record<number, EnqueueOutcome> = { 0: 'duplicate', 1: 'queued', 2: 'gone', 3: 'refused' };
+
+/** A lane group's conditions level as last told, and how many levels it has had (0: none seen). */
+export interface SeenLevel {
+  level: ConditionLevel;
+  version: number;
+}
 
 /** A window as the fan-out last saw it change. */
 export interface SeenWindow {
@@ -101,6 +108,7 @@ const keys = {
   firms: 'slots:wh:firms',
   log: (endpointId: string) => `slots:wh:log:${endpointId}`,
   window: (windowKey: string) => `slots:wh:win:${windowKey}`,
+  levels: 'slots:wh:levels',
 };
 
 const member = (ref: QueueRef) => `${ref.firm}|${ref.endpointId}|${ref.orderKey}`;
@@ -193,6 +201,14 @@ for i = 0, (#KEYS - 4) / 6 - 1 do
   end
 end
 return {1, refused}`),
+  // KEYS: levels; ARGV: lane group, version expected, new level. Moves the level on only from the version expected.
+  moveLevel: new Script(`
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local version = 0
+if current then version = cjson.decode(current).version end
+if version ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({level = ARGV[3], version = version + 1}))
+return 1`),
   // KEYS: window; ARGV: closed, capacity, version, expire at. Kept only when newer than what is kept.
   rememberWindow: new Script(`
 if tonumber(redis.call('HGET', KEYS[1], 'version') or '-1') >= tonumber(ARGV[3]) then return 0 end
@@ -380,6 +396,16 @@ export class WebhookStore {
   /** Keeps a window's change (unless a newer one is kept) until `expireAt`. */
   async rememberWindow(windowKey: string, seen: SeenWindow, expireAt: number): Promise<void> {
     await scripts.rememberWindow.run(this.redis, [keys.window(windowKey)], [seen.closed ? '1' : '0', String(seen.capacity), String(seen.version), String(expireAt)]);
+  }
+
+  /** Each lane group's conditions level as last told. */
+  async seenLevels(): Promise<Map<string, SeenLevel>> {
+    return new Map(Object.entries(await this.redis.hgetall(keys.levels)).map(([group, json]) => [group, JSON.parse(json) as SeenLevel]));
+  }
+
+  /** The group's level is now `level`, unless another instance moved it on from `fromVersion` first. */
+  async moveLevel(group: string, fromVersion: number, level: ConditionLevel): Promise<void> {
+    await scripts.moveLevel.run(this.redis, [keys.levels], [group, String(fromVersion), level]);
   }
 
   /** Endpoints and the deliveries queued for them, by the endpoint's state (for /metrics). */

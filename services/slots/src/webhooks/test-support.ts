@@ -17,6 +17,10 @@ export interface ReceivedEvent {
   window?: { site: string; laneKind: string; direction: string; windowStart: number; windowStartIso: string; capacity: number; closed: boolean };
   previousCapacity?: number;
   bookings?: SlotBookingView[];
+  /** conditions.threshold-crossed */
+  from?: string;
+  to?: string;
+  conditions?: { site: string; laneKind: string; direction: string; level: string };
   /** endpoint.paused */
   endpoint?: { id: string; url: string; state: string; pausedReason: string; pausedAtIso: string; resume: string };
 }

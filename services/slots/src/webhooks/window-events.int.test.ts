@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import type { SlotBooking } from '@tower/shared';
+import { gateConditionsKey, vietnamIso, type ConditionLevel, type GateConditions, type SlotBooking } from '@tower/shared';
 import { eventually, test } from '@tower/shared/testing';
 import type { SlotsService } from '../app.ts';
 import { bearer, startSlots, testKeys, testWebhookSettings } from '../test-support.ts';
@@ -35,6 +35,34 @@ function apiOf(slots: SlotsService) {
 
 /** The events a receiver got on one path, of the types given. */
 const on = (received: Received[], path: string, ...types: string[]) => received.filter((r) => r.path === path && types.includes(r.event.type));
+
+/** A view of the gate conditions as the live service writes it, with the levels given per smart and manual export group of Bắc Luân II. */
+function conditionsView(levels: { smart: ConditionLevel; manual: ConditionLevel }): GateConditions {
+  const asOf = Date.now();
+  const names = { vi: 'Bắc Luân II', en: 'Bac Luan II', zh: '北仑二桥' };
+  return {
+    asOf,
+    asOfIso: vietnamIso(asOf),
+    thresholds: { busyWaitMinutes: 20, congestedWaitMinutes: 45, busyQueueVehicles: 10, congestedQueueVehicles: 20, minTrucksPerHour: 6 },
+    groups: (['smart', 'manual'] as const).map((laneKind) => ({
+      site: 'bac-luan-2',
+      laneKind,
+      direction: 'export' as const,
+      siteNames: names,
+      names,
+      trucksQueuing: 4,
+      lanesOpen: 2,
+      lanesTotal: 3,
+      throughputPerHour: 30,
+      expectedWaitMinutes: 8,
+      waitUnknownReason: null,
+      level: levels[laneKind],
+      nextWindows: [],
+      asOf,
+      asOfIso: vietnamIso(asOf),
+    })),
+  };
+}
 
 describe('webhook events beyond booking changes, on real Redis and Kafka, to a real receiver', () => {
   test('an operator closes a window or cuts its places: each firm with bookings there gets one signed event naming its own bookings; a firm without gets none', { timeout: 120_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
@@ -174,6 +202,47 @@ describe('webhook events beyond booking changes, on real Redis and Kafka, to a r
       expect((await slots.http.inject({ url: '/metrics' })).body).toMatch(/^tower_slots_webhook_deliveries_refused_total\{type="booking.state-changed"\} 3$/m);
     } finally {
       await slots.close();
+      await receiver.close();
+    }
+  });
+
+  test('a lane group’s conditions level crossing a threshold is told once per crossing to each subscribed endpoint, however many slots instances watch', { timeout: 120_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const receiver = await startReceiver();
+    const topics = await slotsTopics(createTopic);
+    const [one, two] = [await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }), await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics })];
+    try {
+      const api = apiOf(one);
+      const watcher = await api.register(testKeys.haiha, `${receiver.url}/haiha`, ['conditions.threshold-crossed']);
+      await api.register(testKeys.donghung, `${receiver.url}/donghung`, ['booking.state-changed', 'window.closed']);
+      const write = (levels: { smart: ConditionLevel; manual: ConditionLevel }) => redis.redis.set(gateConditionsKey, JSON.stringify(conditionsView(levels)), 'PX', 60_000);
+      // Both instances read each view at once (their rounds run together, as their timers may).
+      const bothWatch = () => Promise.all([one.webhooks.conditions.runOnce(), two.webhooks.conditions.runOnce()]);
+      for (const slots of [one, two]) slots.webhooks.sender.start();
+      // The first view seen tells nothing (no crossing yet): the levels are remembered.
+      await write({ smart: 'normal', manual: 'busy' });
+      await bothWatch();
+      expect([...(await one.webhooks.store.seenLevels()).values()].map((l) => l.level).sort()).toEqual(['busy', 'normal']);
+      const crossings = () => on(receiver.received, '/hooks/haiha', 'conditions.threshold-crossed').map((r) => `${r.event.conditions?.laneKind} ${r.event.from}→${r.event.to}`);
+      // Each crossing waited for before the next.
+      for (const [levels, told] of [
+        [{ smart: 'busy', manual: 'busy' }, 1],
+        [{ smart: 'congested', manual: 'busy' }, 2],
+        [{ smart: 'normal', manual: 'busy' }, 3],
+        // A mark, in the same group's order: a repeat of an earlier crossing would have come before it.
+        [{ smart: 'busy', manual: 'busy' }, 4],
+      ] as const) {
+        await write(levels);
+        await bothWatch();
+        await eventually(async () => (crossings().length >= told ? true : undefined), { timeoutMs: 30_000, what: `crossing ${told}` });
+      }
+      expect(crossings()).toEqual(['smart normal→busy', 'smart busy→congested', 'smart congested→normal', 'smart normal→busy']);
+      const [first] = on(receiver.received, '/hooks/haiha', 'conditions.threshold-crossed');
+      expect(first?.event).toMatchObject({ type: 'conditions.threshold-crossed', occurredAt: expect.stringMatching(/\+07:00$/), from: 'normal', to: 'busy', conditions: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', level: 'busy', expectedWaitMinutes: 8 }, thresholds: { busyWaitMinutes: 20 } });
+      expect(first && signedWith(watcher.secret, first)).toBe(true);
+      expect(receiver.received.filter((r) => r.path === '/hooks/donghung')).toEqual([]);
+    } finally {
+      await one.close();
+      await two.close();
       await receiver.close();
     }
   });
