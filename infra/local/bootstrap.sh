@@ -126,12 +126,17 @@ if [ "$WITH_TEST" = 1 ]; then
   pip_want schemathesis "$SCHEMATHESIS_VERSION" "fuzzes the OpenAPI documents of ingest, history and slots"
 fi
 
-# --- 5. The wall display (Vite build, served by the live gateway at /) -----
-wall_dist="$ROOT/services/live/dist/wall"
-wall_stamp="$wall_dist/.sources.sha"
-want_wall="$(cd "$ROOT" && find services/live/wall services/live/src/domain services/live/package.json -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-if [ ! -f "$wall_stamp" ] || [ "$(cat "$wall_stamp")" != "$want_wall" ]; then
-  say "building the wall display (vite build)"
-  (cd "$ROOT" && npm run --silent build:wall) || fail "the wall display did not build"
-  echo "$want_wall" >"$wall_stamp"
-fi
+# --- 5. The pages Vite builds (no CDN): the wall display (served by the live gateway at /),
+# the dispatchers' booking page (served by the slots API at /); rebuilt when their sources change.
+build_page() { # build_page DIST WHAT NPM_SCRIPT SOURCE...
+  local dist="$ROOT/$1" what="$2" script="$3" want
+  shift 3
+  want="$(cd "$ROOT" && find "$@" shared/web -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+  if [ ! -f "$dist/.sources.sha" ] || [ "$(cat "$dist/.sources.sha")" != "$want" ]; then
+    say "building $what (vite build)"
+    (cd "$ROOT" && npm run --silent "$script") || fail "$what did not build"
+    echo "$want" >"$dist/.sources.sha"
+  fi
+}
+build_page services/live/dist/wall "the wall display" build:wall services/live/wall services/live/src/domain services/live/package.json
+build_page services/slots/dist/page "the booking page" build:page services/slots/page services/slots/package.json

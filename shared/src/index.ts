@@ -40,3 +40,4 @@ export * from './domain/vietnam-time.ts';
 export * from './clickhouse/slot-rows.ts';
 export * from './rate-limit.ts';
 export * from './http-hardening.ts';
+export * from './built-page.ts';

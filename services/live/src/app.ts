@@ -1,8 +1,6 @@
-import fs from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import type { Registry } from 'prom-client';
-import { bookingView, httpPart, installProblemHandler, installSecurityHeaders, partOf, ProblemError, registerApiDocs, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { bookingView, builtPageContentSecurityPolicy, httpPart, installProblemHandler, installSecurityHeaders, partOf, registerApiDocs, registerBuiltPage, registerOpsRoutes, serverOptions, stopOnly, withoutRequestLogs, type AccessRegistry, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { openAndRecentAlerts, registerAlertRoutes } from './alerts/routes.ts';
 import { ConditionsBoard, type ConditionsSettings } from './conditions/board.ts';
 import { registerConditionsRoutes } from './conditions/routes.ts';
@@ -93,7 +91,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   installProblemHandler(app);
-  // The wall's own policy is set where its files are served (registerWall).
+  // The wall's own policy is set where its files are served (registerBuiltPage).
   installSecurityHeaders(app);
   await registerApiDocs(app, {
     title: 'Móng Cái smart-gate control tower: Smart Operations Center API',
@@ -102,7 +100,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     securitySchemes: accessTokenScheme,
   });
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
-  registerWall(app, deps.settings.wallDirectory);
+  registerBuiltPage(app, { directory: deps.settings.wallDirectory, buildCommand: 'npm run build:wall' });
   const store = new HistoryStore(deps.clickhouse);
   registerHistoryRoutes(app, { catalog: deps.catalog, access: deps.access, store, settings: deps.settings.history, now });
 
@@ -165,40 +163,5 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   return { app, kpiBoard, alertEngine, slotBoard, closeGateway: () => gateway.close(), connections: () => gateway.connections(), parts };
 }
 
-class WallNotBuiltProblem extends ProblemError {
-  readonly status = 503;
-  readonly code = 'wall-not-built';
-  readonly title = 'The wall display is not built';
-}
-
-/**
- * The wall's Content-Security-Policy: its own scripts, styles and sockets only (the build
- * has no inline script or style attribute; connect-src 'self' covers its same-origin
- * WebSocket), and no page may frame it.
- */
-export const wallContentSecurityPolicy =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-/**
- * The wall display at `/`: Vite's build, no CDN. Hashed assets are cached for good; the
- * page itself is revalidated so a new build reaches the walls on their next reload.
- */
-function registerWall(app: FastifyInstance, directory: string): void {
-  if (!fs.existsSync(`${directory}/index.html`)) {
-    app.get('/', { schema: { hide: true } }, async () => {
-      throw new WallNotBuiltProblem(`no ${directory}/index.html: run \`npm run build:wall\` (npm start does it)`);
-    });
-    return;
-  }
-  void app.register(fastifyStatic, {
-    root: directory,
-    wildcard: false,
-    index: 'index.html',
-    // Its own Cache-Control (public, max-age=0) would replace the one setHeaders sets: the assets were never cached for good.
-    cacheControl: false,
-    setHeaders: (response, file) => {
-      response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-      response.setHeader('content-security-policy', wallContentSecurityPolicy);
-    },
-  });
-}
+/** The wall's Content-Security-Policy: that of every page Vite built (its own scripts, styles and same-origin socket only). */
+export const wallContentSecurityPolicy = builtPageContentSecurityPolicy;

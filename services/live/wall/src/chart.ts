@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { h } from './dom.ts';
+import { h } from '@tower/shared/web/dom';
 import { palette } from './palette.ts';
 
 type Series = [number[], number[], number[]];

@@ -2,7 +2,7 @@
  * A wall cannot scroll: a list shows what fits in its box, measured in the page as laid
  * out (the same code at every screen size), and pages or counts the rest.
  */
-import { fill } from './dom.ts';
+import { fill } from '@tower/shared/web/dom';
 
 /** The lowest y a child may reach inside `container` (its content box). */
 function floor(container: HTMLElement): number {

@@ -5,13 +5,13 @@ import { ThroughputChart } from './chart.ts';
 import { count, hourMinute, isLanguage, languages, locales, type Language, type MessageKey } from './i18n.ts';
 import { LiveClient, type ConnectionState } from './live-client.ts';
 import { fitFirst, paginate } from './fit.ts';
-import { h } from './dom.ts';
+import { h } from '@tower/shared/web/dom';
 import { cssProperties } from './palette.ts';
 import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, slotItems, text, type View } from './render.ts';
 import { fitLabels, schematicHeightRem, siteSchematic, zoneSchematic } from './schematic.ts';
 import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import { Chime, type SoundState } from './sound.ts';
-import './fonts.ts';
+import '@tower/shared/web/fonts';
 import './style.css';
 
 /**

@@ -1,10 +1,10 @@
 import type { Site } from '@tower/shared';
-import { h, type Child } from './dom.ts';
+import { h, type Child } from '@tower/shared/web/dom';
 import { ago, count, dictionaries, formatDuration, formatNumber, hourMinute, shortSiteNames, type Language, type MessageKey } from './i18n.ts';
 import type { ConnectionState } from './live-client.ts';
 import { isGateForPeople, listedStatuses, type Alert, type ClearanceFigure, type ClearanceVerdict, type KpisNow, type LaneGroup, type LaneNow, type LaneStatus, type QueueLevel, type SiteSummary, type SlotWindowUse } from './state.ts';
 
-export { fill } from './dom.ts';
+export { fill } from '@tower/shared/web/dom';
 
 /** What the panels are drawn for: the language, the catalog's names, and who is watching. */
 export interface View {

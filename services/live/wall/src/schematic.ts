@@ -1,5 +1,5 @@
 import type { Site, Zone } from '@tower/shared';
-import { svg } from './dom.ts';
+import { svg } from '@tower/shared/web/dom';
 import { laneLabel, laneLabelParts, named, shortSiteName, siteFigures, stateIcons, text, type LaneNamed, type View } from './render.ts';
 import { listedStatuses, type LaneGrid, type LaneNow, type LaneStatus, type SiteSummary } from './state.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The wall builds its DOM from nodes, never from HTML strings: whatever a feed or the
- * catalog holds (names, ids, who acknowledged) becomes text or attribute values, never
- * markup. No `style` attributes either (the page's CSP has no 'unsafe-inline'): widths are
+ * The built pages (the wall, the booking page) build their DOM from nodes, never from HTML
+ * strings: whatever a feed, an answer or the catalog holds (names, ids, plates, who
+ * acknowledged) becomes text or attribute values, never markup. No `style` attributes either (the page's CSP has no 'unsafe-inline'): widths are
  * set through `element.style`.
  */
 export type Child = Node | string | false | null | undefined;

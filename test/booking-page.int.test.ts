@@ -1,0 +1,215 @@
+/**
+ * The dispatchers' booking page in headless Chromium (Debian's, driven by playwright-core)
+ * on the real slots service (Redis, Kafka, ClickHouse), which also serves the page: sign
+ * in, the free places, a truck, hold with the countdown, confirm, cancel, an operator's
+ * cancel seen without a reload, a refusal in the dispatcher's words, the language switch,
+ * a phone; every glyph in the page's own fonts, no CSP violation.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { builtPageContentSecurityPolicy } from '@tower/shared';
+import { test } from '@tower/shared/testing';
+import { bookingPageDirectory } from '../services/slots/src/page.ts';
+import { bearer, startSlots, testKeys } from '../services/slots/src/test-support.ts';
+import { chromiumOptions, watchPolicyViolations } from './support/browser.ts';
+import { textInMachineFonts } from './support/web-fonts.ts';
+
+const screenshots = path.resolve(import.meta.dirname, '../.local/test');
+const dayMs = 86_400_000;
+
+/** Waits on the page's state with a deadline generous for a busy machine (expect.poll's own is 1 s). */
+const poll = <T>(value: () => T | Promise<T>, options: { message?: string; timeout?: number } = {}) => expect.poll(value, { timeout: 30_000, ...options });
+
+/** Every glyph on screen drawn by a font the page ships (a phone may have no Chinese font), waited for while slices load. */
+const inShippedFonts = (page: Page, where: string) => expect.poll(() => textInMachineFonts(page), { timeout: 30_000, message: `text drawn in the machine's fonts ${where}` }).toEqual([]);
+
+/** Nothing wider than the screen (a phone must never scroll sideways): what sticks out of it, run in the page. */
+const overflow = (page: Page) =>
+  page.evaluate<{ scrollWidth: number; width: number; out: string[] }>(`(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll('main *')].filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > width + 1).map((e) => e.tagName.toLowerCase() + '.' + e.className);
+    return { scrollWidth: document.documentElement.scrollWidth, width, out };
+  })()`);
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.locator('#signin-key').fill(key);
+  await page.locator('#signin-key').press('Enter');
+  await poll(() => page.locator('#desk').isVisible()).toBe(true);
+}
+
+/** Shows the day and the Bắc Luân II smart export lanes, and waits for the window to be drawn. */
+async function showWindow(page: Page, date: string, windowStart: string): Promise<void> {
+  await page.locator('#site').selectOption('bac-luan-2');
+  await page.locator(`[data-focus="day-${date}"]`).click();
+  await poll(() => page.locator('#group option[value="smart|export"]').count()).toBe(1);
+  await page.locator('#group').selectOption('smart|export');
+  await poll(() => page.locator(`.window[data-start="${windowStart}"]`).count()).toBe(1);
+}
+
+describe('the dispatchers’ booking page', () => {
+  test('a dispatcher signs in with the firm’s key, books, confirms before the countdown ends, cancels, sees an operator’s cancel live and a refusal in words, in Vietnamese and Chinese, on a laptop and a phone', { timeout: 300_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    expect(fs.existsSync(path.join(bookingPageDirectory, 'index.html')), 'the page is built by infra/local/bootstrap.sh').toBe(true);
+    const built = fs.readFileSync(path.join(bookingPageDirectory, 'index.html'), 'utf8');
+    expect(built.match(/<script\b(?![^>]*\bsrc=)[^>]*>/g), 'no inline script (the CSP has no unsafe-inline)').toBeNull();
+    expect(built.match(/\sstyle=|<style\b/g), 'no inline style').toBeNull();
+    fs.mkdirSync(screenshots, { recursive: true });
+
+    const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics });
+    await slots.http.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(slots.http.server.address() as { port: number }).port}`;
+    const api = (method: 'GET' | 'DELETE' | 'PUT', url: string, key: string, payload?: object) => slots.http.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
+    const hasFleet = (await api('GET', '/v1/fleet/trucks', testKeys.haiha)).statusCode !== 404;
+
+    // Tomorrow in Vietnam: its windows are well before the cancel cut-off (2 hours) whatever the hour the test runs at.
+    const tomorrow = new Date(Math.floor((Date.now() + 7 * 3_600_000) / dayMs) * dayMs + dayMs).toISOString().slice(0, 10);
+    const at = (time: string) => `${tomorrow}T${time}:00+07:00`;
+    const browser = await chromium.launch(chromiumOptions);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      const violations: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await watchPolicyViolations(page, violations);
+
+      const served = await page.goto(`${origin}/`);
+      expect(served?.headers()['content-security-policy'], 'the page runs under a strict CSP').toBe(builtPageContentSecurityPolicy);
+      await poll(() => page.locator('#signin').isVisible()).toBe(true);
+      expect(await page.locator('h1').textContent()).toBe('Đặt lịch qua cửa khẩu');
+
+      // A wrong key is refused in words; the firm's key signs in, and stays out of the address bar.
+      await page.locator('#signin-key').fill('haiha-key.not-the-secret-at-all');
+      await page.locator('#signin-key').press('Enter');
+      await poll(() => page.locator('#signin-error').textContent()).toContain('Khoá không đúng hoặc đã bị thu hồi');
+      await signIn(page, testKeys.haiha);
+      expect(await page.locator('#firm-name').textContent()).toBe('haiha-logistics');
+      expect(page.url()).not.toContain('secret');
+      expect(await page.evaluate<string | null>("sessionStorage.getItem('tower.booking.key')")).toBe(testKeys.haiha);
+      await poll(() => page.locator('#record [data-figure="record.cap"] dd').textContent()).toBe('10');
+
+      // The fleet: a truck registered on the page is the one the picker offers (typed when the service has no fleet).
+      const plate = '14C-271.01';
+      if (hasFleet) {
+        await page.locator('#fleet-plate').fill(plate);
+        await page.locator('#fleet-country').selectOption('VN');
+        await page.locator('#fleet-form button[type="submit"]').click();
+        await poll(() => page.locator(`#fleet-list li[data-plate="${plate}"]`).count()).toBe(1);
+      } else {
+        await poll(() => page.locator('#fleet-list').textContent()).toContain('Đội xe chưa dùng được');
+      }
+      const pickTruck = async (p: Page) => (hasFleet ? p.locator('#truck').selectOption(plate) : p.locator('#plate').fill(plate));
+
+      // Book with the keyboard: the window, the truck, hold; the hold counts down; confirm.
+      await showWindow(page, tomorrow, at('10:00'));
+      const first = page.locator(`.window[data-start="${at('10:00')}"]`);
+      const freeBefore = Number(await first.locator('.places').textContent());
+      expect(freeBefore).toBeGreaterThan(0);
+      await first.focus();
+      await page.keyboard.press('Enter');
+      await poll(() => page.locator('#booking').isVisible()).toBe(true);
+      expect(await page.locator('#chosen-window').textContent()).toContain('10:00–10:30');
+      await pickTruck(page);
+      await page.locator('#hold').press('Enter');
+      await poll(() => page.locator('#hold-panel').isVisible()).toBe(true);
+      const shown = await page.locator('#countdown').textContent();
+      expect(shown).toMatch(/^còn [0-5]:\d\d$/);
+      await poll(() => page.locator('#countdown').textContent(), { message: 'the countdown moves' }).not.toBe(shown);
+      await poll(() => page.locator(`.window[data-start="${at('10:00')}"] .places`).textContent(), { message: 'the held place is taken from the free ones' }).toBe(String(freeBefore - 1));
+      await page.screenshot({ path: path.join(screenshots, 'booking-page-vi-1366x768-hold.png') });
+      await page.locator('#confirm').click();
+      await poll(() => page.locator('#booking-message').textContent()).toMatch(/^Đã xác nhận: 14C-271\.01, /);
+      const firstItem = page.locator('li.booking', { has: page.locator('.plate', { hasText: plate }) });
+      await poll(() => firstItem.getAttribute('data-state')).toBe('confirmed');
+      const firstId = (await firstItem.getAttribute('data-id'))!;
+
+      // A second booking of the truck, held and confirmed by mouse; the operator then cancels it: the page shows it without a reload.
+      await page.locator(`.window[data-start="${at('11:00')}"]`).click();
+      await pickTruck(page);
+      await page.locator('#hold').click();
+      await poll(() => page.locator('#hold-panel').isVisible()).toBe(true);
+      await page.locator('#confirm').click();
+      await poll(() => page.locator('li.booking').count()).toBe(2);
+      const second = (await api('GET', '/v1/bookings', testKeys.haiha)).json<{ bookings: { id: string; windowStart: number }[] }>().bookings.find((b) => b.windowStart === Date.parse(at('11:00')))!;
+      await page.locator('#filter-state').selectOption('all');
+      const secondItem = page.locator(`li.booking[data-id="${second.id}"]`);
+      await poll(() => secondItem.getAttribute('data-state')).toBe('confirmed');
+      const cancelled = await api('DELETE', `/v1/bookings/${second.id}`, testKeys.operator);
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      await poll(() => secondItem.getAttribute('data-state'), { message: 'the operator’s cancel seen live' }).toBe('cancelled');
+      expect(await secondItem.locator('.state').textContent()).toContain('huỷ bởi điều hành cửa khẩu');
+      expect(await secondItem.locator('[data-action]').count(), 'nothing left to do with it').toBe(0);
+
+      // A refusal in words: the operator closes a window the page still shows open; booking it says what to do.
+      const closing = await api('PUT', '/v1/windows', testKeys.operator, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: at('12:00'), closed: true });
+      expect(closing.statusCode, closing.body).toBe(200);
+      await page.locator(`.window[data-start="${at('12:00')}"]`).click();
+      await pickTruck(page);
+      await page.locator('#hold').click();
+      await poll(() => page.locator('#booking-message').textContent()).toBe('Khung giờ này đã bị đóng: chọn khung giờ khác.');
+      await page.locator('#availability-refresh').click();
+      await poll(() => page.locator(`.window[data-start="${at('12:00')}"]`).getAttribute('data-state')).toBe('closed');
+      expect(await page.locator(`.window[data-start="${at('12:00')}"]`).isDisabled()).toBe(true);
+
+      // The dispatcher cancels the first booking (a second press confirms the cancel).
+      const cancel = firstItem.locator('[data-action="cancel"]');
+      await cancel.click();
+      await poll(() => cancel.textContent()).toBe('Huỷ?');
+      await cancel.click();
+      await poll(() => page.locator(`li.booking[data-id="${firstId}"]`).getAttribute('data-state')).toBe('cancelled');
+      expect((await api('GET', `/v1/bookings/${firstId}`, testKeys.haiha)).json()).toMatchObject({ state: 'cancelled', cancelledBy: 'firm' });
+      await inShippedFonts(page, 'in Vietnamese at 1366x768');
+      await page.screenshot({ path: path.join(screenshots, 'booking-page-vi-1366x768.png'), fullPage: true });
+
+      // Chinese, remembered over a reload (still signed in: the key is the tab's); every glyph in the shipped fonts.
+      await page.locator('[data-lang="zh"]').click();
+      expect(await page.locator('h1').textContent()).toBe('口岸通关预约');
+      await page.reload();
+      await poll(() => page.locator('#desk').isVisible()).toBe(true);
+      expect(await page.locator('h1').textContent()).toBe('口岸通关预约');
+      expect(await page.locator('html').getAttribute('lang')).toBe('zh');
+      await page.locator('#filter-state').selectOption('all');
+      await poll(() => page.locator(`li.booking[data-id="${second.id}"] .state`).textContent()).toContain('已被口岸运行人员取消');
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await showWindow(page, tomorrow, at('10:00'));
+      await inShippedFonts(page, 'in Chinese at 1920x1080');
+      expect((await overflow(page)).out, 'nothing sticks out at 1920x1080').toEqual([]);
+      await page.screenshot({ path: path.join(screenshots, 'booking-page-zh-1920x1080.png'), fullPage: true });
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await page.screenshot({ path: path.join(screenshots, 'booking-page-zh-1366x768.png'), fullPage: true });
+      expect(violations).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      await context.close();
+
+      // A phone on the road: one column, nothing wider than the screen, book and confirm by touch.
+      for (const language of ['vi', 'zh'] as const) {
+        const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+        await phone.addInitScript({ content: `localStorage.setItem('tower.booking.language', '${language}')` });
+        const mobile = await phone.newPage();
+        await mobile.goto(`${origin}/`);
+        await signIn(mobile, testKeys.haiha);
+        const time = language === 'vi' ? '14:00' : '14:30';
+        await showWindow(mobile, tomorrow, at(time));
+        await mobile.locator(`.window[data-start="${at(time)}"]`).tap();
+        await pickTruck(mobile);
+        await mobile.locator('#hold').tap();
+        await poll(() => mobile.locator('#hold-panel').isVisible()).toBe(true);
+        await mobile.screenshot({ path: path.join(screenshots, `booking-page-${language}-390x844-hold.png`) });
+        await mobile.locator('#confirm').tap();
+        // Confirmed: this one, and the other phone's before it.
+        await poll(() => mobile.locator(`li.booking[data-state="confirmed"]`).count()).toBe(language === 'vi' ? 1 : 2);
+        const layout = await overflow(mobile);
+        expect(layout.scrollWidth, `no sideways scrolling on a phone (${language})`).toBeLessThanOrEqual(layout.width);
+        expect(layout.out).toEqual([]);
+        await inShippedFonts(mobile, `in ${language} on a phone`);
+        await mobile.screenshot({ path: path.join(screenshots, `booking-page-${language}-390x844.png`), fullPage: true });
+        await phone.close();
+      }
+    } finally {
+      await browser.close();
+      await slots.close();
+    }
+  });
+});
