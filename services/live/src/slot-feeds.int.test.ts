@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { selectRows, sql, type SlotAvailability, type SlotBooking } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { migrate } from '../../aggregator/src/test-support.ts';
-import { bearer, startSlots, testKeys as slotKeys } from '../../slots/src/test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys as slotKeys } from '../../slots/src/test-support.ts';
 import { slotFeed } from './gateway/broadcast-feed.ts';
 import { LiveHub } from './gateway/hub.ts';
 import { connectLiveClient, startLive, testTokens } from './test-support.ts';
@@ -24,6 +24,7 @@ describe('slot feeds: slots service → tower.slots.v1 → gateway → WebSocket
     try {
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / windowMs) * windowMs;
       const hold = async (key: string, plate: string, firmKey = slotKeys.haiha) => {
+        await registerFleet(slots.http, firmKey, [plate]);
         const response = await slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(firmKey), 'idempotency-key': key }, payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'solar-cells' } });
         expect(response.statusCode).toBe(201);
         return response.json<SlotBooking>();

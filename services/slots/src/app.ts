@@ -7,6 +7,7 @@ import { CheckInMatcher } from './check-in.ts';
 import { readGateConditions, registerConditionsRoute } from './conditions/routes.ts';
 import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
+import { registerFleetRoutes } from './fleet/routes.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
 import { SlotMetrics } from './metrics.ts';
@@ -161,6 +162,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   webhooks.registerRoutes(http, { access: deps.access, rateLimiter });
   registerConditionsRoute(http, { redis: deps.redis, access: deps.access, rateLimiter, catalog: deps.catalog, logger });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
+  registerFleetRoutes(http, { desk, access: deps.access, rateLimiter, now });
   const parts = [
     partOf('history consumer (commit offsets)', history),
     partOf('outbox relay (what is left is published at the next start)', relay),

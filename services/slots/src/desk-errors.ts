@@ -6,10 +6,11 @@
  */
 import type { AccessRole } from '@tower/shared';
 import type { Booking, BookingRefusal } from './domain/bookings.ts';
+import type { FleetRefusal } from './domain/fleet.ts';
 import type { HoldRefusal } from './domain/ledger.ts';
 
-/** Every rule the desk refuses by: the ledger's, a booking transition's, a site still being built. */
-export type SlotRule = HoldRefusal | BookingRefusal | 'site-under-construction';
+/** Every rule the desk refuses by: the ledger's, a booking transition's, a fleet's, a site still being built. A truck not in the fleet asked of is not found. */
+export type SlotRule = HoldRefusal | BookingRefusal | Exclude<FleetRefusal, 'truck-not-in-fleet'> | 'site-under-construction';
 
 /** One input that is not valid: `field` names it as the caller gave it (`site`, `windowStart`; '' for the input as a whole). */
 export interface InputIssue {
@@ -29,6 +30,8 @@ export interface RefusalFacts {
   site?: string;
   /** The booking the idempotency key made before (idempotency-key-reused). */
   bookingId?: string;
+  /** Most trucks a fleet holds (fleet-full). */
+  limit?: number;
 }
 
 abstract class DeskErrorBase extends Error {
@@ -52,6 +55,11 @@ export class RuleRefusal extends DeskErrorBase {
 
 /** No such booking, or not one this caller may see (a firm never learns of another firm's). */
 export class BookingNotFound extends DeskErrorBase {
+  readonly kind = 'not-found';
+}
+
+/** No such truck in the caller's fleet (another firm's truck is as unknown as none), or, for an operator, in any fleet. */
+export class TruckNotFound extends DeskErrorBase {
   readonly kind = 'not-found';
 }
 
@@ -91,7 +99,7 @@ export class StoreUnavailable extends DeskErrorBase {
   }
 }
 
-export type DeskError = RuleRefusal | BookingNotFound | ForbiddenForRole | InvalidInput | StoreUnavailable;
+export type DeskError = RuleRefusal | BookingNotFound | TruckNotFound | ForbiddenForRole | InvalidInput | StoreUnavailable;
 
 export function isDeskError(error: unknown): error is DeskError {
   return error instanceof DeskErrorBase;

@@ -1,7 +1,8 @@
-import { isRedisUnavailable, laneGroupOf, sitePhase, vietnamIso, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
+import { chinesePlatePattern, isRedisUnavailable, laneGroupOf, sitePhase, vietnamesePlatePattern, vietnamIso, type AccessRecord, type BookingState, type CapacityPlan, type Direction, type SiteCatalog, type SlotAvailability } from '@tower/shared';
 import type { Booking, BookingAction, BookingRefusal } from './domain/bookings.ts';
+import type { FleetTruck, TruckRegistration } from './domain/fleet.ts';
 import { bookingIdOf, firmCap, type HoldRefusal, type HoldRequest, type SlotWindow } from './domain/ledger.ts';
-import { BookingNotFound, ForbiddenForRole, InvalidInput, isDeskError, RuleRefusal, StoreUnavailable } from './desk-errors.ts';
+import { BookingNotFound, ForbiddenForRole, InvalidInput, isDeskError, RuleRefusal, StoreUnavailable, TruckNotFound } from './desk-errors.ts';
 import type { RedisSlotStore, SlotChange } from './store/slot-store.ts';
 
 /** Sends changes to `tower.slots.v1` and forgets them in the outbox; throws StoreUnavailable('kafka') when Kafka does not acknowledge. */
@@ -59,6 +60,7 @@ export interface WindowOverride extends SlotWindow {
 }
 
 const dayMs = 86_400_000;
+const platePatterns = { VN: new RegExp(vietnamesePlatePattern), CN: new RegExp(chinesePlatePattern) };
 
 /**
  * The slots service's one entry point, for the HTTP routes, check-in matching and the
@@ -193,6 +195,49 @@ export class SlotDesk {
     return { firm, ...record, noShowRate: record.decided === 0 ? 0 : record.noShows / record.decided, capPerWindow: firmCap(record, this.store.rules) };
   }
 
+  /** A firm registers a truck in its fleet (again: its details replaced, `created` false). */
+  async registerTruck(caller: AccessRecord, registration: TruckRegistration, at: number): Promise<{ truck: FleetTruck; created: boolean }> {
+    const firm = this.firmOf(caller, 'register a truck');
+    if (!platePatterns[registration.country].test(registration.plate)) {
+      throw new InvalidInput([{ field: 'plate', reason: `is not a ${registration.country === 'VN' ? 'Vietnamese (14C-123.45)' : 'Chinese (桂A12345)'} plate; country says ${registration.country}` }]);
+    }
+    const outcome = await this.redis(() => this.store.registerTruck(firm, registration, at));
+    if (outcome.ok) return outcome;
+    if (outcome.refusal === 'fleet-full') {
+      const limit = this.store.rules.maxFleetTrucks;
+      throw new RuleRefusal('fleet-full', `the firm’s fleet has ${limit} trucks, as many as it may; remove one first (DELETE /v1/fleet/trucks/{plate})`, { limit });
+    }
+    throw new RuleRefusal('plate-in-another-fleet', 'this truck is in another firm’s fleet; a truck moves between fleets only by an operator’s transfer: ask the operations center', { field: 'plate' });
+  }
+
+  /** A firm's trucks: a firm's key its own; operators name the firm. */
+  async fleet(caller: AccessRecord, firm: string | undefined): Promise<FleetTruck[]> {
+    if (caller.role === 'display') throw new ForbiddenForRole(caller.role, `${caller.id} is a display token; fleets are their firm’s and operators’`);
+    if (caller.role === 'firm' && firm !== undefined && firm !== caller.firm) throw new ForbiddenForRole(caller.role, `the key of firm ${caller.firm} cannot list firm ${firm}’s fleet`);
+    const whose = caller.role === 'firm' ? caller.firm : firm;
+    if (whose === undefined) throw new InvalidInput([{ field: 'firm', reason: 'operators list one firm’s fleet: name it with firm=' }]);
+    return this.redis(() => this.store.fleet(whose));
+  }
+
+  /** A firm takes a truck out of its fleet; another firm's truck is not found, like no truck. */
+  async removeTruck(caller: AccessRecord, plate: string, at: number): Promise<void> {
+    const firm = this.firmOf(caller, 'remove a truck');
+    const outcome = await this.redis(() => this.store.removeTruck(firm, plate, at));
+    if (outcome.ok) return;
+    if (outcome.refusal === 'truck-not-in-fleet') throw new TruckNotFound(`no truck ${plate} in the fleet of firm ${firm}`);
+    throw new RuleRefusal('truck-has-bookings', `truck ${plate} has a held or confirmed booking of the firm still ahead; cancel it first, or wait until it is checked in (GET /v1/bookings)`);
+  }
+
+  /** Operators move a truck to another firm's fleet; the bookings it has stay the firm's that made them. */
+  async transferTruck(caller: AccessRecord, plate: string, toFirm: string, at: number): Promise<{ truck: FleetTruck; fromFirm: string }> {
+    if (caller.role !== 'operator') throw new ForbiddenForRole(caller.role, `${caller.id} is a ${caller.role} token; moving a truck between fleets needs an operator token`);
+    const outcome = await this.redis(() => this.store.transferTruck(plate, toFirm, at));
+    if (outcome.ok) return outcome;
+    if (outcome.refusal === 'truck-not-in-fleet') throw new TruckNotFound(`no fleet has truck ${plate}`);
+    const limit = this.store.rules.maxFleetTrucks;
+    throw new RuleRefusal('fleet-full', `firm ${toFirm}’s fleet has ${limit} trucks, as many as it may`, { limit, field: 'toFirm' });
+  }
+
   /**
    * A truck of `plate` arrived at `site` (its arrival event): the confirmed booking of that
    * plate, site and direction whose window is nearest checks in (or is flagged late).
@@ -294,8 +339,10 @@ export class SlotDesk {
         return new RuleRefusal(refusal, 'operators closed this window: no new holds; GET /v1/slots lists open ones');
       case 'firm-cap-reached':
         return new RuleRefusal(refusal, `the firm already holds ${facts.cap} place(s) in this window, its cap (anti-hoarding; halved while its no-show rate is over the limit: GET /v1/firms/me)`, { cap: facts.cap });
+      case 'plate-not-in-fleet':
+        return new RuleRefusal(refusal, 'this truck is not in the firm’s fleet: register it first (POST /v1/fleet/trucks); a truck in another firm’s fleet moves only by an operator’s transfer', { field: 'plate' });
       case 'plate-already-booked':
-        return new RuleRefusal(refusal, 'this truck already has a held or confirmed booking in this window (at any site, lane group or direction)');
+        return new RuleRefusal(refusal, 'this truck of the firm’s fleet already has a held or confirmed booking in this window (at any site, lane group or direction)');
     }
   }
 

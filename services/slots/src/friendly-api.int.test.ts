@@ -1,7 +1,8 @@
 import { describe, expect } from 'vitest';
 import { vietnamIso, type SlotBookingView } from '@tower/shared';
 import { test } from '@tower/shared/testing';
-import { bearer, startSlots, testKeys } from './test-support.ts';
+import { vnTruck } from './domain/test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys } from './test-support.ts';
 
 const minute = 60_000;
 const windowMs = 30 * minute;
@@ -18,6 +19,7 @@ describe('the slots API as a dispatcher reads it (issue 18)', () => {
       const body = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', plate: '14C-180.18', cargoClass: 'farm-produce' };
       const hold = (key: string, windowStartGiven: number | string, who = testKeys.haiha) =>
         http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(who), 'idempotency-key': key }, payload: { ...body, windowStart: windowStartGiven } });
+      await registerFleet(http, testKeys.haiha, [body.plate]);
 
       // The window given as ISO 8601 in Vietnam time is the same window as its ms.
       const created = await hold('iso-order-0001', windowIso);
@@ -118,6 +120,9 @@ describe('the slots API as a dispatcher reads it (issue 18)', () => {
       const item = (key: string, plate: string, overrides: object = {}) => ({ idempotencyKey: key, site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: vietnamIso(windowStart), plate, cargoClass: 'farm-produce', ...overrides });
       const batch = (items: object[], who = testKeys.haiha) => http.inject({ method: 'POST', url: '/v1/bookings:batch', headers: bearer(who), payload: { items } });
       const statuses = (answer: { json(): { results: { status: number }[] } }) => answer.json().results.map((r) => r.status);
+      // The fleets straight into the store: the key's budget (20, the clock stopped) is counted below.
+      const fleets = { 'haiha-logistics': ['14C-200.01', '14C-200.02', '14C-200.03', '14C-200.04', '14C-200.05', '14C-501.01', '14C-501.02', '14C-501.03', '14C-501.04', '14C-501.05'], 'donghung-trade': ['14C-300.01', '14C-300.04'] };
+      for (const [firm, plates] of Object.entries(fleets)) for (const plate of plates) await slots.store.registerTruck(firm, vnTruck(plate), clock);
 
       // One closed window makes one item a 409.
       const closed = windowStart + windowMs;

@@ -6,7 +6,7 @@ import { createKafka, createTopicsReady, decodeSlotMessage, type SlotBooking } f
 import { eventually, eventuallyProgressing, test, testKafkaLogin, uniqueName } from '@tower/shared/testing';
 import { standaloneKafkaSpec } from '../../../infra/local/servers.ts';
 import { startServer, stopServer } from '../../../infra/local/supervisor.ts';
-import { bearer, startSlots, testKeys } from './test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys } from './test-support.ts';
 
 const windowMs = 30 * 60_000;
 
@@ -26,6 +26,7 @@ describe('slots across a Kafka outage', () => {
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / windowMs) * windowMs;
       const hold = (key: string, plate: string) =>
         slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(testKeys.haiha), 'idempotency-key': key }, payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'textiles' } });
+      await registerFleet(slots.http, testKeys.haiha, ['14C-770.01', '14C-770.02']);
       expect((await hold('outage-before', '14C-770.01')).statusCode).toBe(201);
 
       await stopServer(spec);

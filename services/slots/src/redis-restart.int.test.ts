@@ -8,7 +8,7 @@ import { test, testRedis } from '@tower/shared/testing';
 import { standaloneRedisSpec } from '../../../infra/local/servers.ts';
 import { inspectServer, startServer, stopServer } from '../../../infra/local/supervisor.ts';
 import { defaultLedgerRules } from './domain/ledger.ts';
-import { bearer, startSlots, testKeys } from './test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys } from './test-support.ts';
 
 const windowMs = 30 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,13 +46,17 @@ describe('slots across a Redis crash', () => {
         }
         throw new Error('still 503 after 100 attempts');
       };
+      const keyOf = (n: number) => (n % 2 ? testKeys.haiha : testKeys.donghung);
+      const plateOf = (n: number) => `14C-${String(n).padStart(5, '0').slice(0, 3)}.${String(n).padStart(5, '0').slice(3)}`;
+      const sent = Array.from({ length: 20 }, (_, w) => Array.from({ length: 12 }, (_, i) => w * 100 + i)).flat();
+      for (const key of [testKeys.haiha, testKeys.donghung]) await registerFleet(http, key, sent.filter((n) => keyOf(n) === key).map(plateOf));
       const worker = async (w: number) => {
         for (let i = 0; i < 12; i += 1) {
           const n = w * 100 + i;
           const window = windows[n % windows.length]!;
           const key = `restart-${n}-key`;
           const held = await persist(() =>
-            http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(n % 2 ? testKeys.haiha : testKeys.donghung), 'idempotency-key': key }, payload: { ...window, plate: `14C-${String(n).padStart(5, '0').slice(0, 3)}.${String(n).padStart(5, '0').slice(3)}`, cargoClass: 'textiles' } }),
+            http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(keyOf(n)), 'idempotency-key': key }, payload: { ...window, plate: plateOf(n), cargoClass: 'textiles' } }),
           );
           done += 1;
           if (held.statusCode === 409) {
@@ -62,7 +66,7 @@ describe('slots across a Redis crash', () => {
           }
           expect([200, 201]).toContain(held.statusCode);
           const id = held.json<SlotBooking>().id;
-          const answer = await persist(() => http.inject({ method: 'POST', url: `/v1/bookings/${id}/confirm`, headers: bearer(n % 2 ? testKeys.haiha : testKeys.donghung) }));
+          const answer = await persist(() => http.inject({ method: 'POST', url: `/v1/bookings/${id}/confirm`, headers: bearer(keyOf(n)) }));
           // A confirmation whose answer was lost in the crash is "not held" on retry: it is confirmed.
           if (answer.statusCode === 200 || (answer.statusCode === 409 && answer.json().booking.state === 'confirmed')) confirmed.add(id);
           else throw new Error(`confirm ${id}: ${answer.statusCode} ${answer.body}`);

@@ -3,7 +3,8 @@ import { describe, expect } from 'vitest';
 import { EventCodec, createProducer, decodeSlotMessage, selectRows, sql, type SlotBooking, type SlotMessage, type TruckEvent } from '@tower/shared';
 import { eventually, eventuallyProgressing, test, uniqueName } from '@tower/shared/testing';
 import { migrate } from '../../aggregator/src/test-support.ts';
-import { bearer, startSlots, testKeys, type SlotsTopics } from './test-support.ts';
+import { vnTruck } from './domain/test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys, type SlotsTopics } from './test-support.ts';
 
 const minute = 60_000;
 const windowMs = 30 * minute;
@@ -40,6 +41,8 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       const body = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: '14C-123.45', cargoClass: 'farm-produce' };
       const hold = (key: string, overrides: object = {}, who = testKeys.haiha) =>
         http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(who), 'idempotency-key': key }, payload: { ...body, ...overrides } });
+      await registerFleet(http, testKeys.haiha, ['14C-123.45']);
+      await registerFleet(http, testKeys.donghung, ['14C-222.22', ...Array.from({ length: 11 }, (_, i) => `14C-300.${String(i).padStart(2, '0')}`)]);
 
       const created = await hold('order-0001');
       expect(created.statusCode).toBe(201);
@@ -106,7 +109,8 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       }
       expect((await hold('order-0007', {}, testKeys.operator)).statusCode).toBe(403);
       expect((await http.inject({ method: 'POST', url: '/v1/bookings', headers: { 'idempotency-key': 'order-0008' }, payload: body })).statusCode).toBe(401);
-      const samePlate = await hold('order-0009', {}, testKeys.donghung);
+      // The same truck at another lane group of the site in that window.
+      const samePlate = await hold('order-0009', { laneKind: 'igv' });
       expect(samePlate.statusCode).toBe(409);
       expect(samePlate.json().rule).toBe('plate-already-booked');
 
@@ -203,6 +207,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
         if (confirm) expect((await http.inject({ method: 'POST', url: `/v1/bookings/${held.json().id}/confirm`, headers: bearer(testKeys.haiha) })).statusCode).toBe(200);
         return held.json<SlotBooking>().id;
       };
+      await registerFleet(http, testKeys.haiha, ['14C-401.01', '14C-401.02', '14C-401.03', '14C-401.04', '14C-401.05']);
       const onTime = await book('14C-401.01', 'checkin-on-time');
       const late = await book('14C-401.02', 'checkin-late');
       const otherSite = await book('14C-401.03', 'checkin-other-site');
@@ -257,6 +262,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
       const http = slots.http;
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / windowMs) * windowMs;
       const body = { site: 'van-ninh', laneKind: 'port-gate', direction: 'import', windowStart, plate: '14C-777.01', cargoClass: 'machinery' };
+      await registerFleet(http, testKeys.haiha, [body.plate]);
       const refusals = [
         [await http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(testKeys.haiha), 'idempotency-key': 'van-ninh-0001' }, payload: body }), '/body/site'],
         [await http.inject({ method: 'GET', url: `/v1/slots?site=van-ninh&from=${windowStart}`, headers: bearer(testKeys.haiha) }), '/querystring/site'],
@@ -295,6 +301,7 @@ describe('slots service on real Redis, Kafka and ClickHouse', () => {
     try {
       const windowStart = Math.ceil((Date.now() + 3_600_000) / windowMs) * windowMs;
       // Straight into the store, as if the instance died before publishing.
+      await slots.store.registerTruck('haiha-logistics', vnTruck('14C-555.55'), Date.now());
       const held = await slots.store.hold({ site: 'van-gia', laneKind: 'port-gate', direction: 'import', windowStart, firm: 'haiha-logistics', plate: '14C-555.55', cargoClass: 'machinery', idempotencyKey: 'crashed-before-publish', at: Date.now() });
       if (!held.ok) throw new Error(held.refusal);
       expect(await slots.store.outboxLength()).toBe(1);

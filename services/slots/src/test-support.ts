@@ -1,4 +1,5 @@
 /** Builds a real slots service on a test's Redis prefix, topics and ClickHouse database (for integration tests). */
+import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { AccessRegistry, createProducer, hashSecret, Lifecycle, loadCatalog, roundTheClockPlan, type ClickHouseClient, type Logger, type Redis } from '@tower/shared';
@@ -41,6 +42,26 @@ export const testWebhookSettings = (groupId: string): WebhookSettings => ({
   conditionsPollMs: 100,
   keepMs: 3_600_000,
 });
+
+/**
+ * Registers each plate in the fleet of the firm whose key this is, through the API as the
+ * firm's own system would (a truck it has already is a 200: harmless). `api` is the app
+ * (requests injected) or a running slots service's base URL. Throws with the answer when
+ * one is refused.
+ */
+export async function registerFleet(api: FastifyInstance | string, key: string, plates: Iterable<string>): Promise<void> {
+  const register = async (plate: string) => {
+    const payload = { plate, country: /^[0-9]/.test(plate) ? 'VN' : 'CN' };
+    const headers = { ...bearer(key), 'content-type': 'application/json' };
+    const answer =
+      typeof api === 'string'
+        ? await fetch(`${api}/v1/fleet/trucks`, { method: 'POST', headers, body: JSON.stringify(payload) }).then(async (r) => ({ status: r.status, body: await r.text() }))
+        : await api.inject({ method: 'POST', url: '/v1/fleet/trucks', headers, payload }).then((r) => ({ status: r.statusCode, body: r.body }));
+    if (answer.status !== 201 && answer.status !== 200) throw new Error(`registering truck ${plate} answered ${answer.status}: ${answer.body}`);
+  };
+  const all = [...new Set(plates)];
+  for (let i = 0; i < all.length; i += 20) await Promise.all(all.slice(i, i + 20).map(register));
+}
 
 export interface SlotsTopics {
   slots: string;

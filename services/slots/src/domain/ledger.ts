@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CargoClass, Direction } from '@tower/shared';
 import { applyBookingAction, elapse, placeHolding, type Booking, type BookingAction, type SlotRules, type Transition } from './bookings.ts';
+import { fleetTruck, truckOf, type FleetRules, type FleetTruck, type RegisterOutcome, type RemoveOutcome, type TransferOutcome, type TruckRegistration } from './fleet.ts';
+
+export { truckOf };
 
 /** One bookable window of one lane group (lane kind and direction) at one site. */
 export interface SlotWindow {
@@ -13,13 +16,6 @@ export interface SlotWindow {
 export const windowKeyOf = (w: SlotWindow) => `${w.site}|${w.laneKind}|${w.direction}|${w.windowStart}`;
 
 /**
- * The truck a plate names: its characters without separators, so `14C-123.45` and
- * `14C12345` (both accepted) are one truck. Unambiguous for the accepted plates: a
- * Vietnamese plate has 5 digits after its series, or 6 with a series digit.
- */
-export const truckOf = (plate: string) => plate.replace(/[-.·]/g, '');
-
-/**
  * A booking's id follows from its firm and Idempotency-Key (SHA-256, 20 hex digits): a
  * retried request names the same booking by construction, in memory and in Redis alike.
  */
@@ -27,7 +23,7 @@ export function bookingIdOf(firm: string, idempotencyKey: string): string {
   return `bk_${createHash('sha256').update(`${firm}\n${idempotencyKey}`).digest('hex').slice(0, 20)}`;
 }
 
-export interface LedgerRules extends SlotRules {
+export interface LedgerRules extends SlotRules, FleetRules {
   windowMs: number;
   /** Anti-hoarding: places one firm may hold in one window. */
   maxPerFirmPerWindow: number;
@@ -48,6 +44,7 @@ export const defaultLedgerRules: LedgerRules = {
   noShowRateLimit: 0.2,
   noShowMinDecided: 10,
   noShowCapFactor: 0.5,
+  maxFleetTrucks: 2000,
 };
 
 export interface FirmRecord {
@@ -108,7 +105,11 @@ export function sameHoldRequest(booking: Booking, request: HoldRequest): boolean
   );
 }
 
-export type HoldRefusal = 'idempotency-key-reused' | 'window-not-aligned' | 'window-past' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
+/**
+ * `plate-not-in-fleet` is checked before the rules that look at bookings: a firm asking
+ * for a truck that is not its own learns that, and never whether the truck is booked.
+ */
+export type HoldRefusal = 'idempotency-key-reused' | 'window-not-aligned' | 'window-past' | 'plate-not-in-fleet' | 'window-closed' | 'window-full' | 'firm-cap-reached' | 'plate-already-booked';
 
 export type HoldOutcome = { ok: true; booking: Booking; replayed: boolean } | { ok: false; refusal: HoldRefusal };
 
@@ -132,6 +133,9 @@ export class SlotLedger {
   private readonly overrides = new Map<string, { capacity?: number; closed?: boolean }>();
   private readonly firms = new Map<string, FirmRecord>();
   private readonly decided = new Set<string>();
+  /** firm → plate key → truck, and plate key → the firm whose fleet has it. */
+  private readonly fleets = new Map<string, Map<string, FleetTruck>>();
+  private readonly owners = new Map<string, string>();
 
   constructor(
     readonly rules: LedgerRules,
@@ -147,6 +151,7 @@ export class SlotLedger {
     }
     if (request.windowStart % this.rules.windowMs !== 0) return { ok: false, refusal: 'window-not-aligned' };
     if (request.at >= request.windowStart + this.rules.windowMs) return { ok: false, refusal: 'window-past' };
+    if (this.owners.get(truckOf(request.plate)) !== request.firm) return { ok: false, refusal: 'plate-not-in-fleet' };
     const availability = this.availability(request, request.at);
     if (availability.closed) return { ok: false, refusal: 'window-closed' };
     if (this.truckBooked(request)) return { ok: false, refusal: 'plate-already-booked' };
@@ -199,6 +204,64 @@ export class SlotLedger {
     this.overrides.set(key, { ...this.overrides.get(key), closed });
   }
 
+  /** A firm registers a truck: again by its owner updates its details; in another firm's fleet, refused. */
+  registerTruck(firm: string, registration: TruckRegistration, at: number): RegisterOutcome {
+    const plateKey = truckOf(registration.plate);
+    const owner = this.owners.get(plateKey);
+    if (owner !== undefined && owner !== firm) return { ok: false, refusal: 'plate-in-another-fleet' };
+    const fleet = this.fleetOf(firm);
+    const stored = fleet.get(plateKey);
+    if (!stored && fleet.size >= this.rules.maxFleetTrucks) return { ok: false, refusal: 'fleet-full' };
+    const truck = fleetTruck(registration, stored?.registeredAt ?? at);
+    fleet.set(plateKey, truck);
+    this.owners.set(plateKey, firm);
+    return { ok: true, truck, created: !stored };
+  }
+
+  /**
+   * A firm takes a truck out of its fleet, unless one of its own bookings of the truck
+   * is still held or confirmed (another firm's bookings of the plate, made before a
+   * transfer, are not this firm's to know of). Another firm's truck is as unknown as none.
+   */
+  removeTruck(firm: string, plate: string, at: number): RemoveOutcome {
+    const plateKey = truckOf(plate);
+    if (this.owners.get(plateKey) !== firm) return { ok: false, refusal: 'truck-not-in-fleet' };
+    const live = [...this.bookings.keys()].some((id) => {
+      const b = this.booking(id, at)!;
+      return b.firm === firm && truckOf(b.plate) === plateKey && (b.state === 'held' || b.state === 'confirmed');
+    });
+    if (live) return { ok: false, refusal: 'truck-has-bookings' };
+    this.fleetOf(firm).delete(plateKey);
+    this.owners.delete(plateKey);
+    return { ok: true };
+  }
+
+  /** Operators move a truck to another firm's fleet; its bookings stay with the firm that made them. */
+  transferTruck(plate: string, toFirm: string, at: number): TransferOutcome {
+    const plateKey = truckOf(plate);
+    const fromFirm = this.owners.get(plateKey);
+    if (fromFirm === undefined) return { ok: false, refusal: 'truck-not-in-fleet' };
+    const truck = this.fleetOf(fromFirm).get(plateKey)!;
+    if (fromFirm === toFirm) return { ok: true, truck, fromFirm };
+    const to = this.fleetOf(toFirm);
+    if (to.size >= this.rules.maxFleetTrucks) return { ok: false, refusal: 'fleet-full' };
+    const moved = { ...truck, registeredAt: at };
+    this.fleetOf(fromFirm).delete(plateKey);
+    to.set(plateKey, moved);
+    this.owners.set(plateKey, toFirm);
+    return { ok: true, truck: moved, fromFirm };
+  }
+
+  /** A firm's trucks, by plate key. */
+  fleet(firm: string): FleetTruck[] {
+    return [...this.fleetOf(firm).values()].sort((a, b) => a.plateKey.localeCompare(b.plateKey));
+  }
+
+  /** The firm whose fleet has the truck a plate names. */
+  truckOwner(plate: string): string | undefined {
+    return this.owners.get(truckOf(plate));
+  }
+
   firmRecord(firm: string): FirmRecord {
     return this.firms.get(firm) ?? { decided: 0, noShows: 0 };
   }
@@ -216,6 +279,10 @@ export class SlotLedger {
       const b = this.booking(id, request.at)!;
       return truckOf(b.plate) === truckOf(request.plate) && (b.state === 'held' || b.state === 'confirmed') && b.windowStart < end && request.windowStart < b.windowEnd;
     });
+  }
+
+  private fleetOf(firm: string): Map<string, FleetTruck> {
+    return this.fleets.get(firm) ?? this.fleets.set(firm, new Map()).get(firm)!;
   }
 
   private windowBookings(window: SlotWindow, at: number): Booking[] {

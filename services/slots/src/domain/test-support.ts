@@ -6,3 +6,6 @@ export const zoneLaneGroups = [
   { site: 'van-gia', laneKind: 'port-gate', direction: 'export' },
   { site: 'po-hen', laneKind: 'manual', direction: 'import' },
 ] as const;
+
+/** A Vietnamese truck of a fleet, as tests register it. */
+export const vnTruck = (plate: string) => ({ plate, country: 'VN' as const });

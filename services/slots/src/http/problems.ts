@@ -7,6 +7,10 @@ const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'i
   'window-closed': 'The window is closed',
   'firm-cap-reached': 'The firm’s cap for this window is reached',
   'plate-already-booked': 'The truck is already booked in this window',
+  'plate-not-in-fleet': 'The truck is not in the firm’s fleet',
+  'plate-in-another-fleet': 'The truck is in another firm’s fleet',
+  'fleet-full': 'The firm’s fleet is full',
+  'truck-has-bookings': 'The truck has bookings still ahead',
   'not-held': 'The booking is not on hold',
   'hold-expired': 'The hold has expired',
   'not-cancellable': 'The booking can no longer be cancelled',
@@ -15,12 +19,16 @@ const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'i
   'not-arrived': 'The truck has not arrived',
 };
 
+/** Rules refused as the request's own content (422), not as a conflict with the slot's state (409). */
+const unprocessable: ReadonlySet<string> = new Set(['plate-not-in-fleet']);
+
 /**
- * A booking rule said no: 409 with the rule's name as the problem type
- * (`…/problems/window-full`) and in `rule`, so clients can branch on it.
+ * A booking rule said no: 409 (422 for a truck not in the firm's fleet) with the rule's
+ * name as the problem type (`…/problems/window-full`) and in `rule`, so clients can
+ * branch on it.
  */
 export class SlotRuleProblem extends ProblemError {
-  readonly status = 409;
+  readonly status: number;
   readonly code: string;
   readonly title: string;
 
@@ -30,6 +38,7 @@ export class SlotRuleProblem extends ProblemError {
     extensions: Record<string, unknown> = {},
   ) {
     super(detail, { rule, ...extensions });
+    this.status = unprocessable.has(rule) ? 422 : 409;
     this.code = rule;
     this.title = titles[rule];
   }
@@ -71,6 +80,10 @@ export function deskProblem(error: DeskError, place: InputPlace): ProblemError {
           return new IdempotencyKeyReusedProblem(error.message, facts.bookingId, place.startsWith('body/items/') ? pointer(field) : '/headers/idempotency-key');
         case 'site-under-construction':
           return new SlotRuleProblem(error.rule, error.message, { site: facts.site, errors: [{ field: pointer(field), reason: 'the site is under construction (no opening date known): it takes no bookings' }] });
+        case 'plate-not-in-fleet':
+          return new SlotRuleProblem(error.rule, error.message, { errors: [{ field: pointer(field), reason: 'not a truck of the firm’s fleet' }] });
+        case 'plate-in-another-fleet':
+          return new SlotRuleProblem(error.rule, error.message, { errors: [{ field: pointer(field), reason: 'the truck is in another firm’s fleet' }] });
         default:
           return new SlotRuleProblem(error.rule, error.message, facts);
       }

@@ -27,7 +27,7 @@ declare module 'fastify' {
   }
 }
 
-const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
+export const problems = { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument };
 const keyHint = 'a firm’s API key or an operator token';
 
 /**
@@ -37,20 +37,25 @@ const keyHint = 'a firm’s API key or an operator token';
  * (installProblemHandler) then sends them, and every other error, as problem+json.
  */
 export function registerSlotRoutes(root: FastifyInstance, options: SlotRouteOptions): void {
+  registerDeskRoutes(root, (scope) => slotRoutes(scope, options));
+}
+
+/** Routes of the desk (bookings, fleets) in a scope of their own whose error handler turns the desk's errors into problems. */
+export function registerDeskRoutes(root: FastifyInstance, routes: (scope: FastifyInstance) => void): void {
   void root.register(async (scope) => {
     scope.setErrorHandler((error: Error, request) => {
       throw isDeskError(error) ? deskProblem(error, request.method === 'GET' ? 'querystring' : 'body') : error;
     });
-    slotRoutes(scope, options);
+    scope.decorateRequest('caller', undefined);
+    routes(scope);
   });
 }
 
-function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
-  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  const { desk, now } = options;
-  const schemas = slotSchemas(options.catalog, options);
-  const security = [{ apiKey: [] }];
-  app.decorateRequest('caller', undefined);
+/**
+ * Who calls, for a desk route's onRequest: the token checked, one request spent from its
+ * budget (`spend` takes more: a batch), and the caller as the handler reads it.
+ */
+export function deskCallers(options: { access: AccessRegistry; rateLimiter: RateLimiter }) {
   const spend = (caller: AccessRecord, requests: number) => {
     const allowance = options.rateLimiter.take(caller.id, requests);
     if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests${requests > 1 ? ` (a batch of ${requests} counts ${requests})` : ''}; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
@@ -61,6 +66,15 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
     request.caller = caller;
   };
   const caller = (request: { caller?: AccessRecord }) => request.caller as AccessRecord;
+  return { spend, authenticate, caller };
+}
+
+function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  const { desk, now } = options;
+  const schemas = slotSchemas(options.catalog, options);
+  const security = [{ apiKey: [] }];
+  const { spend, authenticate, caller } = deskCallers(options);
 
   app.get(
     '/v1/slots',
@@ -92,7 +106,8 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
         description: [
           'Holds a place for a truck; confirm it with POST /v1/bookings/{id}/confirm before `heldUntil` or it expires.',
           'Send an Idempotency-Key: the same key again returns the same booking (200, Idempotent-Replayed: true) instead of a second place.',
-          'Refusals are 409 problems whose type names the rule: window-full, window-closed, firm-cap-reached, plate-already-booked, site-under-construction (a site being built, Vạn Ninh, has no windows).',
+          'The truck must be in the firm’s fleet (POST /v1/fleet/trucks): another is a 422 plate-not-in-fleet naming /body/plate, whether or not it is booked.',
+          'Refusals are 409 problems whose type names the rule: window-full, window-closed, firm-cap-reached, plate-already-booked (the firm’s own truck), site-under-construction (a site being built, Vạn Ninh, has no windows).',
           'The booking is in the slot store and on tower.slots.v1 before the answer; Redis or Kafka unavailable: 503 with Retry-After.',
         ].join(' '),
         tags: ['bookings'],

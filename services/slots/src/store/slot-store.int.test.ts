@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { test } from '@tower/shared/testing';
 import type { Booking, BookingAction } from '../domain/bookings.ts';
 import { defaultLedgerRules, SlotLedger, truckOf, windowKeyOf, type HoldRequest, type SlotWindow } from '../domain/ledger.ts';
-import { zoneLaneGroups } from '../domain/test-support.ts';
+import { vnTruck, zoneLaneGroups } from '../domain/test-support.ts';
 import { RedisSlotStore, type SlotChange } from './slot-store.ts';
 
 const minute = 60_000;
@@ -13,6 +13,13 @@ const future = Math.ceil(Date.now() / (30 * minute)) * 30 * minute + 7 * day;
 const rules = { ...defaultLedgerRules, maxPerFirmPerWindow: 3 };
 
 /** The outcome without its outbox change, to compare with the model's. */
+/** Registers the plates in the firm's fleet (each a Vietnamese truck). */
+async function registerFleet(store: RedisSlotStore, firm: string, plates: readonly string[], at: number): Promise<void> {
+  for (const registered of await Promise.all(plates.map((plate) => store.registerTruck(firm, vnTruck(plate), at)))) {
+    if (!registered.ok) throw new Error(registered.refusal);
+  }
+}
+
 function outcome<T extends { change?: SlotChange }>(stored: T | undefined): Omit<T, 'change'> | undefined {
   if (!stored) return undefined;
   const { change: _change, ...rest } = stored;
@@ -27,14 +34,17 @@ describe('Redis slot store against real Redis', () => {
     let keysReused = 0;
     let refusedElsewhere = 0;
     let bookedElsewhereAfterRelease = 0;
+    const fleetAnswers = new Map<string, number>();
     /** Four lane groups (two of one site, another direction, another site) in one window, and the first in the next window. */
     const groups = [...zoneLaneGroups.slice(0, 4), zoneLaneGroups[0]];
     const command = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 6 }), bare: fc.boolean(), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      // Mostly by the firm whose fleet has the truck (own), else by any firm.
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), own: fc.integer({ min: 0, max: 3 }), plate: fc.integer({ min: 0, max: 6 }), bare: fc.boolean(), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('register' as const, 'remove' as const, 'transfer' as const), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 9 }), bare: fc.boolean(), driver: fc.boolean(), own: fc.boolean(), dt: fc.integer({ min: 0, max: 2 * minute }) }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const, 'tick' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.oneof(fc.integer({ min: 0, max: 2 * minute }), fc.integer({ min: 0, max: 90 * minute })) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.integer({ min: 0, max: minute }) }) },
       // The truck of a booking made before, at any lane group or window.
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('same-truck' as const), booking: fc.nat({ max: 100 }), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('same-truck' as const), booking: fc.nat({ max: 100 }), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), own: fc.integer({ min: 0, max: 3 }), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('capacity' as const, 'close' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), capacity: fc.integer({ min: 0, max: 6 }), dt: fc.constant(0) }) },
     );
     await fc.assert(
@@ -42,8 +52,17 @@ describe('Redis slot store against real Redis', () => {
         run += 1;
         // Each run has its own windows, firms and ids, so runs do not see each other's keys.
         const windows: SlotWindow[] = groups.map((group, i) => ({ ...group, windowStart: future + run * day + (i === groups.length - 1 ? 30 * minute : 0) }));
-        const ledger = new SlotLedger(rules, () => 4);
-        const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 4 });
+        // Fleets of three trucks at most: plates 0–6 start in the fleets of firms 0, 1, 2 in turn (firm 0's is full), plates 7–9 in none.
+        const fleetRules = { ...rules, maxFleetTrucks: 3 };
+        const ledger = new SlotLedger(fleetRules, () => 4);
+        const store = new RedisSlotStore(redis.redis, { rules: fleetRules, templateCapacity: () => 4 });
+        const firmOf = (i: number) => `r${run}-firm-${i}`;
+        // Each run has plates of its own: the owner of a truck is zone-wide.
+        const plateOf = (i: number, bare: boolean) => (bare ? `${run}C10${i}00` : `${run}C-10${i}.00`);
+        for (let i = 0; i < 7; i += 1) {
+          const registration = { ...vnTruck(plateOf(i, false)), driverName: `driver ${i}` };
+          expect(await store.registerTruck(firmOf(i % 3), registration, 0)).toEqual(ledger.registerTruck(firmOf(i % 3), registration, 0));
+        }
         const given: string[] = [];
         const versions = new Map<number, number>();
         // Every change carries the window's places after it, and a version that grows.
@@ -65,10 +84,25 @@ describe('Redis slot store against real Redis', () => {
           } else if (c.kind === 'close') {
             ledger.setClosed(windows[c.window]!, c.capacity % 2 === 0);
             expectChange(await store.setClosed(windows[c.window]!, c.capacity % 2 === 0, at), undefined);
+          } else if (c.kind === 'register' || c.kind === 'remove' || c.kind === 'transfer') {
+            const plate = plateOf(c.plate, c.bare);
+            const remover = c.own ? (ledger.truckOwner(plate) ?? firmOf(c.firm)) : firmOf(c.firm);
+            const [expected, stored] =
+              c.kind === 'register'
+                ? [ledger.registerTruck(firmOf(c.firm), { ...vnTruck(plate), ...(c.driver ? { driverPhone: '+84912345678' } : {}) }, at), await store.registerTruck(firmOf(c.firm), { ...vnTruck(plate), ...(c.driver ? { driverPhone: '+84912345678' } : {}) }, at)]
+                : c.kind === 'remove'
+                  ? // Mostly by the truck's firm.
+                    [ledger.removeTruck(remover, plate, at), await store.removeTruck(remover, plate, at)]
+                  : [ledger.transferTruck(plate, firmOf(c.firm), at), await store.transferTruck(plate, firmOf(c.firm), at)];
+            expect(stored).toEqual(expected);
+            const answer = `${c.kind} ${expected.ok ? 'ok' : expected.refusal}`;
+            fleetAnswers.set(answer, (fleetAnswers.get(answer) ?? 0) + 1);
+            for (let i = 0; i < 3; i += 1) expect(await store.fleet(firmOf(i))).toEqual(ledger.fleet(firmOf(i)));
           } else if (c.kind === 'hold' || (c.kind === 'same-truck' && given.length > 0)) {
             // A plate with or without its separators (the same truck either way).
-            const plate = c.kind === 'hold' ? (c.bare ? `14C10${c.plate}00` : `14C-10${c.plate}.00`) : ledger.booking(given[c.booking % given.length]!, at)!.plate;
-            const request: HoldRequest = { ...windows[c.window]!, firm: `r${run}-firm-${c.firm}`, plate, cargoClass: 'farm-produce', idempotencyKey: `k${c.key}`, at };
+            const plate = c.kind === 'hold' ? plateOf(c.plate, c.bare) : ledger.booking(given[c.booking % given.length]!, at)!.plate;
+            const firm = c.own > 0 ? (ledger.truckOwner(plate) ?? firmOf(c.firm)) : firmOf(c.firm);
+            const request: HoldRequest = { ...windows[c.window]!, firm, plate, cargoClass: 'farm-produce', idempotencyKey: `k${c.key}`, at };
             const samePlate = given.map((id) => ledger.booking(id, at)!).filter((b) => truckOf(b.plate) === truckOf(request.plate) && b.windowStart === request.windowStart);
             const expected = ledger.hold(request);
             const stored = await store.hold(request);
@@ -108,6 +142,10 @@ describe('Redis slot store against real Redis', () => {
     expect(keysReused).toBeGreaterThan(10);
     expect(refusedElsewhere).toBeGreaterThan(60);
     expect(bookedElsewhereAfterRelease).toBeGreaterThan(15);
+    // Every fleet rule answered both ways.
+    for (const answer of ['register ok', 'register plate-in-another-fleet', 'register fleet-full', 'remove ok', 'remove truck-not-in-fleet', 'remove truck-has-bookings', 'transfer ok', 'transfer truck-not-in-fleet', 'transfer fleet-full']) {
+      expect(fleetAnswers.get(answer) ?? 0, `${answer} in ${JSON.stringify([...fleetAnswers])}`).toBeGreaterThan(3);
+    }
   });
 
   test('1,000 concurrent requests for the last 10 places give exactly 10 bookings; concurrent retries give one booking each', { timeout: 60_000 }, async ({ redis }) => {
@@ -115,6 +153,10 @@ describe('Redis slot store against real Redis', () => {
     const window: SlotWindow = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future - 3 * day };
     const at = window.windowStart - 60 * minute;
     const request = (i: number, key = `k${i}`): HoldRequest => ({ ...window, firm: `firm-${i % 50}`, plate: `14C-${String(10_000 + i).slice(-5)}`, cargoClass: 'electronics', idempotencyKey: key, at });
+    for (let firm = 0; firm < 50; firm += 1) {
+      const plates = Array.from({ length: 2000 }, (_, i) => request(i)).filter((r) => r.firm === `firm-${firm}`).map((r) => r.plate);
+      await registerFleet(store, `firm-${firm}`, plates, at);
+    }
     for (let i = 0; i < 100; i += 1) {
       const outcome = await store.hold(request(i));
       if (!outcome.ok) throw new Error(`place ${i} refused: ${outcome.refusal}`);
@@ -142,18 +184,21 @@ describe('Redis slot store against real Redis', () => {
   test('one truck held at five lane groups of three sites at once gets one booking', { timeout: 60_000 }, async ({ redis }) => {
     const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
     const windowStart = future - 2 * day;
+    await registerFleet(store, 'firm-0', ['14C-777.77'], 0);
     const race = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
         store.hold({ ...zoneLaneGroups[i % zoneLaneGroups.length]!, windowStart, firm: `firm-${i % 3}`, plate: '14C-777.77', cargoClass: 'textiles', idempotencyKey: `race-${i}`, at: windowStart - 60 * minute }),
       ),
     );
     expect(race.filter((o) => o.ok)).toHaveLength(1);
-    expect(race.filter((o) => !o.ok).every((o) => !o.ok && o.refusal === 'plate-already-booked')).toBe(true);
+    // The truck's own firm hears it is booked; the other two that it is not theirs.
+    expect(race.filter((o, i) => !o.ok && o.refusal === (i % 3 === 0 ? 'plate-already-booked' : 'plate-not-in-fleet'))).toHaveLength(99);
   });
 
   test('a booking made with the bare plate is found by the plate the gate reads (check-in looks it up)', async ({ redis }) => {
     const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
     const windowStart = future - 3 * day;
+    await registerFleet(store, 'firm-0', ['14C-613.13'], 0);
     const held = await store.hold({ ...zoneLaneGroups[0]!, windowStart, firm: 'firm-0', plate: '14C61313', cargoClass: 'textiles', idempotencyKey: 'bare-plate', at: windowStart - 60 * minute });
     if (!held.ok) throw new Error(held.refusal);
     const found = await store.plateBookings('14C-613.13', windowStart - 30 * minute, windowStart + 60 * minute, windowStart - 59 * minute);
@@ -165,6 +210,9 @@ describe('Redis slot store against real Redis', () => {
     const store = new RedisSlotStore(redis.redis, { rules, templateCapacity: () => 100 });
     const window = (i: number): SlotWindow => ({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future + i * 30 * minute });
     const request = (i: number, plate: string, key: string): HoldRequest => ({ ...window(i), firm: 'firm-late', plate, cargoClass: 'machinery', idempotencyKey: key, at: future - 60 * minute });
+    const plates = [...Array.from({ length: 10 }, (_, i) => `14C-800.0${i}`), '14C-900.01', '14C-900.02'];
+    await registerFleet(store, 'firm-late', plates, 0);
+    for (const plate of plates) ledger.registerTruck('firm-late', vnTruck(plate), 0);
     for (let i = 0; i < 10; i += 1) {
       const held = await store.hold(request(i, `14C-800.0${i}`, `late-${i}`));
       if (!held.ok) throw new Error(held.refusal);

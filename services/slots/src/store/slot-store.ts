@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis, SlotAvailability, SlotMessage } from '@tower/shared';
 import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
+import { fleetTruck, type FleetTruck, type RegisterOutcome, type RemoveOutcome, type TransferOutcome, type TruckRegistration } from '../domain/fleet.ts';
 import {
   newBooking,
   sameHoldRequest,
@@ -47,8 +48,13 @@ import {
  *   slots:plate:<plate>  zset  booking ids by window start (check-in by plate)
  *   slots:due            zset  booking ids by when time next changes them (hold end, no-show)
  *   slots:outbox         stream  changes not yet acknowledged by Kafka
+ *   slots:fleet:<firm>   hash  plate key → truck JSON: the firm's fleet
+ *   slots:truck-owner:<plate key>   the firm whose fleet has the truck (the hold checks it first)
+ *   slots:fleet:<firm>:live:<plate key>  zset  the firm's held or confirmed bookings of the truck,
+ *                              by how long they block it (as the truck index): a truck with one
+ *                              still ahead is not removed from the fleet
  * Window keys, bookings and idempotency keys expire `retentionMs` after the window
- * ends; the history stays in ClickHouse.
+ * ends; the history stays in ClickHouse. Fleets do not expire.
  */
 /** A Lua script run by its SHA-1 (loaded again when Redis does not know it, e.g. after a restart). */
 export class Script {
@@ -88,7 +94,8 @@ end
 const scripts = {
   /**
    * KEYS: 1 bookings, 2 meta, 3 idempotency, 4 booking → window, 5 firm's list, 6 plate's list, 7 due, 8 outbox,
-   *       9 window holds, 10 firm's window holds, 11 trucks at the window's start, 12 firm record
+   *       9 window holds, 10 firm's window holds, 11 trucks at the window's start, 12 firm record,
+   *       13 the truck's owner, 14 the firm's live bookings of the truck
    * ARGV: 1 booking JSON, 2 now, 3 template capacity, 4 window key, 5 expire at, 6 prune lists before,
    *       7 refusal found before ('' or window-not-aligned / window-past), 8 cap, 9 no-show rate limit,
    *       10 decided needed, 11 cap factor, 12 the hold's end, 13 the truck (plate without separators)
@@ -97,11 +104,12 @@ const scripts = {
 local existing = redis.call('GET', KEYS[3])
 if existing then return {'replayed', existing} end
 if ARGV[7] ~= '' then return {'refused', ARGV[7]} end
+local new = cjson.decode(ARGV[1])
+if redis.call('GET', KEYS[13]) ~= new.firm then return {'refused', 'plate-not-in-fleet'} end
 local meta = redis.call('HMGET', KEYS[2], 'capacity', 'closed', 'booked')
 if meta[2] == '1' then return {'refused', 'window-closed'} end
 local capacity = tonumber(meta[1]) or tonumber(ARGV[3])
 local now = tonumber(ARGV[2])
-local new = cjson.decode(ARGV[1])
 local truck = redis.call('HGET', KEYS[11], ARGV[13])
 if truck and now < tonumber(string.match(truck, '|(%d+)$')) then return {'refused', 'plate-already-booked'} end
 local held = redis.call('ZCOUNT', KEYS[9], '(' .. now, '+inf')
@@ -120,6 +128,8 @@ redis.call('SET', KEYS[4], ARGV[4], 'PXAT', expireAt)
 redis.call('ZADD', KEYS[9], new.heldUntil, new.id)
 redis.call('ZADD', KEYS[10], new.heldUntil, new.id)
 redis.call('HSET', KEYS[11], ARGV[13], new.id .. '|' .. ARGV[12])
+redis.call('ZREMRANGEBYSCORE', KEYS[14], '-inf', now)
+redis.call('ZADD', KEYS[14], ARGV[12], new.id)
 for _, key in ipairs({KEYS[1], KEYS[9], KEYS[10], KEYS[11]}) do redis.call('PEXPIREAT', key, expireAt) end
 for _, list in ipairs({KEYS[5], KEYS[6]}) do
   redis.call('ZADD', list, new.windowStart, new.id)
@@ -139,7 +149,8 @@ return {'held', availability, entry}`),
    * its truck, in the truck index (its due time is how long it blocks the plate: a hold's
    * end, a confirmed booking's no-show; none once checked in, cancelled, expired…). A
    * newer booking of the plate, made once this one's hold lapsed, keeps the truck.
-   * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds, 8 trucks
+   * KEYS: 1 bookings, 2 meta, 3 firm record, 4 due, 5 outbox, 6 window holds, 7 firm's window holds, 8 trucks,
+   *       9 the firm's live bookings of the truck
    * ARGV: 1 id, 2 expected JSON, 3 new JSON, 4 outcome ('' | arrived | no-show), 5 due ('' removes), 6 now,
    *       7 template capacity, 8 window key, 9 hold ended (1/0), 10 booked change (-1, 0, 1), 11 firm, 12 truck
    */
@@ -150,7 +161,9 @@ if ARGV[4] ~= '' then
   redis.call('HINCRBY', KEYS[3], 'decided', 1)
   if ARGV[4] == 'no-show' then redis.call('HINCRBY', KEYS[3], 'noShows', 1) end
 end
-if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
+for _, index in ipairs({KEYS[4], KEYS[9]}) do
+  if ARGV[5] == '' then redis.call('ZREM', index, ARGV[1]) else redis.call('ZADD', index, ARGV[5], ARGV[1]) end
+end
 local truck = redis.call('HGET', KEYS[8], ARGV[12])
 if truck and string.sub(truck, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
   if ARGV[5] == '' then redis.call('HDEL', KEYS[8], ARGV[12]) else redis.call('HSET', KEYS[8], ARGV[12], ARGV[1] .. '|' .. ARGV[5]) end
@@ -176,6 +189,50 @@ local availability = tally(KEYS[1], KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 local entry = redis.call('XADD', KEYS[3], '*', 'window', ARGV[5], 'availability', availability)
 return {availability, entry}`),
+  /**
+   * A firm registers a truck: refused when another firm's fleet has it, or when the fleet
+   * is full; registered again by its owner, its details are replaced and `registeredAt`
+   * kept (the truck JSON ends with it).
+   * KEYS: 1 the truck's owner, 2 the firm's fleet; ARGV: 1 firm, 2 plate key, 3 truck JSON, 4 most trucks
+   */
+  register: new Script(`
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return {'refused', 'plate-in-another-fleet'} end
+local stored = redis.call('HGET', KEYS[2], ARGV[2])
+if not stored and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return {'refused', 'fleet-full'} end
+local truck = ARGV[3]
+if stored then truck = (string.gsub(truck, '"registeredAt":%d+}$', string.match(stored, '"registeredAt":%d+}$'))) end
+redis.call('HSET', KEYS[2], ARGV[2], truck)
+redis.call('SET', KEYS[1], ARGV[1])
+return {stored and 'updated' or 'created', truck}`),
+  /**
+   * A firm takes a truck out of its fleet unless one of its bookings of it is still held
+   * or confirmed. KEYS: 1 the truck's owner, 2 the firm's fleet, 3 its live bookings of the truck;
+   * ARGV: 1 firm, 2 plate key, 3 now
+   */
+  remove: new Script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'truck-not-in-fleet' end
+if redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[3], '+inf') > 0 then return 'truck-has-bookings' end
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1], KEYS[3])
+return 'removed'`),
+  /**
+   * An operator moves a truck from the fleet of the firm read as its owner (`moved` when
+   * that changed since: read again) to another's. KEYS: 1 the truck's owner, 2 the owner's
+   * fleet, 3 the new owner's fleet; ARGV: 1 plate key, 2 owner read, 3 new owner, 4 now, 5 most trucks
+   */
+  transfer: new Script(`
+local owner = redis.call('GET', KEYS[1])
+if not owner then return {'refused', 'truck-not-in-fleet'} end
+if owner ~= ARGV[2] then return {'moved'} end
+local truck = redis.call('HGET', KEYS[2], ARGV[1])
+if ARGV[2] == ARGV[3] then return {'transferred', truck} end
+if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[5]) then return {'refused', 'fleet-full'} end
+truck = (string.gsub(truck, '"registeredAt":%d+}$', '"registeredAt":' .. ARGV[4] .. '}'))
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], truck)
+redis.call('SET', KEYS[1], ARGV[3])
+return {'transferred', truck}`),
 };
 
 const keys = {
@@ -189,6 +246,9 @@ const keys = {
   firmRecord: (firm: string) => `slots:firm:${firm}`,
   firmBookings: (firm: string) => `slots:firm:${firm}:bookings`,
   plateBookings: (plate: string) => `slots:plate:${truckOf(plate)}`,
+  fleet: (firm: string) => `slots:fleet:${firm}`,
+  truckOwner: (plate: string) => `slots:truck-owner:${truckOf(plate)}`,
+  liveBookings: (firm: string, plate: string) => `slots:fleet:${firm}:live:${truckOf(plate)}`,
   due: 'slots:due',
   outbox: 'slots:outbox',
 };
@@ -266,6 +326,8 @@ export class RedisSlotStore {
         keys.firmHolds(window, request.firm),
         keys.trucks(request.windowStart),
         keys.firmRecord(request.firm),
+        keys.truckOwner(request.plate),
+        keys.liveBookings(request.firm, request.plate),
       ],
       [
         json,
@@ -384,6 +446,43 @@ export class RedisSlotStore {
     return { decided: Number(decided ?? 0), noShows: Number(noShows ?? 0) };
   }
 
+  /** A firm registers a truck (again: its details replaced); refused when another firm's fleet has it or its own is full. */
+  async registerTruck(firm: string, registration: TruckRegistration, at: number): Promise<RegisterOutcome> {
+    const truck = fleetTruck(registration, at);
+    const [verdict, detail] = (await scripts.register.run(this.redis, [keys.truckOwner(truck.plate), keys.fleet(firm)], [firm, truck.plateKey, JSON.stringify(truck), String(this.rules.maxFleetTrucks)])) as [string, string];
+    if (verdict === 'refused') return { ok: false, refusal: detail as Extract<RegisterOutcome, { ok: false }>['refusal'] };
+    return { ok: true, truck: JSON.parse(detail) as FleetTruck, created: verdict === 'created' };
+  }
+
+  /** A firm takes a truck out of its fleet, unless one of its own bookings of the truck is held or confirmed at `at`. */
+  async removeTruck(firm: string, plate: string, at: number): Promise<RemoveOutcome> {
+    const verdict = (await scripts.remove.run(this.redis, [keys.truckOwner(plate), keys.fleet(firm), keys.liveBookings(firm, plate)], [firm, truckOf(plate), String(at)])) as string;
+    return verdict === 'removed' ? { ok: true } : { ok: false, refusal: verdict as Extract<RemoveOutcome, { ok: false }>['refusal'] };
+  }
+
+  /** Operators move a truck to another firm's fleet (its bookings stay the firm's that made them). */
+  async transferTruck(plate: string, toFirm: string, at: number): Promise<TransferOutcome> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const fromFirm = await this.truckOwner(plate);
+      if (fromFirm === undefined) return { ok: false, refusal: 'truck-not-in-fleet' };
+      const [verdict, detail] = (await scripts.transfer.run(this.redis, [keys.truckOwner(plate), keys.fleet(fromFirm), keys.fleet(toFirm)], [truckOf(plate), fromFirm, toFirm, String(at), String(this.rules.maxFleetTrucks)])) as [string, string?];
+      if (verdict === 'refused') return { ok: false, refusal: detail as Extract<TransferOutcome, { ok: false }>['refusal'] };
+      if (verdict === 'transferred') return { ok: true, truck: JSON.parse(detail!) as FleetTruck, fromFirm };
+    }
+    throw new Error(`truck ${plate} kept changing fleets during its transfer; try again`);
+  }
+
+  /** A firm's trucks, by plate key. */
+  async fleet(firm: string): Promise<FleetTruck[]> {
+    const trucks = (await this.redis.hvals(keys.fleet(firm))).map((json) => JSON.parse(json) as FleetTruck);
+    return trucks.sort((a, b) => a.plateKey.localeCompare(b.plateKey));
+  }
+
+  /** The firm whose fleet has the truck a plate names. */
+  async truckOwner(plate: string): Promise<string | undefined> {
+    return (await this.redis.get(keys.truckOwner(plate))) ?? undefined;
+  }
+
   /** Outbox entries made before `before` (a publisher crashed or Kafka was down), oldest first. */
   async unpublished(before: number, limit: number): Promise<SlotChange[]> {
     const entries = await this.redis.xrange(keys.outbox, '-', String(before), 'COUNT', limit);
@@ -488,6 +587,7 @@ export class RedisSlotStore {
         keys.holds(read.window),
         keys.firmHolds(read.window, next.firm),
         keys.trucks(next.windowStart),
+        keys.liveBookings(next.firm, next.plate),
       ],
       [
         next.id,

@@ -1,0 +1,60 @@
+/**
+ * A firm's fleet: the trucks it registered, the only plates it may book. A truck (its
+ * plate however written) is in one firm's fleet at a time; moving it to another firm is
+ * an operator's transfer. The rules are the reference model's (SlotLedger) and the Redis
+ * store's, in one vocabulary.
+ */
+
+/**
+ * The truck a plate names: its characters without separators, so `14C-123.45` and
+ * `14C12345` (both accepted) are one truck. Unambiguous for the accepted plates: a
+ * Vietnamese plate has 5 digits after its series, or 6 with a series digit.
+ */
+export const truckOf = (plate: string) => plate.replace(/[-.·]/g, '');
+
+export const truckCountries = ['VN', 'CN'] as const;
+export type TruckCountry = (typeof truckCountries)[number];
+
+/** What a firm says of a truck when it registers it. */
+export interface TruckRegistration {
+  plate: string;
+  country: TruckCountry;
+  trailerPlate?: string;
+  driverName?: string;
+  driverPhone?: string;
+}
+
+/** A truck of a firm's fleet, as stored and answered. */
+export interface FleetTruck extends TruckRegistration {
+  /** The plate without separators: the truck, however its plate is written. */
+  plateKey: string;
+  registeredAt: number;
+}
+
+export interface FleetRules {
+  /** Most trucks one firm's fleet holds: a hostile firm cannot fill the store. */
+  maxFleetTrucks: number;
+}
+
+/** Why a fleet change is refused; the API maps each to a problem naming it. */
+export type FleetRefusal = 'plate-in-another-fleet' | 'fleet-full' | 'truck-not-in-fleet' | 'truck-has-bookings';
+
+/** Registered (`created`), or registered again by its owner (details updated, `registeredAt` kept). */
+export type RegisterOutcome = { ok: true; truck: FleetTruck; created: boolean } | { ok: false; refusal: Extract<FleetRefusal, 'plate-in-another-fleet' | 'fleet-full'> };
+export type RemoveOutcome = { ok: true } | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'truck-has-bookings'> };
+/** Moved to `toFirm` (from `fromFirm`; the same firm when it had it already). */
+export type TransferOutcome = { ok: true; truck: FleetTruck; fromFirm: string } | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'fleet-full'> };
+
+/** The truck as a fleet keeps it: only the details given, its plate key, when it entered the fleet. */
+export function fleetTruck(registration: TruckRegistration, registeredAt: number): FleetTruck {
+  const { plate, country, trailerPlate, driverName, driverPhone } = registration;
+  return {
+    plate,
+    plateKey: truckOf(plate),
+    country,
+    ...(trailerPlate !== undefined ? { trailerPlate } : {}),
+    ...(driverName !== undefined ? { driverName } : {}),
+    ...(driverPhone !== undefined ? { driverPhone } : {}),
+    registeredAt,
+  };
+}
