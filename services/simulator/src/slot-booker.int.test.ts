@@ -8,7 +8,7 @@ import type { PlannedBooking } from './domain/slot-demand.ts';
 const windowMs = 30 * 60_000;
 
 describe('simulated firms on the real slots API', () => {
-  test('hold and confirm as planned, count refusals by rule, retry while the API is away', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+  test('register each truck in one firm’s fleet, hold and confirm as planned, count refusals by rule, retry while the API is away', { timeout: 60_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
     const topics = { slots: await createTopic(), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics });
     await slots.http.listen({ port: 0, host: '127.0.0.1' });
@@ -29,11 +29,14 @@ describe('simulated firms on the real slots API', () => {
       while (booker.queued > 0) await booker.flush();
       expect(booker.stats).toMatchObject({ held: 3, confirmed: 2, failed: 0, refused: { 'plate-already-booked': 1 } });
       const bookings = await slots.store.windowBookings([{ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart }], 100, Date.now());
+      // Each truck is booked by the firm whose fleet it is in (the same firm for a plate every run).
       expect(bookings.map((b) => [b.plate, b.state, b.firm]).sort()).toEqual([
-        ['14C-880.01', 'confirmed', 'haiha-logistics'],
-        ['14C-880.02', 'held', 'donghung-trade'],
-        ['14C-880.03', 'confirmed', 'haiha-logistics'],
+        ['14C-880.01', 'confirmed', 'donghung-trade'],
+        ['14C-880.02', 'held', 'haiha-logistics'],
+        ['14C-880.03', 'confirmed', 'donghung-trade'],
       ]);
+      expect((await slots.store.fleet('donghung-trade')).map((t) => t.plate)).toEqual(['14C-880.01', '14C-880.03']);
+      expect((await slots.store.fleet('haiha-logistics')).map((t) => t.plate)).toEqual(['14C-880.02']);
     } finally {
       await slots.close();
     }

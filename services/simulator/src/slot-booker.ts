@@ -13,9 +13,21 @@ export interface BookerStats {
   lastError?: string;
 }
 
+/** The truck a plate names, however written (the slots service's plate key: 14C-123.45 = 14C12345). */
+const plateKeyOf = (plate: string) => plate.replace(/[-.·]/g, '');
+
+/** Which of `firms` firms a truck belongs to: the same one every run, so each plate stays in one fleet. */
+function firmIndexOf(plate: string, firms: number): number {
+  let hash = 0;
+  for (const char of plateKeyOf(plate)) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
+  return hash % firms;
+}
+
 /**
  * Simulated logistics firms on the slots API: each planned booking is held (with its
- * Idempotency-Key) and, for most, confirmed; the firms' keys take turns. While the slots
+ * Idempotency-Key) and, for most, confirmed, by the firm whose fleet has the truck (each
+ * plate belongs to one of the firms' keys, always the same); a firm registers a truck in
+ * its fleet (POST /v1/fleet/trucks, idempotent) before its first hold. While the slots
  * API is unreachable or answers 503, plans wait and are tried again (the key makes a
  * retry harmless) until their window has passed. At most `maxInFlight` requests at once
  * and `maxQueued` waiting: beyond that the oldest plans are dropped (a demo's firms give
@@ -25,7 +37,8 @@ export class SlotBooker {
   private readonly queue: PlannedBooking[] = [];
   private inFlight = 0;
   private retryAt = 0;
-  private turn = 0;
+  /** Trucks registered in their firm's fleet by this process (`<key index>|<plate key>`); registering again is harmless. */
+  private readonly registered = new Set<string>();
   readonly stats: BookerStats = { held: 0, confirmed: 0, refused: {}, failed: 0 };
 
   constructor(
@@ -56,9 +69,11 @@ export class SlotBooker {
 
   private async book(plan: PlannedBooking): Promise<void> {
     this.inFlight += 1;
-    const key = this.firmKeys[this.turn++ % this.firmKeys.length]!;
+    const firm = firmIndexOf(plan.plate, this.firmKeys.length);
+    const key = this.firmKeys[firm]!;
     try {
       const { confirm, idempotencyKey, ...body } = plan;
+      if (!(await this.ownTruck(firm, key, plan.plate))) return;
       const held = await this.post('/v1/bookings', key, body, { 'idempotency-key': idempotencyKey });
       if (held.status === 409) {
         const rule = String(held.body['rule'] ?? 'conflict');
@@ -84,6 +99,23 @@ export class SlotBooker {
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  /** Registers the truck in the firm's fleet once; false when a rule refused it (counted). */
+  private async ownTruck(firm: number, key: string, plate: string): Promise<boolean> {
+    const truck = `${firm}|${plateKeyOf(plate)}`;
+    if (this.registered.has(truck)) return true;
+    const answer = await this.post('/v1/fleet/trucks', key, { plate, country: /^[0-9]/.test(plate) ? 'VN' : 'CN' });
+    if (answer.status === 409) {
+      const rule = String(answer.body['rule'] ?? 'conflict');
+      this.stats.refused[rule] = (this.stats.refused[rule] ?? 0) + 1;
+      return false;
+    }
+    if (answer.status === 503) throw new Unavailable(`registering the truck answered 503: ${String(answer.body['detail'] ?? '')}`);
+    if (answer.status !== 201 && answer.status !== 200) throw new Error(`registering the truck answered ${answer.status}: ${String(answer.body['detail'] ?? '')}`);
+    if (this.registered.size >= 100_000) this.registered.clear();
+    this.registered.add(truck);
+    return true;
   }
 
   private async post(path: string, key: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
