@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { directions, Names } from '../catalog/schema.ts';
 import { VietnamTime } from '../domain/vietnam-time.ts';
 import { jsonMessageDecoder } from './json-messages.ts';
@@ -85,6 +85,18 @@ export const gateConditionsKey = 'conditions:current';
 /** The view as stored under `gateConditionsKey`, checked against the schema. */
 export const decodeGateConditions = jsonMessageDecoder(GateConditions, 'the gate conditions');
 
-/** `GET /v1/conditions` (live and slots): one site of the catalog, or every site. */
-export const conditionsQuery = (siteIds: readonly string[]) =>
-  Type.Object({ site: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...siteIds], description: 'site id from the catalog; every site without it' })) }, { additionalProperties: false });
+/**
+ * The route schema of `GET /v1/conditions` (live and slots, each with its own description,
+ * security and problems): `?site=` one site of the catalog, or every site.
+ */
+export const conditionsRouteSchema = <P extends Record<number, TSchema>>(siteIds: readonly string[], route: { description: string; security: { [scheme: string]: string[] }[]; problems: P }) => ({
+  summary: 'The gate’s conditions per lane group: trucks queuing, expected wait, lanes open, the next windows’ free places',
+  description: `${route.description} \`expectedWaitMinutes\` is null with \`waitUnknownReason\` when there is no rate to judge it by; the thresholds of \`level\` are in the answer.`,
+  tags: ['conditions'],
+  security: route.security,
+  querystring: Type.Object({ site: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...siteIds], description: 'site id from the catalog; every site without it' })) }, { additionalProperties: false }),
+  response: { 200: GateConditions, ...route.problems },
+});
+
+/** The view of one site's lane groups, or the whole view without a site. */
+export const conditionsOfSite = (view: GateConditions, site: string | undefined): GateConditions => (site === undefined ? view : { ...view, groups: view.groups.filter((g) => g.site === site) });

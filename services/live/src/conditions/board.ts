@@ -1,4 +1,4 @@
-import { gateConditionsKey, laneGroupOf, vietnamIso, type CapacityPlan, type ClickHouseClient, type ConditionThresholds, type GateConditions, type LaneGroupConditions, type Logger, type Redis, type SiteCatalog } from '@tower/shared';
+import { conditionsOfSite, gateConditionsKey, laneGroupOf, vietnamIso, type CapacityPlan, type ClickHouseClient, type ConditionThresholds, type GateConditions, type LaneGroupConditions, type Logger, type Redis, type SiteCatalog } from '@tower/shared';
 import { conditionsOf, conditionsWindowCount, type ConditionsGroup } from '../domain/conditions.ts';
 import type { ZoneKpis } from '../history/kpi-reader.ts';
 import type { LiveHub } from '../gateway/hub.ts';
@@ -69,7 +69,7 @@ export class ConditionsBoard {
   async current(site: string | undefined): Promise<GateConditions> {
     const round = await this.deps.currentRound();
     const view = this.latest?.asOf === round.at ? this.latest : await this.compute(round);
-    return site === undefined ? view : { ...view, groups: view.groups.filter((g) => g.site === site) };
+    return conditionsOfSite(view, site);
   }
 
   private async compute(round: ZoneKpis): Promise<GateConditions> {

@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
-  conditionsQuery,
+  conditionsOfSite,
+  conditionsRouteSchema,
   decodeGateConditions,
   DependencyUnavailableProblem,
   ForbiddenProblem,
-  GateConditions,
   gateConditionsKey,
   ProblemDocument,
   RateLimitedProblem,
   type AccessRegistry,
+  type GateConditions,
   type Logger,
   type RateLimiter,
   type Redis,
@@ -50,30 +51,23 @@ export interface ConditionsRouteOptions {
  */
 export function registerConditionsRoute(root: FastifyInstance, options: ConditionsRouteOptions): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  app.get(
-    '/v1/conditions',
+  const schema = conditionsRouteSchema(
+    options.catalog.document.sites.map((s) => s.id),
     {
-      schema: {
-        summary: 'The gate’s conditions per lane group: trucks queuing, expected wait, lanes open, the next windows’ free places',
-        description:
-          'As the Operations Center computed them last, a few seconds ago (the same as its GET /v1/conditions and live `conditions` channel). `expectedWaitMinutes` is null with `waitUnknownReason` when there is no rate to judge it by; the thresholds of `level` are in the answer. None fresh: 503 with Retry-After.',
-        tags: ['conditions'],
-        security: [{ apiKey: [] }],
-        querystring: conditionsQuery(options.catalog.document.sites.map((s) => s.id)),
-        response: { 200: GateConditions, 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
-      },
-      onRequest: async (request) => {
-        const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key or an operator token');
-        const allowance = options.rateLimiter.take(caller.id, 1);
-        if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
-        if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; the slots API is for firms’ keys and operators (displays read GET /v1/conditions of the Operations Center)`);
-      },
-    },
-    async (request) => {
-      const view = await readGateConditions(options.redis, options.logger);
-      if (!view) throw new DependencyUnavailableProblem('conditions', 'no current gate conditions: the Operations Center writes them every few seconds and none is fresh; retry shortly');
-      const { site } = request.query;
-      return site === undefined ? view : { ...view, groups: view.groups.filter((g) => g.site === site) };
+      description: 'As the Operations Center computed them last, a few seconds ago (the same as its GET /v1/conditions and live `conditions` channel). A firm’s API key or an operator token. None fresh: 503 with Retry-After.',
+      security: [{ apiKey: [] }],
+      problems: { 400: ProblemDocument, 401: ProblemDocument, 403: ProblemDocument, 429: ProblemDocument, 503: ProblemDocument },
     },
   );
+  const onRequest = async (request: { headers: { authorization?: string } }) => {
+    const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key or an operator token');
+    const allowance = options.rateLimiter.take(caller.id, 1);
+    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; the slots API is for firms’ keys and operators (displays read GET /v1/conditions of the Operations Center)`);
+  };
+  app.get('/v1/conditions', { schema, onRequest }, async (request) => {
+    const view = await readGateConditions(options.redis, options.logger);
+    if (!view) throw new DependencyUnavailableProblem('conditions', 'no current gate conditions: the Operations Center writes them every few seconds and none is fresh; retry shortly');
+    return conditionsOfSite(view, request.query.site);
+  });
 }
