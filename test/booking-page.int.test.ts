@@ -119,6 +119,7 @@ describe('the dispatchers’ booking page', () => {
       await poll(() => page.locator('#countdown').textContent(), { message: 'the countdown moves' }).not.toBe(shown);
       await poll(() => page.locator(`.window[data-start="${at('10:00')}"] .places`).textContent(), { message: 'the held place is taken from the free ones' }).toBe(String(freeBefore - 1));
       await page.screenshot({ path: path.join(screenshots, 'booking-page-vi-1366x768-hold.png') });
+      await inShippedFonts(page, 'with a hold and its countdown on screen');
       await page.locator('#confirm').click();
       await poll(() => page.locator('#booking-message').textContent()).toMatch(/^Đã xác nhận: 14C-271\.01, /);
       const firstItem = page.locator('li.booking', { has: page.locator('.plate', { hasText: plate }) });
