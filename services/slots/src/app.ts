@@ -11,6 +11,7 @@ import { registerFleetRoutes } from './fleet/routes.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
 import { SlotMetrics } from './metrics.ts';
+import { bookableSites, bookingPageDirectory, registerBookingPage } from './page.ts';
 import { KafkaChangePublisher } from './publisher.ts';
 import { RedisSlotStore } from './store/slot-store.ts';
 import { buildWebhooks, type WebhookSettings, type Webhooks } from './webhooks/service.ts';
@@ -146,6 +147,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
+  registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), windowMs: settings.rules.windowMs, holdMs: settings.rules.holdMs, cancelCutoffMs: settings.rules.cancelCutoffMs });
   const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
   const webhooks = buildWebhooks({
     settings: settings.webhooks,
