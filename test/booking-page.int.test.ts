@@ -1,19 +1,25 @@
 /**
  * The dispatchers' booking page in headless Chromium (Debian's, driven by playwright-core)
- * on the real slots service (Redis, Kafka, ClickHouse), which also serves the page: sign
- * in, the free places, a truck, hold with the countdown, confirm, cancel, an operator's
- * cancel seen without a reload, a refusal in the dispatcher's words, the language switch,
- * a phone; every glyph in the page's own fonts, no CSP violation.
+ * on the real slots service (Redis, Kafka, ClickHouse), which also serves the page, and the
+ * live gateway on another origin, fed from the slots topic: sign in, the free places, a
+ * truck, hold with the countdown, confirm, cancel, an operator's cancel pushed to the page
+ * over the gateway's socket, a refusal in the dispatcher's words, the language switch, a
+ * phone; every glyph in the page's own fonts, no CSP violation.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
-import { builtPageContentSecurityPolicy } from '@tower/shared';
-import { test } from '@tower/shared/testing';
+import { builtPagePolicy } from '@tower/shared';
+import { eventually, test, uniqueName } from '@tower/shared/testing';
+import { migrate } from '../services/aggregator/src/test-support.ts';
+import { slotFeed } from '../services/live/src/gateway/broadcast-feed.ts';
+import { LiveHub } from '../services/live/src/gateway/hub.ts';
+import { startLive } from '../services/live/src/test-support.ts';
 import { bookingPageDirectory } from '../services/slots/src/page.ts';
-import { bearer, startSlots, testKeys } from '../services/slots/src/test-support.ts';
+import { bearer, startSlots, testAccess, testKeys } from '../services/slots/src/test-support.ts';
 import { chromiumOptions, watchPolicyViolations } from './support/browser.ts';
+import { freePort } from './support/service-processes.ts';
 import { textInMachineFonts } from './support/web-fonts.ts';
 
 const screenshots = path.resolve(import.meta.dirname, '../.local/test');
@@ -56,10 +62,21 @@ describe('the dispatchers’ booking page', () => {
     expect(built.match(/\sstyle=|<style\b/g), 'no inline style').toBeNull();
     fs.mkdirSync(screenshots, { recursive: true });
 
+    await migrate(clickhouse.settings);
     const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
-    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics });
-    await slots.http.listen({ port: 0, host: '127.0.0.1' });
-    const origin = `http://127.0.0.1:${(slots.http.server.address() as { port: number }).port}`;
+    // The page's origin is the slots service's: the gateway must allow it, and the page must be told the gateway's address.
+    const slotsPort = await freePort();
+    const origin = `http://127.0.0.1:${slotsPort}`;
+    const hub = new LiveHub(uniqueName('page'), { resumeBufferDeltas: 1000, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka, hub, access: testAccess }, { allowedOrigins: [origin] });
+    const feed = slotFeed(kafka, topics.slots, uniqueName('page-slots'), hub, live.slotBoard, logger);
+    await live.app.listen({ port: 0, host: '127.0.0.1' });
+    await feed.start();
+    await eventually(async () => (feed.ready ? true : undefined), { timeoutMs: 30_000, what: 'the slot feed in its group' });
+    const liveUrl = `ws://127.0.0.1:${(live.app.server.address() as { port: number }).port}/v1/live`;
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { liveUrl });
+    await slots.history.start();
+    await slots.http.listen({ port: slotsPort, host: '127.0.0.1' });
     const api = (method: 'GET' | 'DELETE' | 'PUT', url: string, key: string, payload?: object) => slots.http.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
     const hasFleet = (await api('GET', '/v1/fleet/trucks', testKeys.haiha)).statusCode !== 404;
 
@@ -74,9 +91,17 @@ describe('the dispatchers’ booking page', () => {
       const violations: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await watchPolicyViolations(page, violations);
+      // The bookings as the gateway pushes them to the page.
+      const pushed: { id: string; state: string }[] = [];
+      page.on('websocket', (socket) =>
+        socket.on('framereceived', ({ payload }) => {
+          const message = typeof payload === 'string' ? (JSON.parse(payload) as { type?: string; data?: { id?: unknown; state?: unknown } }) : undefined;
+          if (message?.type === 'delta' && typeof message.data?.id === 'string' && typeof message.data.state === 'string') pushed.push({ id: message.data.id, state: message.data.state });
+        }),
+      );
 
       const served = await page.goto(`${origin}/`);
-      expect(served?.headers()['content-security-policy'], 'the page runs under a strict CSP').toBe(builtPageContentSecurityPolicy);
+      expect(served?.headers()['content-security-policy'], 'the page runs under a strict CSP, reaching the gateway and nothing else').toBe(builtPagePolicy([new URL(liveUrl).origin]));
       await poll(() => page.locator('#signin').isVisible()).toBe(true);
       expect(await page.locator('h1').textContent()).toBe('Đặt lịch qua cửa khẩu');
 
@@ -86,6 +111,7 @@ describe('the dispatchers’ booking page', () => {
       await poll(() => page.locator('#signin-error').textContent()).toContain('Khoá không đúng hoặc đã bị thu hồi');
       await signIn(page, testKeys.haiha);
       expect(await page.locator('#firm-name').textContent()).toBe('haiha-logistics');
+      await poll(() => page.locator('#live').getAttribute('data-state'), { message: 'the bookings followed on the gateway’s socket' }).toBe('live');
       expect(page.url()).not.toContain('secret');
       expect(await page.evaluate<string | null>("sessionStorage.getItem('tower.booking.key')")).toBe(testKeys.haiha);
       await poll(() => page.locator('#record [data-figure="record.cap"] dd').textContent()).toBe('10');
@@ -140,6 +166,7 @@ describe('the dispatchers’ booking page', () => {
       const cancelled = await api('DELETE', `/v1/bookings/${second.id}`, testKeys.operator);
       expect(cancelled.statusCode, cancelled.body).toBe(200);
       await poll(() => secondItem.getAttribute('data-state'), { message: 'the operator’s cancel seen live' }).toBe('cancelled');
+      expect(pushed, 'pushed by the gateway, not read by a poll').toContainEqual({ id: second.id, state: 'cancelled' });
       expect(await secondItem.locator('.state').textContent()).toContain('huỷ bởi điều hành cửa khẩu');
       expect(await secondItem.locator('[data-action]').count(), 'nothing left to do with it').toBe(0);
 
@@ -211,6 +238,9 @@ describe('the dispatchers’ booking page', () => {
     } finally {
       await browser.close();
       await slots.close();
+      await live.closeGateway();
+      await live.app.close();
+      await feed.stop();
     }
   });
 });

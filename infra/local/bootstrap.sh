@@ -139,4 +139,4 @@ build_page() { # build_page DIST WHAT NPM_SCRIPT SOURCE...
   fi
 }
 build_page services/live/dist/wall "the wall display" build:wall services/live/wall services/live/src/domain services/live/package.json
-build_page services/slots/dist/page "the booking page" build:page services/slots/page services/slots/package.json
+build_page services/slots/dist/page "the booking page" build:page services/slots/page services/slots/package.json services/live/wall/src/live-client.ts

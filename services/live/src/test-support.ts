@@ -55,7 +55,7 @@ export const testGatewaySettings: GatewaySettings = {
  * unless a test asks.
  */
 export async function startLive(
-  deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number; readiness?: ReadinessCheck[] },
+  deps: { logger: Logger; clickhouse: ClickHouseClient; redis: Redis; kafka: Kafka; hub?: LiveHub; now?: () => number; readiness?: ReadinessCheck[]; access?: AccessRegistry },
   gateway: Partial<GatewaySettings> = {},
   alerts: Partial<LiveSettings['alerts']> = {},
   conditions: Partial<LiveSettings['conditions']> = {},
@@ -79,7 +79,8 @@ export async function startLive(
     clickhouse: deps.clickhouse,
     redis: deps.redis,
     producer,
-    access: testAccess,
+    // Another registry: a test whose pages sign in with the slots service's keys.
+    access: deps.access ?? testAccess,
     hub,
     metrics: new Registry(),
     readiness: deps.readiness ?? [],

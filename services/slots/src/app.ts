@@ -37,6 +37,8 @@ export interface SlotsSettings {
   groups: { checkIn: string; history: string };
   /** Firms' webhooks (their consumer group, retries, limits). */
   webhooks: WebhookSettings;
+  /** The live gateway's WebSocket the booking page follows a firm's bookings on (`ws://…/v1/live`); absent or empty: the page polls. */
+  liveUrl?: string;
 }
 
 export interface SlotsDependencies {
@@ -147,7 +149,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
-  registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), windowMs: settings.rules.windowMs, holdMs: settings.rules.holdMs, cancelCutoffMs: settings.rules.cancelCutoffMs });
+  registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), windowMs: settings.rules.windowMs, holdMs: settings.rules.holdMs, cancelCutoffMs: settings.rules.cancelCutoffMs, liveUrl: settings.liveUrl ?? '' });
   const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
   const webhooks = buildWebhooks({
     settings: settings.webhooks,

@@ -39,6 +39,7 @@ export const slotsEnv = {
   MAX_RANGE_DAYS: env.integer({ default: 7, min: 1, max: 60, description: 'longest range one availability or booking list may span' }),
   MAX_BOOKINGS: env.integer({ default: 1000, min: 1, max: 100_000, description: 'most bookings one list answers with' }),
   BATCH_MAX_ITEMS: env.integer({ default: 20, min: 1, max: 1000, description: 'most bookings one POST /v1/bookings:batch holds (a batch of N counts N requests against the key’s rate: keep it at most RATE_BURST)' }),
+  LIVE_URL: env.string({ default: 'ws://127.0.0.1:8080/v1/live', description: 'the live gateway’s WebSocket the booking page (at /) follows a firm’s bookings on (its origin must be in the gateway’s ALLOWED_ORIGINS); empty: the page reads GET /v1/bookings every 3 s' }),
   WEBHOOKS_ALLOW_LOOPBACK_HTTP: env.boolean({ default: false, description: 'also accept webhook URLs http://127.0.0.1 and http://[::1] (tests, the demo); never in production' }),
   WEBHOOKS_MAX_PER_FIRM: env.integer({ default: 10, min: 1, max: 1000, description: 'webhook endpoints one firm may register' }),
   WEBHOOKS_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 60_000, description: 'longest wait for a receiver to answer a delivery (then it is a failed attempt)' }),

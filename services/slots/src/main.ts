@@ -52,6 +52,7 @@ const slots = await buildSlots({
     topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
     groups: { checkIn: `${config.CONSUMER_GROUP_PREFIX}-check-in`, history: `${config.CONSUMER_GROUP_PREFIX}-history` },
     webhooks: webhookSettingsOf(config),
+    liveUrl: config.LIVE_URL,
   },
   logger,
   catalog,

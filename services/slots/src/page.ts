@@ -13,6 +13,7 @@ export const BookingPageConfig = Type.Object(
     windowMs: Type.Integer(),
     holdMs: Type.Integer(),
     cancelCutoffMs: Type.Integer(),
+    liveUrl: Type.String({ description: 'the live gateway’s WebSocket the page follows the firm’s bookings on; empty: it reads GET /v1/bookings every few seconds' }),
   },
   { additionalProperties: false },
 );
@@ -28,9 +29,10 @@ export function bookableSites(catalog: SiteCatalog): BookingPageConfig['sites'] 
 /**
  * The booking page at `/` (Swagger UI stays at /docs; `directory` is Vite's build of
  * services/slots/page) and its settings at `/booking-page.json` (public: the catalog's
- * sites and the rules, nothing of a firm).
+ * sites, the rules and the live gateway's address, nothing of a firm). Its CSP lets it open
+ * the gateway's socket, on another origin.
  */
 export function registerBookingPage(app: FastifyInstance, directory: string, body: BookingPageConfig): void {
-  registerBuiltPage(app, { directory, buildCommand: 'npm run build:page' });
+  registerBuiltPage(app, { directory, buildCommand: 'npm run build:page', connect: body.liveUrl ? [new URL(body.liveUrl).origin] : [] });
   app.get('/booking-page.json', { schema: { hide: true, response: { 200: BookingPageConfig } } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(body));
 }

@@ -1,5 +1,6 @@
 import { fill, h } from '@tower/shared/web/dom';
 import '@tower/shared/web/fonts';
+import { LiveClient, type ConnectionState } from '../../../live/wall/src/live-client.ts';
 import type { BookingPageConfig } from '../../src/page.ts';
 import { ProblemAnswer, SlotsApi, type AvailabilityWindow, type Booking, type FirmRecord, type LaneGroupConditions, type Problem, type Truck } from './api.ts';
 import { isLanguage, locales, translate, type Language, type MessageKey } from './i18n.ts';
@@ -9,7 +10,7 @@ import './style.css';
 /** The firm's key stays in this tab only (sessionStorage), never in the URL; the language is remembered (localStorage). */
 const keyStorage = 'tower.booking.key';
 const languageStorage = 'tower.booking.language';
-/** The firm's bookings are read again this often (the live list), availability, record and conditions less often. */
+/** Without the live gateway's socket the firm's bookings are read again this often; availability, record and conditions less often. */
 const bookingsEveryMs = 3000;
 const boardEveryMs = 15_000;
 const daysShown = 7;
@@ -43,6 +44,9 @@ const state = {
   filter: { state: 'active', plate: '' } as BookingFilter,
   conditions: undefined as LaneGroupConditions[] | undefined,
   online: true,
+  /** The live gateway's socket (config.liveUrl): the bookings come as they change while it is 'live'. */
+  live: undefined as LiveClient | undefined,
+  liveState: 'off' as ConnectionState | 'off',
   /** The booking whose cancel button asks "sure?" (a second press cancels). */
   cancelArmed: '',
 };
@@ -131,7 +135,9 @@ async function signIn(key: string): Promise<void> {
   state.site ||= state.config?.sites[0]?.id ?? '';
   renderAll();
   await Promise.all([loadWindows(), loadBookings(), loadFleet(), loadBoard()]);
-  timers.push(setInterval(() => void loadBookings(), bookingsEveryMs), setInterval(() => void Promise.all([loadWindows(), loadBoard()]), boardEveryMs), setInterval(tick, 1000));
+  followLive(key);
+  // Polled only while the socket is not live (no gateway configured, refused, or away).
+  timers.push(setInterval(() => state.liveState !== 'live' && void loadBookings(), bookingsEveryMs), setInterval(() => void Promise.all([loadWindows(), loadBoard()]), boardEveryMs), setInterval(tick, 1000));
 }
 
 function showSignIn(error?: string): void {
@@ -147,6 +153,9 @@ function showSignIn(error?: string): void {
 
 function signOut(reason?: MessageKey): void {
   for (const timer of timers.splice(0)) clearInterval(timer);
+  state.live?.stop();
+  state.live = undefined;
+  state.liveState = 'off';
   sessionStorage.removeItem(keyStorage);
   state.api = undefined;
   state.bookings = new Map();
@@ -382,19 +391,51 @@ byId('deselect').addEventListener('click', () => {
 
 // --- the firm's bookings, live --------------------------------------------------------------
 
+/**
+ * The firm's `bookings` stream on the live gateway (docs/live-protocol.md): a snapshot, then
+ * each booking's new state as it changes (an operator's cancel, a check-in, a no-show). The
+ * key goes in the subprotocol, never the URL. The LiveClient reconnects and resumes by itself.
+ */
+function followLive(key: string): void {
+  const url = state.config?.liveUrl;
+  if (!url) return;
+  const client = new LiveClient({
+    openSocket: () => new WebSocket(url, ['tower.live.v1', `token.${key}`]),
+    onState: (connection) => {
+      state.liveState = connection;
+      renderBookings();
+    },
+  });
+  client.subscribe({
+    id: 'bookings',
+    channel: 'bookings',
+    filter: {},
+    onSnapshot: (data) => {
+      replaceBookings((data as { bookings: Booking[] }).bookings);
+      renderBookings();
+    },
+    onDelta: (data) => noteBookings([data as Booking]),
+  });
+  state.live = client;
+  client.start();
+}
+
 async function loadBookings(): Promise<void> {
   const api = state.api;
   if (!api) return;
   try {
-    const bookings = await api.bookings();
-    // The list is the truth for what it covers: a booking no longer in it (out of its range) is dropped.
-    state.bookings = mergeBookings(new Map([...state.bookings].filter(([id]) => bookings.some((b) => b.id === id))), bookings);
-    state.online = true;
+    replaceBookings(await api.bookings());
   } catch (error) {
     if (problemOf(error).status === 401) return signOut('signin.refused');
     state.online = false;
   }
   renderBookings();
+}
+
+/** A whole list (an answer, a snapshot) is the truth for what it covers: a booking no longer in it (out of its range) is dropped. */
+function replaceBookings(bookings: readonly Booking[]): void {
+  state.bookings = mergeBookings(new Map([...state.bookings].filter(([id]) => bookings.some((b) => b.id === id))), bookings);
+  state.online = true;
 }
 
 function noteBookings(bookings: readonly Booking[]): void {
@@ -404,12 +445,13 @@ function noteBookings(bookings: readonly Booking[]): void {
 
 function renderBookings(): void {
   const live = byId('live');
-  live.dataset['state'] = state.online ? 'live' : 'lost';
-  live.textContent = state.online ? `● ${t('bookings.live')}` : `○ ${t('bookings.stale')}`;
+  const how = state.liveState === 'live' ? 'live' : state.online ? 'polling' : 'lost';
+  live.dataset['state'] = how;
+  live.textContent = how === 'live' ? `● ${t('bookings.live')}` : how === 'polling' ? `◌ ${t('bookings.polling')}` : `○ ${t('bookings.stale')}`;
   const now = Date.now();
   const shown = filterBookings([...state.bookings.values()], state.filter);
   // Redrawn only when something shown changed (a poll with no news leaves the list and its focus alone).
-  const signature = JSON.stringify([language, state.cancelArmed, shown.map((b) => [b.id, b.state, b.updatedAt, actionsOf(b, now, state.config?.cancelCutoffMs ?? 0)])]);
+  const signature = JSON.stringify([language, how, state.cancelArmed, shown.map((b) => [b.id, b.state, b.updatedAt, actionsOf(b, now, state.config?.cancelCutoffMs ?? 0)])]);
   if (signature === state.bookingsShown) return;
   state.bookingsShown = signature;
   keepingFocus(byId('booking-list'), () => fill(byId('booking-list'), shown.length === 0 ? [h('li', { class: 'empty' }, t('bookings.none'))] : shown.map((b) => bookingItem(b, now))));
