@@ -108,8 +108,9 @@ describe('webhook events beyond booking changes, on real Redis and Kafka, to a r
       // The first window closed; closed again, places raised: no news in either.
       await api.setWindow(first, { closed: true });
       await api.setWindow(first, { closed: true });
-      await api.setWindow(first, { capacity: 40 });
-      await api.setWindow(second, { capacity: 50 });
+      const planned = cutHaiha?.event.previousCapacity ?? 0;
+      await api.setWindow(first, { capacity: planned });
+      await api.setWindow(second, { capacity: planned + 10 });
       // Then a cut of the second (a mark: everything before it has been read).
       await api.setWindow(second, { capacity: 2 });
       await eventually(async () => (on(receiver.received, '/hooks/donghung', 'window.capacity-cut').length === 2 ? true : undefined), { timeoutMs: 30_000, what: 'the second window’s cut' });
