@@ -15,7 +15,7 @@ import { gateConditionsKey, loadCatalog, type LaneEvent } from '@tower/shared';
 import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import type { Alert } from '../services/live/src/domain/alerts.ts';
 import { startLive, testTokens } from '../services/live/src/test-support.ts';
-import { startSlots, testKeys } from '../services/slots/src/test-support.ts';
+import { registerFleet, startSlots, testKeys } from '../services/slots/src/test-support.ts';
 import { exampleDeliveryId, exampleWebhookId } from '../services/slots/src/webhooks/schemas.ts';
 import { deviceKeysBySite, startIngestToClickHouse } from './support/ingest.ts';
 import { fuzz, requireSchemathesis, type FuzzResult, type FuzzRun } from './support/schemathesis.ts';
@@ -95,7 +95,8 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
       const endpoint = { id: webhookId, firm: 'haiha-logistics', url: 'https://tms.example.com/hooks', events: ['booking.state-changed' as const], description: '', state: 'active' as const, pausedReason: null, pausedAt: null, consecutiveFailures: 0, createdAt: now };
       expect(await slots.webhooks.store.create(endpoint, 'whsec_fuzz', 10)).toBe(true);
       await slots.webhooks.store.enqueue({ id: deliveryId, endpointId: webhookId, firm: 'haiha-logistics', orderKey: 'bk_00000000000000000000', eventId: 'evt_fuzz', type: 'booking.state-changed', body: '{}', queuedAt: now }, now);
-      // A booking of the firm, so both roles' booking paths reach one (the fuzzer's own holds are an operator's 403).
+      // A truck of the firm's fleet, and a booking of it, so both roles' fleet and booking paths reach one (the fuzzer's own holds are an operator's 403).
+      await registerFleet(slots.http, testKeys.haiha, ['14C-777.01']);
       const seededBooking = await slots.http.inject({
         method: 'POST',
         url: '/v1/bookings',
@@ -112,6 +113,10 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         'query.from': [windows[0]!],
         'query.to': [windows[5]!],
         'path.firm': ['me', 'haiha-logistics'],
+        'path.plate': ['14C-777.01'],
+        'body.plate': ['14C-777.01'],
+        'query.firm': ['haiha-logistics'],
+        'body.toFirm': ['donghung-trade', 'haiha-logistics'],
         // The fuzzer deletes the endpoint at some point: its own path comes last in the document, after the routes under it.
         'path.webhookId': [webhookId],
         'path.deliveryId': [deliveryId],

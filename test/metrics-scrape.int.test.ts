@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import type { ThroughputTick } from '@tower/shared';
 import { atLeast, eventually, eventuallyProgressing, sampleEvents, test } from '@tower/shared/testing';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
+import { registerFleet } from '../services/slots/src/test-support.ts';
 import { startEveryService } from './support/service-processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -95,10 +96,12 @@ describe('every service’s /metrics against docs/metrics.md', () => {
       // The slot store is the test servers' own Redis, kept between runs: a window and a truck of this run's own.
       const pick = (n: number) => Math.floor(Math.random() * n);
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / 1_800_000) * 1_800_000 + pick(400) * 1_800_000;
+      const plate = `14C-${100 + pick(900)}.${10 + pick(90)}`;
+      await registerFleet(url('slots', ''), firm.token, [plate]);
       const held = await fetch(url('slots', '/v1/bookings'), {
         method: 'POST',
         headers: { authorization: `Bearer ${firm.token}`, 'idempotency-key': `metrics-scrape-${Date.now()}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: `14C-${100 + pick(900)}.${10 + pick(90)}`, cargoClass: 'textiles' }),
+        body: JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'textiles' }),
       });
       expect(held.status).toBe(201);
       const { id } = (await held.json()) as { id: string };

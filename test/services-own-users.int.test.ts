@@ -11,6 +11,7 @@ import { createClickHouse, loadCatalog, selectRows, sql } from '@tower/shared';
 import { eventually, sampleEvents, test } from '@tower/shared/testing';
 import { credentialEnv, serviceIdentities } from '../infra/local/infra-credentials.ts';
 import { ensureDemoCredentials, readDemoCredentials } from '../infra/provision/credentials.ts';
+import { registerFleet } from '../services/slots/src/test-support.ts';
 import { baseEnv, exited, freePort, startService, startServices } from './support/service-processes.ts';
 
 describe('services logged in as their own users', () => {
@@ -41,6 +42,7 @@ describe('services logged in as their own users', () => {
       // A plate of this run's own: a previous run's hold on the shared Redis lives for minutes (a fixed plate got 409 on a re-run).
       const digits = String(Date.now() % 100_000).padStart(5, '0');
       const plate = `14C-${digits.slice(0, 3)}.${digits.slice(3)}`;
+      await registerFleet(url('slots', ''), firm!.token, [plate]);
       const booked = await fetch(url('slots', '/v1/bookings'), {
         method: 'POST',
         headers: { authorization: `Bearer ${firm?.token}`, 'idempotency-key': `own-users-${Date.now()}`, 'content-type': 'application/json' },

@@ -18,6 +18,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
+import { registerFleet } from '../../services/slots/src/test-support.ts';
 import { benchKafka, invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
@@ -36,6 +37,8 @@ const slotsPort = 28082;
 const windowMs = 30 * 60_000;
 const perWindow = 300;
 const run = promisify(execFile);
+/** The `n`th truck of a window (one plate per place), in the fleet of firm key `n % keys`. */
+const plateOf = (n: number) => `14C-${String(n).padStart(5, '0').slice(0, 3)}.${String(n).padStart(5, '0').slice(3)}`;
 
 async function slotTopicEnd(infra: BenchInfra): Promise<number> {
   const admin = benchKafka(infra, 'bench-offsets').admin();
@@ -56,10 +59,10 @@ async function drive(firstWindow: number, offset: number, count: number, keys: s
       while (next < count) {
         const i = offset + next++;
         const windowStart = firstWindow + Math.floor(i / perWindow) * windowMs;
-        const n = String(i % perWindow).padStart(5, '0');
-        const body = JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: `14C-${n.slice(0, 3)}.${n.slice(3)}`, cargoClass: 'electronics' });
+        const n = i % perWindow;
+        const body = JSON.stringify({ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate: plateOf(n), cargoClass: 'electronics' });
         const sent = performance.now();
-        const answer = await postJson(agent, slotsPort, '/v1/bookings', { authorization: `Bearer ${keys[i % keys.length]!}`, 'idempotency-key': `${tag}-${i}` }, body);
+        const answer = await postJson(agent, slotsPort, '/v1/bookings', { authorization: `Bearer ${keys[n % keys.length]!}`, 'idempotency-key': `${tag}-${i}` }, body);
         latencies.push(performance.now() - sent);
         if (answer.status !== 201) throw new Error(`booking ${i} answered ${answer.status}: ${answer.text.slice(0, 500)}`);
       }
@@ -99,6 +102,8 @@ try {
   // A fresh range of windows each run (a day apart per run), starting tomorrow.
   const firstWindow = Math.ceil((Date.now() + 86_400_000) / windowMs) * windowMs + (Math.floor(Date.now() / 1000) % 97) * 86_400_000;
   const tag = `bench-${Date.now().toString(36)}`;
+  // Each firm's trucks in its fleet, before anything is measured (again on a kept Redis: 200, harmless).
+  for (const [k, key] of keys.entries()) await registerFleet(`http://127.0.0.1:${slotsPort}`, key, Array.from({ length: perWindow }, (_, n) => n).filter((n) => n % keys.length === k).map(plateOf));
   const warmup = Math.min(5000, Math.ceil(totalBookings / 10));
   await drive(firstWindow, 0, warmup, keys, tag);
   const before = await slotTopicEnd(infra);

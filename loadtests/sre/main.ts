@@ -25,7 +25,7 @@ import { exposition, servePrometheus, type LoadSnapshot } from './prometheus.ts'
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
 import { scenarioNamed, type LoadOptions } from './scenarios.ts';
-import { releaseWindow, setPlaces } from './slot-rush.ts';
+import { provideFleets, releaseWindow, setPlaces } from './slot-rush.ts';
 import { MetricsSampler, serverFigures } from './server-metrics.ts';
 import { callJson, localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
 
@@ -112,7 +112,6 @@ async function main(): Promise<number> {
   const catalog = buildCatalog(await callJson(`${target.ingest}/v1/catalog`), `${target.ingest}/v1/catalog`);
   const keyedSites = new Set(target.registryDirectory ? catalog.document.sites.map((s) => s.id) : target.credentials.devices.map((d) => d.site));
   const firmToken = tokenOf(target, 'firm');
-  const firmTokens = target.credentials.access.filter((a) => a.role === 'firm').map((a) => a.token);
   const runId = randomBytes(4).toString('hex');
   const defaults = { ...scenario.defaults, ...args.overrides };
   const model = scenario.writes.events ? trafficModel(catalog, { batchSize: defaults.batch, batches: 200, seed: parseInt(runId, 16), sites: keyedSites }) : undefined;
@@ -131,7 +130,7 @@ async function main(): Promise<number> {
     slots: target.slots,
     deviceKeys: devices.keys,
     displayToken: await provideDisplayToken(target, catalog, load.clients, say),
-    firmTokens,
+    fleets: await provideFleets(target),
     sourcePrefix: `lt-${runId}-`,
     pool: model?.pool ?? [],
     slot: await bookableWindow(target, catalog, firmToken),

@@ -79,14 +79,14 @@ export function deviceAnswer(_request: Request, response: { statusCode: number; 
 /** First step of every flow: the target's URLs and tokens, the booking's window, a plate and an idempotency key of this virtual user. */
 export function runVars(context: Vars, _events: Emitter, next: Next): void {
   const run = runContext(context);
-  const digits = String(Math.floor(Math.random() * 100_000)).padStart(5, '0');
+  const fleet = run.fleets[Math.floor(Math.random() * run.fleets.length)]!;
   Object.assign(context.vars, run.slot, {
     ingest: run.ingest,
     live: run.live,
     slots: run.slots,
-    firmToken: run.firmTokens[Math.floor(Math.random() * run.firmTokens.length)],
+    firmToken: fleet.token,
     displayToken: run.displayToken,
-    plate: `99C-${digits.slice(0, 3)}.${digits.slice(3)}`,
+    plate: fleet.plates[Math.floor(Math.random() * fleet.plates.length)],
     idempotencyKey: `load-${randomUUID()}`,
   });
   next();

@@ -18,8 +18,8 @@ export interface RunContext {
   /** Device keys per site (Authorization: Bearer <key>): a site's batches go round its devices. */
   deviceKeys: Record<string, string[]>;
   displayToken: string;
-  /** Every firm key of the target: each virtual user books as one of them. */
-  firmTokens: string[];
+  /** Every firm key of the target with the trucks of its fleet the run books: each virtual user books one of them as that firm. */
+  fleets: { token: string; plates: string[] }[];
   /** Prepended to every event's source: the run's rows are found by it. */
   sourcePrefix: string;
   pool: { site: string; events: PoolEvent[] }[];

@@ -1,10 +1,34 @@
 /**
+ * The firms' side of a run: their fleets, registered before anything is measured; and
  * slot-rush's window: an operator sets its places before the rush (so every firm key
  * races for few places) and, afterwards, cancels what the rush booked and gives the
  * window its places back.
  */
+import { registerFleet } from '../../services/slots/src/test-support.ts';
 import type { RunContext } from './run-context.ts';
 import { callJson, type Target } from './target.ts';
+
+/** Trucks each firm key books in a run: few enough that registering them leaves most of the key's burst of requests. */
+const trucksPerFirm = 60;
+
+/**
+ * Every firm key of the target with the trucks it books, registered in its firm's fleet
+ * (a firm books only its own trucks; again on a later run: 200, harmless). A firm's
+ * plates come from its firm id, so they stay its own whatever order the keys come in.
+ * Then a pause while the keys' request budgets refill (20/s by default).
+ */
+export async function provideFleets(target: Target): Promise<RunContext['fleets']> {
+  const firms = target.credentials.access.filter((a) => a.role === 'firm');
+  const fleets = firms.map((key) => {
+    let hash = 0;
+    for (const char of key.firm ?? key.id) hash = (hash * 31 + char.codePointAt(0)!) % 1000;
+    const plates = Array.from({ length: trucksPerFirm }, (_, i) => `99C-${String(hash).padStart(3, '0')}.${String(i).padStart(2, '0')}`);
+    return { token: key.token, plates };
+  });
+  for (const fleet of fleets) await registerFleet(target.slots, fleet.token, fleet.plates);
+  await new Promise((resolve) => setTimeout(resolve, (trucksPerFirm / 20) * 1000));
+  return fleets;
+}
 
 type Slot = RunContext['slot'];
 

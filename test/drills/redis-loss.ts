@@ -25,6 +25,7 @@ import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { provision, provisionEnv } from '../../infra/provision/provision.ts';
 import { dimensionsOf, noDerived, rawRowOf } from '../../services/aggregator/src/domain/rows.ts';
 import { EventStore } from '../../services/aggregator/src/store.ts';
+import { registerFleet } from '../../services/slots/src/test-support.ts';
 import { adminLogins, baseEnv, exited, startService, waitReady, type Running } from '../support/service-processes.ts';
 import { liveSubprotocol } from '../../services/live/src/domain/protocol.ts';
 import type { Drill, DrillContext, DrillVerdict } from './drill.ts';
@@ -240,6 +241,12 @@ export const redisLoss: Drill = {
       if (ledger.acknowledgedAlerts.size !== before.length) findings.push(`only ${ledger.acknowledgedAlerts.size} of ${before.length} acknowledgements answered 200 before the faults`);
 
       // The firms' load: hold, confirm, and cancel one in three; each step retried through 503s with the same key.
+      // Booking n is firm n % 2's, of plate n: each firm's trucks in its fleet first, before the load and the faults.
+      const plateOf = (n: number) => `14C-${String(n).padStart(5, '0').slice(0, 3)}.${String(n).padStart(5, '0').slice(3)}`;
+      for (const [i, { token }] of tokens.firms.entries()) {
+        await registerFleet(url('slots', ''), token, Array.from({ length: maxBookings + 1 }, (_, n) => n).filter((n) => n % 2 === i).map(plateOf));
+      }
+      progress(`${maxBookings} trucks in the firms' fleets`);
       const loadStarted = Date.now();
       let stopping = false;
       let sequence = 0;
@@ -248,7 +255,7 @@ export const redisLoss: Drill = {
           const n = (sequence += 1);
           const { firm, token } = tokens.firms[n % 2]!;
           const window = windows[n % windows.length]!;
-          const plate = `14C-${String(n).padStart(5, '0').slice(0, 3)}.${String(n).padStart(5, '0').slice(3)}`;
+          const plate = plateOf(n);
           const stopAt = Date.now() + maxLoadMs;
           const key = `drill-${n}-${randomBytes(4).toString('hex')}`;
           const held = await persist(() => ledger.call('slots', url('slots', '/v1/bookings'), 'hold', { method: 'POST', token, headers: { 'idempotency-key': key }, body: { ...window, plate, cargoClass: 'textiles' } }), stopAt);
