@@ -148,6 +148,7 @@ describe('the dispatchers’ booking page', () => {
       await inShippedFonts(page, 'with a hold and its countdown on screen');
       await page.locator('#confirm').click();
       await poll(() => page.locator('#booking-message').textContent()).toMatch(/^Đã xác nhận: 14C-271\.01, /);
+      expect(await page.locator('#hold-panel').isVisible(), 'the hold and its countdown gone once confirmed').toBe(false);
       const firstItem = page.locator('li.booking', { has: page.locator('.plate', { hasText: plate }) });
       await poll(() => firstItem.getAttribute('data-state')).toBe('confirmed');
       const firstId = (await firstItem.getAttribute('data-id'))!;

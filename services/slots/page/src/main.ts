@@ -274,15 +274,15 @@ function windowText(w: { site: string; windowStartIso: string; windowEndIso: str
   return `${dayLabel(w.windowStartIso.slice(0, 10), language)} ${clockOf(w.windowStartIso)}–${clockOf(w.windowEndIso)} · ${siteName(w.site)}${names ? ` · ${named(names)}` : ` · ${t(`direction.${w.direction}` as MessageKey)}`}`;
 }
 
+/** The booking card: the form while a window is chosen, the hold and its countdown while one runs, and the last outcome (said by `say`). */
 function renderBooking(): void {
-  const section = byId('booking');
   const chosen = state.chosen;
-  section.hidden = !chosen && !state.hold;
-  if (!chosen && !state.hold) return;
-  if (chosen) byId('chosen-window').textContent = windowText(chosen, chosen.laneGroupNames);
   const holding = state.hold !== undefined;
-  byId('hold-form').hidden = holding;
+  byId('hold-form').hidden = holding || !chosen;
   byId('hold-panel').hidden = !holding;
+  byId('chosen-window').parentElement!.hidden = !chosen;
+  byId('booking').hidden = !chosen && !holding && byId('booking-message').hidden;
+  if (chosen) byId('chosen-window').textContent = windowText(chosen, chosen.laneGroupNames);
   const fleet = state.fleet;
   const truck = byId<HTMLSelectElement>('truck');
   truck.hidden = fleet === undefined;
@@ -332,6 +332,12 @@ async function hold(): Promise<void> {
     void loadWindows();
   } catch (error) {
     refused(message, error);
+    // The window can no longer be had: the choice goes, the reason stays said.
+    if (['window-full', 'window-closed', 'site-under-construction'].includes(problemOf(error).code)) {
+      state.chosen = undefined;
+      renderBooking();
+      renderAvailability();
+    }
   } finally {
     button.disabled = false;
   }
@@ -347,10 +353,8 @@ function tick(): void {
   if (left > 0) return;
   state.hold = undefined;
   state.chosen = undefined;
-  renderBooking();
-  byId('booking').hidden = false;
-  byId('hold-form').hidden = true;
   say(byId('booking-message'), t('hold.expired'));
+  renderBooking();
   void loadWindows();
 }
 
@@ -368,24 +372,23 @@ async function settle(action: 'confirm' | 'cancel'): Promise<void> {
     noteBookings([booking]);
     state.hold = undefined;
     state.chosen = undefined;
-    renderBooking();
-    byId('booking').hidden = false;
-    byId('hold-form').hidden = true;
     say(message, action === 'confirm' ? t('hold.confirmed', { plate: booking.plate, window: windowText(booking) }) : t('hold.cancelled', { plate: booking.plate }), 'ok');
+    renderBooking();
     renderAvailability();
     void loadWindows();
   } catch (error) {
     refused(message, error);
     if (problemOf(error).code === 'hold-expired' || problemOf(error).code === 'not-held') {
       state.hold = undefined;
-      byId('hold-panel').hidden = true;
+      renderBooking();
     }
   }
 }
 
 byId('deselect').addEventListener('click', () => {
   state.chosen = undefined;
-  byId('booking').hidden = true;
+  byId('booking-message').hidden = true;
+  renderBooking();
   renderAvailability();
 });
 
