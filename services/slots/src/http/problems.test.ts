@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BookingNotFound, ForbiddenForRole, InvalidInput, RuleRefusal, StoreUnavailable, type DeskError } from '../desk-errors.ts';
+import { BookingNotFound, ForbiddenForRole, InvalidInput, RuleRefusal, StoreUnavailable, TruckNotFound, type DeskError } from '../desk-errors.ts';
 import type { Booking } from '../domain/bookings.ts';
 import { deskProblem, type InputPlace } from './problems.ts';
 
@@ -32,6 +32,16 @@ describe('the desk’s errors as problems', () => {
       body: { type: type('idempotency-key-reused'), bookingId: 'b-9', errors: [{ field: '/body/items/3/idempotencyKey', reason: 'was used for another request' }] },
     },
     { error: new RuleRefusal('window-not-aligned', 'must be the start of a window', { field: 'windowStart' }), place: 'body/items/0', status: 400, body: { errors: [{ field: '/body/items/0/windowStart', reason: 'must be the start of a window' }] } },
+    {
+      error: new RuleRefusal('plate-not-in-fleet', 'register it first', { field: 'plate' }),
+      place: 'body/items/1',
+      status: 422,
+      body: { type: type('plate-not-in-fleet'), title: 'The truck is not in the firm’s fleet', rule: 'plate-not-in-fleet', errors: [{ field: '/body/items/1/plate', reason: 'not a truck of the firm’s fleet' }] },
+    },
+    { error: new RuleRefusal('plate-in-another-fleet', 'ask an operator', { field: 'plate' }), place: 'body', status: 409, body: { type: type('plate-in-another-fleet'), rule: 'plate-in-another-fleet', errors: [{ field: '/body/plate', reason: 'the truck is in another firm’s fleet' }] } },
+    { error: new RuleRefusal('fleet-full', 'remove one first', { limit: 2000 }), place: 'body', status: 409, body: { type: type('fleet-full'), title: 'The firm’s fleet is full', rule: 'fleet-full', limit: 2000 } },
+    { error: new RuleRefusal('truck-has-bookings', 'cancel it first'), place: 'body', status: 409, body: { type: type('truck-has-bookings'), rule: 'truck-has-bookings' } },
+    { error: new TruckNotFound('no truck 14C-123.45 in the fleet'), place: 'body', status: 404, body: { type: type('not-found'), detail: 'no truck 14C-123.45 in the fleet' } },
     { error: new BookingNotFound('no booking b-1'), place: 'querystring', status: 404, body: { type: type('not-found'), title: 'Not found', detail: 'no booking b-1' } },
     { error: new ForbiddenForRole('display', 'a display token'), place: 'body', status: 403, body: { type: type('forbidden'), detail: 'a display token' } },
     { error: new InvalidInput([{ field: 'to', reason: 'must be after from' }]), place: 'querystring', status: 400, body: { type: type('validation'), detail: '/querystring/to: must be after from', errors: [{ field: '/querystring/to', reason: 'must be after from' }] } },
