@@ -32,6 +32,7 @@ const expected: Record<string, string[]> = {
   slots: [
     'http (stop intake, finish requests in flight)',
     'sweeper',
+    'webhook conditions watcher',
     'webhook consumer (commit offsets)',
     'webhook sender (sends in flight finish)',
     'check-in consumer (commit offsets)',

@@ -69,8 +69,9 @@ export interface SlotsService {
   webhooks: Webhooks;
   /**
    * In start order: the history consumer, the outbox relay, the check-in consumer, the
-   * webhook sender and the webhook consumer, the sweeper, HTTP. Stopped in reverse: intake
-   * ends (HTTP finishes requests in flight), the sweeper, the webhook consumer (offsets of
+   * webhook sender, the webhook consumer and the conditions watcher, the sweeper, HTTP.
+   * Stopped in reverse: intake ends (HTTP finishes requests in flight), the sweeper, the
+   * conditions watcher (its read in progress), the webhook consumer (offsets of
    * what is queued committed), the webhook sender (sends in flight finish; what is left
    * stays queued in Redis), check-in (offsets committed), the relay (what is left is published at the
    * next start), history (offsets committed).
