@@ -13,7 +13,7 @@ import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { createAggregatorTopics, migrate, startAggregator } from '../services/aggregator/src/test-support.ts';
 import { LiveHub } from '../services/live/src/gateway/hub.ts';
 import { alertFeed, slotFeed, tickFeed } from '../services/live/src/gateway/broadcast-feed.ts';
-import { bearer, startSlots, testKeys as slotKeys } from '../services/slots/src/test-support.ts';
+import { bearer, registerFleet, startSlots, testKeys as slotKeys } from '../services/slots/src/test-support.ts';
 import { wallContentSecurityPolicy } from '../services/live/src/app.ts';
 import { startLive, testOperatorName, testTokens, wallDirectory } from '../services/live/src/test-support.ts';
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
@@ -201,6 +201,7 @@ describe('the wall display', () => {
       const windowMs = 30 * 60_000;
       const current = Math.floor(Date.now() / windowMs) * windowMs;
       await expect.poll(() => page.locator('#slots li[data-window]').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2); // the windows that fit, the current one first
+      await registerFleet(slots.http, slotKeys.haiha, ['14C-610.01', '14C-610.02', '14C-610.03']);
       for (const [i, plate] of ['14C-610.01', '14C-610.02', '14C-610.03'].entries()) {
         const held = await slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(slotKeys.haiha), 'idempotency-key': `wall-${i}-${current}` }, payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: current, plate, cargoClass: 'farm-produce' } });
         expect(held.statusCode).toBe(201);
