@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
-import { builtPagePolicy } from '@tower/shared';
+import { builtPagePolicy, gateConditionsKey, loadCatalog, vietnamIso, type GateConditions } from '@tower/shared';
 import { eventually, test, uniqueName } from '@tower/shared/testing';
 import { migrate } from '../services/aggregator/src/test-support.ts';
 import { slotFeed } from '../services/live/src/gateway/broadcast-feed.ts';
@@ -77,6 +77,16 @@ describe('the dispatchers’ booking page', () => {
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { liveUrl });
     await slots.history.start();
     await slots.http.listen({ port: slotsPort, host: '127.0.0.1' });
+    // The gate's conditions as the live service keeps them in Redis for the slots service: Bắc Luân II's smart export lanes busy.
+    const asOf = Date.now();
+    const bacLuan2 = loadCatalog().site('bac-luan-2')!;
+    const conditions: GateConditions = {
+      asOf,
+      asOfIso: vietnamIso(asOf),
+      thresholds: { busyWaitMinutes: 20, congestedWaitMinutes: 45, busyQueueVehicles: 10, congestedQueueVehicles: 20, minTrucksPerHour: 6 },
+      groups: [{ site: 'bac-luan-2', laneKind: 'smart', direction: 'export', siteNames: bacLuan2.names, names: { vi: 'Làn chuyên dụng thông minh xuất khẩu', en: 'Smart dedicated lane, export', zh: '出口智能专用通道' }, trucksQueuing: 12, lanesOpen: 2, lanesTotal: 3, throughputPerHour: 30, expectedWaitMinutes: 25, waitUnknownReason: null, level: 'busy', nextWindows: [], asOf, asOfIso: vietnamIso(asOf) }],
+    };
+    await redis.redis.set(gateConditionsKey, JSON.stringify(conditions), 'PX', 600_000);
     const api = (method: 'GET' | 'DELETE' | 'PUT', url: string, key: string, payload?: object) => slots.http.inject({ method, url, headers: bearer(key), ...(payload ? { payload } : {}) });
     const hasFleet = (await api('GET', '/v1/fleet/trucks', testKeys.haiha)).statusCode !== 404;
 
@@ -115,6 +125,7 @@ describe('the dispatchers’ booking page', () => {
       expect(page.url()).not.toContain('secret');
       expect(await page.evaluate<string | null>("sessionStorage.getItem('tower.booking.key')")).toBe(testKeys.haiha);
       await poll(() => page.locator('#record [data-figure="record.cap"] dd').textContent()).toBe('10');
+      await poll(() => page.locator('#conditions li.condition[data-level="busy"]').textContent()).toBe('Làn chuyên dụng thông minh xuất khẩuCầu Bắc Luân II – Khu logistics Bắc Luân IIĐôngXe đang chờ12Chờ dự kiến25 phútLàn mở2/3');
 
       // The fleet: a truck registered on the page is the one the picker offers (typed when the service has no fleet).
       const plate = '14C-271.01';
@@ -201,6 +212,7 @@ describe('the dispatchers’ booking page', () => {
       expect(await page.locator('html').getAttribute('lang')).toBe('zh');
       await page.locator('#filter-state').selectOption('all');
       await poll(() => page.locator(`li.booking[data-id="${second.id}"] .state`).textContent()).toContain('已被口岸运行人员取消');
+      await poll(() => page.locator('#conditions li.condition').textContent()).toContain('繁忙排队车辆12预计等待25 分钟');
       await page.setViewportSize({ width: 1920, height: 1080 });
       await showWindow(page, tomorrow, at('10:00'));
       await inShippedFonts(page, 'in Chinese at 1920x1080');
