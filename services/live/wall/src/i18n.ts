@@ -2,10 +2,9 @@
  * The wall's words in Vietnamese (the default: the control room's language), English and
  * Chinese (the Đông Hưng side). Every key exists in every language (wall.test.ts).
  */
-export const languages = ['vi', 'en', 'zh'] as const;
-export type Language = (typeof languages)[number];
+import { locales, type Language } from '@tower/shared/web/languages';
 
-export const locales: Readonly<Record<Language, string>> = { vi: 'vi-VN', en: 'en-GB', zh: 'zh-CN' };
+export { isLanguage, languages, locales, type Language } from '@tower/shared/web/languages';
 
 const vi = {
   title: 'Trung tâm điều hành thông minh',
@@ -290,10 +289,6 @@ export const countedWords: Readonly<Record<CountKey, Readonly<Record<Language, F
 
 /** Plural rules per language and digits shown ("1.0" may take another form than "1"). */
 const pluralRules = new Map<string, Intl.PluralRules>();
-
-export function isLanguage(value: string | null | undefined): value is Language {
-  return (languages as readonly string[]).includes(value ?? '');
-}
 
 /** Formatters are costly to build and every tile, alert and axis label uses one: one per language and kind. */
 const numberFormats = new Map<string, Intl.NumberFormat>();

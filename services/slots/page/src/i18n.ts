@@ -4,10 +4,9 @@
  * every language, and every refusal the slots API can answer has a sentence saying what to
  * do (i18n.test.ts). Times are Vietnam time everywhere, and the page says so.
  */
-export const languages = ['vi', 'en', 'zh'] as const;
-export type Language = (typeof languages)[number];
+import type { Language } from '@tower/shared/web/languages';
 
-export const locales: Readonly<Record<Language, string>> = { vi: 'vi-VN', en: 'en-GB', zh: 'zh-CN' };
+export { isLanguage, languages, locales, type Language } from '@tower/shared/web/languages';
 
 const vi = {
   title: 'Đặt lịch qua cửa khẩu',
@@ -391,10 +390,6 @@ const zh: Dictionary = {
 
 export type MessageKey = keyof typeof vi;
 export const dictionaries: Readonly<Record<Language, Dictionary>> = { vi, en, zh };
-
-export function isLanguage(value: string | null | undefined): value is Language {
-  return (languages as readonly (string | null | undefined)[]).includes(value);
-}
 
 /** The message in the language, `{name}` replaced by the value given for it. */
 export function translate(language: Language, key: MessageKey, values: Readonly<Record<string, string | number>> = {}): string {
