@@ -19,19 +19,10 @@ import { startLive, testOperatorName, testTokens, wallDirectory } from '../servi
 import { TrafficSimulation } from '../services/simulator/src/domain/traffic.ts';
 import { IngestSender } from '../services/simulator/src/sender.ts';
 import { deviceKeysBySite, startIngest } from './support/ingest.ts';
+import { chromiumOptions, watchPolicyViolations } from './support/browser.ts';
 import { textInMachineFonts } from './support/web-fonts.ts';
 
-/** The flags the machine's guide asks for; never `npx playwright install`. */
-export const chromiumOptions = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
 const screenshotFile = path.resolve(import.meta.dirname, '../.local/test/wall.png');
-
-/** Every Content-Security-Policy violation a page reports, from its first script on. */
-async function watchPolicyViolations(page: Page, into: string[]): Promise<void> {
-  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /CSP violation|Content Security Policy/i.test(message.text())) into.push(message.text());
-  });
-}
 
 /** The smallest text the wall may show: this fraction of the screen height (docs/wall.md). */
 const minimumTextFraction = 58;
@@ -144,15 +135,36 @@ describe('the wall display', () => {
     const poHenJourney = busyMorning
       .filter((event) => event.site === 'po-hen' && 'plate' in event && event.plate === poHenGateOut.plate && event.observedAt <= poHenGateOut.observedAt)
       .map((event) => ({ ...event, eventId: randomUUID(), observedAt: event.observedAt + shift, plate: '12C-999.01' }) as typeof event);
-    sender.enqueue([...history, ...poHenJourney]);
+    // A quiet night first: a dozen smart-lane journeys through Bắc Luân II, one of them held by customs, so the smart
+    // lanes' tile says "too few" with its longest note (sample, held, target) before the morning's traffic comes in.
+    const smartLanes = new Set(catalog.site('bac-luan-2')!.lanes.filter((lane) => lane.kind === 'smart').map((lane) => lane.id));
+    const journeyOf = (gateOut: TowerEvent & { plate: string }, plate: string) => {
+      const moved = Date.now() - 2 * 60_000 - gateOut.observedAt;
+      return busyMorning
+        .filter((event) => event.site === gateOut.site && 'plate' in event && event.plate === gateOut.plate && event.observedAt <= gateOut.observedAt)
+        .map((event) => ({ ...event, eventId: randomUUID(), observedAt: event.observedAt + moved, plate }) as TowerEvent);
+    };
+    const smartGateOuts = busyMorning.filter((event): event is TowerEvent & { plate: string; lane: string } => event.type === 'truck.gate-out' && event.site === 'bac-luan-2' && 'lane' in event && smartLanes.has(event.lane));
+    if (smartGateOuts.length < 12) throw new Error('the simulated morning has too few smart-lane journeys at bac-luan-2 to play a night from');
+    const night = smartGateOuts.slice(0, 12).map((gateOut, i) => journeyOf(gateOut, `14C-900.${String(i).padStart(2, '0')}`));
+    // Customs hold the first truck between its plate read and its gate-out (held trucks are counted, not timed).
+    const [heldJourney = []] = night;
+    const arrived = heldJourney.find((event) => event.type === 'truck.arrived');
+    const plateRead = heldJourney.find((event) => event.type === 'truck.plate-read');
+    const gateOut = heldJourney.find((event) => event.type === 'truck.gate-out');
+    if (arrived?.type !== 'truck.arrived' || !plateRead || !gateOut) throw new Error('a night journey without its arrival, plate read or gate-out');
+    const hold: TowerEvent = { ...arrived, type: 'truck.customs-held', holdReason: 'document-mismatch', eventId: randomUUID(), observedAt: Math.round((plateRead.observedAt + gateOut.observedAt) / 2) };
+    sender.enqueue([...night.flat(), hold]);
     const crossNow = () => sender.enqueue([{ ...crossing, eventId: randomUUID(), observedAt: Date.now() }]);
-    const traffic = (async () => {
+    let traffic: Promise<void> = sender.flush().then(() => undefined);
+    const morningTraffic = async () => {
+      sender.enqueue([...history, ...poHenJourney]);
       while (sending) {
         sender.enqueue(asNow(simulation.advanceTo(Date.now() - played)));
         await sender.flush();
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-    })();
+    };
 
     // As a kiosk is started: audio allowed without a click, so the chime (sound=1) can sound (docs/wall.md).
     const browser = await chromium.launch({ ...chromiumOptions, args: [...chromiumOptions.args, '--autoplay-policy=no-user-gesture-required'] });
@@ -180,6 +192,19 @@ describe('the wall display', () => {
       expect(page.url(), 'the token is taken out of the address bar').not.toContain('token');
       await expect.poll(() => page.locator('#connection').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
       await expect(page.locator('h1').textContent()).resolves.toBe('Trung tâm điều hành thông minh');
+
+      // The night: the smart lanes' tile neutral, "too few", its note (sample, held trucks, target) whole on every screen.
+      const judged = (kpi: string) => page.locator(`[data-kpi="${kpi}"] [data-judged]`);
+      await expect.poll(() => judged('clearance').getAttribute('data-judged'), { timeout: 120_000 }).toBe('too-few');
+      await expect.poll(() => page.locator('[data-kpi="clearance"] .note').textContent(), { timeout: 60_000 }).toMatch(/^\?Quá\sít\sxe\sn\s=\s\d+\sxe\s·\s1\sxe\sbị\sgiữ\s·\smục\stiêu\s15\sgiây$/);
+      for (const [width, height] of [[3840, 2160], [1920, 1080], [1366, 768]] as const) {
+        await page.setViewportSize({ width, height });
+        await expect.poll(async () => (await page.evaluate<WallLayout>(wallLayout)).documentHeight).toBe(height);
+        expect((await page.evaluate<WallLayout>(wallLayout)).clipped, `the night's "too few" note whole at ${width}x${height}`).toEqual([]);
+        await page.screenshot({ path: screenshotFile.replace('.png', `-night-${width}x${height}.png`) });
+      }
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      traffic = traffic.then(morningTraffic);
 
       // Live figures from the pipeline, and they move.
       await expect.poll(async () => digits(await figure(page, 'trucksPerHour')), { timeout: 60_000 }).toBeGreaterThan(0);
@@ -369,7 +394,6 @@ describe('the wall display', () => {
 
       // Honest tiles: every judgement an icon and a word; the zone's smart lanes (dozens of trucks) judged against the
       // target, Pò Hèn's manual lanes (a handful of trucks an hour) shown with their sample and "too few", not red.
-      const judged = (kpi: string) => page.locator(`[data-kpi="${kpi}"] [data-judged]`);
       await expect.poll(() => judged('clearance').getAttribute('data-judged'), { timeout: 30_000 }).toMatch(/^(within|over)$/);
       for (const kpi of ['clearance', 'queue', 'lanesOpen']) expect(await judged(kpi).textContent(), kpi).toMatch(/^[✔▲✖?]\p{L}/u);
       expect(await page.locator('[data-kpi="clearance"] .note').textContent()).toMatch(/n\s=\s\d+\sxe/);
