@@ -45,7 +45,7 @@ export class SlotBooker {
     private readonly slotsUrl: string,
     private readonly firmKeys: readonly string[],
     private readonly logger: Logger,
-    private readonly limits = { maxInFlight: 4, maxQueued: 1000 },
+    private readonly limits: { maxInFlight: number; maxQueued: number; evictions?: number } = { maxInFlight: 4, maxQueued: 1000 },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -101,11 +101,20 @@ export class SlotBooker {
     }
   }
 
-  /** Registers the truck in the firm's fleet once; false when a rule refused it (counted). */
-  private async ownTruck(firm: number, key: string, plate: string): Promise<boolean> {
+  /**
+   * Registers the truck in the firm's fleet once; false when a rule refused it (counted).
+   * The simulated trucks are many more than a fleet holds (FLEET_MAX_TRUCKS): a full
+   * fleet makes room first, as a dispatcher would, by removing its longest-registered
+   * trucks that have no booking ahead.
+   */
+  private async ownTruck(firm: number, key: string, plate: string, roomMade = false): Promise<boolean> {
     const truck = `${firm}|${plateKeyOf(plate)}`;
     if (this.registered.has(truck)) return true;
-    const answer = await this.post('/v1/fleet/trucks', key, { plate, country: /^[0-9]/.test(plate) ? 'VN' : 'CN' });
+    const answer = await this.request('POST', '/v1/fleet/trucks', key, { plate, country: /^[0-9]/.test(plate) ? 'VN' : 'CN' });
+    if (answer.status === 409 && answer.body['rule'] === 'fleet-full' && !roomMade) {
+      await this.makeRoom(firm, key);
+      return this.ownTruck(firm, key, plate, true);
+    }
     if (answer.status === 409) {
       const rule = String(answer.body['rule'] ?? 'conflict');
       this.stats.refused[rule] = (this.stats.refused[rule] ?? 0) + 1;
@@ -118,9 +127,24 @@ export class SlotBooker {
     return true;
   }
 
-  private async post(path: string, key: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  /** Removes up to `evictions` of the firm's longest-registered trucks (one with a booking ahead stays: 409). */
+  private async makeRoom(firm: number, key: string): Promise<void> {
+    const listed = await this.request('GET', '/v1/fleet/trucks', key);
+    if (listed.status !== 200) throw new Error(`listing the fleet answered ${listed.status}: ${String(listed.body['detail'] ?? '')}`);
+    const trucks = (listed.body['trucks'] as { plate: string; plateKey: string; registeredAt: number }[]).sort((a, b) => a.registeredAt - b.registeredAt);
+    for (const truck of trucks.slice(0, this.limits.evictions ?? 20)) {
+      const removed = await this.request('DELETE', `/v1/fleet/trucks/${encodeURIComponent(truck.plate)}`, key);
+      if (removed.status === 204 || removed.status === 404) this.registered.delete(`${firm}|${truck.plateKey}`);
+    }
+  }
+
+  private post(path: string, key: string, body?: object, headers: Record<string, string> = {}) {
+    return this.request('POST', path, key, body, headers);
+  }
+
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, key: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${this.slotsUrl}${path}`, {
-      method: 'POST',
+      method,
       headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(5000),
