@@ -38,6 +38,11 @@ describe('services logged in as their own users', () => {
       const display = demo.access.find((a) => a.role === 'display');
       expect((await fetch(url('live', '/v1/kpis/now?site=bac-luan-2'), { headers: { authorization: `Bearer ${display?.token}` } })).status).toBe(200);
       const firm = demo.access.find((a) => a.role === 'firm');
+      // The gate conditions: a live instance leading alert evaluation writes them to Redis (tower-live may write that one key), the slots service reads them (tower-slots may read it).
+      await eventually(async () => ((await fetch(url('slots', '/v1/conditions'), { headers: { authorization: `Bearer ${firm?.token}` } })).status === 200 ? true : undefined), {
+        timeoutMs: 90_000,
+        what: 'the slots service to serve the gate conditions live wrote',
+      });
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / 1_800_000) * 1_800_000;
       // A plate of this run's own: a previous run's hold on the shared Redis lives for minutes (a fixed plate got 409 on a re-run).
       const digits = String(Date.now() % 100_000).padStart(5, '0');
