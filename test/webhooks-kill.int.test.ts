@@ -54,6 +54,9 @@ describe('webhooks and a killed slots process', () => {
       const windowStart = Math.ceil((Date.now() + 3 * 3_600_000) / 1_800_000) * 1_800_000 + Math.floor(Math.random() * 400) * 1_800_000;
       const digits = String(Date.now() % 100_000).padStart(5, '0');
       const book = async (plate: string) => {
+        // The firm books only trucks of its fleet: registered first (again, from an earlier run: 200).
+        const truck = await fetch(`${slotsUrl}/v1/fleet/trucks`, { method: 'POST', headers, body: JSON.stringify({ plate, country: 'VN' }) });
+        expect([200, 201], await truck.clone().text()).toContain(truck.status);
         const response = await fetch(`${slotsUrl}/v1/bookings`, {
           method: 'POST',
           headers: { ...headers, 'idempotency-key': `webhooks-kill-${plate}-${Date.now()}` },
