@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/wall/**/*.test.ts', 'services/*/page/**/*.test.ts', 'infra/**/*.test.ts', 'loadtests/sre/**/*.test.ts'],
+          include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/wall/**/*.test.ts', 'services/*/page/**/*.test.ts', 'infra/**/*.test.ts', 'loadtests/sre/**/*.test.ts', 'loadtests/bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },

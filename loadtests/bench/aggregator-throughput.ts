@@ -42,7 +42,7 @@ import {
 import { LaneOpenTracker } from '../../services/aggregator/src/domain/lanes.ts';
 import { dimensionsOf, noDerived, rawRowOf, rawTables } from '../../services/aggregator/src/domain/rows.ts';
 import { allRawEvents, migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
-import { benchClickHouse, benchKafka, invocation, machineDescription, print, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchClickHouse, benchKafka, invocation, machineDescription, print, reportRatio, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -241,6 +241,7 @@ try {
   print(`  aggregator inserts: ${inserts.count}, mean ${Math.round(inserts.meanRows)} rows, mean latency ${(inserts.meanSeconds * 1000).toFixed(0)} ms (${((inserts.totalSeconds / drainSeconds) * 100).toFixed(0)}% of the drain waiting on ClickHouse)`);
   print(`ClickHouse INSERT ... FORMAT JSONEachRow over HTTP (${insertRows} rows per insert, one at a time, same schema and views): ${Math.round(referenceRate)} rows/s, ${reference.bodies.length} inserts, ${(referenceBytes / 2 ** 20).toFixed(0)} MiB in ${insertSeconds.toFixed(1)} s`);
   print(`ratio aggregator / ClickHouse insert: ${(aggregatorRate / referenceRate).toFixed(2)} (drain incl. start), ${(sustainedRate / referenceRate).toFixed(2)} (sustained)`);
+  reportRatio({ key: 'aggregator-throughput/sustained-vs-clickhouse-insert', value: sustainedRate / referenceRate, better: 'higher', meaning: 'aggregator events/s from the first stored row ÷ ClickHouse JSONEachRow rows/s' });
 } finally {
   await aggregator?.stop();
   await infra.stop();

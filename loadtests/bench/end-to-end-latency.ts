@@ -24,7 +24,7 @@ import { applyMigrations, applyTopicCatalog, createClickHouse, createLogger, cre
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { repoRoot } from '../../infra/local/profiles.ts';
 import { migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
-import { benchClickHouse, benchKafka, invocation, kafkaToolConfig, machineDescription, percentile, print, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchClickHouse, benchKafka, invocation, kafkaToolConfig, machineDescription, percentile, print, reportRatio, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -162,6 +162,7 @@ try {
   for (const r of results) print(`ingest → WebSocket at ${r.rate} events/s offered: p50 ${r.p50} ms, p99 ${r.p99} ms (${r.deltas} deltas, ${r.accepted} events accepted; ${r.split})`);
   print(`Kafka EndToEndLatency (same broker, 500-byte records, acks=all): p50 ${reference.p50} ms, p99 ${reference.p99} ms`);
   print(`  reference command: ${reference.command}`);
+  for (const r of results) reportRatio({ key: `end-to-end-latency/p99-at-${r.rate}-vs-kafka-end-to-end`, value: r.p99 / Math.max(1, reference.p99), better: 'lower', meaning: `ingest → WebSocket p99 at ${r.rate} events/s ÷ Kafka EndToEndLatency p99` });
 } finally {
   for (const service of services.reverse()) await service.stop();
   await infra.stop();

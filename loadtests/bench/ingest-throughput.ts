@@ -16,7 +16,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { EventCodec, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
-import { benchKafka, invocation, machineDescription, percentile, postJson, print, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -119,7 +119,7 @@ try {
   print(`ingest API (1 process, batch ${batchSize}, acks=all): ${Math.round(ingestRate)} events/s, ${totalEvents} events in ${run.seconds.toFixed(1)} s; request latency p50 ${percentile(run.latencies, 50).toFixed(1)} ms, p99 ${percentile(run.latencies, 99).toFixed(1)} ms; Kafka end offsets +${landed}`);
   print(`ProducerPerformance (same broker, ${recordSize}-byte records, acks=all, idempotent): ${Math.round(perf.recordsPerSecond)} records/s, avg latency ${perf.avgLatencyMs} ms, p99 ${perf.p99LatencyMs} ms`);
   print(`  reference command: ${perf.command}`);
-  print(`ratio ingest / ProducerPerformance: ${ratio.toFixed(2)}`);
+  reportRatio({ key: 'ingest-throughput/ingest-vs-producer-performance', value: ratio, better: 'higher', meaning: 'ingest events/s ÷ ProducerPerformance records/s' });
 } finally {
   await ingest?.stop();
   await infra.stop();

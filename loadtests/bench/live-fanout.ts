@@ -21,7 +21,7 @@ import WebSocket from 'ws';
 import { createTopicsReady, createLogger, createProducer, emptyMeasures, hashSecret, newDeviceSecret, type ThroughputTick } from '@tower/shared';
 import { repoRoot } from '../../infra/local/profiles.ts';
 import { inspectServer } from '../../infra/local/supervisor.ts';
-import { benchKafka, invocation, machineDescription, percentile, print, startBenchInfra, startBenchService } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, print, reportRatio, startBenchInfra, startBenchService } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -213,6 +213,7 @@ try {
     const r = referenceResults[i]!;
     print(`| ${g.clients} | ${g.p50} / ${g.p99} / ${g.max} | ${g.delivered} of ${g.expected} | ${g.perConnectionKiB.toFixed(1)} | ${r.p50} / ${r.p99} / ${r.max} | ${r.perConnectionKiB.toFixed(1)} | ${(g.p99 / Math.max(1, r.p99)).toFixed(2)} |`);
   });
+  results.forEach((g, i) => reportRatio({ key: `live-fanout/p99-at-${g.clients}-clients-vs-bare-ws`, value: g.p99 / Math.max(1, referenceResults[i]!.p99), better: 'lower', meaning: `gateway delivery p99 to ${g.clients} clients ÷ a bare ws broadcast's` }));
 } finally {
   await gateway?.stop();
   await infra.stop();

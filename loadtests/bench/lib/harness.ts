@@ -19,9 +19,21 @@ import { endpointsOf, repoRoot, resolveProfile, type InfraEndpoints, type InfraP
 import { discoverServices, serviceSpec } from '../../../infra/local/services.ts';
 import { startServer, stopServer, type ServerSpec } from '../../../infra/local/supervisor.ts';
 import { provision, provisionEnv } from '../../../infra/provision/provision.ts';
+import type { MeasuredRatio } from '../guard/compare.ts';
 
 const run = promisify(execFile);
 export const print = (line = '') => process.stdout.write(`${line}\n`);
+
+/**
+ * A ratio of this run's figure to its in-run reference, for the guard (`npm run bench`,
+ * loadtests/bench/guard): printed, and appended as a JSON line to BENCH_RESULTS_FILE when
+ * the guard runs the benchmark.
+ */
+export function reportRatio(ratio: MeasuredRatio): void {
+  print(`ratio ${ratio.key} (${ratio.meaning}, ${ratio.better} is better): ${ratio.value.toFixed(3)}`);
+  const file = process.env['BENCH_RESULTS_FILE'];
+  if (file) fs.appendFileSync(file, `${JSON.stringify(ratio)}\n`);
+}
 
 export interface BenchInfra {
   profile: InfraProfile;
