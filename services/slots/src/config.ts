@@ -51,6 +51,7 @@ export const slotsEnv = {
   WEBHOOKS_PER_FIRM_CONCURRENCY: env.integer({ default: 4, min: 1, max: 1000, description: '…and for one firm, so one firm’s slow endpoints cannot hold up the others' }),
   WEBHOOKS_MAX_QUEUED_PER_ENDPOINT: env.integer({ default: 10_000, min: 10, max: 1_000_000, description: 'deliveries one webhook endpoint may have queued (a paused one keeps queuing); one more is refused and counted (tower_slots_webhook_deliveries_refused_total)' }),
   WEBHOOKS_CONDITIONS_POLL_MS: env.integer({ default: 5000, min: 100, max: 600_000, description: 'how often the gate conditions (written by the live service) are read for conditions.threshold-crossed' }),
+  WEBHOOKS_CONDITIONS_SETTLE_MS: env.integer({ default: 60_000, min: 0, max: 3_600_000, description: 'how long a lane group’s new conditions level must hold before conditions.threshold-crossed tells it (a queue hovering at a threshold tells nothing)' }),
   WEBHOOKS_LOG_SIZE: env.integer({ default: 100, min: 1, max: 10_000, description: 'attempts kept per endpoint in its delivery log' }),
 };
 
@@ -97,6 +98,7 @@ export function webhookSettingsOf(config: {
   WEBHOOKS_LOG_SIZE: number;
   WEBHOOKS_MAX_QUEUED_PER_ENDPOINT: number;
   WEBHOOKS_CONDITIONS_POLL_MS: number;
+  WEBHOOKS_CONDITIONS_SETTLE_MS: number;
 }): WebhookSettings {
   return {
     groupId: `${config.CONSUMER_GROUP_PREFIX}-webhooks`,
@@ -112,6 +114,7 @@ export function webhookSettingsOf(config: {
     logSize: config.WEBHOOKS_LOG_SIZE,
     maxQueuedPerEndpoint: config.WEBHOOKS_MAX_QUEUED_PER_ENDPOINT,
     conditionsPollMs: config.WEBHOOKS_CONDITIONS_POLL_MS,
+    conditionsSettleMs: config.WEBHOOKS_CONDITIONS_SETTLE_MS,
     keepMs: config.RETENTION_DAYS * 86_400_000,
   };
 }

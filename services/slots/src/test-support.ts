@@ -40,6 +40,7 @@ export const testWebhookSettings = (groupId: string): WebhookSettings => ({
   logSize: 100,
   maxQueuedPerEndpoint: 10_000,
   conditionsPollMs: 100,
+  conditionsSettleMs: 0,
   keepMs: 3_600_000,
 });
 

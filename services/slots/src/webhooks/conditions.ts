@@ -18,17 +18,20 @@ export function conditionsEventOf(group: LaneGroupConditions, from: SeenLevel, t
 /**
  * Watches the gate conditions the live service keeps in Redis (`read`) and tells each
  * crossing of a lane group's level to every endpoint that subscribes to
- * `conditions.threshold-crossed`, queued per lane group. What each group's level was is
- * kept in Redis with a count of its levels: a round queues the crossing's deliveries
- * (idempotent by event id), then moves the level on only if no other instance did
- * meanwhile, so however many slots instances watch, a crossing is queued once, and one
- * that dies between the two steps leaves it to the next round. A group seen for the first
- * time is only remembered (no event at start-up); no view (the live service away) tells
- * nothing.
+ * `conditions.threshold-crossed`, queued per lane group. A new level is told once it has
+ * held for `settleMs` by the views' own clock (asOf): a queue hovering at a threshold,
+ * busy one round and normal the next, tells nothing until one of them lasts. What each
+ * group's level was is kept in Redis with a count of its levels: a round queues the
+ * crossing's deliveries (idempotent by event id), then moves the level on only if no
+ * other instance did meanwhile, so however many slots instances watch, a crossing is
+ * queued once, and one that dies between the two steps leaves it to the next round. A
+ * group seen for the first time is only remembered (no event at start-up); no view (the
+ * live service away) tells nothing.
  */
 export class ConditionsWatcher {
   constructor(
     private readonly store: WebhookStore,
+    private readonly settleMs: number,
     private readonly read: () => Promise<GateConditions | undefined>,
     private readonly queue: (deliveries: readonly QueuedDelivery[]) => Promise<void>,
     private readonly now: () => number,
@@ -41,13 +44,21 @@ export class ConditionsWatcher {
     let subscribers: StoredEndpoint[] | undefined;
     for (const group of view.groups) {
       const key = `${group.site}|${group.laneKind}|${group.direction}`;
-      const from = seen.get(key) ?? { level: group.level, version: 0 };
-      if (from.version > 0 && from.level === group.level) continue;
-      if (from.version > 0) {
-        subscribers ??= await this.subscribers();
-        await this.queue(deliveriesOf(conditionsEventOf(group, from, view.thresholds), subscribers, `conditions:${key}`, this.now()));
+      const from = seen.get(key);
+      if (!from) {
+        await this.store.setLevel(key, 0, { level: group.level, version: 1 });
+      } else if (from.level === group.level) {
+        if (from.pending !== undefined) await this.store.setLevel(key, from.version, { level: from.level, version: from.version });
+      } else {
+        const since = from.pending === group.level && from.pendingSince !== undefined ? from.pendingSince : group.asOf;
+        if (group.asOf - since >= this.settleMs) {
+          subscribers ??= await this.subscribers();
+          await this.queue(deliveriesOf(conditionsEventOf(group, from, view.thresholds), subscribers, `conditions:${key}`, this.now()));
+          await this.store.setLevel(key, from.version, { level: group.level, version: from.version + 1 });
+        } else if (since === group.asOf) {
+          await this.store.setLevel(key, from.version, { level: from.level, version: from.version, pending: group.level, pendingSince: since });
+        }
       }
-      await this.store.moveLevel(key, from.version, group.level);
     }
   }
 

@@ -22,6 +22,8 @@ export interface WebhookSettings extends SenderSettings {
   groupId: string;
   /** How often the gate conditions are read for threshold crossings. */
   conditionsPollMs: number;
+  /** How long a lane group's new level must hold (by the views' asOf) before it is told; 0: at the first read that shows it. */
+  conditionsSettleMs: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export function buildWebhooks(deps: {
     },
     new WebhookFanOut(store, deps.windows, queue, deps.now),
   );
-  const watcher = new ConditionsWatcher(store, deps.conditions, queue, deps.now);
+  const watcher = new ConditionsWatcher(store, settings.conditionsSettleMs, deps.conditions, queue, deps.now);
   const conditions = new Periodic('webhook conditions watcher', settings.conditionsPollMs, () => watcher.round(), logger.child({ component: 'webhook-conditions' }), deps.now);
   const parts: Part[] = [
     partOf('webhook sender (sends in flight finish)', sender),

@@ -17,7 +17,8 @@ import { Script } from '../store/slot-store.ts';
  *   slots:wh:log:<endpoint>         list  the last attempts, newest first
  *   slots:wh:win:<window>           hash  a window as the fan-out last saw it change (closed, capacity, version), until
  *                                         a day after the window ends: closures and cuts are told once, as they happen
- *   slots:wh:levels                 hash  lane group → its conditions level and how many levels it has had (JSON)
+ *   slots:wh:levels                 hash  lane group → its conditions level as last told, how many levels it has had,
+ *                                         and a level seen since that has not held long enough yet (JSON)
  * A delivery is queued by one script (idempotent by its id: Kafka giving a change again
  * queues nothing twice), so the consumer commits its offset once the script has run.
  * An endpoint holds at most `maxQueued` deliveries: one more is refused and counted.
@@ -54,6 +55,9 @@ const enqueueOutcomes: Record<number, EnqueueOutcome> = { 0: 'duplicate', 1: 'qu
 export interface SeenLevel {
   level: ConditionLevel;
   version: number;
+  /** Another level the group has shown since `pendingSince` (a view's asOf), not told until it has held long enough. */
+  pending?: ConditionLevel;
+  pendingSince?: number;
 }
 
 /** A window as the fan-out last saw it change. */
@@ -201,13 +205,13 @@ for i = 0, (#KEYS - 4) / 6 - 1 do
   end
 end
 return {1, refused}`),
-  // KEYS: levels; ARGV: lane group, version expected, new level. Moves the level on only from the version expected.
-  moveLevel: new Script(`
+  // KEYS: levels; ARGV: lane group, version expected, the group's state (JSON). Written only over the version expected.
+  setLevel: new Script(`
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 local version = 0
 if current then version = cjson.decode(current).version end
 if version ~= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({level = ARGV[3], version = version + 1}))
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1`),
   // KEYS: window; ARGV: closed, capacity, version, expire at. Kept only when newer than what is kept.
   rememberWindow: new Script(`
@@ -403,9 +407,9 @@ export class WebhookStore {
     return new Map(Object.entries(await this.redis.hgetall(keys.levels)).map(([group, json]) => [group, JSON.parse(json) as SeenLevel]));
   }
 
-  /** The group's level is now `level`, unless another instance moved it on from `fromVersion` first. */
-  async moveLevel(group: string, fromVersion: number, level: ConditionLevel): Promise<void> {
-    await scripts.moveLevel.run(this.redis, [keys.levels], [group, String(fromVersion), level]);
+  /** The group's state is now `state`, unless another instance moved its level on from `fromVersion` first. */
+  async setLevel(group: string, fromVersion: number, state: SeenLevel): Promise<void> {
+    await scripts.setLevel.run(this.redis, [keys.levels], [group, String(fromVersion), JSON.stringify(state)]);
   }
 
   /** Endpoints and the deliveries queued for them, by the endpoint's state (for /metrics). */

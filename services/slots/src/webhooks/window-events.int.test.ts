@@ -37,8 +37,7 @@ function apiOf(slots: SlotsService) {
 const on = (received: Received[], path: string, ...types: string[]) => received.filter((r) => r.path === path && types.includes(r.event.type));
 
 /** A view of the gate conditions as the live service writes it, with the levels given per smart and manual export group of Bắc Luân II. */
-function conditionsView(levels: { smart: ConditionLevel; manual: ConditionLevel }): GateConditions {
-  const asOf = Date.now();
+function conditionsView(levels: { smart: ConditionLevel; manual: ConditionLevel }, asOf = Date.now()): GateConditions {
   const names = { vi: 'Bắc Luân II', en: 'Bac Luan II', zh: '北仑二桥' };
   return {
     asOf,
@@ -244,6 +243,40 @@ describe('webhook events beyond booking changes, on real Redis and Kafka, to a r
     } finally {
       await one.close();
       await two.close();
+      await receiver.close();
+    }
+  });
+
+  test('a level that does not hold for WEBHOOKS_CONDITIONS_SETTLE_MS (by the views’ clock) is not told: a queue hovering at a threshold tells nothing until a level lasts', { timeout: 120_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const receiver = await startReceiver();
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: await slotsTopics(createTopic) }, { webhooks: { ...testWebhookSettings(`webhooks-${Date.now()}`), conditionsSettleMs: 60_000 } });
+    try {
+      await apiOf(slots).register(testKeys.haiha, `${receiver.url}/haiha`, ['conditions.threshold-crossed']);
+      slots.webhooks.sender.start();
+      const start = Date.now();
+      const crossings = () => on(receiver.received, '/hooks/haiha', 'conditions.threshold-crossed').map((r) => `${r.event.from}→${r.event.to}`);
+      // Views a few seconds apart by their own clock (asOf), each read once.
+      const read = async (smart: ConditionLevel, atSeconds: number) => {
+        await redis.redis.set(gateConditionsKey, JSON.stringify(conditionsView({ smart, manual: 'normal' }, start + atSeconds * 1000)), 'PX', 60_000);
+        await slots.webhooks.conditions.runOnce();
+      };
+      await read('normal', 0);
+      await read('busy', 10);
+      await read('normal', 20);
+      await read('busy', 30);
+      await read('busy', 80); // busy for 50 s: not yet
+      await read('congested', 85);
+      await read('busy', 90); // busy again since 90 s
+      await read('busy', 149); // 59 s
+      await read('busy', 150); // 60 s: told
+      await read('congested', 160);
+      await read('congested', 230); // 70 s: told
+      await eventually(async () => (crossings().length >= 2 ? true : undefined), { timeoutMs: 30_000, what: 'the two lasting crossings' });
+      // In one order key: a crossing told too early would have come first.
+      expect(crossings()).toEqual(['normal→busy', 'busy→congested']);
+      expect(on(receiver.received, '/hooks/haiha', 'conditions.threshold-crossed')[0]?.event.occurredAt).toBe(conditionsView({ smart: 'busy', manual: 'normal' }, start + 150_000).asOfIso);
+    } finally {
+      await slots.close();
       await receiver.close();
     }
   });
