@@ -150,7 +150,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a firm’s API key or an operator token, <id>.<secret>, as in .local/credentials.json' } },
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
-  registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), windowMs: settings.rules.windowMs, holdMs: settings.rules.holdMs, cancelCutoffMs: settings.rules.cancelCutoffMs, liveUrl: settings.liveUrl ?? '' });
+  registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), cancelCutoffMs: settings.rules.cancelCutoffMs, liveUrl: settings.liveUrl ?? '' });
   const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
   const webhooks = buildWebhooks({
     settings: settings.webhooks,

@@ -10,9 +10,7 @@ export const bookingPageDirectory = path.resolve(import.meta.dirname, '../dist/p
 export const BookingPageConfig = Type.Object(
   {
     sites: Type.Array(Type.Object({ id: Type.String(), names: Names })),
-    windowMs: Type.Integer(),
-    holdMs: Type.Integer(),
-    cancelCutoffMs: Type.Integer(),
+    cancelCutoffMs: Type.Integer({ description: 'a firm cancels a confirmed booking until this long before its window (the page offers cancel until then)' }),
     liveUrl: Type.String({ description: 'the live gateway’s WebSocket the page follows the firm’s bookings on; empty: it reads GET /v1/bookings every few seconds' }),
   },
   { additionalProperties: false },

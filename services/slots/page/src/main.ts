@@ -4,7 +4,7 @@ import { LiveClient, type ConnectionState } from '../../../live/wall/src/live-cl
 import type { BookingPageConfig } from '../../src/page.ts';
 import { ProblemAnswer, SlotsApi, type AvailabilityWindow, type Booking, type FirmRecord, type LaneGroupConditions, type Problem, type Truck } from './api.ts';
 import { isLanguage, locales, translate, type Language, type MessageKey } from './i18n.ts';
-import { actionsOf, bookable, clockOf, countdown, dayLabel, filterBookings, laneGroupKey, laneGroups, mergeBookings, nextDays, problemMessage, shortDateTime, type BookingFilter, type Day } from './model.ts';
+import { actionsOf, bookable, clockOf, countdown, dayLabel, filterBookings, laneGroupKey, laneGroups, mergeBookings, nextDays, problemMessage, shortDateTime, shortVietnamTime, type BookingFilter, type Day } from './model.ts';
 import './style.css';
 
 /** The firm's key stays in this tab only (sessionStorage), never in the URL; the language is remembered (localStorage). */
@@ -466,7 +466,7 @@ function bookingItem(b: Booking, now: number): HTMLLIElement {
   if (b.cancelledBy === 'operator') notes.push(t('bookings.byOperator'));
   if (b.arrivedAtIso) notes.push(t('bookings.arrived', { time: shortDateTime(b.arrivedAtIso) }));
   if (b.state === 'held') notes.push(t('hold.until', { time: clockOf(b.heldUntilIso) }));
-  if (b.state === 'confirmed' && actions.cancel && state.config) notes.push(t('bookings.cutoff', { time: shortDateTime(new Date(b.windowStart - state.config.cancelCutoffMs + 7 * 3_600_000).toISOString()) }));
+  if (b.state === 'confirmed' && actions.cancel && state.config) notes.push(t('bookings.cutoff', { time: shortVietnamTime(b.windowStart - state.config.cancelCutoffMs) }));
   const buttons: HTMLButtonElement[] = [];
   if (actions.confirm) buttons.push(actionButton(b, 'confirm', t('bookings.confirm'), async (api) => api.confirm(b.id)));
   if (actions.cancel) {

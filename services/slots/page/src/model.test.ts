@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Booking } from './api.ts';
-import { actionsOf, countdown, filterBookings, mergeBookings, nextDays } from './model.ts';
+import { actionsOf, countdown, filterBookings, mergeBookings, nextDays, shortVietnamTime } from './model.ts';
 
 const hour = 3_600_000;
 const windowStart = Date.parse('2026-12-02T10:00:00+07:00');
@@ -14,6 +14,10 @@ describe('the booking page’s model', () => {
       { date: '2026-12-01', from: '2026-12-01T00:00:00+07:00', to: '2026-12-02T00:00:00+07:00' },
       { date: '2026-12-02', from: '2026-12-02T00:00:00+07:00', to: '2026-12-03T00:00:00+07:00' },
     ]);
+  });
+
+  it('says an instant as a day and time in Vietnam', () => {
+    expect(shortVietnamTime(Date.parse('2026-12-01T20:30:00Z'))).toBe('02/12 03:30');
   });
 
   it('counts a hold down in minutes and seconds, never below zero', () => {

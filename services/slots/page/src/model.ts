@@ -34,6 +34,8 @@ export function dayLabel(date: string, language: Language): string {
 export const clockOf = (iso: string) => iso.slice(11, 16);
 /** `30/11 21:00`: a day and time in Vietnam time, short. */
 export const shortDateTime = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)} ${clockOf(iso)}`;
+/** `02/12 08:00`: an instant the page computed (the cancel cut-off), in Vietnam time. */
+export const shortVietnamTime = (ms: number) => shortDateTime(new Date(ms + vietnamOffsetMs).toISOString());
 
 export interface LaneGroup {
   key: string;
