@@ -38,6 +38,22 @@ describe('the booking page’s words', () => {
     expect(problemMessage({ status: 429, code: 'rate-limited', title: '', detail: '', retryAfter: 3 }, 'zh')).toContain('等待 3 秒');
   });
 
+  it('never gives two status words a dispatcher sees side by side forms that read alike once the accents are lost (Đông busy by Đóng closed)', () => {
+    // A window's, a lane group's and a booking's states; the keys saying "closed" mean one thing and may share their words.
+    const closedKeys = new Set(['availability.closed', 'closed.closed-by-operator', 'level.closed']);
+    const bare = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
+    const startsWithWords = (long: string, short: string) => long === short || long.startsWith(`${short} `);
+    for (const language of languages) {
+      const words = Object.entries(dictionaries[language]).filter(([key]) => /^(level|state|closed)\.|^availability\.(closed|full)$/.test(key));
+      for (const [key, text] of words) {
+        for (const [other, otherText] of words) {
+          if (key === other || (closedKeys.has(key) && closedKeys.has(other))) continue;
+          expect(startsWithWords(bare(text), bare(otherText)), `${language}: ${key} '${text}' reads like ${other} '${otherText}'`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('fills in values and leaves an unknown placeholder as it is', () => {
     expect(translate('en', 'hold.left', { left: '4:59' })).toBe('4:59 left');
     expect(translate('en', 'hold.left')).toBe('{left} left');
