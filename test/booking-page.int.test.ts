@@ -7,6 +7,7 @@
  * phone; every glyph in the page's own fonts, no CSP violation.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
@@ -77,6 +78,20 @@ describe('the dispatchers’ booking page', () => {
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { liveUrl });
     await slots.history.start();
     await slots.http.listen({ port: slotsPort, host: '127.0.0.1' });
+    // The firm's own system, receiving its webhooks (the test's slots service sends to http://127.0.0.1).
+    const received: { event: string; body: string }[] = [];
+    const receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push({ event: String(request.headers['tower-webhook-id'] ?? ''), body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/tower-hook`;
+    for (const part of slots.webhooks.parts) await part.start();
+    await eventually(async () => (slots.webhooks.consumer.health().reading ? true : undefined), { timeoutMs: 60_000, what: 'the webhook consumer reading' });
     // The gate's conditions as the live service keeps them in Redis for the slots service: Bắc Luân II's smart export lanes busy.
     const asOf = Date.now();
     const bacLuan2 = loadCatalog().site('bac-luan-2')!;
@@ -125,7 +140,7 @@ describe('the dispatchers’ booking page', () => {
       expect(page.url()).not.toContain('secret');
       expect(await page.evaluate<string | null>("sessionStorage.getItem('tower.booking.key')")).toBe(testKeys.haiha);
       await poll(() => page.locator('#record [data-figure="record.cap"] dd').textContent()).toBe('10');
-      await poll(() => page.locator('#conditions li.condition[data-level="busy"]').textContent()).toBe('Làn chuyên dụng thông minh xuất khẩuCầu Bắc Luân II – Khu logistics Bắc Luân IIĐôngXe đang chờ12Chờ dự kiến25 phútLàn mở2/3');
+      await poll(() => page.locator('#conditions li.condition[data-level="busy"]').textContent()).toBe('Làn chuyên dụng thông minh xuất khẩuCầu Bắc Luân II – Khu logistics Bắc Luân IIĐông xeXe đang chờ12Chờ dự kiến25 phútLàn mở2/3');
 
       // The fleet: a truck registered on the page is the one the picker offers (typed when the service has no fleet).
       const plate = '14C-271.01';
@@ -193,13 +208,36 @@ describe('the dispatchers’ booking page', () => {
       await poll(() => page.locator(`.window[data-start="${at('12:00')}"]`).getAttribute('data-state')).toBe('closed');
       expect(await page.locator(`.window[data-start="${at('12:00')}"]`).isDisabled()).toBe(true);
 
-      // The dispatcher cancels the first booking (a second press confirms the cancel).
+      // Webhooks: a private address refused in words; the firm's receiver registered, its secret shown once; the cancel below delivered, seen in the log, sent again.
+      await page.locator('#webhook-url').fill('https://10.1.2.3/hook');
+      await page.locator('#webhook-form button[type="submit"]').click();
+      await poll(() => page.locator('#webhook-message').textContent()).toMatch(/^Địa chỉ nhận không dùng được: phải là https tới một máy chủ công khai .*10\.1\.2\.3 is not a public address/);
+      expect(await page.locator('#webhook-secret').isVisible()).toBe(false);
+      await page.locator('#webhook-url').fill(receiverUrl);
+      await page.locator('#webhook-form button[type="submit"]').click();
+      await poll(() => page.locator('#webhook-secret-value').textContent()).toMatch(/^whsec_/);
+      expect(await page.locator('#webhook-secret').textContent()).toContain('Khoá chỉ hiện một lần này');
+      const endpointItem = page.locator('li.webhook', { has: page.locator('.url', { hasText: receiverUrl }) });
+      await poll(() => endpointItem.getAttribute('data-state')).toBe('active');
+      expect(await endpointItem.textContent()).toContain('Lịch đặt đổi trạng thái');
+      await endpointItem.locator('[data-action="log"]').click();
+      await poll(() => endpointItem.locator('.deliveries').textContent()).toBe('Chưa có lần gửi nào.');
+
       const cancel = firstItem.locator('[data-action="cancel"]');
       await cancel.click();
       await poll(() => cancel.textContent()).toBe('Huỷ?');
       await cancel.click();
       await poll(() => page.locator(`li.booking[data-id="${firstId}"]`).getAttribute('data-state')).toBe('cancelled');
       expect((await api('GET', `/v1/bookings/${firstId}`, testKeys.haiha)).json()).toMatchObject({ state: 'cancelled', cancelledBy: 'firm' });
+      await poll(() => received.filter((r) => r.body.includes(firstId)).length, { message: 'the cancel delivered to the firm’s receiver', timeout: 60_000 }).toBeGreaterThan(0);
+      const delivered = endpointItem.locator('li.attempt[data-outcome="delivered"]');
+      await poll(() => delivered.count(), { message: 'the delivery in the page’s log' }).toBeGreaterThan(0);
+      expect(await delivered.first().textContent()).toMatch(/^\d\d\/\d\d \d\d:\d\dĐã nhậnHTTP 204\d+ msGửi lại$/);
+      const before = received.length;
+      await delivered.first().locator('[data-action="replay"]').click();
+      await poll(() => page.locator('#webhook-message').textContent()).toBe('Đã xếp tin vào hàng đợi để gửi lại.');
+      await poll(() => received.length, { message: 'the replay delivered' }).toBeGreaterThan(before);
+      expect(received.slice(0, before).map((r) => r.event), 'the replay sends an event already sent, again').toContain(received.at(-1)!.event);
       await inShippedFonts(page, 'in Vietnamese at 1366x768');
       await page.screenshot({ path: path.join(screenshots, 'booking-page-vi-1366x768.png'), fullPage: true });
 
@@ -210,6 +248,7 @@ describe('the dispatchers’ booking page', () => {
       await poll(() => page.locator('#desk').isVisible()).toBe(true);
       expect(await page.locator('h1').textContent()).toBe('口岸通关预约');
       expect(await page.locator('html').getAttribute('lang')).toBe('zh');
+      expect(await page.locator('#webhook-secret').isVisible(), 'the secret not shown again').toBe(false);
       await page.locator('#filter-state').selectOption('all');
       await poll(() => page.locator(`li.booking[data-id="${second.id}"] .state`).textContent()).toContain('已被口岸运行人员取消');
       await poll(() => page.locator('#conditions li.condition').textContent()).toContain('繁忙排队车辆12预计等待25 分钟');
@@ -250,6 +289,7 @@ describe('the dispatchers’ booking page', () => {
       }
     } finally {
       await browser.close();
+      await new Promise((resolve) => receiver.close(resolve));
       await slots.close();
       await live.closeGateway();
       await live.app.close();

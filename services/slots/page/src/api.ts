@@ -66,6 +66,30 @@ export interface LaneGroupConditions {
   level: string;
 }
 
+/** A webhook endpoint of the firm (GET /v1/webhooks; the fields the page shows). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  state: 'active' | 'paused';
+  pausedReason: string | null;
+  pausedAtIso: string | null;
+  queuedDeliveries: number;
+  refusedDeliveries: number;
+}
+
+/** One attempt of the endpoint's delivery log (GET /v1/webhooks/{id}/deliveries). */
+export interface DeliveryAttempt {
+  deliveryId: string;
+  eventId: string;
+  attempt: number;
+  atIso: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  outcome: 'delivered' | 'retrying' | 'failed';
+}
+
 export type Booking = SlotBookingView;
 export type HoldRequest = Pick<Booking, 'site' | 'laneKind' | 'direction' | 'windowStart' | 'plate' | 'cargoClass'>;
 
@@ -95,6 +119,14 @@ export class SlotsApi {
   unregister = (plate: string) => this.call<undefined>('DELETE', `/v1/fleet/trucks/${encodeURIComponent(plate)}`);
   /** undefined: the slots service serves no conditions (yet). */
   conditions = () => this.optional(this.call<{ groups: LaneGroupConditions[] }>('GET', '/v1/conditions').then((answer) => answer.groups));
+
+  webhooks = () => this.call<{ webhooks: WebhookEndpoint[] }>('GET', '/v1/webhooks').then((answer) => answer.webhooks);
+  /** The answer carries the signing secret, this once. */
+  createWebhook = (url: string, events: readonly string[]) => this.call<WebhookEndpoint & { secret: string }>('POST', '/v1/webhooks', { url, events });
+  deleteWebhook = (id: string) => this.call<undefined>('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  resumeWebhook = (id: string) => this.call<WebhookEndpoint>('POST', `/v1/webhooks/${encodeURIComponent(id)}:resume`);
+  deliveries = (id: string) => this.call<{ attempts: DeliveryAttempt[] }>('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries`).then((answer) => answer.attempts);
+  replay = (id: string, deliveryId: string) => this.call<{ deliveryId: string }>('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}:replay`);
 
   private call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     return send<T>(method, path, body, { authorization: `Bearer ${this.key}`, ...headers }) as Promise<T>;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SlotRule } from '../../src/desk-errors.ts';
 import { dictionaries, languages, translate } from './i18n.ts';
-import { problemMessage } from './model.ts';
+import { webhookEventTypes } from '../../src/webhooks/store.ts';
+import { problemMessage, webhookEvents } from './model.ts';
 
 /**
  * Every rule the slots desk refuses by, as the problem type the API answers with: a rule
@@ -13,6 +14,8 @@ const ruleCodes = ['window-full', 'window-closed', 'firm-cap-reached', 'plate-al
 type Unsaid = Exclude<SlotRule, (typeof ruleCodes)[number] | 'window-past' | 'window-not-aligned'>;
 const everyRuleSaid: [Unsaid] extends [never] ? true : Unsaid = true;
 /** The shared problems a firm's requests can meet (shared/src/errors.ts), and no answer at all. */
+/** The webhook routes' own refusals (services/slots/src/webhooks/routes.ts). */
+const webhookCodes = ['webhook-limit-reached', 'webhook-queue-full'] as const;
 const sharedCodes = ['validation', 'unauthorized', 'forbidden', 'not-found', 'rate-limited', 'dependency-unavailable', 'shutting-down', 'network'] as const;
 
 describe('the booking page’s words', () => {
@@ -27,7 +30,7 @@ describe('the booking page’s words', () => {
   it('says what to do for every refusal of the slots API, in each language, and shows the title of one it does not know', () => {
     expect(everyRuleSaid).toBe(true);
     for (const language of languages) {
-      for (const code of [...ruleCodes, ...sharedCodes]) {
+      for (const code of [...ruleCodes, ...webhookCodes, ...sharedCodes]) {
         const said = problemMessage({ status: 409, code, title: 'The API title', detail: '/body/plate: must match', cap: 4, retryAfter: 3 }, language);
         expect(said, `${language} ${code}`).not.toContain('The API title');
         expect(said, `${language} ${code}`).not.toMatch(/\{\w+\}/);
@@ -52,6 +55,11 @@ describe('the booking page’s words', () => {
         }
       }
     }
+  });
+
+  it('offers every webhook event the API has, each with its words', () => {
+    expect([...webhookEvents]).toEqual([...webhookEventTypes]);
+    for (const language of languages) for (const event of webhookEvents) expect(dictionaries[language], `${language} ${event}`).toHaveProperty([`event.${event}`]);
   });
 
   it('fills in values and leaves an unknown placeholder as it is', () => {

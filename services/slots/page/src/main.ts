@@ -2,9 +2,9 @@ import { fill, h } from '@tower/shared/web/dom';
 import '@tower/shared/web/fonts';
 import { LiveClient, type ConnectionState } from '../../../live/wall/src/live-client.ts';
 import type { BookingPageConfig } from '../../src/page.ts';
-import { ProblemAnswer, SlotsApi, type AvailabilityWindow, type Booking, type FirmRecord, type LaneGroupConditions, type Problem, type Truck } from './api.ts';
+import { ProblemAnswer, SlotsApi, type AvailabilityWindow, type Booking, type DeliveryAttempt, type FirmRecord, type LaneGroupConditions, type Problem, type Truck, type WebhookEndpoint } from './api.ts';
 import { isLanguage, locales, translate, type Language, type MessageKey } from './i18n.ts';
-import { actionsOf, bookable, clockOf, countdown, dayLabel, filterBookings, laneGroupKey, laneGroups, mergeBookings, nextDays, problemMessage, shortDateTime, shortVietnamTime, type BookingFilter, type Day } from './model.ts';
+import { actionsOf, bookable, clockOf, countdown, dayLabel, filterBookings, laneGroupKey, laneGroups, mergeBookings, nextDays, problemMessage, shortDateTime, shortVietnamTime, webhookEvents, type BookingFilter, type Day } from './model.ts';
 import './style.css';
 
 /** The firm's key stays in this tab only (sessionStorage), never in the URL; the language is remembered (localStorage). */
@@ -49,6 +49,11 @@ const state = {
   liveState: 'off' as ConnectionState | 'off',
   /** The booking whose cancel button asks "sure?" (a second press cancels). */
   cancelArmed: '',
+  webhooks: [] as WebhookEndpoint[],
+  /** The endpoint whose delivery log is open, and its last attempts. */
+  log: undefined as { id: string; attempts: DeliveryAttempt[] | undefined } | undefined,
+  /** The endpoint whose delete button asks "sure?". */
+  deleteArmed: '',
 };
 
 const timers: ReturnType<typeof setInterval>[] = [];
@@ -91,6 +96,7 @@ function applyLanguage(): void {
   byId('filter-plate').setAttribute('placeholder', '14C-123.45');
   fill(byId('cargo'), cargoClasses.map((c) => option(c, t(`cargo.${c}` as MessageKey), (byId<HTMLSelectElement>('cargo').value || 'farm-produce') === c)));
   fill(byId('fleet-country'), (['VN', 'CN'] as const).map((c) => option(c, t(`country.${c}`), byId<HTMLSelectElement>('fleet-country').value === c)));
+  renderEventChoices();
   fill(byId('filter-state'), stateFilters.map((s) => option(s, s === 'active' ? t('bookings.active') : s === 'all' ? t('bookings.all') : t(`state.${s}` as MessageKey), state.filter.state === s)));
   if (state.api) renderAll();
 }
@@ -134,10 +140,10 @@ async function signIn(key: string): Promise<void> {
   state.days = nextDays(Date.now(), daysShown);
   state.site ||= state.config?.sites[0]?.id ?? '';
   renderAll();
-  await Promise.all([loadWindows(), loadBookings(), loadFleet(), loadBoard()]);
+  await Promise.all([loadWindows(), loadBookings(), loadFleet(), loadBoard(), loadWebhooks()]);
   followLive(key);
   // Polled only while the socket is not live (no gateway configured, refused, or away).
-  timers.push(setInterval(() => state.liveState !== 'live' && void loadBookings(), bookingsEveryMs), setInterval(() => void Promise.all([loadWindows(), loadBoard()]), boardEveryMs), setInterval(tick, 1000));
+  timers.push(setInterval(() => state.liveState !== 'live' && void loadBookings(), bookingsEveryMs), setInterval(() => state.log && void loadLog(), bookingsEveryMs), setInterval(() => void Promise.all([loadWindows(), loadBoard(), loadWebhooks()]), boardEveryMs), setInterval(tick, 1000));
 }
 
 function showSignIn(error?: string): void {
@@ -162,6 +168,9 @@ function signOut(reason?: MessageKey): void {
   state.bookingsShown = '';
   state.hold = undefined;
   state.chosen = undefined;
+  state.webhooks = [];
+  state.log = undefined;
+  byId('webhook-secret').hidden = true;
   showSignIn(reason ? t(reason) : undefined);
 }
 
@@ -628,6 +637,154 @@ byId<HTMLFormElement>('fleet-form').addEventListener('submit', async (event) => 
   }
 });
 
+// --- webhooks -------------------------------------------------------------------------------
+
+/** The event checkboxes, in the page's language (what was ticked stays ticked). */
+function renderEventChoices(): void {
+  const ticked = new Set([...document.querySelectorAll<HTMLInputElement>('#webhook-events input:checked')].map((box) => box.value));
+  const first = document.querySelector('#webhook-events input') === null;
+  const legend = byId('webhook-events').querySelector('legend')!;
+  fill(
+    byId('webhook-events'),
+    [legend, ...webhookEvents.map((event) => {
+      const box = h('input', { attrs: { type: 'checkbox', name: 'event', value: event } });
+      box.checked = first ? event === 'booking.state-changed' : ticked.has(event);
+      return h('label', {}, box, t(`event.${event}` as MessageKey));
+    })],
+  );
+}
+
+async function loadWebhooks(): Promise<void> {
+  const api = state.api;
+  if (!api) return;
+  try {
+    state.webhooks = await api.webhooks();
+  } catch (error) {
+    refused(byId('webhook-message'), error);
+  }
+  renderWebhooks();
+}
+
+async function loadLog(): Promise<void> {
+  const api = state.api;
+  const open = state.log;
+  if (!api || !open) return;
+  try {
+    const attempts = await api.deliveries(open.id);
+    if (state.log?.id === open.id) state.log = { id: open.id, attempts };
+  } catch (error) {
+    refused(byId('webhook-message'), error);
+  }
+  renderWebhooks();
+}
+
+/** A webhook refusal in words: a URL the API will not send to gets its own sentence, with the API's reason. */
+function webhookRefused(error: unknown): void {
+  const problem = problemOf(error);
+  if (problem.code === 'validation' && problem.detail.includes('/body/url')) say(byId('webhook-message'), t('webhooks.badUrl', { detail: problem.detail.replace(/^.*\/body\/url:?\s*/, '') }));
+  else refused(byId('webhook-message'), error);
+}
+
+/** Runs a webhook action, says its refusal, and reads the endpoints again. */
+async function onWebhook(run: (api: SlotsApi) => Promise<unknown>, done?: MessageKey): Promise<void> {
+  const api = state.api;
+  if (!api) return;
+  byId('webhook-message').hidden = true;
+  try {
+    await run(api);
+    if (done) say(byId('webhook-message'), t(done), 'ok');
+  } catch (error) {
+    webhookRefused(error);
+  }
+  await loadWebhooks();
+  if (state.log) await loadLog();
+}
+
+function renderWebhooks(): void {
+  const webhooks = state.webhooks;
+  keepingFocus(byId('webhook-list'), () =>
+    fill(byId('webhook-list'), webhooks.length === 0 ? [h('li', { class: 'empty' }, t('webhooks.none'))] : webhooks.map(webhookItem)),
+  );
+}
+
+function webhookItem(endpoint: WebhookEndpoint): HTMLLIElement {
+  const paused = endpoint.state === 'paused';
+  const armed = state.deleteArmed === endpoint.id;
+  const button = (name: string, text: string, run: () => void, primary = false) => {
+    const b = h('button', { class: primary ? 'primary' : 'quiet', data: { focus: `${name}-${endpoint.id}`, action: name }, attrs: { type: 'button' } }, text);
+    b.addEventListener('click', run);
+    return b;
+  };
+  const buttons = [
+    paused && button('resume', t('webhooks.resume'), () => void onWebhook((api) => api.resumeWebhook(endpoint.id)), true),
+    button('log', t('webhooks.log'), () => {
+      state.log = state.log?.id === endpoint.id ? undefined : { id: endpoint.id, attempts: undefined };
+      renderWebhooks();
+      void loadLog();
+    }),
+    button('delete', armed ? `${t('webhooks.delete')}?` : t('webhooks.delete'), () => {
+      if (!armed) {
+        state.deleteArmed = endpoint.id;
+        return renderWebhooks();
+      }
+      state.deleteArmed = '';
+      if (state.log?.id === endpoint.id) state.log = undefined;
+      void onWebhook((api) => api.deleteWebhook(endpoint.id));
+    }),
+  ].filter((b): b is HTMLButtonElement => b instanceof HTMLButtonElement);
+  const counts = [endpoint.queuedDeliveries > 0 && t('webhooks.queued', { n: endpoint.queuedDeliveries }), endpoint.refusedDeliveries > 0 && t('webhooks.refused', { n: endpoint.refusedDeliveries })].filter(Boolean).join(' · ');
+  const log = state.log?.id === endpoint.id ? state.log.attempts : undefined;
+  return h(
+    'li',
+    { class: 'webhook', data: { id: endpoint.id, state: endpoint.state } },
+    h('strong', { class: 'url' }, endpoint.url),
+    h('span', {}, endpoint.events.map((event) => t(`event.${event}` as MessageKey)).join(' · ')),
+    h(
+      'div',
+      { class: 'state' },
+      h('span', { class: 'badge', data: { endpoint: endpoint.state } }, paused ? `■ ${t('webhooks.paused')}` : `● ${t('webhooks.active')}`),
+      paused && endpoint.pausedReason && h('span', { class: 'note' }, `${endpoint.pausedAtIso ? shortDateTime(endpoint.pausedAtIso) : ''} ${endpoint.pausedReason}`),
+      counts && h('span', { class: 'note' }, counts),
+    ),
+    h('div', { class: 'buttons' }, ...buttons),
+    state.log?.id === endpoint.id && h('ol', { class: 'deliveries' }, ...(log === undefined ? [] : log.length === 0 ? [h('li', { class: 'empty' }, t('webhooks.logNone'))] : log.map((a) => attemptItem(endpoint, a)))),
+  );
+}
+
+function attemptItem(endpoint: WebhookEndpoint, a: DeliveryAttempt): HTMLLIElement {
+  const replay = h('button', { class: 'quiet', data: { focus: `replay-${a.deliveryId}-${a.attempt}`, action: 'replay' }, attrs: { type: 'button' } }, t('webhooks.replay'));
+  replay.addEventListener('click', () => void onWebhook((api) => api.replay(endpoint.id, a.deliveryId), 'webhooks.replayed'));
+  return h(
+    'li',
+    { class: 'attempt', data: { delivery: a.deliveryId, outcome: a.outcome } },
+    h('span', {}, shortDateTime(a.atIso)),
+    h('span', { class: 'badge', data: { outcome: a.outcome } }, t(`outcome.${a.outcome}` as MessageKey)),
+    h('span', {}, a.statusCode === null ? t('webhooks.noAnswer') : `HTTP ${a.statusCode}`),
+    h('span', {}, `${a.durationMs} ms`),
+    a.error && h('span', { class: 'note' }, a.error),
+    replay,
+  );
+}
+
+byId<HTMLFormElement>('webhook-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const url = byId<HTMLInputElement>('webhook-url').value.trim();
+  const events = [...document.querySelectorAll<HTMLInputElement>('#webhook-events input:checked')].map((box) => box.value);
+  if (events.length === 0) return say(byId('webhook-message'), t('webhooks.chooseEvent'));
+  byId('webhook-secret').hidden = true;
+  void onWebhook(async (api) => {
+    const created = await api.createWebhook(url, events);
+    byId<HTMLInputElement>('webhook-url').value = '';
+    // The secret is shown this once: it is kept nowhere but this element, and goes on sign-out.
+    byId('webhook-secret-value').textContent = created.secret;
+    byId('webhook-secret').hidden = false;
+  });
+});
+byId('webhook-secret-copy').addEventListener('click', async () => {
+  await navigator.clipboard.writeText(byId('webhook-secret-value').textContent ?? '');
+  byId('webhook-secret-copy').textContent = t('webhooks.copied');
+});
+
 // --- start --------------------------------------------------------------------------------
 
 function renderAll(): void {
@@ -638,6 +795,7 @@ function renderAll(): void {
   renderRecord();
   renderConditions();
   renderFleet();
+  renderWebhooks();
 }
 
 async function start(): Promise<void> {

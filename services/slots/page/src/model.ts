@@ -107,3 +107,6 @@ export function problemMessage(problem: Problem, language: Language): string {
   if (!(key in dictionaries[language])) return translate(language, 'problem.unknown', { title: problem.title });
   return translate(language, key as MessageKey, { detail: problem.detail, cap: problem.cap ?? '', seconds: problem.retryAfter ?? 1 });
 }
+
+/** The webhook events a firm may ask for, in the order the page offers them (services/slots/src/webhooks/store.ts webhookEventTypes; i18n.test.ts holds them equal). */
+export const webhookEvents = ['booking.state-changed', 'window.closed', 'window.capacity-cut', 'conditions.threshold-crossed', 'endpoint.paused'] as const;
