@@ -34,6 +34,15 @@ describe('webhook URLs', () => {
     expect(reasonOf('http://localhost:27510/hooks', true)).toMatch(/must be https/);
   });
 
+  it('never to an IPv6 address outside global unicast: IPv4-compatible, IPv4-translated, site-local', () => {
+    // ::127.0.0.1 (IPv4-compatible), ::ffff:0:127.0.0.1 (SIIT), fec0::/10 and 3fff::/20: none a public unicast address.
+    for (const host of ['[::7f00:1]', '[::a00:1]', '[::ffff:0:7f00:1]', '[::ffff:0:a9fe:a9fe]', '[fec0::1]', '[3fff::1]', '[64:ff9b::7f00:1]', '[0:0:0:0:0:ffff:127.0.0.1]']) {
+      expect(reasonOf(`https://${host}/hooks`), host).toMatch(/not a public address/);
+    }
+    for (const address of ['::7f00:1', '::127.0.0.1', '::ffff:0:7f00:1', 'fec0::1', '4000::1', 'e000::1']) expect(isPublicAddress(address), address).toBe(false);
+    expect(isPublicAddress('2a00:1450:4001::200e')).toBe(true);
+  });
+
   it('classifies addresses', () => {
     expect(isPublicAddress('8.8.8.8')).toBe(true);
     expect(isPublicAddress('::ffff:8.8.8.8')).toBe(true);

@@ -17,8 +17,14 @@ for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24],
   ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) nonPublic.addSubnet(network, prefix, 'ipv4');
+// IPv6: only global unicast (2000::/3) is public. Everything outside it (::, ::1, the
+// IPv4-compatible ::/96 and translated ::ffff:0:0:0/96 forms of a private IPv4 address,
+// NAT64 64:ff9b::/96, ULA, link-local, site-local, multicast) is refused whole; within
+// it, the special-purpose blocks below.
+const globalUnicast = new BlockList();
+globalUnicast.addSubnet('2000::', 3, 'ipv6');
 for (const [network, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['3fff::', 20],
 ] as const) nonPublic.addSubnet(network, prefix, 'ipv6');
 
 const mappedV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
@@ -27,7 +33,7 @@ const mappedV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 export function isPublicAddress(address: string): boolean {
   const v4 = mappedV4.exec(address)?.[1] ?? (net.isIPv4(address) ? address : undefined);
   if (v4) return !nonPublic.check(v4, 'ipv4');
-  return net.isIPv6(address) && !nonPublic.check(address, 'ipv6');
+  return net.isIPv6(address) && globalUnicast.check(address, 'ipv6') && !nonPublic.check(address, 'ipv6');
 }
 
 const loopbackHosts = new Set(['127.0.0.1', '[::1]']);
