@@ -259,18 +259,23 @@ describe('the dispatchers’ booking page', () => {
       await page.screenshot({ path: path.join(screenshots, 'booking-page-zh-1920x1080.png'), fullPage: true });
       await page.setViewportSize({ width: 1366, height: 768 });
       await page.screenshot({ path: path.join(screenshots, 'booking-page-zh-1366x768.png'), fullPage: true });
+      await page.locator('[data-lang="en"]').click();
+      await poll(() => page.locator('#conditions li.condition .badge').textContent()).toBe('Busy');
+      await inShippedFonts(page, 'in English at 1366x768');
+      await page.screenshot({ path: path.join(screenshots, 'booking-page-en-1366x768.png'), fullPage: true });
       expect(violations).toEqual([]);
       expect(pageErrors).toEqual([]);
       await context.close();
 
       // A phone on the road: one column, nothing wider than the screen, book and confirm by touch.
-      for (const language of ['vi', 'zh'] as const) {
+      const phoneTimes = { vi: '14:00', zh: '14:30', en: '15:00' } as const;
+      for (const [index, language] of (['vi', 'zh', 'en'] as const).entries()) {
         const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
         await phone.addInitScript({ content: `localStorage.setItem('tower.booking.language', '${language}')` });
         const mobile = await phone.newPage();
         await mobile.goto(`${origin}/`);
         await signIn(mobile, testKeys.haiha);
-        const time = language === 'vi' ? '14:00' : '14:30';
+        const time = phoneTimes[language];
         await showWindow(mobile, tomorrow, at(time));
         await mobile.locator(`.window[data-start="${at(time)}"]`).tap();
         await pickTruck(mobile);
@@ -278,8 +283,14 @@ describe('the dispatchers’ booking page', () => {
         await poll(() => mobile.locator('#hold-panel').isVisible()).toBe(true);
         await mobile.screenshot({ path: path.join(screenshots, `booking-page-${language}-390x844-hold.png`) });
         await mobile.locator('#confirm').tap();
-        // Confirmed: this one, and the other phone's before it.
-        await poll(() => mobile.locator(`li.booking[data-state="confirmed"]`).count()).toBe(language === 'vi' ? 1 : 2);
+        // Confirmed: this one, and the other phones' before it.
+        await poll(() => mobile.locator(`li.booking[data-state="confirmed"]`).count()).toBe(index + 1);
+        // Far down a phone's page, the bookings are one tap away on the bar stuck at the top.
+        await mobile.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+        await mobile.locator('.jump a[href="#bookings-title"]').tap();
+        await poll(() => mobile.evaluate<number>('Math.round(document.getElementById("bookings-title").getBoundingClientRect().top)'), { message: 'the bookings at the top of the screen' }).toBeLessThan(160);
+        expect(await mobile.evaluate<number>('document.querySelector(".jump").getBoundingClientRect().top'), 'the bar stays at the top').toBe(0);
+        await mobile.screenshot({ path: path.join(screenshots, `booking-page-${language}-390x844-bookings.png`) });
         const layout = await overflow(mobile);
         expect(layout.scrollWidth, `no sideways scrolling on a phone (${language})`).toBeLessThanOrEqual(layout.width);
         expect(layout.out).toEqual([]);
