@@ -63,6 +63,11 @@ export class AccessRegistry {
     this.byId = new Map(records.map((r) => [r.id, r]));
   }
 
+  /** Whether any key (enabled or not) acts for this firm: the firms that exist. */
+  hasFirm(firm: string): boolean {
+    return [...this.byId.values()].some((r) => r.role === 'firm' && r.firm === firm);
+  }
+
   /** The name shown for a token's holder (its display name, else its id); undefined for an id the registry does not hold. */
   displayName(id: string): string | undefined {
     const record = this.byId.get(id);

@@ -95,7 +95,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   };
   const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity, retentionMs: settings.retentionMs });
   const publisher = new KafkaChangePublisher(deps.producer, settings.topics.slots, store, settings.kafkaSendTimeoutMs);
-  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs }, new SlotMetrics(metrics));
+  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs, knownFirm: (firm) => deps.access.hasFirm(firm) }, new SlotMetrics(metrics));
 
   const sweeper = new Periodic('slot sweeper', settings.sweepIntervalMs, async () => {
     while ((await desk.sweep(now(), 500)) === 500);

@@ -10,7 +10,7 @@ const redisDown = () => Promise.reject(new Error('Connection is closed.'));
 /** The store's reads and actions, each failing as a Redis that went away fails. */
 const unreachableStore = { rules: defaultLedgerRules, plateBookings: redisDown, booking: redisDown, act: redisDown, hold: redisDown, due: redisDown } as unknown as RedisSlotStore;
 const publisher: ChangePublisher = { publish: async () => {} };
-const desk = new SlotDesk(unreachableStore, publisher, roundTheClockPlan(catalog.document), catalog, { horizonMs: 14 * 86_400_000, maxRangeMs: 7 * 86_400_000, maxBookings: 100 });
+const desk = new SlotDesk(unreachableStore, publisher, roundTheClockPlan(catalog.document), catalog, { horizonMs: 14 * 86_400_000, maxRangeMs: 7 * 86_400_000, maxBookings: 100, knownFirm: () => true });
 const display: AccessRecord = { id: 'wall-t', role: 'display', name: 'wall', tokenSha256: '', maxConnections: 1, enabled: true };
 const operator: AccessRecord = { ...display, id: 'operator-t', role: 'operator' };
 

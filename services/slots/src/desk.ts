@@ -34,6 +34,8 @@ export interface DeskSettings {
   maxRangeMs: number;
   /** Most bookings one list answers with. */
   maxBookings: number;
+  /** Whether a firm has a key in the access registry (a transfer's `toFirm` must). */
+  knownFirm: (firm: string) => boolean;
 }
 
 export type Places = Omit<SlotAvailability, 'site' | 'version'>;
@@ -228,12 +230,20 @@ export class SlotDesk {
     throw new RuleRefusal('truck-has-bookings', `truck ${plate} has a held or confirmed booking of the firm still ahead; cancel it first, or wait until it is checked in (GET /v1/bookings)`);
   }
 
-  /** Operators move a truck to another firm's fleet; the bookings it has stay the firm's that made them. */
+  /**
+   * Operators move a truck to another firm's fleet (one the access registry knows), once
+   * the firm that has it holds or confirmed none of it still ahead.
+   */
   async transferTruck(caller: AccessRecord, plate: string, toFirm: string, at: number): Promise<{ truck: FleetTruck; fromFirm: string }> {
     if (caller.role !== 'operator') throw new ForbiddenForRole(caller.role, `${caller.id} is a ${caller.role} token; moving a truck between fleets needs an operator token`);
+    if (!this.settings.knownFirm(toFirm)) throw new RuleRefusal('unknown-firm', `no firm ${toFirm} has a key in the access registry; check the firm’s id (GET /v1/fleet/trucks?firm= lists a firm’s fleet)`, { field: 'toFirm' });
     const outcome = await this.redis(() => this.store.transferTruck(plate, toFirm, at));
     if (outcome.ok) return outcome;
     if (outcome.refusal === 'truck-not-in-fleet') throw new TruckNotFound(`no fleet has truck ${plate}`);
+    if (outcome.refusal === 'truck-has-bookings') {
+      const count = outcome.bookings === 1 ? 'a held or confirmed booking' : `${outcome.bookings} held or confirmed bookings`;
+      throw new RuleRefusal('truck-has-bookings', `the firm whose fleet has truck ${plate} has ${count} of it still ahead; an operator can cancel them first (GET /v1/bookings?firm=…, DELETE /v1/bookings/{id}), then move the truck`, { bookings: outcome.bookings });
+    }
     const limit = this.store.rules.maxFleetTrucks;
     throw new RuleRefusal('fleet-full', `firm ${toFirm}’s fleet has ${limit} trucks, as many as it may`, { limit, field: 'toFirm' });
   }

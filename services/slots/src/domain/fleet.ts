@@ -42,8 +42,16 @@ export type FleetRefusal = 'plate-in-another-fleet' | 'fleet-full' | 'truck-not-
 /** Registered (`created`), or registered again by its owner (details updated, `registeredAt` kept). */
 export type RegisterOutcome = { ok: true; truck: FleetTruck; created: boolean } | { ok: false; refusal: Extract<FleetRefusal, 'plate-in-another-fleet' | 'fleet-full'> };
 export type RemoveOutcome = { ok: true } | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'truck-has-bookings'> };
-/** Moved to `toFirm` (from `fromFirm`; the same firm when it had it already). */
-export type TransferOutcome = { ok: true; truck: FleetTruck; fromFirm: string } | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'fleet-full'> };
+/**
+ * Moved to `toFirm` (from `fromFirm`; the same firm when it had it already). Refused while
+ * the firm that has it holds or confirmed `bookings` of it still ahead: they would tell
+ * the new owner of them (its holds refused plate-already-booked) and stay the old firm's
+ * to confirm; an operator cancels them first.
+ */
+export type TransferOutcome =
+  | { ok: true; truck: FleetTruck; fromFirm: string }
+  | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'fleet-full'> }
+  | { ok: false; refusal: 'truck-has-bookings'; bookings: number };
 
 /** The truck as a fleet keeps it: only the details given, its plate key, when it entered the fleet. */
 export function fleetTruck(registration: TruckRegistration, registeredAt: number): FleetTruck {

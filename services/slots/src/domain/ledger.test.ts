@@ -104,18 +104,26 @@ describe('slot ledger (the reference model of the booking rules)', () => {
     expect(slots.removeTruck('firm-a', '14C-100.01', start + 5 * minute)).toEqual({ ok: true });
     expect(slots.hold(request({ idempotencyKey: 'k2', at: start + 5 * minute }))).toEqual({ ok: false, refusal: 'plate-not-in-fleet' });
 
-    // Transfer: the bookings stay with the firm that made them; new holds are the new owner's.
+    // Transfer: refused while the firm that has the truck holds or confirmed it ahead (the new owner would learn of it, the old could still confirm).
     slots.registerTruck('firm-a', vnTruck('14C-100.01'), start + 6 * minute);
     const confirmed = slots.hold(request({ idempotencyKey: 'k3', at: start + 6 * minute }));
     if (!confirmed.ok) throw new Error(confirmed.refusal);
     slots.act(confirmed.booking.id, { type: 'confirm', at: start + 6 * minute });
+    const held2 = slots.hold(request({ ...windows[1]!, idempotencyKey: 'k3b', at: start + 6 * minute }));
+    expect(held2.ok).toBe(true);
     expect(slots.transferTruck('14C-999.99', 'firm-b', start)).toEqual({ ok: false, refusal: 'truck-not-in-fleet' });
+    expect(slots.transferTruck('14C10001', 'firm-b', start + 7 * minute)).toEqual({ ok: false, refusal: 'truck-has-bookings', bookings: 2 });
+    expect(slots.truckOwner('14C-100.01')).toBe('firm-a');
+    // To its own firm it is no move at all.
+    expect(slots.transferTruck('14C10001', 'firm-a', start + 7 * minute)).toMatchObject({ ok: true, fromFirm: 'firm-a' });
+    // An operator cancels them (operators may cancel any booking), then moves the truck.
+    expect(slots.act(confirmed.booking.id, { type: 'cancel', at: start + 7 * minute, by: 'operator' })?.ok).toBe(true);
+    expect(slots.act(bookingIdOf('firm-a', 'k3b'), { type: 'cancel', at: start + 7 * minute, by: 'operator' })?.ok).toBe(true);
     expect(slots.transferTruck('14C10001', 'firm-b', start + 7 * minute)).toMatchObject({ ok: true, fromFirm: 'firm-a', truck: { plateKey: '14C10001', registeredAt: start + 7 * minute } });
     expect(slots.truckOwner('14C-100.01')).toBe('firm-b');
-    expect(slots.booking(confirmed.booking.id, start + 7 * minute)).toMatchObject({ firm: 'firm-a', state: 'confirmed' });
     expect(slots.hold(request({ ...windows[1]!, idempotencyKey: 'k4', at: start + 7 * minute }))).toEqual({ ok: false, refusal: 'plate-not-in-fleet' });
     expect(slots.hold(request({ ...windows[1]!, firm: 'firm-b', idempotencyKey: 'k4', at: start + 7 * minute })).ok).toBe(true);
-    // Its own hold stops firm-b removing the truck; firm-a's confirmed booking does not (not firm-b's to know of).
+    // Its own hold stops firm-b removing the truck.
     expect(slots.removeTruck('firm-b', '14C-100.01', start + 8 * minute)).toEqual({ ok: false, refusal: 'truck-has-bookings' });
     expect(slots.act(bookingIdOf('firm-b', 'k4'), { type: 'cancel', at: start + 8 * minute, by: 'firm' })?.ok).toBe(true);
     expect(slots.removeTruck('firm-b', '14C-100.01', start + 8 * minute)).toEqual({ ok: true });

@@ -226,23 +226,26 @@ export class SlotLedger {
   removeTruck(firm: string, plate: string, at: number): RemoveOutcome {
     const plateKey = truckOf(plate);
     if (this.owners.get(plateKey) !== firm) return { ok: false, refusal: 'truck-not-in-fleet' };
-    const live = [...this.bookings.keys()].some((id) => {
-      const b = this.booking(id, at)!;
-      return b.firm === firm && truckOf(b.plate) === plateKey && (b.state === 'held' || b.state === 'confirmed');
-    });
-    if (live) return { ok: false, refusal: 'truck-has-bookings' };
+    if (this.liveBookings(firm, plateKey, at) > 0) return { ok: false, refusal: 'truck-has-bookings' };
     this.fleetOf(firm).delete(plateKey);
     this.owners.delete(plateKey);
     return { ok: true };
   }
 
-  /** Operators move a truck to another firm's fleet; its bookings stay with the firm that made them. */
+  /**
+   * Operators move a truck to another firm's fleet, once the firm that has it holds or
+   * confirmed none of it still ahead (the same rule as removal): a booking left behind
+   * would answer the new owner's holds plate-already-booked, telling it of another firm's
+   * booking, and stay the old firm's to confirm.
+   */
   transferTruck(plate: string, toFirm: string, at: number): TransferOutcome {
     const plateKey = truckOf(plate);
     const fromFirm = this.owners.get(plateKey);
     if (fromFirm === undefined) return { ok: false, refusal: 'truck-not-in-fleet' };
     const truck = this.fleetOf(fromFirm).get(plateKey)!;
     if (fromFirm === toFirm) return { ok: true, truck, fromFirm };
+    const bookings = this.liveBookings(fromFirm, plateKey, at);
+    if (bookings > 0) return { ok: false, refusal: 'truck-has-bookings', bookings };
     const to = this.fleetOf(toFirm);
     if (to.size >= this.rules.maxFleetTrucks) return { ok: false, refusal: 'fleet-full' };
     const moved = { ...truck, registeredAt: at };
@@ -279,6 +282,14 @@ export class SlotLedger {
       const b = this.booking(id, request.at)!;
       return truckOf(b.plate) === truckOf(request.plate) && (b.state === 'held' || b.state === 'confirmed') && b.windowStart < end && request.windowStart < b.windowEnd;
     });
+  }
+
+  /** How many of a firm's bookings of a truck are held or confirmed at `at`. */
+  private liveBookings(firm: string, plateKey: string, at: number): number {
+    return [...this.bookings.keys()].filter((id) => {
+      const b = this.booking(id, at)!;
+      return b.firm === firm && truckOf(b.plate) === plateKey && (b.state === 'held' || b.state === 'confirmed');
+    }).length;
   }
 
   private fleetOf(firm: string): Map<string, FleetTruck> {

@@ -73,7 +73,7 @@ function fleetRoutes(scope: FastifyInstance, options: FleetRouteOptions): void {
     {
       schema: {
         summary: 'Move a truck to another firm’s fleet (operators)',
-        description: 'The truck leaves the fleet that has it for toFirm’s; its held and confirmed bookings stay with the firm that made them (cancel them with DELETE /v1/bookings/{id} if they should not stand). 404 when no fleet has the truck; 409 fleet-full.',
+        description: 'The truck leaves the fleet that has it for toFirm’s. While that firm has held or confirmed bookings of the truck still ahead: 409 truck-has-bookings with their count (cancel them first with DELETE /v1/bookings/{id}). A toFirm no key in the access registry acts for: 422 unknown-firm naming /body/toFirm. 404 when no fleet has the truck; 409 fleet-full.',
         tags,
         security,
         params: fleetSchemas.TruckParams,

@@ -11,6 +11,7 @@ const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'i
   'plate-in-another-fleet': 'The truck is in another firm’s fleet',
   'fleet-full': 'The firm’s fleet is full',
   'truck-has-bookings': 'The truck has bookings still ahead',
+  'unknown-firm': 'No such firm',
   'not-held': 'The booking is not on hold',
   'hold-expired': 'The hold has expired',
   'not-cancellable': 'The booking can no longer be cancelled',
@@ -19,8 +20,8 @@ const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'i
   'not-arrived': 'The truck has not arrived',
 };
 
-/** Rules refused as the request's own content (422), not as a conflict with the slot's state (409). */
-const unprocessable: ReadonlySet<string> = new Set(['plate-not-in-fleet']);
+/** Rules refused as the request's own content (422: a truck not in the firm's fleet, a firm nobody has), not as a conflict with the slot's state (409). */
+const unprocessable: ReadonlySet<string> = new Set(['plate-not-in-fleet', 'unknown-firm']);
 
 /**
  * A booking rule said no: 409 (422 for a truck not in the firm's fleet) with the rule's
@@ -82,6 +83,8 @@ export function deskProblem(error: DeskError, place: InputPlace): ProblemError {
           return new SlotRuleProblem(error.rule, error.message, { site: facts.site, errors: [{ field: pointer(field), reason: 'the site is under construction (no opening date known): it takes no bookings' }] });
         case 'plate-not-in-fleet':
           return new SlotRuleProblem(error.rule, error.message, { errors: [{ field: pointer(field), reason: 'not a truck of the firm’s fleet' }] });
+        case 'unknown-firm':
+          return new SlotRuleProblem(error.rule, error.message, { errors: [{ field: pointer(field), reason: 'no firm by this id has a key' }] });
         case 'plate-in-another-fleet':
           return new SlotRuleProblem(error.rule, error.message, { errors: [{ field: pointer(field), reason: 'the truck is in another firm’s fleet' }] });
         default:

@@ -201,7 +201,8 @@ if owner and owner ~= ARGV[1] then return {'refused', 'plate-in-another-fleet'} 
 local stored = redis.call('HGET', KEYS[2], ARGV[2])
 if not stored and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then return {'refused', 'fleet-full'} end
 local truck = ARGV[3]
-if stored then truck = (string.gsub(truck, '"registeredAt":%d+}$', string.match(stored, '"registeredAt":%d+}$'))) end
+local kept = stored and string.match(stored, '"registeredAt":%d+}$')
+if kept then truck = (string.gsub(truck, '"registeredAt":%d+}$', kept)) end
 redis.call('HSET', KEYS[2], ARGV[2], truck)
 redis.call('SET', KEYS[1], ARGV[1])
 return {stored and 'updated' or 'created', truck}`),
@@ -218,15 +219,21 @@ redis.call('DEL', KEYS[1], KEYS[3])
 return 'removed'`),
   /**
    * An operator moves a truck from the fleet of the firm read as its owner (`moved` when
-   * that changed since: read again) to another's. KEYS: 1 the truck's owner, 2 the owner's
-   * fleet, 3 the new owner's fleet; ARGV: 1 plate key, 2 owner read, 3 new owner, 4 now, 5 most trucks
+   * that changed since: read again) to another's, once that firm holds or confirmed none of
+   * it still ahead. An owner whose fleet lacks the truck (a hand repair or a partial
+   * restore) is as no fleet having it. KEYS: 1 the truck's owner, 2 the owner's fleet,
+   * 3 the new owner's fleet, 4 the owner's live bookings of the truck;
+   * ARGV: 1 plate key, 2 owner read, 3 new owner, 4 now, 5 most trucks
    */
   transfer: new Script(`
 local owner = redis.call('GET', KEYS[1])
 if not owner then return {'refused', 'truck-not-in-fleet'} end
 if owner ~= ARGV[2] then return {'moved'} end
 local truck = redis.call('HGET', KEYS[2], ARGV[1])
+if not truck then return {'refused', 'truck-not-in-fleet'} end
 if ARGV[2] == ARGV[3] then return {'transferred', truck} end
+local live = redis.call('ZCOUNT', KEYS[4], '(' .. ARGV[4], '+inf')
+if live > 0 then return {'refused', 'truck-has-bookings', live} end
 if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[5]) then return {'refused', 'fleet-full'} end
 truck = (string.gsub(truck, '"registeredAt":%d+}$', '"registeredAt":' .. ARGV[4] .. '}'))
 redis.call('HDEL', KEYS[2], ARGV[1])
@@ -460,13 +467,18 @@ export class RedisSlotStore {
     return verdict === 'removed' ? { ok: true } : { ok: false, refusal: verdict as Extract<RemoveOutcome, { ok: false }>['refusal'] };
   }
 
-  /** Operators move a truck to another firm's fleet (its bookings stay the firm's that made them). */
+  /** Operators move a truck to another firm's fleet, once the firm that has it holds or confirmed none of it ahead. */
   async transferTruck(plate: string, toFirm: string, at: number): Promise<TransferOutcome> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const fromFirm = await this.truckOwner(plate);
       if (fromFirm === undefined) return { ok: false, refusal: 'truck-not-in-fleet' };
-      const [verdict, detail] = (await scripts.transfer.run(this.redis, [keys.truckOwner(plate), keys.fleet(fromFirm), keys.fleet(toFirm)], [truckOf(plate), fromFirm, toFirm, String(at), String(this.rules.maxFleetTrucks)])) as [string, string?];
-      if (verdict === 'refused') return { ok: false, refusal: detail as Extract<TransferOutcome, { ok: false }>['refusal'] };
+      const [verdict, detail, bookings] = (await scripts.transfer.run(
+        this.redis,
+        [keys.truckOwner(plate), keys.fleet(fromFirm), keys.fleet(toFirm), keys.liveBookings(fromFirm, plate)],
+        [truckOf(plate), fromFirm, toFirm, String(at), String(this.rules.maxFleetTrucks)],
+      )) as [string, string?, number?];
+      if (detail === 'truck-has-bookings') return { ok: false, refusal: detail, bookings: bookings! };
+      if (verdict === 'refused') return { ok: false, refusal: detail as 'truck-not-in-fleet' | 'fleet-full' };
       if (verdict === 'transferred') return { ok: true, truck: JSON.parse(detail!) as FleetTruck, fromFirm };
     }
     throw new Error(`truck ${plate} kept changing fleets during its transfer; try again`);
