@@ -127,7 +127,7 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
     logger: deps.logger,
   });
   kpiBoard.onRound((round) => conditions.onRound(round));
-  registerConditionsRoutes(app, { catalog: deps.catalog, access: deps.access, board: conditions });
+  registerConditionsRoutes(app, { catalog: deps.catalog, access: deps.access, board: conditions, rate: deps.settings.gateway.messageRate, now });
   const snapshots: SnapshotSources = {
     // The last 60 minutes in 1-minute buckets (as GET /v1/throughput gives them), then the newest tick of each window.
     throughput: async (filter, clickhouse) => {
