@@ -307,4 +307,43 @@ describe('the dispatchers’ booking page', () => {
       await feed.stop();
     }
   });
+
+  test('without the live gateway the page reads the bookings every few seconds, says so, and shows an operator’s cancel', { timeout: 180_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    await migrate(clickhouse.settings);
+    const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic(), deadLetter: await createTopic({ partitions: 1 }) };
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { liveUrl: '' });
+    await slots.http.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(slots.http.server.address() as { port: number }).port}`;
+    const call = (method: 'POST' | 'DELETE', url: string, key: string, payload?: object, headers: Record<string, string> = {}) => slots.http.inject({ method, url, headers: { ...bearer(key), ...headers }, ...(payload ? { payload } : {}) });
+    const plate = '14C-388.02';
+    const registered = await call('POST', '/v1/fleet/trucks', testKeys.haiha, { plate, country: 'VN' });
+    expect(registered.statusCode, registered.body).toBeLessThan(300);
+    const tomorrow = new Date(Math.floor((Date.now() + 7 * 3_600_000) / dayMs) * dayMs + dayMs).toISOString().slice(0, 10);
+    const held = await call('POST', '/v1/bookings', testKeys.haiha, { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: Date.parse(`${tomorrow}T16:00:00+07:00`), plate, cargoClass: 'machinery' }, { 'idempotency-key': uniqueName('poll') });
+    expect(held.statusCode, held.body).toBe(201);
+    const id = held.json<{ id: string }>().id;
+    const browser = await chromium.launch(chromiumOptions);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      const sockets: string[] = [];
+      page.on('websocket', (socket) => sockets.push(socket.url()));
+      await page.goto(`${origin}/`);
+      await signIn(page, testKeys.haiha);
+      const item = page.locator(`li.booking[data-id="${id}"]`);
+      await poll(() => item.getAttribute('data-state')).toBe('held');
+      expect(await page.locator('#live').getAttribute('data-state')).toBe('polling');
+      expect(await page.locator('#live').textContent()).toBe('◌ Cập nhật vài giây một lần');
+      // The firm's own system confirms it, then the gate's operators cancel it: the page learns both by reading again.
+      expect((await call('POST', `/v1/bookings/${id}/confirm`, testKeys.haiha)).statusCode).toBe(200);
+      await poll(() => item.getAttribute('data-state'), { message: 'the confirm read by a poll' }).toBe('confirmed');
+      expect((await call('DELETE', `/v1/bookings/${id}`, testKeys.operator)).statusCode).toBe(200);
+      await page.locator('#filter-state').selectOption('all');
+      await poll(() => item.getAttribute('data-state'), { message: 'the operator’s cancel read by a poll' }).toBe('cancelled');
+      expect(await item.locator('.state').textContent()).toContain('huỷ bởi điều hành cửa khẩu');
+      expect(sockets, 'no socket opened: there is no gateway to open it to').toEqual([]);
+    } finally {
+      await browser.close();
+      await slots.close();
+    }
+  });
 });
