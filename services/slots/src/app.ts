@@ -7,6 +7,7 @@ import { CheckInMatcher } from './check-in.ts';
 import { readGateConditions, registerConditionsRoute } from './conditions/routes.ts';
 import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
+import { adoptBookedTrucks } from './fleet/adoption.ts';
 import { registerFleetRoutes } from './fleet/routes.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
@@ -173,7 +174,14 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     partOf('outbox relay (what is left is published at the next start)', relay),
     partOf('check-in consumer (commit offsets)', checkIn),
     ...webhooks.parts,
-    partOf('sweeper', sweeper),
+    // Before the first sweep and before the API takes requests: trucks booked before fleets existed join their firm's fleet (once).
+    partOf('sweeper', {
+      start: async () => {
+        await adoptBookedTrucks(store, now(), logger);
+        sweeper.start();
+      },
+      stop: () => sweeper.stop(),
+    }),
     httpPart('http (stop intake, finish requests in flight)', http, deps.listen),
   ];
   return { http, desk, store, sweeper, relay, checkIn, history, webhooks, parts };

@@ -1,3 +1,5 @@
+import { chinesePlatePattern } from '@tower/shared';
+
 /**
  * A firm's fleet: the trucks it registered, the only plates it may book. A truck (its
  * plate however written) is in one firm's fleet at a time; moving it to another firm is
@@ -52,6 +54,22 @@ export type TransferOutcome =
   | { ok: true; truck: FleetTruck; fromFirm: string }
   | { ok: false; refusal: Extract<FleetRefusal, 'truck-not-in-fleet' | 'fleet-full'> }
   | { ok: false; refusal: 'truck-has-bookings'; bookings: number };
+
+const chinesePlate = new RegExp(chinesePlatePattern);
+
+/** The country of a booking's plate (a Chinese plate, else Vietnamese: a booking's plate is one of the two). */
+export const countryOf = (plate: string): TruckCountry => (chinesePlate.test(plate) ? 'CN' : 'VN');
+
+/**
+ * What the one-off adoption of trucks booked before fleets existed did: each live booking
+ * whose truck had no owner put the truck in its firm's fleet (`registered`); `claimed`
+ * counts trucks another firm had registered meanwhile (left as they are, to an operator).
+ */
+export interface AdoptionOutcome {
+  bookings: number;
+  registered: number;
+  claimed: number;
+}
 
 /** The truck as a fleet keeps it: only the details given, its plate key, when it entered the fleet. */
 export function fleetTruck(registration: TruckRegistration, registeredAt: number): FleetTruck {

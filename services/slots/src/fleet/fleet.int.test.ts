@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { vietnamIso } from '@tower/shared';
 import { test } from '@tower/shared/testing';
-import { defaultLedgerRules } from '../domain/ledger.ts';
+import { defaultLedgerRules, truckOf } from '../domain/ledger.ts';
 import { bearer, registerFleet, startSlots, testKeys } from '../test-support.ts';
 
 const windowMs = 30 * 60_000;
@@ -109,6 +109,31 @@ describe('fleets on the slots API (real Redis and Kafka)', () => {
       expect((await call('GET', '/v1/fleet/trucks', testKeys.donghung)).json().trucks.map((t: { plate: string }) => t.plate)).toEqual(['14C-700.01', '14C-700.02', '桂A23456']);
     } finally {
       await slots.close();
+    }
+  });
+  test('at start, a truck booked before fleets existed joins its booking firm’s fleet: another firm registering it is refused plate-in-another-fleet, never later told plate-already-booked', { timeout: 90_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic({ partitions: 1 }), deadLetter: await createTopic({ partitions: 1 }) };
+    // A Redis database of its own: the adoption reads every live booking, once per Redis.
+    const own = redis.redis.duplicate({ db: 12, lazyConnect: true });
+    await own.connect();
+    await own.del('slots:migrations:fleet-owners', 'slots:due');
+    const slots = await startSlots({ kafka, redis: own, clickhouse: clickhouse.client, logger, topics });
+    try {
+      const windowStart = Math.ceil((Date.now() + 5 * 3_600_000) / windowMs) * windowMs;
+      const plate = `14C-${String(Date.now()).slice(-5, -2)}.${String(Date.now()).slice(-2)}`;
+      await registerFleet(slots.http, testKeys.haiha, [plate]);
+      const booked = await slots.http.inject({ method: 'POST', url: '/v1/bookings', headers: { ...bearer(testKeys.haiha), 'idempotency-key': `pre-${plate}` }, payload: { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart, plate, cargoClass: 'farm-produce' } });
+      expect(booked.statusCode).toBe(201);
+      // As before fleets: the booking, no owner, no fleet.
+      await own.del(`slots:truck-owner:${truckOf(plate)}`, 'slots:fleet:haiha-logistics', `slots:fleet:haiha-logistics:live:${truckOf(plate)}`);
+      await slots.parts.find((part) => part.name === 'sweeper')!.start();
+      const taken = await slots.http.inject({ method: 'POST', url: '/v1/fleet/trucks', headers: bearer(testKeys.donghung), payload: { plate, country: 'VN' } });
+      expect(taken.json()).toMatchObject({ status: 409, rule: 'plate-in-another-fleet' });
+      const fleet = await slots.http.inject({ method: 'GET', url: '/v1/fleet/trucks', headers: bearer(testKeys.haiha) });
+      expect(fleet.json().trucks).toMatchObject([{ plate, plateKey: truckOf(plate), country: 'VN' }]);
+    } finally {
+      await slots.close();
+      own.disconnect();
     }
   });
 });

@@ -162,6 +162,42 @@ describe('Redis slot store against real Redis', () => {
     expect(await store.registerTruck(firm, vnTruck(plate), future)).toMatchObject({ ok: true, created: false, truck: { plateKey: truckOf(plate), registeredAt: future } });
   });
 
+  test('trucks booked before fleets existed join their booking firm’s fleet once, so another firm cannot register them and learn of the booking', async ({ redis }) => {
+    // A Redis database of its own: the adoption reads every booking in the due index.
+    const own = redis.redis.duplicate({ db: 11, lazyConnect: true });
+    try {
+      await own.connect();
+      await own.del('slots:migrations:fleet-owners', 'slots:due');
+      const store = new RedisSlotStore(own, { rules: { ...rules, maxPerFirmPerWindow: 10 }, templateCapacity: () => 10 });
+      const window: SlotWindow = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future + 20 * day };
+      const at = window.windowStart - 60 * minute;
+      const plates = ['8C-100.01', '8C-100.02', '桂A80003', '8C-100.04'];
+      await registerFleet(store, 'pre-a', plates, at);
+      const request = (plate: string, key: string): HoldRequest => ({ ...window, firm: 'pre-a', plate, cargoClass: 'farm-produce', idempotencyKey: key, at });
+      const [held, confirmed, , cancelled] = await Promise.all(plates.map((plate, i) => store.hold(request(plate, `pre-${i}`))));
+      if (!held?.ok || !confirmed?.ok || !cancelled?.ok) throw new Error('holds refused');
+      await store.act(confirmed.booking.id, { type: 'confirm', at });
+      await store.act(cancelled.booking.id, { type: 'cancel', at, by: 'firm' });
+      // As the scripts before fleets left them: no owner, no fleet, no live index.
+      for (const plate of plates) await own.del(`slots:truck-owner:${truckOf(plate)}`, `slots:fleet:pre-a:live:${truckOf(plate)}`);
+      await own.del('slots:fleet:pre-a');
+      expect(await store.registerTruck('pre-b', vnTruck('8C-100.02'), at)).toMatchObject({ ok: true });
+
+      // 8C-100.02 was registered meanwhile by another firm: left to an operator. The cancelled booking's truck stays free.
+      expect(await store.adoptBookedTrucks(at)).toEqual({ bookings: 3, registered: 2, claimed: 1 });
+      expect(await store.registerTruck('pre-b', vnTruck('8C-100.01'), at)).toEqual({ ok: false, refusal: 'plate-in-another-fleet' });
+      expect((await store.fleet('pre-a')).map((t) => [t.plate, t.country])).toEqual([['8C-100.01', 'VN'], ['桂A80003', 'CN']]);
+      expect(await store.registerTruck('pre-b', vnTruck('8C-100.04'), at)).toMatchObject({ ok: true });
+      // Its booking counts: the firm cannot remove the truck, an operator cannot move it.
+      expect(await store.removeTruck('pre-a', '8C-100.01', at)).toEqual({ ok: false, refusal: 'truck-has-bookings' });
+      expect(await store.transferTruck('8C-100.01', 'pre-b', at)).toEqual({ ok: false, refusal: 'truck-has-bookings', bookings: 1 });
+      // Once: the next start does nothing.
+      expect(await store.adoptBookedTrucks(at)).toBeUndefined();
+    } finally {
+      own.disconnect();
+    }
+  });
+
   test('1,000 concurrent requests for the last 10 places give exactly 10 bookings; concurrent retries give one booking each', { timeout: 60_000 }, async ({ redis }) => {
     const store = new RedisSlotStore(redis.redis, { rules: { ...rules, maxPerFirmPerWindow: 1000 }, templateCapacity: () => 110 });
     const window: SlotWindow = { site: 'bac-luan-2', laneKind: 'smart', direction: 'export', windowStart: future - 3 * day };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis, SlotAvailability, SlotMessage } from '@tower/shared';
 import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
-import { fleetTruck, type FleetTruck, type RegisterOutcome, type RemoveOutcome, type TransferOutcome, type TruckRegistration } from '../domain/fleet.ts';
+import { countryOf, fleetTruck, type AdoptionOutcome, type FleetTruck, type RegisterOutcome, type RemoveOutcome, type TransferOutcome, type TruckRegistration } from '../domain/fleet.ts';
 import {
   newBooking,
   sameHoldRequest,
@@ -53,6 +53,7 @@ import {
  *   slots:fleet:<firm>:live:<plate key>  zset  the firm's held or confirmed bookings of the truck,
  *                              by how long they block it (as the truck index): a truck with one
  *                              still ahead is not removed from the fleet
+ *   slots:migrations:fleet-owners  when the trucks booked before fleets were adopted (once)
  * Window keys, bookings and idempotency keys expire `retentionMs` after the window
  * ends; the history stays in ClickHouse. Fleets do not expire.
  */
@@ -240,6 +241,21 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], truck)
 redis.call('SET', KEYS[1], ARGV[3])
 return {'transferred', truck}`),
+  /**
+   * A live booking made before fleets existed: its truck joins the booking firm's fleet
+   * when no firm has it (beyond the fleet's cap if need be: the booking stands), and the
+   * booking counts among the firm's live bookings of the truck (so removal and transfer
+   * wait for it). KEYS: 1 the truck's owner, 2 the firm's fleet, 3 its live bookings of the truck;
+   * ARGV: 1 firm, 2 plate key, 3 truck JSON, 4 booking id, 5 how long it blocks the truck
+   */
+  adopt: new Script(`
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return 'claimed' end
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
+if owner then return 'owned' end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+return 'registered'`),
 };
 
 const keys = {
@@ -257,6 +273,8 @@ const keys = {
   truckOwner: (plate: string) => `slots:truck-owner:${truckOf(plate)}`,
   liveBookings: (firm: string, plate: string) => `slots:fleet:${firm}:live:${truckOf(plate)}`,
   due: 'slots:due',
+  /** Set once the trucks booked before fleets existed were adopted (when, ms). */
+  adopted: 'slots:migrations:fleet-owners',
   outbox: 'slots:outbox',
 };
 
@@ -482,6 +500,32 @@ export class RedisSlotStore {
       if (verdict === 'transferred') return { ok: true, truck: JSON.parse(detail!) as FleetTruck, fromFirm };
     }
     throw new Error(`truck ${plate} kept changing fleets during its transfer; try again`);
+  }
+
+  /**
+   * Once (a key marks it done): every held or confirmed booking still blocking its truck
+   * (the due index) whose truck no fleet has puts it in its firm's fleet, so no other firm
+   * can register it and be told plate-already-booked. Undefined when done before.
+   */
+  async adoptBookedTrucks(at: number): Promise<AdoptionOutcome | undefined> {
+    if (await this.redis.exists(keys.adopted)) return undefined;
+    const outcome: AdoptionOutcome = { bookings: 0, registered: 0, claimed: 0 };
+    const due = await this.redis.zrangebyscore(keys.due, `(${at}`, '+inf', 'WITHSCORES');
+    for (let i = 0; i < due.length; i += 2) {
+      const [id = '', until = ''] = due.slice(i, i + 2);
+      const window = await this.redis.get(keys.bookingWindow(id));
+      const json = window && (await this.redis.hget(keys.bookings(window), id));
+      if (!json) continue;
+      const booking = JSON.parse(json) as Booking;
+      if (booking.state !== 'held' && booking.state !== 'confirmed') continue;
+      const truck = fleetTruck({ plate: booking.plate, country: countryOf(booking.plate) }, at);
+      const verdict = await scripts.adopt.run(this.redis, [keys.truckOwner(booking.plate), keys.fleet(booking.firm), keys.liveBookings(booking.firm, booking.plate)], [booking.firm, truck.plateKey, JSON.stringify(truck), id, until]);
+      outcome.bookings += 1;
+      if (verdict === 'registered') outcome.registered += 1;
+      if (verdict === 'claimed') outcome.claimed += 1;
+    }
+    await this.redis.set(keys.adopted, String(at));
+    return outcome;
   }
 
   /** A firm's trucks, by plate key. */
