@@ -3,8 +3,10 @@
  * on the real slots service (Redis, Kafka, ClickHouse), which also serves the page, and the
  * live gateway on another origin, fed from the slots topic: sign in, the free places, a
  * truck, hold with the countdown, confirm, cancel, an operator's cancel pushed to the page
- * over the gateway's socket, a refusal in the dispatcher's words, the language switch, a
- * phone; every glyph in the page's own fonts, no CSP violation.
+ * over the gateway's socket, a refusal in the dispatcher's words, a webhook endpoint
+ * registered with a real receiver (its secret once, a delivery in the log, replayed), the
+ * language switch, phones and their jump bar; every glyph in the page's own fonts, no CSP
+ * violation. Then the page without the gateway, polling.
  */
 import fs from 'node:fs';
 import http from 'node:http';

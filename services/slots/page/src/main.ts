@@ -781,8 +781,13 @@ byId<HTMLFormElement>('webhook-form').addEventListener('submit', (event) => {
   });
 });
 byId('webhook-secret-copy').addEventListener('click', async () => {
-  await navigator.clipboard.writeText(byId('webhook-secret-value').textContent ?? '');
-  byId('webhook-secret-copy').textContent = t('webhooks.copied');
+  try {
+    await navigator.clipboard.writeText(byId('webhook-secret-value').textContent ?? '');
+    byId('webhook-secret-copy').textContent = t('webhooks.copied');
+  } catch {
+    // No clipboard (an older browser, a refused permission): the secret is selected for the dispatcher to copy.
+    getSelection()?.selectAllChildren(byId('webhook-secret-value'));
+  }
 });
 
 // --- start --------------------------------------------------------------------------------
