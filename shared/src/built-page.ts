@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { ProblemError } from './errors.ts';
+import { ProblemError, RateLimitedProblem } from './errors.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 /**
  * The Content-Security-Policy of a page Vite built (the wall, the booking page): its own
@@ -29,30 +30,58 @@ export interface BuiltPage {
   buildCommand: string;
   /** Origins besides its own it may fetch from or open a socket to. */
   connect?: readonly string[];
+  /** Requests per second and burst per client address (default `pageRequestBudget`). */
+  budget?: { perSecond: number; burst: number };
+}
+
+/**
+ * What one client address may ask of a page's public files (no key: the page is what
+ * signs in): a page load is a handful of requests, and a firm's office behind one
+ * address loads it many times over; a loop asking for it is refused before it costs the
+ * disk and the event loop everyone else's page.
+ */
+export const pageRequestBudget = { perSecond: 50, burst: 200 } as const;
+
+/** An onRequest hook: a 429 problem with Retry-After once the caller's address is over its budget. */
+export type PerAddressBudget = (request: FastifyRequest) => Promise<void>;
+
+function perAddressBudget(budget: { perSecond: number; burst: number }): PerAddressBudget {
+  const limiter = new RateLimiter(budget.perSecond, budget.burst);
+  return async (request) => {
+    const allowance = limiter.take(request.ip, 1);
+    if (!allowance.allowed) throw new RateLimitedProblem(`this address is over its rate of page requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+  };
 }
 
 /**
  * A page Vite built, served at `/` (no CDN). Hashed assets are cached for good; the page
  * itself is revalidated so a new build reaches the browsers on their next reload. Not
- * built: `/` is a 503 problem naming the command that builds it.
+ * built: `/` is a 503 problem naming the command that builds it. Every file counts
+ * against a budget per client address; the hook is returned for the page's other public
+ * routes (its settings) to share it.
  */
-export function registerBuiltPage(app: FastifyInstance, page: BuiltPage): void {
+export function registerBuiltPage(app: FastifyInstance, page: BuiltPage): PerAddressBudget {
   const policy = builtPagePolicy(page.connect);
+  const onRequest = perAddressBudget(page.budget ?? pageRequestBudget);
   if (!fs.existsSync(`${page.directory}/index.html`)) {
-    app.get('/', { schema: { hide: true } }, async () => {
+    app.get('/', { schema: { hide: true }, onRequest }, async () => {
       throw new PageNotBuiltProblem(`no ${page.directory}/index.html: run \`${page.buildCommand}\` (npm start does it)`);
     });
-    return;
+    return onRequest;
   }
-  void app.register(fastifyStatic, {
-    root: page.directory,
-    wildcard: false,
-    index: 'index.html',
-    // Its own Cache-Control (public, max-age=0) would replace the one setHeaders sets: the assets were never cached for good.
-    cacheControl: false,
-    setHeaders: (response, file) => {
-      response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
-      response.setHeader('content-security-policy', policy);
-    },
+  void app.register(async (files) => {
+    files.addHook('onRequest', onRequest);
+    await files.register(fastifyStatic, {
+      root: page.directory,
+      wildcard: false,
+      index: 'index.html',
+      // Its own Cache-Control (public, max-age=0) would replace the one setHeaders sets: the assets were never cached for good.
+      cacheControl: false,
+      setHeaders: (response, file) => {
+        response.setHeader('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+        response.setHeader('content-security-policy', policy);
+      },
+    });
   });
+  return onRequest;
 }

@@ -27,10 +27,10 @@ export function bookableSites(catalog: SiteCatalog): BookingPageConfig['sites'] 
 /**
  * The booking page at `/` (Swagger UI stays at /docs; `directory` is Vite's build of
  * services/slots/page) and its settings at `/booking-page.json` (public: the catalog's
- * sites, the rules and the live gateway's address, nothing of a firm). Its CSP lets it open
- * the gateway's socket, on another origin.
+ * sites, the rules and the live gateway's address, nothing of a firm), both under the
+ * page's budget per client address. Its CSP lets it open the gateway's socket, on another origin.
  */
 export function registerBookingPage(app: FastifyInstance, directory: string, body: BookingPageConfig): void {
-  registerBuiltPage(app, { directory, buildCommand: 'npm run build:page', connect: body.liveUrl ? [new URL(body.liveUrl).origin] : [] });
-  app.get('/booking-page.json', { schema: { hide: true, response: { 200: BookingPageConfig } } }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(body));
+  const onRequest = registerBuiltPage(app, { directory, buildCommand: 'npm run build:page', connect: body.liveUrl ? [new URL(body.liveUrl).origin] : [] });
+  app.get('/booking-page.json', { schema: { hide: true, response: { 200: BookingPageConfig } }, onRequest }, async (_request, reply) => reply.header('cache-control', 'no-cache').send(body));
 }
