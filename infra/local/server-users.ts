@@ -60,7 +60,8 @@ export function clickhouseAccessXml(credentials: InfraCredentials, form: Passwor
 /**
  * Redis ACL users (redis.conf lines, or `--user …` arguments): `default` locked;
  * tower-admin everything (provisioning, tests); each service its own key prefix (and the
- * gate conditions' key: live writes it, slots reads it) and no
+ * gate conditions' key: live writes it, slots reads it; live's two KPI round keys, the
+ * leader's round and the followers' wish for rounds, kpis:round and kpis:wanted) and no
  * administrative or dangerous command (INFO stays: the client's ready check sends it);
  * tower-monitor (the Prometheus Redis exporter) no key, no channel, and only the
  * commands the exporter sends without key checks: PING, INFO, CONFIG GET (maxmemory,
@@ -80,7 +81,7 @@ export function redisAclLines(credentials: InfraCredentials, form: PasswordForm 
     `user tower-admin on ${password(credentials.redis['tower-admin'])} ~* &* +@all`,
     // The gate conditions: the live service writes the one key (never reads it), the slots service reads it (never writes it).
     service('tower-slots', `~slots:* %R~${gateConditionsKey}`),
-    service('tower-live', `~alerts:* %W~${gateConditionsKey}`),
+    service('tower-live', `~alerts:* ~kpis:round ~kpis:wanted %W~${gateConditionsKey}`),
     service('tower-ingest', '~ingest:*'),
     `user tower-monitor on ${password(credentials.redis['tower-monitor'])} resetkeys resetchannels -@all +ping +info +config|get +client|setname +latency|latest +slowlog|get +slowlog|len`,
   ];

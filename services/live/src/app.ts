@@ -10,6 +10,7 @@ import { AlertStore } from './gateway/alert-store.ts';
 import { alignRange, fillSeries } from './domain/series.ts';
 import type { LiveHub } from './gateway/hub.ts';
 import { KpiBoard, type KpiBoardSettings } from './gateway/kpi-board.ts';
+import { KpiRoundExchange, kpiRoundCounter } from './gateway/kpi-rounds.ts';
 import { GatewayMetrics } from './gateway/metrics.ts';
 import { attachGateway, type GatewaySettings } from './gateway/server.ts';
 import type { SnapshotSources } from './gateway/session.ts';
@@ -104,7 +105,9 @@ export async function buildApp(deps: LiveDependencies): Promise<Live> {
   const store = new HistoryStore(deps.clickhouse);
   registerHistoryRoutes(app, { catalog: deps.catalog, access: deps.access, store, settings: deps.settings.history, now });
 
-  const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now);
+  // The alert lead reads KPI rounds for every instance (kpi-rounds.ts); alertEngine is built next, before any round.
+  const roundSharing = { exchange: new KpiRoundExchange(deps.redis), leads: () => alertEngine.isLeading, counted: kpiRoundCounter(deps.metrics) };
+  const kpiBoard = new KpiBoard(deps.hub, (at) => readZoneKpis(store, deps.catalog, deps.settings.history, at), deps.settings.kpis, deps.logger, now, roundSharing);
   app.addHook('onClose', async () => kpiBoard.stop());
   const alertSettings = deps.settings.alerts;
   const alertStore = new AlertStore(deps.redis);

@@ -71,7 +71,8 @@ const live = await buildApp({
       slowCloseMs: config.WS_SLOW_CLOSE_MS,
       ...gatewayLimitsOf(config),
     },
-    kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS },
+    // The leader's stored round outlives its alert rounds (a read every one or two ALERT_EVALUATE_MS) and a few refreshes.
+    kpis: { refreshMs: config.KPI_REFRESH_MS, maxAgeMs: config.KPI_MAX_AGE_MS, fallbackMs: Math.max(3 * config.KPI_REFRESH_MS, 3 * config.ALERT_EVALUATE_MS) },
     journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: config.LIVE_JOURNEYS_MAX },
     slots: { plan, windowMs: config.SLOT_WINDOW_MINUTES * 60_000, horizonMs: config.LIVE_SLOT_HOURS * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: config.LIVE_BOOKINGS_MAX },
     // The stored slot windows are read again every 10 minutes: what the feed missed while this instance started heals.

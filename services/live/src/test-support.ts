@@ -59,15 +59,17 @@ export async function startLive(
   gateway: Partial<GatewaySettings> = {},
   alerts: Partial<LiveSettings['alerts']> = {},
   conditions: Partial<LiveSettings['conditions']> = {},
-): Promise<Live & { hub: LiveHub }> {
+  kpis: Partial<LiveSettings['kpis']> = {},
+): Promise<Live & { hub: LiveHub; metrics: Registry }> {
   const producer = createProducer(deps.kafka);
   await producer.connect();
+  const metrics = new Registry();
   const hub = deps.hub ?? new LiveHub(`test-${Math.random().toString(36).slice(2)}`, { resumeBufferDeltas: 100, idleStreamMs: 60_000, boardHorizonMs: 3_600_000 });
   const live = await buildApp({
     settings: {
       history: { maxBuckets: 2000, journeyLookbackDays: 7, tiles: defaultTileThresholds, queueFreshMs: 15 * 60_000, laneStateLookbackDays: 7 },
       gateway: { ...testGatewaySettings, ...gateway },
-      kpis: { refreshMs: 200, maxAgeMs: 30_000 },
+      kpis: { refreshMs: 200, maxAgeMs: 30_000, fallbackMs: 3000, ...kpis },
       journeys: { activeMs: 3_600_000, lookbackMs: 6 * 3_600_000, maxJourneys: 200 },
       slots: { plan: roundTheClockPlan(loadCatalog().document), windowMs: 30 * 60_000, horizonMs: 6 * 3_600_000, bookingsLookbackMs: 86_400_000, bookingsAheadMs: 7 * 86_400_000, maxBookings: 2000 },
       conditions: { thresholds: conditionThresholdsOf(loadConfig(liveEnv, {})), windowMs: 30 * 60_000, redisTtlMs: 30_000, reseedMs: 10 * 60_000, ...conditions },
@@ -82,13 +84,13 @@ export async function startLive(
     // Another registry: a test whose pages sign in with the slots service's keys.
     access: deps.access ?? testAccess,
     hub,
-    metrics: new Registry(),
+    metrics,
     readiness: deps.readiness ?? [],
     ...(deps.now ? { now: deps.now } : {}),
   });
   live.app.addHook('onClose', async () => producer.disconnect());
   live.kpiBoard.start();
-  return { ...live, hub };
+  return { ...live, hub, metrics };
 }
 
 /** Lane or truck events stored as the aggregator stores them (raw rows; the views do the rest: lane states, throughput). */

@@ -3,12 +3,27 @@ import type { KpisNow, LaneNow } from '../domain/kpis.ts';
 import type { LiveFilter } from '../domain/protocol.ts';
 import type { ZoneKpis } from '../history/kpi-reader.ts';
 import type { LiveHub } from './hub.ts';
+import type { KpiRoundExchange } from './kpi-rounds.ts';
+
+/** Where a round came from: read from ClickHouse here, or received from the leading instance. */
+export type KpiRoundSource = 'clickhouse' | 'leader';
+
+/** Rounds shared between instances: the alert lead reads and stores them, the others take them. */
+export interface KpiRoundSharing {
+  exchange: KpiRoundExchange;
+  /** Whether this instance holds the alert lead (the one that reads rounds for all). */
+  leads: () => boolean;
+  /** Counts each round this instance took, by source (tower_live_kpi_rounds_total). */
+  counted: (source: KpiRoundSource) => void;
+}
 
 export interface KpiBoardSettings {
   /** At most one refresh per this period, and only after new ticks (or once `maxAgeMs` passed). */
   refreshMs: number;
   /** KPIs older than this are read again even without ticks: queue samples go stale, days roll over. */
   maxAgeMs: number;
+  /** With sharing: the leader's stored round expires after this, and a follower that finds none reads ClickHouse itself until one comes again. */
+  fallbackMs: number;
 }
 
 /**
@@ -17,6 +32,14 @@ export interface KpiBoardSettings {
  * read again from ClickHouse (one round for the whole zone) and what changed is
  * published: the tiles of each site (and of the zone) whose figures moved, and each lane
  * whose status, queue or last-hour figures moved. Snapshots read the latest round.
+ *
+ * With `sharing`, one instance reads for all: the one leading alert evaluation reads
+ * while someone watches at any instance (or its alert rounds ask) and stores each round
+ * in Redis, again at every refresh period while watched so that it does not expire;
+ * followers whose clients watch take the stored round instead of reading, and publish
+ * from it the same way. A follower that finds no stored round (the leader died, or
+ * stopped feeding it for `fallbackMs`) reads ClickHouse itself until rounds come again;
+ * the alert lead passes to a live instance within its lease.
  */
 export class KpiBoard {
   private latest: ZoneKpis | undefined;
@@ -26,6 +49,8 @@ export class KpiBoard {
   private readonly published = new Map<string, string>();
   private readonly stopListening: () => void;
   private readonly roundListeners: ((round: ZoneKpis) => Promise<void>)[] = [];
+  /** A follower reading ClickHouse itself for want of the leader's rounds (logged when it starts and ends). */
+  private fallingBack = false;
 
   constructor(
     private readonly hub: LiveHub,
@@ -33,6 +58,7 @@ export class KpiBoard {
     private readonly settings: KpiBoardSettings,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly sharing?: KpiRoundSharing,
   ) {
     const ticks = hub.stream('throughput', {}, now());
     const markStale = () => {
@@ -59,6 +85,10 @@ export class KpiBoard {
   /** The latest round, read now if there is none or it is older than `maxAgeMs`. */
   async current(maxAgeMs = this.settings.maxAgeMs): Promise<ZoneKpis> {
     if (this.latest && this.now() - this.latest.at <= maxAgeMs) return this.latest;
+    if (this.following()) {
+      const received = await this.receive();
+      if (received && this.now() - received.at <= maxAgeMs) return received;
+    }
     return this.refresh();
   }
 
@@ -73,14 +103,45 @@ export class KpiBoard {
   }
 
   private async refreshIfWatched(): Promise<void> {
-    if (!this.hub.hasListeners('kpis') && !this.hub.hasListeners('lanes') && !this.hub.hasListeners('conditions')) return;
-    const old = !this.latest || this.now() - this.latest.at > this.settings.maxAgeMs;
-    if (!this.stale && !old) return;
     try {
-      await this.refresh();
+      const watchedHere = this.hub.hasListeners('kpis') || this.hub.hasListeners('lanes') || this.hub.hasListeners('conditions');
+      if (this.following()) {
+        if (watchedHere) await this.follow();
+        return;
+      }
+      if (!watchedHere && !(await this.sharing?.exchange.wanted())) return;
+      const old = !this.latest || this.now() - this.latest.at > this.settings.maxAgeMs;
+      if (this.stale || old) await this.refresh();
+      // Stored again while watched, so followers do not take a quiet spell for a dead leader.
+      else if (this.sharing && this.latest) await this.sharing.exchange.publish(this.latest, this.settings.fallbackMs);
     } catch (error) {
       this.logger.warn({ err: error }, 'KPIs could not be read; the wall keeps the last figures');
     }
+  }
+
+  private following(): boolean {
+    return this.sharing !== undefined && !this.sharing.leads();
+  }
+
+  /** A follower's refresh: asks the leader for rounds, takes its latest, or reads ClickHouse itself when none is stored. */
+  private async follow(): Promise<void> {
+    const { exchange } = this.sharing!;
+    await exchange.want(this.settings.fallbackMs);
+    if (await this.receive()) return;
+    if (!this.fallingBack) this.logger.warn({ fallbackMs: this.settings.fallbackMs }, 'no KPI round from the leading instance; reading ClickHouse here until its rounds come again');
+    this.fallingBack = true;
+    const old = !this.latest || this.now() - this.latest.at > this.settings.maxAgeMs;
+    if (this.stale || old) await this.refresh();
+  }
+
+  /** The leader's stored round, taken (published here, passed to the round listeners) when newer than ours; undefined when none is stored. */
+  private async receive(): Promise<ZoneKpis | undefined> {
+    const round = await this.sharing!.exchange.latest();
+    if (!round) return undefined;
+    if (this.fallingBack) this.logger.info('KPI rounds from the leading instance again; no more reading ClickHouse here');
+    this.fallingBack = false;
+    if (!this.latest || round.at > this.latest.at) await this.take(round, 'leader');
+    return this.latest;
   }
 
   /** One read at a time; callers during a read share it. */
@@ -89,9 +150,8 @@ export class KpiBoard {
       this.stale = false;
       try {
         const round = await this.read(this.now());
-        this.latest = round;
-        this.publishChanges(round);
-        for (const listener of this.roundListeners) await listener(round);
+        if (this.sharing?.leads()) await this.sharing.exchange.publish(round, this.settings.fallbackMs);
+        await this.take(round, 'clickhouse');
         return round;
       } catch (error) {
         this.stale = true;
@@ -101,6 +161,13 @@ export class KpiBoard {
       }
     })();
     return this.reading;
+  }
+
+  private async take(round: ZoneKpis, source: KpiRoundSource): Promise<void> {
+    this.latest = round;
+    this.sharing?.counted(source);
+    this.publishChanges(round);
+    for (const listener of this.roundListeners) await listener(round);
   }
 
   /** Publishes what moved since the previous round; the first round is what snapshots carry, so it is only recorded. */
