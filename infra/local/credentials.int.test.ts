@@ -17,6 +17,7 @@ import {
   type Logger,
 } from '@tower/shared';
 import { eventually, test, uniqueName, type TestInfra } from '@tower/shared/testing';
+import { kpiRoundKeys } from '../../services/live/src/gateway/kpi-rounds.ts';
 
 /** The servers run with their users on: every login is checked, and each user may do only its part. */
 
@@ -105,6 +106,12 @@ describe('Redis users', () => {
       expect(await live.set(gateConditionsKey, '{}', 'PX', 1, 'NX')).toBeOneOf(['OK', null]);
       await expect(live.get(gateConditionsKey)).rejects.toThrow(/NOPERM/);
       await expect(live.set(`conditions:${key}`, '1')).rejects.toThrow(/NOPERM/);
+      // The shared KPI round and the followers' wish for rounds: live reads and writes those two keys, nothing else under kpis:.
+      for (const roundKey of Object.values(kpiRoundKeys)) {
+        expect(await live.set(roundKey, '{}', 'PX', 1, 'NX')).toBeOneOf(['OK', null]);
+        await live.get(roundKey);
+      }
+      await expect(live.set(`kpis:${key}`, '1')).rejects.toThrow(/NOPERM/);
       await slots.get(gateConditionsKey);
       await expect(slots.set(gateConditionsKey, '{}')).rejects.toThrow(/NOPERM/);
       await expect(slots.del(gateConditionsKey)).rejects.toThrow(/NOPERM/);
