@@ -8,6 +8,7 @@ import { readGateConditions, registerConditionsRoute } from './conditions/routes
 import { SlotDesk } from './desk.ts';
 import { windowKeyOf, type LedgerRules, type SlotWindow } from './domain/ledger.ts';
 import { adoptBookedTrucks } from './fleet/adoption.ts';
+import { FleetRefusalWatch } from './fleet/refusals.ts';
 import { registerFleetRoutes } from './fleet/routes.ts';
 import { SlotHistoryWriter } from './history/slot-history.ts';
 import { registerSlotRoutes } from './http/routes.ts';
@@ -96,7 +97,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   };
   const store = new RedisSlotStore(deps.redis, { rules: settings.rules, templateCapacity, retentionMs: settings.retentionMs });
   const publisher = new KafkaChangePublisher(deps.producer, settings.topics.slots, store, settings.kafkaSendTimeoutMs);
-  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs, knownFirm: (firm) => deps.access.hasFirm(firm) }, new SlotMetrics(metrics));
+  const desk = new SlotDesk(store, publisher, settings.plan, deps.catalog, { maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, horizonMs: settings.horizonMs, knownFirm: (firm) => deps.access.hasFirm(firm) }, new SlotMetrics(metrics), new FleetRefusalWatch(metrics, logger));
 
   const sweeper = new Periodic('slot sweeper', settings.sweepIntervalMs, async () => {
     while ((await desk.sweep(now(), 500)) === 500);

@@ -32,6 +32,7 @@ export const slotsEnv = {
   OUTBOX_RELAY_MS: env.integer({ default: 1000, min: 100, max: 60_000, description: 'how often changes left in the outbox (Kafka was down, an instance crashed) are published' }),
   OUTBOX_GRACE_MS: env.integer({ default: 5000, min: 100, max: 600_000, description: 'an outbox entry this old is the relay’s to publish (younger ones are still being published by their request)' }),
   KAFKA_SEND_TIMEOUT_MS: env.integer({ default: 5000, min: 100, max: 120_000, description: 'longest wait for Kafka to acknowledge a change before answering 503' }),
+  FLEET_REFUSALS_PER_HOUR: env.integer({ default: defaultLedgerRules.registrationRefusalsPerHour, min: 1, max: 100_000, description: 'most truck registrations of one firm refused plate-in-another-fleet in an hour; past it its registrations answer 429 until the oldest is an hour old: no firm probes which plates others have' }),
   FLEET_MAX_TRUCKS: env.integer({ default: defaultLedgerRules.maxFleetTrucks, min: 1, max: 1_000_000, description: 'most trucks one firm may register in its fleet (POST /v1/fleet/trucks): a hostile firm cannot fill Redis' }),
   BOOKING_HORIZON_DAYS: env.integer({ default: 14, min: 1, max: 400, description: 'how far ahead a window may be booked' }),
   RATE_PER_SECOND: env.integer({ default: 20, min: 1, max: 1_000_000, description: 'requests per second per API key (token bucket); more is 429 with Retry-After' }),
@@ -66,6 +67,7 @@ export function ledgerRulesOf(config: {
   NO_SHOW_MIN_DECIDED: number;
   NO_SHOW_CAP_PERCENT: number;
   FLEET_MAX_TRUCKS: number;
+  FLEET_REFUSALS_PER_HOUR: number;
 }): LedgerRules {
   if ((24 * 60) % config.SLOT_WINDOW_MINUTES !== 0) throw new Error(`SLOT_WINDOW_MINUTES: must divide 24 hours (1440 minutes), got ${config.SLOT_WINDOW_MINUTES}`);
   return {
@@ -79,6 +81,7 @@ export function ledgerRulesOf(config: {
     noShowMinDecided: config.NO_SHOW_MIN_DECIDED,
     noShowCapFactor: config.NO_SHOW_CAP_PERCENT / 100,
     maxFleetTrucks: config.FLEET_MAX_TRUCKS,
+    registrationRefusalsPerHour: config.FLEET_REFUSALS_PER_HOUR,
   };
 }
 

@@ -10,7 +10,7 @@ import type { FleetRefusal } from './domain/fleet.ts';
 import type { HoldRefusal } from './domain/ledger.ts';
 
 /** Every rule the desk refuses by: the ledger's, a booking transition's, a fleet's, a site still being built. A truck not in the fleet asked of is not found. */
-export type SlotRule = HoldRefusal | BookingRefusal | Exclude<FleetRefusal, 'truck-not-in-fleet'> | 'unknown-firm' | 'site-under-construction';
+export type SlotRule = HoldRefusal | BookingRefusal | Exclude<FleetRefusal, 'truck-not-in-fleet'> | 'unknown-firm' | 'registration-refusals-over-budget' | 'site-under-construction';
 
 /** One input that is not valid: `field` names it as the caller gave it (`site`, `windowStart`; '' for the input as a whole). */
 export interface InputIssue {
@@ -32,6 +32,8 @@ export interface RefusalFacts {
   bookingId?: string;
   /** Most trucks a fleet holds (fleet-full). */
   limit?: number;
+  /** When to try again (registration-refusals-over-budget). */
+  retryAfterSeconds?: number;
   /** How many held or confirmed bookings stop a truck's transfer (truck-has-bookings). */
   bookings?: number;
 }

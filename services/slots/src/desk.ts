@@ -25,6 +25,17 @@ export interface BookingObserver {
 }
 
 const unobserved: BookingObserver = { answered: () => {}, ended: () => {} };
+
+/** Why a truck's registration was refused: another firm's truck, a full fleet, or the firm past its budget of the first. */
+export type RegistrationRefusal = 'plate-in-another-fleet' | 'fleet-full' | 'over-budget';
+
+/** What the desk tells of refused truck registrations (metrics and a warning: a firm probing or squatting plates shows up). */
+export interface FleetObserver {
+  /** `firm`'s key `keyId` was refused; `inHour`: its registrations refused plate-in-another-fleet in the last hour, of `budget`. */
+  registrationRefused(refusal: { firm: string; keyId: string; reason: RegistrationRefusal; inHour: number; budget: number }): void;
+}
+
+const unwatched: FleetObserver = { registrationRefused: () => {} };
 const secondsSince = (started: number) => (performance.now() - started) / 1000;
 
 export interface DeskSettings {
@@ -81,6 +92,7 @@ export class SlotDesk {
     private readonly catalog: SiteCatalog,
     private readonly settings: DeskSettings,
     private readonly observer: BookingObserver = unobserved,
+    private readonly fleetObserver: FleetObserver = unwatched,
   ) {
     this.groups = new Map();
     for (const group of Object.keys(plan.weekly)) {
@@ -203,12 +215,24 @@ export class SlotDesk {
     if (!platePatterns[registration.country].test(registration.plate)) {
       throw new InvalidInput([{ field: 'plate', reason: `is not a ${registration.country === 'VN' ? 'Vietnamese (14C-123.45)' : 'Chinese (桂A12345)'} plate; country says ${registration.country}` }]);
     }
+    // Checked before the registration: past its budget a firm learns nothing more of other firms' plates.
+    const budget = this.store.rules.registrationRefusalsPerHour;
+    const refused = (reason: RegistrationRefusal, inHour: number) => this.fleetObserver.registrationRefused({ firm, keyId: caller.id, reason, inHour, budget });
+    const earlier = await this.redis(() => this.store.registrationRefusals(firm, at));
+    if (earlier.count >= budget) {
+      refused('over-budget', earlier.count);
+      throw new RuleRefusal('registration-refusals-over-budget', `${earlier.count} registrations of the firm were refused plate-in-another-fleet in the last hour, as many as it may; it registers again from ${vietnamIso(earlier.freeAt)}. A truck another firm has moves by an operator’s transfer: ask the operations center`, {
+        retryAfterSeconds: Math.max(1, Math.ceil((earlier.freeAt - at) / 1000)),
+      });
+    }
     const outcome = await this.redis(() => this.store.registerTruck(firm, registration, at));
     if (outcome.ok) return outcome;
     if (outcome.refusal === 'fleet-full') {
+      refused('fleet-full', earlier.count);
       const limit = this.store.rules.maxFleetTrucks;
       throw new RuleRefusal('fleet-full', `the firm’s fleet has ${limit} trucks, as many as it may; remove one first (DELETE /v1/fleet/trucks/{plate})`, { limit });
     }
+    refused('plate-in-another-fleet', await this.redis(() => this.store.countRegistrationRefusal(firm, at)));
     throw new RuleRefusal('plate-in-another-fleet', 'this truck is in another firm’s fleet; a truck moves between fleets only by an operator’s transfer: ask the operations center', { field: 'plate' });
   }
 

@@ -36,6 +36,12 @@ export interface FleetTruck extends TruckRegistration {
 export interface FleetRules {
   /** Most trucks one firm's fleet holds: a hostile firm cannot fill the store. */
   maxFleetTrucks: number;
+  /**
+   * Most registrations of one firm refused plate-in-another-fleet in an hour (the desk's
+   * rule, not the ledger's): past it the firm's registrations wait, so it cannot probe
+   * which plates other firms have, nor squat a rival's fleet plate by plate unnoticed.
+   */
+  registrationRefusalsPerHour: number;
 }
 
 /** Why a fleet change is refused; the API maps each to a problem naming it. */

@@ -45,6 +45,7 @@ export const defaultLedgerRules: LedgerRules = {
   noShowMinDecided: 10,
   noShowCapFactor: 0.5,
   maxFleetTrucks: 2000,
+  registrationRefusalsPerHour: 20,
 };
 
 export interface FirmRecord {

@@ -10,7 +10,7 @@ const problem = (rule: string) => `https://mongcai-tower.dev/problems/${rule}`;
 describe('fleets on the slots API (real Redis and Kafka)', () => {
   test('a firm registers, lists and removes its own trucks and books only them; refusals name no other firm and no booking; operators list and transfer', { timeout: 90_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
     const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic({ partitions: 1 }), deadLetter: await createTopic({ partitions: 1 }) };
-    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { rules: { ...defaultLedgerRules, maxFleetTrucks: 4 } });
+    const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics }, { rules: { ...defaultLedgerRules, maxFleetTrucks: 4, registrationRefusalsPerHour: 1000 } });
     try {
       const { http } = slots;
       const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key: string, payload?: object, headers: Record<string, string> = {}) =>
@@ -131,6 +131,46 @@ describe('fleets on the slots API (real Redis and Kafka)', () => {
       expect(taken.json()).toMatchObject({ status: 409, rule: 'plate-in-another-fleet' });
       const fleet = await slots.http.inject({ method: 'GET', url: '/v1/fleet/trucks', headers: bearer(testKeys.haiha) });
       expect(fleet.json().trucks).toMatchObject([{ plate, plateKey: truckOf(plate), country: 'VN' }]);
+    } finally {
+      await slots.close();
+      own.disconnect();
+    }
+  });
+  test('a firm registering trucks of other firms’ fleets is refused 429 past its hourly budget, counted by reason and logged naming the firm; an hour later it registers again', { timeout: 90_000 }, async ({ kafka, redis, clickhouse, logger, createTopic }) => {
+    const topics = { slots: await createTopic({ partitions: 1 }), trucks: await createTopic({ partitions: 1 }), deadLetter: await createTopic({ partitions: 1 }) };
+    // A Redis database of its own: the budget is per firm, and other tests' firms are these.
+    const own = redis.redis.duplicate({ db: 13, lazyConnect: true });
+    await own.connect();
+    await own.del('slots:fleet-refusals:donghung-trade', 'slots:fleet-refusals:haiha-logistics');
+    let clock = Date.now();
+    const warnings: object[] = [];
+    const watched = Object.assign(Object.create(logger) as typeof logger, { warn: (entry: object) => void warnings.push(entry) });
+    const slots = await startSlots({ kafka, redis: own, clickhouse: clickhouse.client, logger: watched, topics, now: () => clock }, { rules: { ...defaultLedgerRules, registrationRefusalsPerHour: 3 } });
+    try {
+      const register = (key: string, plate: string) => slots.http.inject({ method: 'POST', url: '/v1/fleet/trucks', headers: bearer(key), payload: { plate, country: 'VN' } });
+      const rivals = ['14C-610.01', '14C-610.02', '14C-610.03', '14C-610.04'];
+      await registerFleet(slots.http, testKeys.haiha, rivals);
+      for (const plate of rivals.slice(0, 3)) expect((await register(testKeys.donghung, plate)).json()).toMatchObject({ status: 409, rule: 'plate-in-another-fleet' });
+      // Past the budget: 429 for any plate, another firm's or nobody's, so nothing more is learnt.
+      clock += 10 * 60_000;
+      for (const plate of [rivals[3]!, '14C-620.01']) {
+        const waiting = await register(testKeys.donghung, plate);
+        expect(waiting.statusCode, plate).toBe(429);
+        expect(waiting.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(Number(waiting.headers['retry-after'])).toBe(50 * 60);
+        expect(waiting.body).not.toMatch(/haiha/);
+      }
+      expect((await slots.http.inject({ method: 'GET', url: '/v1/fleet/trucks', headers: bearer(testKeys.donghung) })).json()).toEqual({ trucks: [] });
+      // Another firm is not held back.
+      expect((await register(testKeys.haiha, '14C-630.01')).statusCode).toBe(201);
+      expect(warnings).toHaveLength(3);
+      expect(warnings[2]).toMatchObject({ firm: 'donghung-trade', keyId: 'donghung-key', inHour: 3, budget: 3 });
+      const metrics = (await slots.http.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/tower_slots_fleet_refusals_total\{reason="plate-in-another-fleet"\} 3/);
+      expect(metrics).toMatch(/tower_slots_fleet_refusals_total\{reason="over-budget"\} 2/);
+      // An hour after the first refusal the firm registers again.
+      clock += 50 * 60_000;
+      expect((await register(testKeys.donghung, '14C-620.01')).statusCode).toBe(201);
     } finally {
       await slots.close();
       own.disconnect();

@@ -1,7 +1,7 @@
-import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemError, ValidationProblem } from '@tower/shared';
+import { DependencyUnavailableProblem, ForbiddenProblem, NotFoundProblem, ProblemError, RateLimitedProblem, ValidationProblem } from '@tower/shared';
 import type { DeskError, SlotRule } from '../desk-errors.ts';
 
-const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused'>, string> = {
+const titles: Record<Exclude<SlotRule, 'window-past' | 'window-not-aligned' | 'idempotency-key-reused' | 'registration-refusals-over-budget'>, string> = {
   'site-under-construction': 'The site is under construction',
   'window-full': 'The window is full',
   'window-closed': 'The window is closed',
@@ -77,6 +77,8 @@ export function deskProblem(error: DeskError, place: InputPlace): ProblemError {
         case 'window-not-aligned':
         case 'window-past':
           return new ValidationProblem([{ field: pointer(field), reason: error.message }]);
+        case 'registration-refusals-over-budget':
+          return new RateLimitedProblem(error.message, facts.retryAfterSeconds ?? 1);
         case 'idempotency-key-reused':
           return new IdempotencyKeyReusedProblem(error.message, facts.bookingId, place.startsWith('body/items/') ? pointer(field) : '/headers/idempotency-key');
         case 'site-under-construction':

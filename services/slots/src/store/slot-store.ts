@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis, SlotAvailability, SlotMessage } from '@tower/shared';
 import { applyBookingAction, elapse, noShowAt, placeHolding, type Booking, type BookingAction, type Transition } from '../domain/bookings.ts';
 import { countryOf, fleetTruck, type AdoptionOutcome, type FleetTruck, type RegisterOutcome, type RemoveOutcome, type TransferOutcome, type TruckRegistration } from '../domain/fleet.ts';
@@ -53,6 +53,7 @@ import {
  *   slots:fleet:<firm>:live:<plate key>  zset  the firm's held or confirmed bookings of the truck,
  *                              by how long they block it (as the truck index): a truck with one
  *                              still ahead is not removed from the fleet
+ *   slots:fleet-refusals:<firm>  zset  the firm's registrations refused plate-in-another-fleet in the last hour
  *   slots:migrations:fleet-owners  when the trucks booked before fleets were adopted (once)
  * Window keys, bookings and idempotency keys expire `retentionMs` after the window
  * ends; the history stays in ClickHouse. Fleets do not expire.
@@ -272,11 +273,14 @@ const keys = {
   fleet: (firm: string) => `slots:fleet:${firm}`,
   truckOwner: (plate: string) => `slots:truck-owner:${truckOf(plate)}`,
   liveBookings: (firm: string, plate: string) => `slots:fleet:${firm}:live:${truckOf(plate)}`,
+  registrationRefusals: (firm: string) => `slots:fleet-refusals:${firm}`,
   due: 'slots:due',
   /** Set once the trucks booked before fleets existed were adopted (when, ms). */
   adopted: 'slots:migrations:fleet-owners',
   outbox: 'slots:outbox',
 };
+
+const hourMs = 3_600_000;
 
 /** A change as it waits in the outbox: the messages for `tower.slots.v1`. */
 export interface SlotChange {
@@ -500,6 +504,24 @@ export class RedisSlotStore {
       if (verdict === 'transferred') return { ok: true, truck: JSON.parse(detail!) as FleetTruck, fromFirm };
     }
     throw new Error(`truck ${plate} kept changing fleets during its transfer; try again`);
+  }
+
+  /**
+   * A firm's registrations refused plate-in-another-fleet in the hour before `at`: how many,
+   * and when the oldest of them leaves the hour (0 when none).
+   */
+  async registrationRefusals(firm: string, at: number): Promise<{ count: number; freeAt: number }> {
+    const key = keys.registrationRefusals(firm);
+    const answers = await this.redis.multi().zremrangebyscore(key, '-inf', at - hourMs).zrange(key, '0', '0', 'WITHSCORES').zcard(key).exec();
+    const oldest = answers?.[1]?.[1] as string[] | undefined;
+    return { count: Number(answers?.[2]?.[1] ?? 0), freeAt: oldest?.[1] === undefined ? 0 : Number(oldest[1]) + hourMs };
+  }
+
+  /** Counts a registration of the firm refused plate-in-another-fleet; how many it has in the hour now. */
+  async countRegistrationRefusal(firm: string, at: number): Promise<number> {
+    const key = keys.registrationRefusals(firm);
+    const answers = await this.redis.multi().zadd(key, at, `${at}-${randomUUID()}`).zremrangebyscore(key, '-inf', at - hourMs).zcard(key).pexpire(key, hourMs).exec();
+    return Number(answers?.[2]?.[1] ?? 0);
   }
 
   /**
