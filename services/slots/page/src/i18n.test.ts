@@ -9,10 +9,11 @@ import { problemMessage, webhookEvents } from './model.ts';
  * added to SlotRule without a sentence here fails the typecheck (`Unsaid`), and one listed
  * here without a sentence in every language fails the test. The window's alignment and past
  * are answered as `validation`, with their own words in the detail; `unknown-firm` answers
- * only an operator's fleet transfer, which a firm's key on the page never makes.
+ * only an operator's fleet transfer, which a firm's key on the page never makes; a firm over its
+ * budget of refused registrations is answered `rate-limited`, said with the shared problems.
  */
 const ruleCodes = ['window-full', 'window-closed', 'firm-cap-reached', 'plate-already-booked', 'plate-not-in-fleet', 'plate-in-another-fleet', 'truck-has-bookings', 'fleet-full', 'site-under-construction', 'not-held', 'hold-expired', 'not-cancellable', 'past-cancel-cutoff', 'not-expected', 'not-arrived', 'idempotency-key-reused'] as const;
-type Unsaid = Exclude<SlotRule, (typeof ruleCodes)[number] | 'window-past' | 'window-not-aligned' | 'unknown-firm'>;
+type Unsaid = Exclude<SlotRule, (typeof ruleCodes)[number] | 'window-past' | 'window-not-aligned' | 'unknown-firm' | 'registration-refusals-over-budget'>;
 const everyRuleSaid: [Unsaid] extends [never] ? true : Unsaid = true;
 /** The shared problems a firm's requests can meet (shared/src/errors.ts), and no answer at all. */
 /** The webhook routes' own refusals (services/slots/src/webhooks/routes.ts). */
