@@ -2,8 +2,7 @@ import { batchHandled, JourneyTracker, journeyView, type ConsumedEvent, type Han
 import type { SpanContext } from '@tower/shared/tracing';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
-import { dimensionsOf, noDerived, partitionDayOf, type Derived, type Dimensions } from './domain/rows.ts';
-import type { EncodedRows } from './row-binary.ts';
+import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
 import type { LiveJourneys } from './domain/live-journeys.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -86,7 +85,7 @@ export class AggregationPipeline implements ConsumerHandler {
   }
 
   private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
-    const runs: { day: number; rows: EncodedRows; dimensions: Dimensions[]; journeys: (JourneyView | undefined)[]; lastOffset: bigint }[] = [];
+    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; dimensions: Dimensions[]; journeys: (JourneyView | undefined)[]; lastOffset: bigint }[] = [];
     const now = Date.now();
     let skipped = 0;
     let duplicates = 0;
@@ -103,9 +102,10 @@ export class AggregationPipeline implements ConsumerHandler {
       const { derived, journey } = this.derive(consumed, state, now);
       const day = partitionDayOf(consumed.event.observedAt);
       let run = runs.at(-1);
-      if (!run || run.day !== day) runs.push((run = { day, rows: this.store.rows(family), dimensions: [], journeys: [], lastOffset: consumed.offset }));
+      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], dimensions: [], journeys: [], lastOffset: consumed.offset }));
       const dimensions = dimensionsOf(consumed.event, this.catalog);
-      run.rows.add(consumed, dimensions, derived);
+      run.rows.push(rawRowOf(consumed, dimensions, derived));
+      run.events.push(consumed);
       run.dimensions.push(dimensions);
       run.journeys.push(journey);
       run.lastOffset = consumed.offset;
@@ -114,12 +114,12 @@ export class AggregationPipeline implements ConsumerHandler {
       const started = performance.now();
       await this.store.insert(family, run.rows);
       this.metrics.insertSeconds.observe({ table: family }, (performance.now() - started) / 1000);
-      this.metrics.batchRows.observe({ table: family }, run.rows.events.length);
-      this.metrics.rowsWritten.inc({ table: family }, run.rows.events.length);
+      this.metrics.batchRows.observe({ table: family }, run.rows.length);
+      this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
       const storedAt = Date.now();
       const source = `${batch.topic}:${batch.partition}`;
-      run.rows.events.forEach((consumed, i) => {
+      run.events.forEach((consumed, i) => {
         const { lane, direction, laneKind } = run.dimensions[i]!;
         const late = this.live.windows.note({ source, site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, storedAt);
         if (late) this.metrics.lateEvents.inc({ topic: batch.topic });

@@ -29,9 +29,6 @@ function rowsOf(events: readonly TowerEvent[], firstOffset: number): Map<string,
   return byTable;
 }
 
-/** The rows' windows as a failed insert leaves them in doubt. */
-const failedOf = (rows: readonly RawRow[]) => rows.map((row) => ({ site: String(row['site']), observedAt: Number(row['observed_ms']) }));
-
 const insertsOf = (byTable: Map<string, RawRow[]>) => [...byTable].map(([table, rows]) => `INSERT INTO ${table} FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`);
 
 /** Every aggregate's figures per window, in a stable text form: what must not differ from a run without the fault. */
@@ -116,7 +113,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       const rebuiltByTable = new Map<string, readonly RebuiltWindow[]>();
       const repair = new AggregateRepair(recorder, { insertQueryIdPrefix: `${uniqueName('aggregator')}:insert:`, waitBudgetMs: 60_000 }, (table, windows) => rebuiltByTable.set(table, windows));
       // In doubt but stored whole: nothing to rebuild.
-      for (const rows of before.values()) repair.noteFailed(failedOf(rows));
+      for (const rows of before.values()) repair.noteFailed(rows);
       expect(await repair.run()).toBe(0);
       expect(repair.pending).toBe(false);
 
@@ -125,7 +122,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       const expected = await read(controlClient);
       expect(await read(clickhouse.client)).not.toEqual(expected);
 
-      for (const rows of lost.values()) repair.noteFailed(failedOf(rows));
+      for (const rows of lost.values()) repair.noteFailed(rows);
       const rebuilt = await repair.run();
       expect(rebuilt).toBeGreaterThan(0);
       expect([...rebuiltByTable.keys()].sort()).toEqual(['people_1m', 'throughput_1h', 'throughput_1m']);
@@ -133,7 +130,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       expect([...rebuiltByTable.values()].reduce((sum, windows) => sum + windows.length, 0)).toBe(rebuilt);
       expect(await read(clickhouse.client)).toEqual(expected);
       // Once agreed, a second look rebuilds nothing.
-      for (const rows of lost.values()) repair.noteFailed(failedOf(rows));
+      for (const rows of lost.values()) repair.noteFailed(rows);
       expect(await repair.run()).toBe(0);
 
       // The current engine: the same setup, every statement the repair sent, the same figures.
@@ -161,7 +158,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     const stuck = await earlierInsert('stuck');
     const impatient = recording(clickhouse.client);
     const short = new AggregateRepair(impatient.recorder, { insertQueryIdPrefix: prefix, waitBudgetMs: 300 });
-    short.noteFailed(failedOf(rows));
+    short.noteFailed(rows);
     await expect(short.run()).rejects.toThrow(RepairWaitExceeded);
     expect(short.pending).toBe(true);
     expect(impatient.statements.filter((s) => !looksAtProcesses(s))).toEqual([]);
@@ -171,7 +168,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     const held = await earlierInsert('held');
     const { recorder, statements } = recording(clickhouse.client);
     const repair = new AggregateRepair(recorder, { insertQueryIdPrefix: prefix, waitBudgetMs: 120_000 });
-    repair.noteFailed(failedOf(rows));
+    repair.noteFailed(rows);
     const storedWhenCompared = repair.run().then(async (rebuilt) => ({ rebuilt, stored: await stored() }));
     // Both earlier inserts' rows (raw and views alike): nothing to rebuild.
     expect(await storedWhenCompared).toEqual({ rebuilt: 0, stored: 2 * rows.length });

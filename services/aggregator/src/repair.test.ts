@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@tower/shared';
 import { AggregateRepair, RepairWaitExceeded } from './repair.ts';
+import type { RawRow } from './domain/rows.ts';
 
 const view = 'CREATE MATERIALIZED VIEW tower.throughput_1m_from_truck_events TO tower.throughput_1m AS SELECT toStartOfMinute(observed_at) AS window_start, site, sumState(toUInt64(1)) AS events FROM tower.truck_events GROUP BY window_start, site';
 
@@ -38,13 +39,13 @@ function neverFinishingDeletions() {
   return { client, statements };
 }
 
-const failed = { site: 'bac-luan-2', observedAt: 1_800_000_000_000 };
+const row = { site: 'bac-luan-2', observed_ms: 1_800_000_000_000 } as unknown as RawRow;
 
 describe('AggregateRepair waits within its budget', () => {
   it('fails a run whose deletion has not finished within the budget, keeps the doubt, and the next run waits for that deletion before comparing', async () => {
     const { client, statements } = neverFinishingDeletions();
     const repair = new AggregateRepair(client, { insertQueryIdPrefix: 'tower-aggregator:insert:', waitBudgetMs: 200 });
-    repair.noteFailed([failed]);
+    repair.noteFailed([row]);
     await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
     expect(statements.filter((s) => /DELETE WHERE/.test(s))).toHaveLength(1);
     expect(repair.pending).toBe(true);

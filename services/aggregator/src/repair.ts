@@ -1,4 +1,5 @@
 import { selectRows, sql, sqlIdentifier, sqlJoin, viewSelectOver, type ClickHouseClient, type SqlFragment } from '@tower/shared';
+import type { RawRow } from './domain/rows.ts';
 
 /**
  * The count each aggregate table keeps of the raw rows it was fed: the figure that tells
@@ -75,10 +76,11 @@ export class AggregateRepair {
     return this.doubtful.size > 0;
   }
 
-  /** The events of an insert that failed: their raw part may be stored without the views' parts. */
-  noteFailed(events: Iterable<{ site: string; observedAt: number }>): void {
-    for (const { site, observedAt } of events) {
-      const hour = Math.floor(observedAt / 3_600_000) * 3600;
+  /** The rows of an insert that failed: their raw part may be stored without the views' parts. */
+  noteFailed(rows: readonly RawRow[]): void {
+    for (const row of rows) {
+      const site = String(row['site']);
+      const hour = Math.floor(Number(row['observed_ms']) / 3_600_000) * 3600;
       this.doubtful.set(`${site}|${hour}`, [site, hour]);
     }
   }

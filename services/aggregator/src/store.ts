@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
-import { partitionDayOf, rawColumns, rawTables } from './domain/rows.ts';
-import { EncodedRows, RowBinaryEncoder } from './row-binary.ts';
+import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
 import { AggregateRepair, waitForServerQueries, type RebuiltWindow, type RepairSettings } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -21,13 +18,6 @@ export interface StoredWindow extends WindowDimensions {
 }
 
 const replayHorizonMs = 24 * 3600_000;
-
-/** Each raw table's RowBinary encoder, built from its declared columns. */
-const encoders: Readonly<Record<FamilyName, RowBinaryEncoder>> = {
-  truck: new RowBinaryEncoder(rawTables.truck, rawColumns.truck),
-  container: new RowBinaryEncoder(rawTables.container, rawColumns.container),
-  lane: new RowBinaryEncoder(rawTables.lane, rawColumns.lane),
-};
 
 /**
  * Most rows in one merged insert: far below ClickHouse's `max_insert_block_size`
@@ -58,7 +48,7 @@ export const defaultStoreSettings: StoreSettings = { insertQueryIdPrefix: 'tower
 
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
-  private readonly inserters = new Map<string, Coalescer<EncodedRows>>();
+  private readonly inserters = new Map<string, Coalescer<readonly RawRow[]>>();
 
   private readonly repair: AggregateRepair;
   /** Inserts sent and not yet answered, by query id: a repair waits for them, and holds new ones. */
@@ -80,28 +70,22 @@ export class EventStore {
    * behind the others' inserts. Resolves (or rejects) with the INSERT that carried the
    * rows, so a caller commits only what is stored.
    */
-  async insert(family: FamilyName, rows: EncodedRows): Promise<void> {
-    const first = rows.events[0];
-    if (!first) return;
-    const key = `${family}|${partitionDayOf(first.event.observedAt)}`;
+  async insert(family: FamilyName, rows: readonly RawRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const key = `${family}|${partitionDayOf(Number(rows[0]!['observed_ms']))}`;
     let inserter = this.inserters.get(key);
     if (!inserter) {
-      const encoder = encoders[family];
-      inserter = new Coalescer((runs) => this.write(encoder, runs), {
+      const table = rawTables[family];
+      inserter = new Coalescer((runs) => this.write(table, runs.length === 1 ? runs[0]! : runs.flat()), {
         maxInFlight: 2,
         maxWeight: maxRowsPerInsert,
-        weightOf: (run) => run.events.length,
+        weightOf: (run) => run.length,
         // A row ClickHouse refuses fails the merged INSERT: each partition's rows go again alone, so only the poison's partition sees the refusal.
         splitOn: (error) => classifyError(error) === 'permanent',
       });
       this.inserters.set(key, inserter);
     }
     await inserter.submit(rows);
-  }
-
-  /** An empty run of a raw table's rows, to fill with `add` and pass to `insert`. */
-  rows(family: FamilyName): EncodedRows {
-    return new EncodedRows(encoders[family]);
   }
 
   /**
@@ -129,18 +113,18 @@ export class EventStore {
    * doubt (AggregateRepair). A failed INSERT's rows may be stored without their views'
    * rows: their windows are in doubt until the next insert's repair.
    */
-  private async write(encoder: RowBinaryEncoder, runs: readonly EncodedRows[]): Promise<void> {
+  private async write(table: string, rows: readonly RawRow[]): Promise<void> {
     // Checked again after the await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
     do await this.repairPending();
     while (this.repair.pending);
     // Named, so that a later repair or load finds it on the server if its answer never comes (system.processes).
     const queryId = `${this.settings.insertQueryIdPrefix}${randomUUID()}`;
-    const insert = this.client.exec({ query: encoder.insertQuery, values: Readable.from(runs.map((run) => run.body)), query_id: queryId }).then(({ stream }) => finished(stream.resume()));
+    const insert = this.client.insert({ table, values: rows as RawRow[], format: 'JSONEachRow', query_id: queryId });
     this.inFlight.set(queryId, insert);
     try {
       await insert;
     } catch (error) {
-      this.repair.noteFailed(runs.flatMap((run) => run.events.map(({ event }) => event)));
+      this.repair.noteFailed(rows);
       throw error;
     } finally {
       this.inFlight.delete(queryId);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
 import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type TruckEvent, type ReadinessCheck, type Redis } from '@tower/shared';
-import { dimensionsOf, noDerived } from '../../aggregator/src/domain/rows.ts';
+import { dimensionsOf, noDerived, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
 import WebSocket from 'ws';
 import { eventuallyProgressing } from '@tower/shared/testing';
@@ -96,9 +96,8 @@ export async function startLive(
 /** Lane or truck events stored as the aggregator stores them (raw rows; the views do the rest: lane states, throughput). */
 export async function storeEvents(store: EventStore, family: 'lane' | 'truck', events: (LaneEvent | TruckEvent)[]): Promise<void> {
   const catalog = loadCatalog();
-  const rows = store.rows(family);
-  events.forEach((event, i) =>
-    rows.add({ topic: `tower.${family}s.v1`, partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family, schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
+  const rows = events.map((event, i) =>
+    rawRowOf({ topic: `tower.${family}s.v1`, partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family, schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
   );
   await store.insert(family, rows);
 }
