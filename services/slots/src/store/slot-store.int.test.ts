@@ -40,7 +40,7 @@ describe('Redis slot store against real Redis', () => {
     const command = fc.oneof(
       // Mostly by the firm whose fleet has the truck (own), else by any firm.
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), window: fc.integer({ min: 0, max: groups.length - 1 }), firm: fc.integer({ min: 0, max: 2 }), own: fc.integer({ min: 0, max: 3 }), plate: fc.integer({ min: 0, max: 6 }), bare: fc.boolean(), key: fc.integer({ min: 0, max: 10 }), dt: fc.integer({ min: 0, max: minute }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('register' as const, 'remove' as const, 'transfer' as const), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 9 }), bare: fc.boolean(), driver: fc.boolean(), own: fc.boolean(), dt: fc.integer({ min: 0, max: 2 * minute }) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('register' as const, 'remove' as const, 'transfer' as const), firm: fc.integer({ min: 0, max: 2 }), plate: fc.integer({ min: 0, max: 9 }), bare: fc.boolean(), driver: fc.boolean(), own: fc.boolean(), booked: fc.option(fc.nat({ max: 100 }), { freq: 2 }), dt: fc.integer({ min: 0, max: 2 * minute }) }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('confirm' as const, 'cancel' as const, 'arrive' as const, 'cross' as const, 'tick' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.oneof(fc.integer({ min: 0, max: 2 * minute }), fc.integer({ min: 0, max: 90 * minute })) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), booking: fc.nat({ max: 100 }), operator: fc.boolean(), dt: fc.integer({ min: 0, max: minute }) }) },
       // The truck of a booking made before, at any lane group or window.
@@ -85,7 +85,8 @@ describe('Redis slot store against real Redis', () => {
             ledger.setClosed(windows[c.window]!, c.capacity % 2 === 0);
             expectChange(await store.setClosed(windows[c.window]!, c.capacity % 2 === 0, at), undefined);
           } else if (c.kind === 'register' || c.kind === 'remove' || c.kind === 'transfer') {
-            const plate = plateOf(c.plate, c.bare);
+            // Removed or transferred, now and then the truck of a booking made before (held, confirmed or done): refusals for bookings ahead come often.
+            const plate = c.kind !== 'register' && c.booked !== null && given.length > 0 ? ledger.booking(given[c.booked % given.length]!, at)!.plate : plateOf(c.plate, c.bare);
             const remover = c.own ? (ledger.truckOwner(plate) ?? firmOf(c.firm)) : firmOf(c.firm);
             const [expected, stored] =
               c.kind === 'register'
@@ -134,7 +135,10 @@ describe('Redis slot store against real Redis', () => {
           for (const window of windows) expect(await store.availability(window, at)).toEqual(ledger.availability(window, at));
         }
       }),
-      { numRuns: 150 },
+      // Seeded: the floors below count answers that come a handful of times in 150 runs
+      // (unseeded, a removal refused for bookings ahead came from 2 to 27 times), so each
+      // run of the suite plays the same sequences. FC_SEED=<n> explores others.
+      { numRuns: 150, seed: Number(process.env['FC_SEED'] ?? 20261130) },
     );
     // Both sides of every rule were exercised, not only refusals.
     expect(placesGiven).toBeGreaterThan(200);
