@@ -369,7 +369,11 @@ export const diskFull: Drill = {
       if (storedIds.length !== distinct.size) findings.push(`${storedIds.length - distinct.size} events stored twice`);
       for (const key of lanesOff.slice(0, 5)) findings.push(`aggregates disagree with the raw rows on ${key}: raw ${stored.raw.get(key) ?? 0}, 1-minute ${stored.minute.get(key) ?? 0}, 1-hour ${stored.hour.get(key) ?? 0}`);
       if (deadLettered > 0) findings.push(`${deadLettered} messages dead-lettered`);
-      if (lag !== 0) findings.push(`lag ${lag} at the end`);
+      if (lag !== 0) {
+        // What held it, for whoever reads a failed run (CI keeps no logs of the drill's own aggregator).
+        const atEnd = await readiness().catch((error: Error) => ({ status: 0, detail: error.message }));
+        findings.push(`lag ${lag} at the end; the aggregator's /readyz: ${atEnd.status} ${atEnd.detail.slice(0, 400)}`);
+      }
       return {
         drill: 'disk-full',
         passed: findings.length === 0,

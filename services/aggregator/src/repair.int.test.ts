@@ -148,6 +148,42 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     }
   });
 
+  test('a deletion the server finishes only after the run gave up is not sent again: the next run inserts the windows it emptied', { timeout: 180_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const end = Math.floor(Date.now() / 60_000) * 60_000;
+    const events = new TrafficSimulation(catalog, { seed: 6, rate: 30, start: end - 30 * 60_000 }).advanceTo(end);
+    // Every other event's views lost: the 1-minute windows hold some of their rows, not all.
+    const stored = rowsOf(events.filter((_, i) => i % 2 === 0), 0);
+    const lost = rowsOf(events.filter((_, i) => i % 2 === 1), events.length);
+    const views = ['1m', '1h'].flatMap((step) => Object.values(rawTables).map((table) => `throughput_${step}_from_${table}`)).concat('people_1m_from_lane_events');
+    for (const statement of [...insertsOf(stored), ...views.map((v) => `DETACH TABLE ${v}`), ...insertsOf(lost), ...views.map((v) => `ATTACH TABLE ${v}`)]) await clickhouse.client.command({ query: statement });
+    const deletions = async () => Number((await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'throughput_1m'`))[0]!.n);
+    const counted = async () => (await queryRows<{ n: string }>(clickhouse.client, `SELECT toString(sumMerge(events)) AS n FROM throughput_1m`))[0]!.n;
+    const repair = new AggregateRepair(clickhouse.client, { insertQueryIdPrefix: `${uniqueName('aggregator')}:insert:`, waitBudgetMs: 1000 });
+    for (const rows of lost.values()) repair.noteFailed(rows);
+    // A server slower than the budget at each deletion: ClickHouse holds the 1-minute table's mutations while its merges are stopped.
+    const merges = (verb: 'STOP' | 'START') => clickhouse.client.command({ query: `SYSTEM ${verb} MERGES throughput_1m` });
+    await merges('STOP');
+    try {
+      await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
+      expect(await deletions()).toBe(1);
+      // The deletion finishes after the run gave up…
+      await merges('START');
+      await eventually(async () => ((await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND is_done = 0`))[0]!.n === '0' ? true : undefined), {
+        what: 'the deletion done on the server',
+        timeoutMs: 120_000,
+      });
+      // …and the next run, on a server as slow (a new deletion would not finish), inserts the emptied windows without deleting again.
+      await merges('STOP');
+      expect(await repair.run()).toBeGreaterThan(0);
+      expect(repair.pending).toBe(false);
+      expect(await deletions()).toBe(1);
+      expect(await counted()).toBe(String(events.length));
+    } finally {
+      await merges('START');
+    }
+  });
+
   test('compares only once no insert of the aggregator sent earlier still runs on the server, and gives up within its budget while one does', { timeout: 180_000 }, async ({ clickhouse }) => {
     await migrate(clickhouse.settings);
     const prefix = `${uniqueName('aggregator')}:insert:`;

@@ -46,6 +46,12 @@ interface AggregateTable {
 /** One window of one aggregate table: its dimensions' values, then its start (Unix seconds). */
 type WindowKey = (string | number)[];
 
+/** A window whose count differs from the raw rows', and whether the aggregate table holds any row of it. */
+interface DifferingWindow {
+  window: WindowKey;
+  stored: boolean;
+}
+
 /** A window rebuilt: its dimensions by column name (`site`, `lane`, …) and `window_start` in Unix seconds. */
 export type RebuiltWindow = Readonly<Record<string, string | number>>;
 
@@ -109,7 +115,7 @@ export class AggregateRepair {
         if (still.length > 0) throw new Error(`${table.name}: ${still.length} windows still disagree with the raw rows after a rebuild`);
         this.onRebuilt(
           table.name,
-          differing.map((window) => Object.fromEntries([...table.keys.map((k, i) => [k, window[i]!]), ['window_start', window.at(-1)!]])),
+          differing.map(({ window }) => Object.fromEntries([...table.keys.map((k, i) => [k, window[i]!]), ['window_start', window.at(-1)!]])),
         );
         rebuilt += differing.length;
       }
@@ -142,19 +148,24 @@ export class AggregateRepair {
     return tables;
   }
 
-  /** The windows of `table` in the hours in doubt whose count differs from what its views make of the raw rows. */
-  private async differing(table: AggregateTable, inDoubt: [string, number][]): Promise<WindowKey[]> {
+  /**
+   * The windows of `table` in the hours in doubt whose count differs from what its views
+   * make of the raw rows, and whether the table holds any row of each (a window it lacks
+   * is inserted, never deleted first).
+   */
+  private async differing(table: AggregateTable, inDoubt: [string, number][]): Promise<DifferingWindow[]> {
     const keys = sqlJoin(table.keys.map(sqlIdentifier), ', ');
     const count = sqlIdentifier(countColumns[table.name]!);
     const counted = async (from: SqlFragment, where: SqlFragment) =>
       selectRows<Record<string, string | number>>(this.client, sql`SELECT ${keys}, toUInt32(window_start) AS window_s, sumMerge(${count}) AS n FROM ${from} WHERE ${where} GROUP BY ${keys}, window_s`);
     const expected = new Map<string, number>();
-    const windows = new Map<string, WindowKey>();
+    const windows = new Map<string, DifferingWindow>();
     const add = (rows: Record<string, string | number>[], sign: number) => {
       for (const row of rows) {
         const window: WindowKey = [...table.keys.map((k) => String(row[k])), Number(row['window_s'])];
         const id = JSON.stringify(window);
-        windows.set(id, window);
+        const known = windows.get(id) ?? { window, stored: false };
+        windows.set(id, { window, stored: known.stored || sign < 0 });
         expected.set(id, (expected.get(id) ?? 0) + sign * Number(row['n']));
       }
     };
@@ -177,11 +188,21 @@ export class AggregateRepair {
     }
   }
 
-  /** Deletes the windows (a mutation, awaited within the run's budget) and inserts them again from the raw rows through every view of the table. */
-  private async rebuild(table: AggregateTable, windows: WindowKey[], inDoubt: [string, number][], deadline: number): Promise<void> {
-    const which = sql`(${sqlJoin(table.keys.map(sqlIdentifier), ', ')}, toUInt32(window_start)) IN (${tupleList(windows)})`;
-    await this.client.command({ query: sql`ALTER TABLE ${sqlIdentifier(table.name)} DELETE WHERE ${which}`.text });
-    await this.deletionsDone(table, deadline);
+  /**
+   * Deletes the windows the table holds rows of (a mutation, awaited within the run's
+   * budget) and inserts every window again from the raw rows through every view of the
+   * table. A deletion that outlasts the budget finishes on the server: the next run finds
+   * those windows empty and only inserts them, so a server slower than the budget at each
+   * deletion still gets its windows rebuilt (deleting them again every run never ended).
+   */
+  private async rebuild(table: AggregateTable, differing: DifferingWindow[], inDoubt: [string, number][], deadline: number): Promise<void> {
+    const where = (windows: readonly DifferingWindow[]) => sql`(${sqlJoin(table.keys.map(sqlIdentifier), ', ')}, toUInt32(window_start)) IN (${tupleList(windows.map((w) => w.window))})`;
+    const held = differing.filter((w) => w.stored);
+    if (held.length > 0) {
+      await this.client.command({ query: sql`ALTER TABLE ${sqlIdentifier(table.name)} DELETE WHERE ${where(held)}`.text });
+      await this.deletionsDone(table, deadline);
+    }
+    const which = where(differing);
     const columns = sqlJoin(table.columns.map(sqlIdentifier), ', ');
     const hours = inHours('observed_at', inDoubt);
     for (const view of table.views) {
