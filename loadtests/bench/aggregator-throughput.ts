@@ -241,7 +241,9 @@ try {
   print(`  aggregator inserts: ${inserts.count}, mean ${Math.round(inserts.meanRows)} rows, mean latency ${(inserts.meanSeconds * 1000).toFixed(0)} ms (${((inserts.totalSeconds / drainSeconds) * 100).toFixed(0)}% of the drain waiting on ClickHouse)`);
   print(`ClickHouse INSERT ... FORMAT JSONEachRow over HTTP (${insertRows} rows per insert, one at a time, same schema and views): ${Math.round(referenceRate)} rows/s, ${reference.bodies.length} inserts, ${(referenceBytes / 2 ** 20).toFixed(0)} MiB in ${insertSeconds.toFixed(1)} s`);
   print(`ratio aggregator / ClickHouse insert: ${(aggregatorRate / referenceRate).toFixed(2)} (drain incl. start), ${(sustainedRate / referenceRate).toFixed(2)} (sustained)`);
-  reportRatio({ key: 'aggregator-throughput/sustained-vs-clickhouse-insert', value: sustainedRate / referenceRate, better: 'higher', meaning: 'aggregator events/s from the first stored row ÷ ClickHouse JSONEachRow rows/s' });
+  // The guard's ratio: the whole drain, start included. "From the first stored row" is no rate once inserts merge
+  // a whole short backlog into a few (200,000 events stored within 0.5 s of the first row: 0.69, then 1.00).
+  reportRatio({ key: 'aggregator-throughput/drain-vs-clickhouse-insert', value: aggregatorRate / referenceRate, better: 'higher', meaning: 'aggregator events/s from process start to every row stored ÷ ClickHouse JSONEachRow rows/s' });
 } finally {
   await aggregator?.stop();
   await infra.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeOf, failed, judge, reportTable, type Baseline, type MeasuredRatio } from './compare.ts';
+import { changeOf, failed, judge, medianRatios, reportTable, type Baseline, type MeasuredRatio } from './compare.ts';
 
 const baseline: Baseline = {
   machine: 'test',
@@ -41,6 +41,17 @@ describe('the benchmark guard', () => {
     ]);
     expect(failed(judged)).toBe(true);
     expect(reportTable(judged)[2]).toBe('| ingest-throughput/ingest-vs-producer-performance | ingest-throughput/ingest-vs-producer-performance | 0.240 | 0.400 | +67 % | improved |');
+  });
+
+  it('takes the median of repeated runs per ratio, so one slowed run does not decide, and keeps every value', () => {
+    const runs = [0.24, 0.11, 0.25].map((value) => ratio('ingest-throughput/ingest-vs-producer-performance', value, 'higher'));
+    const fanout = [2.0, 2.4].map((value) => ratio('live-fanout/p99-vs-bare-ws', value, 'lower'));
+    expect(medianRatios([...runs, ...fanout]).map(({ key, value, runs: values }) => [key, value, values])).toEqual([
+      ['ingest-throughput/ingest-vs-producer-performance', 0.24, [0.24, 0.11, 0.25]],
+      ['live-fanout/p99-vs-bare-ws', 2.2, [2.0, 2.4]],
+    ]);
+    expect(failed(judge(baseline, medianRatios([...runs, ...fanout])))).toBe(false);
+    expect(() => medianRatios([...runs, ratio('ingest-throughput/ingest-vs-producer-performance', 1, 'lower')])).toThrow(/disagree/);
   });
 
   it('refuses a ratio whose better direction differs from the baseline’s (a renamed or redefined ratio)', () => {

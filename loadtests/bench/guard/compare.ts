@@ -17,6 +17,24 @@ export interface MeasuredRatio {
   meaning: string;
 }
 
+/**
+ * One ratio per key: the median of the runs' (a run on a machine that something else
+ * slowed for a moment moves one value, not the median), with every value kept for the
+ * report. Runs that disagree on which way is better are refused.
+ */
+export function medianRatios(measured: readonly MeasuredRatio[]): (MeasuredRatio & { runs: number[] })[] {
+  const byKey = new Map<string, MeasuredRatio[]>();
+  for (const ratio of measured) byKey.set(ratio.key, [...(byKey.get(ratio.key) ?? []), ratio]);
+  return [...byKey.values()].map((runs) => {
+    const [first] = runs as [MeasuredRatio];
+    if (runs.some((run) => run.better !== first.better)) throw new Error(`${first.key}: runs disagree on whether higher or lower is better`);
+    const values = runs.map((run) => run.value).sort((a, b) => a - b);
+    const middle = Math.floor(values.length / 2);
+    const median = values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+    return { ...first, value: median, runs: runs.map((run) => run.value) };
+  });
+}
+
 export interface Baseline {
   /** The machine the baseline was measured on (a baseline from another kind of machine says little). */
   machine: string;
