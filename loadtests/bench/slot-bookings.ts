@@ -1,12 +1,12 @@
 /**
- * Bookings per second and request latency of ONE slots process with 1,000 concurrent
- * clients, next to `redis-benchmark` (SET, same client count) on the same Redis in the
- * same run.
+ * Bookings per second and request latency of the slots API (N API processes on one
+ * port, SLOTS_API_PROCESSES) with 1,000 concurrent clients, next to `redis-benchmark`
+ * (SET, same client count) on the same Redis in the same run.
  *
- *   npx tsx loadtests/bench/slot-bookings.ts [--bookings 60000] [--clients 1000] [--keep-infra]
+ *   npx tsx loadtests/bench/slot-bookings.ts [--bookings 60000] [--clients 1000] [--processes 2] [--keep-infra]
  *
  * Starts its own Kafka/ClickHouse/Redis (bench profile; Redis with the project's
- * configuration: AOF fsync'd before each answer) and a slots process on 28082. Each
+ * configuration: AOF fsync'd before each answer) and the slots service on 28082. Each
  * booking is a POST /v1/bookings with its own Idempotency-Key, a hold made by one Lua
  * script and published to tower.slots.v1 (acks=all) before the 201. Requests go to
  * the smart export lanes of Bắc Luân II, 300 to a window (360 places), so none is
@@ -19,18 +19,20 @@ import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { registerFleet } from '../../services/slots/src/test-support.ts';
-import { benchKafka, invocation, machineDescription, percentile, postJson, print, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
     bookings: { type: 'string', default: '60000' },
     clients: { type: 'string', default: '1000' },
+    processes: { type: 'string', default: '1' },
     'keep-infra': { type: 'boolean', default: false },
   },
 });
 const totalBookings = Number(values.bookings);
 const clients = Number(values.clients);
-for (const [name, value] of Object.entries({ bookings: totalBookings, clients })) {
+const processes = Number(values.processes);
+for (const [name, value] of Object.entries({ bookings: totalBookings, clients, processes })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
 }
 const slotsPort = 28082;
@@ -98,13 +100,15 @@ try {
     // Two demo firms carry the whole load: lift their per-key request limit.
     RATE_PER_SECOND: '1000000',
     RATE_BURST: '1000000',
+    SLOTS_API_PROCESSES: String(processes),
   });
-  // A fresh range of windows each run (a day apart per run), starting tomorrow.
-  const firstWindow = Math.ceil((Date.now() + 86_400_000) / windowMs) * windowMs + (Math.floor(Date.now() / 1000) % 97) * 86_400_000;
+  // A fresh range of windows each run, starting tomorrow: the horizon cut into spans as long as one run books, one picked by the clock (a run landing on an earlier run's span finds its plates booked: 409).
+  const warmup = Math.min(5000, Math.ceil(totalBookings / 10));
+  const spanDays = Math.ceil((Math.ceil((warmup + totalBookings) / perWindow) * windowMs) / 86_400_000);
+  const firstWindow = Math.ceil((Date.now() + 86_400_000) / windowMs) * windowMs + (Math.floor(Date.now() / 1000) % Math.floor(395 / spanDays)) * spanDays * 86_400_000;
   const tag = `bench-${Date.now().toString(36)}`;
   // Each firm's trucks in its fleet, before anything is measured (again on a kept Redis: 200, harmless).
   for (const [k, key] of keys.entries()) await registerFleet(`http://127.0.0.1:${slotsPort}`, key, Array.from({ length: perWindow }, (_, n) => n).filter((n) => n % keys.length === k).map(plateOf));
-  const warmup = Math.min(5000, Math.ceil(totalBookings / 10));
   await drive(firstWindow, 0, warmup, keys, tag);
   const before = await slotTopicEnd(infra);
   const measured = await drive(firstWindow, warmup, totalBookings, keys, tag);
@@ -122,10 +126,10 @@ try {
   print();
   print(`machine: ${machineDescription()}`);
   print(`command: ${invocation()}`);
-  print(`slots API (1 process, ${clients} clients, hold = 1 Lua script + acks=all publish before 201): ${Math.round(rate)} bookings/s, ${totalBookings} in ${measured.seconds.toFixed(1)} s; latency p50 ${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms; tower.slots.v1 +${published} messages (${totalBookings} booking states, the rest windows' places)`);
+  print(`slots API (${processes} API process${processes === 1 ? '' : 'es'}${processes === 1 ? '' : ' + 1 duties process'}, ${clients} clients, hold = 1 Lua script + acks=all publish before 201): ${Math.round(rate)} bookings/s, ${totalBookings} in ${measured.seconds.toFixed(1)} s; latency p50 ${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms; tower.slots.v1 +${published} messages (${totalBookings} booking states, the rest windows' places)`);
   print(`redis-benchmark SET (same Redis, AOF fsync always, ${clients} clients): ${Math.round(reference.opsPerSecond)} ops/s, p50 ${reference.p50Ms} ms, p99 ${reference.p99Ms} ms`);
   print(`  reference command: ${reference.command}`);
-  print(`ratio bookings/s / redis-benchmark SET ops/s: ${(rate / reference.opsPerSecond).toFixed(3)}`);
+  reportRatio({ key: 'slot-bookings/bookings-vs-redis-benchmark-set', value: rate / reference.opsPerSecond, better: 'higher', meaning: 'slots API bookings/s ÷ redis-benchmark SET ops/s' });
 } finally {
   await slots?.stop();
   await infra.stop();

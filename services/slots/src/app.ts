@@ -79,6 +79,10 @@ export interface SlotsService {
    * next start), history (offsets committed).
    */
   parts: Part[];
+  /** `parts` without HTTP: what one process runs for the whole service when the API runs in several (SLOTS_API_PROCESSES). */
+  duties: Part[];
+  /** HTTP alone: what each API process runs. */
+  api: Part;
 }
 
 export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService> {
@@ -111,6 +115,8 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   }, logger);
   new Gauge({
     name: 'tower_slots_outbox_entries',
+    // Every process reads the same outbox: the whole service's figure is any one's, not their sum.
+    aggregator: 'max',
     help: 'Slot changes in the Redis outbox not yet acknowledged by Kafka',
     registers: [metrics],
     async collect() {
@@ -119,6 +125,8 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   });
   new Gauge({
     name: 'tower_slots_outbox_oldest_age_seconds',
+    // Every process reads the same outbox: the whole service's figure is any one's, not their sum.
+    aggregator: 'max',
     help: 'Age of the oldest slot change in the Redis outbox not yet acknowledged by Kafka (0 when empty, -1 when Redis does not answer)',
     registers: [metrics],
     async collect() {
@@ -170,7 +178,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   registerConditionsRoute(http, { redis: deps.redis, access: deps.access, rateLimiter, catalog: deps.catalog, logger });
   registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
   registerFleetRoutes(http, { desk, access: deps.access, rateLimiter, now });
-  const parts = [
+  const duties = [
     partOf('history consumer (commit offsets)', history),
     partOf('outbox relay (what is left is published at the next start)', relay),
     partOf('check-in consumer (commit offsets)', checkIn),
@@ -183,7 +191,7 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
       },
       stop: () => sweeper.stop(),
     }),
-    httpPart('http (stop intake, finish requests in flight)', http, deps.listen),
   ];
-  return { http, desk, store, sweeper, relay, checkIn, history, webhooks, parts };
+  const api = httpPart('http (stop intake, finish requests in flight)', http, deps.listen);
+  return { http, desk, store, sweeper, relay, checkIn, history, webhooks, parts: [...duties, api], duties, api };
 }

@@ -7,6 +7,7 @@ const minutes = (ms: number) => ms / 60_000;
 export const slotsEnv = {
   PORT: env.port({ default: 8082, description: 'HTTP port of the slots API' }),
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
+  SLOTS_API_PROCESSES: env.integer({ default: 0, min: 0, max: 64, description: 'HTTP API processes sharing PORT (node:cluster), plus one process for the consumers, outbox relay, sweeper and webhooks; 1: everything in one process; 0: one API process per CPU core (one process on a single core). Each API process enforces RATE_PER_SECOND and RATE_BURST divided by this count, so a key’s budget stays the configured one in all' }),
   ...kafkaEnv,
   ...clickhouseEnv,
   ...redisEnv,
