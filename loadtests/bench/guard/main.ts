@@ -73,9 +73,9 @@ const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tower-bench
 const startedAt = Date.now();
 const exits: { name: string; code: number; seconds: number }[] = [];
 try {
-  for (const { name, args } of benchmarks.filter((b) => chosen.includes(b.name))) {
+  for (const [index, { name, args }] of benchmarks.filter((b) => chosen.includes(b.name)).entries()) {
     for (let run = 1; run <= repeats; run += 1) {
-      print(`[guard] ${name} ${args.join(' ')}: run ${run} of ${repeats} (benchmark ${new Set(exits.map((exit) => exit.name)).size + 1} of ${chosen.length})`);
+      print(`[guard] ${name} ${args.join(' ')}: run ${run} of ${repeats} (benchmark ${index + 1} of ${chosen.length})`);
       const began = Date.now();
       exits.push({ name, code: await runBenchmark(name, args, resultsFile), seconds: (Date.now() - began) / 1000 });
     }
