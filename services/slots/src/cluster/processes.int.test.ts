@@ -58,7 +58,7 @@ function servedByProcess(metrics: string): Map<string, number> {
   return served;
 }
 
-const logLines = (running: Running) => running.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; role?: string; index?: number });
+const logLines = (running: Running) => running.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; role?: string; process?: string });
 
 describe('the slots API in two processes', () => {
   test('both serve bookings, a key’s budget holds across them, one scrape shows all, a killed one restarts, SIGTERM loses nothing', { timeout: 300_000 }, async ({ infra, logger }) => {
@@ -121,7 +121,7 @@ describe('the slots API in two processes', () => {
       );
       await eventually(async () => ((await call(slots.port, 'GET', '/readyz')).status === 200 && servedByProcess((await call(slots.port, 'GET', '/metrics')).text).has('1') ? true : undefined), { timeoutMs: 60_000, what: 'the new API process 1 serving' });
 
-      // SIGTERM with bookings in flight: every one answered 201, then the API processes stop, then the duties process, and the primary exits 0.
+      // SIGTERM with bookings in flight: every one answered, then the API processes stop, then the duties process, and the primary exits 0.
       const inFlight = plates.map((plate) => book(plate, windowStart + 1_800_000));
       await new Promise((resolve) => setTimeout(resolve, 20));
       const exit = exited(slots);
@@ -129,11 +129,14 @@ describe('the slots API in two processes', () => {
       const answers = await Promise.allSettled(inFlight);
       const lost = answers.filter((a) => a.status === 'rejected' && !/ECONNREFUSED/.test(String(a.reason)));
       expect(lost, 'requests cut off by the stop').toEqual([]);
-      for (const answer of answers) if (answer.status === 'fulfilled') expect(answer.value.status, answer.value.text).toBe(201);
-      expect(answers.filter((a) => a.status === 'fulfilled').length).toBeGreaterThan(0);
+      // Held (201), or arrived on an open connection once its process had stopped intake: refused as a problem to retry (503 shutting-down).
+      for (const answer of answers) if (answer.status === 'fulfilled' && answer.value.status !== 201) expect(answer.value.text).toMatch(/"status":503.*shutting down; retry|shutting-down.*"status":503/);
+      expect(answers.filter((a) => a.status === 'fulfilled' && a.value.status === 201).length).toBeGreaterThan(0);
       expect(await exit).toBe(0);
-      const stopped = logLines(slots).filter((l) => l.msg === 'slots process stopped').map((l) => l.role);
-      expect(stopped).toEqual(['api', 'api', 'duties']);
+      // The duties process begins its stop (its relay publishing what the API processes left in the outbox) once both API processes have exited.
+      const lines = logLines(slots);
+      const order = lines.flatMap((l) => (l.msg === 'slots process stopped' ? [`${l.role} stopped`] : l.msg === 'stopping' && l.process === 'duties 0' ? ['duties stopping'] : []));
+      expect(order).toEqual(['api stopped', 'api stopped', 'duties stopping', 'duties stopped']);
       expect(processesOf(primary)).toEqual([]);
     } finally {
       await services.stop();
