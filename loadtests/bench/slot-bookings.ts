@@ -3,7 +3,7 @@
  * port, SLOTS_API_PROCESSES) with 1,000 concurrent clients, next to `redis-benchmark`
  * (SET, same client count) on the same Redis in the same run.
  *
- *   npx tsx loadtests/bench/slot-bookings.ts [--bookings 60000] [--clients 1000] [--processes 2] [--keep-infra]
+ *   npx tsx loadtests/bench/slot-bookings.ts [--bookings 60000] [--clients 1000] [--processes 0] [--keep-infra]
  *
  * Starts its own Kafka/ClickHouse/Redis (bench profile; Redis with the project's
  * configuration: AOF fsync'd before each answer) and the slots service on 28082. Each
@@ -18,6 +18,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs, promisify } from 'node:util';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
+import { apiProcessesOf } from '../../services/slots/src/config.ts';
 import { registerFleet } from '../../services/slots/src/test-support.ts';
 import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
@@ -25,16 +26,18 @@ const { values } = parseArgs({
   options: {
     bookings: { type: 'string', default: '60000' },
     clients: { type: 'string', default: '1000' },
-    processes: { type: 'string', default: '1' },
+    processes: { type: 'string', default: '0' },
     'keep-infra': { type: 'boolean', default: false },
   },
 });
 const totalBookings = Number(values.bookings);
 const clients = Number(values.clients);
-const processes = Number(values.processes);
-for (const [name, value] of Object.entries({ bookings: totalBookings, clients, processes })) {
+for (const [name, value] of Object.entries({ bookings: totalBookings, clients })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
 }
+// SLOTS_API_PROCESSES: 0 (the default) is the service's own choice for this machine.
+const processes = apiProcessesOf(Number(values.processes));
+if (!Number.isInteger(processes) || processes < 1) throw new Error('--processes must be 0 (the service’s default) or a positive integer');
 const slotsPort = 28082;
 const windowMs = 30 * 60_000;
 const perWindow = 300;

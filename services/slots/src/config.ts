@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { clickhouseEnv, env, kafkaEnv, logEnv, redisEnv } from '@tower/shared';
 import { defaultLedgerRules, type LedgerRules } from './domain/ledger.ts';
 import type { WebhookSettings } from './webhooks/service.ts';
@@ -7,7 +8,7 @@ const minutes = (ms: number) => ms / 60_000;
 export const slotsEnv = {
   PORT: env.port({ default: 8082, description: 'HTTP port of the slots API' }),
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
-  SLOTS_API_PROCESSES: env.integer({ default: 0, min: 0, max: 64, description: 'HTTP API processes sharing PORT (node:cluster), plus one process for the consumers, outbox relay, sweeper and webhooks; 1: everything in one process; 0: one API process per CPU core (one process on a single core). Each API process enforces RATE_PER_SECOND and RATE_BURST divided by this count, so a key’s budget stays the configured one in all' }),
+  SLOTS_API_PROCESSES: env.integer({ default: 0, min: 0, max: 64, description: 'HTTP API processes sharing PORT (node:cluster), plus one process for the consumers, outbox relay, sweeper and webhooks; 1: everything in one process; 0: one per CPU core but one (left to Redis, Kafka and the rest), so one process on two cores, where two measured slower (docs/BENCHMARKS.md). Each API process enforces RATE_PER_SECOND and RATE_BURST divided by this count, so a key’s budget stays the configured one in all' }),
   ...kafkaEnv,
   ...clickhouseEnv,
   ...redisEnv,
@@ -56,6 +57,9 @@ export const slotsEnv = {
   WEBHOOKS_CONDITIONS_SETTLE_MS: env.integer({ default: 60_000, min: 0, max: 3_600_000, description: 'how long a lane group’s new conditions level must hold before conditions.threshold-crossed tells it (a queue hovering at a threshold tells nothing)' }),
   WEBHOOKS_LOG_SIZE: env.integer({ default: 100, min: 1, max: 10_000, description: 'attempts kept per endpoint in its delivery log' }),
 };
+
+/** The API processes SLOTS_API_PROCESSES asks for on this machine. */
+export const apiProcessesOf = (setting: number): number => (setting === 0 ? Math.max(1, os.availableParallelism() - 1) : setting);
 
 export function ledgerRulesOf(config: {
   SLOT_WINDOW_MINUTES: number;
