@@ -61,6 +61,15 @@ export const slotsEnv = {
 /** The API processes SLOTS_API_PROCESSES asks for on this machine. */
 export const apiProcessesOf = (setting: number): number => (setting === 0 ? Math.max(1, os.availableParallelism() - 1) : setting);
 
+/** The API processes for `config`; each holds RATE_BURST / N of a key's burst, which must still take the largest batch. */
+export function checkedApiProcesses(config: { SLOTS_API_PROCESSES: number; RATE_BURST: number; BATCH_MAX_ITEMS: number }): number {
+  const processes = apiProcessesOf(config.SLOTS_API_PROCESSES);
+  if (processes > 1 && config.BATCH_MAX_ITEMS > config.RATE_BURST / processes) {
+    throw new Error(`BATCH_MAX_ITEMS (${config.BATCH_MAX_ITEMS}) must be at most RATE_BURST / ${processes} API processes (${Math.floor(config.RATE_BURST / processes)}): each process holds that share of a key's burst, and a larger batch would always be refused`);
+  }
+  return processes;
+}
+
 export function ledgerRulesOf(config: {
   SLOT_WINDOW_MINUTES: number;
   HOLD_MINUTES: number;

@@ -16,10 +16,10 @@ import { buildSlots } from './app.ts';
 import { currentRole, indexEnv, type SlotsRole } from './cluster/messages.ts';
 import { runPrimary } from './cluster/primary.ts';
 import { joinCluster } from './cluster/worker.ts';
-import { apiProcessesOf, ledgerRulesOf, slotsEnv, webhookSettingsOf } from './config.ts';
+import { checkedApiProcesses, ledgerRulesOf, slotsEnv, webhookSettingsOf } from './config.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
-const apiProcesses = apiProcessesOf(config.SLOTS_API_PROCESSES);
+const apiProcesses = derivedOrExit('slots', () => checkedApiProcesses(config));
 const role = apiProcesses > 1 ? currentRole() : 'all';
 const logger = createLogger({ service: 'slots', level: config.LOG_LEVEL }).child(apiProcesses > 1 ? { process: cluster.isPrimary ? 'primary' : `${role} ${process.env[indexEnv] ?? ''}`.trim() } : {});
 if (apiProcesses > 1 && cluster.isPrimary) runPrimary({ apiProcesses, restartInitialMs: 500, restartMaxMs: 30_000 }, logger);
