@@ -1,6 +1,8 @@
-import type { JourneyUpdate, Logger, ThroughputTick, TowerProducer } from '@tower/shared';
+import type { JourneyUpdate, Logger, ThroughputMeasures, ThroughputTick, TowerProducer } from '@tower/shared';
 import { endSpan, SpanKind, traceHeadersOf, type SpanContext, type TraceHeaders, type Tracing } from '@tower/shared/tracing';
 import type { LiveJourneys } from './domain/live-journeys.ts';
+import { addToBatch, ProvisionalFigures, type DecodedBatch } from './domain/provisional.ts';
+import type { RawRow } from './domain/rows.ts';
 import { windowKey, type LiveWindows, type WindowChange } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { EventStore } from './store.ts';
@@ -19,6 +21,14 @@ export interface LiveTopics {
  * inserts share a round; when quiet, a change is on Kafka one round trip after its
  * insert. A round that fails puts its changes back and is retried after `retryMs`.
  *
+ * Provisional figures: as soon as a batch is decoded (before its insert), the windows it
+ * touches are published at once as ticks flagged `provisional`, their figures estimated
+ * in memory (ProvisionalFigures: the last confirmed figures plus what the batches since
+ * add); the confirmed tick of the round after the insert replaces them (and is counted
+ * as a correction when the estimate of the same batches differed from the stored
+ * figures). Both go to the same partition (key `site/lane`) from one idempotent
+ * producer, so a window's provisional tick is never behind its confirmed one on Kafka.
+ *
  * Where tracing is on, a round that carries the changes of traced batches is a span
  * linked to each batch's span, and its ticks and journey updates carry its
  * `traceparent`: the gateway's delivery links to it.
@@ -32,6 +42,10 @@ export class LivePublisher {
   /** The spans of the traced batches whose changes wait for the next round (the first `maxLinks`: a span keeps no more by default). */
   private traces: SpanContext[] = [];
   private static readonly maxLinks = 128;
+  private readonly provisional: ProvisionalFigures;
+  /** Per source (`topic:partition`), the batch decoded and not yet stored (one at a time: a partition's batches are handled in turn). */
+  private readonly unstored = new Map<string, DecodedBatch>();
+  private readonly provisionalSends = new Set<Promise<void>>();
 
   constructor(
     private readonly windows: LiveWindows,
@@ -44,7 +58,47 @@ export class LivePublisher {
     private readonly minIntervalMs: number,
     private readonly retryMs = 1000,
     private readonly tracing?: Tracing,
-  ) {}
+  ) {
+    this.provisional = new ProvisionalFigures(Date.now(), (windowEnd, now) => windows.isLive(windowEnd, now));
+  }
+
+  /**
+   * A batch from `source` is decoded (its raw rows, before the insert): publishes the
+   * provisional figures of its live windows at once. A batch decoded again from the
+   * same source replaces one whose insert failed.
+   */
+  decoded(source: string, rows: readonly RawRow[]): void {
+    const previous = this.unstored.get(source);
+    if (previous) this.provisional.dropped(previous);
+    const now = Date.now();
+    const batch: DecodedBatch = { windows: new Map(), stored: false };
+    for (const row of rows) {
+      const observedAt = Number(row['observed_ms']);
+      if (!this.windows.isLive(observedAt, now)) continue;
+      const change = { site: String(row['site']), lane: String(row['lane']), direction: String(row['direction']), laneKind: String(row['lane_kind']), windowStart: Math.floor(observedAt / 60_000) * 60, newestIngestedAt: Number(row['ingested_ms']), late: false };
+      addToBatch(batch, change, row);
+    }
+    if (batch.windows.size === 0) return;
+    this.unstored.set(source, batch);
+    const ticks = this.provisional.decoded(batch).map(({ change, measures }) => this.tickOf(change, measures, now, true));
+    if (ticks.length === 0 || this.stopped) return;
+    const sent = this.producer
+      .send([{ topic: this.topics.throughput, messages: ticks.map((tick) => ({ key: `${tick.site}/${tick.lane}`, value: JSON.stringify(tick) })) }])
+      .then(
+        () => void this.metrics.provisionalTicks.inc(ticks.length),
+        (error: unknown) => this.logger.warn({ err: error, windows: ticks.length }, 'provisional ticks not sent; the confirmed ones follow'),
+      )
+      .finally(() => this.provisionalSends.delete(sent));
+    this.provisionalSends.add(sent);
+  }
+
+  /** The batch last decoded from `source` is stored: the next confirmed round includes it. */
+  stored(source: string): void {
+    const batch = this.unstored.get(source);
+    if (!batch) return;
+    batch.stored = true;
+    this.unstored.delete(source);
+  }
 
   /** Something changed (in a traced batch: `trace`, its span): publish it as soon as the spacing allows. */
   request(trace?: SpanContext): void {
@@ -77,6 +131,7 @@ export class LivePublisher {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.round;
+    await Promise.all(this.provisionalSends);
     await this.publish();
   }
 
@@ -101,9 +156,10 @@ export class LivePublisher {
     if (changes.length === 0 && journeys.length === 0) return true;
     const traces = this.traces;
     this.traces = [];
+    const included = new Set(this.provisional.storedBatches());
     const span = traces.length > 0 ? this.tracing?.startSpan('publish live ticks', { kind: SpanKind.PRODUCER, links: traces.map((context) => ({ context })), attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send' } }) : undefined;
     try {
-      const ticks = await this.ticksOf(changes);
+      const ticks = await this.ticksOf(changes, included);
       const publishedAt = Date.now();
       const updates: JourneyUpdate[] = journeys.map(({ journey, newestIngestedAt }) => Object.assign({}, journey, { newestIngestedAt, publishedAt }));
       const headers: TraceHeaders | undefined = span && traceHeadersOf(span.spanContext());
@@ -113,6 +169,7 @@ export class LivePublisher {
       ].filter((batch) => batch.messages.length > 0));
       span?.setAttributes({ 'tower.ticks': ticks.length, 'tower.journey_updates': updates.length });
       if (span) endSpan(span);
+      this.provisional.settle(included);
       this.metrics.ticksPublished.inc(ticks.length);
       this.metrics.journeyUpdatesPublished.inc(updates.length);
       this.metrics.watermark.set(Math.max(0, this.windows.watermark(publishedAt) / 1000));
@@ -128,32 +185,37 @@ export class LivePublisher {
     }
   }
 
-  private async ticksOf(changes: readonly WindowChange[]): Promise<ThroughputTick[]> {
+  private async ticksOf(changes: readonly WindowChange[], included: ReadonlySet<DecodedBatch>): Promise<ThroughputTick[]> {
     if (changes.length === 0) return [];
     const stored = await this.store.windows(changes);
     const byKey = new Map(stored.map((w) => [windowKey(w), w]));
     const publishedAt = Date.now();
     const ticks: ThroughputTick[] = [];
     for (const change of changes) {
-      const window = byKey.get(windowKey(change));
+      const key = windowKey(change);
+      const window = byKey.get(key);
       if (!window) continue;
-      ticks.push(
-        Object.assign(
-          {
-            site: change.site,
-            lane: change.lane,
-            direction: change.direction,
-            laneKind: change.laneKind,
-            windowStart: change.windowStart * 1000,
-            windowEnd: change.windowStart * 1000 + 60_000,
-            final: this.windows.isFinal(change.windowStart, publishedAt),
-            correction: change.late,
-          },
-          window.measures,
-          { newestIngestedAt: change.newestIngestedAt, publishedAt },
-        ),
-      );
+      if (this.provisional.confirm(key, window.measures, included, publishedAt)) this.metrics.provisionalCorrections.inc();
+      ticks.push(this.tickOf(change, window.measures, publishedAt, false));
     }
     return ticks;
+  }
+
+  private tickOf(change: WindowChange, measures: ThroughputMeasures, publishedAt: number, provisional: boolean): ThroughputTick {
+    const final = this.windows.isFinal(change.windowStart, publishedAt);
+    return Object.assign(
+      {
+        site: change.site,
+        lane: change.lane,
+        direction: change.direction,
+        laneKind: change.laneKind,
+        windowStart: change.windowStart * 1000,
+        windowEnd: change.windowStart * 1000 + 60_000,
+        final,
+        correction: provisional ? final : change.late,
+      },
+      measures,
+      { newestIngestedAt: change.newestIngestedAt, publishedAt, provisional },
+    );
   }
 }

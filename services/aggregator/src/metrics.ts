@@ -11,6 +11,8 @@ export class AggregatorMetrics {
   readonly ticksPublished: Counter;
   readonly journeyUpdatesPublished: Counter;
   readonly tickFailures: Counter;
+  readonly provisionalTicks: Counter;
+  readonly provisionalCorrections: Counter;
   readonly watermark: Gauge;
   readonly rebuiltWindows: Counter<'table'>;
 
@@ -25,6 +27,8 @@ export class AggregatorMetrics {
     this.ticksPublished = new Counter({ name: 'tower_aggregator_ticks_published_total', help: 'Throughput ticks published', registers });
     this.journeyUpdatesPublished = new Counter({ name: 'tower_aggregator_journey_updates_published_total', help: 'Journey updates published', registers });
     this.tickFailures = new Counter({ name: 'tower_aggregator_tick_failures_total', help: 'Live rounds (ticks and journey updates) that failed (retried)', registers });
+    this.provisionalTicks = new Counter({ name: 'tower_aggregator_provisional_ticks_total', help: 'Provisional throughput ticks published from decoded batches before their insert', registers });
+    this.provisionalCorrections = new Counter({ name: 'tower_aggregator_provisional_corrections_total', help: 'Confirmed windows whose stored figures differed from the provisional estimate of the same batches', registers });
     this.rebuiltWindows = new Counter({ name: 'tower_aggregator_rebuilt_windows_total', help: 'Aggregate windows rebuilt from the raw rows after an insert failed between its raw part and its views', labelNames: ['table'], registers });
     this.watermark = new Gauge({ name: 'tower_aggregator_watermark_timestamp_seconds', help: 'Event-time watermark, as a Unix time in seconds', registers });
   }

@@ -27,6 +27,10 @@ export interface LiveChanges {
   journeys: LiveJourneys;
   /** Called after a batch's inserts noted changes: the publisher starts a round (and links it to the batch's span, if it has one). */
   changed(trace?: SpanContext): void;
+  /** A batch from `source` (`topic:partition`) is decoded, before its insert: its provisional figures are published at once. */
+  decoded(source: string, rows: readonly RawRow[]): void;
+  /** The batch last decoded from `source` is stored (a batch decoded again from the source replaces one never stored). */
+  stored(source: string): void;
 }
 
 /**
@@ -110,6 +114,8 @@ export class AggregationPipeline implements ConsumerHandler {
       run.journeys.push(journey);
       run.lastOffset = consumed.offset;
     }
+    const source = `${batch.topic}:${batch.partition}`;
+    if (runs.length > 0) this.live.decoded(source, runs.flatMap((run) => run.rows));
     for (const run of runs) {
       const started = performance.now();
       await this.store.insert(family, run.rows);
@@ -118,7 +124,6 @@ export class AggregationPipeline implements ConsumerHandler {
       this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
       state.maxOffset = run.lastOffset;
       const storedAt = Date.now();
-      const source = `${batch.topic}:${batch.partition}`;
       run.events.forEach((consumed, i) => {
         const { lane, direction, laneKind } = run.dimensions[i]!;
         const late = this.live.windows.note({ source, site: consumed.event.site, lane, direction, laneKind, observedAt: consumed.event.observedAt, ingestedAt: consumed.ingestedAt }, storedAt);
@@ -127,7 +132,10 @@ export class AggregationPipeline implements ConsumerHandler {
         if (journey) this.live.journeys.note(journey, consumed.ingestedAt);
       });
     }
-    if (runs.length > 0) this.live.changed(batch.trace);
+    if (runs.length > 0) {
+      this.live.stored(source);
+      this.live.changed(batch.trace);
+    }
     if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
     if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);
   }

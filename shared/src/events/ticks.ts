@@ -5,7 +5,8 @@ import { jsonMessageDecoder } from './json-messages.ts';
 /**
  * A live throughput tick on `tower.throughput.v1` (JSON, keyed `site/lane`): the current
  * figures of one 1-minute window of one site, lane, direction and lane kind, read back
- * from the stored aggregates, so the wall shows what the history will show.
+ * from the stored aggregates, so the wall shows what the history will show; or, flagged
+ * `provisional`, estimated before the insert and replaced by the confirmed tick.
  */
 export const ThroughputTick = Type.Object(
   {
@@ -20,6 +21,12 @@ export const ThroughputTick = Type.Object(
     ...ThroughputMeasures.properties,
     newestIngestedAt: Type.Integer({ description: 'ingest time (ms) of the newest event this tick includes: end-to-end latency starts here' }),
     publishedAt: Type.Integer({ description: 'when the aggregator published the tick, ms' }),
+    provisional: Type.Optional(
+      Type.Boolean({
+        description:
+          'estimated in memory from a decoded batch before its insert (shown at once); the confirmed tick read back from the stored aggregates replaces it. Absent (older aggregators) means confirmed',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'ThroughputTick' },
 );
