@@ -69,19 +69,43 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
 };
 
 /**
+ * How long a provisional tick stands against confirmed ticks that do not yet hold its
+ * newest event (a round read before its insert): they are older than what is shown, and
+ * showing them would make the figures dip until the next round. Past this, a confirmed
+ * tick wins anyway (the provisional tick's batch may never be stored as it was: a
+ * refused event dead-lettered).
+ */
+export const provisionalTrustMs = 10_000;
+
+/** Confirmed ticks that add no newer event to the provisional figures clients already have (their age is not freshness). */
+const confirmationsOnly = new WeakSet<ThroughputTick>();
+
+/** Does this confirmed tick only confirm (or correct) figures already shown provisionally, with no newer event? */
+export const onlyConfirms = (tick: ThroughputTick): boolean => confirmationsOnly.has(tick);
+
+/**
  * The current figures of every window of the last `horizonMs`: the newest tick per
  * window, for snapshots. Older windows are dropped, so it stays bounded over days.
+ * A provisional tick (estimated by the aggregator before its insert) is shown until the
+ * confirmed tick of its events arrives, which always replaces it; a confirmed tick of
+ * older events only (read before its insert) is refused for `provisionalTrustMs`, and a
+ * provisional tick whose events a confirmed one already holds is stale and refused.
  */
 export class ThroughputBoard {
   private readonly windows = new Map<string, ThroughputTick>();
 
   constructor(private readonly horizonMs: number) {}
 
-  put(tick: ThroughputTick, now: number): void {
+  /** Puts a tick on the board; false when it is refused (not to be shown). */
+  put(tick: ThroughputTick, now: number): boolean {
     const key = tickKey(tick);
     const current = this.windows.get(key);
-    if (!current || current.publishedAt <= tick.publishedAt) this.windows.set(key, tick);
+    if (current && tick.provisional && !current.provisional && current.newestIngestedAt >= tick.newestIngestedAt) return false;
+    if (current?.provisional && !tick.provisional && tick.newestIngestedAt < current.newestIngestedAt && tick.publishedAt - current.publishedAt < provisionalTrustMs) return false;
+    if (current?.provisional && !tick.provisional && tick.newestIngestedAt <= current.newestIngestedAt) confirmationsOnly.add(tick);
+    if (!current || current.publishedAt <= tick.publishedAt || (current.provisional && !tick.provisional)) this.windows.set(key, tick);
     if (this.windows.size % 256 === 0) this.prune(now);
+    return true;
   }
 
   prune(now: number): void {

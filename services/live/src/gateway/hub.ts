@@ -77,9 +77,9 @@ export class LiveHub {
     return false;
   }
 
-  /** A throughput tick from Kafka: onto the board for snapshots, then to its streams. */
+  /** A throughput tick from Kafka: onto the board for snapshots, then to its streams (unless the board refused it: older than the provisional figures shown). */
   publishTick(tick: ThroughputTick, now: number): void {
-    this.board.put(tick, now);
+    if (!this.board.put(tick, now)) return;
     this.publish('throughput', tick, now);
   }
 

@@ -1,6 +1,7 @@
 import type { AccessRole, ThroughputTick } from '@tower/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LiveChannel, LiveDelta } from '../domain/protocol.ts';
+import { onlyConfirms } from '../domain/streams.ts';
 
 type MessageType = 'snapshot' | 'resumed' | 'delta' | 'unsubscribed' | 'error';
 
@@ -106,11 +107,11 @@ export class GatewayMetrics {
     if (!this.closedByGateway.has(socket)) this.closes.inc({ reason: code === abnormalClosure ? 'connection-lost' : 'client-closed' });
   }
 
-  /** A delta sent to a client: a throughput tick of new data counts its end-to-end age. */
+  /** A delta sent to a client: a throughput tick of new data counts its end-to-end age (a provisional tick is new data; the confirmed tick of the same events is not). */
   delivered(channel: LiveChannel, delta: LiveDelta): void {
     if (channel !== 'throughput') return;
     const tick = delta as ThroughputTick;
-    if (!tick.final && !tick.correction) this.freshness.observe((Date.now() - tick.newestIngestedAt) / 1000);
+    if (!tick.final && !tick.correction && !onlyConfirms(tick)) this.freshness.observe((Date.now() - tick.newestIngestedAt) / 1000);
   }
 
   /** A snapshot sent `seconds` after its subscribe arrived. */
