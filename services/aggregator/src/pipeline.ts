@@ -2,7 +2,8 @@ import { batchHandled, JourneyTracker, journeyView, type ConsumedEvent, type Han
 import type { SpanContext } from '@tower/shared/tracing';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
-import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow } from './domain/rows.ts';
+import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow, type RowSource } from './domain/rows.ts';
+import { RowRefused, type EncodedRows, type Refusal } from './row-binary.ts';
 import type { LiveJourneys } from './domain/live-journeys.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';
@@ -89,8 +90,12 @@ export class AggregationPipeline implements ConsumerHandler {
   }
 
   private async apply(batch: PartitionBatch, family: ConsumedEvent['family'], state: PartitionState): Promise<void> {
-    const runs: { day: number; rows: RawRow[]; events: ConsumedEvent[]; dimensions: Dimensions[]; journeys: (JourneyView | undefined)[]; lastOffset: bigint }[] = [];
+    const runs: { day: number; rows: EncodedRows<RowSource>; events: ConsumedEvent[]; dimensions: Dimensions[]; journeys: (JourneyView | undefined)[]; lastOffset: bigint }[] = [];
     const now = Date.now();
+    // One source for every row: its columns are read as it is written.
+    const row = {} as RowSource;
+    // The live events' rows as objects, for the provisional figures (a backlog has few).
+    const liveRows: RawRow[] = [];
     let skipped = 0;
     let duplicates = 0;
     for (const consumed of batch.events) {
@@ -106,22 +111,24 @@ export class AggregationPipeline implements ConsumerHandler {
       const { derived, journey } = this.derive(consumed, state, now);
       const day = partitionDayOf(consumed.event.observedAt);
       let run = runs.at(-1);
-      if (!run || run.day !== day) runs.push((run = { day, rows: [], events: [], dimensions: [], journeys: [], lastOffset: consumed.offset }));
+      if (!run || run.day !== day) runs.push((run = { day, rows: await this.store.rows(family), events: [], dimensions: [], journeys: [], lastOffset: consumed.offset }));
       const dimensions = dimensionsOf(consumed.event, this.catalog);
-      run.rows.push(rawRowOf(consumed, dimensions, derived));
+      const refusal = run.rows.add(Object.assign(row, { consumed, dimensions, derived }), consumed.event.site, consumed.event.observedAt);
+      if (refusal) throw await this.refused(family, consumed, refusal);
+      if (this.live.windows.isLive(consumed.event.observedAt, now)) liveRows.push(rawRowOf(consumed, dimensions, derived));
       run.events.push(consumed);
       run.dimensions.push(dimensions);
       run.journeys.push(journey);
       run.lastOffset = consumed.offset;
     }
     const source = `${batch.topic}:${batch.partition}`;
-    if (runs.length > 0) this.live.decoded(source, runs.flatMap((run) => run.rows));
+    if (runs.length > 0) this.live.decoded(source, liveRows);
     for (const run of runs) {
       const started = performance.now();
       await this.store.insert(family, run.rows);
       this.metrics.insertSeconds.observe({ table: family }, (performance.now() - started) / 1000);
-      this.metrics.batchRows.observe({ table: family }, run.rows.length);
-      this.metrics.rowsWritten.inc({ table: family }, run.rows.length);
+      this.metrics.batchRows.observe({ table: family }, run.rows.count);
+      this.metrics.rowsWritten.inc({ table: family }, run.rows.count);
       state.maxOffset = run.lastOffset;
       const storedAt = Date.now();
       run.events.forEach((consumed, i) => {
@@ -138,6 +145,20 @@ export class AggregationPipeline implements ConsumerHandler {
     }
     if (skipped > 0) this.metrics.alreadyStored.inc({ topic: batch.topic }, skipped);
     if (duplicates > 0) this.metrics.duplicates.inc({ topic: batch.topic }, duplicates);
+  }
+
+  /**
+   * An event with a value its column cannot hold (as the server's column types stand):
+   * nothing of the batch is inserted, and the error is what ClickHouse's own refusal
+   * would be, permanent: the runner splits the batch down to the event and dead-letters
+   * it with this detail, the rest is stored. If the column types changed meanwhile (an
+   * operator altered the column to take such values), the batch is retried instead,
+   * encoded for the new types.
+   */
+  private async refused(family: ConsumedEvent['family'], consumed: ConsumedEvent, refusal: Refusal): Promise<Error> {
+    const what = `${consumed.event.type} event ${consumed.event.eventId} (${consumed.topic}[${consumed.partition}]@${consumed.offset})`;
+    if (await this.store.columnTypesChanged(family)) return Object.assign(new Error(`the column types of ${family} events changed on the server: encoding ${what} again`), { retriable: true });
+    return new RowRefused(refusal, what);
   }
 
   /** The figures stored on the event's row; for a live truck event, its journey as it stands after it. */

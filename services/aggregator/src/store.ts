@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
-import { partitionDayOf, rawTables, type RawRow } from './domain/rows.ts';
+import { partitionDayOf, rawColumns, rawTables, type ColumnType, type ColumnValue, type RawRow, type RowSource } from './domain/rows.ts';
+import { EncodedRows, RowBinaryEncoder, RowRefused } from './row-binary.ts';
 import { AggregateRepair, waitForServerQueries, type RebuiltWindow, type RepairSettings } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -18,6 +21,22 @@ export interface StoredWindow extends WindowDimensions {
 }
 
 const replayHorizonMs = 24 * 3600_000;
+
+/** A raw table's encoders, with the column types the server gave them. */
+interface TableEncoders {
+  /** The aggregator's rows, written from the events as consumed. */
+  events: RowBinaryEncoder<RowSource>;
+  /** Rows given as JSON objects (`rawRowOf`: tests and drills that seed rows). */
+  rows: RowBinaryEncoder<RawRow>;
+  types: string;
+}
+
+/** A JSON row's value (`rawRowOf`) as the encoder takes it: a DateTime's text as ms, a UInt64's decimal text as a bigint. */
+function fromJson(type: ColumnType, value: RawRow[string] | undefined): ColumnValue {
+  if (type === 'DateTime' && typeof value === 'string') return Date.parse(`${value.replace(' ', 'T')}Z`);
+  if (type === 'UInt64' && typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
+  return value as ColumnValue;
+}
 
 /**
  * Most rows in one merged insert: far below ClickHouse's `max_insert_block_size`
@@ -48,7 +67,8 @@ export const defaultStoreSettings: StoreSettings = { insertQueryIdPrefix: 'tower
 
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
-  private readonly inserters = new Map<string, Coalescer<readonly RawRow[]>>();
+  private readonly inserters = new Map<string, Coalescer<EncodedRows<unknown>>>();
+  private readonly encoders = new Map<FamilyName, Promise<TableEncoders>>();
 
   private readonly repair: AggregateRepair;
   /** Inserts sent and not yet answered, by query id: a repair waits for them, and holds new ones. */
@@ -70,22 +90,76 @@ export class EventStore {
    * behind the others' inserts. Resolves (or rejects) with the INSERT that carried the
    * rows, so a caller commits only what is stored.
    */
-  async insert(family: FamilyName, rows: readonly RawRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const key = `${family}|${partitionDayOf(Number(rows[0]!['observed_ms']))}`;
+  async insert(family: FamilyName, given: EncodedRows<RowSource> | readonly RawRow[]): Promise<void> {
+    const rows = Array.isArray(given) ? await this.encodeRows(family, given as readonly RawRow[]) : (given as EncodedRows<RowSource>);
+    const first = rows.observedMs[0];
+    if (first === undefined) return;
+    const key = `${family}|${partitionDayOf(first)}`;
     let inserter = this.inserters.get(key);
     if (!inserter) {
-      const table = rawTables[family];
-      inserter = new Coalescer((runs) => this.write(table, runs.length === 1 ? runs[0]! : runs.flat()), {
+      inserter = new Coalescer((runs) => this.write(runs), {
         maxInFlight: 2,
         maxWeight: maxRowsPerInsert,
-        weightOf: (run) => run.length,
+        weightOf: (run) => run.count,
         // A row ClickHouse refuses fails the merged INSERT: each partition's rows go again alone, so only the poison's partition sees the refusal.
         splitOn: (error) => classifyError(error) === 'permanent',
       });
       this.inserters.set(key, inserter);
     }
-    await inserter.submit(rows);
+    await inserter.submit(rows as EncodedRows<unknown>);
+  }
+
+  /** An empty run of a raw table's rows, encoded for the table's column types on the server, to fill and pass to `insert`. */
+  async rows(family: FamilyName): Promise<EncodedRows<RowSource>> {
+    return new EncodedRows((await this.encodersOf(family)).events);
+  }
+
+  /**
+   * A value was refused against the column types read from the server: read them again.
+   * True when they changed (an operator altered the column to take it): the encoders are
+   * rebuilt, and the refused rows should be encoded again.
+   */
+  async columnTypesChanged(family: FamilyName): Promise<boolean> {
+    const before = (await this.encodersOf(family)).types;
+    this.encoders.delete(family);
+    return (await this.encodersOf(family)).types !== before;
+  }
+
+  private encodersOf(family: FamilyName): Promise<TableEncoders> {
+    let encoders = this.encoders.get(family);
+    if (!encoders) {
+      encoders = this.loadEncoders(family);
+      encoders.catch(() => this.encoders.delete(family));
+      this.encoders.set(family, encoders);
+    }
+    return encoders;
+  }
+
+  /** Each declared column (domain/rows.ts) with its type as the server holds it now: what RowBinary must write. */
+  private async loadEncoders(family: FamilyName): Promise<TableEncoders> {
+    const table = rawTables[family];
+    const found = await selectRows<{ name: string; type: string }>(this.client, sql`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${table}`);
+    const onServer = new Map(found.map((c) => [c.name, c.type]));
+    const columns = rawColumns[family].map((column) => {
+      const type = onServer.get(column.name);
+      if (!type) throw new Error(`${table} has no column ${column.name} on the server (migrations not applied?)`);
+      return { ...column, type };
+    });
+    return {
+      events: new RowBinaryEncoder(table, columns),
+      rows: new RowBinaryEncoder(table, columns.map(({ name, type }, i) => ({ name, type, value: (row: RawRow) => fromJson(rawColumns[family][i]!.type, row[name]) }))),
+      types: columns.map((c) => c.type).join(),
+    };
+  }
+
+  /** Rows given as JSON objects, encoded; a value its column cannot hold throws. */
+  private async encodeRows(family: FamilyName, rows: readonly RawRow[]): Promise<EncodedRows<RawRow>> {
+    const encoded = new EncodedRows((await this.encodersOf(family)).rows);
+    for (const row of rows) {
+      const refusal = encoded.add(row, String(row['site']), Number(row['observed_ms']));
+      if (refusal) throw new RowRefused(refusal, `the row of event ${String(row['event_id'])}`);
+    }
+    return encoded;
   }
 
   /**
@@ -113,18 +187,18 @@ export class EventStore {
    * doubt (AggregateRepair). A failed INSERT's rows may be stored without their views'
    * rows: their windows are in doubt until the next insert's repair.
    */
-  private async write(table: string, rows: readonly RawRow[]): Promise<void> {
+  private async write(runs: readonly EncodedRows<unknown>[]): Promise<void> {
     // Checked again after the await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
     do await this.repairPending();
     while (this.repair.pending);
     // Named, so that a later repair or load finds it on the server if its answer never comes (system.processes).
     const queryId = `${this.settings.insertQueryIdPrefix}${randomUUID()}`;
-    const insert = this.client.insert({ table, values: rows as RawRow[], format: 'JSONEachRow', query_id: queryId });
+    const insert = this.client.exec({ query: runs[0]!.encoder.insertQuery, values: Readable.from(runs.map((run) => run.body)), query_id: queryId }).then(({ stream }) => finished(stream.resume()));
     this.inFlight.set(queryId, insert);
     try {
       await insert;
     } catch (error) {
-      this.repair.noteFailed(rows);
+      this.repair.noteFailed(runs.flatMap((run) => run.sites.map((site, i) => ({ site, observed_ms: run.observedMs[i]! }))));
       throw error;
     } finally {
       this.inFlight.delete(queryId);

@@ -34,83 +34,115 @@ export function dimensionsOf(event: TowerEvent, catalog: SiteCatalog): Dimension
   return { lane, laneKind: found?.kind ?? '', direction };
 }
 
+/** The ClickHouse types of the raw tables' columns (infra/clickhouse/migrations), as declared here. */
+export type ColumnType = 'String' | 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'Float32' | 'Float64' | 'DateTime' | 'Array(String)';
+
+/** What a column's value is read from: the event as consumed, its window dimensions, its derived figures. */
+export interface RowSource {
+  consumed: ConsumedEvent;
+  dimensions: Dimensions;
+  derived: Derived;
+}
+
+/** A DateTime is given in ms (stored in seconds); a UInt64 as a number or, past 2^53, a bigint. */
+export type ColumnValue = string | number | bigint | readonly string[];
+
+export interface RawColumn {
+  name: string;
+  type: ColumnType;
+  value(source: RowSource): ColumnValue;
+}
+
+const column = (name: string, type: ColumnType, value: (source: RowSource) => ColumnValue): RawColumn => ({ name, type, value });
+const truckColumn = (name: string, type: ColumnType, value: (truck: TruckEvent, source: RowSource) => ColumnValue) => column(name, type, (source) => value(source.consumed.event as TruckEvent, source));
+const containerColumn = (name: string, type: ColumnType, value: (container: ContainerEvent) => ColumnValue) => column(name, type, (source) => value(source.consumed.event as ContainerEvent));
+const laneColumn = (name: string, type: ColumnType, value: (lane: LaneEvent, source: RowSource) => ColumnValue) => column(name, type, (source) => value(source.consumed.event as LaneEvent, source));
+
+const commonColumns: readonly RawColumn[] = [
+  column('event_id', 'String', (s) => s.consumed.event.eventId),
+  column('type', 'String', (s) => s.consumed.event.type),
+  column('site', 'String', (s) => s.consumed.event.site),
+  column('lane', 'String', (s) => s.dimensions.lane),
+  column('lane_kind', 'String', (s) => s.dimensions.laneKind),
+  column('direction', 'String', (s) => s.dimensions.direction),
+  column('observed_at', 'DateTime', (s) => s.consumed.event.observedAt),
+  column('observed_ms', 'UInt64', (s) => s.consumed.event.observedAt),
+  column('ingested_ms', 'UInt64', (s) => s.consumed.ingestedAt),
+  column('source', 'String', (s) => s.consumed.event.source),
+  column('schema_version', 'UInt16', (s) => s.consumed.schemaVersion),
+  column('kafka_topic', 'String', (s) => s.consumed.topic),
+  column('kafka_partition', 'UInt32', (s) => s.consumed.partition),
+  column('kafka_offset', 'UInt64', (s) => s.consumed.offset),
+];
+
 /**
- * The raw-table row of an event, with its window dimensions (computed once, also used for
- * live windows). Object.assign, not spread: on Node 20, `{ ...common, <13 more> }` takes
- * V8's slow path (~20–30 µs a row), which was most of the aggregator's CPU
- * (loadtests/bench/aggregator-throughput.ts).
+ * Each raw table's columns, declared once: the RowBinary encoders (../row-binary.ts) and
+ * the JSON rows (`rawRowOf`) are both built from them, and an integration test holds them
+ * to the migrations' types.
  */
-export function rawRowOf(consumed: ConsumedEvent, { lane, laneKind, direction }: Dimensions, derived: Derived): RawRow {
-  const { event } = consumed;
-  const common: RawRow = {
-    event_id: event.eventId,
-    type: event.type,
-    site: event.site,
-    lane,
-    lane_kind: laneKind,
-    direction,
-    observed_at: clickHouseDateTime(event.observedAt),
-    observed_ms: event.observedAt,
-    ingested_ms: consumed.ingestedAt,
-    source: event.source,
-    schema_version: consumed.schemaVersion,
-    kafka_topic: consumed.topic,
-    kafka_partition: consumed.partition,
-    kafka_offset: consumed.offset.toString(),
-  };
-  switch (consumed.family) {
-    case 'truck': {
-      const truck = event as TruckEvent;
-      return Object.assign(common, {
-        plate: truck.plate,
-        plate_country: truck.plateCountry,
-        cargo_class: truck.cargoClass ?? '',
-        trailer: truck.trailer ?? '',
-        containers: truck.containers ?? [],
-        gross_kg: truck.type === 'truck.weighed' ? truck.grossKg : 0,
-        declared_gross_kg: truck.type === 'truck.gate-in' ? (truck.declaredGrossKg ?? 0) : 0,
-        scan_result: truck.type === 'truck.scanned' ? truck.scanResult : '',
-        hold_reason: truck.type === 'truck.customs-held' ? truck.holdReason : '',
-        declaration_id: truck.type === 'truck.predeclaration-matched' ? truck.declarationId : '',
-        confidence: truck.type === 'truck.plate-read' ? truck.confidence : 0,
-        clearance_ms: derived.clearanceMs,
-        turnaround_ms: derived.turnaroundMs,
-        crossed_kg: derived.crossedKg,
-        crossed_weight: derived.crossedWeight,
-      });
-    }
-    case 'container': {
-      const container = event as ContainerEvent;
-      return Object.assign(common, {
-        container_number: container.containerNumber,
-        size_ft: container.sizeFt,
-        teu: teuBySize[container.sizeFt] ?? 0,
-        fullness: container.fullness,
-        reefer: container.reefer ? 1 : 0,
-        vessel: 'vessel' in container ? container.vessel : '',
-        berth: 'berth' in container ? container.berth : '',
-        crane: 'crane' in container ? container.crane : '',
-        from_block: container.type === 'container.yard-moved' ? (container.fromBlock ?? '') : '',
-        to_block: container.type === 'container.yard-moved' ? container.toBlock : '',
-        customs_status: container.type === 'container.customs-status' ? container.customsStatus : '',
-      });
-    }
-    case 'lane': {
-      const laneEvent = event as LaneEvent;
-      const queueLength = 'queueLength' in laneEvent ? laneEvent.queueLength : undefined;
-      return Object.assign(common, {
-        queue_length: queueLength ?? 0,
-        has_queue_length: queueLength === undefined ? 0 : 1,
-        fault_code: laneEvent.type === 'lane.fault' ? laneEvent.faultCode : '',
-        detail: laneEvent.type === 'lane.fault' ? (laneEvent.detail ?? '') : '',
-        igv_id: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.igvId : '',
-        igv_state: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.igvState : '',
-        progress: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.progress : 0,
-        battery_pct: laneEvent.type === 'lane.igv-telemetry' ? laneEvent.batteryPct : 0,
-        document_kind: laneEvent.type === 'lane.person-crossed' ? laneEvent.documentKind : '',
-        verification: laneEvent.type === 'lane.person-crossed' ? laneEvent.verification : '',
-        open_ms: derived.openMs,
-      });
-    }
-  }
+export const rawColumns: Readonly<Record<FamilyName, readonly RawColumn[]>> = {
+  truck: [
+    ...commonColumns,
+    truckColumn('plate', 'String', (t) => t.plate),
+    truckColumn('plate_country', 'String', (t) => t.plateCountry),
+    truckColumn('cargo_class', 'String', (t) => t.cargoClass ?? ''),
+    truckColumn('trailer', 'String', (t) => t.trailer ?? ''),
+    truckColumn('containers', 'Array(String)', (t) => t.containers ?? []),
+    truckColumn('gross_kg', 'UInt32', (t) => (t.type === 'truck.weighed' ? t.grossKg : 0)),
+    truckColumn('declared_gross_kg', 'UInt32', (t) => (t.type === 'truck.gate-in' ? (t.declaredGrossKg ?? 0) : 0)),
+    truckColumn('scan_result', 'String', (t) => (t.type === 'truck.scanned' ? t.scanResult : '')),
+    truckColumn('hold_reason', 'String', (t) => (t.type === 'truck.customs-held' ? t.holdReason : '')),
+    truckColumn('declaration_id', 'String', (t) => (t.type === 'truck.predeclaration-matched' ? t.declarationId : '')),
+    truckColumn('confidence', 'Float32', (t) => (t.type === 'truck.plate-read' ? t.confidence : 0)),
+    column('clearance_ms', 'UInt64', (s) => s.derived.clearanceMs),
+    column('turnaround_ms', 'UInt64', (s) => s.derived.turnaroundMs),
+    column('crossed_kg', 'UInt32', (s) => s.derived.crossedKg),
+    column('crossed_weight', 'String', (s) => s.derived.crossedWeight),
+  ],
+  container: [
+    ...commonColumns,
+    containerColumn('container_number', 'String', (c) => c.containerNumber),
+    containerColumn('size_ft', 'UInt8', (c) => c.sizeFt),
+    containerColumn('teu', 'Float64', (c) => teuBySize[c.sizeFt] ?? 0),
+    containerColumn('fullness', 'String', (c) => c.fullness),
+    containerColumn('reefer', 'UInt8', (c) => (c.reefer ? 1 : 0)),
+    containerColumn('vessel', 'String', (c) => ('vessel' in c ? c.vessel : '')),
+    containerColumn('berth', 'String', (c) => ('berth' in c ? c.berth : '')),
+    containerColumn('crane', 'String', (c) => ('crane' in c ? c.crane : '')),
+    containerColumn('from_block', 'String', (c) => (c.type === 'container.yard-moved' ? (c.fromBlock ?? '') : '')),
+    containerColumn('to_block', 'String', (c) => (c.type === 'container.yard-moved' ? c.toBlock : '')),
+    containerColumn('customs_status', 'String', (c) => (c.type === 'container.customs-status' ? c.customsStatus : '')),
+  ],
+  lane: [
+    ...commonColumns,
+    laneColumn('queue_length', 'UInt32', (l) => ('queueLength' in l ? (l.queueLength ?? 0) : 0)),
+    laneColumn('has_queue_length', 'UInt8', (l) => ('queueLength' in l && l.queueLength !== undefined ? 1 : 0)),
+    laneColumn('fault_code', 'String', (l) => (l.type === 'lane.fault' ? l.faultCode : '')),
+    laneColumn('detail', 'String', (l) => (l.type === 'lane.fault' ? (l.detail ?? '') : '')),
+    laneColumn('igv_id', 'String', (l) => (l.type === 'lane.igv-telemetry' ? l.igvId : '')),
+    laneColumn('igv_state', 'String', (l) => (l.type === 'lane.igv-telemetry' ? l.igvState : '')),
+    laneColumn('progress', 'Float32', (l) => (l.type === 'lane.igv-telemetry' ? l.progress : 0)),
+    laneColumn('battery_pct', 'Float32', (l) => (l.type === 'lane.igv-telemetry' ? l.batteryPct : 0)),
+    laneColumn('document_kind', 'String', (l) => (l.type === 'lane.person-crossed' ? l.documentKind : '')),
+    laneColumn('verification', 'String', (l) => (l.type === 'lane.person-crossed' ? l.verification : '')),
+    column('open_ms', 'UInt64', (s) => s.derived.openMs),
+  ],
+};
+
+/** A column's value as JSONEachRow takes it on every ClickHouse version (DateTime as text, UInt64 as a decimal string past 2^53). */
+function jsonValue(type: ColumnType, value: ColumnValue): string | number | string[] {
+  if (type === 'DateTime') return clickHouseDateTime(Number(value));
+  if (typeof value === 'bigint') return value.toString();
+  return value as string | number | string[];
+}
+
+/**
+ * The raw-table row of an event as a JSON object, for JSONEachRow (tests, drills and the
+ * benchmark's reference insert); the aggregator writes RowBinary from the same columns.
+ */
+export function rawRowOf(consumed: ConsumedEvent, dimensions: Dimensions, derived: Derived): RawRow {
+  const source: RowSource = { consumed, dimensions, derived };
+  const row: RawRow = {};
+  for (const { name, type, value } of rawColumns[consumed.family]) row[name] = jsonValue(type, value(source));
+  return row;
 }
