@@ -60,7 +60,8 @@ describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as C
     ['a number beyond Float32', 'Float32', 1e39, /1e\+39 is out of its range/],
     ['a time before 1970 into DateTime', 'DateTime', -1, /-1 ms is outside the DateTime range/],
     ['a time after 2106-02-07 06:28:15 into DateTime', 'DateTime', Date.UTC(2106, 1, 7, 6, 28, 16), /outside the DateTime range/],
-    ['a missing value into String', 'String', undefined, /undefined is not a string/],
+    ['null into String', 'String', null, /null is not a string/],
+    ['null into a number column (NaN as JSON)', 'Float32', null, /null is not a number/],
     ['a number into String', 'String', 7, /7 is not a string/],
     ['a non-string element into Array(String)', 'Array(String)', ['MSKU1234565', 7], /element 1: 7 is not a string/],
     ['a string into Array(String)', 'Array(String)', 'MSKU1234565', /"MSKU1234565" is not an array/],
@@ -75,6 +76,15 @@ describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as C
       expect(rows.body).toHaveLength(0);
     });
   }
+
+  it('stores a value left out (an optional field the event has not) as its type\'s default, as ClickHouse fills a field a JSONEachRow row omits', () => {
+    const omitted: [string, string][] = [['String', '00'], ['UInt8', '00'], ['Float32', '00000000'], ['UInt64', '0000000000000000'], ['DateTime', '00000000'], ['Array(String)', '00']];
+    for (const [type, hex] of omitted) {
+      const { refusal, rows } = encodeOne(type, undefined);
+      expect(refusal, type).toBeUndefined();
+      expect(rows.body.toString('hex'), type).toBe(hex);
+    }
+  });
 
   it('takes the edges of every range', () => {
     const taken: [string, unknown, string][] = [

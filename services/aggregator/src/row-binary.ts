@@ -98,11 +98,14 @@ export class RowBinaryWriter {
 }
 
 /**
- * How a column type is written, and what it cannot hold: `refuse` says why a value does
+ * How a column type is written, what a value left out (undefined: an optional field the
+ * event has not) is stored as, and what it cannot hold: `refuse` says why a value does
  * not fit (undefined when it does), as ClickHouse would refuse it in JSONEachRow, so a
  * value is never written wrapped, truncated or as garbage.
  */
 interface TypeCodec {
+  /** What a value left out is stored as: the type's default, as ClickHouse fills a field a JSONEachRow row omits. */
+  omitted: RawRowValue;
   refuse(value: RawRowValue): string | undefined;
   write(writer: RowBinaryWriter, value: RawRowValue): void;
 }
@@ -121,7 +124,7 @@ function integerRefusal(value: RawRowValue, min: bigint, max: bigint): string | 
 function smallInteger(bytes: 1 | 2 | 4, signed: boolean): TypeCodec {
   const bits = BigInt(bytes * 8);
   const [min, max] = signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
-  return { refuse: (v) => integerRefusal(v, min, max), write: (w, v) => w.integer(Number(v), bytes, signed) };
+  return { omitted: 0, refuse: (v) => integerRefusal(v, min, max), write: (w, v) => w.integer(Number(v), bytes, signed) };
 }
 
 const float32Max = 3.4028234663852886e38;
@@ -136,22 +139,24 @@ function floatRefusal(value: RawRowValue, max: number): string | undefined {
 const dateTimeMaxMs = 0xffff_ffff * 1000 + 999;
 
 const codecs: Readonly<Record<string, TypeCodec>> = {
-  String: { refuse: (v) => (typeof v === 'string' ? undefined : `${shown(v)} is not a string`), write: (w, v) => w.string(v as string) },
+  String: { omitted: '', refuse: (v) => (typeof v === 'string' ? undefined : `${shown(v)} is not a string`), write: (w, v) => w.string(v as string) },
   UInt8: smallInteger(1, false),
   UInt16: smallInteger(2, false),
   UInt32: smallInteger(4, false),
-  UInt64: { refuse: (v) => integerRefusal(v, 0n, (1n << 64n) - 1n), write: (w, v) => w.uint64(v as number | bigint) },
+  UInt64: { omitted: 0, refuse: (v) => integerRefusal(v, 0n, (1n << 64n) - 1n), write: (w, v) => w.uint64(v as number | bigint) },
   Int8: smallInteger(1, true),
   Int16: smallInteger(2, true),
   Int32: smallInteger(4, true),
-  Int64: { refuse: (v) => integerRefusal(v, -(1n << 63n), (1n << 63n) - 1n), write: (w, v) => w.int64(v as number | bigint) },
-  Float32: { refuse: (v) => floatRefusal(v, float32Max), write: (w, v) => w.float32(v as number) },
-  Float64: { refuse: (v) => floatRefusal(v, Number.MAX_VALUE), write: (w, v) => w.float64(v as number) },
+  Int64: { omitted: 0, refuse: (v) => integerRefusal(v, -(1n << 63n), (1n << 63n) - 1n), write: (w, v) => w.int64(v as number | bigint) },
+  Float32: { omitted: 0, refuse: (v) => floatRefusal(v, float32Max), write: (w, v) => w.float32(v as number) },
+  Float64: { omitted: 0, refuse: (v) => floatRefusal(v, Number.MAX_VALUE), write: (w, v) => w.float64(v as number) },
   DateTime: {
+    omitted: 0,
     refuse: (v) => (typeof v !== 'number' || !Number.isFinite(v) ? `${shown(v)} is not a time in ms` : v < 0 || v > dateTimeMaxMs ? `${v} ms is outside the DateTime range (1970-01-01 00:00:00 to 2106-02-07 06:28:15 UTC)` : undefined),
     write: (w, v) => w.integer(Math.floor((v as number) / 1000), 4, false),
   },
   'Array(String)': {
+    omitted: [],
     refuse: (v) => (Array.isArray(v) ? v.map((item, i) => (typeof item === 'string' ? undefined : `element ${i}: ${shown(item)} is not a string`)).find(Boolean) : `${shown(v)} is not an array`),
     write: (w, v) => w.strings(v as readonly string[]),
   },
@@ -196,7 +201,8 @@ export class RowBinaryEncoder<S> {
       const codec = codecs[encodableType(type) ?? ''];
       if (!codec) throw new Error(`${table}.${name} is ${type}, which the RowBinary encoder does not write`);
       return (writer, source) => {
-        const v = value(source);
+        const given = value(source) as RawRowValue | undefined;
+        const v = given === undefined ? codec.omitted : given;
         const why = codec.refuse(v);
         if (why !== undefined) return { column: name, type, detail: `${table}.${name} (${type}) cannot hold the value: ${why}` };
         codec.write(writer, v);
