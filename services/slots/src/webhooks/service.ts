@@ -95,6 +95,8 @@ function censusGauges(store: WebhookStore, metrics: Registry): void {
     );
   new Gauge({
     name: 'tower_slots_webhook_queue_depth',
+    // Read from Redis by every slots process: the whole service's figure is one process's (SLOTS_API_PROCESSES), not their sum.
+    aggregator: 'max',
     help: 'Webhook deliveries queued (not yet delivered or given up), by the state of their endpoint: active (being sent) or paused (waiting for a resume)',
     labelNames: ['state'],
     registers: [metrics],
@@ -104,6 +106,8 @@ function censusGauges(store: WebhookStore, metrics: Registry): void {
   });
   new Gauge({
     name: 'tower_slots_webhook_endpoints',
+    // Read from Redis by every slots process: the whole service's figure is one process's (SLOTS_API_PROCESSES), not their sum.
+    aggregator: 'max',
     help: 'Firms’ webhook endpoints by state: active, or paused after failing deliveries in a row',
     labelNames: ['state'],
     registers: [metrics],
