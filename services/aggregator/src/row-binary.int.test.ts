@@ -91,4 +91,25 @@ describe('RowBinary encoders (real ClickHouse 18.16 and chDB)', () => {
       expect(binary, family).toEqual(reference);
     });
   });
+
+  test('a column altered under the encoders (UInt8 to Int16): the insert of bytes for the old type fails, and the retry is encoded from the server\'s types and stored', { timeout: 120_000 }, async ({ clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const store = new EventStore(clickhouse.client);
+    const { consumed: container, derived } = consumedEvents().find(({ consumed }) => consumed.family === 'container')!;
+    const encoded = async (sizeFt: number) => {
+      const consumed = { ...container, event: { ...container.event, sizeFt } as TowerEvent };
+      const rows = await store.rows('container');
+      const refusal = rows.add({ consumed, dimensions: dimensionsOf(consumed.event, catalog), derived }, consumed.event.site, consumed.event.observedAt);
+      return { rows, refusal };
+    };
+    const stale = await encoded(40);
+    expect((await encoded(-20)).refusal?.detail).toMatch(/container_events\.size_ft \(UInt8\) cannot hold the value: -20/);
+    await clickhouse.client.command({ query: 'ALTER TABLE container_events MODIFY COLUMN size_ft Int16' });
+    await expect(store.insert('container', stale.rows)).rejects.toThrow();
+    const fresh = await encoded(-20);
+    expect(fresh.refusal).toBeUndefined();
+    await store.insert('container', fresh.rows);
+    expect(await queryRows<{ size_ft: number }>(clickhouse.client, 'SELECT size_ft FROM container_events')).toEqual([{ size_ft: -20 }]);
+  });
 });
+

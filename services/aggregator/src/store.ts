@@ -198,6 +198,8 @@ export class EventStore {
     try {
       await insert;
     } catch (error) {
+      // The column types may have changed under the encoders (an ALTER: the old bytes misread); the retry encodes from the server's types.
+      this.encoders.clear();
       this.repair.noteFailed(runs.flatMap((run) => run.sites.map((site, i) => ({ site, observed_ms: run.observedMs[i]! }))));
       throw error;
     } finally {
