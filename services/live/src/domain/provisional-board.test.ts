@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type ThroughputTick } from '@tower/shared';
-import { onlyConfirms, provisionalTrustMs, ThroughputBoard } from './streams.ts';
+import { provisionalTrustMs } from './provisional.ts';
+import { onlyConfirms, ThroughputBoard } from './streams.ts';
 
 const now = 10 * 3_600_000;
 const tick = (provisional: boolean, events: number, newestIngestedAt: number, publishedAt: number): ThroughputTick => ({

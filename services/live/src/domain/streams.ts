@@ -1,5 +1,6 @@
 import { laneGroupOf, slotWindowKey, type ThroughputTick } from '@tower/shared';
 import type { ChannelData, LiveChannel, LiveFilter, ThroughputFilter } from './protocol.ts';
+import { tickSuccession } from './provisional.ts';
 
 /**
  * The recent deltas of one stream (a channel with a filter), numbered 1, 2, 3… A client
@@ -68,15 +69,6 @@ export const channelRules: { readonly [C in LiveChannel]: { matches(delta: Chann
   conditions: { matches: (group, filter) => filter.site === undefined || group.site === filter.site, conflationKey: laneGroupOf },
 };
 
-/**
- * How long a provisional tick stands against confirmed ticks that do not yet hold its
- * newest event (a round read before its insert): they are older than what is shown, and
- * showing them would make the figures dip until the next round. Past this, a confirmed
- * tick wins anyway (the provisional tick's batch may never be stored as it was: a
- * refused event dead-lettered).
- */
-export const provisionalTrustMs = 10_000;
-
 /** Confirmed ticks that add no newer event to the provisional figures clients already have (their age is not freshness). */
 const confirmationsOnly = new WeakSet<ThroughputTick>();
 
@@ -87,9 +79,7 @@ export const onlyConfirms = (tick: ThroughputTick): boolean => confirmationsOnly
  * The current figures of every window of the last `horizonMs`: the newest tick per
  * window, for snapshots. Older windows are dropped, so it stays bounded over days.
  * A provisional tick (estimated by the aggregator before its insert) is shown until the
- * confirmed tick of its events arrives, which always replaces it; a confirmed tick of
- * older events only (read before its insert) is refused for `provisionalTrustMs`, and a
- * provisional tick whose events a confirmed one already holds is stale and refused.
+ * confirmed tick of its events arrives, which always replaces it (`tickSuccession`).
  */
 export class ThroughputBoard {
   private readonly windows = new Map<string, ThroughputTick>();
@@ -100,10 +90,10 @@ export class ThroughputBoard {
   put(tick: ThroughputTick, now: number): boolean {
     const key = tickKey(tick);
     const current = this.windows.get(key);
-    if (current && tick.provisional && !current.provisional && current.newestIngestedAt >= tick.newestIngestedAt) return false;
-    if (current?.provisional && !tick.provisional && tick.newestIngestedAt < current.newestIngestedAt && tick.publishedAt - current.publishedAt < provisionalTrustMs) return false;
+    const succession = tickSuccession(current, tick);
+    if (succession === 'refused') return false;
     if (current?.provisional && !tick.provisional && tick.newestIngestedAt <= current.newestIngestedAt) confirmationsOnly.add(tick);
-    if (!current || current.publishedAt <= tick.publishedAt || (current.provisional && !tick.provisional)) this.windows.set(key, tick);
+    if (succession === 'replaces') this.windows.set(key, tick);
     if (this.windows.size % 256 === 0) this.prune(now);
     return true;
   }
