@@ -221,6 +221,8 @@ describe('the wall display', () => {
       await expect.poll(() => page.locator('#lanes li[data-status="open"], #lanes li[data-status="congested"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(() => page.locator('#chart .u-over').count()).toBe(1);
       await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-trucks')), { timeout: 30_000 }).toBeGreaterThan(0);
+      // Figures the aggregator has not stored yet are drawn at once, under a small mark (issue 19: provisional ticks).
+      await expect.poll(() => page.locator('#chart-provisional').isVisible(), { timeout: 30_000 }).toBe(true);
 
       // Slot utilisation next to the throughput: firms book the current window, the wall shows it.
       const windowMs = 30 * 60_000;

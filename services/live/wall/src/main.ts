@@ -9,7 +9,7 @@ import { h } from '@tower/shared/web/dom';
 import { cssProperties } from './palette.ts';
 import { alertItems, connectionIcons, fill, kpiTiles, laneGroupHeader, laneTile, moreAlerts, named, slotItems, text, type View } from './render.ts';
 import { fitLabels, schematicHeightRem, siteSchematic, zoneSchematic } from './schematic.ts';
-import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
+import { AlertChime, AlertPanel, LaneGrid, SlotUtilisation, ThroughputChartModel, laneGroups, nextInRotation, provisionalMarkMs, type Alert, type KpisNow, type LaneGroup, type LaneNow } from './state.ts';
 import { Chime, type SoundState } from './sound.ts';
 import '@tower/shared/web/fonts';
 import './style.css';
@@ -185,7 +185,17 @@ function renderChart(): void {
     chart.setData(series);
     // What the chart shows, readable without the canvas (tests, screen readers' summary).
     element('chart').dataset['trucks'] = String(series[1].reduce((sum, n) => sum + n, 0));
+    markProvisional();
   });
+}
+
+/** The chart heading's small mark while the chart draws figures not yet stored (re-checked once it may go). */
+let provisionalTimer: ReturnType<typeof setTimeout> | undefined;
+function markProvisional(): void {
+  const provisional = chartModel.provisional(Date.now());
+  element('chart-provisional').hidden = !provisional;
+  clearTimeout(provisionalTimer);
+  if (provisional) provisionalTimer = setTimeout(markProvisional, provisionalMarkMs);
 }
 
 function renderAll(): void {

@@ -3,20 +3,27 @@ import type { ClearanceFigure, ClearanceVerdict, KpisNow, LaneNow, LaneStatus, Q
 import { compareAlerts } from '../../src/domain/alert-order.ts';
 import type { Alert } from '../../src/domain/alerts.ts';
 import type { ThroughputSnapshotData } from '../../src/domain/protocol.ts';
+import { tickSuccession } from '../../src/domain/provisional.ts';
 
 const minuteMs = 60_000;
 /** Minutes the chart shows. */
 export const chartMinutes = 60;
+/** The chart's provisional mark stays this long after the last provisional figure it drew, so it does not blink on every confirmation under load. */
+export const provisionalMarkMs = 3_000;
 
 /**
  * The last 60 minutes of throughput for the chart: the snapshot's stored buckets, raised
  * by the live windows as their ticks arrive. A minute's value is the larger of the two:
  * the board may lack windows ticked before the gateway started, and figures of a window
- * only grow. Bounded: nothing older than the chart's hour is kept.
+ * only grow. Bounded: nothing older than the chart's hour is kept. A provisional window
+ * (figures estimated before the aggregator's insert) is drawn at once and replaced by its
+ * confirmed tick, as the gateway's board does; while the chart draws one (and for
+ * `provisionalMarkMs` after), `provisional` says so for the mark.
  */
 export class ThroughputChartModel {
   private readonly stored = new Map<number, { trucks: number; containers: number }>();
   private readonly windows = new Map<string, ThroughputTick>();
+  private provisionalDrawnAt = Number.NEGATIVE_INFINITY;
 
   reset(snapshot: ThroughputSnapshotData): void {
     this.stored.clear();
@@ -27,8 +34,12 @@ export class ThroughputChartModel {
 
   apply(tick: ThroughputTick): void {
     const key = `${tick.site}|${tick.lane}|${tick.direction}|${tick.laneKind}|${tick.windowStart}`;
-    const current = this.windows.get(key);
-    if (!current || current.publishedAt <= tick.publishedAt) this.windows.set(key, tick);
+    if (tickSuccession(this.windows.get(key), tick) === 'replaces') this.windows.set(key, tick);
+  }
+
+  /** Does the chart (as of the last `series(now)`) show provisional figures, or did it less than `provisionalMarkMs` ago? */
+  provisional(now: number): boolean {
+    return now - this.provisionalDrawnAt < provisionalMarkMs;
   }
 
   /** Minute starts (seconds, as uPlot wants) and the two series, oldest first, ending with the minute `now` is in. */
@@ -38,6 +49,7 @@ export class ThroughputChartModel {
     this.prune(first);
     const live = new Map<number, { trucks: number; containers: number }>();
     for (const tick of this.windows.values()) {
+      if (tick.provisional) this.provisionalDrawnAt = now;
       const sum = live.get(tick.windowStart) ?? { trucks: 0, containers: 0 };
       sum.trucks += tick.trucksCrossed;
       sum.containers += tick.containersMoved;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMeasures, type SlotAvailability, type ThroughputTick } from '@tower/shared';
 import { LiveClient, type SocketLike } from './live-client.ts';
-import { AlertChime, AlertPanel, LaneGrid, laneGroups, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, type Alert, type LaneNow } from './state.ts';
+import { AlertChime, AlertPanel, LaneGrid, laneGroups, SlotUtilisation, ThroughputChartModel, maxAlerts, nextInRotation, provisionalMarkMs, type Alert, type LaneNow } from './state.ts';
 
 const minute = 60_000;
 
@@ -112,6 +112,25 @@ describe('the chart model', () => {
     for (let m = 0; m < 500; m += 1) model.apply(tick('a', (100 + m) * minute, 1));
     model.series(600 * minute);
     expect(model.size).toBeLessThanOrEqual(60);
+  });
+
+  it('draws provisional figures at once, marked, replaces them with the confirmed ones, and keeps the mark a moment after the last (no blinking)', () => {
+    const now = 100 * minute + 5_000;
+    const model = new ThroughputChartModel();
+    model.reset({ history: [], windows: [] });
+    const figures = (provisional: boolean, trucks: number, newestIngestedAt: number, publishedAt: number): ThroughputTick => ({ ...tick('a', 100 * minute, trucks, publishedAt), newestIngestedAt, provisional });
+    model.apply(figures(true, 5, 10, 10));
+    expect(model.series(now)[1].at(-1)).toBe(5);
+    expect(model.provisional(now)).toBe(true);
+    // The confirmed tick of the same events replaces it even though another clock stamped it earlier.
+    model.apply(figures(false, 4, 10, 9));
+    expect(model.series(now + 1)[1].at(-1)).toBe(4);
+    expect(model.provisional(now + 1)).toBe(true);
+    expect(model.provisional(now + provisionalMarkMs)).toBe(false);
+    // A provisional tick behind the confirmed one is not drawn.
+    model.apply(figures(true, 5, 10, 11));
+    expect(model.series(now + provisionalMarkMs)[1].at(-1)).toBe(4);
+    expect(model.provisional(now + provisionalMarkMs)).toBe(false);
   });
 });
 
