@@ -63,7 +63,10 @@ export const apiProcessesOf = (setting: number): number => (setting === 0 ? Math
 
 /** The API processes for `config`; each holds RATE_BURST / N of a key's burst, which must still take the largest batch. */
 export function checkedApiProcesses(config: { SLOTS_API_PROCESSES: number; RATE_BURST: number; BATCH_MAX_ITEMS: number }): number {
-  const processes = apiProcessesOf(config.SLOTS_API_PROCESSES);
+  // The default (0) never asks for more processes than the burst can be shared by: on 8 cores with stock
+  // settings (burst 100, batches of 20) seven processes would refuse to start; it takes five.
+  const processes =
+    config.SLOTS_API_PROCESSES === 0 ? Math.max(1, Math.min(apiProcessesOf(0), Math.floor(config.RATE_BURST / config.BATCH_MAX_ITEMS))) : config.SLOTS_API_PROCESSES;
   if (processes > 1 && config.BATCH_MAX_ITEMS > config.RATE_BURST / processes) {
     throw new Error(`BATCH_MAX_ITEMS (${config.BATCH_MAX_ITEMS}) must be at most RATE_BURST / ${processes} API processes (${Math.floor(config.RATE_BURST / processes)}): each process holds that share of a key's burst, and a larger batch would always be refused`);
   }

@@ -9,6 +9,11 @@ describe('SLOTS_API_PROCESSES', () => {
     expect(checkedApiProcesses({ ...settings, RATE_BURST: 1_000_000, SLOTS_API_PROCESSES: 0 })).toBe(Math.max(1, os.availableParallelism() - 1));
   });
 
+  it('0 never asks for more processes than the stock burst can be shared by (a many-core host starts with stock settings)', () => {
+    expect(checkedApiProcesses({ ...settings, SLOTS_API_PROCESSES: 0 })).toBe(Math.max(1, Math.min(os.availableParallelism() - 1, 5)));
+    expect(checkedApiProcesses({ RATE_BURST: 20, BATCH_MAX_ITEMS: 20, SLOTS_API_PROCESSES: 0 })).toBe(1);
+  });
+
   it('refuses more processes than the largest batch leaves each a share of the burst for', () => {
     expect(checkedApiProcesses({ ...settings, SLOTS_API_PROCESSES: 5 })).toBe(5);
     expect(() => checkedApiProcesses({ ...settings, SLOTS_API_PROCESSES: 6 })).toThrow(/BATCH_MAX_ITEMS \(20\) must be at most RATE_BURST \/ 6 API processes \(16\)/);
