@@ -19,7 +19,8 @@ export interface ClusterWorker {
 }
 
 export function joinCluster(role: SlotsRole, metrics: Registry): ClusterWorker {
-  if (role === 'all') return { readiness: [], instrument: () => undefined, started: () => undefined };
+  // One process serving everything is API process 1: the metric the table lists is served in every mode.
+  if (role === 'all') return { readiness: [], instrument: countServed(metrics, '1'), started: () => undefined };
   // Its constructor installs the answer to the primary's requests for this process's metrics.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics]);
@@ -30,11 +31,15 @@ export function joinCluster(role: SlotsRole, metrics: Registry): ClusterWorker {
   }
   // The scrape of any API process shows every process (counters and histograms summed).
   metrics.metrics = () => primary.ask('metrics');
-  const served = new Counter({ name: 'tower_slots_api_process_requests_total', help: 'HTTP requests answered, by API process (1…SLOTS_API_PROCESSES): how the port spreads its connections', labelNames: ['process'], registers: [metrics] });
-  const place = process.env[indexEnv] ?? '0';
   return {
     readiness: [{ name: 'duties process', check: async () => void (await primary.ask('duties')) }],
-    instrument: (http) => http.addHook('onResponse', async () => served.inc({ process: place })),
+    instrument: countServed(metrics, process.env[indexEnv] ?? '0'),
     started: () => undefined,
   };
+}
+
+/** Counts the HTTP requests this API process answers, labelled with its place among the API processes. */
+function countServed(metrics: Registry, place: string): ClusterWorker['instrument'] {
+  const served = new Counter({ name: 'tower_slots_api_process_requests_total', help: 'HTTP requests answered, by API process (1…SLOTS_API_PROCESSES): how the port spreads its connections', labelNames: ['process'], registers: [metrics] });
+  return (http) => http.addHook('onResponse', async () => served.inc({ process: place }));
 }
