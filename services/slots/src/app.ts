@@ -1,8 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, EventCodec, eventDecoder, httpPart, installProblemHandler, installSecurityHeaders, partOf, pingRedis, plannedCapacity, RateLimiter, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, EventCodec, eventDecoder, httpPart, installProblemHandler, installSecurityHeaders, partOf, pingRedis, plannedCapacity, registerApiDocs, registerOpsRoutes, serverOptions, withoutRequestLogs, type AccessRegistry, type CapacityPlan, type ClickHouseClient, type ListenOn, type Logger, type Part, type ReadinessCheck, type Redis, type SiteCatalog, type TowerProducer } from '@tower/shared';
 import { Periodic } from './background.ts';
+import { memoryBudget, sharedBudget } from './budget.ts';
 import { CheckInMatcher } from './check-in.ts';
 import { readGateConditions, registerConditionsRoute } from './conditions/routes.ts';
 import { SlotDesk } from './desk.ts';
@@ -32,8 +33,8 @@ export interface SlotsSettings {
   maxBatchItems: number;
   /** How far ahead a window may be booked. */
   horizonMs: number;
-  /** Requests per second and burst per token. */
-  rateLimit: { perSecond: number; burst: number };
+  /** Requests per second and burst per token; `apiProcesses` > 1: the API processes share each bucket in Redis (budget.ts). */
+  rateLimit: { perSecond: number; burst: number; apiProcesses?: number };
   topics: { slots: string; trucks: string; deadLetter: string };
   /** Consumer groups: check-in from truck events, the ClickHouse history. */
   groups: { checkIn: string; history: string };
@@ -161,7 +162,8 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
   });
   registerOpsRoutes(http, { metrics, readiness: [{ name: 'redis', check: () => pingRedis(deps.redis) }, ...deps.readiness] });
   registerBookingPage(http, bookingPageDirectory, { sites: bookableSites(deps.catalog), cancelCutoffMs: settings.rules.cancelCutoffMs, liveUrl: settings.liveUrl ?? '' });
-  const rateLimiter = new RateLimiter(settings.rateLimit.perSecond, settings.rateLimit.burst, now);
+  const { apiProcesses = 1, ...rate } = settings.rateLimit;
+  const budget = apiProcesses > 1 ? sharedBudget(deps.redis, rate, apiProcesses, now, logger) : memoryBudget(rate, now);
   const webhooks = buildWebhooks({
     settings: settings.webhooks,
     topic: settings.topics.slots,
@@ -174,10 +176,10 @@ export async function buildSlots(deps: SlotsDependencies): Promise<SlotsService>
     metrics,
     now,
   });
-  webhooks.registerRoutes(http, { access: deps.access, rateLimiter });
-  registerConditionsRoute(http, { redis: deps.redis, access: deps.access, rateLimiter, catalog: deps.catalog, logger });
-  registerSlotRoutes(http, { desk, access: deps.access, rateLimiter, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
-  registerFleetRoutes(http, { desk, access: deps.access, rateLimiter, now });
+  webhooks.registerRoutes(http, { access: deps.access, budget });
+  registerConditionsRoute(http, { redis: deps.redis, access: deps.access, budget, catalog: deps.catalog, logger });
+  registerSlotRoutes(http, { desk, access: deps.access, budget, catalog: deps.catalog, maxRangeMs: settings.maxRangeMs, maxBookings: settings.maxBookings, maxBatchItems: settings.maxBatchItems, now });
+  registerFleetRoutes(http, { desk, access: deps.access, budget, now });
   const duties = [
     partOf('history consumer (commit offsets)', history),
     partOf('outbox relay (what is left is published at the next start)', relay),

@@ -8,7 +8,7 @@ const minutes = (ms: number) => ms / 60_000;
 export const slotsEnv = {
   PORT: env.port({ default: 8082, description: 'HTTP port of the slots API' }),
   HOST: env.string({ default: '127.0.0.1', description: 'address to listen on' }),
-  SLOTS_API_PROCESSES: env.integer({ default: 0, min: 0, max: 64, description: 'HTTP API processes sharing PORT (node:cluster), plus one process for the consumers, outbox relay, sweeper and webhooks; 1: everything in one process; 0: one per CPU core but one (left to Redis, Kafka and the rest), so one process on two cores, where two measured slower (docs/BENCHMARKS.md). Each API process enforces RATE_PER_SECOND and RATE_BURST divided by this count, so a key’s budget stays the configured one in all' }),
+  SLOTS_API_PROCESSES: env.integer({ default: 0, min: 0, max: 64, description: 'HTTP API processes sharing PORT (node:cluster), plus one process for the consumers, outbox relay, sweeper and webhooks; 1: everything in one process; 0: one per CPU core but one (left to Redis, Kafka and the rest), so one process on two cores, where two measured slower (docs/BENCHMARKS.md). The API processes share each key’s budget (RATE_PER_SECOND, RATE_BURST) in Redis, one script call per request, so a key has the configured budget whichever processes its connections meet' }),
   ...kafkaEnv,
   ...clickhouseEnv,
   ...redisEnv,
@@ -60,18 +60,6 @@ export const slotsEnv = {
 
 /** The API processes SLOTS_API_PROCESSES asks for on this machine. */
 export const apiProcessesOf = (setting: number): number => (setting === 0 ? Math.max(1, os.availableParallelism() - 1) : setting);
-
-/** The API processes for `config`; each holds RATE_BURST / N of a key's burst, which must still take the largest batch. */
-export function checkedApiProcesses(config: { SLOTS_API_PROCESSES: number; RATE_BURST: number; BATCH_MAX_ITEMS: number }): number {
-  // The default (0) never asks for more processes than the burst can be shared by: on 8 cores with stock
-  // settings (burst 100, batches of 20) seven processes would refuse to start; it takes five.
-  const processes =
-    config.SLOTS_API_PROCESSES === 0 ? Math.max(1, Math.min(apiProcessesOf(0), Math.floor(config.RATE_BURST / config.BATCH_MAX_ITEMS))) : config.SLOTS_API_PROCESSES;
-  if (processes > 1 && config.BATCH_MAX_ITEMS > config.RATE_BURST / processes) {
-    throw new Error(`BATCH_MAX_ITEMS (${config.BATCH_MAX_ITEMS}) must be at most RATE_BURST / ${processes} API processes (${Math.floor(config.RATE_BURST / processes)}): each process holds that share of a key's burst, and a larger batch would always be refused`);
-  }
-  return processes;
-}
 
 export function ledgerRulesOf(config: {
   SLOT_WINDOW_MINUTES: number;

@@ -4,25 +4,28 @@
  * sharing the port and one duties process (cluster/primary.ts), which run this file
  * again in their role. A process wires Redis (live slot state), Kafka (slot changes out,
  * truck events in) and ClickHouse (history), runs its parts (the API, the consumers and
- * background work, or both), and on SIGTERM stops intake (HTTP finishes requests in
- * flight), stops the sweeper and the consumers (offsets committed), publishes what is
- * left in the outbox and closes the clients.
+ * background work, or both), and on SIGTERM (a forked process: on the primary's order)
+ * stops intake (no new connections; what still arrives on an open one is answered with
+ * `Connection: close`, idle keep-alive connections are closed after a grace, requests in
+ * flight finish: cluster/drain.ts), stops the sweeper and the consumers (offsets
+ * committed), publishes what is left in the outbox and closes the clients.
  */
 import cluster from 'node:cluster';
 import os from 'node:os';
 import path from 'node:path';
 import { AccessRegistry, checkClickHouseLogin, clientPart, connectRedis, createClickHouse, derivedOrExit, kafkaLoginOf, createKafka, createLogger, createMetricsRegistry, createProducer, createRedis, Lifecycle, loadCatalog, loadConfigOrExit, pingKafka, loadCapacityPlan, readAccessRegistry, readinessOf } from '@tower/shared';
 import { buildSlots } from './app.ts';
-import { currentRole, indexEnv, type SlotsRole } from './cluster/messages.ts';
+import { drainingHttpPart } from './cluster/drain.ts';
+import { currentRole, indexEnv, stopShareMs, type SlotsRole } from './cluster/messages.ts';
 import { runPrimary } from './cluster/primary.ts';
-import { joinCluster } from './cluster/worker.ts';
-import { checkedApiProcesses, ledgerRulesOf, slotsEnv, webhookSettingsOf } from './config.ts';
+import { joinCluster, stopOnPrimaryOrder } from './cluster/worker.ts';
+import { apiProcessesOf, ledgerRulesOf, slotsEnv, webhookSettingsOf } from './config.ts';
 
 const config = loadConfigOrExit('slots', slotsEnv);
-const apiProcesses = derivedOrExit('slots', () => checkedApiProcesses(config));
+const apiProcesses = apiProcessesOf(config.SLOTS_API_PROCESSES);
 const role = apiProcesses > 1 ? currentRole() : 'all';
 const logger = createLogger({ service: 'slots', level: config.LOG_LEVEL }).child(apiProcesses > 1 ? { process: cluster.isPrimary ? 'primary' : `${role} ${process.env[indexEnv] ?? ''}`.trim() } : {});
-if (apiProcesses > 1 && cluster.isPrimary) runPrimary({ apiProcesses, restartInitialMs: 500, restartMaxMs: 30_000 }, logger);
+if (apiProcesses > 1 && cluster.isPrimary) runPrimary({ apiProcesses, restartInitialMs: 500, restartMaxMs: 30_000, scrapeTimeoutMs: 2000 }, logger);
 else await serve(role);
 
 async function serve(role: SlotsRole): Promise<void> {
@@ -30,8 +33,10 @@ async function serve(role: SlotsRole): Promise<void> {
   const rules = derivedOrExit('slots', () => ledgerRulesOf(config));
   const plan = derivedOrExit('slots', () => loadCapacityPlan(catalog.document, config.CAPACITY_PLAN_FILE ? path.resolve(config.CAPACITY_PLAN_FILE) : undefined));
 
-  const lifecycle = new Lifecycle(logger);
-  lifecycle.installSignalHandlers();
+  // A forked process stops within its phase's share (the primary kills it past that), on the primary's order only.
+  const lifecycle = new Lifecycle(logger, role === 'all' ? {} : { stopDeadlineMs: stopShareMs[role] - 1000 });
+  if (role === 'all') lifecycle.installSignalHandlers();
+  else stopOnPrimaryOrder(() => lifecycle.installSignalHandlers(), logger);
 
   const access = new AccessRegistry(readAccessRegistry(path.resolve(config.ACCESS_FILE)));
   const redis = createRedis(config.REDIS_URL, { connectionName: `slots-${os.hostname()}-${process.pid}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
@@ -48,7 +53,7 @@ async function serve(role: SlotsRole): Promise<void> {
     clientPart('kafka producer (flush)', { ...kafkaLogin, connect: () => producer.connect(), close: () => producer.disconnect() }),
   ];
 
-  const share = role === 'all' ? 1 : apiProcesses;
+  const listen = { port: config.PORT, host: config.HOST };
   const metrics = createMetricsRegistry('slots');
   const worker = joinCluster(role, metrics);
   const slots = await buildSlots({
@@ -64,8 +69,8 @@ async function serve(role: SlotsRole): Promise<void> {
       maxBookings: config.MAX_BOOKINGS,
       maxBatchItems: config.BATCH_MAX_ITEMS,
       horizonMs: config.BOOKING_HORIZON_DAYS * 86_400_000,
-      // Each API process holds its share of a key's budget: N processes together allow the configured rate, never N times it.
-      rateLimit: { perSecond: config.RATE_PER_SECOND / share, burst: config.RATE_BURST / share },
+      // Several API processes share each key's bucket in Redis: whole across them, never N times it.
+      rateLimit: { perSecond: config.RATE_PER_SECOND, burst: config.RATE_BURST, apiProcesses: role === 'all' ? 1 : apiProcesses },
       topics: { slots: config.TOPIC_SLOTS, trucks: config.TOPIC_TRUCKS, deadLetter: config.TOPIC_DEADLETTER },
       groups: { checkIn: `${config.CONSUMER_GROUP_PREFIX}-check-in`, history: `${config.CONSUMER_GROUP_PREFIX}-history` },
       webhooks: webhookSettingsOf(config),
@@ -80,10 +85,11 @@ async function serve(role: SlotsRole): Promise<void> {
     clickhouse,
     metrics,
     readiness: [...readinessOf(clients), ...worker.readiness],
-    listen: { port: config.PORT, host: config.HOST },
+    listen,
   });
   worker.instrument(slots.http);
-  const parts = role === 'api' ? [slots.api] : role === 'duties' ? slots.duties : slots.parts;
+  const api = drainingHttpPart(slots.api.name, slots.http, listen);
+  const parts = role === 'api' ? [api] : role === 'duties' ? slots.duties : [...slots.duties, api];
   await lifecycle.startOrExit('slots', [...clients, ...parts]);
   worker.started();
 

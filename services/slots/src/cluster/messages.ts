@@ -1,9 +1,12 @@
 /**
  * What the slots processes say to each other over the cluster's IPC channel: an API
  * process asks the primary (the whole service's metrics, whether the duties process is
- * up) and gets one answer per question; the duties process tells the primary it is ready.
+ * up) and gets one answer per question; the duties process tells the primary it is ready;
+ * the primary asks each process for its metrics and orders each to stop.
  */
 import cluster from 'node:cluster';
+import { Gauge, type Registry } from 'prom-client';
+import { stopDeadlineMs } from '@tower/shared';
 
 /** The environment a forked process reads its role and place from. */
 export const roleEnv = 'SLOTS_PROCESS_ROLE';
@@ -32,8 +35,49 @@ export interface DutiesReady {
   type: 'tower-slots:duties-ready';
 }
 
-export const isAsk = (message: unknown): message is Ask => (message as Partial<Ask> | null)?.type === 'tower-slots:ask';
-const isAnswer = (message: unknown): message is Answer => (message as Partial<Answer> | null)?.type === 'tower-slots:answer';
+/** A forked process answers the primary's metrics requests from now on. */
+export interface Joined {
+  type: 'tower-slots:joined';
+}
+
+/** The primary's order to stop (signals to a forked process are ignored: the primary stops them in order). */
+export interface StopOrder {
+  type: 'tower-slots:stop';
+}
+
+/** One process's metrics, as prom-client's AggregatorRegistry.aggregate takes them. */
+export type ProcessMetrics = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+export interface MetricsRequest {
+  type: 'tower-slots:metrics-request';
+  id: number;
+}
+
+export interface MetricsReply {
+  type: 'tower-slots:metrics';
+  id: number;
+  metrics: ProcessMetrics;
+}
+
+/**
+ * Each stop phase's share of the stop deadline: the API processes' (intake ends, requests
+ * in flight and idle keep-alive connections drained), then the duties process's (offsets
+ * committed, the outbox published). A phase past its share is killed and logged; the next
+ * still has its own.
+ */
+export const stopShareMs = { api: 20_000, duties: stopDeadlineMs - 20_000 } as const;
+
+const typed =
+  <T extends { type: string }>(type: T['type']) =>
+  (message: unknown): message is T =>
+    (message as Partial<T> | null)?.type === type;
+export const isJoined = typed<Joined>('tower-slots:joined');
+export const isStopOrder = typed<StopOrder>('tower-slots:stop');
+export const isMetricsRequest = typed<MetricsRequest>('tower-slots:metrics-request');
+export const isMetricsReply = typed<MetricsReply>('tower-slots:metrics');
+export const isDutiesReady = typed<DutiesReady>('tower-slots:duties-ready');
+export const isAsk = typed<Ask>('tower-slots:ask');
+const isAnswer = typed<Answer>('tower-slots:answer');
 
 /** This process's role: `all` unless the primary forked it as an API or duties process. */
 export function currentRole(): SlotsRole {
@@ -74,4 +118,10 @@ export class PrimaryChannel {
       send(ask);
     });
   }
+}
+
+/** How many slots processes there are and how many a scrape holds (one starting or gone is left out). */
+export function countProcesses(registry: Registry, processes: number, answered: number): void {
+  new Gauge({ name: 'tower_slots_processes', help: 'Slots processes the service runs (API processes and the duties process)', registers: [registry] }).set(processes);
+  new Gauge({ name: 'tower_slots_processes_answered', help: 'Slots processes whose metrics are in this scrape (one starting or gone is left out)', registers: [registry] }).set(answered);
 }

@@ -8,14 +8,13 @@ import {
   ForbiddenProblem,
   gateConditionsKey,
   ProblemDocument,
-  RateLimitedProblem,
   type AccessRegistry,
   type GateConditions,
   type Logger,
-  type RateLimiter,
   type Redis,
   type SiteCatalog,
 } from '@tower/shared';
+import { spendOrRefuse, type KeyBudget } from '../budget.ts';
 
 /**
  * The gate conditions as the live service last wrote them to Redis (`conditions:current`,
@@ -39,7 +38,7 @@ export interface ConditionsRouteOptions {
   redis: Redis;
   access: AccessRegistry;
   /** The slots API's limiter: these requests count against the same budget per key. */
-  rateLimiter: RateLimiter;
+  budget: KeyBudget;
   catalog: SiteCatalog;
   logger: Logger;
 }
@@ -61,8 +60,7 @@ export function registerConditionsRoute(root: FastifyInstance, options: Conditio
   );
   const onRequest = async (request: { headers: { authorization?: string } }) => {
     const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key or an operator token');
-    const allowance = options.rateLimiter.take(caller.id, 1);
-    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    await spendOrRefuse(options.budget, caller.id, 1);
     if (caller.role === 'display') throw new ForbiddenProblem(`${caller.id} is a display token; the slots API is for firms’ keys and operators (displays read GET /v1/conditions of the Operations Center)`);
   };
   app.get('/v1/conditions', { schema, onRequest }, async (request) => {

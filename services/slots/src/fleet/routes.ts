@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { vietnamIso, type AccessRegistry, type RateLimiter } from '@tower/shared';
+import { vietnamIso, type AccessRegistry } from '@tower/shared';
+import type { KeyBudget } from '../budget.ts';
 import type { SlotDesk } from '../desk.ts';
 import type { FleetTruck } from '../domain/fleet.ts';
 import { deskCallers, problems, registerDeskRoutes } from '../http/routes.ts';
@@ -9,7 +10,7 @@ import { fleetSchemas, type FleetTruckView } from './schemas.ts';
 export interface FleetRouteOptions {
   desk: SlotDesk;
   access: AccessRegistry;
-  rateLimiter: RateLimiter;
+  budget: KeyBudget;
   now: () => number;
 }
 

@@ -1,7 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { bookingView, ProblemDocument, RateLimitedProblem, SlotBookingView, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type ProblemError, type RateLimiter, type SiteCatalog } from '@tower/shared';
+import { bookingView, ProblemDocument, SlotBookingView, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type ProblemError, type SiteCatalog } from '@tower/shared';
+import { spendOrRefuse, type KeyBudget } from '../budget.ts';
 import type { SlotDesk } from '../desk.ts';
 import { isDeskError } from '../desk-errors.ts';
 import { deskProblem, type InputPlace } from './problems.ts';
@@ -12,7 +13,7 @@ export interface SlotRouteOptions {
   desk: SlotDesk;
   access: AccessRegistry;
   /** Requests per token: a firm's client that loops cannot crowd out the others. */
-  rateLimiter: RateLimiter;
+  budget: KeyBudget;
   catalog: SiteCatalog;
   maxRangeMs: number;
   maxBookings: number;
@@ -55,14 +56,11 @@ export function registerDeskRoutes(root: FastifyInstance, routes: (scope: Fastif
  * Who calls, for a desk route's onRequest: the token checked, one request spent from its
  * budget (`spend` takes more: a batch), and the caller as the handler reads it.
  */
-export function deskCallers(options: { access: AccessRegistry; rateLimiter: RateLimiter }) {
-  const spend = (caller: AccessRecord, requests: number) => {
-    const allowance = options.rateLimiter.take(caller.id, requests);
-    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests${requests > 1 ? ` (a batch of ${requests} counts ${requests})` : ''}; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
-  };
+export function deskCallers(options: { access: AccessRegistry; budget: KeyBudget }) {
+  const spend = (caller: AccessRecord, requests: number) => spendOrRefuse(options.budget, caller.id, requests);
   const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
     const caller = options.access.authenticate(request.headers.authorization, keyHint);
-    spend(caller, 1);
+    await spend(caller, 1);
     request.caller = caller;
   };
   const caller = (request: { caller?: AccessRecord }) => request.caller as AccessRecord;
@@ -146,7 +144,7 @@ function slotRoutes(scope: FastifyInstance, options: SlotRouteOptions): void {
     async (request) => {
       const who = caller(request);
       const { items } = request.body;
-      spend(who, items.length - 1);
+      await spend(who, items.length - 1);
       const results: Static<typeof schemas.BatchResults>['results'] = [];
       let unavailable: ProblemError | undefined;
       for (const [index, { idempotencyKey, ...item }] of items.entries()) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ForbiddenProblem, NotFoundProblem, ProblemDocument, ProblemError, RateLimitedProblem, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry, type RateLimiter } from '@tower/shared';
+import { ForbiddenProblem, NotFoundProblem, ProblemDocument, ProblemError, ValidationProblem, vietnamIso, type AccessRecord, type AccessRegistry } from '@tower/shared';
+import { spendOrRefuse, type KeyBudget } from '../budget.ts';
 import { webhookSchemas } from './schemas.ts';
 import { newWebhookSecret } from './signing.ts';
 import type { DeliveryAttempt, QueuedDelivery, StoredEndpoint, WebhookEndpoint, WebhookStore } from './store.ts';
@@ -12,7 +13,7 @@ export interface WebhookRouteOptions {
   store: WebhookStore;
   access: AccessRegistry;
   /** The slots API's limiter: webhook requests count against the same budget per key. */
-  rateLimiter: RateLimiter;
+  budget: KeyBudget;
   maxPerFirm: number;
   allowLoopbackHttp: boolean;
   /** Counts a delivery refused at a full queue. */
@@ -69,8 +70,7 @@ function webhookRoutes(scope: FastifyInstance, options: WebhookRouteOptions): vo
   app.decorateRequest('caller', undefined);
   const authenticate = async (request: { headers: { authorization?: string }; caller?: AccessRecord }) => {
     const caller = options.access.authenticate(request.headers.authorization, 'a firm’s API key');
-    const allowance = options.rateLimiter.take(caller.id, 1);
-    if (!allowance.allowed) throw new RateLimitedProblem(`${caller.id} is over its rate of requests; retry in ${allowance.retryAfterSeconds} s`, allowance.retryAfterSeconds);
+    await spendOrRefuse(options.budget, caller.id, 1);
     if (!caller.firm) throw new ForbiddenProblem(`webhooks are a firm’s: ${caller.id} is a ${caller.role} token; use the firm’s API key`);
     request.caller = caller;
   };

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ConsumerRunner, decodeSlotMessage, jsonDecoder, partOf, type AccessRegistry, type ConsumedMessage, type GateConditions, type Logger, type Part, type RateLimiter, type Redis, type SlotMessage, type TowerProducer } from '@tower/shared';
+import { ConsumerRunner, decodeSlotMessage, jsonDecoder, partOf, type AccessRegistry, type ConsumedMessage, type GateConditions, type Logger, type Part, type Redis, type SlotMessage, type TowerProducer } from '@tower/shared';
 import { Periodic } from '../background.ts';
+import type { KeyBudget } from '../budget.ts';
 import { ConditionsWatcher } from './conditions.ts';
 import { queueTo, WebhookFanOut, type WindowBookings } from './fan-out.ts';
 import { registerWebhookRoutes } from './routes.ts';
@@ -80,8 +81,8 @@ export function buildWebhooks(deps: {
     consumer,
     conditions,
     parts,
-    registerRoutes: (http: FastifyInstance, options: { access: AccessRegistry; rateLimiter: RateLimiter }) =>
-      registerWebhookRoutes(http, { store, access: options.access, rateLimiter: options.rateLimiter, maxPerFirm: settings.maxPerFirm, allowLoopbackHttp: settings.allowLoopbackHttp, refused, now: deps.now }),
+    registerRoutes: (http: FastifyInstance, options: { access: AccessRegistry; budget: KeyBudget }) =>
+      registerWebhookRoutes(http, { store, access: options.access, budget: options.budget, maxPerFirm: settings.maxPerFirm, allowLoopbackHttp: settings.allowLoopbackHttp, refused, now: deps.now }),
   };
 }
 
