@@ -24,5 +24,9 @@ export const ingestEnv = {
     max: 24 * 90,
     description: 'how long an eventId stays bound to its first content (Redis); another content under the id is refused. At least as long as devices retry; the default is the 7 days an event may be late',
   }),
+  KAFKA_PRODUCER_THREAD: env.boolean({
+    default: true,
+    description: 'run the Kafka producer (KafkaJS and its record encoding) in a worker thread, so it uses a second core beside the HTTP thread; false keeps it on the HTTP thread',
+  }),
   KAFKA_SEND_TIMEOUT_MS: env.integer({ default: 10_000, min: 100, max: 120_000, description: 'longest wait for Kafka to acknowledge a batch before answering 503' }),
 };

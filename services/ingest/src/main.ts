@@ -12,6 +12,7 @@ import { ingestEnv } from './config.ts';
 import { watchDeviceRegistry } from './device-registry-watch.ts';
 import { DeviceRegistry } from './domain/devices.ts';
 import { RedisEventIdLedger } from './event-id-ledger.ts';
+import { KafkaThreadProducer } from './kafka-thread/producer.ts';
 import { EventPublisher } from './publisher.ts';
 
 const config = loadConfigOrExit('ingest', ingestEnv);
@@ -23,8 +24,10 @@ const tracing = await Tracing.start('ingest', config, logger);
 
 const catalog = loadCatalog(path.resolve(config.CATALOG_FILE));
 const devices = new DeviceRegistry(readDeviceRegistry(path.resolve(config.DEVICES_FILE)));
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, logger, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) });
-const producer = createProducer(kafka);
+const kafkaSettings = { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest`, retries: 2, login: derivedOrExit('ingest', () => kafkaLoginOf(config)) };
+const kafka = createKafka({ ...kafkaSettings, logger });
+const metrics = createMetricsRegistry('ingest');
+const producer = config.KAFKA_PRODUCER_THREAD ? new KafkaThreadProducer({ ...kafkaSettings, service: 'ingest', logLevel: config.LOG_LEVEL }, logger, { metrics }) : createProducer(kafka);
 const admin = kafka.admin();
 const redis = createRedis(config.REDIS_URL, { connectionName: `ingest-${os.hostname()}-${process.pid}`, logger, username: config.REDIS_USERNAME, password: config.REDIS_PASSWORD });
 const kafkaLogin = { dependency: 'Kafka', user: config.KAFKA_SASL_USERNAME };
@@ -50,7 +53,7 @@ const { parts } = await buildApp({
   devices,
   eventIds: new RedisEventIdLedger(redis, config.EVENT_ID_RETENTION_HOURS * 3600),
   publisher: new EventPublisher(producer, new EventCodec(), config.KAFKA_SEND_TIMEOUT_MS, { truck: config.TOPIC_TRUCKS, container: config.TOPIC_CONTAINERS, lane: config.TOPIC_LANES }),
-  metrics: createMetricsRegistry('ingest'),
+  metrics,
   readiness: readinessOf(clients),
   tracing,
   listen: { port: config.PORT, host: config.HOST },

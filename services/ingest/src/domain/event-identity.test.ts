@@ -30,6 +30,11 @@ describe('content digest', () => {
     expect(contentDigest({ ...arrived, observedAt: arrived.observedAt + 1 })).not.toBe(contentDigest(arrived));
     expect(contentDigest({ ...arrived, containers: ['CSQU3054383'] })).not.toBe(contentDigest(arrived));
   });
+
+  it('stays what earlier releases bound in Redis (a re-send after an upgrade is the same content)', () => {
+    const fixed = { ...sampleEvents(1_764_547_200_000).find((e) => e.type === 'truck.arrived')!, eventId: '0b5e2c1a-7d3f-4e8a-9c61-2f4d8e7a1b30' };
+    expect(contentDigest(fixed)).toBe('RCp6aP09PToK9gml0KE3yY');
+  });
 });
 
 describe('refuseConflictingIds', () => {

