@@ -90,7 +90,7 @@ export async function buildApp(deps: AggregatorDependencies): Promise<Aggregator
   const windows = new LiveWindows(deps.settings.allowedLatenessMs, deps.settings.tickHorizonMs);
   const journeys = new LiveJourneys();
   const live = new LivePublisher(windows, journeys, store, deps.producer, { throughput: deps.topics.throughput, journeys: deps.topics.journeys }, metrics, deps.logger, deps.settings.tickIntervalMs, undefined, deps.tracing);
-  const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: (trace) => live.request(trace), decoded: (source, rows) => live.decoded(source, rows), stored: (source) => live.stored(source) }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
+  const pipeline = new AggregationPipeline(store, deps.catalog, { windows, journeys, changed: (trace) => live.request(trace), decoded: (source, rows) => live.decoded(source, rows), stored: (source) => live.stored(source), failed: (source) => live.failed(source), assigned: (owned) => live.assigned(owned) }, metrics, { dedupWindowEvents: deps.settings.dedupWindowEvents }, deps.logger);
   const families = Object.fromEntries((Object.entries(deps.topics.events) as [FamilyName, string][]).map(([family, topic]) => [topic, family]));
   const runner = new ConsumerRunner(
     {

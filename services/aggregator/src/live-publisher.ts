@@ -23,10 +23,12 @@ export interface LiveTopics {
  *
  * Provisional figures: as soon as a batch is decoded (before its insert), the windows it
  * touches are published at once as ticks flagged `provisional`, their figures estimated
- * in memory (ProvisionalFigures: the last confirmed figures plus what the batches since
- * add); the confirmed tick of the round after the insert replaces them (and is counted
- * as a correction when the estimate of the same batches differed from the stored
- * figures). Both go to the same partition (key `site/lane`) from one idempotent
+ * in memory (ProvisionalFigures: the last settled confirmed figures plus exactly the
+ * batches they do not hold); the confirmed tick of the round after the insert replaces
+ * them (and is counted as a correction when the estimate of the same batches differed
+ * from the stored figures). A batch that is not stored (its insert failed or was refused,
+ * its partition went to another member) leaves the estimates, and its windows get a
+ * confirmed tick of what is stored, an empty one if nothing is. Both go to the same partition (key `site/lane`) from one idempotent
  * producer, so a window's provisional tick is never behind its confirmed one on Kafka.
  *
  * Where tracing is on, a round that carries the changes of traced batches is a span
@@ -68,8 +70,7 @@ export class LivePublisher {
    * same source replaces one whose insert failed.
    */
   decoded(source: string, rows: readonly RawRow[]): void {
-    const previous = this.unstored.get(source);
-    if (previous) this.provisional.dropped(previous);
+    this.failed(source);
     const now = Date.now();
     const batch: DecodedBatch = { windows: new Map(), stored: false };
     for (const row of rows) {
@@ -98,6 +99,31 @@ export class LivePublisher {
     if (!batch) return;
     batch.stored = true;
     this.unstored.delete(source);
+  }
+
+  /**
+   * The batch last decoded from `source` was not stored (its insert failed or was
+   * refused: it is retried, split, dead-lettered): it leaves the estimates, and its
+   * windows get a confirmed tick of what is stored, for the events its provisional ticks
+   * showed (so a figure whose events never get stored does not stay on the wall).
+   */
+  failed(source: string): void {
+    const batch = this.unstored.get(source);
+    if (!batch) return;
+    this.unstored.delete(source);
+    this.withdraw(batch);
+  }
+
+  /** A new assignment (`owned`: the sources this member reads now): the batches not stored of the others are withdrawn as if failed. */
+  assigned(owned: ReadonlySet<string>): void {
+    for (const source of [...this.unstored.keys()]) if (!owned.has(source)) this.failed(source);
+  }
+
+  private withdraw(batch: DecodedBatch): void {
+    const changes = this.provisional.dropped(batch);
+    if (changes.length === 0) return;
+    this.windows.restore(changes.map((change) => ({ ...change, late: false })));
+    this.request();
   }
 
   /** Something changed (in a traced batch: `trace`, its span): publish it as soon as the spacing allows. */
@@ -156,10 +182,9 @@ export class LivePublisher {
     if (changes.length === 0 && journeys.length === 0) return true;
     const traces = this.traces;
     this.traces = [];
-    const included = new Set(this.provisional.storedBatches());
     const span = traces.length > 0 ? this.tracing?.startSpan('publish live ticks', { kind: SpanKind.PRODUCER, links: traces.map((context) => ({ context })), attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send' } }) : undefined;
     try {
-      const ticks = await this.ticksOf(changes, included);
+      const ticks = await this.ticksOf(changes);
       const publishedAt = Date.now();
       const updates: JourneyUpdate[] = journeys.map(({ journey, newestIngestedAt }) => Object.assign({}, journey, { newestIngestedAt, publishedAt }));
       const headers: TraceHeaders | undefined = span && traceHeadersOf(span.spanContext());
@@ -169,7 +194,6 @@ export class LivePublisher {
       ].filter((batch) => batch.messages.length > 0));
       span?.setAttributes({ 'tower.ticks': ticks.length, 'tower.journey_updates': updates.length });
       if (span) endSpan(span);
-      this.provisional.settle(included);
       this.metrics.ticksPublished.inc(ticks.length);
       this.metrics.journeyUpdatesPublished.inc(updates.length);
       this.metrics.watermark.set(Math.max(0, this.windows.watermark(publishedAt) / 1000));
@@ -185,20 +209,24 @@ export class LivePublisher {
     }
   }
 
-  private async ticksOf(changes: readonly WindowChange[], included: ReadonlySet<DecodedBatch>): Promise<ThroughputTick[]> {
+  /** The confirmed ticks of `changes`, read from the stored aggregates; the provisional estimates settle on what the read holds. */
+  private async ticksOf(changes: readonly WindowChange[]): Promise<ThroughputTick[]> {
     if (changes.length === 0) return [];
-    const stored = await this.store.windows(changes);
-    const byKey = new Map(stored.map((w) => [windowKey(w), w]));
-    const publishedAt = Date.now();
-    const ticks: ThroughputTick[] = [];
-    for (const change of changes) {
-      const key = windowKey(change);
-      const window = byKey.get(key);
-      if (!window) continue;
-      if (this.provisional.confirm(key, window.measures, included, publishedAt)) this.metrics.provisionalCorrections.inc();
-      ticks.push(this.tickOf(change, window.measures, publishedAt, false));
+    const read = this.provisional.beginRead();
+    try {
+      const stored = await this.store.windows(changes);
+      const byKey = new Map(stored.map((w) => [windowKey(w), w]));
+      const publishedAt = Date.now();
+      const ticks: ThroughputTick[] = [];
+      for (const change of changes) {
+        const { measures, corrected } = this.provisional.confirm(windowKey(change), byKey.get(windowKey(change))?.measures, read, publishedAt);
+        if (corrected) this.metrics.provisionalCorrections.inc();
+        if (measures) ticks.push(this.tickOf(change, measures, publishedAt, false));
+      }
+      return ticks;
+    } finally {
+      this.provisional.endRead(read);
     }
-    return ticks;
   }
 
   private tickOf(change: WindowChange, measures: ThroughputMeasures, publishedAt: number, provisional: boolean): ThroughputTick {

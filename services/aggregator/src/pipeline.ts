@@ -32,6 +32,10 @@ export interface LiveChanges {
   decoded(source: string, rows: readonly RawRow[]): void;
   /** The batch last decoded from `source` is stored (a batch decoded again from the source replaces one never stored). */
   stored(source: string): void;
+  /** The batch last decoded from `source` failed (it is retried, split or dead-lettered): its provisional figures are withdrawn. */
+  failed(source: string): void;
+  /** A new group generation: `owned` are the sources this member reads now; the unstored batches of the others are withdrawn. */
+  assigned(owned: ReadonlySet<string>): void;
 }
 
 /**
@@ -44,6 +48,8 @@ export interface LiveChanges {
  */
 export class AggregationPipeline implements ConsumerHandler {
   private readonly partitions = new Map<string, PartitionState>();
+  /** Per family, the refused event whose column types were last read again (the runner's split refuses it at each step). */
+  private readonly typesReadFor = new Map<ConsumedEvent['family'], string>();
 
   constructor(
     private readonly store: EventStore,
@@ -54,9 +60,10 @@ export class AggregationPipeline implements ConsumerHandler {
     private readonly logger: Logger,
   ) {}
 
-  onAssignment(): void {
+  onAssignment(assignment: Record<string, number[]>): void {
     // Another member may have written to any partition since we last held it.
     this.partitions.clear();
+    this.live.assigned(new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}:${partition}`))));
   }
 
   /** A ClickHouse error is let through: the runner classifies it (a refused row is poison, a server away is retried). */
@@ -71,6 +78,7 @@ export class AggregationPipeline implements ConsumerHandler {
       await this.apply(batch, family, state);
     } catch (error) {
       this.partitions.delete(key);
+      this.live.failed(key);
       throw error;
     }
     return batchHandled;
@@ -153,10 +161,14 @@ export class AggregationPipeline implements ConsumerHandler {
    * would be, permanent: the runner splits the batch down to the event and dead-letters
    * it with this detail, the rest is stored. If the column types changed meanwhile (an
    * operator altered the column to take such values), the batch is retried instead,
-   * encoded for the new types.
+   * encoded for the new types. The types are read again once per refused event, not at
+   * each step of the split.
    */
   private async refused(family: ConsumedEvent['family'], consumed: ConsumedEvent, refusal: Refusal): Promise<Error> {
     const what = `${consumed.event.type} event ${consumed.event.eventId} (${consumed.topic}[${consumed.partition}]@${consumed.offset})`;
+    // Once per refused event: each step of the split that isolates it is refused alike.
+    if (this.typesReadFor.get(family) === what) return new RowRefused(refusal, what);
+    this.typesReadFor.set(family, what);
     if (await this.store.columnTypesChanged(family)) return Object.assign(new Error(`the column types of ${family} events changed on the server: encoding ${what} again`), { retriable: true });
     return new RowRefused(refusal, what);
   }

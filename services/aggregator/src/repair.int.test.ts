@@ -166,7 +166,9 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     await merges('STOP');
     try {
       await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
-      expect(await deletions()).toBe(1);
+      // One deletion per thousand windows (how many differ depends on the minute the test starts), all sent before the wait.
+      const sent = await deletions();
+      expect(sent).toBeGreaterThanOrEqual(1);
       // The deletion finishes after the run gave up…
       await merges('START');
       await eventually(async () => ((await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND is_done = 0`))[0]!.n === '0' ? true : undefined), {
@@ -177,7 +179,7 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
       await merges('STOP');
       expect(await repair.run()).toBeGreaterThan(0);
       expect(repair.pending).toBe(false);
-      expect(await deletions()).toBe(1);
+      expect(await deletions()).toBe(sent);
       expect(await counted()).toBe(String(events.length));
     } finally {
       await merges('START');

@@ -21,7 +21,7 @@ function neverFinishingDeletions() {
     if (/engine = 'MaterializedView'/.test(query)) return [{ name: 'throughput_1m_from_truck_events', create_table_query: view }];
     if (/SELECT sorting_key/.test(query)) return [{ sorting_key: 'site, window_start' }];
     if (/FROM system\.columns/.test(query)) return [{ name: 'window_start' }, { name: 'site' }, { name: 'events' }];
-    if (/FROM system\.mutations/.test(query)) return [{ n: String(deletionsSent) }];
+    if (/FROM system\.mutations/.test(query)) return Array.from({ length: deletionsSent }, (_, i) => ({ mutation_id: `mutation_${i + 2}.txt`, created: '2026-12-01 03:00:00', parts_to_do: 3 }));
     // The views' count of the raw rows says 3; the aggregate table has 2.
     if (/FROM \(SELECT toStartOfMinute/.test(query)) return [{ site: 'bac-luan-2', window_s: 1_800_000_000, n: '3' }];
     if (/FROM `?throughput_1m`? WHERE/.test(query)) return [{ site: 'bac-luan-2', window_s: 1_800_000_000, n: '2' }];
@@ -52,10 +52,30 @@ describe('AggregateRepair waits within its budget', () => {
     expect(repair.pending).toBe(true);
 
     const before = statements.length;
-    await expect(repair.run()).rejects.toThrow(/throughput_1m: the deletion of windows to rebuild has not finished within the repair's 0.2 s/);
+    await expect(repair.run()).rejects.toThrow(/throughput_1m: the deletion of windows to rebuild has not finished within the repair's 0.2 s \(mutation_2.txt sent 2026-12-01 03:00:00, 3 parts to do;/);
     const second = statements.slice(before);
     // Nothing compared, deleted or inserted while the earlier deletion is pending.
     expect(second.filter((s) => !/FROM system\.(processes|mutations)/.test(s))).toEqual([]);
     expect(repair.pending).toBe(true);
+  });
+
+  it('nudges a deletion pending past its threshold with a mutation that changes nothing, once per interval and across runs', async () => {
+    const { client, statements } = neverFinishingDeletions();
+    const repair = new AggregateRepair(client, { insertQueryIdPrefix: 'tower-aggregator:insert:', waitBudgetMs: 400, nudge: { afterMs: 150, everyMs: 60_000 } });
+    repair.noteFailed([row]);
+    const nudges = () => statements.filter((s) => /DELETE WHERE 0$/.test(s));
+    await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
+    expect(nudges()).toEqual(['ALTER TABLE throughput_1m DELETE WHERE 0']);
+    // The deletion is still pending at the next run: it was seen pending long enough already, but the interval has not passed.
+    await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
+    expect(nudges()).toHaveLength(1);
+  });
+
+  it('leaves a deletion alone while it is pending for less than the threshold', async () => {
+    const { client, statements } = neverFinishingDeletions();
+    const repair = new AggregateRepair(client, { insertQueryIdPrefix: 'tower-aggregator:insert:', waitBudgetMs: 300, nudge: { afterMs: 10_000, everyMs: 60_000 } });
+    repair.noteFailed([row]);
+    await expect(repair.run()).rejects.toThrow(RepairWaitExceeded);
+    expect(statements.filter((s) => /DELETE WHERE 0$/.test(s))).toEqual([]);
   });
 });

@@ -5,14 +5,15 @@
  * Vietnamese and Chinese text, strings past one length byte, offsets past 2^53 and empty
  * arrays included; and the declared columns are the migrations' columns, with their types.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { JourneyTracker, eventTypeSchemas, loadCatalog, loadMigrations, type ConsumedEvent, type FamilyName, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
-import { test } from '@tower/shared/testing';
+import { JourneyTracker, createProducer, deadLetterHeaders, eventTypeSchemas, loadCatalog, loadMigrations, type ConsumedEvent, type ContainerEvent, type FamilyName, type LaneEvent, type TowerEvent, type TruckEvent } from '@tower/shared';
+import { eventuallyProgressing, readTopics, sleep, test } from '@tower/shared/testing';
 import { parseJsonEachRow, runInChdb } from '../../../infra/clickhouse/chdb.ts';
 import { TrafficSimulation } from '../../simulator/src/domain/traffic.ts';
 import { dimensionsOf, noDerived, rawColumns, rawRowOf, rawTables, type Derived } from './domain/rows.ts';
 import { EventStore } from './store.ts';
-import { migrate, migrationsDirectory, queryRows } from './test-support.ts';
+import { createAggregatorTopics, eventMessages, migrate, migrationsDirectory, queryRows, startAggregator } from './test-support.ts';
 
 const catalog = loadCatalog();
 const families: FamilyName[] = ['truck', 'container', 'lane'];
@@ -92,7 +93,7 @@ describe('RowBinary encoders (real ClickHouse 18.16 and chDB)', () => {
     });
   });
 
-  test('a column altered under the encoders (UInt8 to Int16): the insert of bytes for the old type fails, and the retry is encoded from the server\'s types and stored', { timeout: 120_000 }, async ({ clickhouse }) => {
+  test('a column altered under the encoders (UInt8 to Int16): the bytes for the old type are not inserted, and the retry is encoded from the server\'s types and stored', { timeout: 120_000 }, async ({ clickhouse }) => {
     await migrate(clickhouse.settings);
     const store = new EventStore(clickhouse.client);
     const { consumed: container, derived } = consumedEvents().find(({ consumed }) => consumed.family === 'container')!;
@@ -105,11 +106,75 @@ describe('RowBinary encoders (real ClickHouse 18.16 and chDB)', () => {
     const stale = await encoded(40);
     expect((await encoded(-20)).refusal?.detail).toMatch(/container_events\.size_ft \(UInt8\) cannot hold the value: -20/);
     await clickhouse.client.command({ query: 'ALTER TABLE container_events MODIFY COLUMN size_ft Int16' });
-    await expect(store.insert('container', stale.rows)).rejects.toThrow();
+    // Not sent: the column types are read before the insert, and its rows were encoded for others.
+    await expect(store.insert('container', stale.rows)).rejects.toThrow(/the column types of container_events changed on the server since its rows were encoded \(size_ft UInt8 → Int16\): not inserted/);
     const fresh = await encoded(-20);
     expect(fresh.refusal).toBeUndefined();
     await store.insert('container', fresh.rows);
     expect(await queryRows<{ size_ft: number }>(clickhouse.client, 'SELECT size_ft FROM container_events')).toEqual([{ size_ft: -20 }]);
   });
-});
 
+  test('a same-width ALTER while the aggregator stores (gross_kg UInt32 to Float32, size_ft UInt8 to Int8): every value is stored as sent, a value the new type cannot hold is dead-lettered saying so, nothing is lost', { timeout: 300_000 }, async ({ kafka, admin, logger, createTopic, clickhouse }) => {
+    await migrate(clickhouse.settings);
+    const topics = await createAggregatorTopics(createTopic);
+    const at = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+    let made = 0;
+    // Every weight its own (a UInt32's bytes read as a Float32 are a tiny number); sizes of 128 and more read as Int8 are negative.
+    const weighed = (): TruckEvent => ({ eventId: randomUUID(), type: 'truck.weighed', site: 'bac-luan-2', lane: 'bl2-weighbridge-ex-1', source: 'BL2-WB-01', plate: `14C-${100 + (made % 800)}.01`, plateCountry: 'VN', direction: 'export', observedAt: at + made, grossKg: 20_000 + made++ });
+    const container = (sizeFt: number): ContainerEvent => ({ eventId: randomUUID(), type: 'container.gate-in', site: 'van-ninh', lane: 'vn-port-gate-ex-1', source: 'VN-TOS', containerNumber: 'CSQU3054383', sizeFt, fullness: 'full', reefer: false, observedAt: at + made++ }) as ContainerEvent;
+    const round = (count: number): TowerEvent[] => Array.from({ length: count }, (_, i) => [weighed(), container([20, 40, 45][i % 3]!)]).flat();
+    const sent: TowerEvent[] = [];
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const send = async (events: TowerEvent[]) => {
+      await producer.send(eventMessages(topics, events));
+      sent.push(...events);
+    };
+    const storedRows = async () => Number((await queryRows<{ n: string }>(clickhouse.client, 'SELECT (SELECT count() FROM truck_events) + (SELECT count() FROM container_events) AS n'))[0]!.n);
+    const aggregator = await startAggregator({ kafka, admin, logger, clickhouse, topics });
+    try {
+      // The encoders are made for the types of the first rows stored.
+      await send(round(100));
+      await eventuallyProgressing({ what: 'the first rows stored', progress: storedRows, until: (n) => (n === sent.length ? true : undefined) });
+
+      // Rounds keep coming while the columns are altered.
+      const rounds = (async () => {
+        for (let i = 0; i < 30; i += 1) {
+          await send(round(20));
+          await sleep(50);
+        }
+      })();
+      await sleep(300);
+      await clickhouse.client.command({ query: 'ALTER TABLE truck_events MODIFY COLUMN gross_kg Float32' });
+      await clickhouse.client.command({ query: 'ALTER TABLE container_events MODIFY COLUMN size_ft Int8' });
+      await rounds;
+      // Sizes Int8 cannot hold, sent after the ALTER: UInt8 could.
+      const unfit = [container(200), container(130), container(255)];
+      await send([...round(50), ...unfit]);
+
+      const deadLettered = async () => (await admin.fetchTopicOffsets(topics.deadLetter)).reduce((sum, p) => sum + Number(p.high), 0);
+      await eventuallyProgressing({ what: 'every event stored or dead-lettered', progress: async () => (await storedRows()) + (await deadLettered()), until: (n) => (n >= sent.length ? true : undefined) });
+
+      const unfitIds = new Set(unfit.map((e) => e.eventId));
+      const weights = new Map((await queryRows<{ event_id: string; gross_kg: number }>(clickhouse.client, 'SELECT event_id, gross_kg FROM truck_events')).map((r) => [r.event_id, r.gross_kg]));
+      const sizes = new Map((await queryRows<{ event_id: string; size_ft: number }>(clickhouse.client, 'SELECT event_id, size_ft FROM container_events')).map((r) => [r.event_id, r.size_ft]));
+      const wrong = sent.flatMap((event) => {
+        if (unfitIds.has(event.eventId)) return sizes.has(event.eventId) ? [`${event.eventId}: sizeFt ${(event as ContainerEvent).sizeFt} stored as ${sizes.get(event.eventId)}`] : [];
+        const [sentValue, stored] = event.type === 'truck.weighed' ? [event.grossKg, weights.get(event.eventId)] : [(event as ContainerEvent).sizeFt, sizes.get(event.eventId)];
+        return stored === sentValue ? [] : [`${event.type} ${event.eventId}: ${sentValue} stored as ${stored}`];
+      });
+      expect(wrong.slice(0, 10), `${wrong.length} of ${sent.length} events stored wrong or not at all`).toEqual([]);
+      const letters = await readTopics(kafka, [topics.deadLetter], unfit.length);
+      // Each says which event and why, under the type the server holds.
+      const refused = letters.map((l) => {
+        const detail = String(l.message.headers?.[deadLetterHeaders.detail]);
+        const found = /event (\S+) .*container_events\.size_ft \(Int8\) cannot hold the value: (\d+) is out of its range \[-128, 127\]/.exec(detail);
+        return found ? `${found[1]}: ${found[2]}` : detail;
+      });
+      expect(refused.sort()).toEqual(unfit.map((e) => `${e.eventId}: ${e.sizeFt}`).sort());
+    } finally {
+      await aggregator.close();
+      await producer.disconnect();
+    }
+  });
+});

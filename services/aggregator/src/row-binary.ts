@@ -112,19 +112,26 @@ interface TypeCodec {
 
 const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : Array.isArray(value) ? `an array` : typeof value === 'bigint' ? `${value}` : String(value));
 
-/** Why an integer column of [min, max] cannot hold `value`, if it cannot. */
-function integerRefusal(value: RawRowValue, min: bigint, max: bigint): string | undefined {
-  if (typeof value === 'bigint') return value < min || value > max ? `${value} is out of its range [${min}, ${max}]` : undefined;
-  if (typeof value !== 'number') return `${shown(value)} is not a number`;
-  if (!Number.isFinite(value)) return `${value} is not a finite number`;
-  if (!Number.isInteger(value)) return `${value} is not an integer`;
-  return value < Number(min) || value > Number(max) ? `${value} is out of its range [${min}, ${max}]` : undefined;
+/**
+ * An integer column's range check: why it cannot hold a value, if it cannot. A number is
+ * held to [min, max + 1) as doubles: both bounds are zero or a power of two, exact,
+ * where max itself may not be (2^64 - 1 as a double is 2^64, which the column cannot hold).
+ */
+function integerRange(min: bigint, max: bigint): (value: RawRowValue) => string | undefined {
+  const [numberMin, numberEnd] = [Number(min), Number(max + 1n)];
+  return (value) => {
+    if (typeof value === 'bigint') return value < min || value > max ? `${value} is out of its range [${min}, ${max}]` : undefined;
+    if (typeof value !== 'number') return `${shown(value)} is not a number`;
+    if (!Number.isFinite(value)) return `${value} is not a finite number`;
+    if (!Number.isInteger(value)) return `${value} is not an integer`;
+    return value < numberMin || value >= numberEnd ? `${value} is out of its range [${min}, ${max}]` : undefined;
+  };
 }
 
 function smallInteger(bytes: 1 | 2 | 4, signed: boolean): TypeCodec {
   const bits = BigInt(bytes * 8);
   const [min, max] = signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
-  return { omitted: 0, refuse: (v) => integerRefusal(v, min, max), write: (w, v) => w.integer(Number(v), bytes, signed) };
+  return { omitted: 0, refuse: integerRange(min, max), write: (w, v) => w.integer(Number(v), bytes, signed) };
 }
 
 const float32Max = 3.4028234663852886e38;
@@ -143,11 +150,11 @@ const codecs: Readonly<Record<string, TypeCodec>> = {
   UInt8: smallInteger(1, false),
   UInt16: smallInteger(2, false),
   UInt32: smallInteger(4, false),
-  UInt64: { omitted: 0, refuse: (v) => integerRefusal(v, 0n, (1n << 64n) - 1n), write: (w, v) => w.uint64(v as number | bigint) },
+  UInt64: { omitted: 0, refuse: integerRange(0n, (1n << 64n) - 1n), write: (w, v) => w.uint64(v as number | bigint) },
   Int8: smallInteger(1, true),
   Int16: smallInteger(2, true),
   Int32: smallInteger(4, true),
-  Int64: { omitted: 0, refuse: (v) => integerRefusal(v, -(1n << 63n), (1n << 63n) - 1n), write: (w, v) => w.int64(v as number | bigint) },
+  Int64: { omitted: 0, refuse: integerRange(-(1n << 63n), (1n << 63n) - 1n), write: (w, v) => w.int64(v as number | bigint) },
   Float32: { omitted: 0, refuse: (v) => floatRefusal(v, float32Max), write: (w, v) => w.float32(v as number) },
   Float64: { omitted: 0, refuse: (v) => floatRefusal(v, Number.MAX_VALUE), write: (w, v) => w.float64(v as number) },
   DateTime: {
@@ -175,11 +182,20 @@ export interface Refusal {
   detail: string;
 }
 
-/** One column as an encoder writes it: its name, its type on the server, where its value comes from. */
-export interface EncodedColumn<S> {
+/** A column's name and its type as the server names it. */
+export interface TypedColumn {
   name: string;
   type: string;
+}
+
+/** One column as an encoder writes it: its name, its type on the server, where its value comes from. */
+export interface EncodedColumn<S> extends TypedColumn {
   value(source: S): RawRowValue;
+}
+
+/** Columns as `name Type, ...` in their order: what an encoder writes for, compared with what the server holds. */
+export function structureOf(columns: readonly TypedColumn[]): string {
+  return columns.map((c) => `${c.name} ${c.type}`).join(', ');
 }
 
 /**
@@ -190,6 +206,10 @@ export interface EncodedColumn<S> {
 export class RowBinaryEncoder<S> {
   /** `INSERT INTO <table> (<columns>) FORMAT RowBinary`: the columns' order is the encoder's, not the table's. */
   readonly insertQuery: string;
+  /** The columns and the types their bytes are written for: RowBinary carries no types, so the server must hold these. */
+  readonly columns: readonly TypedColumn[];
+  /** `columns` as `structureOf` gives them, to compare. */
+  readonly structure: string;
   private readonly steps: readonly ((writer: RowBinaryWriter, source: S) => Refusal | undefined)[];
 
   constructor(
@@ -197,6 +217,8 @@ export class RowBinaryEncoder<S> {
     columns: readonly EncodedColumn<S>[],
   ) {
     this.insertQuery = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT RowBinary`;
+    this.columns = columns.map(({ name, type }) => ({ name, type }));
+    this.structure = structureOf(columns);
     this.steps = columns.map(({ name, type, value }) => {
       const codec = codecs[encodableType(type) ?? ''];
       if (!codec) throw new Error(`${table}.${name} is ${type}, which the RowBinary encoder does not write`);

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
-import { partitionDayOf, rawColumns, rawTables, type ColumnType, type ColumnValue, type RawRow, type RowSource } from './domain/rows.ts';
-import { EncodedRows, RowBinaryEncoder, RowRefused } from './row-binary.ts';
+import { partitionDayOf, rawColumns, rawTables, type RowSource } from './domain/rows.ts';
+import { EncodedRows, RowBinaryEncoder, structureOf, type EncodedColumn, type TypedColumn } from './row-binary.ts';
 import { AggregateRepair, waitForServerQueries, type RebuiltWindow, type RepairSettings } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -22,27 +22,24 @@ export interface StoredWindow extends WindowDimensions {
 
 const replayHorizonMs = 24 * 3600_000;
 
-/** A raw table's encoders, with the column types the server gave them. */
-interface TableEncoders {
-  /** The aggregator's rows, written from the events as consumed. */
-  events: RowBinaryEncoder<RowSource>;
-  /** Rows given as JSON objects (`rawRowOf`: tests and drills that seed rows). */
-  rows: RowBinaryEncoder<RawRow>;
-  types: string;
-}
-
-/** A JSON row's value (`rawRowOf`) as the encoder takes it: a DateTime's text as ms, a UInt64's decimal text as a bigint. */
-function fromJson(type: ColumnType, value: RawRow[string] | undefined): ColumnValue {
-  if (type === 'DateTime' && typeof value === 'string') return Date.parse(`${value.replace(' ', 'T')}Z`);
-  if (type === 'UInt64' && typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  return value as ColumnValue;
-}
-
 /**
  * Most rows in one merged insert: far below ClickHouse's `max_insert_block_size`
  * (1,048,576), so an insert stays one block, one part per partition: all or nothing.
  */
 const maxRowsPerInsert = 200_000;
+
+/**
+ * Rows encoded for column types the server no longer holds (an ALTER since they were
+ * encoded, even to a type of the same width, whose bytes would be read as other values):
+ * not inserted. Retriable: the batch is encoded again for the types the server holds now.
+ */
+export class ColumnTypesChanged extends Error {
+  readonly retriable = true;
+  constructor(table: string, encodedFor: readonly TypedColumn[], onServer: readonly TypedColumn[]) {
+    const changed = encodedFor.flatMap((c, i) => (c.type === onServer[i]?.type ? [] : [`${c.name} ${c.type} → ${onServer[i]?.type ?? 'gone'}`]));
+    super(`the column types of ${table} changed on the server since its rows were encoded (${changed.join(', ')}): not inserted, encoded again on retry`);
+  }
+}
 
 /**
  * The batch waiting on a repair is not at fault: retried with backoff like ClickHouse
@@ -67,8 +64,9 @@ export const defaultStoreSettings: StoreSettings = { insertQueryIdPrefix: 'tower
 
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
-  private readonly inserters = new Map<string, Coalescer<EncodedRows<unknown>>>();
-  private readonly encoders = new Map<FamilyName, Promise<TableEncoders>>();
+  private readonly inserters = new Map<string, Coalescer<EncodedRows<RowSource>>>();
+  /** Each raw table's encoder, for the column types the server held when it was made; checked before each insert. */
+  private readonly encoders = new Map<FamilyName, Promise<RowBinaryEncoder<RowSource>>>();
 
   private readonly repair: AggregateRepair;
   /** Inserts sent and not yet answered, by query id: a repair waits for them, and holds new ones. */
@@ -88,30 +86,31 @@ export class EventStore {
    * and day that arrive while two are in flight are merged into the next INSERT: the
    * batches of many Kafka partitions become one part, not one each, and none waits
    * behind the others' inserts. Resolves (or rejects) with the INSERT that carried the
-   * rows, so a caller commits only what is stored.
+   * rows, so a caller commits only what is stored. Rows encoded for column types the
+   * server no longer holds are not inserted (ColumnTypesChanged).
    */
-  async insert(family: FamilyName, given: EncodedRows<RowSource> | readonly RawRow[]): Promise<void> {
-    const rows = Array.isArray(given) ? await this.encodeRows(family, given as readonly RawRow[]) : (given as EncodedRows<RowSource>);
+  async insert(family: FamilyName, rows: EncodedRows<RowSource>): Promise<void> {
     const first = rows.observedMs[0];
     if (first === undefined) return;
     const key = `${family}|${partitionDayOf(first)}`;
     let inserter = this.inserters.get(key);
     if (!inserter) {
-      inserter = new Coalescer((runs) => this.write(runs), {
+      inserter = new Coalescer((runs) => this.write(family, runs), {
         maxInFlight: 2,
         maxWeight: maxRowsPerInsert,
         weightOf: (run) => run.count,
         // A row ClickHouse refuses fails the merged INSERT: each partition's rows go again alone, so only the poison's partition sees the refusal.
-        splitOn: (error) => classifyError(error) === 'permanent',
+        // So do rows encoded for old column types: the runs encoded for the new ones are stored.
+        splitOn: (error) => error instanceof ColumnTypesChanged || classifyError(error) === 'permanent',
       });
       this.inserters.set(key, inserter);
     }
-    await inserter.submit(rows as EncodedRows<unknown>);
+    await inserter.submit(rows);
   }
 
   /** An empty run of a raw table's rows, encoded for the table's column types on the server, to fill and pass to `insert`. */
   async rows(family: FamilyName): Promise<EncodedRows<RowSource>> {
-    return new EncodedRows((await this.encodersOf(family)).events);
+    return new EncodedRows(await this.encoderOf(family));
   }
 
   /**
@@ -120,46 +119,47 @@ export class EventStore {
    * rebuilt, and the refused rows should be encoded again.
    */
   async columnTypesChanged(family: FamilyName): Promise<boolean> {
-    const before = (await this.encodersOf(family)).types;
+    const before = (await this.encoderOf(family)).structure;
     this.encoders.delete(family);
-    return (await this.encodersOf(family)).types !== before;
+    return (await this.encoderOf(family)).structure !== before;
   }
 
-  private encodersOf(family: FamilyName): Promise<TableEncoders> {
-    let encoders = this.encoders.get(family);
-    if (!encoders) {
-      encoders = this.loadEncoders(family);
-      encoders.catch(() => this.encoders.delete(family));
-      this.encoders.set(family, encoders);
+  private encoderOf(family: FamilyName): Promise<RowBinaryEncoder<RowSource>> {
+    let encoder = this.encoders.get(family);
+    if (!encoder) {
+      encoder = this.serverColumns(family).then((columns) => new RowBinaryEncoder(rawTables[family], columns));
+      encoder.catch(() => this.encoders.delete(family));
+      this.encoders.set(family, encoder);
     }
-    return encoders;
+    return encoder;
   }
 
-  /** Each declared column (domain/rows.ts) with its type as the server holds it now: what RowBinary must write. */
-  private async loadEncoders(family: FamilyName): Promise<TableEncoders> {
+  /** Each declared column (domain/rows.ts) with its type as the server holds it now: what RowBinary must write. One query. */
+  private async serverColumns(family: FamilyName): Promise<EncodedColumn<RowSource>[]> {
     const table = rawTables[family];
     const found = await selectRows<{ name: string; type: string }>(this.client, sql`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${table}`);
     const onServer = new Map(found.map((c) => [c.name, c.type]));
-    const columns = rawColumns[family].map((column) => {
+    return rawColumns[family].map((column) => {
       const type = onServer.get(column.name);
       if (!type) throw new Error(`${table} has no column ${column.name} on the server (migrations not applied?)`);
       return { ...column, type };
     });
-    return {
-      events: new RowBinaryEncoder(table, columns),
-      rows: new RowBinaryEncoder(table, columns.map(({ name, type }, i) => ({ name, type, value: (row: RawRow) => fromJson(rawColumns[family][i]!.type, row[name]) }))),
-      types: columns.map((c) => c.type).join(),
-    };
   }
 
-  /** Rows given as JSON objects, encoded; a value its column cannot hold throws. */
-  private async encodeRows(family: FamilyName, rows: readonly RawRow[]): Promise<EncodedRows<RawRow>> {
-    const encoded = new EncodedRows((await this.encodersOf(family)).rows);
-    for (const row of rows) {
-      const refusal = encoded.add(row, String(row['site']), Number(row['observed_ms']));
-      if (refusal) throw new RowRefused(refusal, `the row of event ${String(row['event_id'])}`);
-    }
-    return encoded;
+  /**
+   * Throws ColumnTypesChanged unless every run was encoded for the column types the
+   * server holds now (read here: RowBinary carries no types, and 18.16 has no format that
+   * would let the server check them). When they changed, the store's encoder is made
+   * for the new ones, so the retry is encoded for them.
+   */
+  private async checkColumnTypes(family: FamilyName, runs: readonly EncodedRows<RowSource>[]): Promise<void> {
+    const columns = await this.serverColumns(family);
+    const structure = structureOf(columns);
+    const stale = runs.find((run) => run.encoder.structure !== structure);
+    if (!stale) return;
+    const encoder = new RowBinaryEncoder(rawTables[family], columns);
+    this.encoders.set(family, Promise.resolve(encoder));
+    throw new ColumnTypesChanged(rawTables[family], stale.encoder.columns, columns);
   }
 
   /**
@@ -185,12 +185,15 @@ export class EventStore {
   /**
    * One INSERT, after the aggregates are repaired where a failed insert left them in
    * doubt (AggregateRepair). A failed INSERT's rows may be stored without their views'
-   * rows: their windows are in doubt until the next insert's repair.
+   * rows: their windows are in doubt until the next insert's repair. The column types
+   * are read just before: rows encoded for others are not sent (checkColumnTypes).
    */
-  private async write(runs: readonly EncodedRows<unknown>[]): Promise<void> {
-    // Checked again after the await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
-    do await this.repairPending();
-    while (this.repair.pending);
+  private async write(family: FamilyName, runs: readonly EncodedRows<RowSource>[]): Promise<void> {
+    // The repair checked again after the last await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
+    do {
+      await this.repairPending();
+      await this.checkColumnTypes(family, runs);
+    } while (this.repair.pending);
     // Named, so that a later repair or load finds it on the server if its answer never comes (system.processes).
     const queryId = `${this.settings.insertQueryIdPrefix}${randomUUID()}`;
     const insert = this.client.exec({ query: runs[0]!.encoder.insertQuery, values: Readable.from(runs.map((run) => run.body)), query_id: queryId }).then(({ stream }) => finished(stream.resume()));

@@ -2,8 +2,11 @@
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, Lifecycle, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
+import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, Lifecycle, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type ConsumedEvent, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
 import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
+import { dimensionsOf, noDerived, partitionDayOf, type Derived, type RowSource } from './domain/rows.ts';
+import { RowRefused, type EncodedRows } from './row-binary.ts';
+import type { EventStore } from './store.ts';
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
 
@@ -81,6 +84,31 @@ export function eventMessages(topics: AggregatorTopics, events: readonly TowerEv
     byTopic.set(topic, batch);
   }
   return [...byTopic.values()];
+}
+
+/** An event to store as the aggregator stores it: as consumed, with the figures its trackers derived (none if left out). */
+export interface SeededEvent {
+  consumed: ConsumedEvent;
+  derived?: Derived;
+}
+
+/**
+ * Events stored as the aggregator stores them, for tests and drills that seed raw rows:
+ * encoded by the store's RowBinary encoders and inserted by `EventStore.insert`, a run per
+ * family and UTC day (the raw tables' partition). A value its column cannot hold throws.
+ */
+export async function storeSeeded(store: EventStore, events: readonly SeededEvent[]): Promise<void> {
+  const catalog = loadCatalog();
+  const runs = new Map<string, { family: FamilyName; rows: EncodedRows<RowSource> }>();
+  for (const { consumed, derived = noDerived } of events) {
+    const { family, event } = consumed;
+    const key = `${family}|${partitionDayOf(event.observedAt)}`;
+    let run = runs.get(key);
+    if (!run) runs.set(key, (run = { family, rows: await store.rows(family) }));
+    const refusal = run.rows.add({ consumed, dimensions: dimensionsOf(event, catalog), derived }, event.site, event.observedAt);
+    if (refusal) throw new RowRefused(refusal, `the row of event ${event.eventId}`);
+  }
+  await Promise.all([...runs.values()].map(({ family, rows }) => store.insert(family, rows)));
 }
 
 export async function queryRows<T>(client: ClickHouseClient, query: string): Promise<T[]> {

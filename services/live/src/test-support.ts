@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
 import { AccessRegistry, createProducer, hashSecret, loadCatalog, loadConfig, roundTheClockPlan, type ClickHouseClient, type LaneEvent, type Logger, type TruckEvent, type ReadinessCheck, type Redis } from '@tower/shared';
-import { dimensionsOf, noDerived, rawRowOf } from '../../aggregator/src/domain/rows.ts';
 import type { EventStore } from '../../aggregator/src/store.ts';
+import { storeSeeded } from '../../aggregator/src/test-support.ts';
 import WebSocket from 'ws';
 import { eventuallyProgressing } from '@tower/shared/testing';
 import { buildApp, type Live, type LiveSettings } from './app.ts';
@@ -95,11 +95,7 @@ export async function startLive(
 
 /** Lane or truck events stored as the aggregator stores them (raw rows; the views do the rest: lane states, throughput). */
 export async function storeEvents(store: EventStore, family: 'lane' | 'truck', events: (LaneEvent | TruckEvent)[]): Promise<void> {
-  const catalog = loadCatalog();
-  const rows = events.map((event, i) =>
-    rawRowOf({ topic: `tower.${family}s.v1`, partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family, schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived),
-  );
-  await store.insert(family, rows);
+  await storeSeeded(store, events.map((event, i) => ({ consumed: { topic: `tower.${family}s.v1`, partition: 0, offset: BigInt(Date.now() * 100 + i), ingestedAt: Date.now(), family, schemaVersion: 1, event } })));
 }
 
 export const storeLaneEvents = (store: EventStore, events: LaneEvent[]) => storeEvents(store, 'lane', events);

@@ -18,39 +18,62 @@ const sampled: RawRow = { type: 'lane.queue-sampled', queue_length: 9, has_queue
 const figures = (startedAt = 0) => new ProvisionalFigures(startedAt, () => true);
 
 describe('ProvisionalFigures', () => {
-  it('estimates a window as its last confirmed figures plus every batch decoded since, and forgets a batch once a round after its insert confirmed it', () => {
+  it('estimates a window as its last confirmed figures plus every batch decoded since, and forgets a batch once a read begun after its insert confirmed it', () => {
     const provisional = figures();
     const first = batchOf([crossed, held, sampled], 1);
     expect(provisional.decoded(first)[0]!.measures).toMatchObject({ events: 3, trucksCrossed: 1, customsHolds: 1, queueMax: 9, laneOpenMinutes: 0.5, clearanceP50Ms: null });
     first.stored = true;
-    const included = new Set(provisional.storedBatches());
-    const second = batchOf([crossed], 2);
-    provisional.decoded(second);
+    const read = provisional.beginRead();
     const stored = { ...emptyMeasures, events: 3, trucksCrossed: 1, customsHolds: 1, queueMax: 9, laneOpenMinutes: 0.5, clearanceP50Ms: 1200 };
-    expect(provisional.confirm(key, stored, included, 0)).toBe(false);
-    provisional.settle(included);
-    // The second batch is not stored yet: it still adds to the confirmed figures, whose quantiles it keeps.
-    const third = batchOf([held], 3);
-    expect(provisional.decoded(third)[0]!.measures).toMatchObject({ events: 5, trucksCrossed: 2, customsHolds: 2, clearanceP50Ms: 1200 });
+    expect(provisional.confirm(key, stored, read, 0)).toEqual({ measures: stored, corrected: false });
+    provisional.endRead(read);
+    // The second batch is not stored yet: it adds to the confirmed figures, whose quantiles it keeps.
+    provisional.decoded(batchOf([crossed], 2));
+    expect(provisional.decoded(batchOf([held], 3))[0]!.measures).toMatchObject({ events: 5, trucksCrossed: 2, customsHolds: 2, clearanceP50Ms: 1200 });
   });
 
-  it('counts a correction when the stored figures differ from the estimate of the batches the round included, and drops a batch whose insert failed', () => {
+  it('counts a correction when the stored figures differ from the estimate of the batches the read included, and drops a batch whose insert failed', () => {
     const provisional = figures();
     const failed = batchOf([crossed, crossed], 1);
     provisional.decoded(failed);
-    provisional.dropped(failed);
+    expect(provisional.dropped(failed)).toEqual([change(1)]);
     const retried = batchOf([crossed], 1);
     provisional.decoded(retried);
     retried.stored = true;
-    const included = new Set(provisional.storedBatches());
-    expect(included).toEqual(new Set([retried]));
-    expect(provisional.confirm(key, { ...emptyMeasures, events: 1, trucksCrossed: 1 }, included, 0)).toBe(false);
-    provisional.settle(included);
+    const read = provisional.beginRead();
+    expect(read.included).toEqual(new Set([retried]));
+    expect(provisional.confirm(key, { ...emptyMeasures, events: 1, trucksCrossed: 1 }, read, 0).corrected).toBe(false);
+    provisional.endRead(read);
     const next = batchOf([crossed], 2);
     provisional.decoded(next);
     next.stored = true;
     // Another member stored an event of the same window meanwhile: the estimate was one short.
-    expect(provisional.confirm(key, { ...emptyMeasures, events: 3, trucksCrossed: 2 }, new Set([next]), 0)).toBe(true);
+    expect(provisional.confirm(key, { ...emptyMeasures, events: 3, trucksCrossed: 2 }, provisional.beginRead(), 0).corrected).toBe(true);
+  });
+
+  it('a read during which a batch of the window was in flight publishes its figures but keeps the estimate on the last settled base', () => {
+    const provisional = figures();
+    const first = batchOf([crossed], 1);
+    provisional.decoded(first);
+    first.stored = true;
+    const read = provisional.beginRead();
+    const during = batchOf([crossed], 2);
+    provisional.decoded(during);
+    during.stored = true;
+    // The read saw both batches (or only the first: it cannot tell); either way nothing is counted twice or left out.
+    expect(provisional.confirm(key, { ...emptyMeasures, events: 2, trucksCrossed: 2, clearanceP50Ms: 900 }, read, 0)).toEqual({ measures: expect.objectContaining({ events: 2 }), corrected: false });
+    provisional.endRead(read);
+    expect(provisional.decoded(batchOf([held], 3))[0]!.measures).toMatchObject({ events: 3, trucksCrossed: 2, customsHolds: 1, clearanceP50Ms: 900 });
+  });
+
+  it('withdraws announced figures of which nothing is stored with empty confirmed ones, and says nothing of a window it never announced', () => {
+    const provisional = figures();
+    const lost = batchOf([crossed], 1);
+    provisional.decoded(lost);
+    provisional.dropped(lost);
+    const read = provisional.beginRead();
+    expect(provisional.confirm(key, undefined, read, 0)).toEqual({ measures: emptyMeasures, corrected: false });
+    expect(provisional.confirm(key, undefined, read, 0)).toEqual({ corrected: false });
   });
 
   it('estimates no window that began before it started and has no confirmed figures (its stored figures are unknown)', () => {

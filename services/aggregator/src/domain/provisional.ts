@@ -45,8 +45,9 @@ function rounded(measures: ThroughputMeasures): ThroughputMeasures {
 /** The window start (seconds) of a `windowKey`. */
 const windowStartOf = (key: string) => Number(key.slice(key.lastIndexOf('|') + 1));
 
-/** One decoded batch's live windows: what it adds to each, until its confirmed round. */
+/** One decoded batch's live windows: what it adds to each, until a confirmed read holds it. */
 export interface DecodedBatch {
+  /** Per window, what the batch adds; a window leaves once a confirmed read is known to hold the batch. */
   readonly windows: Map<string, { change: WindowChange; adds: Estimated }>;
   stored: boolean;
 }
@@ -58,17 +59,42 @@ export interface ProvisionalWindow {
 }
 
 /**
- * The live windows' figures between their confirmed ticks: the last confirmed figures of
- * each window plus what the batches decoded since (stored or not yet) add to them. A
- * batch's additions leave once a confirmed round read the window after the batch was
- * stored (the stored aggregates then hold them); a batch whose insert failed is dropped
- * (its retry is decoded again). A window this process has no confirmed figures for and
- * that began before it started is left out: its stored figures are unknown (a restart,
- * another member), and an estimate from zero would flicker down on the wall.
+ * One confirmed round's read of the stored aggregates: the batches stored before it
+ * began (the read holds them) and the windows some batch was in flight for while it ran
+ * (decoded and not yet stored, or dropped): their stored figures may or may not hold it.
+ */
+export interface ConfirmingRead {
+  readonly included: ReadonlySet<DecodedBatch>;
+  readonly uncertain: Set<string>;
+}
+
+/** What a confirmed read of a window makes of it: the figures to publish (none: nothing to say) and whether they corrected an estimate. */
+export interface Confirmation {
+  measures?: ThroughputMeasures;
+  corrected: boolean;
+}
+
+/**
+ * The live windows' figures between their confirmed ticks: a base (the figures a
+ * confirmed read gave) plus exactly the decoded batches (stored or not yet) that base
+ * does not hold. A read settles a window when no batch of it was in flight while it ran:
+ * its figures become the base and the batches stored before it leave the window. When
+ * one was (its insert may have landed before or after the read), the read's figures are
+ * published but the additive base stays the last settled one and no batch leaves: the
+ * estimate never counts a batch twice nor leaves one out. A batch whose insert failed
+ * is dropped (its retry is decoded again), and its windows are to be confirmed again
+ * (`dropped` answers them): what was announced of it is withdrawn by a confirmed tick of
+ * what is stored. A window this process has no base for and that began before it
+ * started is left out: its stored figures are unknown (a restart, another member), and
+ * an estimate from zero would flicker down on the wall.
  */
 export class ProvisionalFigures {
-  private readonly confirmed = new Map<string, ThroughputMeasures>();
+  private readonly base = new Map<string, ThroughputMeasures>();
   private readonly batches = new Set<DecodedBatch>();
+  private readonly reads = new Set<ConfirmingRead>();
+  /** Windows with a provisional tick out since their last confirmed one. */
+  private readonly announced = new Set<string>();
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly startedAt: number,
@@ -76,44 +102,73 @@ export class ProvisionalFigures {
     private readonly isLive: (windowEnd: number, now: number) => boolean,
   ) {}
 
-  /** Notes a decoded batch; answers the provisional figures of the windows it touches that can be estimated. */
+  /** Notes a decoded batch; answers the provisional figures of the windows it touches that can be estimated (to be published: they count as announced). */
   decoded(batch: DecodedBatch): ProvisionalWindow[] {
     this.batches.add(batch);
+    this.inFlight(batch);
     const out: ProvisionalWindow[] = [];
     for (const [key, { change }] of batch.windows) {
-      const base = this.confirmed.get(key);
-      if (!base && this.beganBeforeStart(key)) continue;
-      out.push({ change, measures: this.estimate(key, base ?? emptyMeasures, () => true) });
+      const base = this.baseOf(key);
+      if (!base) continue;
+      this.announced.add(key);
+      out.push({ change, measures: this.estimate(key, base, () => true) });
     }
     return out;
   }
 
-  dropped(batch: DecodedBatch): void {
-    this.batches.delete(batch);
+  /** A batch that will not be stored as decoded (its insert failed, its partition went elsewhere): its windows, to confirm again. */
+  dropped(batch: DecodedBatch): WindowChange[] {
+    if (!this.batches.delete(batch)) return [];
+    this.inFlight(batch);
+    return [...batch.windows.values()].map(({ change }) => change);
   }
 
-  /** The batches stored so far: a round starting now reads their rows. */
-  storedBatches(): DecodedBatch[] {
-    return [...this.batches].filter((batch) => batch.stored);
+  /** A confirmed round is about to read the stored aggregates; `endRead` when its figures are in. */
+  beginRead(): ConfirmingRead {
+    const read: ConfirmingRead = { included: new Set([...this.batches].filter((batch) => batch.stored)), uncertain: new Set() };
+    for (const batch of this.batches) if (!batch.stored) for (const key of batch.windows.keys()) read.uncertain.add(key);
+    this.reads.add(read);
+    return read;
+  }
+
+  endRead(read: ConfirmingRead): void {
+    this.reads.delete(read);
   }
 
   /**
-   * A confirmed round read `measures` for the window `key` after the batches `included`
-   * were stored: says whether the estimate of those batches differed from it (a
-   * correction), and makes `measures` the window's base.
+   * The read found `stored` for the window `key` (undefined: no row of it is stored).
+   * Answers what to publish as its confirmed figures, and whether they differ from the
+   * estimate of the same batches (a correction, only known when the read settles it).
    */
-  confirm(key: string, measures: ThroughputMeasures, included: ReadonlySet<DecodedBatch>, now: number): boolean {
-    const touched = [...included].some((batch) => batch.windows.has(key));
-    const base = this.confirmed.get(key);
-    const estimate = touched && (base || !this.beganBeforeStart(key)) ? this.estimate(key, base ?? emptyMeasures, (batch) => included.has(batch)) : undefined;
-    this.confirmed.set(key, measures);
-    if (this.confirmed.size % 256 === 0) this.prune(now);
-    return estimate !== undefined && estimatedFields.some((field) => estimate[field] !== measures[field]);
+  confirm(key: string, stored: ThroughputMeasures | undefined, read: ConfirmingRead, now: number): Confirmation {
+    const announced = this.announced.delete(key);
+    // A window of which nothing is stored gets a tick only where one of ours announced figures: it withdraws them.
+    if (!stored && !announced) return { corrected: false };
+    const measures = stored ?? emptyMeasures;
+    const base = this.baseOf(key);
+    if (read.uncertain.has(key)) {
+      // Not settled: the additive figures keep excluding exactly the batches still held; the rest is as read.
+      if (base) this.base.set(key, Object.assign({}, measures, Object.fromEntries(estimatedFields.map((field) => [field, base[field]]))));
+      return { measures, corrected: false };
+    }
+    const touched = [...read.included].some((batch) => batch.windows.has(key));
+    const estimate = touched && base ? this.estimate(key, base, (batch) => read.included.has(batch)) : undefined;
+    this.base.set(key, measures);
+    for (const batch of read.included) {
+      batch.windows.delete(key);
+      if (batch.windows.size === 0) this.batches.delete(batch);
+    }
+    if (now - this.prunedAt >= 60_000) this.prune(now);
+    return { measures, corrected: estimate !== undefined && estimatedFields.some((field) => estimate[field] !== measures[field]) };
   }
 
-  /** Forgets the batches a successful confirmed round included. */
-  settle(included: ReadonlySet<DecodedBatch>): void {
-    for (const batch of included) this.batches.delete(batch);
+  /** A batch in flight while reads run: their figures of its windows may or may not hold it. */
+  private inFlight(batch: DecodedBatch): void {
+    for (const read of this.reads) for (const key of batch.windows.keys()) read.uncertain.add(key);
+  }
+
+  private baseOf(key: string): ThroughputMeasures | undefined {
+    return this.base.get(key) ?? (this.beganBeforeStart(key) ? undefined : emptyMeasures);
   }
 
   private beganBeforeStart(key: string): boolean {
@@ -129,8 +184,16 @@ export class ProvisionalFigures {
     return rounded(Object.assign({}, base, sum));
   }
 
+  /** Forgets the windows no longer live, and the batches' parts of them. */
   private prune(now: number): void {
-    for (const key of this.confirmed.keys()) if (!this.isLive(windowStartOf(key) * 1000 + 60_000, now)) this.confirmed.delete(key);
+    this.prunedAt = now;
+    const gone = (key: string) => !this.isLive(windowStartOf(key) * 1000 + 60_000, now);
+    for (const key of this.base.keys()) if (gone(key)) this.base.delete(key);
+    for (const key of this.announced) if (gone(key)) this.announced.delete(key);
+    for (const batch of this.batches) {
+      for (const key of batch.windows.keys()) if (gone(key)) batch.windows.delete(key);
+      if (batch.windows.size === 0) this.batches.delete(batch);
+    }
   }
 }
 

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { JourneyTracker, loadCatalog, type TruckEvent } from '@tower/shared';
 import { test } from '@tower/shared/testing';
-import { dimensionsOf, rawRowOf } from '../../../aggregator/src/domain/rows.ts';
 import { EventStore } from '../../../aggregator/src/store.ts';
-import { migrate } from '../../../aggregator/src/test-support.ts';
+import { migrate, storeSeeded } from '../../../aggregator/src/test-support.ts';
 import { defaultTileThresholds } from '../domain/kpis.ts';
 import { readZoneKpis } from './kpi-reader.ts';
 import { HistoryStore } from './store.ts';
@@ -42,10 +41,11 @@ describe('KPI tiles from ClickHouse', () => {
     events.push(...journey('14C-500.00', 'ka-long', 'kl-manual-ex-1', at - 20 * minute, 15_300));
 
     const journeys = new JourneyTracker();
-    const rows = [...events].sort((a, b) => a.observedAt - b.observedAt).map((event, offset) =>
-      rawRowOf({ topic: 'tower.trucks.v1', partition: 0, offset: BigInt(offset), ingestedAt: event.observedAt, family: 'truck', schemaVersion: 1, event }, dimensionsOf(event, catalog), { ...journeys.apply(event), openMs: 0 }),
-    );
-    await new EventStore(clickhouse.client).insert('truck', rows);
+    const seeded = [...events].sort((a, b) => a.observedAt - b.observedAt).map((event, offset) => ({
+      consumed: { topic: 'tower.trucks.v1', partition: 0, offset: BigInt(offset), ingestedAt: event.observedAt, family: 'truck' as const, schemaVersion: 1, event },
+      derived: { ...journeys.apply(event), openMs: 0 },
+    }));
+    await storeSeeded(new EventStore(clickhouse.client), seeded);
 
     const settings = { tiles: defaultTileThresholds, queueFreshMs: 15 * minute, laneStateLookbackDays: 1 };
     const kpis = await readZoneKpis(new HistoryStore(clickhouse.client), catalog, settings, at);
