@@ -43,7 +43,10 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
   test(name, { timeout: 900_000 }, async ({ kafka, admin, redis, clickhouse, logger, createTopic }) => {
     await requireSchemathesis();
     const write = await startIngestToClickHouse({ kafka, admin, logger, createTopic, clickhouse });
-    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, {}, { topic: await createTopic() });
+    // The live app rewrites the gate conditions in Redis whenever it computes them (the
+    // history fuzz run's GET /v1/conditions does): its copy must outlast the slots runs,
+    // which answer 503 without one (a CI run met it expired after the default 30 s).
+    const live = await startLive({ logger, clickhouse: clickhouse.client, redis: redis.redis, kafka }, {}, { topic: await createTopic() }, { redisTtlMs: 900_000 });
     await live.app.listen({ port: 0, host: '127.0.0.1' });
     const slotTopics = { slots: await createTopic(), trucks: write.topics.events.truck, deadLetter: await createTopic({ partitions: 1 }) };
     const slots = await startSlots({ kafka, redis: redis.redis, clickhouse: clickhouse.client, logger, topics: slotTopics });
@@ -77,7 +80,7 @@ describe('fuzzing the OpenAPI documents with schemathesis (real Kafka, ClickHous
         },
         { timeoutMs: 60_000, what: 'an open alert' },
       );
-      // The gate conditions the slots service serves: the live view, kept in Redis for the whole run (the leader's own copy expires in 30 s).
+      // The gate conditions the slots service serves: the live view, kept in Redis for the whole run.
       const conditions = await live.app.inject({ url: '/v1/conditions', headers: operator });
       expect(conditions.statusCode).toBe(200);
       await redis.redis.set(gateConditionsKey, conditions.body, 'PX', 900_000);

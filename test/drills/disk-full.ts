@@ -52,16 +52,34 @@ const run = promisify(execFile);
 
 /** K5's ports (27440–27459): ClickHouse HTTP (native next), Kafka broker (controller next, JMX agent after). */
 const ports = { clickhouse: 27440, kafka: 27450, kafkaJmx: 27452 } as const;
-/** Each server's data filesystem: room for the drill's data, filled to the last byte by the ballast. */
-const filesystemMb = 128;
+/**
+ * Each server's data filesystem, filled to the last byte by the ballast. ClickHouse's data
+ * alone took 73–86 MB of 128 here (many small parts on 4 KB pages, and every part of an
+ * aggregate table written again by each deletion of the repair, the old ones kept for
+ * `old_parts_lifetime`): on a busy CI run it filled 128 MB again after the space came back
+ * (the repair's deletion: "No space left on device" 28 s after, the drill failed). When
+ * the operator frees space there must be room for the recovery: 512 MB (RAM, tmpfs).
+ */
+const filesystemMb = 512;
 /** Devices send a chunk of this many events, then pause: bounded in count and in time. */
 const chunkEvents = 100;
 const pauseMs = 150;
 const maxEvents = 60_000;
-const maxStreamMs = 240_000;
-/** ClickHouse stays full this long, and until the aggregator failed to store this many times (its backoff grows to 10 s). */
+const maxStreamMs = 420_000;
+/**
+ * Events the devices keep for the second part (Kafka full, then back): they pause before
+ * sending them until it starts, so a slow first part cannot spend them all (a run where
+ * ClickHouse's part took 188 s had sent all 60,000 before Kafka filled, and nothing was
+ * left to be refused).
+ */
+const keptForKafkaPart = 10_000;
+/**
+ * ClickHouse stays full this long, and until the aggregator failed to store this many
+ * times: some runs fail every partition at each step of the backoff (42 in 20 s), others
+ * one batch at a time at its 10 s ceiling (24 took 188 s), so the count is small.
+ */
 const clickhouseFullMs = 20_000;
-const failuresWhileFull = 24;
+const failuresWhileFull = 8;
 /** Answers refused while Kafka is full before space is freed and Kafka started again. */
 const refusalsWhileFull = 5;
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1));
@@ -103,6 +121,13 @@ class SmallFilesystem {
       fs.closeSync(fd);
     }
     return written;
+  }
+
+  /** Used and total MB, as the filesystem reports them. */
+  usage(): string {
+    const stats = fs.statfsSync(this.dir);
+    const mb = (blocks: number) => Math.round((blocks * stats.bsize) / (1 << 20));
+    return `${mb(stats.blocks - stats.bfree)} of ${mb(stats.blocks)} MB used`;
   }
 
   /** The operator frees space. */
@@ -229,6 +254,7 @@ export const diskFull: Drill = {
       const answers: Answers = { acknowledged: new Set(), refused: 0, unexpected: [] };
       let sent = 0;
       let streaming = true;
+      let kafkaPart = false;
       const post = async (site: string, batch: TowerEvent[]): Promise<boolean> => {
         const response = await ingest.inject({ method: 'POST', url: '/v1/events', headers: { authorization: devices.keyOf.get(site)!, 'content-type': 'application/json' }, payload: JSON.stringify(batch) });
         if (response.statusCode === 200) {
@@ -250,6 +276,10 @@ export const diskFull: Drill = {
       const stream = (async () => {
         const started = Date.now();
         while (streaming && sent < events.length && Date.now() - started < maxStreamMs) {
+          if (!kafkaPart && sent >= events.length - keptForKafkaPart) {
+            await sleep(pauseMs);
+            continue;
+          }
           const chunk = events.slice(sent, sent + chunkEvents);
           for (const site of new Set(chunk.map((e) => e.site))) {
             const batch = chunk.filter((e) => e.site === site);
@@ -314,6 +344,7 @@ export const diskFull: Drill = {
       // 2. Kafka's disk full under ingest: the broker shuts down; the SRE frees space and starts it again.
       const kafkaFullAt = Date.now();
       kafkaDisk.fill();
+      kafkaPart = true;
       progress(`Kafka's filesystem filled; ${sent} events sent, ${answers.acknowledged.size} acknowledged`);
       await eventuallyProgressing({ what: `${refusalsWhileFull} answers refused while Kafka is full`, progress: () => answers.refused, until: atLeast(refusalsWhileFull), stallMs: 60_000 });
       const brokerDown = await eventually(async () => (inspectServer(kafkaSpec).state === 'running' ? undefined : Date.now()), { timeoutMs: 60_000, what: 'the broker to shut down on its failed log directory' }).catch(
@@ -333,9 +364,17 @@ export const diskFull: Drill = {
       progress(`devices done: ${sent} events sent, ${answers.acknowledged.size} acknowledged, ${answers.refused} answers refused; waiting for the aggregator to store them`);
 
       // 3. The verdict: every acknowledged event once, the aggregates equal to the raw rows, nothing dead-lettered, lag 0.
-      await eventuallyProgressing({ what: 'every acknowledged event stored', progress: async () => (await storedCounts(client)).raw, until: atLeast(answers.acknowledged.size), stallMs: 60_000 }).catch((error: Error) =>
-        findings.push(error.message),
-      );
+      await eventuallyProgressing({ what: 'every acknowledged event stored', progress: async () => (await storedCounts(client)).raw, until: atLeast(answers.acknowledged.size), stallMs: 60_000 }).catch(async (error: Error) => {
+        findings.push(error.message);
+        // What held it, for the next reader of a failed run: a deletion of the repair's still pending?
+        const pending = await queryRows<{ table: string; mutation_id: string; create_time: string; parts_to_do: number }>(
+          client,
+          'SELECT table, mutation_id, toString(create_time) AS create_time, parts_to_do FROM system.mutations WHERE database = currentDatabase() AND is_done = 0',
+        );
+        for (const m of pending) findings.push(`deletion ${m.mutation_id} of ${m.table} pending since ${m.create_time} (${m.parts_to_do} parts to do)`);
+        // Or the disk full again, of ClickHouse's own data (the ballast is gone by now)?
+        findings.push(`ClickHouse's filesystem at the stall: ${clickhouseDisk.usage()}`);
+      });
       await eventuallyProgressing({
         what: 'the aggregates to settle',
         progress: async () => (await storedCounts(client)).aggregated,

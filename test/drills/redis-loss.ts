@@ -23,8 +23,8 @@ import { inspectServer, portIsOpen, startServer, stopServer } from '../../infra/
 import { credentialEnv } from '../../infra/local/infra-credentials.ts';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { provision, provisionEnv } from '../../infra/provision/provision.ts';
-import { dimensionsOf, noDerived, rawRowOf } from '../../services/aggregator/src/domain/rows.ts';
 import { EventStore } from '../../services/aggregator/src/store.ts';
+import { storeSeeded } from '../../services/aggregator/src/test-support.ts';
 import { registerFleet } from '../../services/slots/src/test-support.ts';
 import { adminLogins, baseEnv, exited, startService, waitReady, type Running } from '../support/service-processes.ts';
 import { liveSubprotocol } from '../../services/live/src/domain/protocol.ts';
@@ -218,9 +218,9 @@ export const redisLoss: Drill = {
       // Lane faults stored as the aggregator stores them: the leading gateway raises one critical alert per lane.
       const lanes = catalog.document.sites.find((s) => s.id === 'bac-luan-2')?.lanes.slice(0, faultedLanes) ?? [];
       const faults = lanes.map((lane, i): LaneEvent => ({ eventId: randomUUID(), type: 'lane.fault', site: 'bac-luan-2', lane: lane.id, observedAt: Date.now() - 60_000, source: 'drill', faultCode: `DRILL-${i}` }) as LaneEvent);
-      await new EventStore(clickhouse).insert(
-        'lane',
-        faults.map((event, i) => rawRowOf({ topic: topics.TOPIC_TRUCKS, partition: 0, offset: BigInt(i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event }, dimensionsOf(event, catalog), noDerived)),
+      await storeSeeded(
+        new EventStore(clickhouse),
+        faults.map((event, i) => ({ consumed: { topic: topics.TOPIC_TRUCKS, partition: 0, offset: BigInt(i), ingestedAt: Date.now(), family: 'lane', schemaVersion: 1, event } })),
       );
       const causes = new Set(lanes.map((lane) => `lane-fault:bac-luan-2/${lane.id}`));
       const listAlerts = async (target: Target) => {
