@@ -16,7 +16,8 @@
  *      event is a raw row AND counted by the 1-minute aggregates (progress every 5 s);
  *   3. the reference: the same rows as the aggregator writes them, pre-serialised,
  *      POSTed to ClickHouse's HTTP interface `--insert-rows` rows per INSERT, one at a
- *      time, into another fresh database with the same views.
+ *      time, into another fresh database with the same views; twice, once the server's
+ *      merges have settled, the faster pass kept.
  * Fails unless both databases end with exactly `--events` rows and aggregates.
  */
 import http from 'node:http';
@@ -42,7 +43,7 @@ import {
 import { LaneOpenTracker } from '../../services/aggregator/src/domain/lanes.ts';
 import { dimensionsOf, noDerived, rawRowOf, rawTables } from '../../services/aggregator/src/domain/rows.ts';
 import { allRawEvents, migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
-import { benchClickHouse, benchKafka, invocation, machineDescription, print, reportRatio, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchClickHouse, benchKafka, bestOf, invocation, machineDescription, print, reportRatio, simulatedEventChunks, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -132,6 +133,13 @@ function insertFigures(metrics: string): { count: number; meanRows: number; mean
   return { count, meanRows: sum('tower_aggregator_batch_rows_sum') / Math.max(1, count), meanSeconds: totalSeconds / Math.max(1, count), totalSeconds };
 }
 
+/** Waits until the server merges nothing (at most 60 s: a merge that outlasts it is the machine's state, and is measured). */
+async function mergesSettled(client: ClickHouseClient): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  const merging = async () => Number((await (await client.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? 0);
+  while ((await merging()) > 0 && performance.now() < deadline) await sleep(200);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 print(`aggregator throughput benchmark: ${totalEvents} events, ${partitions} partitions per topic, run ${runId}`);
@@ -216,17 +224,30 @@ try {
   aggregator = undefined;
   await aggregatorDb.close();
 
-  // 3. ClickHouse's own JSONEachRow insert of the same rows, same views.
-  const referenceDb = await freshDatabase(infra, `${runId}_reference`);
-  const insertStarted = performance.now();
-  for (const { table, body } of reference.bodies) await insert(infra, `${runId}_reference`, table, body);
-  const insertSeconds = (performance.now() - insertStarted) / 1000;
-  const referenceStored = await stored(referenceDb);
-  if (referenceStored.raw !== totalEvents || referenceStored.aggregated !== totalEvents) throw new Error(`reference database holds ${referenceStored.raw} rows, ${referenceStored.aggregated} aggregated`);
-  const referenceBytes = reference.bodies.reduce((sum, b) => sum + b.body.length, 0);
-  await referenceDb.close();
+  // 3. ClickHouse's own JSONEachRow insert of the same rows, same views, best of two: the aggregator's database is
+  // dropped first and each pass waits for the server's merges to settle, so the reference does not share the
+  // cores with merging what the drain wrote (it read 247k–492k rows/s in six single runs when it did).
   const cleanup = createClickHouse(benchClickHouse(infra, 'default', logger));
-  for (const database of [`${runId}_aggregator`, `${runId}_reference`]) await cleanup.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  await cleanup.command({ query: `DROP DATABASE IF EXISTS ${runId}_aggregator` });
+  const referencePass = async (pass: number): Promise<number> => {
+    await mergesSettled(cleanup);
+    const database = `${runId}_reference${pass}`;
+    const referenceDb = await freshDatabase(infra, database);
+    try {
+      const insertStarted = performance.now();
+      for (const { table, body } of reference.bodies) await insert(infra, database, table, body);
+      const seconds = (performance.now() - insertStarted) / 1000;
+      const referenceStored = await stored(referenceDb);
+      if (referenceStored.raw !== totalEvents || referenceStored.aggregated !== totalEvents) throw new Error(`reference database holds ${referenceStored.raw} rows, ${referenceStored.aggregated} aggregated`);
+      return seconds;
+    } finally {
+      await referenceDb.close();
+      await cleanup.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    }
+  };
+  let pass = 0;
+  const insertSeconds = await bestOf(2, () => referencePass((pass += 1)), (a, b) => a < b);
+  const referenceBytes = reference.bodies.reduce((sum, b) => sum + b.body.length, 0);
   await cleanup.close();
   await admin.deleteTopics({ topics: [...Object.values(topics), ...Object.values(extraTopics)] });
   await admin.disconnect();
@@ -239,7 +260,7 @@ try {
   print(`command: ${invocation()}`);
   print(`aggregator (1 process, ${partitions} partitions × 3 topics, 6 views on): ${totalEvents} events drained in ${drainSeconds.toFixed(1)} s from process start (ready after ${readySeconds.toFixed(1)} s) = ${Math.round(aggregatorRate)} events/s; from the first stored row ${Math.round(sustainedRate)} events/s`);
   print(`  aggregator inserts: ${inserts.count}, mean ${Math.round(inserts.meanRows)} rows, mean latency ${(inserts.meanSeconds * 1000).toFixed(0)} ms (${((inserts.totalSeconds / drainSeconds) * 100).toFixed(0)}% of the drain waiting on ClickHouse)`);
-  print(`ClickHouse INSERT ... FORMAT JSONEachRow over HTTP (${insertRows} rows per insert, one at a time, same schema and views): ${Math.round(referenceRate)} rows/s, ${reference.bodies.length} inserts, ${(referenceBytes / 2 ** 20).toFixed(0)} MiB in ${insertSeconds.toFixed(1)} s`);
+  print(`ClickHouse INSERT ... FORMAT JSONEachRow over HTTP (${insertRows} rows per insert, one at a time, same schema and views, best of two): ${Math.round(referenceRate)} rows/s, ${reference.bodies.length} inserts, ${(referenceBytes / 2 ** 20).toFixed(0)} MiB in ${insertSeconds.toFixed(1)} s`);
   print(`ratio aggregator / ClickHouse insert: ${(aggregatorRate / referenceRate).toFixed(2)} (drain incl. start), ${(sustainedRate / referenceRate).toFixed(2)} (sustained)`);
   // The guard's ratio: the whole drain, start included. "From the first stored row" is no rate once inserts merge
   // a whole short backlog into a few (200,000 events stored within 0.5 s of the first row: 0.69, then 1.00).

@@ -27,7 +27,8 @@ import { applyMigrations, applyTopicCatalog, createClickHouse, createLogger, cre
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { repoRoot } from '../../infra/local/profiles.ts';
 import { migrationsDirectory } from '../../services/aggregator/src/test-support.ts';
-import { benchClickHouse, benchKafka, invocation, kafkaToolConfig, machineDescription, percentile, print, reportRatio, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { parsePrometheus } from '../sre/server-metrics.ts';
+import { benchClickHouse, benchKafka, bestOf, invocation, kafkaToolConfig, machineDescription, percentile, print, reportRatio, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +54,30 @@ function post(agent: http.Agent, key: string, body: string): Promise<number> {
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** Sum and count of a histogram over all its labels, from a service's /metrics. */
+async function histogram(port: number, name: string): Promise<{ sum: number; count: number }> {
+  const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const total = (suffix: string) => samples.filter((sample) => sample.name === `${name}_${suffix}`).reduce((sum, sample) => sum + sample.value, 0);
+  return { sum: total('sum'), count: total('count') };
+}
+
+/**
+ * The segments of the path the services measure, over the measured part of a step: ingest's
+ * wait for Kafka's ack, and the aggregator's inserts (its fetch loop takes the next batch
+ * only once the inserts of the one in hand are done: events that arrive meanwhile wait).
+ */
+async function pathSegments(): Promise<() => Promise<string>> {
+  const names = { ack: [ports.ingest, 'tower_ingest_kafka_ack_seconds'], insert: [ports.aggregator, 'tower_aggregator_insert_seconds'], rows: [ports.aggregator, 'tower_aggregator_batch_rows'] } as const;
+  const read = async () => Object.fromEntries(await Promise.all(Object.entries(names).map(async ([key, [port, name]]) => [key, await histogram(port, name)] as const)));
+  const before = await read();
+  return async () => {
+    const after = await read();
+    const delta = (key: keyof typeof names) => ({ sum: after[key]!.sum - before[key]!.sum, count: after[key]!.count - before[key]!.count });
+    const mean = (key: keyof typeof names, scale: number) => Math.round((delta(key).sum / Math.max(1, delta(key).count)) * scale);
+    return `ingest → Kafka ack mean ${mean('ack', 1000)} ms; ${delta('insert').count} aggregator inserts of ${mean('rows', 1)} rows, mean ${mean('insert', 1000)} ms`;
+  };
 }
 
 /** Kafka's own produce → consume latency on the same broker (ms: p50, p99). */
@@ -140,8 +165,10 @@ try {
     deliveryParts = [];
     confirmedLatencies = [];
     provisionalDeltas = 0;
+    let segments: (() => Promise<string>) | undefined;
     for (let round = 0; Date.now() - started < (seconds + 5) * 1000; round += 1) {
       const now = Date.now();
+      if (!segments && now >= measureFrom) segments = await pathSegments();
       const bySite = new Map<string, TowerEvent[]>();
       for (let i = 0; i < perTick; i += 1) {
         const event = { ...pool[next++ % pool.length]!, eventId: randomUUID(), observedAt: now } as TowerEvent;
@@ -158,8 +185,9 @@ try {
       await sleep(Math.max(0, started + (round + 1) * 100 - Date.now()));
     }
     await sleep(3000);
+    const measured = segments ? await segments() : 'no segments measured';
     const sorted = [...latencies].sort((a, b) => a - b);
-    const split = `ingest → tick published p50 / p99 ${p50p99(aggregatorParts)}, published → client ${p50p99(deliveryParts)}; ${provisionalDeltas} provisional deltas; confirmed figures on the client p50 / p99 ${p50p99(confirmedLatencies)}`;
+    const split = `ingest → tick published p50 / p99 ${p50p99(aggregatorParts)}, published → client ${p50p99(deliveryParts)}; ${provisionalDeltas} provisional deltas; confirmed figures on the client p50 / p99 ${p50p99(confirmedLatencies)}; ${measured}`;
     if (failedRounds > 0) print(`  ${failedRounds} rounds of ${perTick} events had a request refused or dropped by ingest (not counted as accepted)`);
     results.push({ rate, accepted, p50: percentile(sorted, 50), p99: percentile(sorted, 99), deltas: sorted.length, split });
     print(`  ${rate} events/s offered: ${accepted} accepted; ${sorted.length} deltas of new data; freshness p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms (${split})`);
@@ -169,7 +197,7 @@ try {
   for (const service of services.splice(0).reverse()) await service.stop();
   const referenceTopic = `${runId}.e2e-reference`;
   await createTopicsReady(admin, [{ topic: referenceTopic, numPartitions: 1, replicationFactor: infra.profile.kafka.replicationFactor }]);
-  const reference = await kafkaEndToEnd(infra, referenceTopic);
+  const reference = await bestOf(2, () => kafkaEndToEnd(infra, referenceTopic), (a, b) => a.p99 < b.p99);
   await admin.deleteTopics({ topics: [referenceTopic] });
   await admin.disconnect();
   await bootstrap.command({ query: `DROP DATABASE IF EXISTS ${database}` });
@@ -179,7 +207,7 @@ try {
   print(`machine: ${machineDescription()}`);
   print(`command: ${invocation()}`);
   for (const r of results) print(`ingest → WebSocket (freshness) at ${r.rate} events/s offered: p50 ${r.p50} ms, p99 ${r.p99} ms (${r.deltas} deltas of new data, ${r.accepted} events accepted; ${r.split})`);
-  print(`Kafka EndToEndLatency (same broker, 500-byte records, acks=all): p50 ${reference.p50} ms, p99 ${reference.p99} ms`);
+  print(`Kafka EndToEndLatency (best of two, same broker, 500-byte records, acks=all): p50 ${reference.p50} ms, p99 ${reference.p99} ms`);
   print(`  reference command: ${reference.command}`);
   for (const r of results) reportRatio({ key: `end-to-end-latency/p99-at-${r.rate}-vs-kafka-end-to-end`, value: r.p99 / Math.max(1, reference.p99), better: 'lower', meaning: `ingest → WebSocket p99 at ${r.rate} events/s ÷ Kafka EndToEndLatency p99` });
 } finally {

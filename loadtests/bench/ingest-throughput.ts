@@ -16,12 +16,16 @@
  * Events come from the traffic simulator (realistic mix of truck, container and lane
  * events across every site). Every request must answer 200, and the Kafka end offsets
  * must grow by exactly the number of events sent; otherwise the benchmark fails.
+ * It prints where the Kafka producer ran (KAFKA_PRODUCER_THREAD, passed on from this
+ * shell's environment; read back from what ingest's /metrics serves) and how many of its
+ * threads were replaced during the run.
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { EventCodec, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
-import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { parsePrometheus } from '../sre/server-metrics.ts';
+import { benchKafka, bestOf, invocation, machineDescription, percentile, postJson, print, reportRatio, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +70,20 @@ async function endOffsetTotal(infra: BenchInfra): Promise<number> {
   for (const topic of Object.values(familyTopics)) for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high);
   await admin.disconnect();
   return total;
+}
+
+/**
+ * Where ingest's Kafka producer ran, from its /metrics: the thread's restart counter is
+ * served only when the producer runs in its worker thread.
+ */
+async function producerPlacement(): Promise<string> {
+  const value = process.env['KAFKA_PRODUCER_THREAD'];
+  const setting = value === undefined ? 'KAFKA_PRODUCER_THREAD unset: default true' : `KAFKA_PRODUCER_THREAD=${value}`;
+  // Served at 0 for each reason from the start when the thread is on: no sample, no thread.
+  const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${ingestPort}/metrics`)).text()).filter((sample) => sample.name === 'tower_ingest_producer_thread_restarts_total');
+  if (samples.length === 0) return `on the HTTP thread (${setting})`;
+  const restarts = samples.reduce((sum, sample) => sum + sample.value, 0);
+  return `in its worker thread (${setting}); threads replaced during the run: ${restarts}`;
 }
 
 /** Sends every body with `concurrency` requests in flight; fails on the first non-200. */
@@ -113,18 +131,20 @@ try {
   const run = await drive(measured);
   const landed = (await endOffsetTotal(infra)) - before;
   if (landed !== totalEvents) throw new Error(`Kafka holds ${landed} new messages, expected ${totalEvents}`);
+  const placement = await producerPlacement();
   await ingest.stop();
   ingest = undefined;
 
   const ingestRate = totalEvents / run.seconds;
-  const perf = await runProducerPerformance(infra, { topic: 'bench.producer-performance', partitions: 6, records: Math.max(referenceRecords, totalEvents), recordSize });
+  const perf = await bestOf(2, () => runProducerPerformance(infra, { topic: 'bench.producer-performance', partitions: 6, records: Math.max(referenceRecords, totalEvents), recordSize }), (a, b) => a.recordsPerSecond > b.recordsPerSecond);
   const ratio = ingestRate / perf.recordsPerSecond;
 
   print();
   print(`machine: ${machineDescription()}`);
   print(`command: ${invocation()}`);
   print(`ingest API (1 process, batch ${batchSize}, acks=all): ${Math.round(ingestRate)} events/s, ${totalEvents} events in ${run.seconds.toFixed(1)} s; request latency p50 ${percentile(run.latencies, 50).toFixed(1)} ms, p99 ${percentile(run.latencies, 99).toFixed(1)} ms; Kafka end offsets +${landed}`);
-  print(`ProducerPerformance (same broker, ${Math.max(referenceRecords, totalEvents)} records of ${recordSize} bytes, acks=all, idempotent): ${Math.round(perf.recordsPerSecond)} records/s, avg latency ${perf.avgLatencyMs} ms, p99 ${perf.p99LatencyMs} ms`);
+  print(`ingest's Kafka producer: ${placement}`);
+  print(`ProducerPerformance (best of two, same broker, ${Math.max(referenceRecords, totalEvents)} records of ${recordSize} bytes, acks=all, idempotent): ${Math.round(perf.recordsPerSecond)} records/s, avg latency ${perf.avgLatencyMs} ms, p99 ${perf.p99LatencyMs} ms`);
   print(`  reference command: ${perf.command}`);
   reportRatio({ key: 'ingest-throughput/ingest-vs-producer-performance', value: ratio, better: 'higher', meaning: 'ingest events/s ÷ ProducerPerformance records/s' });
 } finally {

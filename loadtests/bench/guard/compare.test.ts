@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeOf, failed, judge, medianRatios, reportTable, type Baseline, type MeasuredRatio } from './compare.ts';
+import { changeOf, failed, judge, medianRatios, reportTable, toConfirm, type Baseline, type MeasuredRatio } from './compare.ts';
 
 const baseline: Baseline = {
   machine: 'test',
@@ -41,6 +41,13 @@ describe('the benchmark guard', () => {
     ]);
     expect(failed(judged)).toBe(true);
     expect(reportTable(judged)[2]).toBe('| ingest-throughput/ingest-vs-producer-performance | ingest-throughput/ingest-vs-producer-performance | 0.240 | 0.400 | +67 % | improved |');
+  });
+
+  it('runs again only the benchmarks with a regressed ratio, not a failed one or one within the tolerance', () => {
+    const names = ['ingest-throughput', 'live-fanout', 'slot-bookings'];
+    expect(toConfirm(baseline, [ratio('ingest-throughput/ingest-vs-producer-performance', 0.17, 'higher'), ratio('live-fanout/p99-vs-bare-ws', 2.6, 'lower')], names)).toEqual(['ingest-throughput']);
+    expect(toConfirm(baseline, [ratio('live-fanout/p99-vs-bare-ws', 2.7, 'lower')], names)).toEqual(['live-fanout']);
+    expect(toConfirm(baseline, [ratio('ingest-throughput/ingest-vs-producer-performance', 0.3, 'higher')], names)).toEqual([]);
   });
 
   it('takes the median of repeated runs per ratio, so one slowed run does not decide, and keeps every value', () => {

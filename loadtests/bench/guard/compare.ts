@@ -84,6 +84,16 @@ export function judge(baseline: Baseline, measured: readonly MeasuredRatio[], to
   return judged;
 }
 
+/**
+ * The benchmarks to run again before the guard says a ratio regressed: those with a ratio
+ * more than `tolerance` worse than its baseline (a missing ratio is a failed benchmark,
+ * not noise, and is not confirmed).
+ */
+export function toConfirm(baseline: Baseline, measured: readonly MeasuredRatio[], benchmarks: readonly string[], tolerance = 0.25): string[] {
+  const regressed = judge(baseline, measured, tolerance).filter((row) => row.verdict === 'regressed');
+  return benchmarks.filter((name) => regressed.some((row) => row.key.startsWith(`${name}/`)));
+}
+
 export const failed = (judged: readonly Judged[]) => judged.some((row) => row.verdict === 'regressed' || row.verdict === 'missing');
 
 /** The report as a Markdown table (pasted into docs/BENCHMARKS.md as it is). */

@@ -8,7 +8,9 @@
  *
  * Each benchmark runs `--repeats` times (3) and each ratio is judged by its median: a
  * short run on a busy machine moves by more than the tolerance now and then (ingest's
- * ratio read 0.156, 0.115 and 0.108 in three runs while tests ran beside it).
+ * ratio read 0.156, 0.115 and 0.108 in three runs while tests ran beside it). A ratio
+ * whose median is more than 25 % worse is measured `--repeats` times more and judged on
+ * the median of all its runs before the guard fails.
  *
  * `--update-baseline` writes this run's ratios as the new baseline with the machine and
  * the reason; commit it with a message that says why. Progress: each benchmark's own
@@ -22,11 +24,11 @@ import { parseArgs } from 'node:util';
 import { downInfra } from '../../../infra/local/infra.ts';
 import { repoRoot } from '../../../infra/local/profiles.ts';
 import { machineDescription, print } from '../lib/harness.ts';
-import { failed, judge, medianRatios, reportTable, type Baseline, type MeasuredRatio } from './compare.ts';
+import { failed, judge, medianRatios, reportTable, toConfirm, type Baseline, type MeasuredRatio } from './compare.ts';
 
 /** The short forms: a few minutes in all on the 2-core reference machine. */
 const benchmarks: readonly { name: string; args: readonly string[] }[] = [
-  { name: 'ingest-throughput', args: ['--events', '60000'] },
+  { name: 'ingest-throughput', args: ['--events', '150000'] },
   // Long enough that the process's start (joining the group: 3–5 s) is a small share of the drain.
   { name: 'aggregator-throughput', args: ['--events', '600000'] },
   { name: 'end-to-end-latency', args: ['--rates', '1000', '--seconds', '10'] },
@@ -70,30 +72,42 @@ function runBenchmark(name: string, args: readonly string[], resultsFile: string
 }
 
 const resultsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tower-bench-')), 'ratios.jsonl');
+const readMeasured = () =>
+  medianRatios(
+    fs.existsSync(resultsFile)
+      ? fs
+          .readFileSync(resultsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as MeasuredRatio)
+      : [],
+  );
+const baseline = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, 'utf8')) as Baseline) : undefined;
 const startedAt = Date.now();
 const exits: { name: string; code: number; seconds: number }[] = [];
+const runRepeats = async (name: string, args: readonly string[], label: string) => {
+  for (let run = 1; run <= repeats; run += 1) {
+    print(`[guard] ${name} ${args.join(' ')}: run ${run} of ${repeats} (${label})`);
+    const began = Date.now();
+    exits.push({ name, code: await runBenchmark(name, args, resultsFile), seconds: (Date.now() - began) / 1000 });
+  }
+};
 try {
-  for (const [index, { name, args }] of benchmarks.filter((b) => chosen.includes(b.name)).entries()) {
-    for (let run = 1; run <= repeats; run += 1) {
-      print(`[guard] ${name} ${args.join(' ')}: run ${run} of ${repeats} (benchmark ${index + 1} of ${chosen.length})`);
-      const began = Date.now();
-      exits.push({ name, code: await runBenchmark(name, args, resultsFile), seconds: (Date.now() - began) / 1000 });
-    }
+  const selected = benchmarks.filter((b) => chosen.includes(b.name));
+  for (const [index, { name, args }] of selected.entries()) await runRepeats(name, args, `benchmark ${index + 1} of ${selected.length}`);
+  // A ratio that looks regressed is measured again before the guard says so: its median over twice the runs is
+  // judged. A real loss of a quarter stays; a median one busy moment pulled down does not fail a landing.
+  if (baseline && values['update-baseline'] === undefined) {
+    const names = toConfirm(baseline, readMeasured(), selected.map((b) => b.name));
+    const suspects = selected.filter(({ name }) => names.includes(name));
+    for (const [index, { name, args }] of suspects.entries()) await runRepeats(name, args, `confirming a regression, ${index + 1} of ${suspects.length}`);
   }
 } finally {
   if (!values['keep-infra']) await downInfra('bench', (line) => print(`[bench infra] ${line}`));
 }
 
-const measured = medianRatios(
-  fs.existsSync(resultsFile)
-    ? fs
-        .readFileSync(resultsFile, 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as MeasuredRatio)
-    : [],
-);
+const measured = readMeasured();
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 print();
 print(`machine: ${machineDescription()}`);
@@ -106,16 +120,14 @@ const reason = values['update-baseline'];
 if (reason !== undefined) {
   if (!reason.trim()) throw new Error('--update-baseline needs the reason the baseline moves');
   if (exits.some((exit) => exit.code !== 0)) throw new Error('a benchmark failed: the baseline is left as it was');
-  const previous = fs.existsSync(baselineFile) ? (JSON.parse(fs.readFileSync(baselineFile, 'utf8')) as Baseline) : undefined;
-  const ratios = { ...previous?.ratios, ...Object.fromEntries(measured.map((ratio) => [ratio.key, { value: Number(ratio.value.toPrecision(3)), better: ratio.better }])) };
-  const baseline: Baseline = { machine: machineDescription(), measuredAt: new Date().toISOString(), command, reason, ratios };
-  fs.writeFileSync(baselineFile, `${JSON.stringify(baseline, null, 2)}\n`);
+  const ratios = { ...baseline?.ratios, ...Object.fromEntries(measured.map((ratio) => [ratio.key, { value: Number(ratio.value.toPrecision(3)), better: ratio.better }])) };
+  const moved: Baseline = { machine: machineDescription(), measuredAt: new Date().toISOString(), command, reason, ratios };
+  fs.writeFileSync(baselineFile, `${JSON.stringify(moved, null, 2)}\n`);
   print(`baseline written to ${path.relative(repoRoot, baselineFile)}: commit it with a message that says why it moved`);
   process.exit(0);
 }
 
-if (!fs.existsSync(baselineFile)) throw new Error(`no baseline at ${path.relative(repoRoot, baselineFile)}: run with --update-baseline "<why>" on the reference machine first`);
-const baseline = JSON.parse(fs.readFileSync(baselineFile, 'utf8')) as Baseline;
+if (!baseline) throw new Error(`no baseline at ${path.relative(repoRoot, baselineFile)}: run with --update-baseline "<why>" on the reference machine first`);
 // A partial run (--only) is judged on the benchmarks it ran.
 const inScope: Baseline = { ...baseline, ratios: Object.fromEntries(Object.entries(baseline.ratios).filter(([key]) => chosen.some((name) => key.startsWith(`${name}/`)))) };
 const judged = judge(inScope, measured);
