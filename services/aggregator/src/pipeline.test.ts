@@ -7,7 +7,7 @@ import { rawColumns, rawTables } from './domain/rows.ts';
 import { LiveWindows } from './domain/windows.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { AggregationPipeline } from './pipeline.ts';
-import { EncodedRows, RowBinaryEncoder, RowRefused } from './row-binary.ts';
+import { EncodedRows, NativeEncoder, RowRefused } from './native-block.ts';
 import type { EventStore } from './store.ts';
 
 describe('AggregationPipeline, a value refused before its insert', () => {
@@ -18,7 +18,7 @@ describe('AggregationPipeline, a value refused before its insert', () => {
     const store = {
       repairPending: async () => undefined,
       loadPartition: async () => ({ maxOffset: storedUpTo, recentIds: [], replay: [] }),
-      rows: async () => new EncodedRows(new RowBinaryEncoder(rawTables.container, rawColumns.container)),
+      rows: async () => new EncodedRows(new NativeEncoder(rawTables.container, rawColumns.container)),
       insert: async (_family: string, rows: EncodedRows<unknown>) => void inserted.push(rows.count),
       columnTypesChanged: async () => {
         typeReads += 1;

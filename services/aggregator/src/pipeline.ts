@@ -3,7 +3,7 @@ import type { SpanContext } from '@tower/shared/tracing';
 import { LaneOpenTracker } from './domain/lanes.ts';
 import { RecentIds } from './domain/recent-ids.ts';
 import { dimensionsOf, noDerived, partitionDayOf, rawRowOf, type Derived, type Dimensions, type RawRow, type RowSource } from './domain/rows.ts';
-import { RowRefused, type EncodedRows, type Refusal } from './row-binary.ts';
+import { RowRefused, type EncodedRows, type Refusal } from './native-block.ts';
 import type { LiveJourneys } from './domain/live-journeys.ts';
 import type { LiveWindows } from './domain/windows.ts';
 import type { AggregatorMetrics } from './metrics.ts';

@@ -8,7 +8,7 @@ import { LiveWindows } from './domain/windows.ts';
 import { LivePublisher } from './live-publisher.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { AggregationPipeline } from './pipeline.ts';
-import { EncodedRows, RowBinaryEncoder } from './row-binary.ts';
+import { EncodedRows, NativeEncoder } from './native-block.ts';
 import type { EventStore, StoredWindow } from './store.ts';
 
 /** A promise and its resolve, to hold a fake's answer while the test acts. */
@@ -122,7 +122,7 @@ function pipelineOf(h: ReturnType<typeof harness>, insert: () => Promise<void>):
   const store = Object.assign(h.store, {
     repairPending: async () => undefined,
     loadPartition: async () => ({ maxOffset: -1n, recentIds: [], replay: [] }),
-    rows: async () => new EncodedRows(new RowBinaryEncoder(rawTables.truck, rawColumns.truck)),
+    rows: async () => new EncodedRows(new NativeEncoder(rawTables.truck, rawColumns.truck)),
     insert,
     columnTypesChanged: async () => false,
   });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Coalescer, classifyError, journeyColumns, measuresOf, selectRows, sql, truckEventOfRow, type TruckRow, sqlIdentifier, windowsQuery, type ClickHouseClient, type FamilyName, type LaneEvent, type ThroughputMeasures, type TruckEvent, type WindowDimensions } from '@tower/shared';
 import { partitionDayOf, rawColumns, rawTables, type RowSource } from './domain/rows.ts';
-import { EncodedRows, RowBinaryEncoder, structureOf, type EncodedColumn, type TypedColumn } from './row-binary.ts';
+import { EncodedRows, NativeEncoder, type EncodedColumn, type TypedColumn } from './native-block.ts';
 import { AggregateRepair, waitForServerQueries, type RebuiltWindow, type RepairSettings } from './repair.ts';
 
 /** What the aggregator needs to resume one partition exactly where the stored rows end. */
@@ -23,21 +23,23 @@ export interface StoredWindow extends WindowDimensions {
 const replayHorizonMs = 24 * 3600_000;
 
 /**
- * Most rows in one merged insert: far below ClickHouse's `max_insert_block_size`
- * (1,048,576), so an insert stays one block, one part per partition: all or nothing.
+ * Most rows in one merged insert: far below ClickHouse's `min_insert_block_size_rows`
+ * (1,048,576), so the server squashes an insert's Native blocks into one, one part per
+ * partition: all or nothing.
  */
 const maxRowsPerInsert = 200_000;
 
 /**
  * Rows encoded for column types the server no longer holds (an ALTER since they were
- * encoded, even to a type of the same width, whose bytes would be read as other values):
- * not inserted. Retriable: the batch is encoded again for the types the server holds now.
+ * encoded, even to a type of the same width): the server refused their Native blocks,
+ * which name the old types. Retriable: the batch is encoded again for the types the
+ * server holds now, and a value they cannot hold is refused then.
  */
 export class ColumnTypesChanged extends Error {
   readonly retriable = true;
   constructor(table: string, encodedFor: readonly TypedColumn[], onServer: readonly TypedColumn[]) {
     const changed = encodedFor.flatMap((c, i) => (c.type === onServer[i]?.type ? [] : [`${c.name} ${c.type} → ${onServer[i]?.type ?? 'gone'}`]));
-    super(`the column types of ${table} changed on the server since its rows were encoded (${changed.join(', ')}): not inserted, encoded again on retry`);
+    super(`the column types of ${table} changed on the server since its rows were encoded (${changed.join(', ')}): not stored, encoded again on retry`);
   }
 }
 
@@ -65,8 +67,10 @@ export const defaultStoreSettings: StoreSettings = { insertQueryIdPrefix: 'tower
 /** ClickHouse behind the few calls the aggregator makes; all SQL through `sql`. */
 export class EventStore {
   private readonly inserters = new Map<string, Coalescer<EncodedRows<RowSource>>>();
-  /** Each raw table's encoder, for the column types the server held when it was made; checked before each insert. */
-  private readonly encoders = new Map<FamilyName, Promise<RowBinaryEncoder<RowSource>>>();
+  /** Each raw table's encoder, for the column types the server held when it was made; made again after a failed insert. */
+  private readonly encoders = new Map<FamilyName, Promise<NativeEncoder<RowSource>>>();
+  /** The settings every insert carries: on a server that would convert a Native column of another type, not to. */
+  private insertSettings?: Promise<Record<string, 0>>;
 
   private readonly repair: AggregateRepair;
   /** Inserts sent and not yet answered, by query id: a repair waits for them, and holds new ones. */
@@ -87,7 +91,7 @@ export class EventStore {
    * batches of many Kafka partitions become one part, not one each, and none waits
    * behind the others' inserts. Resolves (or rejects) with the INSERT that carried the
    * rows, so a caller commits only what is stored. Rows encoded for column types the
-   * server no longer holds are not inserted (ColumnTypesChanged).
+   * server no longer holds are refused by it (ColumnTypesChanged).
    */
   async insert(family: FamilyName, rows: EncodedRows<RowSource>): Promise<void> {
     const first = rows.observedMs[0];
@@ -124,17 +128,17 @@ export class EventStore {
     return (await this.encoderOf(family)).structure !== before;
   }
 
-  private encoderOf(family: FamilyName): Promise<RowBinaryEncoder<RowSource>> {
+  private encoderOf(family: FamilyName): Promise<NativeEncoder<RowSource>> {
     let encoder = this.encoders.get(family);
     if (!encoder) {
-      encoder = this.serverColumns(family).then((columns) => new RowBinaryEncoder(rawTables[family], columns));
+      encoder = this.serverColumns(family).then((columns) => new NativeEncoder(rawTables[family], columns));
       encoder.catch(() => this.encoders.delete(family));
       this.encoders.set(family, encoder);
     }
     return encoder;
   }
 
-  /** Each declared column (domain/rows.ts) with its type as the server holds it now: what RowBinary must write. One query. */
+  /** Each declared column (domain/rows.ts) with its type as the server holds it now: what the encoder writes. One query. */
   private async serverColumns(family: FamilyName): Promise<EncodedColumn<RowSource>[]> {
     const table = rawTables[family];
     const found = await selectRows<{ name: string; type: string }>(this.client, sql`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = ${table}`);
@@ -147,19 +151,31 @@ export class EventStore {
   }
 
   /**
-   * Throws ColumnTypesChanged unless every run was encoded for the column types the
-   * server holds now (read here: RowBinary carries no types, and 18.16 has no format that
-   * would let the server check them). When they changed, the store's encoder is made
-   * for the new ones, so the retry is encoded for them.
+   * After a failed insert: ColumnTypesChanged if the runs were encoded for column types the
+   * server no longer holds (it refused their blocks), with the encoder made for the new
+   * ones so the retry is encoded for them; undefined when they were not (or the types
+   * cannot be read now: the insert's own error says more).
    */
-  private async checkColumnTypes(family: FamilyName, runs: readonly EncodedRows<RowSource>[]): Promise<void> {
-    const columns = await this.serverColumns(family);
-    const structure = structureOf(columns);
-    const stale = runs.find((run) => run.encoder.structure !== structure);
-    if (!stale) return;
-    const encoder = new RowBinaryEncoder(rawTables[family], columns);
+  private async changedColumnTypes(family: FamilyName, runs: readonly EncodedRows<RowSource>[]): Promise<ColumnTypesChanged | undefined> {
+    const columns = await this.serverColumns(family).catch(() => undefined);
+    if (!columns) return undefined;
+    const encoder = new NativeEncoder(rawTables[family], columns);
     this.encoders.set(family, Promise.resolve(encoder));
-    throw new ColumnTypesChanged(rawTables[family], stale.encoder.columns, columns);
+    const stale = runs.find((run) => run.encoder.structure !== encoder.structure);
+    return stale ? new ColumnTypesChanged(rawTables[family], stale.encoder.columns, columns) : undefined;
+  }
+
+  /**
+   * `input_format_native_allow_types_conversion = 0` where the server has the setting
+   * (current versions; on by default, it would store a value of the old type cast to the
+   * new one, wrapped if it does not fit); 18.16 has not, and refuses another type as is.
+   */
+  private settingsForInserts(): Promise<Record<string, 0>> {
+    const settings = (this.insertSettings ??= selectRows<{ n: string }>(this.client, sql`SELECT count() AS n FROM system.settings WHERE name = 'input_format_native_allow_types_conversion'`).then(
+      ([found]): Record<string, 0> => (Number(found?.n) > 0 ? { input_format_native_allow_types_conversion: 0 } : {}),
+    ));
+    settings.catch(() => (this.insertSettings = undefined));
+    return settings;
   }
 
   /**
@@ -185,26 +201,25 @@ export class EventStore {
   /**
    * One INSERT, after the aggregates are repaired where a failed insert left them in
    * doubt (AggregateRepair). A failed INSERT's rows may be stored without their views'
-   * rows: their windows are in doubt until the next insert's repair. The column types
-   * are read just before: rows encoded for others are not sent (checkColumnTypes).
+   * rows: their windows are in doubt until the next insert's repair. Rows encoded for
+   * column types the server no longer holds are refused by it (Native names the types)
+   * and fail as ColumnTypesChanged.
    */
   private async write(family: FamilyName, runs: readonly EncodedRows<RowSource>[]): Promise<void> {
+    const clickhouseSettings = await this.settingsForInserts();
     // The repair checked again after the last await, in the same turn as the insert is registered: a repair started meanwhile waits for it.
-    do {
-      await this.repairPending();
-      await this.checkColumnTypes(family, runs);
-    } while (this.repair.pending);
+    do await this.repairPending();
+    while (this.repair.pending);
     // Named, so that a later repair or load finds it on the server if its answer never comes (system.processes).
     const queryId = `${this.settings.insertQueryIdPrefix}${randomUUID()}`;
-    const insert = this.client.exec({ query: runs[0]!.encoder.insertQuery, values: Readable.from(runs.map((run) => run.body)), query_id: queryId }).then(({ stream }) => finished(stream.resume()));
+    const insert = this.client.exec({ query: runs[0]!.encoder.insertQuery, values: Readable.from(runs.map((run) => run.body)), query_id: queryId, clickhouse_settings: clickhouseSettings }).then(({ stream }) => finished(stream.resume()));
     this.inFlight.set(queryId, insert);
     try {
       await insert;
     } catch (error) {
-      // The column types may have changed under the encoders (an ALTER: the old bytes misread); the retry encodes from the server's types.
-      this.encoders.clear();
       this.repair.noteFailed(runs.flatMap((run) => run.sites.map((site, i) => ({ site, observed_ms: run.observedMs[i]! }))));
-      throw error;
+      // Refused for column types the server no longer holds (an ALTER): the retry is encoded from the server's types.
+      throw (await this.changedColumnTypes(family, runs)) ?? error;
     } finally {
       this.inFlight.delete(queryId);
     }

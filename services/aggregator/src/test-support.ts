@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { EventCodec, applyMigrations, createProducer, eventTypeSchemas, Lifecycle, loadCatalog, loadMigrations, type ClickHouseClient, type ClickHouseSettings, type ConsumedEvent, type FamilyName, type Logger, type TopicMessages, type TowerEvent } from '@tower/shared';
 import { buildApp, type Aggregator, type AggregatorSettings } from './app.ts';
 import { dimensionsOf, noDerived, partitionDayOf, type Derived, type RowSource } from './domain/rows.ts';
-import { RowRefused, type EncodedRows } from './row-binary.ts';
+import { RowRefused, type EncodedRows } from './native-block.ts';
 import type { EventStore } from './store.ts';
 
 export const migrationsDirectory = path.resolve(import.meta.dirname, '../../../infra/clickhouse/migrations');
@@ -94,7 +94,7 @@ export interface SeededEvent {
 
 /**
  * Events stored as the aggregator stores them, for tests and drills that seed raw rows:
- * encoded by the store's RowBinary encoders and inserted by `EventStore.insert`, a run per
+ * encoded by the store's Native encoders and inserted by `EventStore.insert`, a run per
  * family and UTC day (the raw tables' partition). A value its column cannot hold throws.
  */
 export async function storeSeeded(store: EventStore, events: readonly SeededEvent[]): Promise<void> {

@@ -76,7 +76,7 @@ const commonColumns: readonly RawColumn[] = [
 ];
 
 /**
- * Each raw table's columns, declared once: the RowBinary encoders (../row-binary.ts) and
+ * Each raw table's columns, declared once: the Native encoders (../native-block.ts) and
  * the JSON rows (`rawRowOf`) are both built from them, and an integration test holds them
  * to the migrations' types.
  */
@@ -138,7 +138,7 @@ function jsonValue(type: ColumnType, value: ColumnValue): string | number | stri
 
 /**
  * The raw-table row of an event as a JSON object, for JSONEachRow (tests, drills and the
- * benchmark's reference insert); the aggregator writes RowBinary from the same columns.
+ * benchmark's reference insert); the aggregator writes Native blocks from the same columns.
  */
 export function rawRowOf(consumed: ConsumedEvent, dimensions: Dimensions, derived: Derived): RawRow {
   const source: RowSource = { consumed, dimensions, derived };

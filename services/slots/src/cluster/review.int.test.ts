@@ -99,9 +99,16 @@ describe('the slots API in two processes, the review’s findings', () => {
 
       // A scrape while API process 1 starts again answers, without it, and says how many processes answered.
       const scraper = keepAlive(1);
-      const full = await call(scraper, slots.port, '/metrics');
-      expect(full.status).toBe(200);
-      expect.soft(gauge(full.text, 'tower_slots_processes_answered'), 'the scrape says all three processes answered').toBe(3);
+      // Each process has 2 s to answer a scrape; on a busy machine one may miss it, and the next scrape asks again.
+      await eventually(
+        async () => {
+          const full = await call(scraper, slots.port, '/metrics');
+          const answered = gauge(full.text, 'tower_slots_processes_answered');
+          if (full.status !== 200 || answered !== 3) throw new Error(`the last scrape answered ${full.status}, saying ${answered} processes answered`);
+          return true;
+        },
+        { timeoutMs: 60_000, what: 'a scrape that says all three processes answered' },
+      );
       const victim = processesOf(primary).find((p) => p.role === 'api' && p.index === '1')!;
       process.kill(victim.pid, 'SIGKILL');
       const statuses: number[] = [];

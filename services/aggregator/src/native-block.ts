@@ -2,31 +2,21 @@ import { ValidationProblem } from '@tower/shared';
 import type { ColumnValue as RawRowValue } from './domain/rows.ts';
 
 /**
- * Raw rows written straight into an INSERT body in ClickHouse's RowBinary format (the
- * same bytes on 18.16 and current versions): no row objects, no JSON text for the server
- * to parse. Little-endian numbers, a DateTime as UInt32 seconds, a String as its UTF-8
- * length (LEB128) and bytes, an Array as its length (LEB128) and elements.
+ * Bytes in ClickHouse's binary encodings, as Native blocks hold them (the same bytes on
+ * 18.16 and current versions): little-endian numbers, a DateTime as UInt32 seconds, a
+ * String as its UTF-8 length (LEB128) and bytes.
  */
-export class RowBinaryWriter {
+export class BinaryWriter {
   private buffer: Buffer;
   private length = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  constructor(initialBytes = 4 * 1024) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
   /** The bytes written so far (a view, not a copy). */
   bytes(): Buffer {
     return this.buffer.subarray(0, this.length);
-  }
-
-  /** Where the next byte goes: `truncate` to it drops what was written after. */
-  get position(): number {
-    return this.length;
-  }
-
-  truncate(position: number): void {
-    this.length = position;
   }
 
   private room(bytes: number): void {
@@ -36,7 +26,7 @@ export class RowBinaryWriter {
     this.buffer = grown;
   }
 
-  private varUInt(value: number): void {
+  varUInt(value: number): void {
     this.room(5);
     while (value >= 0x80) {
       this.buffer[this.length++] = (value & 0x7f) | 0x80;
@@ -90,11 +80,6 @@ export class RowBinaryWriter {
     this.room(8);
     this.length = this.buffer.writeDoubleLE(value, this.length);
   }
-
-  strings(values: readonly string[]): void {
-    this.varUInt(values.length);
-    for (const value of values) this.string(value);
-  }
 }
 
 /**
@@ -107,7 +92,24 @@ interface TypeCodec {
   /** What a value left out is stored as: the type's default, as ClickHouse fills a field a JSONEachRow row omits. */
   omitted: RawRowValue;
   refuse(value: RawRowValue): string | undefined;
-  write(writer: RowBinaryWriter, value: RawRowValue): void;
+  write(column: ColumnData, value: RawRowValue): void;
+}
+
+/**
+ * One column's values of a block as Native writes them: the values' bytes, and for an
+ * Array column each row's running total of elements (its offsets, written before the
+ * elements).
+ */
+export class ColumnData {
+  readonly data = new BinaryWriter();
+  readonly offsets: number[] = [];
+  private elements = 0;
+
+  /** An Array row of `count` elements, written to `data` by the caller. */
+  arrayOf(count: number): void {
+    this.elements += count;
+    this.offsets.push(this.elements);
+  }
 }
 
 const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : Array.isArray(value) ? `an array` : typeof value === 'bigint' ? `${value}` : String(value));
@@ -131,7 +133,7 @@ function integerRange(min: bigint, max: bigint): (value: RawRowValue) => string 
 function smallInteger(bytes: 1 | 2 | 4, signed: boolean): TypeCodec {
   const bits = BigInt(bytes * 8);
   const [min, max] = signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n];
-  return { omitted: 0, refuse: integerRange(min, max), write: (w, v) => w.integer(Number(v), bytes, signed) };
+  return { omitted: 0, refuse: integerRange(min, max), write: (c, v) => c.data.integer(Number(v), bytes, signed) };
 }
 
 const float32Max = 3.4028234663852886e38;
@@ -146,26 +148,30 @@ function floatRefusal(value: RawRowValue, max: number): string | undefined {
 const dateTimeMaxMs = 0xffff_ffff * 1000 + 999;
 
 const codecs: Readonly<Record<string, TypeCodec>> = {
-  String: { omitted: '', refuse: (v) => (typeof v === 'string' ? undefined : `${shown(v)} is not a string`), write: (w, v) => w.string(v as string) },
+  String: { omitted: '', refuse: (v) => (typeof v === 'string' ? undefined : `${shown(v)} is not a string`), write: (c, v) => c.data.string(v as string) },
   UInt8: smallInteger(1, false),
   UInt16: smallInteger(2, false),
   UInt32: smallInteger(4, false),
-  UInt64: { omitted: 0, refuse: integerRange(0n, (1n << 64n) - 1n), write: (w, v) => w.uint64(v as number | bigint) },
+  UInt64: { omitted: 0, refuse: integerRange(0n, (1n << 64n) - 1n), write: (c, v) => c.data.uint64(v as number | bigint) },
   Int8: smallInteger(1, true),
   Int16: smallInteger(2, true),
   Int32: smallInteger(4, true),
-  Int64: { omitted: 0, refuse: integerRange(-(1n << 63n), (1n << 63n) - 1n), write: (w, v) => w.int64(v as number | bigint) },
-  Float32: { omitted: 0, refuse: (v) => floatRefusal(v, float32Max), write: (w, v) => w.float32(v as number) },
-  Float64: { omitted: 0, refuse: (v) => floatRefusal(v, Number.MAX_VALUE), write: (w, v) => w.float64(v as number) },
+  Int64: { omitted: 0, refuse: integerRange(-(1n << 63n), (1n << 63n) - 1n), write: (c, v) => c.data.int64(v as number | bigint) },
+  Float32: { omitted: 0, refuse: (v) => floatRefusal(v, float32Max), write: (c, v) => c.data.float32(v as number) },
+  Float64: { omitted: 0, refuse: (v) => floatRefusal(v, Number.MAX_VALUE), write: (c, v) => c.data.float64(v as number) },
   DateTime: {
     omitted: 0,
     refuse: (v) => (typeof v !== 'number' || !Number.isFinite(v) ? `${shown(v)} is not a time in ms` : v < 0 || v > dateTimeMaxMs ? `${v} ms is outside the DateTime range (1970-01-01 00:00:00 to 2106-02-07 06:28:15 UTC)` : undefined),
-    write: (w, v) => w.integer(Math.floor((v as number) / 1000), 4, false),
+    write: (c, v) => c.data.integer(Math.floor((v as number) / 1000), 4, false),
   },
   'Array(String)': {
     omitted: [],
     refuse: (v) => (Array.isArray(v) ? v.map((item, i) => (typeof item === 'string' ? undefined : `element ${i}: ${shown(item)} is not a string`)).find(Boolean) : `${shown(v)} is not an array`),
-    write: (w, v) => w.strings(v as readonly string[]),
+    write: (c, v) => {
+      const items = v as readonly string[];
+      c.arrayOf(items.length);
+      for (const item of items) c.data.string(item);
+    },
   },
 };
 
@@ -199,51 +205,74 @@ export function structureOf(columns: readonly TypedColumn[]): string {
 }
 
 /**
- * A table's rows in RowBinary from sources of type `S`; the INSERT names the columns in
- * the order written. Every value is checked against its column's type before it is
- * written: a row with a value its column cannot hold is not written, and `write` says why.
+ * A table's rows as Native blocks from sources of type `S`; the INSERT names the columns
+ * in the order written. Native carries each column's name and type, so a server that
+ * holds another type for a column (an ALTER since the encoder was made) refuses the
+ * block (18.16: Bad cast; current versions: TYPE_MISMATCH, with
+ * `input_format_native_allow_types_conversion` off) instead of misreading its bytes.
+ * Every value is checked against its column's type before it is written: a row with a
+ * value its column cannot hold is not written, and `check` says why.
  */
-export class RowBinaryEncoder<S> {
-  /** `INSERT INTO <table> (<columns>) FORMAT RowBinary`: the columns' order is the encoder's, not the table's. */
+export class NativeEncoder<S> {
+  /** `INSERT INTO <table> (<columns>) FORMAT Native`. */
   readonly insertQuery: string;
-  /** The columns and the types their bytes are written for: RowBinary carries no types, so the server must hold these. */
+  /** The columns and the types their bytes are written for, named in each block. */
   readonly columns: readonly TypedColumn[];
   /** `columns` as `structureOf` gives them, to compare. */
   readonly structure: string;
-  private readonly steps: readonly ((writer: RowBinaryWriter, source: S) => Refusal | undefined)[];
+  private readonly codecs: readonly { name: string; type: string; codec: TypeCodec; value: (source: S) => RawRowValue }[];
 
   constructor(
     readonly table: string,
     columns: readonly EncodedColumn<S>[],
   ) {
-    this.insertQuery = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT RowBinary`;
+    this.insertQuery = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT Native`;
     this.columns = columns.map(({ name, type }) => ({ name, type }));
     this.structure = structureOf(columns);
-    this.steps = columns.map(({ name, type, value }) => {
+    this.codecs = columns.map(({ name, type, value }) => {
       const codec = codecs[encodableType(type) ?? ''];
-      if (!codec) throw new Error(`${table}.${name} is ${type}, which the RowBinary encoder does not write`);
-      return (writer, source) => {
-        const given = value(source) as RawRowValue | undefined;
-        const v = given === undefined ? codec.omitted : given;
-        const why = codec.refuse(v);
-        if (why !== undefined) return { column: name, type, detail: `${table}.${name} (${type}) cannot hold the value: ${why}` };
-        codec.write(writer, v);
-        return undefined;
-      };
+      if (!codec) throw new Error(`${table}.${name} is ${type}, which the Native encoder does not write`);
+      return { name, type, codec, value };
     });
   }
 
-  /** Writes the row of `source`, or nothing and the first value refused. */
-  write(writer: RowBinaryWriter, source: S): Refusal | undefined {
-    const start = writer.position;
-    for (const step of this.steps) {
-      const refusal = step(writer, source);
-      if (refusal) {
-        writer.truncate(start);
-        return refusal;
-      }
+  /** The row of `source`, one value per column, or the first value refused. */
+  check(source: S): RawRowValue[] | Refusal {
+    const values: RawRowValue[] = [];
+    for (const { name, type, codec, value } of this.codecs) {
+      const given = value(source) as RawRowValue | undefined;
+      const v = given === undefined ? codec.omitted : given;
+      const why = codec.refuse(v);
+      if (why !== undefined) return { column: name, type, detail: `${this.table}.${name} (${type}) cannot hold the value: ${why}` };
+      values.push(v);
     }
-    return undefined;
+    return values;
+  }
+
+  /** Writes a checked row's values, one to each column. */
+  write(columns: readonly ColumnData[], values: readonly RawRowValue[]): void {
+    this.codecs.forEach(({ codec }, i) => codec.write(columns[i]!, values[i]!));
+  }
+
+  /** A Native block of `rows` rows from the columns' data: the counts, then each column's name, type, offsets and values. */
+  block(columns: readonly ColumnData[], rows: number): Buffer {
+    const header = new BinaryWriter(64);
+    header.varUInt(this.codecs.length);
+    header.varUInt(rows);
+    const parts: Buffer[] = [Buffer.from(header.bytes())];
+    this.codecs.forEach(({ name, type }, i) => {
+      const column = columns[i]!;
+      const described = new BinaryWriter(64);
+      described.string(name);
+      described.string(type);
+      for (const offset of column.offsets) described.uint64(offset);
+      parts.push(Buffer.from(described.bytes()), column.data.bytes());
+    });
+    return Buffer.concat(parts);
+  }
+
+  columnData(): ColumnData[] {
+    return this.codecs.map(() => new ColumnData());
   }
 }
 
@@ -258,20 +287,24 @@ export class RowRefused extends ValidationProblem {
 }
 
 /**
- * One run of a raw table's rows as an INSERT body, encoded as they are added (no object
- * per row), with each row's site and time kept for the repair's doubt if the insert fails.
+ * One run of a raw table's rows as a Native block, encoded column by column as they are
+ * added (no object per row), with each row's site and time kept for the repair's doubt if
+ * the insert fails.
  */
 export class EncodedRows<S> {
   readonly sites: string[] = [];
   readonly observedMs: number[] = [];
-  private readonly writer = new RowBinaryWriter();
+  private readonly columns: ColumnData[];
 
-  constructor(readonly encoder: RowBinaryEncoder<S>) {}
+  constructor(readonly encoder: NativeEncoder<S>) {
+    this.columns = encoder.columnData();
+  }
 
   /** Adds the row of `source`, or refuses it (nothing added) and says why. */
   add(source: S, site: string, observedAt: number): Refusal | undefined {
-    const refusal = this.encoder.write(this.writer, source);
-    if (refusal) return refusal;
+    const values = this.encoder.check(source);
+    if (!Array.isArray(values)) return values;
+    this.encoder.write(this.columns, values);
     this.sites.push(site);
     this.observedMs.push(observedAt);
     return undefined;
@@ -281,7 +314,8 @@ export class EncodedRows<S> {
     return this.sites.length;
   }
 
+  /** The rows as one Native block (empty when there are none). */
   get body(): Buffer {
-    return this.writer.bytes();
+    return this.count === 0 ? Buffer.alloc(0) : this.encoder.block(this.columns, this.count);
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnValue } from './domain/rows.ts';
-import { EncodedRows, RowBinaryEncoder, RowBinaryWriter } from './row-binary.ts';
+import { BinaryWriter, EncodedRows, NativeEncoder } from './native-block.ts';
 
-/** RowBinary's String as the format defines it: LEB128 byte length, then the UTF-8 bytes. */
+/** ClickHouse's binary String as the format defines it: LEB128 byte length, then the UTF-8 bytes. */
 function expectedString(value: string): Buffer {
   const text = Buffer.from(value, 'utf8');
   const length: number[] = [];
@@ -14,12 +14,12 @@ function expectedString(value: string): Buffer {
   return Buffer.concat([Buffer.from(length), text]);
 }
 
-describe('RowBinaryWriter', () => {
+describe('BinaryWriter', () => {
   it('writes every string length around the one-byte length (ASCII, Vietnamese, Chinese, emoji) as LEB128 length and UTF-8 bytes, growing its buffer', () => {
     for (const unit of ['a', 'ờ', '雾', '🚚']) {
       for (let count = 0; count < 200; count += 1) {
         const value = unit.repeat(count);
-        const writer = new RowBinaryWriter(8);
+        const writer = new BinaryWriter(8);
         writer.string(value);
         expect(writer.bytes(), `${count} × ${unit}`).toEqual(expectedString(value));
       }
@@ -27,7 +27,7 @@ describe('RowBinaryWriter', () => {
   });
 
   it('writes UInt64 from a number past 2^32 and from a bigint past 2^53, little-endian', () => {
-    const writer = new RowBinaryWriter(4);
+    const writer = new BinaryWriter(4);
     writer.uint64(1_800_000_000_123);
     writer.uint64(2n ** 60n + 7n);
     const bytes = writer.bytes();
@@ -36,14 +36,20 @@ describe('RowBinaryWriter', () => {
   });
 });
 
+/** A Native block's start: its column and row counts (one byte each here), then the column's name and type. */
+const blockHead = (rows: number, columns: [string, string][]) => Buffer.concat([Buffer.from([columns.length, rows]), ...columns.flatMap(([name, type]) => [expectedString(name), expectedString(type)])]);
+
+/** The Native block of one column `c` of `type`, holding `values` (hex): what the encoder must write. */
+const oneColumnBlock = (type: string, hex: string) => Buffer.concat([blockHead(1, [['c', type]]), Buffer.from(hex, 'hex')]).toString('hex');
+
 /** One column of `type` fed `value`: what the encoder answers, and the bytes it wrote around it. */
 function encodeOne(type: string, value: unknown) {
-  const encoder = new RowBinaryEncoder<{ v: unknown }>('container_events', [{ name: 'c', type, value: (s) => s.v as ColumnValue }]);
+  const encoder = new NativeEncoder<{ v: unknown }>('container_events', [{ name: 'c', type, value: (s) => s.v as ColumnValue }]);
   const rows = new EncodedRows(encoder);
   return { refusal: rows.add({ v: value }, 'van-ninh', 0), rows };
 }
 
-describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as ClickHouse would', () => {
+describe('NativeEncoder refuses a value its column cannot hold, per row, as ClickHouse would', () => {
   const refused: [string, string, unknown, RegExp][] = [
     ['an integer below an unsigned range (a negative size_ft)', 'UInt8', -20, /container_events\.c \(UInt8\) cannot hold the value: -20 is out of its range \[0, 255\]/],
     ['an integer above UInt8', 'UInt8', 256, /256 is out of its range \[0, 255\]/],
@@ -81,11 +87,12 @@ describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as C
   }
 
   it('stores a value left out (an optional field the event has not) as its type\'s default, as ClickHouse fills a field a JSONEachRow row omits', () => {
-    const omitted: [string, string][] = [['String', '00'], ['UInt8', '00'], ['Float32', '00000000'], ['UInt64', '0000000000000000'], ['DateTime', '00000000'], ['Array(String)', '00']];
+    // An empty array is its running total of elements (UInt64 0) and no elements.
+    const omitted: [string, string][] = [['String', '00'], ['UInt8', '00'], ['Float32', '00000000'], ['UInt64', '0000000000000000'], ['DateTime', '00000000'], ['Array(String)', '0000000000000000']];
     for (const [type, hex] of omitted) {
       const { refusal, rows } = encodeOne(type, undefined);
       expect(refusal, type).toBeUndefined();
-      expect(rows.body.toString('hex'), type).toBe(hex);
+      expect(rows.body.toString('hex'), type).toBe(oneColumnBlock(type, hex));
     }
   });
 
@@ -107,12 +114,12 @@ describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as C
     for (const [type, value, hex] of taken) {
       const { refusal, rows } = encodeOne(type, value);
       expect(refusal, `${type} ${String(value)}`).toBeUndefined();
-      expect(rows.body.toString('hex'), `${type} ${String(value)}`).toBe(hex);
+      expect(rows.body.toString('hex'), `${type} ${String(value)}`).toBe(oneColumnBlock(type, hex));
     }
   });
 
   it('drops a refused row whole (its earlier columns too) and writes the next row where it would have been', () => {
-    const encoder = new RowBinaryEncoder<{ id: string; size: number }>('container_events', [
+    const encoder = new NativeEncoder<{ id: string; size: number }>('container_events', [
       { name: 'event_id', type: 'String', value: (s) => s.id },
       { name: 'size_ft', type: 'UInt8', value: (s) => s.size },
     ]);
@@ -120,12 +127,31 @@ describe('RowBinaryEncoder refuses a value its column cannot hold, per row, as C
     expect(rows.add({ id: 'good-1', size: 40 }, 'van-ninh', 1)).toBeUndefined();
     expect(rows.add({ id: 'poison', size: -20 }, 'van-ninh', 2)?.detail).toMatch(/size_ft \(UInt8\) cannot hold the value: -20/);
     expect(rows.add({ id: 'good-2', size: 20 }, 'mong-cai', 3)).toBeUndefined();
-    expect(rows.body).toEqual(Buffer.concat([expectedString('good-1'), Buffer.from([40]), expectedString('good-2'), Buffer.from([20])]));
+    // Column by column: both event ids, then both sizes.
+    expect(rows.body).toEqual(Buffer.concat([Buffer.from([2, 2]), expectedString('event_id'), expectedString('String'), expectedString('good-1'), expectedString('good-2'), expectedString('size_ft'), expectedString('UInt8'), Buffer.from([40, 20])]));
     expect([rows.count, rows.sites, rows.observedMs]).toEqual([2, ['van-ninh', 'mong-cai'], [1, 3]]);
   });
 
+  it('writes an Array column as each row\'s running total of elements (UInt64), then every element, after the other columns\' values', () => {
+    const encoder = new NativeEncoder<{ seals: string[]; kg: number }>('truck_events', [
+      { name: 'seals', type: 'Array(String)', value: (s) => s.seals },
+      { name: 'gross_kg', type: 'UInt32', value: (s) => s.kg },
+    ]);
+    const rows = new EncodedRows(encoder);
+    for (const [seals, kg] of [[['SL-1', 'SL-2'], 1], [[], 2], [['封-3'], 3]] as const) expect(rows.add({ seals: [...seals], kg }, 'bac-luan-2', kg)).toBeUndefined();
+    const totals = Buffer.alloc(24);
+    [2, 2, 3].forEach((total, i) => totals.writeBigUInt64LE(BigInt(total), 8 * i));
+    const weights = Buffer.alloc(12);
+    [1, 2, 3].forEach((kg, i) => weights.writeUInt32LE(kg, 4 * i));
+    expect(rows.body).toEqual(Buffer.concat([Buffer.from([2, 3]), expectedString('seals'), expectedString('Array(String)'), totals, ...['SL-1', 'SL-2', '封-3'].map(expectedString), expectedString('gross_kg'), expectedString('UInt32'), weights]));
+  });
+
+  it('writes no block for no rows', () => {
+    expect(new EncodedRows(new NativeEncoder('truck_events', [{ name: 'c', type: 'UInt8', value: () => 1 }])).body).toHaveLength(0);
+  });
+
   it('will not build an encoder for a column type it cannot write (an Enum, a FixedString): no guessed bytes', () => {
-    expect(() => new RowBinaryEncoder('container_events', [{ name: 'c', type: "Enum8('a' = 1)", value: () => 'a' }])).toThrow(/container_events\.c is Enum8\('a' = 1\), which the RowBinary encoder does not write/);
-    expect(() => new RowBinaryEncoder('container_events', [{ name: 'c', type: 'FixedString(4)', value: () => 'a' }])).toThrow(/does not write/);
+    expect(() => new NativeEncoder('container_events', [{ name: 'c', type: "Enum8('a' = 1)", value: () => 'a' }])).toThrow(/container_events\.c is Enum8\('a' = 1\), which the Native encoder does not write/);
+    expect(() => new NativeEncoder('container_events', [{ name: 'c', type: 'FixedString(4)', value: () => 'a' }])).toThrow(/does not write/);
   });
 });
