@@ -37,7 +37,13 @@ const everyWindow = [
      maxIfMerge(queue_max) AS qmax, toString(quantilesExactIfMerge(0.5, 0.95)(clearance_ms)) AS clearance, sumMerge(lane_open_ms) AS open_ms FROM throughput_1m GROUP BY w, site, lane, direction, lane_kind ORDER BY w, site, lane, direction, lane_kind`,
   'SELECT toUInt32(window_start) AS w, site, lane, direction, lane_kind, sumMerge(events) AS events, sumMerge(gross_kg) AS kg FROM throughput_1h GROUP BY w, site, lane, direction, lane_kind ORDER BY w, site, lane, direction, lane_kind',
   'SELECT toUInt32(window_start) AS w, site, lane, direction, sumMerge(people) AS people FROM people_1m GROUP BY w, site, lane, direction ORDER BY w, site, lane, direction',
+  'SELECT toString(day) AS d, site, lane, type, maxMerge(last_ms) AS last_ms, argMaxIfMerge(queue_length) AS queue, maxIfMerge(queue_ms) AS queue_ms FROM lane_last_1d GROUP BY d, site, lane, type ORDER BY d, site, lane, type',
 ];
+
+/** Every view the raw tables feed: detached, they miss an insert as a server killed between its parts would. */
+const viewsOfRawTables = ['1m', '1h']
+  .flatMap((step) => Object.values(rawTables).map((table) => `throughput_${step}_from_${table}`))
+  .concat('people_1m_from_lane_events', 'lane_last_1d_from_lane_events');
 
 /** A client that runs everything on the real server and keeps each statement, for the replay in chDB. */
 function recording(client: ClickHouseClient) {
@@ -94,10 +100,10 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     const half = Math.floor(events.length / 2);
     const before = rowsOf(events.slice(0, half), 0);
     const lost = rowsOf(events.slice(half), half);
-    const views = ['1m', '1h'].flatMap((step) => Object.values(rawTables).map((table) => `throughput_${step}_from_${table}`)).concat('people_1m_from_lane_events');
+
     // The first half is stored whole; the second half's raw parts are stored, its views' parts are not.
     const stored = insertsOf(before);
-    const fault = [...views.map((v) => `DETACH TABLE ${v}`), ...insertsOf(lost), ...views.map((v) => `ATTACH TABLE ${v}`)];
+    const fault = [...viewsOfRawTables.map((v) => `DETACH TABLE ${v}`), ...insertsOf(lost), ...viewsOfRawTables.map((v) => `ATTACH TABLE ${v}`)];
 
     // The control: the same rows inserted without a fault.
     const control = `${clickhouse.settings.database}_control`;
@@ -155,8 +161,8 @@ describe('aggregates repaired from the raw rows (real ClickHouse 18.16 and chDB)
     // Every other event's views lost: the 1-minute windows hold some of their rows, not all.
     const stored = rowsOf(events.filter((_, i) => i % 2 === 0), 0);
     const lost = rowsOf(events.filter((_, i) => i % 2 === 1), events.length);
-    const views = ['1m', '1h'].flatMap((step) => Object.values(rawTables).map((table) => `throughput_${step}_from_${table}`)).concat('people_1m_from_lane_events');
-    for (const statement of [...insertsOf(stored), ...views.map((v) => `DETACH TABLE ${v}`), ...insertsOf(lost), ...views.map((v) => `ATTACH TABLE ${v}`)]) await clickhouse.client.command({ query: statement });
+
+    for (const statement of [...insertsOf(stored), ...viewsOfRawTables.map((v) => `DETACH TABLE ${v}`), ...insertsOf(lost), ...viewsOfRawTables.map((v) => `ATTACH TABLE ${v}`)]) await clickhouse.client.command({ query: statement });
     const deletions = async () => Number((await queryRows<{ n: string }>(clickhouse.client, `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'throughput_1m'`))[0]!.n);
     const counted = async () => (await queryRows<{ n: string }>(clickhouse.client, `SELECT toString(sumMerge(events)) AS n FROM throughput_1m`))[0]!.n;
     const repair = new AggregateRepair(clickhouse.client, { insertQueryIdPrefix: `${uniqueName('aggregator')}:insert:`, waitBudgetMs: 1000 });

@@ -7,6 +7,13 @@ import type { RawRow } from './domain/rows.ts';
  */
 const countColumns: Readonly<Record<string, string>> = { throughput_1m: 'events', throughput_1h: 'events', people_1m: 'people' };
 
+/**
+ * Aggregate tables of max and argMax states only (migration 0009): a row fed twice
+ * changes nothing, so the hours in doubt are fed again through their views, never
+ * compared, deleted or counted.
+ */
+const idempotentTables: ReadonlySet<string> = new Set(['lane_last_1d']);
+
 /** Most windows named in one statement (18.16's `max_query_size` is 256 KiB). */
 const windowsPerStatement = 1000;
 const pollMs = 100;
@@ -47,6 +54,8 @@ interface View {
 
 interface AggregateTable {
   name: string;
+  /** Fed again where in doubt (idempotentTables), not compared and rebuilt. */
+  idempotent: boolean;
   /** The sorting key but the window: the dimensions of a window. */
   keys: string[];
   columns: string[];
@@ -75,7 +84,9 @@ export type RebuiltWindow = Readonly<Record<string, string | number>>;
  * rows again. Every failed insert therefore leaves its rows' (site, UTC hour) in doubt;
  * before the next insert, each aggregate table's windows there are compared with the
  * raw rows through the views' own SELECTs, and a window that differs is deleted and
- * rebuilt from the raw rows, until they agree. The caller holds its inserts meanwhile.
+ * rebuilt from the raw rows, until they agree; a table of max and argMax states only is
+ * fed the hours' raw rows again instead (idempotentTables). The caller holds its inserts
+ * meanwhile.
  */
 export class AggregateRepair {
   /** `site|hour` → the (site, hour start in Unix seconds) in doubt. */
@@ -120,6 +131,10 @@ export class AggregateRepair {
     this.tables ??= await this.loadTables();
     let rebuilt = 0;
     for (const table of this.tables) {
+      if (table.idempotent) {
+        await this.feedAgain(table, inDoubt);
+        continue;
+      }
       await this.deletionsDone(table, deadline);
       const differing = await this.differing(table, inDoubt);
       if (differing.length > 0) {
@@ -148,7 +163,7 @@ export class AggregateRepair {
       const target = /\sTO\s+(?:`?\w+`?\.)?`?(\w+)`?/i.exec(view.create_table_query)?.[1];
       const source = /\sFROM\s+(?:`?\w+`?\.)?`?(\w+)`?/i.exec(view.create_table_query.slice(view.create_table_query.search(/\sAS\s+SELECT\s/i)))?.[1];
       if (!target || !source) throw new Error(`cannot read the target and source of view ${view.name}`);
-      if (!(target in countColumns)) throw new Error(`view ${view.name} feeds ${target}, which AggregateRepair does not know (add its count column)`);
+      if (!(target in countColumns) && !idempotentTables.has(target)) throw new Error(`view ${view.name} feeds ${target}, which AggregateRepair does not know (add its count column, or list it as idempotent)`);
       byTarget.set(target, [...(byTarget.get(target) ?? []), { name: view.name, source, createQuery: view.create_table_query }]);
     }
     const tables: AggregateTable[] = [];
@@ -156,7 +171,7 @@ export class AggregateRepair {
       const [described] = await selectRows<{ sorting_key: string }>(this.client, sql`SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = ${name}`);
       const columns = await selectRows<{ name: string }>(this.client, sql`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${name}`);
       const keys = (described?.sorting_key ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '' && k !== 'window_start');
-      tables.push({ name, keys, columns: columns.map((c) => c.name), views: tableViews });
+      tables.push({ name, idempotent: idempotentTables.has(name), keys, columns: columns.map((c) => c.name), views: tableViews });
     }
     return tables;
   }
@@ -227,6 +242,14 @@ export class AggregateRepair {
         );
       }
       await sleep(pollMs);
+    }
+  }
+
+  /** Inserts the raw rows of the hours in doubt again through each view of an idempotent table (max, argMax: what it holds already is unchanged). */
+  private async feedAgain(table: AggregateTable, inDoubt: [string, number][]): Promise<void> {
+    const columns = sqlJoin(table.columns.map(sqlIdentifier), ', ');
+    for (const view of table.views) {
+      await this.client.command({ query: sql`INSERT INTO ${sqlIdentifier(table.name)} (${columns}) SELECT ${columns} FROM (${viewSelectOver(view.createQuery, inHours('observed_at', inDoubt))})`.text });
     }
   }
 

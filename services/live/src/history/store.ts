@@ -115,20 +115,34 @@ export class HistoryStore {
     return rows.map((row) => ({ site: String(row['site']), lane: String(row['lane']), direction: String(row['direction']), lastHour: Number(row['last_hour']), today: Number(row['today']) }));
   }
 
-  /** Each lane's last state event and last queue sample observed since `sinceMs`. */
+  /**
+   * Each lane's last state event and last queue sample observed since `sinceMs` (to the
+   * second, as `observed_at`), from `lane_last_1d` (migration 0009): each lane's newest
+   * event of each type per UTC day, so the read merges lanes × types × days rows, not the
+   * raw events of those days. A type's newest event of a day is kept only if it is at or
+   * after the start: then it is the newest of that type since the start, as the raw rows
+   * would say; if it is before, so is every event of its type that day. A lane with no
+   * event since the start has no row, as the raw rows would say.
+   */
   async laneStates(site: string | undefined, sinceMs: number): Promise<StoredLaneState[]> {
-    const isState = sql`type IN ${laneStateEventTypes}`;
-    const conditions = [sql`observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})`, sql`lane != ''`];
+    const fromMs = Math.floor(sinceMs / 1000) * 1000;
+    const conditions = [sql`day >= toDate(${new Date(fromMs).toISOString().slice(0, 10)})`];
     if (site !== undefined) conditions.push(sql`site = ${site}`);
+    const isState = sql`type IN ${laneStateEventTypes} AND last_ms >= ${fromMs}`;
     const rows = await selectRows<Record<string, string | number>>(
       this.client,
       sql`SELECT site, lane,
-          argMaxIf(type, observed_ms, ${isState}) AS state_type,
-          maxIf(observed_ms, ${isState}) AS state_at,
-          argMaxIf(queue_length, observed_ms, has_queue_length = 1) AS queue_length,
-          maxIf(observed_ms, has_queue_length = 1) AS queue_at
-        FROM lane_events WHERE ${sqlJoin(conditions, ' AND ')}
-        GROUP BY site, lane`,
+          argMaxIf(type, last_ms, ${isState}) AS state_type,
+          maxIf(last_ms, ${isState}) AS state_at,
+          argMaxIf(queue_length, queue_ms, queue_ms >= ${fromMs}) AS queue_length,
+          maxIf(queue_ms, queue_ms >= ${fromMs}) AS queue_at
+        FROM (
+          SELECT site, lane, type, maxMerge(last_ms) AS last_ms, argMaxIfMerge(queue_length) AS queue_length, maxIfMerge(queue_ms) AS queue_ms
+          FROM lane_last_1d WHERE ${sqlJoin(conditions, ' AND ')}
+          GROUP BY site, lane, type
+        )
+        GROUP BY site, lane
+        HAVING max(last_ms) >= ${fromMs}`,
     );
     return rows.map((row) => ({
       site: String(row['site']),
