@@ -134,6 +134,11 @@ export const clickhouseKill: Drill = {
         client,
         "SELECT (SELECT count() FROM lane_events WHERE type = 'lane.person-crossed') AS raw, (SELECT sumMerge(people) FROM people_1m) AS counted",
       );
+      // Each lane's newest event of each type per day (migration 0009), as the raw rows say.
+      const newest = async (query: string) => new Map((await queryRows<{ k: string; m: string }>(client, query)).map((r) => [r.k, r.m]));
+      const newestRaw = await newest("SELECT concat(toString(toDate(observed_at)), ' ', site, ' ', lane, ' ', type) AS k, toString(max(observed_ms)) AS m FROM lane_events WHERE lane != '' GROUP BY k");
+      const newestKept = await newest("SELECT concat(toString(day), ' ', site, ' ', lane, ' ', type) AS k, toString(maxMerge(last_ms)) AS m FROM lane_last_1d GROUP BY k");
+      const laneLastOff = [...new Set([...newestRaw.keys(), ...newestKept.keys()])].filter((k) => newestRaw.get(k) !== newestKept.get(k)).map((k) => `${k}: newest ${newestRaw.get(k) ?? 'none'} in the raw rows, ${newestKept.get(k) ?? 'none'} in lane_last_1d`);
       const { aggregated } = await storedCounts(client);
       const [hour] = await queryRows<{ n: string }>(client, 'SELECT sumMerge(events) AS n FROM throughput_1h');
 
@@ -156,6 +161,7 @@ export const clickhouseKill: Drill = {
       for (const line of minuteOff.slice(0, 5)) findings.push(`1-minute aggregates disagree with the raw rows: ${line}`);
       for (const line of hourOff.slice(0, 5)) findings.push(`1-hour aggregates disagree with the raw rows: ${line}`);
       if (people?.raw !== people?.counted) findings.push(`person crossings: ${people?.raw} rows, ${people?.counted} in people_1m`);
+      for (const line of laneLastOff.slice(0, 5)) findings.push(`lane states disagree with the raw rows: ${line}`);
       if (lag !== 0) findings.push(`lag ${lag} at the end`);
       if (killsMidInsert === 0) findings.push('no kill found an insert in flight');
       const passed = findings.length === 0;
