@@ -8,12 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { loadCatalog, selectRows, sql, sqlJoin, type LaneEvent } from '@tower/shared';
+import { loadCatalog, type LaneEvent } from '@tower/shared';
 import { test, uniqueName } from '@tower/shared/testing';
 import { AggregateRepair } from '../../../aggregator/src/repair.ts';
 import { dimensionsOf, noDerived, rawRowOf } from '../../../aggregator/src/domain/rows.ts';
 import { migrate, queryRows } from '../../../aggregator/src/test-support.ts';
 import { laneStateEventTypes, type StoredLaneState } from '../domain/kpis.ts';
+import { laneStatesFromRawRows as fromRawRows } from './lane-states-reference.ts';
 import { HistoryStore } from './store.ts';
 
 const catalog = loadCatalog();
@@ -67,20 +68,6 @@ function laneEvents(end: number): LaneEvent[] {
 
 /** Yesterday 02:00 UTC: the start the sparse lanes are made for. */
 const sparseStart = (end: number) => Math.floor(end / dayMs) * dayMs - dayMs + 2 * 3_600_000;
-
-/** The raw rows' answer: the query laneStates ran before migration 0009, kept here as the definition. */
-async function fromRawRows(client: Parameters<typeof selectRows>[0], site: string | undefined, sinceMs: number): Promise<StoredLaneState[]> {
-  const isState = sql`type IN ${laneStateEventTypes}`;
-  const conditions = [sql`observed_at >= toDateTime(${Math.floor(sinceMs / 1000)})`, sql`lane != ''`];
-  if (site !== undefined) conditions.push(sql`site = ${site}`);
-  const rows = await selectRows<Record<string, string | number>>(
-    client,
-    sql`SELECT site, lane, argMaxIf(type, observed_ms, ${isState}) AS state_type, maxIf(observed_ms, ${isState}) AS state_at,
-        argMaxIf(queue_length, observed_ms, has_queue_length = 1) AS queue_length, maxIf(observed_ms, has_queue_length = 1) AS queue_at
-      FROM lane_events WHERE ${sqlJoin(conditions, ' AND ')} GROUP BY site, lane`,
-  );
-  return rows.map((row) => ({ site: String(row['site']), lane: String(row['lane']), stateType: String(row['state_type']), stateAt: Number(row['state_at']), queueLength: Number(row['queue_length']), queueAt: Number(row['queue_at']) }));
-}
 
 /**
  * Comparable answers. Two events of a lane in the same millisecond leave argMax free to
