@@ -36,6 +36,7 @@ FROM lane_events
 WHERE lane != ''
 GROUP BY day, site, lane, type;
 
+-- The backfill: the view's SELECT again (SQL cannot name it), over every stored row.
 INSERT INTO lane_last_1d
 SELECT
     toDate(observed_at) AS day,
