@@ -4,6 +4,7 @@
  * highest value that passes).
  */
 import { customMetric } from './run-context.ts';
+import type { StoredEvents } from './correctness.ts';
 
 export interface Summary {
   count: number;
@@ -49,7 +50,8 @@ function worst(summaries: Record<string, Summary>, names: readonly string[], sta
 
 export interface Correctness {
   accepted: number;
-  stored: number | null;
+  /** The run's events stored (rows, and distinct event ids among them); null when not read. */
+  stored: StoredEvents | null;
   overbookedWindows: number | null;
   /** The places of the rushed window (slot-rush), to judge the holds answered 201. */
   places: number | null;
@@ -85,11 +87,13 @@ export function figuresOf(aggregate: ArtilleryPeriod, correctness: Correctness):
     'live.ticks': c[customMetric.ticks] ?? 0,
     'events.sent': c[customMetric.eventsSent] ?? 0,
     'events.accepted': correctness.accepted,
-    'events.stored': correctness.stored,
+    'events.stored': correctness.stored?.distinct ?? null,
     'bookings.confirmed': c[customMetric.bookingsConfirmed] ?? 0,
     'bookings.holds_won': won,
     'correctness.events_rejected': c[customMetric.eventsRejected] ?? 0,
-    'correctness.events_missing': correctness.stored === null ? null : Math.max(0, correctness.accepted - correctness.stored),
+    // Distinct events: a duplicate must not hide a missing one.
+    'correctness.events_missing': correctness.stored === null ? null : Math.max(0, correctness.accepted - correctness.stored.distinct),
+    'correctness.events_duplicated': correctness.stored === null ? null : correctness.stored.rows - correctness.stored.distinct,
     'correctness.overbooked_windows': correctness.overbookedWindows,
     'correctness.holds_over_places': correctness.places === null ? null : Math.max(0, won - correctness.places),
   };

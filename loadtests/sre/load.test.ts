@@ -125,8 +125,13 @@ describe('figures and verdicts', () => {
       period({ 'http.requests': 90, 'http.responses': 90, 'http.codes.200': 89, 'http.codes.503': 1 }, 40),
       period({ 'http.requests': 10, 'http.responses': 9, 'http.codes.201': 9, 'errors.ETIMEDOUT': 1 }, 250),
     ]);
-    const figures = runFigures(aggregate, { accepted: 100, stored: 98, overbookedWindows: 0, places: null });
-    expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'http.server_error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2 });
+    const figures = runFigures(aggregate, { accepted: 100, stored: { rows: 98, distinct: 98 }, overbookedWindows: 0, places: null });
+    expect(figures).toMatchObject({ 'http.requests': 100, 'http.error_rate_percent': 2, 'http.server_error_rate_percent': 2, 'ingest.p99_ms': 250, 'correctness.events_missing': 2, 'correctness.events_duplicated': 0 });
+  });
+
+  it('counts an event stored twice as duplicated, and a duplicate does not hide a missing event', () => {
+    const figures = runFigures(period({ 'http.requests': 10, 'http.responses': 10, 'http.codes.200': 10 }, 10), { accepted: 100, stored: { rows: 100, distinct: 99 }, overbookedWindows: null, places: null });
+    expect(figures).toMatchObject({ 'events.stored': 99, 'correctness.events_missing': 1, 'correctness.events_duplicated': 1 });
   });
 
   it('counts no error for requests still in flight at the end of a period', () => {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCatalog, sitePhase, type SiteCatalog } from '@tower/shared';
-import { awaitStored, overbookedWindows } from './correctness.ts';
+import { awaitStored, overbookedWindows, type StoredEvents } from './correctness.ts';
 import { devicesNeeded, provideDeviceKeys, provideDisplayToken } from './device-keys.ts';
 import { trafficModel } from './events.ts';
 import { breakSoFar, combine, figuresOf, findBreak, verdicts, type ArtilleryPeriod, type ArtilleryReport, type BreakPoint } from './figures.ts';
@@ -204,12 +204,12 @@ async function main(): Promise<number> {
   codes.forEach((code, i) => code !== 0 && notes.push(`Artillery exited ${code} for part ${parts[i]?.name}`));
   if (stoppedAt) notes.push(`the load was stopped once the ramp broke (${Math.round((stopMs - startedAt) / 1000)} s after the start, of ${load.duration} s planned); Artillery wrote no output for the parts stopped, so their figures are the periods they reported (a percentile of the whole run is its worst 10-second period's, and answers of the last period before the stop are not counted: events acknowledged then are not checked)`);
 
-  let stored: number | null = null;
+  let stored: StoredEvents | null = null;
   if (scenario.writes.events && target.clickhouse) {
     say(`checking correctness: ${accepted} events acknowledged; waiting for them in ClickHouse (up to ${args.storeTimeout} s)`);
     stored = await awaitStored(target.clickhouse, context.sourcePrefix, accepted, args.storeTimeout * 1000);
   }
-  else if (scenario.writes.events) notes.push('the target names no ClickHouse login: stored rows not checked (correctness.events_missing is not measured)');
+  else if (scenario.writes.events) notes.push('the target names no ClickHouse login: stored rows not checked (correctness.events_missing and events_duplicated are not measured)');
   const overbooked = scenario.writes.bookings ? (await overbookedWindows(target, firmToken, context.slot.site, context.slot.windowStart)).length : null;
   if (scenario.rush) notes.push(`an operator set ${context.slot.site} ${context.slot.laneKind} ${context.slot.direction} ${new Date(context.slot.windowStart).toISOString()} to ${load.clients} places (it had ${placesBefore}), then cancelled the ${await releaseWindow(target, operatorToken, context.slot, placesBefore)} bookings of the rush and gave it its places back`);
   const servers = await sampler.stop();

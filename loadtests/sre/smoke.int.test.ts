@@ -50,6 +50,7 @@ describe('load tests: smoke against the test stack', () => {
       expect('failed' in run, `${run.stdout}\n${run.stderr}\n${summary}`).toBe(false);
       expect(summary).toMatch(/^# Load test `smoke`: PASS/);
       expect(summary).toMatch(/\| correctness\.events_missing \| 0 \| ≤ 0 \| pass \|/);
+      expect(summary).toMatch(/\| correctness\.events_duplicated \| 0 \| ≤ 0 \| pass \|/);
       expect(summary).toMatch(/\| ingest\.p99_ms \| [\d.,]+ \| ≤ 2,000 \| pass \|/);
       for (const file of ['report.html', 'smoke.json', 'run.json', 'metrics.prom']) expect(fs.existsSync(path.join(results, report ?? '', file)), file).toBe(true);
       expect(fs.existsSync(path.join(results, report ?? '', 'run-context.json')), 'the keys are removed after the run').toBe(false);
