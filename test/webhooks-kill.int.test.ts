@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
-import { eventually, test } from '@tower/shared/testing';
+import { eventually, eventuallyProgressing, test } from '@tower/shared/testing';
 import { readDemoCredentials } from '../infra/provision/credentials.ts';
 import { credentialEnv, serviceIdentities } from '../infra/local/infra-credentials.ts';
 import { baseEnv, exited, freePort, startService, startServices, stopService, waitReady } from './support/service-processes.ts';
@@ -20,7 +20,7 @@ interface Delivery {
 }
 
 describe('webhooks and a killed slots process', () => {
-  test('SIGKILL while a delivery is in flight loses nothing: the next process sends every change, in order per booking', { timeout: 300_000 }, async ({ infra, logger }) => {
+  test('SIGKILL while a delivery is in flight loses nothing: the next process sends every change, in order per booking', { timeout: 420_000 }, async ({ infra, logger }) => {
     // The receiver holds every request unanswered until it is told to answer.
     const received: { delivery: Delivery; answered: boolean }[] = [];
     let answering = false;
@@ -93,7 +93,15 @@ describe('webhooks and a killed slots process', () => {
       await waitReady('slots', second);
       slotsUrl = `http://127.0.0.1:${second.port}`;
       // Every booking's changes delivered (the in-flight one once its lease of timeout + 30 s ends), in order.
-      await eventually(async () => (bookings.every((id) => mine(id).filter((r) => r.answered).length >= 2) ? true : undefined), { timeoutMs: 150_000, what: 'every change delivered after the restart' });
+      // Waited on progress (answered deliveries), not a fixed deadline: on a busy machine the retries' backoff stretches it.
+      // No progress for 120 s (more than the lease and a backoff step) fails, as a change never sent would.
+      await eventuallyProgressing({
+        what: 'every change delivered after the restart',
+        progress: async () => received.filter((r) => r.answered).length,
+        until: () => (bookings.every((id) => mine(id).filter((r) => r.answered).length >= 2) ? true : undefined),
+        stallMs: 120_000,
+        capMs: 240_000,
+      });
       for (const id of bookings) expect(mine(id).filter((r) => r.answered).map((r) => r.delivery.booking.state), id).toEqual(['held', 'confirmed']);
       const log = (await (await fetch(`${slotsUrl}/v1/webhooks/${endpointId}/deliveries`, { headers })).json()) as { attempts: { outcome: string }[] };
       expect(log.attempts.filter((a) => a.outcome === 'delivered').length).toBeGreaterThanOrEqual(bookings.length * 2);
