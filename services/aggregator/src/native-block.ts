@@ -236,17 +236,20 @@ export class NativeEncoder<S> {
     });
   }
 
-  /** The row of `source`, one value per column, or the first value refused. */
-  check(source: S): RawRowValue[] | Refusal {
-    const values: RawRowValue[] = [];
-    for (const { name, type, codec, value } of this.codecs) {
+  /** One array for the row being checked (per event: no allocation); valid until the next `check`. */
+  private readonly row: RawRowValue[] = [];
+
+  /** The row of `source`, one value per column (in an array reused by the next call), or the first value refused. */
+  check(source: S): readonly RawRowValue[] | Refusal {
+    for (let i = 0; i < this.codecs.length; i += 1) {
+      const { name, type, codec, value } = this.codecs[i]!;
       const given = value(source) as RawRowValue | undefined;
       const v = given === undefined ? codec.omitted : given;
       const why = codec.refuse(v);
       if (why !== undefined) return { column: name, type, detail: `${this.table}.${name} (${type}) cannot hold the value: ${why}` };
-      values.push(v);
+      this.row[i] = v;
     }
-    return values;
+    return this.row;
   }
 
   /** Writes a checked row's values, one to each column. */
@@ -303,7 +306,7 @@ export class EncodedRows<S> {
   /** Adds the row of `source`, or refuses it (nothing added) and says why. */
   add(source: S, site: string, observedAt: number): Refusal | undefined {
     const values = this.encoder.check(source);
-    if (!Array.isArray(values)) return values;
+    if ('detail' in values) return values;
     this.encoder.write(this.columns, values);
     this.sites.push(site);
     this.observedMs.push(observedAt);
