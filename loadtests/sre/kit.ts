@@ -45,6 +45,18 @@ export function bundleProcessor(entry: string, outfile: string, defaultExport = 
   esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error', ...(defaultExport ? { footer: { js: 'module.exports = module.exports.default;' } } : {}) });
 }
 
+/**
+ * Bundles an Artillery engine (`artillery-engine-<name>`) as a package under
+ * `enginesDirectory`, where `runArtillery` lets Artillery find it (NODE_PATH): Artillery
+ * loads an engine by package name, and the kit's own node_modules is installed from its lock.
+ */
+export function bundleEngine(entry: string, name: string, enginesDirectory: string): void {
+  const packageDirectory = path.join(enginesDirectory, `artillery-engine-${name}`);
+  fs.mkdirSync(packageDirectory, { recursive: true });
+  fs.writeFileSync(path.join(packageDirectory, 'package.json'), JSON.stringify({ name: `artillery-engine-${name}`, private: true, main: 'index.cjs' }));
+  bundleProcessor(entry, path.join(packageDirectory, 'index.cjs'), true);
+}
+
 export interface ArtilleryRun {
   /** Its exit code (130 after `stop`). */
   exit: Promise<number>;
@@ -54,12 +66,14 @@ export interface ArtilleryRun {
 
 /**
  * Runs one Artillery script; its progress lines go to `say` with the part's name. Every
- * period it reports is appended to `periodsFile` as it goes (the period reporter).
+ * period it reports is appended to `periodsFile` as it goes (the period reporter). The
+ * engines bundled by `bundleEngine` into `enginesDirectory` can be loaded.
  */
-export function runArtillery(script: string, output: string, part: string, say: (line: string) => void, reporter: { module: string; periodsFile: string }): ArtilleryRun {
+export function runArtillery(script: string, output: string, part: string, say: (line: string) => void, reporter: { module: string; periodsFile: string }, enginesDirectory?: string): ArtilleryRun {
+  const nodePath = [enginesDirectory, process.env['NODE_PATH']].filter(Boolean).join(path.delimiter);
   const child = spawn(process.execPath, [path.join(kitDirectory, 'node_modules/artillery/bin/run'), 'run', '--output', output, script], {
     cwd: path.dirname(script),
-    env: { ...process.env, ...kitEnv, CUSTOM_REPORTERS: reporter.module, TOWER_PERIODS_FILE: reporter.periodsFile },
+    env: { ...process.env, ...kitEnv, CUSTOM_REPORTERS: reporter.module, TOWER_PERIODS_FILE: reporter.periodsFile, ...(nodePath ? { NODE_PATH: nodePath } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const relay = (chunk: Buffer) => {

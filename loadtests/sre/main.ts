@@ -20,11 +20,11 @@ import { awaitStored, overbookedWindows, type StoredEvents } from './correctness
 import { devicesNeeded, provideDeviceKeys, provideDisplayToken } from './device-keys.ts';
 import { trafficModel } from './events.ts';
 import { breakSoFar, combine, figuresOf, findBreak, verdicts, type ArtilleryPeriod, type ArtilleryReport, type BreakPoint } from './figures.ts';
-import { bundleProcessor, ensureKit, runArtillery } from './kit.ts';
+import { bundleEngine, bundleProcessor, ensureKit, runArtillery } from './kit.ts';
 import { exposition, servePrometheus, type LoadSnapshot } from './prometheus.ts';
 import { passed, reportHtml, summaryMarkdown, type RunRecord } from './report.ts';
 import type { RunContext } from './run-context.ts';
-import { scenarioNamed, type LoadOptions } from './scenarios.ts';
+import { deviceEngine, scenarioNamed, type LoadOptions } from './scenarios.ts';
 import { provideFleets, releaseWindow, setPlaces } from './slot-rush.ts';
 import { MetricsSampler, serverFigures } from './server-metrics.ts';
 import { callJson, localTarget, readTarget, TargetError, tokenOf, type Target } from './target.ts';
@@ -142,6 +142,8 @@ async function main(): Promise<number> {
   fs.writeFileSync(contextFile, JSON.stringify(context), { mode: 0o600 });
   const processor = path.join(directory, 'processor.cjs');
   bundleProcessor(path.join(import.meta.dirname, 'processor.ts'), processor);
+  const engines = path.join(directory, 'engines');
+  bundleEngine(path.join(import.meta.dirname, 'device-engine.ts'), deviceEngine, engines);
 
   const operatorToken = scenario.rush ? tokenOf(target, 'operator') : '';
   const placesBefore = scenario.rush ? await setPlaces(target, operatorToken, context.slot, load.clients) : 0;
@@ -165,7 +167,7 @@ async function main(): Promise<number> {
     const runs = parts.map((part) => {
       const script = path.join(directory, `${part.name}.script.json`);
       fs.writeFileSync(script, JSON.stringify({ ...part.script, config: { ...part.script.config, processor } }, null, 2));
-      return runArtillery(script, path.join(directory, `${part.name}.json`), part.name, say, { module: reporter, periodsFile: periodsFile(part.name) });
+      return runArtillery(script, path.join(directory, `${part.name}.json`), part.name, say, { module: reporter, periodsFile: periodsFile(part.name) }, engines);
     });
     // A ramp stops at the break: the periods reported so far are judged every 2 s, and every part is stopped once one broke.
     const finished = new Set<string>();

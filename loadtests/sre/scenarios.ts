@@ -80,6 +80,10 @@ function script(runContextFile: string, phases: Phase[], scenarios: ArtilleryScr
 
 const auth = (token: string) => ({ authorization: `Bearer {{ ${token} }}` });
 
+/** The engine (`artillery-engine-<name>`, bundled into the run's directory by the kit) of the devices' parts. */
+export const deviceEngine = 'tower-devices';
+
+/** A device batch as a step of a mixed HTTP flow (smoke); the devices' parts use the device engine. */
 const deviceBatchStep: Step = { post: { name: 'ingest', url: '{{ ingest }}/v1/events', beforeRequest: 'deviceBatch', afterResponse: 'deviceAnswer' } };
 
 /** Hold, confirm and cancel one place (firms cancel before the cut-off, so the window is hours ahead). */
@@ -109,8 +113,11 @@ const steady = (name: string, rate: number, duration: number): Phase => ({
   maxVusers: Math.max(20, Math.ceil(rate * 30)),
 });
 
-/** Devices (gateways) sending batches on the given phases. */
-const devicesPart = (file: string, phases: Phase[]): ScenarioPart => ({ name: 'devices', script: script(file, phases, [{ name: 'device batch', flow: [urlVars, deviceBatchStep] }]) });
+/** Devices (gateways) sending batches on the given phases, with the load kit's device engine (device-engine.ts). */
+const devicesPart = (file: string, phases: Phase[]): ScenarioPart => {
+  const devices = script(file, phases, [{ name: 'device batch', engine: deviceEngine, flow: [] }]);
+  return { name: 'devices', script: { ...devices, config: { ...devices.config, engines: { [deviceEngine]: {} } } } };
+};
 
 /** Walls connecting within 20 s and watching until the end. */
 const wallsPart = (file: string, clients: number): ScenarioPart => ({
