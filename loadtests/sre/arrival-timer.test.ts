@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { intervalMs, sleepingArrivals, type IntervalTimer } from './arrival-timer.ts';
+import { arrivalDueAt, intervalMs, sleepingArrivals, type IntervalTimer } from './arrival-timer.ts';
 
 /** A stand-in for nanotimer's NanoTimer whose own timing would busy-wait (setImmediate): it must never be reached. */
 class BusyTimer implements IntervalTimer {
-  setInterval(): void {
+  setInterval(..._args: Parameters<IntervalTimer['setInterval']>): void {
     setImmediate(() => undefined);
     throw new Error('the busy-waiting setInterval ran');
   }
@@ -22,6 +22,7 @@ describe('the sleeping arrival timer', () => {
     expect(intervalMs('1s')).toBe(1000);
     expect(intervalMs('500000n')).toBeCloseTo(0.5);
     expect(() => intervalMs('6666')).toThrow(/not a nanotimer interval/);
+    expect(() => intervalMs('0u')).toThrow(/must be positive/);
   });
 
   it('fires one arrival per interval, on timers only, until the task clears it (as the uniform arrival process does)', () => {
@@ -58,7 +59,7 @@ describe('the sleeping arrival timer', () => {
     timer.clearInterval();
   });
 
-  it('calls the callback given to setInterval when cleared, once, and is made to sleep only once', () => {
+  it('calls the callback given to setInterval at the first clear only (nanotimer calls it at every clear; arrivals passes none), and is made to sleep only once', () => {
     class Timer extends BusyTimer {}
     sleepingArrivals(Timer);
     const patched = Timer.prototype.setInterval;
@@ -70,5 +71,37 @@ describe('the sleeping arrival timer', () => {
     timer.clearInterval();
     timer.clearInterval();
     expect(cleared).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells the arrival it fires when it was due, late or not, and nothing outside a firing', () => {
+    class Timer extends BusyTimer {}
+    let stalledMs = 0;
+    sleepingArrivals(Timer, () => performance.now() + stalledMs);
+    const startedAt = performance.now();
+    const timer = new Timer();
+    const dueAt: (number | undefined)[] = [];
+    timer.setInterval(() => dueAt.push(arrivalDueAt()), '', '10m');
+    vi.advanceTimersByTime(20);
+    // A 25 ms stall before the next wake: the three arrivals due by then carry their own due times.
+    stalledMs = 25;
+    vi.advanceTimersByTime(10);
+    timer.clearInterval();
+    expect(dueAt.map((at) => (at === undefined ? at : Math.round(at - startedAt)))).toEqual([10, 20, 30, 40, 50]);
+    expect(arrivalDueAt()).toBeUndefined();
+  });
+
+  it('stops an earlier run of the same timer when started again without a clear', () => {
+    class Timer extends BusyTimer {}
+    sleepingArrivals(Timer);
+    const timer = new Timer();
+    let first = 0;
+    let second = 0;
+    timer.setInterval(() => (first += 1), '', '10m');
+    vi.advanceTimersByTime(30);
+    timer.setInterval(() => (second += 1), '', '10m');
+    vi.advanceTimersByTime(30);
+    timer.clearInterval();
+    expect([first, second]).toEqual([3, 3]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
