@@ -43,4 +43,18 @@ describe('access registry file watch', () => {
       fs.rmSync(path.dirname(file), { recursive: true });
     }
   }, 30_000);
+
+  it('takes, as it starts, a change made after the service read the file and before the watch started', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'access-')), 'access.json');
+    const registry = new AccessRegistry([token('wall-1')]);
+    // Provisioning wrote the file while the service was connecting its clients, after its first read.
+    write(file, [token('wall-1'), token('wall-load', 200)]);
+    const stop = watchAccessRegistry(file, registry, createLogger({ service: 'test', level: 'silent' }), 60_000);
+    try {
+      expect(registry.verify(`wall-load.${secret}`)?.maxConnections).toBe(200);
+    } finally {
+      stop();
+      fs.rmSync(path.dirname(file), { recursive: true });
+    }
+  });
 });
