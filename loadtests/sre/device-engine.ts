@@ -45,6 +45,18 @@ const clients = {
   'https:': { request: https.request, agent: new https.Agent({ keepAlive: true }) },
 };
 
+/** The ingest URL and its client, parsed once per run's ingest base URL (not per batch). */
+const targets = new Map<string, { url: URL; client: (typeof clients)['http:'] }>();
+function targetOf(ingest: string): { url: URL; client: (typeof clients)['http:'] } {
+  let target = targets.get(ingest);
+  if (!target) {
+    const url = new URL(`${ingest}/v1/events`);
+    target = { url, client: url.protocol === 'https:' ? clients['https:'] : clients['http:'] };
+    targets.set(ingest, target);
+  }
+  return target;
+}
+
 export default class DeviceBatchEngine {
   private readonly timeoutMs: number;
 
@@ -75,8 +87,7 @@ export default class DeviceBatchEngine {
         const run = runContext(context);
         const { key, events: batch } = nextBatch(run);
         const body = JSON.stringify(batch);
-        const url = new URL(`${run.ingest}/v1/events`);
-        const client = url.protocol === 'https:' ? clients['https:'] : clients['http:'];
+        const { url, client } = targetOf(run.ingest);
         request = client.request(url, {
           method: 'POST',
           agent: client.agent,

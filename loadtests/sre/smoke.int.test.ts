@@ -70,15 +70,16 @@ describe('load tests: smoke against the test stack', () => {
       expect(html).not.toMatch(/<script|src="http/);
 
       // The devices' parts of every other scenario go through the kit's device engine, timed by the sleeping arrival timer:
-      // every batch arrives (3/s for 20 s: 60, each counted by the engine under the HTTP engine's names) and is stored.
-      const swarm = await runKit('wall-swarm', ['--duration', '20', '--rate', '3', '--batch', '5', '--clients', '1']);
+      // every batch arrives (3/s for 40 s: 120, each counted by the engine under the HTTP engine's names) and is stored.
+      // Walls arrive evenly over 20 s, the first after one interval: two clients connect at 10 s and 20 s, while devices still send.
+      const swarm = await runKit('wall-swarm', ['--duration', '40', '--rate', '3', '--batch', '5', '--clients', '2']);
       expect(swarm.summary).toMatch(/^# Load test `wall-swarm`: PASS/);
       const devices = JSON.parse(fs.readFileSync(path.join(swarm.reportDirectory, 'devices.json'), 'utf8')) as { aggregate: { counters: Record<string, number>; summaries: Record<string, { count: number }> } };
-      expect(devices.aggregate.counters['vusers.created']).toBe(60);
-      expect(devices.aggregate.counters['http.codes.200']).toBe(60);
-      expect(devices.aggregate.summaries['plugins.metrics-by-endpoint.response_time.ingest']?.count).toBe(60);
-      expect(swarm.summary).toMatch(/\| events\.sent \| 300 \|/);
-      expect(swarm.summary).toMatch(/\| events\.stored \| 300 \|/);
+      expect(devices.aggregate.counters['vusers.created']).toBe(120);
+      expect(devices.aggregate.counters['http.codes.200']).toBe(120);
+      expect(devices.aggregate.summaries['plugins.metrics-by-endpoint.response_time.ingest']?.count).toBe(120);
+      expect(swarm.summary).toMatch(/\| events\.sent \| 600 \|/);
+      expect(swarm.summary).toMatch(/\| events\.stored \| 600 \|/);
       expect(swarm.summary).toMatch(/\| correctness\.events_missing \| 0 \| ≤ 0 \| pass \|/);
     } finally {
       await services.stop();
