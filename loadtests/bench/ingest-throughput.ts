@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { EventCodec, eventTypeSchemas, familyTopics, type TowerEvent } from '@tower/shared';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { parsePrometheus } from '../sre/server-metrics.ts';
-import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, pooledRate, postJson, print, reportRatio, runProducerPerformance, simulatedEvents, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -142,8 +142,7 @@ try {
 
   const ingestRate = totalEvents / run.seconds;
   const referenceRuns = [referenceBefore, await producerPerformance()];
-  // Equal record counts: all records over all their seconds is the harmonic mean of the two rates.
-  const referenceRate = referenceRuns.length / referenceRuns.reduce((sum, runOf) => sum + 1 / runOf.recordsPerSecond, 0);
+  const referenceRate = pooledRate(referenceRuns.map((r) => r.recordsPerSecond));
   const ratio = ingestRate / referenceRate;
 
   print();

@@ -23,7 +23,7 @@ import { parseArgs, promisify } from 'node:util';
 import { readDemoCredentials } from '../../infra/provision/credentials.ts';
 import { apiProcessesOf } from '../../services/slots/src/config.ts';
 import { registerFleet } from '../../services/slots/src/test-support.ts';
-import { benchKafka, invocation, machineDescription, percentile, postJson, print, reportRatio, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
+import { benchKafka, invocation, machineDescription, percentile, pooledRate, postJson, print, reportRatio, startBenchInfra, startBenchService, type BenchInfra } from './lib/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -138,8 +138,7 @@ try {
 
   const rate = totalBookings / measured.seconds;
   const referenceRuns = [referenceBefore, await redisBenchmark(infra, referenceRequests)];
-  // Equal request counts: all SETs over all their seconds is the harmonic mean of the two rates.
-  const referenceRate = referenceRuns.length / referenceRuns.reduce((sum, runOf) => sum + 1 / runOf.opsPerSecond, 0);
+  const referenceRate = pooledRate(referenceRuns.map((r) => r.opsPerSecond));
   print();
   print(`machine: ${machineDescription()}`);
   print(`command: ${invocation()}`);

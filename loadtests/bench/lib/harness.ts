@@ -36,11 +36,10 @@ export function reportRatio(ratio: MeasuredRatio): void {
 }
 
 /**
- * A reference figure measured `runs` times, the best kept. A reference something else
- * slowed once (a JVM's start, the merges of what the run before wrote) moved the
- * guard's ratios more than the code under test did (ClickHouse's insert read 247k–492k
- * rows/s and ProducerPerformance 134k–227k records/s in six single runs on a quiet
- * machine); its best run says what the machine can do at that moment.
+ * A reference figure measured `runs` times, the best kept: the end-to-end benchmark's
+ * Kafka EndToEndLatency p99 (whole milliseconds, 3–9 ms). The throughput references no
+ * longer use it (see `pooledRate`): the best of several short runs picks the machine's
+ * luckiest moment, which the run it is compared with never got.
  */
 export async function bestOf<T>(runs: number, measure: () => Promise<T>, better: (a: T, b: T) => boolean): Promise<T> {
   let best = await measure();
@@ -49,6 +48,19 @@ export async function bestOf<T>(runs: number, measure: () => Promise<T>, better:
     if (better(next, best)) best = next;
   }
   return best;
+}
+
+/**
+ * The rate of several runs of the same amount of work taken together (all the work over
+ * all their seconds, i.e. the harmonic mean of their rates): how the throughput
+ * benchmarks pool reference runs made before and after what they are compared with. A
+ * reference run of 2–5 s samples the machine (ClickHouse's insert read 119k–304k rows/s,
+ * redis-benchmark 34k–86k SET/s within minutes on a quiet machine); runs around the
+ * measured one, pooled, see the machine it saw.
+ */
+export function pooledRate(rates: readonly number[]): number {
+  if (rates.length === 0 || rates.some((rate) => !(rate > 0))) throw new Error(`pooledRate needs positive rates, got [${rates.join(', ')}]`);
+  return rates.length / rates.reduce((sum, rate) => sum + 1 / rate, 0);
 }
 
 export interface BenchInfra {
